@@ -1,0 +1,13 @@
+//! Wire types shared by the SPA (`app`), the `server` and the `card-bridge`, with the
+//! validation constructors every side uses, so a rule is written once.
+//!
+//! Binary values travel as lowercase hex strings. Every error body is [`ApiError`]:
+//! a stable machine code the UI maps to plain language, plus an English message.
+
+pub mod bridge;
+pub mod error;
+pub mod passcode;
+pub mod unlock;
+
+pub use error::{ApiError, ErrorCode};
+pub use passcode::{CardPasscode, PasscodeError};
