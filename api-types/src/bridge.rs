@@ -53,9 +53,15 @@ pub struct CardInfo {
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CardEvent {
     /// Sent once on connect, then after every change.
-    Snapshot { status: BridgeStatus },
-    Inserted { reader: String },
-    Removed { reader: String },
+    Snapshot {
+        status: BridgeStatus,
+    },
+    Inserted {
+        reader: String,
+    },
+    Removed {
+        reader: String,
+    },
 }
 
 /// `POST /v1/card/sign-challenge`: sign a 32-byte server challenge with the card

@@ -147,9 +147,9 @@ mod tests {
         let e = ApiError::new(ErrorCode::WrongAnswers, "no").with_tries_left(2);
         let json = serde_json::to_string(&e).unwrap();
         assert_eq!(serde_json::from_str::<ApiError>(&json).unwrap(), e);
-        assert!(serde_json::from_str::<ApiError>(
-            r#"{"code":"internal","message":"x","extra":1}"#
-        )
-        .is_err());
+        assert!(
+            serde_json::from_str::<ApiError>(r#"{"code":"internal","message":"x","extra":1}"#)
+                .is_err()
+        );
     }
 }

@@ -1,0 +1,70 @@
+//! The card bridge: a small daemon on 127.0.0.1 that lets the self-service page reach the
+//! smartcard through PC/SC (or an in-process virtual card with `--simulate`). It replaces
+//! the old Java applet.
+//!
+//! Shape: an axum app ([`routes`]) behind one request guard ([`security`], BRG-2), talking
+//! to a single card worker thread ([`worker`]) that owns the card access ([`pcsc_backend`] or
+//! [`simulated`]), so only one card transaction runs at a time (BRG-6). Card
+//! insert/remove events come from a blocking PC/SC status-change watcher, never a poll.
+
+pub mod error;
+pub mod pcsc_backend;
+pub mod routes;
+pub mod security;
+pub mod simulated;
+pub mod worker;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use api_types::bridge::CardEvent;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+pub use error::BridgeError;
+pub use worker::{CardAccess, CardWorker};
+
+/// Settings the bridge runs with.
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    /// Exact origins (scheme://host[:port]) whose pages may call the bridge (BRG-2).
+    pub allowed_origins: Vec<String>,
+}
+
+/// A bound, ready-to-serve bridge. Port 0 in tests; [`Bridge::port`] tells the real one.
+pub struct Bridge {
+    listener: TcpListener,
+    router: axum::Router,
+    port: u16,
+}
+
+impl Bridge {
+    /// Binds 127.0.0.1:`port` (never another interface: BRG-1) and builds the app.
+    pub async fn bind(
+        port: u16,
+        config: BridgeConfig,
+        worker: CardWorker,
+        events: broadcast::Sender<CardEvent>,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+        let port = listener.local_addr()?.port();
+        let state = routes::AppState {
+            worker,
+            events,
+            security: Arc::new(security::Security::new(port, config.allowed_origins)),
+        };
+        Ok(Self {
+            listener,
+            router: routes::router(state),
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).await
+    }
+}

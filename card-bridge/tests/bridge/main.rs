@@ -1,0 +1,9 @@
+//! Card bridge integration tests: the real bridge on port 0, in front of a real virtual
+//! card (in-process for `simulated`, through pcscd + vpcd for `pcsc`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod card_ops;
+mod helpers;
+mod pcsc;
+mod security;

@@ -1,0 +1,158 @@
+//! The real chain: virtual card → vpcd → pcscd → PC/SC → bridge (BRG-3, CARD-4, BRG-4).
+//! Needs pcscd running with vsmartcard's vpcd driver (`cargo xtask test` starts it).
+//! Uses vpcd's first slot only; the virtual-card crate's own PC/SC tests use the second.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use api_types::bridge::{PATH_CHANGE_PIN, PATH_RUN_SCRIPT, PATH_SIGN_CHALLENGE, PATH_STATUS};
+use card_bridge::pcsc_backend::{spawn_event_watcher, PcscAccess};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::card_ops::{unlock_script, verify_signature};
+use crate::helpers::*;
+
+const VPCD: &str = "127.0.0.1:35963";
+const READER: &str = "Virtual PCD 00 00";
+
+async fn wait_for_card(bridge: &TestBridge, present: bool) -> Value {
+    for _ in 0..100 {
+        let status: Value = bridge
+            .get(PATH_STATUS)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if status["card"].is_null() != present {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("pcscd never reported the card as present={present}");
+}
+
+async fn next_event(
+    socket: &mut (impl StreamExt<
+        Item = Result<
+            tokio_tungstenite::tungstenite::Message,
+            tokio_tungstenite::tungstenite::Error,
+        >,
+    > + Unpin),
+    kind: &str,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} event within 10 s"))
+            .unwrap()
+            .unwrap();
+        let event: Value = serde_json::from_str(message.to_text().unwrap()).unwrap();
+        if event["event"] == kind {
+            return event;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pcsc_unlock_through_pcscd_and_vpcd_with_events() {
+    assert!(
+        std::process::Command::new("pgrep").args(["-x", "pcscd"]).status().unwrap().success(),
+        "pcscd is not running: start it with `/usr/sbin/pcscd --foreground &` or use `cargo xtask test`"
+    );
+    let card = new_card(true);
+    let access = PcscAccess::new(Some(READER.to_owned()));
+    let bridge = start_with(Box::new(access), card.clone()).await;
+    spawn_event_watcher(Some(READER.to_owned()), bridge.events.clone()).unwrap();
+
+    let mut request = format!("ws://127.0.0.1:{}/v1/events", bridge.port)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", ORIGIN.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let first = next_event(&mut socket, "snapshot").await;
+    assert!(first["status"]["card"].is_null(), "{first}");
+
+    // Insert: pcscd notices, the watcher pushes an event (no polling by the page).
+    let addr: SocketAddr = VPCD.parse().unwrap();
+    let plugged = virtual_card::vpcd::insert(card.clone(), addr).unwrap();
+    let inserted = next_event(&mut socket, "inserted").await;
+    assert_eq!(inserted["reader"], READER);
+    let status = wait_for_card(&bridge, true).await;
+    let guid = card.with_card(|c| hex::encode(c.guid()));
+    assert_eq!(status["backend"], "pcsc");
+    assert_eq!(status["card"]["guid"], guid.as_str());
+    assert_eq!(status["card"]["pin_blocked"], true);
+
+    // CARD-6 through real PC/SC.
+    let challenge = [0x5a; 32];
+    let signed: Value = bridge
+        .post(
+            PATH_SIGN_CHALLENGE,
+            &json!({ "challenge": hex::encode(challenge), "expected_guid": guid }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let public = card.with_card(|c| c.card_auth_public_key_sec1());
+    verify_signature(&public, &challenge, signed["signature"].as_str().unwrap());
+
+    // The unlock: admin script, then the local PIN change.
+    let ran = bridge
+        .post(PATH_RUN_SCRIPT, &json!({ "expected_guid": guid, "script": { "apdus": unlock_script("Otp98765", "Puk65432") } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ran.status(), 200);
+    let changed = bridge
+        .post(
+            PATH_CHANGE_PIN,
+            &json!({ "expected_guid": guid, "current_pin": "Otp98765", "new_pin": "Pa55" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    card.with_card(|c| {
+        assert!(c.pin_matches("Pa55"));
+        assert_eq!(c.pin_tries_left(), 3);
+    });
+    let status = wait_for_card(&bridge, true).await;
+    assert_eq!(status["card"]["pin_blocked"], false);
+
+    // Pull the card: a removal event, and operations fail clearly.
+    plugged.remove();
+    next_event(&mut socket, "removed").await;
+    wait_for_card(&bridge, false).await;
+    let sign = bridge
+        .post(
+            PATH_SIGN_CHALLENGE,
+            &json!({ "challenge": "00".repeat(32) }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sign.status(), 409);
+    assert_eq!(error_code(sign).await, "no_card");
+
+    // BRG-4 through PC/SC: the card goes away in the middle of a script.
+    let plugged = virtual_card::vpcd::insert(card.clone(), addr).unwrap();
+    wait_for_card(&bridge, true).await;
+    card.remove_after(3);
+    let cut = bridge
+        .post(PATH_RUN_SCRIPT, &json!({ "expected_guid": guid, "script": { "apdus": unlock_script("Otp11111", "Puk11111") } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cut.status(), 409, "{:?}", cut.text().await);
+    plugged.remove();
+}

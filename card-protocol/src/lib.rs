@@ -1,0 +1,16 @@
+//! The card's language, written once: command/response APDUs, BER-TLV, status words,
+//! PIN/PUK encoding (CARD-2) and the PIV commands (CARD-1), plus a transport-agnostic
+//! PIV client. Pure: no I/O here; callers supply a [`client::CardTransport`].
+
+pub mod apdu;
+pub mod client;
+pub mod pin;
+pub mod piv;
+pub mod sw;
+pub mod tlv;
+
+pub use apdu::{ApduError, CommandApdu, ResponseApdu};
+pub use client::{CardTransport, PivClient, PivError, TransportError};
+pub use pin::{Pin, PinError, Puk};
+pub use sw::StatusWord;
+pub use tlv::{Tlv, TlvError};

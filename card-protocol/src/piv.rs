@@ -1,0 +1,332 @@
+//! The PIV commands (NIST SP 800-73-4 part 2) this product uses, and the PIV data it
+//! reads (CHUID, signatures, PIN status). Builders only; [`crate::client`] sends them.
+
+use crate::apdu::CommandApdu;
+use crate::pin::{Pin, Puk};
+use crate::sw::StatusWord;
+use crate::tlv;
+
+pub use crate::client::PivError;
+
+/// PIV AID prefix (RID + PIX start). Middleware selects by this; cards match the prefix.
+pub const PIV_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x03, 0x08];
+/// The full PIV AID, version 1.0.
+pub const PIV_AID_FULL: &[u8] = &[
+    0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00,
+];
+
+pub const INS_SELECT: u8 = 0xA4;
+pub const INS_GET_DATA: u8 = 0xCB;
+pub const INS_VERIFY: u8 = 0x20;
+pub const INS_CHANGE_REFERENCE_DATA: u8 = 0x24;
+pub const INS_RESET_RETRY_COUNTER: u8 = 0x2C;
+pub const INS_GENERAL_AUTHENTICATE: u8 = 0x87;
+pub const INS_GET_RESPONSE: u8 = 0xC0;
+
+pub const KEY_REF_PIN: u8 = 0x80;
+pub const KEY_REF_PUK: u8 = 0x81;
+pub const SLOT_PIV_AUTH: u8 = 0x9A;
+pub const SLOT_CARD_AUTH: u8 = 0x9E;
+pub const ALG_ECC_P256: u8 = 0x11;
+
+/// Card Holder Unique Identifier object.
+pub const TAG_CHUID: u32 = 0x5FC102;
+/// Dynamic authentication template (GENERAL AUTHENTICATE).
+pub const TAG_DYN_AUTH: u32 = 0x7C;
+pub const TAG_DYN_AUTH_RESPONSE: u32 = 0x82;
+pub const TAG_DYN_AUTH_CHALLENGE: u32 = 0x81;
+/// Data object wrapper of every GET DATA response.
+pub const TAG_DATA_OBJECT: u32 = 0x53;
+
+/// SELECT the PIV application by its AID prefix.
+pub fn select() -> CommandApdu {
+    CommandApdu::new(0x00, INS_SELECT, 0x04, 0x00)
+        .with_data(PIV_AID.to_vec())
+        .with_le(256)
+}
+
+/// GET DATA for one object: `00 CB 3F FF 5C <tag>`.
+pub fn get_data(tag: u32) -> CommandApdu {
+    let tag_bytes = tlv::encode(tag, &[]);
+    // encode(tag, []) = tag bytes + 00 length; keep only the tag bytes.
+    let tag_only = tag_bytes
+        .get(..tag_bytes.len().saturating_sub(1))
+        .unwrap_or_default();
+    CommandApdu::new(0x00, INS_GET_DATA, 0x3F, 0xFF)
+        .with_data(tlv::encode(0x5C, tag_only))
+        .with_le(256)
+}
+
+pub fn verify_pin(pin: &Pin) -> CommandApdu {
+    CommandApdu::new(0x00, INS_VERIFY, 0x00, KEY_REF_PIN).with_data(pin.padded().to_vec())
+}
+
+/// Empty VERIFY: answers 9000 (verified) or 63Cx / 6983 and spends no try (BRG-6).
+pub fn verify_pin_status() -> CommandApdu {
+    CommandApdu::new(0x00, INS_VERIFY, 0x00, KEY_REF_PIN)
+}
+
+/// VERIFY with P1=FF: drop the verified state of the PIN.
+pub fn verify_pin_reset() -> CommandApdu {
+    CommandApdu::new(0x00, INS_VERIFY, 0xFF, KEY_REF_PIN)
+}
+
+pub fn change_pin(old: &Pin, new: &Pin) -> CommandApdu {
+    let mut data = Vec::with_capacity(16);
+    data.extend_from_slice(old.padded());
+    data.extend_from_slice(new.padded());
+    CommandApdu::new(0x00, INS_CHANGE_REFERENCE_DATA, 0x00, KEY_REF_PIN).with_data(data)
+}
+
+pub fn change_puk(old: &Puk, new: &Puk) -> CommandApdu {
+    let mut data = Vec::with_capacity(16);
+    data.extend_from_slice(old.as_bytes());
+    data.extend_from_slice(new.as_bytes());
+    CommandApdu::new(0x00, INS_CHANGE_REFERENCE_DATA, 0x00, KEY_REF_PUK).with_data(data)
+}
+
+/// RESET RETRY COUNTER: PUK || new PIN; unblocks the PIN and sets it.
+pub fn reset_retry_counter(puk: &Puk, new_pin: &Pin) -> CommandApdu {
+    let mut data = Vec::with_capacity(16);
+    data.extend_from_slice(puk.as_bytes());
+    data.extend_from_slice(new_pin.padded());
+    CommandApdu::new(0x00, INS_RESET_RETRY_COUNTER, 0x00, KEY_REF_PIN).with_data(data)
+}
+
+/// GENERAL AUTHENTICATE: sign a P-256 digest with the key in `slot`:
+/// `00 87 11 slot 7C{82 00, 81 digest} 00`.
+pub fn general_authenticate_sign(slot: u8, digest: &[u8; 32]) -> CommandApdu {
+    let mut inner = tlv::encode(TAG_DYN_AUTH_RESPONSE, &[]);
+    tlv::encode_into(&mut inner, TAG_DYN_AUTH_CHALLENGE, digest);
+    CommandApdu::new(0x00, INS_GENERAL_AUTHENTICATE, ALG_ECC_P256, slot)
+        .with_data(tlv::encode(TAG_DYN_AUTH, &inner))
+        .with_le(256)
+}
+
+/// The DER signature from a GENERAL AUTHENTICATE response `7C{82 sig}`.
+pub fn parse_signature(response_data: &[u8]) -> Result<Vec<u8>, PivError> {
+    let template = tlv::find(response_data, TAG_DYN_AUTH)?
+        .ok_or_else(|| PivError::Malformed("no 7C template in the signature response".into()))?;
+    let sig = tlv::find(template, TAG_DYN_AUTH_RESPONSE)?
+        .ok_or_else(|| PivError::Malformed("no 82 response in the 7C template".into()))?;
+    // A DER ECDSA signature is a SEQUENCE.
+    if sig.first() != Some(&0x30) {
+        return Err(PivError::Malformed(
+            "signature is not a DER SEQUENCE".into(),
+        ));
+    }
+    Ok(sig.to_vec())
+}
+
+/// Card Holder Unique Identifier (SP 800-73-4 part 1, 3.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chuid {
+    pub guid: [u8; 16],
+    pub fasc_n: Vec<u8>,
+    /// `YYYYMMDD`, empty if the card gives none.
+    pub expiration: String,
+}
+
+const CHUID_FASCN: u32 = 0x30;
+const CHUID_GUID: u32 = 0x34;
+const CHUID_EXPIRY: u32 = 0x35;
+const CHUID_SIGNATURE: u32 = 0x3E;
+const CHUID_LRC: u32 = 0xFE;
+
+impl Chuid {
+    /// Parse the GET DATA response `53 { ... }`. Unknown inner tags are ignored.
+    pub fn parse(object: &[u8]) -> Result<Chuid, PivError> {
+        let body = tlv::find(object, TAG_DATA_OBJECT)?
+            .ok_or_else(|| PivError::Malformed("CHUID is not wrapped in tag 53".into()))?;
+        let mut guid = None;
+        let mut fasc_n = Vec::new();
+        let mut expiration = String::new();
+        for t in tlv::parse_all(body)? {
+            match t.tag {
+                CHUID_GUID => {
+                    guid = Some(<[u8; 16]>::try_from(t.value).map_err(|_| {
+                        PivError::Malformed(format!(
+                            "CHUID GUID is {} bytes, not 16",
+                            t.value.len()
+                        ))
+                    })?)
+                }
+                CHUID_FASCN => fasc_n = t.value.to_vec(),
+                CHUID_EXPIRY => {
+                    if t.value.len() != 8 || !t.value.iter().all(u8::is_ascii_digit) {
+                        return Err(PivError::Malformed("CHUID expiry is not YYYYMMDD".into()));
+                    }
+                    expiration = t.value.iter().map(|&b| char::from(b)).collect();
+                }
+                _ => {}
+            }
+        }
+        let guid = guid.ok_or_else(|| PivError::Malformed("CHUID has no GUID (tag 34)".into()))?;
+        Ok(Chuid {
+            guid,
+            fasc_n,
+            expiration,
+        })
+    }
+
+    /// `53{30 fascn, 34 guid, 35 expiry, 3E empty signature, FE empty LRC}`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(64 + self.fasc_n.len());
+        tlv::encode_into(&mut body, CHUID_FASCN, &self.fasc_n);
+        tlv::encode_into(&mut body, CHUID_GUID, &self.guid);
+        tlv::encode_into(&mut body, CHUID_EXPIRY, self.expiration.as_bytes());
+        tlv::encode_into(&mut body, CHUID_SIGNATURE, &[]);
+        tlv::encode_into(&mut body, CHUID_LRC, &[]);
+        tlv::encode(TAG_DATA_OBJECT, &body)
+    }
+}
+
+/// What the card says about the PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinStatus {
+    Verified,
+    TriesLeft(u8),
+    Blocked,
+}
+
+/// Read a VERIFY status word: 9000, 63Cx (x = 0 means blocked) or 6983.
+pub fn pin_status_from_sw(sw: StatusWord) -> Result<PinStatus, PivError> {
+    if sw.is_success() {
+        return Ok(PinStatus::Verified);
+    }
+    if sw.is_blocked() {
+        return Ok(PinStatus::Blocked);
+    }
+    match sw.tries_left() {
+        Some(0) => Ok(PinStatus::Blocked),
+        Some(n) => Ok(PinStatus::TriesLeft(n)),
+        None => Err(PivError::Status {
+            ins: INS_VERIFY,
+            sw,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        hex::decode(s.replace(' ', "")).unwrap()
+    }
+
+    #[test]
+    fn card_1_command_bytes() {
+        assert_eq!(select().to_bytes(), hex("00 A4 04 00 05 A0 00 00 03 08 00"));
+        assert_eq!(
+            get_data(TAG_CHUID).to_bytes(),
+            hex("00 CB 3F FF 05 5C 03 5F C1 02 00")
+        );
+        let pin = Pin::parse("1234").unwrap();
+        assert_eq!(
+            verify_pin(&pin).to_bytes(),
+            hex("00 20 00 80 08 31 32 33 34 FF FF FF FF")
+        );
+        assert_eq!(verify_pin_status().to_bytes(), hex("00 20 00 80"));
+        let new = Pin::parse("abcdefgh").unwrap();
+        assert_eq!(
+            change_pin(&pin, &new).to_bytes(),
+            hex("00 24 00 80 10 31 32 33 34 FF FF FF FF 61 62 63 64 65 66 67 68")
+        );
+        let puk = Puk::parse("12345678").unwrap();
+        assert_eq!(
+            reset_retry_counter(&puk, &pin).to_bytes(),
+            hex("00 2C 00 80 10 31 32 33 34 35 36 37 38 31 32 33 34 FF FF FF FF")
+        );
+        let puk2 = Puk::parse("87654321").unwrap();
+        assert_eq!(
+            change_puk(&puk, &puk2).to_bytes().get(..5),
+            Some(&hex("00 24 00 81 10")[..])
+        );
+        let ga = general_authenticate_sign(SLOT_CARD_AUTH, &[0xAA; 32]).to_bytes();
+        let mut want = hex("00 87 11 9E 26 7C 24 82 00 81 20");
+        want.extend([0xAA; 32]);
+        want.push(0);
+        assert_eq!(ga, want);
+    }
+
+    #[test]
+    fn signature_extraction() {
+        let resp = tlv::encode(0x7C, &tlv::encode(0x82, &hex("30 06 02 01 01 02 01 02")));
+        assert_eq!(
+            parse_signature(&resp).unwrap(),
+            hex("30 06 02 01 01 02 01 02")
+        );
+        assert!(parse_signature(&tlv::encode(0x7C, &[])).is_err());
+        assert!(parse_signature(&tlv::encode(0x7C, &tlv::encode(0x82, &[1]))).is_err());
+        assert!(parse_signature(&[]).is_err());
+    }
+
+    #[test]
+    fn chuid_round_trip_and_errors() {
+        let c = Chuid {
+            guid: [7; 16],
+            fasc_n: vec![0xD4; 25],
+            expiration: "20301231".into(),
+        };
+        assert_eq!(Chuid::parse(&c.encode()).unwrap(), c);
+        assert!(Chuid::parse(&tlv::encode(0x53, &tlv::encode(0x34, &[1; 15]))).is_err());
+        assert!(Chuid::parse(&tlv::encode(0x53, &[])).is_err());
+        assert!(Chuid::parse(&tlv::encode(0x54, &[])).is_err());
+        // Minimal CHUID with only a GUID is accepted.
+        let min = Chuid::parse(&tlv::encode(0x53, &tlv::encode(0x34, &[1; 16]))).unwrap();
+        assert_eq!(min.guid, [1; 16]);
+    }
+
+    #[test]
+    fn card_2_pin_status_words() {
+        assert_eq!(
+            pin_status_from_sw(StatusWord(0x9000)).unwrap(),
+            PinStatus::Verified
+        );
+        assert_eq!(
+            pin_status_from_sw(StatusWord(0x63C2)).unwrap(),
+            PinStatus::TriesLeft(2)
+        );
+        assert_eq!(
+            pin_status_from_sw(StatusWord(0x63C0)).unwrap(),
+            PinStatus::Blocked
+        );
+        assert_eq!(
+            pin_status_from_sw(StatusWord(0x6983)).unwrap(),
+            PinStatus::Blocked
+        );
+        assert!(matches!(
+            pin_status_from_sw(StatusWord(0x6A88)),
+            Err(PivError::Status {
+                ins: 0x20,
+                sw: StatusWord(0x6A88)
+            })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn chuid_round_trips(guid: [u8; 16], fasc_n in proptest::collection::vec(any::<u8>(), 0..40), exp in "[0-9]{8}") {
+            let c = Chuid { guid, fasc_n, expiration: exp };
+            prop_assert_eq!(Chuid::parse(&c.encode()).unwrap(), c);
+        }
+
+        // ALL-2: card responses are untrusted; no bytes panic these parsers.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200), sw: u16) {
+            let _ = Chuid::parse(&bytes);
+            let _ = parse_signature(&bytes);
+            let _ = pin_status_from_sw(StatusWord(sw));
+        }
+
+        #[test]
+        fn get_data_names_the_tag(tag in prop_oneof![Just(TAG_CHUID), Just(0x7Eu32), Just(0x5FC105u32)]) {
+            let cmd = get_data(tag);
+            let mut want = tlv::encode(tag, &[]);
+            want.pop();
+            prop_assert_eq!(tlv::find(&cmd.data, 0x5C).unwrap(), Some(&want[..]));
+        }
+    }
+}

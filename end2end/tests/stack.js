@@ -1,0 +1,99 @@
+// Fixtures for the browser tests: reseed the demo data, plug the virtual card into pcscd
+// through vpcd, run the card bridge, read the mail catcher, and check the card with a
+// standard PIV tool. Everything is a real process; nothing is mocked.
+const { spawn, execFileSync } = require('node:child_process');
+const net = require('node:net');
+const path = require('node:path');
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the browser tests with \`cargo xtask e2e\``);
+  return value;
+};
+
+const BIN = () => env('E2E_BIN_DIR');
+const CARDS = () => env('E2E_CARDS_DIR');
+const MAILDEV = () => env('E2E_MAILDEV_URL');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForPort(port, open = true, limitMs = 20_000) {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const isOpen = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (isOpen === open) return;
+    await sleep(100);
+  }
+  throw new Error(`port ${port} never became ${open ? 'open' : 'closed'}`);
+}
+
+class Proc {
+  constructor(name, cmd, args) {
+    this.name = name;
+    this.output = '';
+    this.child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    this.child.stdout.on('data', (d) => { this.output += d; });
+    this.child.stderr.on('data', (d) => { this.output += d; });
+    this.exited = new Promise((resolve) => this.child.once('exit', resolve));
+  }
+  async stop() {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const done = await Promise.race([this.exited.then(() => true), sleep(5000).then(() => false)]);
+    if (!done) { this.child.kill('SIGKILL'); await this.exited; }
+  }
+}
+
+/** Fresh demo users and cards (John Rigby's card locked), as `seed-demo` makes them. */
+function reseed() {
+  return execFileSync(path.join(BIN(), 'smartcard-server'), ['seed-demo', '--cards-dir', CARDS()], {
+    env: process.env,
+    encoding: 'utf8',
+  });
+}
+
+function cardFile(name) {
+  return path.join(CARDS(), `${name}.json`);
+}
+
+/** Plug a virtual card into vpcd's first slot; pcscd sees it within ~400 ms. */
+function insertCard(name) {
+  return new Proc('virtual-card', path.join(BIN(), 'virtual-card'), [
+    'insert', '--state', cardFile(name), '--vpcd', env('E2E_VPCD_ADDR'),
+  ]);
+}
+
+async function startBridge(baseURL) {
+  const port = env('E2E_BRIDGE_PORT');
+  const bridge = new Proc('card-bridge', path.join(BIN(), 'card-bridge'), [
+    '--port', port, '--reader', env('E2E_VPCD_READER'), '--allow-origin', baseURL,
+  ]);
+  await waitForPort(Number(port));
+  return bridge;
+}
+
+/** The card's own state, read from its file (no PIN or key is ever printed). */
+function showCard(name) {
+  return JSON.parse(execFileSync(path.join(BIN(), 'virtual-card'), ['show', '--state', cardFile(name)], { encoding: 'utf8' }));
+}
+
+async function clearMail() {
+  await fetch(`${MAILDEV()}/api/email/all`, { method: 'DELETE' });
+}
+
+async function waitForMail(to, subject, limitMs = 20_000) {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const mails = await (await fetch(`${MAILDEV()}/api/email`)).json();
+    const found = mails.filter((m) => m.subject === subject && m.to.some((t) => t.address === to));
+    if (found.length) return found[found.length - 1];
+    await sleep(250);
+  }
+  throw new Error(`no "${subject}" email to ${to} within ${limitMs} ms`);
+}
+
+module.exports = { reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env };

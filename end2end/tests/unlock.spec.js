@@ -1,0 +1,135 @@
+// The self-service unlock in Chromium, end to end through the real stack:
+// page ↔ card bridge ↔ PC/SC (pcscd + vpcd) ↔ virtual card, and page ↔ server ↔ SMTP.
+const { test, expect } = require('@playwright/test');
+const AxeBuilder = require('@axe-core/playwright').default;
+const stack = require('./stack');
+
+const JOHN = 'john-rigby';
+const JOHN_EMAIL = 'john.rigby@nhs.net';
+
+// Demo answers, by question text (see server seed-demo).
+const ANSWERS = require('./demo-answers.json');
+
+let card;
+let bridge;
+
+test.beforeEach(async () => {
+  stack.reseed();
+  await stack.clearMail();
+  card = stack.insertCard(JOHN);
+});
+
+test.afterEach(async () => {
+  if (bridge) await bridge.stop();
+  bridge = undefined;
+  if (card) await card.stop();
+  card = undefined;
+});
+
+async function expectAccessible(page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+async function startUnlock(page, baseURL) {
+  bridge = await stack.startBridge(baseURL);
+  await page.goto('/');
+  await expect(page.locator('#card-status')).toContainText('Smartcard detected');
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  // UNL-2: whose card it is, from the card itself (UNL-1).
+  await expect(page.getByText('issued to Mr John Rigby')).toBeVisible();
+  await expect(page.getByText('disciplinary action')).toBeVisible();
+}
+
+async function answerQuestions(page, { wrong = false } = {}) {
+  const inputs = page.locator('input[data-question-id]');
+  const count = await inputs.count();
+  expect(count).toBeGreaterThanOrEqual(2); // UNL-3: 2–4 questions
+  expect(count).toBeLessThanOrEqual(4);
+  for (let i = 0; i < count; i++) {
+    const input = inputs.nth(i);
+    const label = (await page.locator(`label[for="${await input.getAttribute('id')}"]`).innerText()).trim();
+    const answer = ANSWERS[label];
+    expect(answer, `demo answer for "${label}"`).toBeTruthy();
+    await input.fill(wrong ? 'not the answer' : `  ${answer.toUpperCase()} `);
+  }
+  await page.getByRole('button', { name: 'Next' }).click();
+}
+
+test('UNL-1..7: a locked card is unlocked in the browser with the emailed code', async ({ page, baseURL }) => {
+  expect(stack.showCard(JOHN).pin_tries_left).toBe(0);
+  await startUnlock(page, baseURL);
+  await expectAccessible(page);
+  await answerQuestions(page);
+
+  // UNL-5: the code comes by email.
+  await expect(page.getByLabel('Smartcard Unlock Code')).toBeVisible();
+  const mail = await stack.waitForMail(JOHN_EMAIL, 'Smartcard Unlock Code');
+  expect(mail.text).toContain('valid for 15 minutes');
+  const code = mail.text.match(/\b(\d{6})\b/)[1];
+  await page.getByLabel('Smartcard Unlock Code').fill(code);
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  // UNL-6 / UNL-7: the new passcode is set on the card, locally.
+  await expect(page.getByLabel('New passcode')).toBeVisible();
+  await expectAccessible(page);
+  await page.getByLabel('New passcode').fill('N3w!pin');
+  await page.getByLabel('Confirm passcode').fill('N3w!pin');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('heading', { name: 'Smartcard Unlocked' })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText('remove and then reinsert')).toBeVisible();
+  await stack.waitForMail(JOHN_EMAIL, 'Your smartcard has been unlocked');
+
+  // The card itself: tries reset, and the new passcode verifies on it through pcscd.
+  await bridge.stop();
+  bridge = undefined;
+  await card.stop();
+  card = undefined;
+  const state = stack.showCard(JOHN);
+  expect(state.pin_tries_left).toBe(3);
+  expect(state.pin_blocked).toBe(false);
+  card = stack.insertCard(JOHN);
+  await stack.verifyPinWithPivTool('N3w!pin');
+});
+
+test('UNL-4: three wrong answers close self-service and send the user to the RA', async ({ page, baseURL }) => {
+  await startUnlock(page, baseURL);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await answerQuestions(page, { wrong: true });
+    if (attempt < 3) {
+      await expect(page.locator('.reason-code').first()).toContainText('wrong_answers');
+    }
+  }
+  await expect(page.locator('.reason-code').first()).toContainText('self_service_closed');
+  await expect(page.getByText('Registration Authority').first()).toBeVisible();
+  await expectAccessible(page);
+
+  // Closed means closed: starting again goes straight to the RA message.
+  await page.goto('/');
+  await expect(page.locator('#card-status')).toContainText('Smartcard detected');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.locator('.reason-code').first()).toContainText('self_service_closed');
+  expect(stack.showCard(JOHN).pin_tries_left).toBe(0);
+});
+
+test('UNL-6: mismatched passcodes are refused before the card is touched', async ({ page, baseURL }) => {
+  await startUnlock(page, baseURL);
+  await answerQuestions(page);
+  const mail = await stack.waitForMail(JOHN_EMAIL, 'Smartcard Unlock Code');
+  await page.getByLabel('Smartcard Unlock Code').fill(mail.text.match(/\b(\d{6})\b/)[1]);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('New passcode').fill('abcd1234');
+  await page.getByLabel('Confirm passcode').fill('abcd1235');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('The two passcodes do not match.').first()).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Smartcard Unlocked' })).toHaveCount(0);
+  expect(stack.showCard(JOHN).pin_tries_left).toBe(0);
+});
+
+test('BRG: with no card bridge running the page says what to do', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('#card-status')).toContainText('Card bridge not running');
+  await expect(page.locator('#card-status .reason-code')).toContainText('bridge_unreachable');
+  await expectAccessible(page);
+});

@@ -1,0 +1,22 @@
+//! A software PIV smartcard (CARD-1…CARD-6) with file-backed state (CARD-4). It runs
+//! in-process behind [`SharedCard`] (a [`card_protocol::CardTransport`]) or plugs into the
+//! real PC/SC stack through vsmartcard's vpcd driver ([`vpcd`]).
+//!
+//! Standard tools checked against it through pcscd (see `tests/pcsc.rs`):
+//! `opensc-tool -r '<reader>' --serial` (the CHUID GUID), `pkcs15-tool -r '<reader>'
+//! --dump` / `--verify-pin --pin 123456`, and `yubico-piv-tool -r '<reader>' -a status |
+//! verify-pin | change-pin | unblock-pin` (yubico-piv-tool wants 6–8 character PINs).
+//!
+//! Card profile beyond PIV: PINs of 4–8 printable characters; CHANGE REFERENCE DATA
+//! refuses (6A80) a new PIN equal to one of the last five (CARD-5), except for the first
+//! change after RESET RETRY COUNTER (UNL-6); GET VERSION (FD) and GET SERIAL (F8) are
+//! answered as a YubiKey 5.1.2 would, so yubico-piv-tool works.
+
+mod card;
+mod shared;
+mod state;
+pub mod vpcd;
+
+pub use card::{CreateOptions, VirtualCard, ATR};
+pub use shared::SharedCard;
+pub use state::{CardError, CardState, STATE_VERSION};

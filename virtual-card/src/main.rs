@@ -1,0 +1,149 @@
+//! `virtual-card`: create, inspect, lock and insert a software PIV card (CARD-4).
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc;
+use virtual_card::{vpcd, CreateOptions, SharedCard, VirtualCard};
+
+#[derive(Parser)]
+#[command(
+    name = "virtual-card",
+    version,
+    about = "A software PIV smartcard for pcscd (vpcd) and tests"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make a new card (replacing any card in FILE) and print its identity as JSON.
+    Create {
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long, default_value = "123456")]
+        pin: String,
+        #[arg(long, default_value = "12345678")]
+        puk: String,
+        /// 16-byte GUID as 32 hex digits; random if absent.
+        #[arg(long)]
+        guid: Option<String>,
+        /// Create with the PIN blocked (0 tries left).
+        #[arg(long)]
+        locked: bool,
+    },
+    /// Print the card's identity and counters as JSON (never the PIN, PUK or private key).
+    Show {
+        #[arg(long)]
+        state: PathBuf,
+    },
+    /// Connect the card to vpcd and serve it until SIGINT/SIGTERM (then it is removed).
+    Insert {
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long, default_value = vpcd::DEFAULT_VPCD_ADDR)]
+        vpcd: SocketAddr,
+        /// Log each command header and status word (never command data) to stderr.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// Block the PIN (0 tries left), for demos.
+    Lock {
+        #[arg(long)]
+        state: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("virtual-card: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Create {
+            state,
+            pin,
+            puk,
+            guid,
+            locked,
+        } => {
+            let guid = guid.map(|g| parse_guid(&g)).transpose()?;
+            let opts = CreateOptions {
+                pin,
+                puk,
+                guid,
+                locked,
+            };
+            let card = VirtualCard::create_file(&state, &opts)?;
+            // The PUK is printed once, here, so the caller can register it with the server.
+            println!(
+                "{}",
+                json!({
+                    "guid": hex::encode(card.guid()),
+                    "serial": card.serial(),
+                    "card_auth_public_key": hex::encode(card.card_auth_public_key_sec1()),
+                    "puk": opts.puk,
+                    "pin_tries_left": card.pin_tries_left(),
+                })
+            );
+        }
+        Command::Show { state } => {
+            let card = VirtualCard::load(&state)?;
+            println!("{}", show(&card));
+        }
+        Command::Lock { state } => {
+            let mut card = VirtualCard::load(&state)?;
+            card.lock_pin()?;
+            println!("{}", show(&card));
+        }
+        Command::Insert {
+            state,
+            vpcd: addr,
+            trace,
+        } => {
+            let mut card = VirtualCard::load(&state)?;
+            card.set_trace(trace);
+            let card = SharedCard::new(card);
+            let (tx, rx) = mpsc::channel();
+            ctrlc::set_handler(move || {
+                let _ = tx.send(());
+            })?;
+            let handle = vpcd::insert(card.clone(), addr)?;
+            let guid = card.with_card(|c| hex::encode(c.guid()));
+            eprintln!("virtual-card: card {guid} inserted at vpcd {addr}; Ctrl-C to remove it");
+            let _ = rx.recv();
+            handle.remove();
+            eprintln!("virtual-card: card {guid} removed");
+        }
+    }
+    Ok(())
+}
+
+fn show(card: &VirtualCard) -> serde_json::Value {
+    json!({
+        "guid": hex::encode(card.guid()),
+        "serial": card.serial(),
+        "card_auth_public_key": hex::encode(card.card_auth_public_key_sec1()),
+        "pin_tries_left": card.pin_tries_left(),
+        "pin_blocked": card.pin_blocked(),
+        "puk_tries_left": card.puk_tries_left(),
+        "puk_blocked": card.puk_blocked(),
+    })
+}
+
+fn parse_guid(text: &str) -> Result<[u8; 16], String> {
+    let bytes = hex::decode(text.trim()).map_err(|e| format!("--guid: {e}"))?;
+    bytes
+        .try_into()
+        .map_err(|_| "--guid must be 32 hex digits (16 bytes)".to_string())
+}

@@ -1,0 +1,108 @@
+//! Installs what the build and the tests need on a fresh machine of our kind, and skips
+//! whatever is already there: Debian packages, the WASM target, npm packages and
+//! wasm-bindgen-cli (pinned to the version in Cargo.lock).
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+
+use crate::procs::run;
+
+const APT_PACKAGES: &[&str] = &[
+    "pcscd",
+    "libpcsclite-dev",
+    "vsmartcard-vpcd",
+    "pkg-config",
+    "chromium",
+    "opensc",
+    "yubico-piv-tool",
+    "brotli",
+];
+
+pub fn all(root: &Path) -> Result<()> {
+    apt()?;
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    for dir in ["style", "end2end"] {
+        if !root
+            .join(dir)
+            .join("node_modules/.package-lock.json")
+            .exists()
+        {
+            run(Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(root.join(dir)))?;
+        }
+    }
+    wasm_bindgen_cli(root)
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn apt() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !installed(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// PATH with the project's own tools first.
+pub fn tool_path(root: &Path) -> OsString {
+    let mut paths = vec![root.join(".tools/bin")];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let marker = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&marker)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + marker.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")?;
+    Ok(lock[start..start + end].to_owned())
+}
+
+fn wasm_bindgen_cli(root: &Path) -> Result<()> {
+    let version = locked_version(root, "wasm-bindgen")?;
+    let current = Command::new(root.join(".tools/bin/wasm-bindgen"))
+        .arg("--version")
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if current.contains(&version) {
+        return Ok(());
+    }
+    // Not --locked: one of its locked dependencies is missing from the index.
+    run(Command::new("cargo")
+        .args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--root",
+        ])
+        .arg(root.join(".tools"))
+        .arg("--target-dir")
+        .arg(root.join("target/tools")))
+}
