@@ -96,4 +96,28 @@ async function waitForMail(to, subject, limitMs = 20_000) {
   throw new Error(`no "${subject}" email to ${to} within ${limitMs} ms`);
 }
 
-module.exports = { reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env };
+/**
+ * Verify a PIN on the inserted card with a standard PIV client (yubico-piv-tool) through
+ * pcscd, exactly as middleware on a workstation would. Throws if the card refuses it.
+ */
+async function verifyPinWithPivTool(pin) {
+  const reader = env('E2E_VPCD_READER');
+  let lastError;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      const out = execFileSync('yubico-piv-tool', ['-r', reader, '-a', 'verify-pin', '-P', pin], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return out;
+    } catch (e) {
+      lastError = e;
+      // The card may not be in the reader yet; a wrong PIN is reported, not retried.
+      if (String(e.stderr).includes('Pin verification failed') || String(e.stderr).includes('blocked')) break;
+      await sleep(250);
+    }
+  }
+  throw new Error(`yubico-piv-tool could not verify the PIN: ${lastError && lastError.stderr}`);
+}
+
+module.exports = { verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env };

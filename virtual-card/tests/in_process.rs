@@ -551,3 +551,127 @@ proptest! {
         prop_assert!(card.pin_tries_left() <= 3);
     }
 }
+
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    VerifyWrong,
+    VerifyRight,
+    EmptyVerify,
+    UnblockWrongPuk,
+    UnblockRightPuk,
+    PowerCycle,
+}
+
+/// What a PIV card must answer, as a plain model (CARD-2, RESET RETRY COUNTER).
+#[derive(Debug)]
+struct Model {
+    pin_tries: u8,
+    puk_tries: u8,
+    verified: bool,
+}
+
+impl Model {
+    fn tries_sw(left: u8) -> u16 {
+        if left == 0 {
+            0x6983
+        } else {
+            0x63C0 | u16::from(left)
+        }
+    }
+
+    fn step(&mut self, action: Action) -> u16 {
+        match action {
+            Action::VerifyWrong => {
+                self.verified = false;
+                if self.pin_tries == 0 {
+                    return 0x6983;
+                }
+                self.pin_tries -= 1;
+                Self::tries_sw(self.pin_tries)
+            }
+            Action::VerifyRight => {
+                self.verified = false;
+                if self.pin_tries == 0 {
+                    return 0x6983;
+                }
+                self.pin_tries = 3;
+                self.verified = true;
+                0x9000
+            }
+            Action::EmptyVerify if self.verified => 0x9000,
+            Action::EmptyVerify if self.pin_tries == 0 => 0x6983,
+            Action::EmptyVerify => Self::tries_sw(self.pin_tries),
+            Action::UnblockWrongPuk => {
+                if self.puk_tries == 0 {
+                    return 0x6983;
+                }
+                self.puk_tries -= 1;
+                Self::tries_sw(self.puk_tries)
+            }
+            Action::UnblockRightPuk => {
+                if self.puk_tries == 0 {
+                    return 0x6983;
+                }
+                self.puk_tries = 3;
+                self.pin_tries = 3;
+                self.verified = false;
+                0x9000
+            }
+            Action::PowerCycle => {
+                self.verified = false;
+                0x9000
+            }
+        }
+    }
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        3 => Just(Action::VerifyWrong),
+        2 => Just(Action::VerifyRight),
+        2 => Just(Action::EmptyVerify),
+        2 => Just(Action::UnblockWrongPuk),
+        1 => Just(Action::UnblockRightPuk),
+        1 => Just(Action::PowerCycle),
+    ]
+}
+
+proptest! {
+    // CARD-2 / CARD-4: under any sequence of attempts the card answers exactly as the
+    // model, and the file-backed counters always equal the card's.
+    #[test]
+    fn card_2_tries_follow_the_model(actions in proptest::collection::vec(action(), 1..25)) {
+        let dir = TempDir::new("model");
+        let path = dir.0.join("card.json");
+        let shared = SharedCard::new(VirtualCard::create_file(&path, &options()).unwrap());
+        let mut client = PivClient::new(shared.clone());
+        client.select().unwrap();
+        let mut model = Model { pin_tries: 3, puk_tries: 3, verified: false };
+        for a in actions {
+            let cmd = match a {
+                Action::VerifyWrong => piv::verify_pin(&pin("0000")),
+                Action::VerifyRight => piv::verify_pin(&pin("1234")),
+                Action::EmptyVerify => piv::verify_pin_status(),
+                Action::UnblockWrongPuk => piv::reset_retry_counter(&puk("00000000"), &pin("1234")),
+                Action::UnblockRightPuk => piv::reset_retry_counter(&puk("87654321"), &pin("1234")),
+                Action::PowerCycle => {
+                    shared.remove();
+                    shared.insert();
+                    piv::select()
+                }
+            };
+            let want = model.step(a);
+            prop_assert_eq!(client.transmit(&cmd).unwrap().sw, StatusWord(want), "{:?} {:?}", a, model);
+            let on_disk = CardState::read(&path).unwrap();
+            prop_assert_eq!(on_disk.pin_tries_left, model.pin_tries);
+            prop_assert_eq!(on_disk.puk_tries_left, model.puk_tries);
+        }
+    }
+}
+
+#[test]
+fn shared_card_can_cross_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<SharedCard>();
+    assert_send_sync::<PivClient<SharedCard>>();
+}
