@@ -10,6 +10,7 @@ pub enum ErrorCode {
     // Generic request problems.
     BadRequest,
     NotFound,
+    MethodNotAllowed,
     Internal,
     RateLimited,
     // Unlock flow (server).
@@ -49,6 +50,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Internal => "internal",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::UnknownCard => "unknown_card",

@@ -23,6 +23,8 @@ pub enum BridgeError {
     BadRequest(String),
     #[error("No such endpoint.")]
     NotFound,
+    #[error("This endpoint does not take that method.")]
+    MethodNotAllowed,
     #[error("No smartcard reader is connected.")]
     NoReader,
     #[error("No smartcard is inserted.")]
@@ -63,6 +65,7 @@ impl BridgeError {
             E::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
             E::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
             E::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            E::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             E::NoReader => (StatusCode::CONFLICT, ErrorCode::NoReader),
             E::NoCard => (StatusCode::CONFLICT, ErrorCode::NoCard),
             E::CardRemoved => (StatusCode::CONFLICT, ErrorCode::CardRemoved),

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route(PATH_RUN_SCRIPT, post(run_script))
         .route(PATH_CHANGE_PIN, post(change_pin))
         .fallback(|| async { BridgeError::NotFound })
+        .method_not_allowed_fallback(|| async { BridgeError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.security.clone(),

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod card_ops;
+mod fuzz_inputs;
 mod helpers;
 mod pcsc;
 mod security;
