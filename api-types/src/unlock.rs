@@ -20,6 +20,10 @@ pub fn path_answers(attempt_id: &str) -> String {
 pub fn path_code(attempt_id: &str) -> String {
     format!("/api/unlock/{attempt_id}/code")
 }
+/// A fresh card script for an attempt whose code was verified, after a failed card try.
+pub fn path_script(attempt_id: &str) -> String {
+    format!("/api/unlock/{attempt_id}/script")
+}
 pub fn path_complete(attempt_id: &str) -> String {
     format!("/api/unlock/{attempt_id}/complete")
 }

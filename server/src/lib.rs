@@ -1,1 +1,134 @@
-//! placeholder until the crate lands
+//! Smartcard Self-Service server: the unlock API (axum), its store (sqlx on SQLite or
+//! PostgreSQL), its mail (outbox + lettre), and the built SPA.
+//!
+//! Layers per request: a thin handler ([`routes`]) → one transaction in [`unlock`] → pure
+//! rules in [`domain`] with `now` from the injected [`clock`] → SQL in [`store`].
+
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod routes;
+pub mod secrets;
+pub mod store;
+pub mod unlock;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+pub use clock::{Clock, SystemClock, TestClock};
+pub use config::Settings;
+pub use error::AppError;
+use secrets::{AnswerHasher, Kek};
+use store::Backend;
+
+/// Everything a request needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub kek: Kek,
+    pub hasher: AnswerHasher,
+    pub mail_waker: Arc<Notify>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl AppState {
+    pub async fn new(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        settings.validate()?;
+        let (pool, backend) = store::connect(&settings.database_url).await?;
+        let kek = Kek::new(&*settings.kek()?);
+        let hasher = AnswerHasher::new(settings.argon2_memory_kib, settings.argon2_iterations)?;
+        Ok(Self {
+            pool,
+            backend,
+            clock,
+            settings: Arc::new(settings),
+            kek,
+            hasher,
+            mail_waker: Arc::new(Notify::new()),
+        })
+    }
+}
+
+/// A bound, ready-to-run server (zero2prod's shape: port 0 in tests).
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    port: u16,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let addr = settings.listen;
+        let state = AppState::new(settings, clock).await?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?
+            .port();
+        Ok(Self {
+            listener,
+            state,
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves requests and sends mail until the process stops.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let settings = &self.state.settings;
+        let from = settings
+            .mail_from
+            .parse()
+            .map_err(|e| std::io::Error::other(format!("mail_from: {e}")))?;
+        let worker = mail::MailWorker::new(
+            self.state.pool.clone(),
+            self.state.clock.clone(),
+            self.state.mail_waker.clone(),
+            &settings.smtp_host,
+            settings.smtp_port,
+            from,
+        );
+        tokio::spawn(worker.run());
+        let router = routes::router(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    }
+}

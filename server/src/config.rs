@@ -1,0 +1,179 @@
+//! Settings: a TOML file (optional) with `SCSS_<FIELD>` environment overrides. Bad or
+//! missing values are clear start-up errors (ALL-2).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("setting {name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The built SPA; not served when unset.
+    pub static_dir: Option<PathBuf>,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub mail_from: String,
+    /// Key-encryption key for per-card PUKs (32 bytes, hex). Required.
+    pub kek_hex: String,
+    pub organisation_name: String,
+    /// How to reach the RA team (ALL-4, UNL-4, UNL-8).
+    pub ra_help: String,
+    /// Where the page finds the card bridge.
+    pub bridge_url: String,
+    /// How many of the user's 4 questions an unlock asks (UNL-3: 2..=4).
+    pub questions_per_unlock: u32,
+    /// argon2id cost: memory in KiB and iterations. Cheap values only in tests.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("database_url", &self.database_url)
+            .field("static_dir", &self.static_dir)
+            .field("smtp", &format_args!("{}:{}", self.smtp_host, self.smtp_port))
+            .field("kek_hex", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://smartcard.db?mode=rwc".into(),
+            static_dir: None,
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 1025,
+            mail_from: "Smartcard Service Centre <smartcard.servicecentre@nhs.net>".into(),
+            kek_hex: String::new(),
+            organisation_name: "Smartcard Service Centre".into(),
+            ra_help: "Contact your Registration Authority (RA) team on 0121 000 4050, or visit \
+                      the IT walk-in centres at City or Sandwell."
+                .into(),
+            bridge_url: "http://127.0.0.1:9981".into(),
+            questions_per_unlock: 3,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(format!("SCSS_{name}")).ok()
+}
+
+fn parse_env<T: std::str::FromStr>(name: &'static str, target: &mut T) -> Result<(), ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Some(value) = env(name) {
+        *target = value.parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+impl Settings {
+    /// File (if given) then environment, then validation.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut settings = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.to_owned(),
+                    source,
+                })?
+            }
+            None => Settings::default(),
+        };
+        parse_env("LISTEN", &mut settings.listen)?;
+        parse_env("DATABASE_URL", &mut settings.database_url)?;
+        parse_env("SMTP_HOST", &mut settings.smtp_host)?;
+        parse_env("SMTP_PORT", &mut settings.smtp_port)?;
+        parse_env("MAIL_FROM", &mut settings.mail_from)?;
+        parse_env("KEK_HEX", &mut settings.kek_hex)?;
+        parse_env("ORGANISATION_NAME", &mut settings.organisation_name)?;
+        parse_env("RA_HELP", &mut settings.ra_help)?;
+        parse_env("BRIDGE_URL", &mut settings.bridge_url)?;
+        parse_env("QUESTIONS_PER_UNLOCK", &mut settings.questions_per_unlock)?;
+        parse_env("ARGON2_MEMORY_KIB", &mut settings.argon2_memory_kib)?;
+        parse_env("ARGON2_ITERATIONS", &mut settings.argon2_iterations)?;
+        if let Some(dir) = env("STATIC_DIR") {
+            settings.static_dir = Some(PathBuf::from(dir));
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.kek()?;
+        if !(2..=4).contains(&self.questions_per_unlock) {
+            return Err(ConfigError::Invalid {
+                name: "questions_per_unlock",
+                reason: "must be 2, 3 or 4 (UNL-3)".into(),
+            });
+        }
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "database_url",
+                reason: "must start with sqlite: or postgres://".into(),
+            });
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::Invalid {
+                name: "mail_from",
+                reason: "must be an address like Name <user@example.nhs.uk>".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The 32-byte key-encryption key.
+    pub fn kek(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            name: "kek_hex",
+            reason: reason.into(),
+        };
+        if self.kek_hex.is_empty() {
+            return Err(invalid(
+                "is missing: set SCSS_KEK_HEX to 64 hex characters (32 random bytes)",
+            ));
+        }
+        let bytes = Zeroizing::new(hex::decode(&self.kek_hex).map_err(|_| invalid("is not hex"))?);
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| invalid("must be 32 bytes (64 hex characters)"))?;
+        Ok(Zeroizing::new(key))
+    }
+}

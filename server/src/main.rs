@@ -1,0 +1,61 @@
+//! `smartcard-server`: serve the API and the SPA, run migrations, or seed the demo.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use server::{AppState, Application, Settings, SystemClock};
+
+#[derive(Parser)]
+#[command(about = "Smartcard Self-Service server")]
+struct Args {
+    /// TOML settings file; SCSS_* environment variables override it.
+    #[arg(long, global = true, env = "SCSS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the SPA.
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Create the demo users, their virtual cards (John Rigby's locked) and answers.
+    SeedDemo {
+        #[arg(long)]
+        cards_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let settings = Settings::load(args.config.as_deref()).context("loading settings")?;
+    let clock = Arc::new(SystemClock);
+    match args.command {
+        Command::Serve => {
+            let app = Application::build(settings, clock).await?;
+            tracing::info!(port = app.port(), "Smartcard Self-Service server listening");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            AppState::new(settings, clock).await?;
+            println!("database is up to date");
+        }
+        Command::SeedDemo { cards_dir } => {
+            let state = AppState::new(settings, clock).await?;
+            let users = server::demo::seed(&state, &cards_dir).await?;
+            println!("{}", serde_json::to_string_pretty(&users)?);
+        }
+    }
+    Ok(())
+}

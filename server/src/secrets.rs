@@ -1,0 +1,181 @@
+//! Secrets at rest and in flight: PUKs sealed with the key-encryption key (CARD-3),
+//! security answers as argon2id hashes (REG-2), one-time codes from the OS CSPRNG, stored
+//! hashed and compared in constant time (ALL-1).
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+use rand::{Rng, RngCore};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::AppError;
+
+/// Seals small secrets with AES-256-GCM; the associated data binds a sealed value to its
+/// owner (the card GUID), so one card's PUK can't be swapped onto another.
+#[derive(Clone)]
+pub struct Kek(Aes256Gcm);
+
+impl Kek {
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self(Aes256Gcm::new(key.into()))
+    }
+
+    pub fn seal(&self, plaintext: &[u8], owner: &str) -> Result<Vec<u8>, AppError> {
+        let mut nonce = [0u8; 12];
+        OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .0
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: owner.as_bytes(),
+                },
+            )
+            .map_err(|_| AppError::Internal("sealing failed".into()))?;
+        Ok([nonce.as_slice(), &sealed].concat())
+    }
+
+    pub fn open(&self, sealed: &[u8], owner: &str) -> Result<Zeroizing<Vec<u8>>, AppError> {
+        let (nonce, ciphertext) = sealed
+            .split_at_checked(12)
+            .ok_or_else(|| AppError::Internal("sealed value too short".into()))?;
+        let nonce: [u8; 12] = nonce
+            .try_into()
+            .map_err(|_| AppError::Internal("sealed value too short".into()))?;
+        self.0
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: owner.as_bytes(),
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| AppError::Internal("sealed value does not open with this KEK".into()))
+    }
+}
+
+/// REG-2: trim, case-fold, collapse inner whitespace.
+pub fn normalise_answer(answer: &str) -> String {
+    answer
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[derive(Clone)]
+pub struct AnswerHasher {
+    params: Params,
+}
+
+impl AnswerHasher {
+    pub fn new(memory_kib: u32, iterations: u32) -> Result<Self, AppError> {
+        let params = Params::new(memory_kib, iterations, 1, None)
+            .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}")))?;
+        Ok(Self { params })
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    pub fn hash(&self, answer: &str) -> Result<String, AppError> {
+        let salt = SaltString::generate(&mut OsRng);
+        self.argon2()
+            .hash_password(normalise_answer(answer).as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+    }
+
+    pub fn verify(&self, answer: &str, stored: &str) -> bool {
+        PasswordHash::new(stored).is_ok_and(|hash| {
+            self.argon2()
+                .verify_password(normalise_answer(answer).as_bytes(), &hash)
+                .is_ok()
+        })
+    }
+}
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// A 6-digit unlock code (UNL-5), uniform over 000000..=999999.
+pub fn new_unlock_code() -> String {
+    format!("{:06}", OsRng.gen_range(0..1_000_000u32))
+}
+
+pub fn code_hash(salt: &[u8], code: &str) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(salt);
+    hasher.update(code.as_bytes());
+    hasher.finalize().to_vec()
+}
+
+pub fn code_matches(salt: &[u8], code: &str, stored_hash: &[u8]) -> bool {
+    code_hash(salt, code).ct_eq(stored_hash).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn reg_2_normalisation() {
+        assert_eq!(normalise_answer("  Ford   FIESTA \t"), "ford fiesta");
+        assert_eq!(normalise_answer("ÉCOLE"), "école");
+    }
+
+    #[test]
+    fn reg_2_answers_verify_after_normalisation_only() {
+        let hasher = AnswerHasher::new(8, 1).unwrap();
+        let stored = hasher.hash("Ford Fiesta").unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(hasher.verify("  ford   fiesta ", &stored));
+        assert!(!hasher.verify("ford focus", &stored));
+        assert!(!hasher.verify("ford fiesta", "not a hash"));
+    }
+
+    #[test]
+    fn card_3_sealed_puk_opens_only_for_its_card_and_key() {
+        let kek = Kek::new(&[1; 32]);
+        let sealed = kek.seal(b"12345678", "card-a").unwrap();
+        assert_eq!(kek.open(&sealed, "card-a").unwrap().as_slice(), b"12345678");
+        assert!(kek.open(&sealed, "card-b").is_err());
+        assert!(Kek::new(&[2; 32]).open(&sealed, "card-a").is_err());
+        assert!(kek.open(&sealed[..5], "card-a").is_err());
+    }
+
+    #[test]
+    fn all_1_codes_are_six_digits_and_compared_by_hash() {
+        for _ in 0..100 {
+            let code = new_unlock_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+        let salt = random_bytes::<16>();
+        let stored = code_hash(&salt, "123456");
+        assert!(code_matches(&salt, "123456", &stored));
+        assert!(!code_matches(&salt, "123457", &stored));
+    }
+
+    proptest! {
+        // REG-2: normalising is idempotent and insensitive to case and spacing.
+        #[test]
+        fn reg_2_normalise_is_idempotent(s in "\\PC{0,40}") {
+            let once = normalise_answer(&s);
+            prop_assert_eq!(normalise_answer(&once), once.clone());
+            prop_assert_eq!(normalise_answer(&format!("  {}  ", s.to_uppercase())), normalise_answer(&s.to_uppercase()));
+            prop_assert!(!once.starts_with(' ') && !once.ends_with(' ') && !once.contains("  "));
+        }
+    }
+}
