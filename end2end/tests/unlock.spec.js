@@ -7,14 +7,14 @@ const stack = require('./stack');
 const JOHN = 'john-rigby';
 const JOHN_EMAIL = 'john.rigby@nhs.net';
 
-// Demo answers, by question text (see server seed-demo).
-const ANSWERS = require('./demo-answers.json');
-
+// Demo answers by question text, as `seed-demo` printed them.
+let ANSWERS;
 let card;
 let bridge;
 
 test.beforeEach(async () => {
-  stack.reseed();
+  const seeded = JSON.parse(stack.reseed());
+  ANSWERS = seeded.find((u) => u.email === JOHN_EMAIL).answers;
   await stack.clearMail();
   card = stack.insertCard(JOHN);
 });
