@@ -10,7 +10,10 @@ use serde::Serialize;
 
 use crate::problem::Problem;
 
-async fn answer<T: DeserializeOwned>(response: Response, unreachable: fn() -> Problem) -> Result<T, Problem> {
+async fn answer<T: DeserializeOwned>(
+    response: Response,
+    unreachable: fn() -> Problem,
+) -> Result<T, Problem> {
     if response.ok() {
         return response.json::<T>().await.map_err(|_| unreachable());
     }
@@ -36,7 +39,10 @@ pub async fn server_config() -> Result<PublicConfig, Problem> {
     send(Request::get("/api/config").build(), Problem::network).await
 }
 
-pub async fn server_post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, Problem> {
+pub async fn server_post<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<T, Problem> {
     send(Request::post(path).json(body), Problem::network).await
 }
 

@@ -9,10 +9,10 @@ use api_types::bridge::{
 };
 use api_types::passcode::{CardPasscode, PasscodeError};
 use api_types::unlock::{
-    path_answers, path_card_proof, path_code, path_complete, path_script, Answer,
-    AnswersRequest, AnswersResponse, CardProofRequest, CardProofResponse, CodeRequest,
-    CodeResponse, CompleteRequest, CompleteResponse, PublicConfig, Question, StartRequest,
-    StartResponse, PATH_START,
+    path_answers, path_card_proof, path_code, path_complete, path_script, Answer, AnswersRequest,
+    AnswersResponse, CardProofRequest, CardProofResponse, CodeRequest, CodeResponse,
+    CompleteRequest, CompleteResponse, PublicConfig, Question, StartRequest, StartResponse,
+    PATH_START,
 };
 use api_types::{ApiError, ErrorCode};
 use futures_util::StreamExt;
@@ -225,7 +225,8 @@ fn CardStatus(flow: Flow) -> impl IntoView {
 
 #[component]
 fn StartPage(flow: Flow) -> impl IntoView {
-    let ready = move || matches!(flow.card.get(), CardState::Present(_)) && flow.busy.get().is_none();
+    let ready =
+        move || matches!(flow.card.get(), CardState::Present(_)) && flow.busy.get().is_none();
     view! {
         <h1>"Smartcard Unlock"</h1>
         <p>
@@ -272,8 +273,13 @@ async fn begin(flow: Flow) {
         let card = status
             .card
             .ok_or_else(|| Problem::from(ApiError::new(ErrorCode::NoCard, "")))?;
-        let started: StartResponse =
-            server_post(PATH_START, &StartRequest { card_guid: card.guid.clone() }).await?;
+        let started: StartResponse = server_post(
+            PATH_START,
+            &StartRequest {
+                card_guid: card.guid.clone(),
+            },
+        )
+        .await?;
         let signed: SignChallengeResponse = bridge_post(
             &bridge,
             PATH_SIGN_CHALLENGE,
@@ -285,7 +291,9 @@ async fn begin(flow: Flow) {
         .await?;
         let proof: CardProofResponse = server_post(
             &path_card_proof(&started.attempt_id),
-            &CardProofRequest { signature: signed.signature },
+            &CardProofRequest {
+                signature: signed.signature,
+            },
         )
         .await?;
         Ok::<_, Problem>(Step::Questions {
@@ -302,7 +310,12 @@ async fn begin(flow: Flow) {
 }
 
 #[component]
-fn QuestionsPage(flow: Flow, attempt_id: String, holder_name: String, questions: Vec<Question>) -> impl IntoView {
+fn QuestionsPage(
+    flow: Flow,
+    attempt_id: String,
+    holder_name: String,
+    questions: Vec<Question>,
+) -> impl IntoView {
     let answers = RwSignal::new(vec![String::new(); questions.len()]);
     let ids: Vec<u32> = questions.iter().map(|q| q.id).collect();
     let attempt_id = StoredValue::new(attempt_id);
@@ -317,13 +330,17 @@ fn QuestionsPage(flow: Flow, attempt_id: String, holder_name: String, questions:
                 .get_value()
                 .into_iter()
                 .zip(answers.get_untracked())
-                .map(|(question_id, answer)| Answer { question_id, answer })
+                .map(|(question_id, answer)| Answer {
+                    question_id,
+                    answer,
+                })
                 .collect(),
         };
         let attempt_id = attempt_id.get_value();
         spawn_local(async move {
             flow.problem.set(None);
-            flow.busy.set(Some("Checking your answers and sending your code…"));
+            flow.busy
+                .set(Some("Checking your answers and sending your code…"));
             match server_post::<_, AnswersResponse>(&path_answers(&attempt_id), &request).await {
                 Ok(sent) => flow.advance(Step::Code {
                     attempt_id,
@@ -405,7 +422,9 @@ fn CodePage(flow: Flow, attempt_id: String, email_hint: String) -> impl IntoView
             return;
         }
         let attempt_id = attempt_id.get_value();
-        let request = CodeRequest { code: code.get_untracked().trim().to_owned() };
+        let request = CodeRequest {
+            code: code.get_untracked().trim().to_owned(),
+        };
         spawn_local(async move {
             flow.problem.set(None);
             flow.busy.set(Some("Checking your code…"));
@@ -462,20 +481,35 @@ fn PasscodePage(flow: Flow, attempt_id: String, card: CodeResponse) -> impl Into
         }
         field_error.set(None);
         // UNL-6 / CARD-2: checked here, before anything reaches the card.
-        let passcode = match CardPasscode::parse_confirmed(&first.get_untracked(), &second.get_untracked()) {
-            Ok(passcode) => passcode,
-            Err(error) => {
-                let field = if error == PasscodeError::Mismatch { "confirm-passcode" } else { "new-passcode" };
-                let message = error.to_string();
-                field_error.set(Some((field, message.clone())));
-                flow.problem.set(Some(Problem::new("invalid_passcode", &message)));
-                return;
-            }
-        };
+        let passcode =
+            match CardPasscode::parse_confirmed(&first.get_untracked(), &second.get_untracked()) {
+                Ok(passcode) => passcode,
+                Err(error) => {
+                    let field = if error == PasscodeError::Mismatch {
+                        "confirm-passcode"
+                    } else {
+                        "new-passcode"
+                    };
+                    let message = error.to_string();
+                    field_error.set(Some((field, message.clone())));
+                    flow.problem
+                        .set(Some(Problem::new("invalid_passcode", &message)));
+                    return;
+                }
+            };
         spawn_local(async move {
             flow.problem.set(None);
-            flow.busy.set(Some("Updating your smartcard… do not remove it."));
-            match update_card(flow, attempt_id.get_value(), card, needs_fresh_script, passcode).await {
+            flow.busy
+                .set(Some("Updating your smartcard… do not remove it."));
+            match update_card(
+                flow,
+                attempt_id.get_value(),
+                card,
+                needs_fresh_script,
+                passcode,
+            )
+            .await
+            {
                 Ok(()) => flow.advance(Step::Done),
                 Err(problem) => {
                     needs_fresh_script.set(true);
@@ -486,14 +520,17 @@ fn PasscodePage(flow: Flow, attempt_id: String, card: CodeResponse) -> impl Into
     };
     let error_for = move |field: &'static str| {
         move || {
-            field_error.get().filter(|(f, _)| *f == field).map(|(_, message)| {
-                view! {
-                    <span class="nhsuk-error-message" id=format!("{field}-error")>
-                        <span class="nhsuk-u-visually-hidden">"Error: "</span>
-                        {message}
-                    </span>
-                }
-            })
+            field_error
+                .get()
+                .filter(|(f, _)| *f == field)
+                .map(|(_, message)| {
+                    view! {
+                        <span class="nhsuk-error-message" id=format!("{field}-error")>
+                            <span class="nhsuk-u-visually-hidden">"Error: "</span>
+                            {message}
+                        </span>
+                    }
+                })
         }
     };
     let group_class = move |field: &'static str| {
@@ -586,7 +623,10 @@ async fn update_card(
         .await
         .map(|_| ())
     } else {
-        Err(Problem::from(ApiError::new(ErrorCode::CardUpdateFailed, "")))
+        Err(Problem::from(ApiError::new(
+            ErrorCode::CardUpdateFailed,
+            "",
+        )))
     };
     let completed: Result<CompleteResponse, Problem> = server_post(
         &path_complete(&attempt_id),
@@ -616,7 +656,12 @@ fn DonePage() -> impl IntoView {
 }
 
 #[component]
-fn StoppedPage(flow: Flow, heading: &'static str, problem: Problem, can_restart: bool) -> impl IntoView {
+fn StoppedPage(
+    flow: Flow,
+    heading: &'static str,
+    problem: Problem,
+    can_restart: bool,
+) -> impl IntoView {
     let help = problem.help.clone();
     view! {
         <h1>{heading}</h1>

@@ -54,7 +54,10 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("database_url", &self.database_url)
             .field("static_dir", &self.static_dir)
-            .field("smtp", &format_args!("{}:{}", self.smtp_host, self.smtp_port))
+            .field(
+                "smtp",
+                &format_args!("{}:{}", self.smtp_host, self.smtp_port),
+            )
             .field("kek_hex", &"<redacted>")
             .finish_non_exhaustive()
     }

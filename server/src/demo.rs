@@ -35,7 +35,12 @@ const USERS: &[DemoUser] = &[
             role: "staff",
             registered: true,
         },
-        answers: &[(1, "Smith"), (2, "Birmingham"), (3, "Ford Fiesta"), (5, "Rex")],
+        answers: &[
+            (1, "Smith"),
+            (2, "Birmingham"),
+            (3, "Ford Fiesta"),
+            (5, "Rex"),
+        ],
         locked: true,
     },
     DemoUser {

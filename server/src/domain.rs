@@ -137,16 +137,27 @@ mod tests {
     #[test]
     fn steps_follow_in_order_and_expire_on_time() {
         assert_eq!(check_step(Started, Started, 100, 99), Ok(()));
-        assert_eq!(check_step(Started, Started, 100, 100), Err(StepError::Expired));
-        assert!(matches!(check_step(CardProven, CodeSent, 100, 50), Err(StepError::WrongStep(_))));
-        assert!(matches!(check_step(Completed, CodeSent, 100, 500), Err(StepError::WrongStep(_))));
+        assert_eq!(
+            check_step(Started, Started, 100, 100),
+            Err(StepError::Expired)
+        );
+        assert!(matches!(
+            check_step(CardProven, CodeSent, 100, 50),
+            Err(StepError::WrongStep(_))
+        ));
+        assert!(matches!(
+            check_step(Completed, CodeSent, 100, 500),
+            Err(StepError::WrongStep(_))
+        ));
     }
 
     #[test]
     fn unl_5_a_used_code_is_called_used() {
         assert_eq!(
             check_step(CodeVerified, CodeSent, 100, 10),
-            Err(StepError::WrongStep("This unlock code has already been used."))
+            Err(StepError::WrongStep(
+                "This unlock code has already been used."
+            ))
         );
     }
 
@@ -154,13 +165,22 @@ mod tests {
     fn script_outcomes() {
         let ok = vec![0x90, 0x00];
         let wrong = vec![0x63, 0xC2];
-        assert_eq!(script_outcome(&[ok.clone(), ok.clone(), ok.clone()]), ScriptOutcome::Done);
+        assert_eq!(
+            script_outcome(&[ok.clone(), ok.clone(), ok.clone()]),
+            ScriptOutcome::Done
+        );
         assert_eq!(
             script_outcome(&[ok.clone(), ok.clone(), wrong.clone()]),
             ScriptOutcome::ResetOnlyPukKept
         );
-        assert_eq!(script_outcome(&[ok.clone(), wrong.clone()]), ScriptOutcome::WrongPuk);
-        assert_eq!(script_outcome(&[ok.clone(), ok.clone()]), ScriptOutcome::Unknown);
+        assert_eq!(
+            script_outcome(&[ok.clone(), wrong.clone()]),
+            ScriptOutcome::WrongPuk
+        );
+        assert_eq!(
+            script_outcome(&[ok.clone(), ok.clone()]),
+            ScriptOutcome::Unknown
+        );
         assert_eq!(script_outcome(&[]), ScriptOutcome::Unknown);
         assert_eq!(script_outcome(&[vec![0x01]]), ScriptOutcome::Unknown);
     }

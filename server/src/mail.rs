@@ -73,7 +73,11 @@ impl MailWorker {
             let id: String = row.try_get(0)?;
             let attempts: i64 = row.try_get(4)?;
             let outcome = self
-                .send(&row.try_get::<String, _>(1)?, &row.try_get::<String, _>(2)?, row.try_get(3)?)
+                .send(
+                    &row.try_get::<String, _>(1)?,
+                    &row.try_get::<String, _>(2)?,
+                    row.try_get(3)?,
+                )
                 .await;
             match outcome {
                 Ok(()) => {
@@ -103,7 +107,9 @@ impl MailWorker {
     }
 
     async fn send(&self, recipient: &str, subject: &str, body: String) -> Result<(), String> {
-        let to: Mailbox = recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
+        let to: Mailbox = recipient
+            .parse()
+            .map_err(|e| format!("bad recipient: {e}"))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)

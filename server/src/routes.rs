@@ -35,7 +35,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/unlock/{id}/code", post(code))
         .route("/api/unlock/{id}/script", post(script))
         .route("/api/unlock/{id}/complete", post(complete))
-        .route("/api/{*rest}", axum::routing::any(|| async { AppError::NotFound }))
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(|| async { AppError::NotFound }),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state.clone());
     let app = match state.settings.static_dir.clone() {
@@ -66,17 +69,19 @@ fn spa(dir: PathBuf) -> Router {
         .fallback(ServeFile::new(index));
     Router::new()
         .fallback_service(files)
-        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-            let dir = dir.clone();
-            async move {
-                let path = request.uri().path().trim_start_matches('/').to_owned();
-                let last = path.rsplit('/').next().unwrap_or("");
-                if last.contains('.') && !dir.join(&path).is_file() {
-                    return StatusCode::NOT_FOUND.into_response();
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| {
+                let dir = dir.clone();
+                async move {
+                    let path = request.uri().path().trim_start_matches('/').to_owned();
+                    let last = path.rsplit('/').next().unwrap_or("");
+                    if last.contains('.') && !dir.join(&path).is_file() {
+                        return StatusCode::NOT_FOUND.into_response();
+                    }
+                    next.run(request).await
                 }
-                next.run(request).await
-            }
-        }))
+            },
+        ))
 }
 
 /// JSON body extractor whose refusals are [`AppError`]s (ALL-2).
@@ -93,7 +98,9 @@ where
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(match rejection {
-                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    AppError::PayloadTooLarge
+                }
                 JsonRejection::MissingJsonContentType(_) => {
                     AppError::BadRequest("Content-Type must be application/json".into())
                 }

@@ -219,7 +219,10 @@ pub async fn enroll(
         "DELETE FROM cards WHERE user_uuid = $1",
         "DELETE FROM users WHERE uuid = $1",
     ] {
-        sqlx::query(statement).bind(user.uuid).execute(&mut *tx).await?;
+        sqlx::query(statement)
+            .bind(user.uuid)
+            .execute(&mut *tx)
+            .await?;
     }
     sqlx::query(
         "INSERT INTO users (uuid, title, given_name, family_name, email, role, registered) \

@@ -173,7 +173,11 @@ impl AppState {
     }
 
     /// UNL-1: the card names itself by its CHUID GUID; the server answers with a challenge.
-    pub async fn start(&self, request: StartRequest, client: &Client) -> Result<StartResponse, AppError> {
+    pub async fn start(
+        &self,
+        request: StartRequest,
+        client: &Client,
+    ) -> Result<StartResponse, AppError> {
         let guid = decode_hex("card_guid", &request.card_guid, 16)?;
         if guid.len() != 16 {
             return Err(AppError::BadRequest("card_guid must be 16 bytes".into()));
@@ -187,7 +191,13 @@ impl AppState {
             .await?;
         let Some(card) = card else {
             let detail = format!("card {guid}");
-            audit(&mut tx, self.backend, now, &self.entry("unlock.start", "unknown_card", None, client, &detail)).await?;
+            audit(
+                &mut tx,
+                self.backend,
+                now,
+                &self.entry("unlock.start", "unknown_card", None, client, &detail),
+            )
+            .await?;
             tx.commit().await?;
             return Err(AppError::UnknownCard);
         };
@@ -220,7 +230,13 @@ impl AppState {
         .bind(attempt.expires_at)
         .execute(&mut *tx)
         .await?;
-        audit(&mut tx, self.backend, now, &self.entry("unlock.start", "ok", Some(&attempt), client, "")).await?;
+        audit(
+            &mut tx,
+            self.backend,
+            now,
+            &self.entry("unlock.start", "ok", Some(&attempt), client, ""),
+        )
+        .await?;
         tx.commit().await?;
         Ok(StartResponse {
             attempt_id: attempt.id,
@@ -243,7 +259,9 @@ impl AppState {
         domain::check_step(
             attempt.state,
             AttemptState::Started,
-            attempt.expires_at.min(attempt.created_at + domain::CHALLENGE_TTL),
+            attempt
+                .expires_at
+                .min(attempt.created_at + domain::CHALLENGE_TTL),
             now,
         )?;
         let card = sqlx::query("SELECT card_auth_public_key FROM cards WHERE guid = $1")
@@ -254,20 +272,34 @@ impl AppState {
         let genuine = VerifyingKey::from_sec1_bytes(&public_key)
             .ok()
             .zip(Signature::from_der(&signature).ok())
-            .is_some_and(|(key, signature)| key.verify_prehash(&attempt.challenge, &signature).is_ok());
+            .is_some_and(|(key, signature)| {
+                key.verify_prehash(&attempt.challenge, &signature).is_ok()
+            });
         let user = self.load_user(&mut tx, &attempt.user_uuid).await?;
         let refusal = if !genuine {
             Some(("card_not_genuine", AppError::CardNotGenuine))
         } else if !user.registered {
-            Some(("not_registered", AppError::NotRegistered { help: self.settings.ra_help.clone() }))
+            Some((
+                "not_registered",
+                AppError::NotRegistered {
+                    help: self.settings.ra_help.clone(),
+                },
+            ))
         } else if user.closed {
             Some(("self_service_closed", self.closed()))
         } else {
             None
         };
         if let Some((outcome, error)) = refusal {
-            self.set_state(&mut tx, &attempt, AttemptState::Failed).await?;
-            audit(&mut tx, self.backend, now, &self.entry("unlock.card_proof", outcome, Some(&attempt), client, "")).await?;
+            self.set_state(&mut tx, &attempt, AttemptState::Failed)
+                .await?;
+            audit(
+                &mut tx,
+                self.backend,
+                now,
+                &self.entry("unlock.card_proof", outcome, Some(&attempt), client, ""),
+            )
+            .await?;
             tx.commit().await?;
             return Err(error);
         }
@@ -284,7 +316,9 @@ impl AppState {
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         let wanted = self.settings.questions_per_unlock as usize;
         if questions.len() < wanted {
-            return Err(AppError::NotRegistered { help: self.settings.ra_help.clone() });
+            return Err(AppError::NotRegistered {
+                help: self.settings.ra_help.clone(),
+            });
         }
         questions.shuffle(&mut OsRng);
         questions.truncate(wanted);
@@ -295,15 +329,25 @@ impl AppState {
             .bind(&attempt.id)
             .execute(&mut *tx)
             .await?;
-        audit(&mut tx, self.backend, now, &self.entry("unlock.card_proof", "ok", Some(&attempt), client, "")).await?;
+        audit(
+            &mut tx,
+            self.backend,
+            now,
+            &self.entry("unlock.card_proof", "ok", Some(&attempt), client, ""),
+        )
+        .await?;
         tx.commit().await?;
         Ok(CardProofResponse {
             holder_name: user.display_name,
             questions: questions
                 .into_iter()
-                .map(|(id, text)| Question { id: u32::try_from(id).unwrap_or(0), text })
+                .map(|(id, text)| Question {
+                    id: u32::try_from(id).unwrap_or(0),
+                    text,
+                })
                 .collect(),
-            attempts_left: u32::try_from(domain::MAX_ANSWER_FAILURES - user.unlock_failures).unwrap_or(0),
+            attempts_left: u32::try_from(domain::MAX_ANSWER_FAILURES - user.unlock_failures)
+                .unwrap_or(0),
         })
     }
 
@@ -314,23 +358,41 @@ impl AppState {
         request: AnswersRequest,
         client: &Client,
     ) -> Result<AnswersResponse, AppError> {
-        if request.answers.iter().any(|a| a.answer.chars().count() > 200) {
-            return Err(AppError::BadRequest("answers are at most 200 characters".into()));
+        if request
+            .answers
+            .iter()
+            .any(|a| a.answer.chars().count() > 200)
+        {
+            return Err(AppError::BadRequest(
+                "answers are at most 200 characters".into(),
+            ));
         }
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
-        domain::check_step(attempt.state, AttemptState::CardProven, attempt.expires_at, now)?;
+        domain::check_step(
+            attempt.state,
+            AttemptState::CardProven,
+            attempt.expires_at,
+            now,
+        )?;
         let mut asked = attempt.question_ids.clone();
-        let mut given: Vec<i64> = request.answers.iter().map(|a| i64::from(a.question_id)).collect();
+        let mut given: Vec<i64> = request
+            .answers
+            .iter()
+            .map(|a| i64::from(a.question_id))
+            .collect();
         asked.sort_unstable();
         given.sort_unstable();
         if asked != given {
-            return Err(AppError::BadRequest("answer exactly the questions asked, once each".into()));
+            return Err(AppError::BadRequest(
+                "answer exactly the questions asked, once each".into(),
+            ));
         }
         let user = self.load_user(&mut tx, &attempt.user_uuid).await?;
         if user.closed {
-            self.set_state(&mut tx, &attempt, AttemptState::Failed).await?;
+            self.set_state(&mut tx, &attempt, AttemptState::Failed)
+                .await?;
             tx.commit().await?;
             return Err(self.closed());
         }
@@ -373,23 +435,52 @@ impl AppState {
             let tries_left = domain::MAX_ANSWER_FAILURES - failures;
             let detail = format!("failure {failures} of {}", domain::MAX_ANSWER_FAILURES);
             if tries_left <= 0 {
-                self.set_state(&mut tx, &attempt, AttemptState::Failed).await?;
-                audit(&mut tx, self.backend, now, &self.entry("unlock.answers", "self_service_closed", Some(&attempt), client, &detail)).await?;
+                self.set_state(&mut tx, &attempt, AttemptState::Failed)
+                    .await?;
+                audit(
+                    &mut tx,
+                    self.backend,
+                    now,
+                    &self.entry(
+                        "unlock.answers",
+                        "self_service_closed",
+                        Some(&attempt),
+                        client,
+                        &detail,
+                    ),
+                )
+                .await?;
                 tx.commit().await?;
                 return Err(self.closed());
             }
-            audit(&mut tx, self.backend, now, &self.entry("unlock.answers", "wrong_answers", Some(&attempt), client, &detail)).await?;
+            audit(
+                &mut tx,
+                self.backend,
+                now,
+                &self.entry(
+                    "unlock.answers",
+                    "wrong_answers",
+                    Some(&attempt),
+                    client,
+                    &detail,
+                ),
+            )
+            .await?;
             tx.commit().await?;
-            return Err(AppError::WrongAnswers { tries_left: u32::try_from(tries_left).unwrap_or(0) });
+            return Err(AppError::WrongAnswers {
+                tries_left: u32::try_from(tries_left).unwrap_or(0),
+            });
         }
 
         let code = new_unlock_code();
         let salt = random_bytes::<16>();
         let code_expires_at = now + domain::CODE_TTL;
-        sqlx::query("UPDATE users SET unlock_failures = 0 WHERE uuid = $1 AND self_service_closed = 0")
-            .bind(&attempt.user_uuid)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET unlock_failures = 0 WHERE uuid = $1 AND self_service_closed = 0",
+        )
+        .bind(&attempt.user_uuid)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE unlock_attempts SET state = $1, code_hash = $2, code_salt = $3, \
              code_expires_at = $4, code_failures = 0 WHERE id = $5",
@@ -416,7 +507,13 @@ impl AppState {
             org = self.settings.organisation_name,
         );
         queue_mail(&mut tx, now, &user.email, "Smartcard Unlock Code", &body).await?;
-        audit(&mut tx, self.backend, now, &self.entry("unlock.answers", "code_sent", Some(&attempt), client, "")).await?;
+        audit(
+            &mut tx,
+            self.backend,
+            now,
+            &self.entry("unlock.answers", "code_sent", Some(&attempt), client, ""),
+        )
+        .await?;
         tx.commit().await?;
         self.mail_waker.notify_one();
         Ok(AnswersResponse {
@@ -426,7 +523,12 @@ impl AppState {
     }
 
     /// UNL-5: the emailed code — 15 minutes, single use, limited tries.
-    pub async fn code(&self, id: &str, code: &str, client: &Client) -> Result<CodeResponse, AppError> {
+    pub async fn code(
+        &self,
+        id: &str,
+        code: &str,
+        client: &Client,
+    ) -> Result<CodeResponse, AppError> {
         let code = code.trim();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(AppError::BadRequest("The unlock code is 6 digits.".into()));
@@ -434,15 +536,29 @@ impl AppState {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
-        domain::check_step(attempt.state, AttemptState::CodeSent, attempt.expires_at, now)?;
-        let (Some(hash), Some(salt), Some(code_expires_at)) =
-            (&attempt.code_hash, &attempt.code_salt, attempt.code_expires_at)
-        else {
+        domain::check_step(
+            attempt.state,
+            AttemptState::CodeSent,
+            attempt.expires_at,
+            now,
+        )?;
+        let (Some(hash), Some(salt), Some(code_expires_at)) = (
+            &attempt.code_hash,
+            &attempt.code_salt,
+            attempt.code_expires_at,
+        ) else {
             return Err(AppError::Internal("code sent without a code".into()));
         };
         if now >= code_expires_at {
-            self.set_state(&mut tx, &attempt, AttemptState::Failed).await?;
-            audit(&mut tx, self.backend, now, &self.entry("unlock.code", "code_expired", Some(&attempt), client, "")).await?;
+            self.set_state(&mut tx, &attempt, AttemptState::Failed)
+                .await?;
+            audit(
+                &mut tx,
+                self.backend,
+                now,
+                &self.entry("unlock.code", "code_expired", Some(&attempt), client, ""),
+            )
+            .await?;
             tx.commit().await?;
             return Err(AppError::CodeExpired);
         }
@@ -451,12 +567,29 @@ impl AppState {
             let exhausted = failures >= domain::MAX_CODE_FAILURES;
             sqlx::query("UPDATE unlock_attempts SET code_failures = $1, state = $2 WHERE id = $3")
                 .bind(failures)
-                .bind(if exhausted { AttemptState::Failed } else { AttemptState::CodeSent }.as_str())
+                .bind(
+                    if exhausted {
+                        AttemptState::Failed
+                    } else {
+                        AttemptState::CodeSent
+                    }
+                    .as_str(),
+                )
                 .bind(&attempt.id)
                 .execute(&mut *tx)
                 .await?;
-            let outcome = if exhausted { "code_tries_exhausted" } else { "code_invalid" };
-            audit(&mut tx, self.backend, now, &self.entry("unlock.code", outcome, Some(&attempt), client, "")).await?;
+            let outcome = if exhausted {
+                "code_tries_exhausted"
+            } else {
+                "code_invalid"
+            };
+            audit(
+                &mut tx,
+                self.backend,
+                now,
+                &self.entry("unlock.code", outcome, Some(&attempt), client, ""),
+            )
+            .await?;
             tx.commit().await?;
             return Err(if exhausted {
                 AppError::CodeTriesExhausted
@@ -475,7 +608,13 @@ impl AppState {
         .execute(&mut *tx)
         .await?;
         let response = self.card_script(&mut tx, &attempt).await?;
-        audit(&mut tx, self.backend, now, &self.entry("unlock.code", "ok", Some(&attempt), client, "")).await?;
+        audit(
+            &mut tx,
+            self.backend,
+            now,
+            &self.entry("unlock.code", "ok", Some(&attempt), client, ""),
+        )
+        .await?;
         tx.commit().await?;
         Ok(response)
     }
@@ -485,9 +624,20 @@ impl AppState {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
-        domain::check_step(attempt.state, AttemptState::CodeVerified, attempt.expires_at, now)?;
+        domain::check_step(
+            attempt.state,
+            AttemptState::CodeVerified,
+            attempt.expires_at,
+            now,
+        )?;
         let response = self.card_script(&mut tx, &attempt).await?;
-        audit(&mut tx, self.backend, now, &self.entry("unlock.script", "ok", Some(&attempt), client, "")).await?;
+        audit(
+            &mut tx,
+            self.backend,
+            now,
+            &self.entry("unlock.script", "ok", Some(&attempt), client, ""),
+        )
+        .await?;
         tx.commit().await?;
         Ok(response)
     }
@@ -495,7 +645,11 @@ impl AppState {
     /// CARD-3: RESET RETRY COUNTER with the card's PUK to a one-time PIN, then a new PUK.
     /// The new PUK is kept as `puk_next` until the card confirms it, and re-used until
     /// then, so an interrupted unlock never leaves a PUK the server doesn't know.
-    async fn card_script(&self, conn: &mut AnyConnection, attempt: &Attempt) -> Result<CodeResponse, AppError> {
+    async fn card_script(
+        &self,
+        conn: &mut AnyConnection,
+        attempt: &Attempt,
+    ) -> Result<CodeResponse, AppError> {
         let guid = &attempt.card_guid;
         let row = sqlx::query(&format!(
             "SELECT puk_enc, puk_next_enc FROM cards WHERE guid = $1{}",
@@ -555,7 +709,12 @@ impl AppState {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
-        domain::check_step(attempt.state, AttemptState::CodeVerified, attempt.expires_at, now)?;
+        domain::check_step(
+            attempt.state,
+            AttemptState::CodeVerified,
+            attempt.expires_at,
+            now,
+        )?;
         let guid = attempt.card_guid.as_str();
         let outcome = domain::script_outcome(&responses);
         if !attempt.card_updated {
@@ -579,20 +738,51 @@ impl AppState {
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
-                    let detail = if adopted > 0 { "adopted pending PUK" } else { "card refused its PUK" };
+                    let detail = if adopted > 0 {
+                        "adopted pending PUK"
+                    } else {
+                        "card refused its PUK"
+                    };
                     if adopted == 0 {
-                        self.set_state(&mut tx, &attempt, AttemptState::Failed).await?;
+                        self.set_state(&mut tx, &attempt, AttemptState::Failed)
+                            .await?;
                     }
-                    audit(&mut tx, self.backend, now, &self.entry("unlock.complete", "wrong_puk", Some(&attempt), client, detail)).await?;
+                    audit(
+                        &mut tx,
+                        self.backend,
+                        now,
+                        &self.entry(
+                            "unlock.complete",
+                            "wrong_puk",
+                            Some(&attempt),
+                            client,
+                            detail,
+                        ),
+                    )
+                    .await?;
                     tx.commit().await?;
                     return Err(AppError::CardUpdateFailed(if adopted > 0 {
-                        "the card needs one more try. Keep it inserted and press Confirm again.".into()
+                        "the card needs one more try. Keep it inserted and press Confirm again."
+                            .into()
                     } else {
-                        "the card refused the update. Please contact your Registration Authority.".into()
+                        "the card refused the update. Please contact your Registration Authority."
+                            .into()
                     }));
                 }
                 ScriptOutcome::Unknown => {
-                    audit(&mut tx, self.backend, now, &self.entry("unlock.complete", "card_update_failed", Some(&attempt), client, "")).await?;
+                    audit(
+                        &mut tx,
+                        self.backend,
+                        now,
+                        &self.entry(
+                            "unlock.complete",
+                            "card_update_failed",
+                            Some(&attempt),
+                            client,
+                            "",
+                        ),
+                    )
+                    .await?;
                     tx.commit().await?;
                     return Err(AppError::CardUpdateFailed(
                         "the card did not finish. Reinsert it and press Confirm again.".into(),
@@ -605,7 +795,19 @@ impl AppState {
                 .await?;
         }
         if !request.pin_changed {
-            audit(&mut tx, self.backend, now, &self.entry("unlock.complete", "pin_not_changed", Some(&attempt), client, "")).await?;
+            audit(
+                &mut tx,
+                self.backend,
+                now,
+                &self.entry(
+                    "unlock.complete",
+                    "pin_not_changed",
+                    Some(&attempt),
+                    client,
+                    "",
+                ),
+            )
+            .await?;
             tx.commit().await?;
             return Err(AppError::CardUpdateFailed(
                 "the new passcode was not set on the card. Keep it inserted and press Confirm again.".into(),
@@ -630,8 +832,21 @@ impl AppState {
             help = self.settings.ra_help,
             org = self.settings.organisation_name,
         );
-        queue_mail(&mut tx, now, &user.email, "Your smartcard has been unlocked", &body).await?;
-        audit(&mut tx, self.backend, now, &self.entry("unlock.complete", "unlocked", Some(&attempt), client, "")).await?;
+        queue_mail(
+            &mut tx,
+            now,
+            &user.email,
+            "Your smartcard has been unlocked",
+            &body,
+        )
+        .await?;
+        audit(
+            &mut tx,
+            self.backend,
+            now,
+            &self.entry("unlock.complete", "unlocked", Some(&attempt), client, ""),
+        )
+        .await?;
         tx.commit().await?;
         self.mail_waker.notify_one();
         Ok(CompleteResponse { unlocked: true })
