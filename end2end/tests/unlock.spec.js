@@ -133,3 +133,17 @@ test('BRG: with no card bridge running the page says what to do', async ({ page 
   await expect(page.locator('#card-status .reason-code')).toContainText('bridge_unreachable');
   await expectAccessible(page);
 });
+
+test('UNL-8: an unregistered user with a locked card is told how to reach the RA', async ({ page, baseURL }) => {
+  await card.stop();
+  card = stack.insertCard('jane-doe');
+  bridge = await stack.startBridge(baseURL);
+  await page.goto('/');
+  await expect(page.locator('#card-status')).toContainText('Smartcard detected');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByRole('heading', { name: 'You are not registered for self-service unlock' })).toBeVisible();
+  await expect(page.locator('.reason-code').first()).toContainText('not_registered');
+  await expect(page.getByText('Registration Authority').first()).toBeVisible();
+  await expectAccessible(page);
+  expect(stack.showCard('jane-doe').pin_tries_left).toBe(0);
+});
