@@ -6,6 +6,9 @@
 //! 3. `POST /api/unlock/{id}/answers` → unlock code emailed.
 //! 4. `POST /api/unlock/{id}/code` → the admin script + one-time PIN for the bridge.
 //! 5. `POST /api/unlock/{id}/complete` with the card's responses → unlocked.
+//!
+//! If the card update fails (card pulled, bridge error), `POST /api/unlock/{id}/script`
+//! gives a fresh script for the same attempt; the page retries with it.
 
 use serde::{Deserialize, Serialize};
 
