@@ -152,6 +152,15 @@ impl Settings {
                 reason: "must start with sqlite: or postgres://".into(),
             });
         }
+        let bridge_ok = (self.bridge_url.starts_with("http://")
+            || self.bridge_url.starts_with("https://"))
+            && self.bridge_url.bytes().all(|b| b.is_ascii_graphic());
+        if !bridge_ok {
+            return Err(ConfigError::Invalid {
+                name: "bridge_url",
+                reason: "must be an http(s) URL like http://127.0.0.1:9981".into(),
+            });
+        }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Invalid {
                 name: "mail_from",

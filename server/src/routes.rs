@@ -41,11 +41,16 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state.clone());
+    let csp = content_security_policy(&state.settings.bridge_url);
     let app = match state.settings.static_dir.clone() {
         Some(dir) => api.fallback_service(spa(dir)),
         None => api.fallback(|| async { AppError::NotFound }),
     };
     app.layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        csp,
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     ))
@@ -57,6 +62,19 @@ pub fn router(state: AppState) -> Router {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     ))
+}
+
+/// The page may load only our own files and talk only to us and the card bridge.
+fn content_security_policy(bridge_url: &str) -> HeaderValue {
+    let bridge = bridge_url.trim_end_matches('/');
+    let bridge_ws = bridge.replacen("http", "ws", 1);
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self'; font-src 'self' https://assets.nhs.uk; \
+         connect-src 'self' {bridge} {bridge_ws}; frame-ancestors 'none'; base-uri 'none'; \
+         form-action 'self'; object-src 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'"))
 }
 
 /// The SPA: files as they are (pre-compressed when present), `index.html` for app routes,

@@ -76,6 +76,16 @@ pub struct Client {
 }
 
 impl AppState {
+    /// One step's transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE):
+    /// a deferred transaction that reads and then writes can deadlock with another
+    /// server process on the same file.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            crate::store::Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            crate::store::Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     fn entry<'a>(
         &self,
         action: &'a str,
@@ -184,7 +194,7 @@ impl AppState {
         }
         let guid = hex::encode(guid);
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let card = sqlx::query("SELECT user_uuid FROM cards WHERE guid = $1")
             .bind(&guid)
             .fetch_optional(&mut *tx)
@@ -254,7 +264,7 @@ impl AppState {
     ) -> Result<CardProofResponse, AppError> {
         let signature = decode_hex("signature", &request.signature, 128)?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
         domain::check_step(
             attempt.state,
@@ -368,8 +378,18 @@ impl AppState {
             ));
         }
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
+        // A closed account hears that first, whatever state this attempt is in (UNL-4).
+        let user = self.load_user(&mut tx, &attempt.user_uuid).await?;
+        if user.closed {
+            if attempt.state == AttemptState::CardProven {
+                self.set_state(&mut tx, &attempt, AttemptState::Failed)
+                    .await?;
+                tx.commit().await?;
+            }
+            return Err(self.closed());
+        }
         domain::check_step(
             attempt.state,
             AttemptState::CardProven,
@@ -388,13 +408,6 @@ impl AppState {
             return Err(AppError::BadRequest(
                 "answer exactly the questions asked, once each".into(),
             ));
-        }
-        let user = self.load_user(&mut tx, &attempt.user_uuid).await?;
-        if user.closed {
-            self.set_state(&mut tx, &attempt, AttemptState::Failed)
-                .await?;
-            tx.commit().await?;
-            return Err(self.closed());
         }
         let mut stored = Vec::new();
         for answer in &request.answers {
@@ -534,7 +547,7 @@ impl AppState {
             return Err(AppError::BadRequest("The unlock code is 6 digits.".into()));
         }
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
         domain::check_step(
             attempt.state,
@@ -622,7 +635,7 @@ impl AppState {
     /// A fresh card script for an attempt whose code was verified (after a failed try).
     pub async fn script(&self, id: &str, client: &Client) -> Result<CodeResponse, AppError> {
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
         domain::check_step(
             attempt.state,
@@ -707,7 +720,7 @@ impl AppState {
             .map(|r| decode_hex("script_responses", r, 512))
             .collect::<Result<Vec<_>, _>>()?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let attempt = self.load_attempt(&mut tx, id).await?;
         domain::check_step(
             attempt.state,

@@ -1,0 +1,9 @@
+//! Server API tests: the real server on port 0 with its own database — every scenario on
+//! SQLite and on PostgreSQL — driven with a real in-process virtual card and reading mail
+//! from the real mail catcher.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+mod robustness;
+mod unlock;
