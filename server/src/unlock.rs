@@ -488,12 +488,22 @@ impl AppState {
         let code = new_unlock_code();
         let salt = random_bytes::<16>();
         let code_expires_at = now + domain::CODE_TTL;
-        sqlx::query(
+        // UNL-4: re-checked under the row lock, as a wrong answer in another attempt may
+        // have closed self-service since this user was read.
+        let still_open = sqlx::query(
             "UPDATE users SET unlock_failures = 0 WHERE uuid = $1 AND self_service_closed = 0",
         )
         .bind(&attempt.user_uuid)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+            > 0;
+        if !still_open {
+            self.set_state(&mut tx, &attempt, AttemptState::Failed)
+                .await?;
+            tx.commit().await?;
+            return Err(self.closed());
+        }
         sqlx::query(
             "UPDATE unlock_attempts SET state = $1, code_hash = $2, code_salt = $3, \
              code_expires_at = $4, code_failures = 0 WHERE id = $5",
