@@ -13,6 +13,8 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("Not found.")]
     NotFound,
+    #[error("This address does not take that method.")]
+    MethodNotAllowed,
     #[error("This smartcard is not known to the self-service system.")]
     UnknownCard,
     #[error("This smartcard's owner has not registered for self-service unlock.")]
@@ -48,6 +50,7 @@ impl AppError {
             E::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
             E::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
             E::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            E::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             E::UnknownCard => (StatusCode::NOT_FOUND, ErrorCode::UnknownCard),
             E::NotRegistered { .. } => (StatusCode::FORBIDDEN, ErrorCode::NotRegistered),
             E::CardNotGenuine => (StatusCode::FORBIDDEN, ErrorCode::CardNotGenuine),

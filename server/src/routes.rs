@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
             "/api/{*rest}",
             axum::routing::any(|| async { AppError::NotFound }),
         )
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state.clone());
     let csp = content_security_policy(&state.settings.bridge_url);

@@ -103,6 +103,12 @@ async fn serves_the_spa_with_real_404s_for_missing_assets() {
     assert_eq!(page.text().await.unwrap(), "<html>spa</html>");
     assert_eq!(get("/app.js").await.unwrap().status(), 200);
     assert_eq!(get("/nope.js").await.unwrap().status(), 404);
+    let wrong_method = get("/api/unlock/start").await.unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(
+        wrong_method.json::<serde_json::Value>().await.unwrap()["code"],
+        "method_not_allowed"
+    );
     let api = get("/api/nope").await.unwrap();
     assert_eq!(api.status(), 404);
     assert_eq!(
