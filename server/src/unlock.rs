@@ -105,6 +105,28 @@ impl AppState {
         }
     }
 
+    /// Appends this step's event to the audit chain, inside the step's transaction.
+    /// (One argument per audit field: grouping them would only move the list.)
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+        action: &str,
+        outcome: &str,
+        attempt: Option<&Attempt>,
+        client: &Client,
+        detail: &str,
+    ) -> Result<(), sqlx::Error> {
+        audit(
+            conn,
+            self.backend,
+            now,
+            &self.entry(action, outcome, attempt, client, detail),
+        )
+        .await
+    }
+
     async fn load_attempt(&self, conn: &mut AnyConnection, id: &str) -> Result<Attempt, AppError> {
         let row = sqlx::query(&format!(
             "SELECT id, card_guid, user_uuid, state, challenge, created_at, expires_at, \
@@ -201,11 +223,14 @@ impl AppState {
             .await?;
         let Some(card) = card else {
             let detail = format!("card {guid}");
-            audit(
+            self.record(
                 &mut tx,
-                self.backend,
                 now,
-                &self.entry("unlock.start", "unknown_card", None, client, &detail),
+                "unlock.start",
+                "unknown_card",
+                None,
+                client,
+                &detail,
             )
             .await?;
             tx.commit().await?;
@@ -240,11 +265,14 @@ impl AppState {
         .bind(attempt.expires_at)
         .execute(&mut *tx)
         .await?;
-        audit(
+        self.record(
             &mut tx,
-            self.backend,
             now,
-            &self.entry("unlock.start", "ok", Some(&attempt), client, ""),
+            "unlock.start",
+            "ok",
+            Some(&attempt),
+            client,
+            "",
         )
         .await?;
         tx.commit().await?;
@@ -303,11 +331,14 @@ impl AppState {
         if let Some((outcome, error)) = refusal {
             self.set_state(&mut tx, &attempt, AttemptState::Failed)
                 .await?;
-            audit(
+            self.record(
                 &mut tx,
-                self.backend,
                 now,
-                &self.entry("unlock.card_proof", outcome, Some(&attempt), client, ""),
+                "unlock.card_proof",
+                outcome,
+                Some(&attempt),
+                client,
+                "",
             )
             .await?;
             tx.commit().await?;
@@ -339,11 +370,14 @@ impl AppState {
             .bind(&attempt.id)
             .execute(&mut *tx)
             .await?;
-        audit(
+        self.record(
             &mut tx,
-            self.backend,
             now,
-            &self.entry("unlock.card_proof", "ok", Some(&attempt), client, ""),
+            "unlock.card_proof",
+            "ok",
+            Some(&attempt),
+            client,
+            "",
         )
         .await?;
         tx.commit().await?;
@@ -450,33 +484,27 @@ impl AppState {
             if tries_left <= 0 {
                 self.set_state(&mut tx, &attempt, AttemptState::Failed)
                     .await?;
-                audit(
+                self.record(
                     &mut tx,
-                    self.backend,
                     now,
-                    &self.entry(
-                        "unlock.answers",
-                        "self_service_closed",
-                        Some(&attempt),
-                        client,
-                        &detail,
-                    ),
+                    "unlock.answers",
+                    "self_service_closed",
+                    Some(&attempt),
+                    client,
+                    &detail,
                 )
                 .await?;
                 tx.commit().await?;
                 return Err(self.closed());
             }
-            audit(
+            self.record(
                 &mut tx,
-                self.backend,
                 now,
-                &self.entry(
-                    "unlock.answers",
-                    "wrong_answers",
-                    Some(&attempt),
-                    client,
-                    &detail,
-                ),
+                "unlock.answers",
+                "wrong_answers",
+                Some(&attempt),
+                client,
+                &detail,
             )
             .await?;
             tx.commit().await?;
@@ -530,11 +558,14 @@ impl AppState {
             org = self.settings.organisation_name,
         );
         queue_mail(&mut tx, now, &user.email, "Smartcard Unlock Code", &body).await?;
-        audit(
+        self.record(
             &mut tx,
-            self.backend,
             now,
-            &self.entry("unlock.answers", "code_sent", Some(&attempt), client, ""),
+            "unlock.answers",
+            "code_sent",
+            Some(&attempt),
+            client,
+            "",
         )
         .await?;
         tx.commit().await?;
@@ -575,11 +606,14 @@ impl AppState {
         if now >= code_expires_at {
             self.set_state(&mut tx, &attempt, AttemptState::Failed)
                 .await?;
-            audit(
+            self.record(
                 &mut tx,
-                self.backend,
                 now,
-                &self.entry("unlock.code", "code_expired", Some(&attempt), client, ""),
+                "unlock.code",
+                "code_expired",
+                Some(&attempt),
+                client,
+                "",
             )
             .await?;
             tx.commit().await?;
@@ -606,11 +640,14 @@ impl AppState {
             } else {
                 "code_invalid"
             };
-            audit(
+            self.record(
                 &mut tx,
-                self.backend,
                 now,
-                &self.entry("unlock.code", outcome, Some(&attempt), client, ""),
+                "unlock.code",
+                outcome,
+                Some(&attempt),
+                client,
+                "",
             )
             .await?;
             tx.commit().await?;
@@ -631,11 +668,14 @@ impl AppState {
         .execute(&mut *tx)
         .await?;
         let response = self.card_script(&mut tx, &attempt).await?;
-        audit(
+        self.record(
             &mut tx,
-            self.backend,
             now,
-            &self.entry("unlock.code", "ok", Some(&attempt), client, ""),
+            "unlock.code",
+            "ok",
+            Some(&attempt),
+            client,
+            "",
         )
         .await?;
         tx.commit().await?;
@@ -654,11 +694,14 @@ impl AppState {
             now,
         )?;
         let response = self.card_script(&mut tx, &attempt).await?;
-        audit(
+        self.record(
             &mut tx,
-            self.backend,
             now,
-            &self.entry("unlock.script", "ok", Some(&attempt), client, ""),
+            "unlock.script",
+            "ok",
+            Some(&attempt),
+            client,
+            "",
         )
         .await?;
         tx.commit().await?;
@@ -770,17 +813,14 @@ impl AppState {
                         self.set_state(&mut tx, &attempt, AttemptState::Failed)
                             .await?;
                     }
-                    audit(
+                    self.record(
                         &mut tx,
-                        self.backend,
                         now,
-                        &self.entry(
-                            "unlock.complete",
-                            "wrong_puk",
-                            Some(&attempt),
-                            client,
-                            detail,
-                        ),
+                        "unlock.complete",
+                        "wrong_puk",
+                        Some(&attempt),
+                        client,
+                        detail,
                     )
                     .await?;
                     tx.commit().await?;
@@ -793,17 +833,14 @@ impl AppState {
                     }));
                 }
                 ScriptOutcome::Unknown => {
-                    audit(
+                    self.record(
                         &mut tx,
-                        self.backend,
                         now,
-                        &self.entry(
-                            "unlock.complete",
-                            "card_update_failed",
-                            Some(&attempt),
-                            client,
-                            "",
-                        ),
+                        "unlock.complete",
+                        "card_update_failed",
+                        Some(&attempt),
+                        client,
+                        "",
                     )
                     .await?;
                     tx.commit().await?;
@@ -818,17 +855,14 @@ impl AppState {
                 .await?;
         }
         if !request.pin_changed {
-            audit(
+            self.record(
                 &mut tx,
-                self.backend,
                 now,
-                &self.entry(
-                    "unlock.complete",
-                    "pin_not_changed",
-                    Some(&attempt),
-                    client,
-                    "",
-                ),
+                "unlock.complete",
+                "pin_not_changed",
+                Some(&attempt),
+                client,
+                "",
             )
             .await?;
             tx.commit().await?;
@@ -863,11 +897,14 @@ impl AppState {
             &body,
         )
         .await?;
-        audit(
+        self.record(
             &mut tx,
-            self.backend,
             now,
-            &self.entry("unlock.complete", "unlocked", Some(&attempt), client, ""),
+            "unlock.complete",
+            "unlocked",
+            Some(&attempt),
+            client,
+            "",
         )
         .await?;
         tx.commit().await?;
