@@ -1,4 +1,6 @@
 //! What went wrong, in plain language, with the stable reason code support staff use.
+//! [`message`] is the one place an [`ErrorCode`] becomes words; its match is exhaustive,
+//! so a new code cannot ship without its sentence.
 
 use api_types::{ApiError, ErrorCode};
 use leptos::prelude::*;
@@ -9,6 +11,8 @@ pub struct Problem {
     pub message: String,
     pub tries_left: Option<u32>,
     pub help: Option<String>,
+    /// The input the problem is about, linked from the error summary.
+    pub field: Option<&'static str>,
 }
 
 impl Problem {
@@ -18,7 +22,22 @@ impl Problem {
             message: message.to_owned(),
             tries_left: None,
             help: None,
+            field: None,
         }
+    }
+
+    pub fn from_code(code: ErrorCode) -> Self {
+        Self::new(code.as_str(), message(code))
+    }
+
+    pub fn with_message(mut self, message: &str) -> Self {
+        message.clone_into(&mut self.message);
+        self
+    }
+
+    pub fn on_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
     }
 
     pub fn is(&self, code: ErrorCode) -> bool {
@@ -49,6 +68,7 @@ impl From<ApiError> for Problem {
             message: message(error.code).to_owned(),
             tries_left: error.tries_left,
             help: error.help,
+            field: None,
         }
     }
 }
@@ -101,7 +121,8 @@ pub fn message(code: ErrorCode) -> &'static str {
         ErrorCode::NoReader => "No smartcard reader was found. Connect your reader and try again.",
         ErrorCode::NoCard => "No smartcard was found. Insert your smartcard and try again.",
         ErrorCode::CardRemoved => {
-            "Your smartcard was removed before we finished. Put it back in the reader and try again."
+            "Your smartcard was taken out of the reader before we finished. Nothing has been lost: \
+             put it back in the reader and try again."
         }
         ErrorCode::CardChanged => {
             "A different smartcard is in the reader. Insert the card you started with."
@@ -119,19 +140,115 @@ pub fn message(code: ErrorCode) -> &'static str {
     }
 }
 
+/// "You have 2 tries left."
+pub fn tries_left_text(n: u32) -> String {
+    format!(
+        "You have {n} {} left.",
+        if n == 1 { "try" } else { "tries" }
+    )
+}
+
+/// The NHS.UK error summary; it takes focus when shown so screen readers announce it.
 #[component]
 pub fn ProblemSummary(problem: Problem) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(summary) = node.get() {
+            let _ = summary.focus();
+        }
+    });
+    let message = problem.message;
+    let body = match problem.field {
+        Some(field) => view! {
+            <ul class="nhsuk-list nhsuk-error-summary__list">
+                <li><a href=format!("#{field}")>{message}</a></li>
+            </ul>
+        }
+        .into_any(),
+        None => view! { <p>{message}</p> }.into_any(),
+    };
     view! {
-        <div class="nhsuk-error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1">
+        <div
+            class="nhsuk-error-summary"
+            aria-labelledby="error-summary-title"
+            role="alert"
+            tabindex="-1"
+            node_ref=node
+        >
             <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
             <div class="nhsuk-error-summary__body">
-                <p>{problem.message}</p>
-                {problem.tries_left.map(|n| view! {
-                    <p>{format!("You have {n} {} left.", if n == 1 { "try" } else { "tries" })}</p>
-                })}
+                {body}
+                {problem.tries_left.map(|n| view! { <p>{tries_left_text(n)}</p> })}
                 {problem.help.map(|help| view! { <p>{help}</p> })}
                 <p class="reason-code">"Reason code: " {problem.code}</p>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_errors_become_plain_language_with_their_code() {
+        let error = ApiError::new(ErrorCode::WrongAnswers, "wrong").with_tries_left(2);
+        let problem = Problem::from(error);
+        assert_eq!(problem.code, "wrong_answers");
+        assert_eq!(problem.message, message(ErrorCode::WrongAnswers));
+        assert_eq!(problem.tries_left, Some(2));
+        assert!(problem.is(ErrorCode::WrongAnswers));
+    }
+
+    #[test]
+    fn every_code_has_a_sentence() {
+        let codes = [
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::Internal,
+            ErrorCode::RateLimited,
+            ErrorCode::UnknownCard,
+            ErrorCode::NotRegistered,
+            ErrorCode::CardNotGenuine,
+            ErrorCode::SelfServiceClosed,
+            ErrorCode::WrongAnswers,
+            ErrorCode::AttemptExpired,
+            ErrorCode::WrongStep,
+            ErrorCode::CodeInvalid,
+            ErrorCode::CodeExpired,
+            ErrorCode::CodeTriesExhausted,
+            ErrorCode::CardUpdateFailed,
+            ErrorCode::HostNotAllowed,
+            ErrorCode::OriginNotAllowed,
+            ErrorCode::UnsupportedMediaType,
+            ErrorCode::MissingBridgeHeader,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::NoReader,
+            ErrorCode::NoCard,
+            ErrorCode::CardRemoved,
+            ErrorCode::CardChanged,
+            ErrorCode::CardBusy,
+            ErrorCode::CardError,
+            ErrorCode::PcscUnavailable,
+            ErrorCode::WrongPin,
+            ErrorCode::PinBlocked,
+            ErrorCode::InvalidPasscode,
+            ErrorCode::CommandNotAllowed,
+        ];
+        for code in codes {
+            let text = message(code);
+            assert!(text.ends_with('.'), "{code:?}: {text}");
+            assert!(
+                !text.contains(code.as_str()),
+                "{code:?} leaks its code into the sentence"
+            );
+        }
+    }
+
+    #[test]
+    fn tries_are_counted_in_plain_english() {
+        assert_eq!(tries_left_text(1), "You have 1 try left.");
+        assert_eq!(tries_left_text(2), "You have 2 tries left.");
     }
 }

@@ -1,0 +1,63 @@
+//! The emailed Smartcard Unlock Code (UNL-5). Its success holds the card script and
+//! one-time PIN in memory for the passcode screen.
+
+use api_types::unlock::{path_code, CodeRequest, CodeResponse};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{Flow, Step};
+use crate::api;
+
+#[component]
+pub(super) fn CodePage(flow: Flow, attempt_id: String, email_hint: String) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let attempt_id = StoredValue::new(attempt_id);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if flow.busy.get_untracked().is_some() {
+            return;
+        }
+        let attempt_id = attempt_id.get_value();
+        let request = CodeRequest {
+            code: code.get_untracked().trim().to_owned(),
+        };
+        spawn_local(async move {
+            flow.problem.set(None);
+            flow.busy.set(Some("Checking your code…"));
+            match api::post::<_, CodeResponse>(&path_code(&attempt_id), &request).await {
+                Ok(card) => flow.advance(Step::NewPasscode { attempt_id, card }),
+                Err(problem) => flow.fail(problem),
+            }
+        });
+    };
+    view! {
+        <h1 tabindex="-1">"Smartcard Unlock Code"</h1>
+        <p>
+            {format!(
+                "We have sent a Smartcard Unlock Code to your registered email address ({email_hint}). \
+                 Once you receive the code, enter it below and press the Next button. This will take \
+                 you to a screen where you will be able to set a new passcode for your Smartcard."
+            )}
+        </p>
+        <form on:submit=submit novalidate>
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="unlock-code">"Smartcard Unlock Code"</label>
+                <div class="nhsuk-hint" id="unlock-code-hint">
+                    "The code is 6 digits and is valid for 15 minutes. Check your junk folder if it has not arrived."
+                </div>
+                <input
+                    class="nhsuk-input nhsuk-input--width-10"
+                    id="unlock-code"
+                    name="unlock-code"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="one-time-code"
+                    aria-describedby="unlock-code-hint"
+                    on:input=move |ev| code.set(event_target_value(&ev))
+                />
+            </div>
+            <button type="submit" id="next-button" class="nhsuk-button">"Next"</button>
+        </form>
+    }
+}

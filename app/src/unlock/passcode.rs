@@ -1,0 +1,215 @@
+//! Reset Smartcard Passcode (UNL-6, UNL-7): checked here before anything is sent; then the
+//! bridge runs the server's script (PIN reset to a one-time PIN, new PUK) and changes the
+//! one-time PIN to the new passcode locally, so the server never learns it (CARD-3).
+
+use api_types::bridge::{
+    ChangePinRequest, ChangePinResponse, RunScriptRequest, RunScriptResponse, PATH_CHANGE_PIN,
+    PATH_RUN_SCRIPT,
+};
+use api_types::passcode::{CardPasscode, PasscodeError};
+use api_types::unlock::{
+    path_complete, path_script, CodeResponse, CompleteRequest, CompleteResponse,
+};
+use api_types::ErrorCode;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{Flow, Step};
+use crate::api;
+use crate::errors::Problem;
+
+#[component]
+pub(super) fn PasscodePage(flow: Flow, attempt_id: String, card: CodeResponse) -> impl IntoView {
+    let first = RwSignal::new(String::new());
+    let second = RwSignal::new(String::new());
+    let field_error = RwSignal::new(None::<(&'static str, String)>);
+    let attempt_id = StoredValue::new(attempt_id);
+    let card = StoredValue::new(card);
+    // After a failed try the card may be half-updated: ask the server for a fresh script.
+    let needs_fresh_script = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if flow.busy.get_untracked().is_some() {
+            return;
+        }
+        field_error.set(None);
+        // UNL-6 / CARD-2: checked here, before anything reaches the card.
+        let passcode =
+            match CardPasscode::parse_confirmed(&first.get_untracked(), &second.get_untracked()) {
+                Ok(passcode) => passcode,
+                Err(error) => {
+                    let field = if error == PasscodeError::Mismatch {
+                        "confirm-passcode"
+                    } else {
+                        "new-passcode"
+                    };
+                    let message = error.to_string();
+                    field_error.set(Some((field, message.clone())));
+                    flow.problem.set(Some(
+                        Problem::from_code(ErrorCode::InvalidPasscode)
+                            .with_message(&message)
+                            .on_field(field),
+                    ));
+                    return;
+                }
+            };
+        spawn_local(async move {
+            flow.problem.set(None);
+            flow.busy
+                .set(Some("Updating your smartcard… do not remove it."));
+            match update_card(
+                flow,
+                attempt_id.get_value(),
+                card,
+                needs_fresh_script,
+                passcode,
+            )
+            .await
+            {
+                Ok(()) => flow.advance(Step::Done),
+                Err(problem) => {
+                    needs_fresh_script.set(true);
+                    flow.fail(problem);
+                }
+            }
+        });
+    };
+    let error_for = move |field: &'static str| {
+        move || {
+            field_error
+                .get()
+                .filter(|(f, _)| *f == field)
+                .map(|(_, message)| {
+                    view! {
+                        <span class="nhsuk-error-message" id=format!("{field}-error")>
+                            <span class="nhsuk-u-visually-hidden">"Error: "</span>
+                            {message}
+                        </span>
+                    }
+                })
+        }
+    };
+    let group_class = move |field: &'static str| {
+        move || {
+            if field_error.get().is_some_and(|(f, _)| f == field) {
+                "nhsuk-form-group nhsuk-form-group--error"
+            } else {
+                "nhsuk-form-group"
+            }
+        }
+    };
+    let has_error = move |field: &'static str| field_error.get().is_some_and(|(f, _)| f == field);
+    let input_class = move |field: &'static str| {
+        move || {
+            if has_error(field) {
+                "nhsuk-input nhsuk-input--width-10 nhsuk-input--error"
+            } else {
+                "nhsuk-input nhsuk-input--width-10"
+            }
+        }
+    };
+    let described_by = move |field: &'static str, hint: &'static str| {
+        move || match (has_error(field), hint.is_empty()) {
+            (true, true) => Some(format!("{field}-error")),
+            (true, false) => Some(format!("{hint} {field}-error")),
+            (false, true) => None,
+            (false, false) => Some(hint.to_owned()),
+        }
+    };
+    view! {
+        <h1 tabindex="-1">"Reset Smartcard Passcode"</h1>
+        <p>
+            "Please enter the new passcode for your Smartcard in the two spaces below and then press \
+             the Confirm button. You may use the passcode you had before."
+        </p>
+        <form on:submit=submit novalidate>
+            <div class=group_class("new-passcode")>
+                <label class="nhsuk-label" for="new-passcode">"New passcode"</label>
+                <div class="nhsuk-hint" id="new-passcode-hint">
+                    "The passcode must be between 4 and 8 characters long. You can use any standard keyboard characters."
+                </div>
+                {error_for("new-passcode")}
+                <input
+                    class=input_class("new-passcode")
+                    id="new-passcode"
+                    name="new-passcode"
+                    type="password"
+                    autocomplete="new-password"
+                    aria-describedby=described_by("new-passcode", "new-passcode-hint")
+                    on:input=move |ev| first.set(event_target_value(&ev))
+                />
+            </div>
+            <div class=group_class("confirm-passcode")>
+                <label class="nhsuk-label" for="confirm-passcode">"Confirm passcode"</label>
+                {error_for("confirm-passcode")}
+                <input
+                    class=input_class("confirm-passcode")
+                    id="confirm-passcode"
+                    name="confirm-passcode"
+                    type="password"
+                    autocomplete="new-password"
+                    aria-describedby=described_by("confirm-passcode", "")
+                    on:input=move |ev| second.set(event_target_value(&ev))
+                />
+            </div>
+            <button type="submit" id="confirm-button" class="nhsuk-button">"Confirm"</button>
+        </form>
+    }
+}
+
+/// UNL-7 / CARD-3: the bridge runs the server's script (PIN reset to a one-time PIN, new
+/// PUK), then changes the one-time PIN to the user's passcode locally; the server records
+/// what the card answered.
+async fn update_card(
+    flow: Flow,
+    attempt_id: String,
+    card: StoredValue<CodeResponse>,
+    needs_fresh_script: RwSignal<bool>,
+    passcode: CardPasscode,
+) -> Result<(), Problem> {
+    let bridge = flow.bridge();
+    if needs_fresh_script.get_untracked() {
+        let fresh: CodeResponse = api::post(&path_script(&attempt_id), &()).await?;
+        card.set_value(fresh);
+        needs_fresh_script.set(false);
+    }
+    let script = card.get_value();
+    let ran: RunScriptResponse = bridge
+        .post(
+            PATH_RUN_SCRIPT,
+            &RunScriptRequest {
+                expected_guid: script.card_guid.clone(),
+                script: script.script.clone(),
+            },
+        )
+        .await?;
+    let script_ok = ran.responses.len() == script.script.apdus.len()
+        && ran.responses.iter().all(|r| r.ends_with("9000"));
+    let changed = if script_ok {
+        bridge
+            .post::<_, ChangePinResponse>(
+                PATH_CHANGE_PIN,
+                &ChangePinRequest {
+                    expected_guid: script.card_guid.clone(),
+                    current_pin: script.one_time_pin.clone(),
+                    new_pin: passcode.expose().to_owned(),
+                },
+            )
+            .await
+            .map(|_| ())
+    } else {
+        Err(Problem::from_code(ErrorCode::CardUpdateFailed))
+    };
+    let completed: Result<CompleteResponse, Problem> = api::post(
+        &path_complete(&attempt_id),
+        &CompleteRequest {
+            script_responses: ran.responses,
+            pin_changed: changed.is_ok(),
+        },
+    )
+    .await;
+    changed?;
+    completed?;
+    Ok(())
+}

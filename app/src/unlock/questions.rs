@@ -1,0 +1,113 @@
+//! Whose card it is (UNL-2) and the security questions (UNL-3); wrong answers show the
+//! tries left, and the third closes self-service (UNL-4).
+
+use api_types::unlock::{path_answers, Answer, AnswersRequest, AnswersResponse, Question};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{Flow, Step};
+use crate::api;
+
+#[component]
+pub(super) fn QuestionsPage(
+    flow: Flow,
+    attempt_id: String,
+    holder_name: String,
+    questions: Vec<Question>,
+) -> impl IntoView {
+    let answers = RwSignal::new(vec![String::new(); questions.len()]);
+    let ids: Vec<u32> = questions.iter().map(|q| q.id).collect();
+    let attempt_id = StoredValue::new(attempt_id);
+    let ids = StoredValue::new(ids);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if flow.busy.get_untracked().is_some() {
+            return;
+        }
+        let request = AnswersRequest {
+            answers: ids
+                .get_value()
+                .into_iter()
+                .zip(answers.get_untracked())
+                .map(|(question_id, answer)| Answer {
+                    question_id,
+                    answer,
+                })
+                .collect(),
+        };
+        let attempt_id = attempt_id.get_value();
+        spawn_local(async move {
+            flow.problem.set(None);
+            flow.busy
+                .set(Some("Checking your answers and sending your code…"));
+            match api::post::<_, AnswersResponse>(&path_answers(&attempt_id), &request).await {
+                Ok(sent) => flow.advance(Step::Code {
+                    attempt_id,
+                    email_hint: sent.email_hint,
+                }),
+                Err(problem) => flow.fail(problem),
+            }
+        });
+    };
+    view! {
+        <h1 tabindex="-1">"Confirm your identity"</h1>
+        <p>
+            {format!(
+                "You are attempting to unlock a Smartcard issued to {holder_name}. If this is not you please do not proceed."
+            )}
+        </p>
+        <div class="nhsuk-warning-callout">
+            <h2 class="nhsuk-warning-callout__label">
+                <span role="text">
+                    <span class="nhsuk-u-visually-hidden">"Important: "</span>
+                    "Warning"
+                </span>
+            </h2>
+            <p>
+                "You should not attempt to unlock another staff member's card; this could result in \
+                 disciplinary action."
+            </p>
+        </div>
+        <p>
+            "To confirm your identity please answer the following security questions. These are \
+             questions that you provided when you registered for the Smartcard Unlock Service."
+        </p>
+        <form on:submit=submit novalidate>
+            {questions
+                .into_iter()
+                .enumerate()
+                .map(|(index, question)| {
+                    let id = format!("answer-{index}");
+                    view! {
+                        <div class="nhsuk-form-group">
+                            <label class="nhsuk-label" for=id.clone()>{question.text}</label>
+                            <input
+                                class="nhsuk-input"
+                                id=id.clone()
+                                name=id
+                                type="text"
+                                autocomplete="off"
+                                spellcheck="false"
+                                data-question-id=question.id.to_string()
+                                on:input=move |ev| {
+                                    let value = event_target_value(&ev);
+                                    answers.update(|all| {
+                                        if let Some(slot) = all.get_mut(index) {
+                                            *slot = value;
+                                        }
+                                    });
+                                }
+                            />
+                        </div>
+                    }
+                })
+                .collect_view()}
+            <p class="nhsuk-body-s">
+                "Please note that after 3 failed attempts at answering your security questions, you \
+                 will not be able to proceed and you will have to contact your Registration Authority."
+            </p>
+            <button type="submit" id="next-button" class="nhsuk-button">"Next"</button>
+        </form>
+    }
+}

@@ -1,0 +1,170 @@
+//! Start screen (UNL-1): the live card state from the bridge, and Start, which has the
+//! card name itself (CHUID GUID) and prove it is genuine (9E signature over a server
+//! challenge) — nothing typed identifies it.
+
+use api_types::bridge::{
+    BridgeStatus, SignChallengeRequest, SignChallengeResponse, PATH_SIGN_CHALLENGE, PATH_STATUS,
+};
+use api_types::unlock::{
+    path_card_proof, CardProofRequest, CardProofResponse, StartRequest, StartResponse, PATH_START,
+};
+use api_types::ErrorCode;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{Flow, Step};
+use crate::api;
+use crate::bridge::CardState;
+use crate::errors::Problem;
+
+#[component]
+pub(super) fn CardStatus(flow: Flow) -> impl IntoView {
+    let class = move || match flow.card.get() {
+        CardState::Present(_) => "nhsuk-inset-text app-card-status app-card-status--ok",
+        CardState::Connecting => "nhsuk-inset-text app-card-status",
+        CardState::BridgeUnreachable | CardState::Trouble(_) | CardState::NoCard => {
+            "nhsuk-inset-text app-card-status app-card-status--problem"
+        }
+    };
+    view! {
+        <div id="card-status" class=class aria-live="polite">
+            <span class="nhsuk-u-visually-hidden">"Information: "</span>
+            {move || match flow.card.get() {
+                CardState::Connecting => view! { <p>"Looking for the card bridge…"</p> }.into_any(),
+                CardState::BridgeUnreachable => {
+                    let problem = Problem::bridge_unreachable();
+                    view! {
+                        <p><strong>"Card bridge not running"</strong></p>
+                        <p>{problem.message}</p>
+                        <p class="reason-code">"Reason code: bridge_unreachable"</p>
+                    }
+                        .into_any()
+                }
+                CardState::Trouble(problem) => view! {
+                    <p><strong>"Smartcard service problem"</strong></p>
+                    <p>{problem.message}</p>
+                    <p class="reason-code">"Reason code: " {problem.code}</p>
+                }
+                    .into_any(),
+                CardState::NoCard => view! {
+                    <p><strong>"No smartcard inserted"</strong></p>
+                    <p>"Insert your smartcard into the reader."</p>
+                    <p class="reason-code">"Reason code: no_card"</p>
+                }
+                    .into_any(),
+                CardState::Present(card) => view! {
+                    <p><strong>"Smartcard detected"</strong></p>
+                    <p>
+                        {if card.pin_blocked {
+                            "Its passcode is locked. Press Start to unlock it."
+                        } else {
+                            "Press Start to continue."
+                        }}
+                    </p>
+                }
+                    .into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+pub(super) fn StartPage(flow: Flow) -> impl IntoView {
+    let ready =
+        move || matches!(flow.card.get(), CardState::Present(_)) && flow.busy.get().is_none();
+    view! {
+        <h1 tabindex="-1">"Smartcard Unlock"</h1>
+        <p>
+            "Here you can unlock your Smartcard and set a new passcode. You need to have registered \
+             for the Smartcard Unlock Service to be able to do this."
+        </p>
+        <p>"Complete these 3 simple steps to unlock your Smartcard."</p>
+        <ol class="nhsuk-list nhsuk-list--number">
+            <li>"Answer security questions you set during registration."</li>
+            <li>"Enter the Unlock Code that we will send you via registered email."</li>
+            <li>"Reset your Smartcard passcode."</li>
+        </ol>
+        <p>
+            "These steps should take no longer than 5 minutes to complete. Please make sure you \
+             have access to your email account."
+        </p>
+        <p>
+            "To start the process, insert your Smartcard into the Smartcard reader and press the \
+             Start button below."
+        </p>
+        <CardStatus flow=flow/>
+        <button
+            type="button"
+            id="start-button"
+            class="nhsuk-button"
+            aria-disabled=move || (!ready()).to_string()
+            aria-describedby="card-status"
+            on:click=move |_| {
+                if ready() {
+                    spawn_local(begin(flow));
+                } else if let Some(problem) = not_ready(&flow.card.get_untracked()) {
+                    // Explain, rather than silently ignore, a press with no card.
+                    flow.problem.set(Some(problem));
+                }
+            }
+        >
+            "Start"
+        </button>
+    }
+}
+
+/// Why Start cannot go ahead yet, in the words of the card status.
+fn not_ready(card: &CardState) -> Option<Problem> {
+    match card {
+        CardState::Present(_) => None,
+        CardState::Connecting | CardState::BridgeUnreachable => Some(Problem::bridge_unreachable()),
+        CardState::Trouble(problem) => Some(problem.clone()),
+        CardState::NoCard => Some(Problem::from_code(ErrorCode::NoCard)),
+    }
+}
+
+/// UNL-1: the card names itself (CHUID) and proves it is genuine (9E signature).
+async fn begin(flow: Flow) {
+    flow.problem.set(None);
+    flow.busy.set(Some("Talking to your smartcard…"));
+    let bridge = flow.bridge();
+    let result = async {
+        let status: BridgeStatus = bridge.get(PATH_STATUS).await?;
+        let card = status
+            .card
+            .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?;
+        let started: StartResponse = api::post(
+            PATH_START,
+            &StartRequest {
+                card_guid: card.guid.clone(),
+            },
+        )
+        .await?;
+        let signed: SignChallengeResponse = bridge
+            .post(
+                PATH_SIGN_CHALLENGE,
+                &SignChallengeRequest {
+                    challenge: started.challenge,
+                    expected_guid: Some(card.guid),
+                },
+            )
+            .await?;
+        let proof: CardProofResponse = api::post(
+            &path_card_proof(&started.attempt_id),
+            &CardProofRequest {
+                signature: signed.signature,
+            },
+        )
+        .await?;
+        Ok::<_, Problem>(Step::Questions {
+            attempt_id: started.attempt_id,
+            holder_name: proof.holder_name,
+            questions: proof.questions,
+        })
+    }
+    .await;
+    match result {
+        Ok(step) => flow.advance(step),
+        Err(problem) => flow.fail(problem),
+    }
+}
