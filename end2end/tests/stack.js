@@ -60,11 +60,49 @@ function cardFile(name) {
   return path.join(CARDS(), `${name}.json`);
 }
 
-/** Plug a virtual card into vpcd's first slot; pcscd sees it within ~400 ms. */
-function insertCard(name) {
-  return new Proc('virtual-card', path.join(BIN(), 'virtual-card'), [
-    'insert', '--state', cardFile(name), '--vpcd', env('E2E_VPCD_ADDR'),
-  ]);
+/** Whether pcscd reports a card in our vpcd reader (`opensc-tool -l`: "0  Yes  Virtual PCD 00 00"). */
+function readerHasCard() {
+  const reader = env('E2E_VPCD_READER');
+  let out = '';
+  try {
+    out = execFileSync('opensc-tool', ['-l'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch (e) {
+    out = String(e.stdout || '');
+  }
+  const line = out.split('\n').find((l) => l.trim().endsWith(reader));
+  return Boolean(line && /\sYes\s/.test(line));
+}
+
+async function waitForReader(present, limitMs) {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    if (readerHasCard() === present) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+/**
+ * Plug a virtual card into vpcd's first slot and wait until pcscd sees it. A card pulled
+ * just before may not have been noticed by pcscd yet (it polls every ~400 ms); then the
+ * slot is still taken, so wait for it to empty and plug in again.
+ */
+async function insertCard(name) {
+  await waitForReader(false, 5_000);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const card = new Proc('virtual-card', path.join(BIN(), 'virtual-card'), [
+      'insert', '--state', cardFile(name), '--vpcd', env('E2E_VPCD_ADDR'),
+    ]);
+    if (await waitForReader(true, 5_000)) {
+      const stop = card.stop.bind(card);
+      // Pulled means pulled: wait until pcscd has noticed.
+      card.stop = async () => { await stop(); await waitForReader(false, 5_000); };
+      return card;
+    }
+    await card.stop();
+    await waitForReader(false, 5_000);
+  }
+  throw new Error(`pcscd never saw the ${name} card in ${env('E2E_VPCD_READER')}`);
 }
 
 async function startBridge(baseURL) {

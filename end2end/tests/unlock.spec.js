@@ -16,7 +16,7 @@ test.beforeEach(async () => {
   const seeded = JSON.parse(stack.reseed());
   ANSWERS = seeded.find((u) => u.email === JOHN_EMAIL).answers;
   await stack.clearMail();
-  card = stack.insertCard(JOHN);
+  card = await stack.insertCard(JOHN);
 });
 
 test.afterEach(async () => {
@@ -89,7 +89,7 @@ test('UNL-1..7: a locked card is unlocked in the browser with the emailed code',
   const state = stack.showCard(JOHN);
   expect(state.pin_tries_left).toBe(3);
   expect(state.pin_blocked).toBe(false);
-  card = stack.insertCard(JOHN);
+  card = await stack.insertCard(JOHN);
   await stack.verifyPinWithPivTool('N3w!pin');
 });
 
@@ -136,7 +136,7 @@ test('BRG: with no card bridge running the page says what to do', async ({ page 
 
 test('UNL-8: an unregistered user with a locked card is told how to reach the RA', async ({ page, baseURL }) => {
   await card.stop();
-  card = stack.insertCard('jane-doe');
+  card = await stack.insertCard('jane-doe');
   bridge = await stack.startBridge(baseURL);
   await page.goto('/');
   await expect(page.locator('#card-status')).toContainText('Smartcard detected');
