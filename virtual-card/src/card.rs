@@ -527,34 +527,40 @@ impl VirtualCard {
         Ok(Vec::new())
     }
 
-    /// Spend a try first and save it, then compare, so pulling the card mid-check can
-    /// never give a free guess; a right PIN restores the tries (CARD-2).
     fn check_pin(&mut self, candidate: &Pin) -> Result<(), StatusWord> {
         self.pin_verified = false;
-        if self.pin_tries_left == 0 {
-            return Err(StatusWord::AUTH_METHOD_BLOCKED);
-        }
-        self.pin_tries_left -= 1;
-        self.commit()?;
-        if *candidate != self.pin {
-            return Err(tries_or_blocked(self.pin_tries_left));
-        }
-        self.pin_tries_left = self.pin_max_tries;
-        self.commit()?;
+        let right = *candidate == self.pin;
+        self.spend_try(Secret::Pin, right)?;
         self.pin_verified = true;
         Ok(())
     }
 
     fn check_puk(&mut self, candidate: &Puk) -> Result<(), StatusWord> {
-        if self.puk_tries_left == 0 {
+        let right = *candidate == self.puk;
+        self.spend_try(Secret::Puk, right)
+    }
+
+    /// The one try-counter rule for PIN and PUK: spend a try first and save it, then
+    /// judge, so pulling the card mid-check can never give a free guess; a right value
+    /// restores the tries (CARD-2).
+    fn spend_try(&mut self, secret: Secret, right: bool) -> Result<(), StatusWord> {
+        let (tries_left, max_tries) = match secret {
+            Secret::Pin => (&mut self.pin_tries_left, self.pin_max_tries),
+            Secret::Puk => (&mut self.puk_tries_left, self.puk_max_tries),
+        };
+        if *tries_left == 0 {
             return Err(StatusWord::AUTH_METHOD_BLOCKED);
         }
-        self.puk_tries_left -= 1;
+        *tries_left -= 1;
+        let left = *tries_left;
         self.commit()?;
-        if *candidate != self.puk {
-            return Err(tries_or_blocked(self.puk_tries_left));
+        if !right {
+            return Err(tries_or_blocked(left));
         }
-        self.puk_tries_left = self.puk_max_tries;
+        match secret {
+            Secret::Pin => self.pin_tries_left = max_tries,
+            Secret::Puk => self.puk_tries_left = max_tries,
+        }
         self.commit()
     }
 
@@ -767,4 +773,11 @@ mod tests {
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(20_513), (2026, 3, 1));
     }
+}
+
+/// Which try counter [`VirtualCard::spend_try`] works on.
+#[derive(Clone, Copy)]
+enum Secret {
+    Pin,
+    Puk,
 }
