@@ -25,6 +25,10 @@ pub enum ErrorCode {
     CodeExpired,
     CodeTriesExhausted,
     CardUpdateFailed,
+    AttemptEnded,
+    AlreadyUnlocked,
+    CodeAlreadyUsed,
+    CardRefusedUpdate,
     // Card bridge.
     HostNotAllowed,
     OriginNotAllowed,
@@ -45,6 +49,82 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, once each (a test checks the count against the exhaustive matches).
+    pub const ALL: [ErrorCode; 36] = [
+        ErrorCode::BadRequest,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Internal,
+        ErrorCode::RateLimited,
+        ErrorCode::UnknownCard,
+        ErrorCode::NotRegistered,
+        ErrorCode::CardNotGenuine,
+        ErrorCode::SelfServiceClosed,
+        ErrorCode::WrongAnswers,
+        ErrorCode::AttemptExpired,
+        ErrorCode::WrongStep,
+        ErrorCode::CodeInvalid,
+        ErrorCode::CodeExpired,
+        ErrorCode::CodeTriesExhausted,
+        ErrorCode::CardUpdateFailed,
+        ErrorCode::AttemptEnded,
+        ErrorCode::AlreadyUnlocked,
+        ErrorCode::CodeAlreadyUsed,
+        ErrorCode::CardRefusedUpdate,
+        ErrorCode::HostNotAllowed,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::MissingBridgeHeader,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::NoReader,
+        ErrorCode::NoCard,
+        ErrorCode::CardRemoved,
+        ErrorCode::CardChanged,
+        ErrorCode::CardBusy,
+        ErrorCode::CardError,
+        ErrorCode::PcscUnavailable,
+        ErrorCode::WrongPin,
+        ErrorCode::PinBlocked,
+        ErrorCode::InvalidPasscode,
+        ErrorCode::CommandNotAllowed,
+    ];
+
+    /// The HTTP status every refusal with this code is sent with, by the server and the
+    /// bridge alike.
+    pub fn http_status(self) -> u16 {
+        use ErrorCode as C;
+        match self {
+            C::BadRequest => 400,
+            C::NotFound | C::UnknownCard => 404,
+            C::MethodNotAllowed => 405,
+            C::Internal => 500,
+            C::RateLimited => 429,
+            C::NotRegistered
+            | C::CardNotGenuine
+            | C::HostNotAllowed
+            | C::OriginNotAllowed
+            | C::MissingBridgeHeader
+            | C::CommandNotAllowed => 403,
+            C::SelfServiceClosed | C::PinBlocked => 423,
+            C::WrongAnswers | C::CodeInvalid | C::WrongPin | C::InvalidPasscode => 422,
+            C::AttemptExpired | C::CodeExpired | C::CodeTriesExhausted => 410,
+            C::WrongStep
+            | C::CardUpdateFailed
+            | C::AttemptEnded
+            | C::AlreadyUnlocked
+            | C::CodeAlreadyUsed
+            | C::CardRefusedUpdate
+            | C::NoReader
+            | C::NoCard
+            | C::CardRemoved
+            | C::CardChanged => 409,
+            C::UnsupportedMediaType => 415,
+            C::PayloadTooLarge => 413,
+            C::CardBusy | C::PcscUnavailable => 503,
+            C::CardError => 502,
+        }
+    }
+
     /// The snake_case string this code has on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,6 +144,10 @@ impl ErrorCode {
             ErrorCode::CodeExpired => "code_expired",
             ErrorCode::CodeTriesExhausted => "code_tries_exhausted",
             ErrorCode::CardUpdateFailed => "card_update_failed",
+            ErrorCode::AttemptEnded => "attempt_ended",
+            ErrorCode::AlreadyUnlocked => "already_unlocked",
+            ErrorCode::CodeAlreadyUsed => "code_already_used",
+            ErrorCode::CardRefusedUpdate => "card_refused_update",
             ErrorCode::HostNotAllowed => "host_not_allowed",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -84,7 +168,8 @@ impl ErrorCode {
     }
 }
 
-/// Error body: `{"code": "...", "message": "...", ...details}`.
+/// Error body: `{"code": "...", "message": "...", ...details}`. The page shows its own
+/// words for `code`; `message` is a terse diagnostic for developers and logs, never shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiError {
@@ -93,9 +178,6 @@ pub struct ApiError {
     /// Tries left where the code is about a limited resource (answers, unlock code, PIN).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tries_left: Option<u32>,
-    /// Organisation help text (RA phone, walk-in centres) when the user must go to the RA.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
 }
 
 impl ApiError {
@@ -104,17 +186,11 @@ impl ApiError {
             code,
             message: message.into(),
             tries_left: None,
-            help: None,
         }
     }
 
     pub fn with_tries_left(mut self, tries_left: u32) -> Self {
         self.tries_left = Some(tries_left);
-        self
-    }
-
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
         self
     }
 }
@@ -132,15 +208,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_serialize_as_their_stable_strings() {
-        for code in [
-            ErrorCode::UnknownCard,
-            ErrorCode::SelfServiceClosed,
-            ErrorCode::OriginNotAllowed,
-            ErrorCode::CommandNotAllowed,
-        ] {
+    fn all_lists_every_code_once_with_a_status_and_a_stable_string() {
+        let mut strings: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        strings.sort_unstable();
+        strings.dedup();
+        assert_eq!(strings.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            assert!((400..600).contains(&code.http_status()), "{code:?}");
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
         }
     }
 

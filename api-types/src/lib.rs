@@ -8,6 +8,8 @@ pub mod bridge;
 pub mod error;
 pub mod passcode;
 pub mod unlock;
+pub mod values;
 
 pub use error::{ApiError, ErrorCode};
 pub use passcode::{CardPasscode, PasscodeError};
+pub use values::{AttemptId, CardGuid, UnlockCode, ValueError};

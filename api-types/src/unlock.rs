@@ -10,26 +10,69 @@
 //! If the card update fails (card pulled, bridge error), `POST /api/unlock/{id}/script`
 //! gives a fresh script for the same attempt; the page retries with it.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub const PATH_START: &str = "/api/unlock/start";
+use crate::values::{
+    AttemptId, BoundedVec, CardGuid, CardSignature, Challenge, ResponseHex, SecurityAnswer,
+    UnlockCode,
+};
 
-pub fn path_card_proof(attempt_id: &str) -> String {
-    format!("/api/unlock/{attempt_id}/card-proof")
+/// One server endpoint: its route, request and response, written once so the server's
+/// router, the SPA and the tests cannot disagree. Every endpoint is a `POST` of JSON.
+pub trait Endpoint {
+    /// The axum route; `{id}` stands for the [`AttemptId`].
+    const ROUTE: &'static str;
+    type Request: Serialize + DeserializeOwned;
+    type Response: Serialize + DeserializeOwned;
+
+    /// The concrete path for one attempt (routes without `{id}` are returned as they are).
+    fn path(id: &AttemptId) -> String {
+        Self::ROUTE.replace("{id}", id.as_str())
+    }
 }
-pub fn path_answers(attempt_id: &str) -> String {
-    format!("/api/unlock/{attempt_id}/answers")
+
+macro_rules! endpoint {
+    ($(#[$doc:meta])* $name:ident, $route:literal, $request:ty => $response:ty) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl Endpoint for $name {
+            const ROUTE: &'static str = $route;
+            type Request = $request;
+            type Response = $response;
+        }
+    };
 }
-pub fn path_code(attempt_id: &str) -> String {
-    format!("/api/unlock/{attempt_id}/code")
-}
-/// A fresh card script for an attempt whose code was verified, after a failed card try.
-pub fn path_script(attempt_id: &str) -> String {
-    format!("/api/unlock/{attempt_id}/script")
-}
-pub fn path_complete(attempt_id: &str) -> String {
-    format!("/api/unlock/{attempt_id}/complete")
-}
+
+endpoint!(
+    /// UNL-1: the card names itself; the server answers with a challenge.
+    Start, "/api/unlock/start", StartRequest => StartResponse
+);
+endpoint!(
+    /// CARD-6 / UNL-2 / UNL-3: the signed challenge; whose card it is and the questions.
+    CardProof, "/api/unlock/{id}/card-proof", CardProofRequest => CardProofResponse
+);
+endpoint!(
+    /// UNL-3 / UNL-4 / UNL-5: the answers; a code is emailed.
+    Answers, "/api/unlock/{id}/answers", AnswersRequest => AnswersResponse
+);
+endpoint!(
+    /// UNL-5: the emailed code; the card script.
+    Code, "/api/unlock/{id}/code", CodeRequest => CodeResponse
+);
+endpoint!(
+    /// A fresh card script for an attempt whose code was verified, after a failed card try.
+    Script, "/api/unlock/{id}/script", ScriptRequest => CodeResponse
+);
+endpoint!(
+    /// UNL-7: what the card answered; unlocked.
+    Complete, "/api/unlock/{id}/complete", CompleteRequest => CompleteResponse
+);
+
+/// `GET`: the organisation's public settings ([`PublicConfig`]).
+pub const PATH_CONFIG: &str = "/api/config";
+/// `GET`: liveness.
+pub const PATH_HEALTH: &str = "/api/health";
 
 /// `GET /api/config`: public, organisation-specific settings for the page (ALL-4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,16 +88,16 @@ pub struct PublicConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
-    /// 16-byte card GUID from the CHUID, hex.
-    pub card_guid: String,
+    /// The card's GUID from its CHUID.
+    pub card_guid: CardGuid,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartResponse {
-    pub attempt_id: String,
-    /// 32 random bytes, hex, for the card to sign with its 9E key.
-    pub challenge: String,
+    pub attempt_id: AttemptId,
+    /// For the card to sign with its 9E key.
+    pub challenge: Challenge,
     /// Unix seconds.
     pub expires_at: i64,
 }
@@ -62,8 +105,8 @@ pub struct StartResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CardProofRequest {
-    /// DER ECDSA signature over the challenge, hex.
-    pub signature: String,
+    /// DER ECDSA signature over the challenge.
+    pub signature: CardSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,14 +130,15 @@ pub struct Question {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnswersRequest {
-    pub answers: Vec<Answer>,
+    /// One per question asked (at most 4, UNL-3).
+    pub answers: BoundedVec<Answer, 4>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     pub question_id: u32,
-    pub answer: String,
+    pub answer: SecurityAnswer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,8 +153,13 @@ pub struct AnswersResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
-    pub code: String,
+    pub code: UnlockCode,
 }
+
+/// Asks again for the card script of an attempt whose code was verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptRequest {}
 
 /// What the page hands the bridge: the admin script (reset retry counter with the PUK
 /// to the one-time PIN, rotate the PUK), then a local PIN change from the one-time PIN to
@@ -118,7 +167,7 @@ pub struct CodeRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeResponse {
-    pub card_guid: String,
+    pub card_guid: CardGuid,
     pub script: crate::bridge::AdminScript,
     pub one_time_pin: String,
 }
@@ -126,8 +175,8 @@ pub struct CodeResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteRequest {
-    /// The bridge's `RunScriptResponse.responses`, as returned.
-    pub script_responses: Vec<String>,
+    /// The bridge's `RunScriptResponse.responses`, as returned (at most one per command).
+    pub script_responses: BoundedVec<ResponseHex, 8>,
     /// Whether the local change from the one-time PIN to the new passcode succeeded.
     pub pin_changed: bool,
 }
@@ -136,4 +185,38 @@ pub struct CompleteRequest {
 #[serde(deny_unknown_fields)]
 pub struct CompleteResponse {
     pub unlocked: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_paths_come_from_one_place() {
+        let id = AttemptId::parse(&"0a".repeat(16)).unwrap();
+        assert_eq!(Start::path(&id), "/api/unlock/start");
+        assert_eq!(
+            CardProof::path(&id),
+            format!("/api/unlock/{}/card-proof", "0a".repeat(16))
+        );
+        assert_eq!(Complete::ROUTE, "/api/unlock/{id}/complete");
+    }
+
+    #[test]
+    fn all_2_requests_parse_their_values_at_the_boundary() {
+        assert!(serde_json::from_str::<StartRequest>(r#"{"card_guid":"zz"}"#).is_err());
+        let too_many = format!(
+            r#"{{"answers":[{}]}}"#,
+            [r#"{"question_id":1,"answer":"a"}"#; 5].join(",")
+        );
+        assert!(serde_json::from_str::<AnswersRequest>(&too_many).is_err());
+        let long = format!(
+            r#"{{"answers":[{{"question_id":1,"answer":"{}"}}]}}"#,
+            "a".repeat(201)
+        );
+        assert!(serde_json::from_str::<AnswersRequest>(&long).is_err());
+        assert!(serde_json::from_str::<CodeRequest>(r#"{"code":"12a456"}"#).is_err());
+        assert!(serde_json::from_str::<ScriptRequest>(r#"{"x":1}"#).is_err());
+        assert!(serde_json::from_str::<ScriptRequest>("{}").is_ok());
+    }
 }

@@ -1,13 +1,132 @@
 //! What went wrong, in plain language, with the stable reason code support staff use.
-//! [`message`] is the one place an [`ErrorCode`] becomes words; its match is exhaustive,
-//! so a new code cannot ship without its sentence.
+//! [`ProblemCode::sentence`] is the one place a code becomes words; its match is
+//! exhaustive over every [`ErrorCode`], so a new code cannot ship without its sentence.
 
 use api_types::{ApiError, ErrorCode};
 use leptos::prelude::*;
 
+/// Why a step did not go ahead: a code the server or the card bridge sent, or one of the
+/// two ways the page itself can fail to get an answer. Matched exhaustively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemCode {
+    /// A stable code from the server or the card bridge.
+    Api(ErrorCode),
+    /// The card bridge on this computer did not answer.
+    BridgeUnreachable,
+    /// The server did not answer, or its answer could not be read.
+    Network,
+}
+
+impl ProblemCode {
+    /// The reason code shown to the user and quoted to support.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api(code) => code.as_str(),
+            Self::BridgeUnreachable => "bridge_unreachable",
+            Self::Network => "network",
+        }
+    }
+
+    /// Plain-language text for every problem the page can meet.
+    pub fn sentence(self) -> &'static str {
+        use ErrorCode as C;
+        match self {
+            Self::BridgeUnreachable => {
+                "The Smartcard Self-Service card bridge is not running on this computer, so this \
+                 page cannot reach your smartcard. Start the card bridge (ask your IT team if it \
+                 is not installed), then try again."
+            }
+            Self::Network => {
+                "We could not reach the Smartcard Self-Service. Check your connection and try again."
+            }
+            Self::Api(code) => match code {
+                C::BadRequest => "Something in the request was not right. Please check and try again.",
+                C::NotFound => "This unlock could not be found. Please start again.",
+                C::MethodNotAllowed | C::Internal => {
+                    "Something went wrong on our side. Please try again."
+                }
+                C::RateLimited => "Too many tries. Please wait a few minutes and try again.",
+                C::UnknownCard => {
+                    "This smartcard is not known to the self-service system. Please contact your \
+                     Registration Authority."
+                }
+                C::NotRegistered => {
+                    "You have not registered for self-service unlock, so your smartcard cannot be \
+                     unlocked here. Your Registration Authority can unlock it."
+                }
+                C::CardNotGenuine => {
+                    "This smartcard could not prove it is genuine. Please contact your Registration \
+                     Authority."
+                }
+                C::SelfServiceClosed => {
+                    "After 3 failed attempts at the security questions, self-service unlock is closed \
+                     for your account. Please contact your Registration Authority to unlock your \
+                     smartcard."
+                }
+                C::WrongAnswers => "One or more of your answers was not right.",
+                C::AttemptExpired => "This unlock took too long and has expired. Please start again.",
+                C::WrongStep => "This step has already been done. Please start again.",
+                C::CodeInvalid => "That Smartcard Unlock Code is not right. Check the email and try again.",
+                C::CodeExpired => "That Smartcard Unlock Code has expired. Please start again.",
+                C::CodeTriesExhausted => "Too many wrong codes. Please start again.",
+                C::CardUpdateFailed => {
+                    "Your smartcard was not updated. Keep it in the reader and press Confirm again."
+                }
+                C::AttemptEnded => "This unlock attempt has ended. Please start again.",
+                C::AlreadyUnlocked => {
+                    "This smartcard has already been unlocked. Remove and reinsert it, then log in with \
+                     your new passcode."
+                }
+                C::CodeAlreadyUsed => {
+                    "That Smartcard Unlock Code has already been used. Please start again."
+                }
+                C::CardRefusedUpdate => {
+                    "Your smartcard refused the update, so it cannot be unlocked here. Please contact \
+                     your Registration Authority."
+                }
+                C::HostNotAllowed | C::OriginNotAllowed => {
+                    "The card bridge on this computer is not set up to work with this website. Please \
+                     contact your IT team."
+                }
+                C::UnsupportedMediaType
+                | C::MissingBridgeHeader
+                | C::PayloadTooLarge
+                | C::CommandNotAllowed => {
+                    "The card bridge refused the request. Please refresh the page and try again."
+                }
+                C::NoReader => "No smartcard reader was found. Connect your reader and try again.",
+                C::NoCard => "No smartcard was found. Insert your smartcard and try again.",
+                C::CardRemoved => {
+                    "Your smartcard was taken out of the reader before we finished. Nothing has been lost: \
+                     put it back in the reader and try again."
+                }
+                C::CardChanged => {
+                    "A different smartcard is in the reader. Insert the card you started with."
+                }
+                C::CardBusy => "Your smartcard is busy. Wait a moment and try again.",
+                C::CardError => "Your smartcard did not respond as expected. Remove it, reinsert it and try again.",
+                C::PcscUnavailable => {
+                    "The smartcard service on this computer is not running. Please contact your IT team."
+                }
+                C::WrongPin => "The smartcard did not accept the passcode.",
+                C::PinBlocked => "The smartcard passcode is locked.",
+                C::InvalidPasscode => {
+                    "The passcode must be between 4 and 8 characters long, using standard keyboard characters."
+                }
+            },
+        }
+    }
+}
+
+impl From<ErrorCode> for ProblemCode {
+    fn from(code: ErrorCode) -> Self {
+        Self::Api(code)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
-    pub code: String,
+    pub code: ProblemCode,
     pub message: String,
     pub tries_left: Option<u32>,
     pub help: Option<String>,
@@ -16,10 +135,11 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(code: &str, message: &str) -> Self {
+    pub fn new(code: impl Into<ProblemCode>) -> Self {
+        let code = code.into();
         Self {
-            code: code.to_owned(),
-            message: message.to_owned(),
+            code,
+            message: code.sentence().to_owned(),
             tries_left: None,
             help: None,
             field: None,
@@ -27,7 +147,7 @@ impl Problem {
     }
 
     pub fn from_code(code: ErrorCode) -> Self {
-        Self::new(code.as_str(), message(code))
+        Self::new(code)
     }
 
     pub fn with_message(mut self, message: &str) -> Self {
@@ -41,104 +161,35 @@ impl Problem {
     }
 
     pub fn is(&self, code: ErrorCode) -> bool {
-        self.code == code.as_str()
+        self.code == ProblemCode::Api(code)
     }
 
     pub fn bridge_unreachable() -> Self {
-        Self::new(
-            "bridge_unreachable",
-            "The Smartcard Self-Service card bridge is not running on this computer, so this \
-             page cannot reach your smartcard. Start the card bridge (ask your IT team if it \
-             is not installed), then try again.",
-        )
+        Self::new(ProblemCode::BridgeUnreachable)
     }
 
     pub fn network() -> Self {
-        Self::new(
-            "network",
-            "We could not reach the Smartcard Self-Service. Check your connection and try again.",
-        )
+        Self::new(ProblemCode::Network)
     }
 }
 
 impl From<ApiError> for Problem {
     fn from(error: ApiError) -> Self {
         Self {
-            code: error.code.as_str().to_owned(),
-            message: message(error.code).to_owned(),
             tries_left: error.tries_left,
-            help: error.help,
-            field: None,
+            ..Self::new(error.code)
         }
     }
 }
 
-/// Plain-language text for every code the server or the bridge can send.
-pub fn message(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::BadRequest => "Something in the request was not right. Please check and try again.",
-        ErrorCode::NotFound => "This unlock could not be found. Please start again.",
-        ErrorCode::MethodNotAllowed | ErrorCode::Internal => {
-            "Something went wrong on our side. Please try again."
-        }
-        ErrorCode::RateLimited => "Too many tries. Please wait a few minutes and try again.",
-        ErrorCode::UnknownCard => {
-            "This smartcard is not known to the self-service system. Please contact your \
-             Registration Authority."
-        }
-        ErrorCode::NotRegistered => {
-            "You have not registered for self-service unlock, so your smartcard cannot be \
-             unlocked here. Your Registration Authority can unlock it."
-        }
-        ErrorCode::CardNotGenuine => {
-            "This smartcard could not prove it is genuine. Please contact your Registration \
-             Authority."
-        }
-        ErrorCode::SelfServiceClosed => {
-            "After 3 failed attempts at the security questions, self-service unlock is closed \
-             for your account. Please contact your Registration Authority to unlock your \
-             smartcard."
-        }
-        ErrorCode::WrongAnswers => "One or more of your answers was not right.",
-        ErrorCode::AttemptExpired => "This unlock took too long and has expired. Please start again.",
-        ErrorCode::WrongStep => "This step has already been done. Please start again.",
-        ErrorCode::CodeInvalid => "That Smartcard Unlock Code is not right. Check the email and try again.",
-        ErrorCode::CodeExpired => "That Smartcard Unlock Code has expired. Please start again.",
-        ErrorCode::CodeTriesExhausted => "Too many wrong codes. Please start again.",
-        ErrorCode::CardUpdateFailed => {
-            "Your smartcard was not updated. Keep it in the reader and press Confirm again."
-        }
-        ErrorCode::HostNotAllowed | ErrorCode::OriginNotAllowed => {
-            "The card bridge on this computer is not set up to work with this website. Please \
-             contact your IT team."
-        }
-        ErrorCode::UnsupportedMediaType
-        | ErrorCode::MissingBridgeHeader
-        | ErrorCode::PayloadTooLarge
-        | ErrorCode::CommandNotAllowed => {
-            "The card bridge refused the request. Please refresh the page and try again."
-        }
-        ErrorCode::NoReader => "No smartcard reader was found. Connect your reader and try again.",
-        ErrorCode::NoCard => "No smartcard was found. Insert your smartcard and try again.",
-        ErrorCode::CardRemoved => {
-            "Your smartcard was taken out of the reader before we finished. Nothing has been lost: \
-             put it back in the reader and try again."
-        }
-        ErrorCode::CardChanged => {
-            "A different smartcard is in the reader. Insert the card you started with."
-        }
-        ErrorCode::CardBusy => "Your smartcard is busy. Wait a moment and try again.",
-        ErrorCode::CardError => "Your smartcard did not respond as expected. Remove it, reinsert it and try again.",
-        ErrorCode::PcscUnavailable => {
-            "The smartcard service on this computer is not running. Please contact your IT team."
-        }
-        ErrorCode::WrongPin => "The smartcard did not accept the passcode.",
-        ErrorCode::PinBlocked => "The smartcard passcode is locked.",
-        ErrorCode::InvalidPasscode => {
-            "The passcode must be between 4 and 8 characters long, using standard keyboard characters."
-        }
+/// `<ErrorBoundary>` holds errors as `std::error::Error`s.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
     }
 }
+
+impl std::error::Error for Problem {}
 
 /// "You have 2 tries left."
 pub fn tries_left_text(n: u32) -> String {
@@ -203,6 +254,10 @@ mod tests {
     #[test]
     fn every_code_has_a_sentence() {
         let codes = [
+            ErrorCode::AttemptEnded,
+            ErrorCode::AlreadyUnlocked,
+            ErrorCode::CodeAlreadyUsed,
+            ErrorCode::CardRefusedUpdate,
             ErrorCode::BadRequest,
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,

@@ -50,7 +50,7 @@ class Proc {
 
 /** Fresh demo users and cards (John Rigby's card locked), as `seed-demo` makes them. */
 function reseed() {
-  return execFileSync(path.join(BIN(), 'smartcard-server'), ['seed-demo', '--cards-dir', CARDS()], {
+  return execFileSync(path.join(BIN(), 'seed-demo'), ['--cards-dir', CARDS()], {
     env: process.env,
     encoding: 'utf8',
   });

@@ -1,96 +1,175 @@
-//! Every way a request can fail, with one exhaustive mapping to an HTTP status and a
-//! stable [`ErrorCode`] the page shows (ALL-2).
+//! Every way a request can fail, each mapped once to a stable [`ErrorCode`] (and so to
+//! its HTTP status, [`ErrorCode::http_status`]). The variants carry no sentences: the page
+//! owns the words for each code; `Display` is for logs only (ALL-2).
 
 use api_types::{ApiError, ErrorCode};
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::secrets::SecretsError;
+use crate::store::StoreError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("The request body is too large.")]
+    /// The body is not the endpoint's JSON (serde's diagnostic, for developers).
+    #[error("malformed request: {0}")]
+    Malformed(JsonRejection),
+    #[error("request body too large")]
     PayloadTooLarge,
-    #[error("Not found.")]
+    #[error("answers are not for exactly the questions asked")]
+    AnswersDoNotMatchQuestions,
+    #[error("not found")]
     NotFound,
-    #[error("This address does not take that method.")]
+    #[error("method not allowed")]
     MethodNotAllowed,
-    #[error("This smartcard is not known to the self-service system.")]
+    #[error("card not known")]
     UnknownCard,
-    #[error("This smartcard's owner has not registered for self-service unlock.")]
-    NotRegistered { help: String },
-    #[error("The smartcard could not prove it is genuine.")]
+    #[error("user not registered for self-service")]
+    NotRegistered,
+    #[error("card signature did not verify")]
     CardNotGenuine,
-    #[error("Self-service unlock is closed for this account after 3 failed attempts.")]
-    SelfServiceClosed { help: String },
-    #[error("One or more answers were not right.")]
+    #[error("self-service closed for this user")]
+    SelfServiceClosed,
+    #[error("wrong answers, {tries_left} tries left")]
     WrongAnswers { tries_left: u32 },
-    #[error("This unlock attempt has expired. Please start again.")]
+    #[error("attempt expired")]
     AttemptExpired,
-    #[error("{0}")]
-    WrongStep(&'static str),
-    #[error("That unlock code is not right.")]
+    #[error("attempt already ended")]
+    AttemptEnded,
+    #[error("attempt already completed")]
+    AlreadyUnlocked,
+    #[error("code already used")]
+    CodeAlreadyUsed,
+    #[error("step out of order")]
+    WrongStep,
+    #[error("wrong code, {tries_left} tries left")]
     CodeInvalid { tries_left: u32 },
-    #[error("That unlock code has expired. Please start again.")]
+    #[error("code expired")]
     CodeExpired,
-    #[error("Too many wrong unlock codes. Please start again.")]
+    #[error("code tries exhausted")]
     CodeTriesExhausted,
-    #[error("The smartcard was not updated: {0}")]
-    CardUpdateFailed(String),
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// The card did not finish; the page retries with a fresh script.
+    #[error("card update not finished")]
+    CardUpdateFailed,
+    /// The card refused its PUK and none is pending: only the RA can help.
+    #[error("card refused the update")]
+    CardRefusedUpdate,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("card secret: {0}")]
+    CardSecret(#[from] card_protocol::PinError),
+    #[error("background task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// A broken internal invariant, named for the log.
+    #[error("invariant broken: {0}")]
+    Invariant(&'static str),
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::Malformed(rejection)
+        }
+    }
 }
 
 impl AppError {
-    pub fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+    /// The one mapping from a failure to what the page is told.
+    pub fn code(&self) -> ErrorCode {
         use AppError as E;
         match self {
-            E::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
-            E::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
-            E::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
-            E::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
-            E::UnknownCard => (StatusCode::NOT_FOUND, ErrorCode::UnknownCard),
-            E::NotRegistered { .. } => (StatusCode::FORBIDDEN, ErrorCode::NotRegistered),
-            E::CardNotGenuine => (StatusCode::FORBIDDEN, ErrorCode::CardNotGenuine),
-            E::SelfServiceClosed { .. } => (StatusCode::LOCKED, ErrorCode::SelfServiceClosed),
-            E::WrongAnswers { .. } => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::WrongAnswers),
-            E::AttemptExpired => (StatusCode::GONE, ErrorCode::AttemptExpired),
-            E::WrongStep(_) => (StatusCode::CONFLICT, ErrorCode::WrongStep),
-            E::CodeInvalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CodeInvalid),
-            E::CodeExpired => (StatusCode::GONE, ErrorCode::CodeExpired),
-            E::CodeTriesExhausted => (StatusCode::GONE, ErrorCode::CodeTriesExhausted),
-            E::CardUpdateFailed(_) => (StatusCode::CONFLICT, ErrorCode::CardUpdateFailed),
-            E::Database(_) | E::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+            E::Malformed(_) | E::AnswersDoNotMatchQuestions => ErrorCode::BadRequest,
+            E::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            E::NotFound => ErrorCode::NotFound,
+            E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            E::UnknownCard => ErrorCode::UnknownCard,
+            E::NotRegistered => ErrorCode::NotRegistered,
+            E::CardNotGenuine => ErrorCode::CardNotGenuine,
+            E::SelfServiceClosed => ErrorCode::SelfServiceClosed,
+            E::WrongAnswers { .. } => ErrorCode::WrongAnswers,
+            E::AttemptExpired => ErrorCode::AttemptExpired,
+            E::AttemptEnded => ErrorCode::AttemptEnded,
+            E::AlreadyUnlocked => ErrorCode::AlreadyUnlocked,
+            E::CodeAlreadyUsed => ErrorCode::CodeAlreadyUsed,
+            E::WrongStep => ErrorCode::WrongStep,
+            E::CodeInvalid { .. } => ErrorCode::CodeInvalid,
+            E::CodeExpired => ErrorCode::CodeExpired,
+            E::CodeTriesExhausted => ErrorCode::CodeTriesExhausted,
+            E::CardUpdateFailed => ErrorCode::CardUpdateFailed,
+            E::CardRefusedUpdate => ErrorCode::CardRefusedUpdate,
+            E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
+                ErrorCode::Internal
             }
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The body: the code, the tries left where they count, and a diagnostic that never
+    /// describes an internal failure.
     pub fn to_api_error(&self) -> ApiError {
-        let (_, code) = self.status_and_code();
+        let code = self.code();
+        let message = match code {
+            ErrorCode::Internal => "internal error".to_owned(),
+            _ => self.to_string(),
+        };
+        let error = ApiError::new(code, message);
         match self {
-            AppError::Database(_) | AppError::Internal(_) => {
-                ApiError::new(code, "Something went wrong on our side. Please try again.")
-            }
-            AppError::NotRegistered { help } | AppError::SelfServiceClosed { help } => {
-                ApiError::new(code, self.to_string()).with_help(help.clone())
-            }
             AppError::WrongAnswers { tries_left } | AppError::CodeInvalid { tries_left } => {
-                ApiError::new(code, self.to_string()).with_tries_left(*tries_left)
+                error.with_tries_left(*tries_left)
             }
-            other => ApiError::new(code, other.to_string()),
+            _ => error,
         }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Store(StoreError::Database(error))
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, _) = self.status_and_code();
+        let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
         (status, axum::Json(self.to_api_error())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_2_internal_failures_say_nothing_about_themselves() {
+        let error = AppError::Invariant("the PUK column is empty");
+        let body = error.to_api_error();
+        assert_eq!(body.code, ErrorCode::Internal);
+        assert!(!body.message.contains("PUK"));
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn unl_4_tries_left_travel_with_their_codes() {
+        let body = AppError::WrongAnswers { tries_left: 2 }.to_api_error();
+        assert_eq!(
+            (body.code, body.tries_left),
+            (ErrorCode::WrongAnswers, Some(2))
+        );
+        assert_eq!(
+            AppError::SelfServiceClosed.status(),
+            StatusCode::LOCKED,
+            "UNL-4 answers 423"
+        );
     }
 }

@@ -1,13 +1,12 @@
 //! Smartcard Self-Service server: the unlock API (axum), its store (sqlx on SQLite or
 //! PostgreSQL), its mail (outbox + lettre), and the built SPA.
 //!
-//! Layers per request: a thin handler ([`routes`]) → one transaction in [`unlock`] → pure
-//! rules in [`domain`] with `now` from the injected [`clock`] → SQL in [`store`].
+//! Layers per request: a thin handler ([`routes`]) → one step in [`unlock`]: load, a pure
+//! decision with `now` from the injected [`clock`], one `finish` that writes → SQL in
+//! [`store`], mail words in [`mail::templates`].
 
 pub mod clock;
 pub mod config;
-pub mod demo;
-pub mod domain;
 pub mod error;
 pub mod mail;
 pub mod routes;
@@ -18,7 +17,6 @@ pub mod unlock;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use sqlx::AnyPool;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -26,13 +24,12 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use config::Settings;
 pub use error::AppError;
 use secrets::{AnswerHasher, Kek};
-use store::Backend;
+use store::{Store, StoreError};
 
 /// Everything a request needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: AnyPool,
-    pub backend: Backend,
+    pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub kek: Kek,
@@ -44,10 +41,10 @@ pub struct AppState {
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] secrets::SecretsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -60,12 +57,11 @@ pub enum StartError {
 impl AppState {
     pub async fn new(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         settings.validate()?;
-        let (pool, backend) = store::connect(&settings.database_url).await?;
+        let store = Store::connect(&settings.database_url).await?;
         let kek = Kek::new(&*settings.kek()?);
         let hasher = AnswerHasher::new(settings.argon2_memory_kib, settings.argon2_iterations)?;
         Ok(Self {
-            pool,
-            backend,
+            store,
             clock,
             settings: Arc::new(settings),
             kek,
@@ -116,7 +112,7 @@ impl Application {
             .parse()
             .map_err(|e| std::io::Error::other(format!("mail_from: {e}")))?;
         let worker = mail::MailWorker::new(
-            self.state.pool.clone(),
+            self.state.store.pool.clone(),
             self.state.clock.clone(),
             self.state.mail_waker.clone(),
             &settings.smtp_host,

@@ -1,4 +1,5 @@
-//! `smartcard-server`: serve the API and the SPA, run migrations, or seed the demo.
+//! `smartcard-server`: serve the API and the SPA, or run migrations. (Demo data is the
+//! `demo` crate's `seed-demo`, kept out of this binary.)
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,11 +24,6 @@ enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
-    /// Create the demo users, their virtual cards (John Rigby's locked) and answers.
-    SeedDemo {
-        #[arg(long)]
-        cards_dir: PathBuf,
-    },
 }
 
 #[tokio::main]
@@ -62,11 +58,6 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             AppState::new(settings, clock).await?;
             println!("database is up to date");
-        }
-        Command::SeedDemo { cards_dir } => {
-            let state = AppState::new(settings, clock).await?;
-            let users = server::demo::seed(&state, &cards_dir).await?;
-            println!("{}", serde_json::to_string_pretty(&users)?);
         }
     }
     Ok(())

@@ -1,16 +1,20 @@
-//! HTTP edge: thin handlers that parse, call one step in [`crate::unlock`], and answer
-//! JSON; plus the built SPA. Every refusal is an [`ApiError`](api_types::ApiError) body.
+//! HTTP edge: thin handlers that parse (newtypes from `api-types`), call one step in
+//! [`crate::unlock`], and answer JSON; plus the built SPA. Routes come from the
+//! `api-types` endpoints, so the SPA and the tests use the same paths. Every refusal is
+//! an [`ApiError`](api_types::ApiError) body.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use api_types::unlock::{
-    AnswersRequest, AnswersResponse, CardProofRequest, CardProofResponse, CodeRequest,
-    CodeResponse, CompleteRequest, CompleteResponse, PublicConfig, StartRequest, StartResponse,
-    PATH_START,
+    Answers, CardProof, Code, Complete, Endpoint, PublicConfig, Script, Start, PATH_CONFIG,
+    PATH_HEALTH,
 };
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Request, State};
+use api_types::AttemptId;
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State,
+};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
@@ -27,14 +31,14 @@ const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/api/health", get(|| async { "ok" }))
-        .route("/api/config", get(config))
-        .route(PATH_START, post(start))
-        .route("/api/unlock/{id}/card-proof", post(card_proof))
-        .route("/api/unlock/{id}/answers", post(answers))
-        .route("/api/unlock/{id}/code", post(code))
-        .route("/api/unlock/{id}/script", post(script))
-        .route("/api/unlock/{id}/complete", post(complete))
+        .route(PATH_HEALTH, get(|| async { "ok" }))
+        .route(PATH_CONFIG, get(config))
+        .route(Start::ROUTE, post(start))
+        .route(CardProof::ROUTE, post(card_proof))
+        .route(Answers::ROUTE, post(answers))
+        .route(Code::ROUTE, post(code))
+        .route(Script::ROUTE, post(script))
+        .route(Complete::ROUTE, post(complete))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { AppError::NotFound }),
@@ -103,7 +107,8 @@ fn spa(dir: PathBuf) -> Router {
         ))
 }
 
-/// JSON body extractor whose refusals are [`AppError`]s (ALL-2).
+/// JSON body extractor whose refusals are [`AppError`]s (ALL-2): the values inside are
+/// parsed by their `api-types` newtypes on the way in.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -114,18 +119,22 @@ where
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(match rejection {
-                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    AppError::PayloadTooLarge
-                }
-                JsonRejection::MissingJsonContentType(_) => {
-                    AppError::BadRequest("Content-Type must be application/json".into())
-                }
-                other => AppError::BadRequest(other.body_text()),
-            }),
-        }
+        let Json(value) = Json::<T>::from_request(request, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// The attempt id in the path; any other shape is simply not found, never echoed.
+pub struct AttemptPath(pub AttemptId);
+
+impl<S: Send + Sync> FromRequestParts<S> for AttemptPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Path::<AttemptId>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| AttemptPath(id))
+            .map_err(|_| AppError::NotFound)
     }
 }
 
@@ -143,11 +152,13 @@ async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
     })
 }
 
+type Reply<E> = Result<Json<<E as Endpoint>::Response>, AppError>;
+
 async fn start(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiJson(request): ApiJson<StartRequest>,
-) -> Result<(StatusCode, Json<StartResponse>), AppError> {
+    ApiJson(request): ApiJson<<Start as Endpoint>::Request>,
+) -> Result<(StatusCode, Json<<Start as Endpoint>::Response>), AppError> {
     let response = state.start(request, &client(addr)).await?;
     Ok((StatusCode::CREATED, Json(response)))
 }
@@ -155,43 +166,44 @@ async fn start(
 async fn card_proof(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    ApiJson(request): ApiJson<CardProofRequest>,
-) -> Result<Json<CardProofResponse>, AppError> {
+    AttemptPath(id): AttemptPath,
+    ApiJson(request): ApiJson<<CardProof as Endpoint>::Request>,
+) -> Reply<CardProof> {
     Ok(Json(state.card_proof(&id, request, &client(addr)).await?))
 }
 
 async fn answers(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    ApiJson(request): ApiJson<AnswersRequest>,
-) -> Result<Json<AnswersResponse>, AppError> {
+    AttemptPath(id): AttemptPath,
+    ApiJson(request): ApiJson<<Answers as Endpoint>::Request>,
+) -> Reply<Answers> {
     Ok(Json(state.answers(&id, request, &client(addr)).await?))
 }
 
 async fn code(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    ApiJson(request): ApiJson<CodeRequest>,
-) -> Result<Json<CodeResponse>, AppError> {
-    Ok(Json(state.code(&id, &request.code, &client(addr)).await?))
+    AttemptPath(id): AttemptPath,
+    ApiJson(request): ApiJson<<Code as Endpoint>::Request>,
+) -> Reply<Code> {
+    Ok(Json(state.code(&id, request, &client(addr)).await?))
 }
 
 async fn script(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-) -> Result<Json<CodeResponse>, AppError> {
-    Ok(Json(state.script(&id, &client(addr)).await?))
+    AttemptPath(id): AttemptPath,
+    ApiJson(request): ApiJson<<Script as Endpoint>::Request>,
+) -> Reply<Script> {
+    Ok(Json(state.script(&id, request, &client(addr)).await?))
 }
 
 async fn complete(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    ApiJson(request): ApiJson<CompleteRequest>,
-) -> Result<Json<CompleteResponse>, AppError> {
+    AttemptPath(id): AttemptPath,
+    ApiJson(request): ApiJson<<Complete as Endpoint>::Request>,
+) -> Reply<Complete> {
     Ok(Json(state.complete(&id, request, &client(addr)).await?))
 }

@@ -12,10 +12,22 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::error::AppError;
+use api_types::{CardGuid, UnlockCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("sealing failed")]
+    Seal,
+    #[error("a sealed value does not open with this KEK (wrong key, or the value was moved)")]
+    Open,
+    #[error("argon2 parameters: {0}")]
+    Argon2Params(argon2::Error),
+    #[error("argon2: {0}")]
+    Argon2(argon2::password_hash::Error),
+}
 
 /// Seals small secrets with AES-256-GCM; the associated data binds a sealed value to its
-/// owner (the card GUID), so one card's PUK can't be swapped onto another.
+/// card, so one card's PUK can't be swapped onto another.
 #[derive(Clone)]
 pub struct Kek(Aes256Gcm);
 
@@ -24,7 +36,7 @@ impl Kek {
         Self(Aes256Gcm::new(key.into()))
     }
 
-    pub fn seal(&self, plaintext: &[u8], owner: &str) -> Result<Vec<u8>, AppError> {
+    pub fn seal(&self, plaintext: &[u8], card: &CardGuid) -> Result<Vec<u8>, SecretsError> {
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
         let sealed = self
@@ -33,30 +45,26 @@ impl Kek {
                 &Nonce::from(nonce),
                 Payload {
                     msg: plaintext,
-                    aad: owner.as_bytes(),
+                    aad: card.as_bytes(),
                 },
             )
-            .map_err(|_| AppError::Internal("sealing failed".into()))?;
+            .map_err(|_| SecretsError::Seal)?;
         Ok([nonce.as_slice(), &sealed].concat())
     }
 
-    pub fn open(&self, sealed: &[u8], owner: &str) -> Result<Zeroizing<Vec<u8>>, AppError> {
-        let (nonce, ciphertext) = sealed
-            .split_at_checked(12)
-            .ok_or_else(|| AppError::Internal("sealed value too short".into()))?;
-        let nonce: [u8; 12] = nonce
-            .try_into()
-            .map_err(|_| AppError::Internal("sealed value too short".into()))?;
+    pub fn open(&self, sealed: &[u8], card: &CardGuid) -> Result<Zeroizing<Vec<u8>>, SecretsError> {
+        let (nonce, ciphertext) = sealed.split_at_checked(12).ok_or(SecretsError::Open)?;
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| SecretsError::Open)?;
         self.0
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
                     msg: ciphertext,
-                    aad: owner.as_bytes(),
+                    aad: card.as_bytes(),
                 },
             )
             .map(Zeroizing::new)
-            .map_err(|_| AppError::Internal("sealed value does not open with this KEK".into()))
+            .map_err(|_| SecretsError::Open)
     }
 }
 
@@ -75,9 +83,9 @@ pub struct AnswerHasher {
 }
 
 impl AnswerHasher {
-    pub fn new(memory_kib: u32, iterations: u32) -> Result<Self, AppError> {
-        let params = Params::new(memory_kib, iterations, 1, None)
-            .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}")))?;
+    pub fn new(memory_kib: u32, iterations: u32) -> Result<Self, SecretsError> {
+        let params =
+            Params::new(memory_kib, iterations, 1, None).map_err(SecretsError::Argon2Params)?;
         Ok(Self { params })
     }
 
@@ -85,12 +93,12 @@ impl AnswerHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    pub fn hash(&self, answer: &str) -> Result<String, AppError> {
+    pub fn hash(&self, answer: &str) -> Result<String, SecretsError> {
         let salt = SaltString::generate(&mut OsRng);
         self.argon2()
             .hash_password(normalise_answer(answer).as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+            .map_err(SecretsError::Argon2)
     }
 
     pub fn verify(&self, answer: &str, stored: &str) -> bool {
@@ -109,18 +117,18 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 /// A 6-digit unlock code (UNL-5), uniform over 000000..=999999.
-pub fn new_unlock_code() -> String {
-    format!("{:06}", OsRng.gen_range(0..1_000_000u32))
+pub fn new_unlock_code() -> UnlockCode {
+    UnlockCode::from_draw(OsRng.gen_range(0..1_000_000u32))
 }
 
-pub fn code_hash(salt: &[u8], code: &str) -> Vec<u8> {
+pub fn code_hash(salt: &[u8], code: &UnlockCode) -> Vec<u8> {
     let mut hasher = Sha256::new();
     hasher.update(salt);
-    hasher.update(code.as_bytes());
+    hasher.update(code.expose().as_bytes());
     hasher.finalize().to_vec()
 }
 
-pub fn code_matches(salt: &[u8], code: &str, stored_hash: &[u8]) -> bool {
+pub fn code_matches(salt: &[u8], code: &UnlockCode, stored_hash: &[u8]) -> bool {
     code_hash(salt, code).ct_eq(stored_hash).into()
 }
 
@@ -148,24 +156,29 @@ mod tests {
     #[test]
     fn card_3_sealed_puk_opens_only_for_its_card_and_key() {
         let kek = Kek::new(&[1; 32]);
-        let sealed = kek.seal(b"12345678", "card-a").unwrap();
-        assert_eq!(kek.open(&sealed, "card-a").unwrap().as_slice(), b"12345678");
-        assert!(kek.open(&sealed, "card-b").is_err());
-        assert!(Kek::new(&[2; 32]).open(&sealed, "card-a").is_err());
-        assert!(kek.open(&sealed[..5], "card-a").is_err());
+        let (a, b) = (
+            CardGuid::from_bytes([0xA; 16]),
+            CardGuid::from_bytes([0xB; 16]),
+        );
+        let sealed = kek.seal(b"12345678", &a).unwrap();
+        assert_eq!(kek.open(&sealed, &a).unwrap().as_slice(), b"12345678");
+        assert!(kek.open(&sealed, &b).is_err());
+        assert!(Kek::new(&[2; 32]).open(&sealed, &a).is_err());
+        assert!(kek.open(&sealed[..5], &a).is_err());
     }
 
     #[test]
     fn all_1_codes_are_six_digits_and_compared_by_hash() {
         for _ in 0..100 {
             let code = new_unlock_code();
-            assert_eq!(code.len(), 6);
-            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+            assert_eq!(code.expose().len(), 6);
+            assert!(code.expose().bytes().all(|b| b.is_ascii_digit()));
         }
         let salt = random_bytes::<16>();
-        let stored = code_hash(&salt, "123456");
-        assert!(code_matches(&salt, "123456", &stored));
-        assert!(!code_matches(&salt, "123457", &stored));
+        let code = |text: &str| UnlockCode::parse(text).unwrap();
+        let stored = code_hash(&salt, &code("123456"));
+        assert!(code_matches(&salt, &code("123456"), &stored));
+        assert!(!code_matches(&salt, &code("123457"), &stored));
     }
 
     proptest! {

@@ -80,6 +80,8 @@ fn build(root: &Path) -> Result<()> {
         "card-bridge",
         "--bin",
         "virtual-card",
+        "--bin",
+        "seed-demo",
     ]))?;
     run(Command::new("bash")
         .arg("app/build.sh")
@@ -139,8 +141,8 @@ fn demo(root: &Path) -> Result<()> {
     let cards = run_dir.join("cards");
     let mut services = start_platform(root, &run_dir)?;
 
-    let mut seed = Command::new(bin(root, "smartcard-server"));
-    seed.arg("seed-demo").arg("--cards-dir").arg(&cards);
+    let mut seed = Command::new(bin(root, "seed-demo"));
+    seed.arg("--cards-dir").arg(&cards);
     server_env(&mut seed, root, &run_dir, SERVER_PORT, BRIDGE_PORT);
     run(&mut seed)?;
 
@@ -227,8 +229,8 @@ fn e2e(root: &Path) -> Result<()> {
 /// test can pull the card or stop the bridge.
 fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Result<()> {
     let cards = run_dir.join("cards");
-    let mut seed = Command::new(bin(root, "smartcard-server"));
-    seed.arg("seed-demo").arg("--cards-dir").arg(&cards);
+    let mut seed = Command::new(bin(root, "seed-demo"));
+    seed.arg("--cards-dir").arg(&cards);
     server_env(&mut seed, root, run_dir, E2E_SERVER_PORT, E2E_BRIDGE_PORT);
     run(&mut seed)?;
     let mut server = Command::new(bin(root, "smartcard-server"));

@@ -1,7 +1,8 @@
 //! The emailed Smartcard Unlock Code (UNL-5). Its success holds the card script and
 //! one-time PIN in memory for the passcode screen.
 
-use api_types::unlock::{path_code, CodeRequest, CodeResponse};
+use api_types::unlock::{Code, CodeRequest, CodeResponse, Endpoint};
+use api_types::{AttemptId, ErrorCode, UnlockCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,7 +11,7 @@ use super::{Flow, Step};
 use crate::api;
 
 #[component]
-pub(super) fn CodePage(flow: Flow, attempt_id: String, email_hint: String) -> impl IntoView {
+pub(super) fn CodePage(flow: Flow, attempt_id: AttemptId, email_hint: String) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let attempt_id = StoredValue::new(attempt_id);
     let submit = move |ev: SubmitEvent| {
@@ -19,13 +20,17 @@ pub(super) fn CodePage(flow: Flow, attempt_id: String, email_hint: String) -> im
             return;
         }
         let attempt_id = attempt_id.get_value();
-        let request = CodeRequest {
-            code: code.get_untracked().trim().to_owned(),
+        let Ok(code) = UnlockCode::parse(&code.get_untracked()) else {
+            flow.problem.set(Some(
+                crate::errors::Problem::from_code(ErrorCode::CodeInvalid).on_field("unlock-code"),
+            ));
+            return;
         };
+        let request = CodeRequest { code };
         spawn_local(async move {
             flow.problem.set(None);
             flow.busy.set(Some("Checking your code…"));
-            match api::post::<_, CodeResponse>(&path_code(&attempt_id), &request).await {
+            match api::post::<_, CodeResponse>(&Code::path(&attempt_id), &request).await {
                 Ok(card) => flow.advance(Step::NewPasscode { attempt_id, card }),
                 Err(problem) => flow.fail(problem),
             }

@@ -12,7 +12,7 @@ mod start;
 mod stopped;
 
 use api_types::unlock::{CodeResponse, PublicConfig, Question};
-use api_types::ErrorCode;
+use api_types::{AttemptId, ErrorCode};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -24,18 +24,18 @@ use crate::errors::{Problem, ProblemSummary};
 enum Step {
     Start,
     Questions {
-        attempt_id: String,
+        attempt_id: AttemptId,
         holder_name: String,
         questions: Vec<Question>,
     },
     Code {
-        attempt_id: String,
+        attempt_id: AttemptId,
         email_hint: String,
     },
     /// The code was right: the server's card script and one-time PIN, held in memory
     /// until the card is updated.
     NewPasscode {
-        attempt_id: String,
+        attempt_id: AttemptId,
         card: CodeResponse,
     },
     Done,
@@ -66,9 +66,16 @@ fn stop_heading(code: &str) -> Option<(&'static str, bool)> {
         Some(("You cannot use self-service unlock", false))
     } else if is(ErrorCode::NotRegistered) {
         Some(("You are not registered for self-service unlock", false))
-    } else if is(ErrorCode::UnknownCard) || is(ErrorCode::CardNotGenuine) {
+    } else if is(ErrorCode::UnknownCard)
+        || is(ErrorCode::CardNotGenuine)
+        || is(ErrorCode::CardRefusedUpdate)
+    {
         Some(("This smartcard cannot be unlocked here", false))
+    } else if is(ErrorCode::AlreadyUnlocked) {
+        Some(("Your smartcard is already unlocked", false))
     } else if [
+        ErrorCode::AttemptEnded,
+        ErrorCode::CodeAlreadyUsed,
         ErrorCode::AttemptExpired,
         ErrorCode::CodeExpired,
         ErrorCode::CodeTriesExhausted,

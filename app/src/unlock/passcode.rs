@@ -8,9 +8,10 @@ use api_types::bridge::{
 };
 use api_types::passcode::{CardPasscode, PasscodeError};
 use api_types::unlock::{
-    path_complete, path_script, CodeResponse, CompleteRequest, CompleteResponse,
+    CodeResponse, Complete, CompleteRequest, CompleteResponse, Endpoint, Script, ScriptRequest,
 };
-use api_types::ErrorCode;
+use api_types::values::{BoundedVec, ResponseHex};
+use api_types::{AttemptId, ErrorCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,7 +21,7 @@ use crate::api;
 use crate::errors::Problem;
 
 #[component]
-pub(super) fn PasscodePage(flow: Flow, attempt_id: String, card: CodeResponse) -> impl IntoView {
+pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId, card: CodeResponse) -> impl IntoView {
     let first = RwSignal::new(String::new());
     let second = RwSignal::new(String::new());
     let field_error = RwSignal::new(None::<(&'static str, String)>);
@@ -163,14 +164,14 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: String, card: CodeResponse) -
 /// what the card answered.
 async fn update_card(
     flow: Flow,
-    attempt_id: String,
+    attempt_id: AttemptId,
     card: StoredValue<CodeResponse>,
     needs_fresh_script: RwSignal<bool>,
     passcode: CardPasscode,
 ) -> Result<(), Problem> {
     let bridge = flow.bridge();
     if needs_fresh_script.get_untracked() {
-        let fresh: CodeResponse = api::post(&path_script(&attempt_id), &()).await?;
+        let fresh: CodeResponse = api::post(&Script::path(&attempt_id), &ScriptRequest {}).await?;
         card.set_value(fresh);
         needs_fresh_script.set(false);
     }
@@ -179,7 +180,7 @@ async fn update_card(
         .post(
             PATH_RUN_SCRIPT,
             &RunScriptRequest {
-                expected_guid: script.card_guid.clone(),
+                expected_guid: script.card_guid.to_hex(),
                 script: script.script.clone(),
             },
         )
@@ -191,7 +192,7 @@ async fn update_card(
             .post::<_, ChangePinResponse>(
                 PATH_CHANGE_PIN,
                 &ChangePinRequest {
-                    expected_guid: script.card_guid.clone(),
+                    expected_guid: script.card_guid.to_hex(),
                     current_pin: script.one_time_pin.clone(),
                     new_pin: passcode.expose().to_owned(),
                 },
@@ -201,10 +202,18 @@ async fn update_card(
     } else {
         Err(Problem::from_code(ErrorCode::CardUpdateFailed))
     };
+    let responses: Result<Vec<ResponseHex>, _> = ran
+        .responses
+        .iter()
+        .map(|r| ResponseHex::parse(r))
+        .collect();
+    let script_responses = responses
+        .and_then(BoundedVec::new)
+        .map_err(|_| Problem::from_code(ErrorCode::CardError))?;
     let completed: Result<CompleteResponse, Problem> = api::post(
-        &path_complete(&attempt_id),
+        &Complete::path(&attempt_id),
         &CompleteRequest {
-            script_responses: ran.responses,
+            script_responses,
             pin_changed: changed.is_ok(),
         },
     )

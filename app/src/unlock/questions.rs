@@ -1,7 +1,9 @@
 //! Whose card it is (UNL-2) and the security questions (UNL-3); wrong answers show the
 //! tries left, and the third closes self-service (UNL-4).
 
-use api_types::unlock::{path_answers, Answer, AnswersRequest, AnswersResponse, Question};
+use api_types::unlock::{Answer, Answers, AnswersRequest, AnswersResponse, Endpoint, Question};
+use api_types::values::{BoundedVec, SecurityAnswer};
+use api_types::{AttemptId, ErrorCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,7 +14,7 @@ use crate::api;
 #[component]
 pub(super) fn QuestionsPage(
     flow: Flow,
-    attempt_id: String,
+    attempt_id: AttemptId,
     holder_name: String,
     questions: Vec<Question>,
 ) -> impl IntoView {
@@ -25,23 +27,30 @@ pub(super) fn QuestionsPage(
         if flow.busy.get_untracked().is_some() {
             return;
         }
-        let request = AnswersRequest {
-            answers: ids
-                .get_value()
-                .into_iter()
-                .zip(answers.get_untracked())
-                .map(|(question_id, answer)| Answer {
+        let parsed: Result<Vec<Answer>, _> = ids
+            .get_value()
+            .into_iter()
+            .zip(answers.get_untracked())
+            .map(|(question_id, answer)| {
+                SecurityAnswer::parse(&answer).map(|answer| Answer {
                     question_id,
                     answer,
                 })
-                .collect(),
+            })
+            .collect();
+        let Ok(answers) = parsed.and_then(BoundedVec::new) else {
+            flow.problem.set(Some(crate::errors::Problem::from_code(
+                ErrorCode::BadRequest,
+            )));
+            return;
         };
+        let request = AnswersRequest { answers };
         let attempt_id = attempt_id.get_value();
         spawn_local(async move {
             flow.problem.set(None);
             flow.busy
                 .set(Some("Checking your answers and sending your code…"));
-            match api::post::<_, AnswersResponse>(&path_answers(&attempt_id), &request).await {
+            match api::post::<_, AnswersResponse>(&Answers::path(&attempt_id), &request).await {
                 Ok(sent) => flow.advance(Step::Code {
                     attempt_id,
                     email_hint: sent.email_hint,

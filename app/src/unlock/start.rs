@@ -6,9 +6,10 @@ use api_types::bridge::{
     BridgeStatus, SignChallengeRequest, SignChallengeResponse, PATH_SIGN_CHALLENGE, PATH_STATUS,
 };
 use api_types::unlock::{
-    path_card_proof, CardProofRequest, CardProofResponse, StartRequest, StartResponse, PATH_START,
+    CardProof, CardProofRequest, CardProofResponse, Endpoint, Start, StartRequest, StartResponse,
 };
-use api_types::ErrorCode;
+use api_types::values::CardSignature;
+use api_types::{CardGuid, ErrorCode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -133,27 +134,23 @@ async fn begin(flow: Flow) {
         let card = status
             .card
             .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?;
-        let started: StartResponse = api::post(
-            PATH_START,
-            &StartRequest {
-                card_guid: card.guid.clone(),
-            },
-        )
-        .await?;
+        let card_error = || Problem::from_code(ErrorCode::CardError);
+        let guid = CardGuid::parse(&card.guid).map_err(|_| card_error())?;
+        let started: StartResponse =
+            api::post(Start::ROUTE, &StartRequest { card_guid: guid }).await?;
         let signed: SignChallengeResponse = bridge
             .post(
                 PATH_SIGN_CHALLENGE,
                 &SignChallengeRequest {
-                    challenge: started.challenge,
+                    challenge: started.challenge.to_hex(),
                     expected_guid: Some(card.guid),
                 },
             )
             .await?;
+        let signature = CardSignature::parse(&signed.signature).map_err(|_| card_error())?;
         let proof: CardProofResponse = api::post(
-            &path_card_proof(&started.attempt_id),
-            &CardProofRequest {
-                signature: signed.signature,
-            },
+            &CardProof::path(&started.attempt_id),
+            &CardProofRequest { signature },
         )
         .await?;
         Ok::<_, Problem>(Step::Questions {

@@ -1,13 +1,24 @@
+//! The typed test client: one call per endpoint, built on the `api-types` wire types, so
+//! a test reads as the flow does (zero2prod's `TestApp`).
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use api_types::unlock::{
+    Answer, Answers, AnswersRequest, CardProof, CardProofRequest, CardProofResponse, Code,
+    CodeRequest, CodeResponse, Complete, CompleteRequest, Endpoint, Script, ScriptRequest, Start,
+    StartRequest,
+};
+use api_types::values::{BoundedVec, CardSignature, Challenge, ResponseHex, SecurityAnswer};
+use api_types::{ApiError, AttemptId, CardGuid, ErrorCode, UnlockCode};
 use card_protocol::client::PivClient;
 use card_protocol::pin::{Pin, Puk};
 use rand::rngs::OsRng;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
-use server::store::{enroll, NewCard, NewUser};
-use server::{AppState, Application, Settings, TestClock};
+use serde_json::Value;
+use server::store::enroll::{enroll, Enrolment};
+use server::store::users::{NewUser, UnlockCounters};
+use server::{AppState, Application, Clock, Settings, TestClock};
 use sqlx::Connection;
 use virtual_card::{CreateOptions, SharedCard, VirtualCard};
 
@@ -125,6 +136,21 @@ pub struct TestApp {
     pub db: Arc<TestDb>,
 }
 
+/// A refusal as the page sees it: the status and the error body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    pub status: StatusCode,
+    pub error: ApiError,
+}
+
+impl Refused {
+    pub fn code(&self) -> ErrorCode {
+        self.error.code
+    }
+}
+
+pub type Reply<E> = Result<<E as Endpoint>::Response, Refused>;
+
 pub fn settings(database_url: &str) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -179,7 +205,8 @@ impl TestApp {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    /// POSTs any JSON, for the tests that send what no well-behaved page would.
+    pub async fn post_raw(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let response = self
             .client
             .post(self.url(path))
@@ -192,53 +219,93 @@ impl TestApp {
         (status, body)
     }
 
+    async fn send<E: Endpoint>(&self, path: String, request: &E::Request) -> Reply<E> {
+        let response = self
+            .client
+            .post(self.url(&path))
+            .json(request)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        if status.is_success() {
+            Ok(response.json().await.unwrap())
+        } else {
+            let error: ApiError = response.json().await.unwrap();
+            assert_eq!(status.as_u16(), error.code.http_status(), "{error:?}");
+            Err(Refused { status, error })
+        }
+    }
+
+    /// One step of an attempt, typed by its endpoint.
+    pub async fn step<E: Endpoint>(&self, id: &AttemptId, request: &E::Request) -> Reply<E> {
+        self.send::<E>(E::path(id), request).await
+    }
+
+    /// UNL-1: start with a card's GUID.
+    pub async fn start(&self, guid: CardGuid) -> Reply<Start> {
+        self.send::<Start>(Start::ROUTE.to_owned(), &StartRequest { card_guid: guid })
+            .await
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
-        use sqlx::Row;
-        sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&self.state.pool)
+        #[derive(sqlx::FromRow)]
+        struct Count {
+            n: i64,
+        }
+        sqlx::query_as::<_, Count>(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(&self.state.store.pool)
             .await
             .unwrap()
-            .try_get::<i64, _>(0)
+            .n
+    }
+
+    pub async fn counters(&self, card: &TestCard) -> UnlockCounters {
+        let mut conn = self.state.store.pool.acquire().await.unwrap();
+        server::store::users::find(&mut conn, &card.uuid)
+            .await
             .unwrap()
+            .unwrap()
+            .counters
     }
 
     /// A staff member with a locked virtual card, enrolled like the demo users.
     pub async fn enroll(&self, registered: bool) -> TestCard {
-        let puk = puk_text(&Puk::generate(&mut OsRng));
+        let puk = Puk::generate(&mut OsRng);
         let card = VirtualCard::create(&CreateOptions {
             pin: PIN.into(),
-            puk: puk.clone(),
+            puk: puk_text(&puk),
             guid: None,
             locked: true,
         })
         .unwrap();
-        self.enroll_card(card, &puk, registered).await
+        self.enroll_card(card, puk, registered).await
     }
 
-    pub async fn enroll_card(&self, card: VirtualCard, puk: &str, registered: bool) -> TestCard {
-        let guid = hex::encode(card.guid());
+    pub async fn enroll_card(&self, card: VirtualCard, puk: Puk, registered: bool) -> TestCard {
+        let guid = CardGuid::from_bytes(card.guid());
         let uuid: String = (0..12)
             .map(|_| char::from(b'0' + rand::random::<u8>() % 10))
             .collect();
         let email = format!("t{}@nhs.net", random_hex(6));
         enroll(
-            &self.state.pool,
+            &self.state.store,
             &self.state.kek,
             &self.state.hasher,
-            self.clock_now(),
-            &NewUser {
-                uuid: &uuid,
-                title: "Mr",
-                given_name: "John",
-                family_name: "Rigby",
-                email: &email,
-                role: "staff",
-                registered,
-            },
-            ANSWERS,
-            &NewCard {
-                guid: &guid,
-                card_auth_public_key: &card.card_auth_public_key_sec1(),
+            self.clock.now(),
+            &Enrolment {
+                user: NewUser {
+                    uuid: &uuid,
+                    title: "Mr",
+                    given_name: "John",
+                    family_name: "Rigby",
+                    email: &email,
+                    role: "staff",
+                    registered,
+                },
+                answers: ANSWERS,
+                card_guid: guid,
+                card_auth_public_key: card.card_auth_public_key_sec1(),
                 puk,
             },
         )
@@ -252,59 +319,106 @@ impl TestApp {
         }
     }
 
-    fn clock_now(&self) -> i64 {
-        use server::Clock;
-        self.clock.now()
+    /// UNL-1 + CARD-6: start with the card's GUID and prove it with the 9E key.
+    pub async fn start_and_prove(&self, card: &TestCard) -> (AttemptId, Reply<CardProof>) {
+        let started = self.start(card.guid).await.unwrap();
+        let proof = self
+            .prove(&started.attempt_id, card.sign(&started.challenge))
+            .await;
+        (started.attempt_id, proof)
     }
 
-    /// UNL-1: start with the card's GUID and prove it with the 9E key.
-    pub async fn start_and_prove(&self, card: &TestCard) -> (String, Value) {
-        let (status, started) = self
-            .post("/api/unlock/start", json!({ "card_guid": card.guid }))
-            .await;
-        assert_eq!(status, 201, "{started}");
-        let id = started["attempt_id"].as_str().unwrap().to_owned();
-        let signature = card.sign(started["challenge"].as_str().unwrap());
-        let (status, proof) = self
-            .post(
-                &format!("/api/unlock/{id}/card-proof"),
-                json!({ "signature": signature }),
-            )
-            .await;
-        (id, json!({ "status": status.as_u16(), "body": proof }))
+    /// CARD-6: the card's signature over the challenge.
+    pub async fn prove(&self, id: &AttemptId, signature: CardSignature) -> Reply<CardProof> {
+        self.step::<CardProof>(id, &CardProofRequest { signature })
+            .await
     }
 
-    pub async fn answer(&self, id: &str, proof: &Value, right: bool) -> (StatusCode, Value) {
-        let answers: Vec<Value> = proof["body"]["questions"]
-            .as_array()
-            .unwrap()
+    /// The answers to the questions asked: right (with case and spaces changed) or wrong.
+    pub async fn answer(
+        &self,
+        id: &AttemptId,
+        proof: &CardProofResponse,
+        right: bool,
+    ) -> Reply<Answers> {
+        let answers = proof
+            .questions
             .iter()
             .map(|q| {
-                let qid = q["id"].as_i64().unwrap();
-                let answer = ANSWERS.iter().find(|(id, _)| *id == qid).unwrap().1;
+                let answer = ANSWERS
+                    .iter()
+                    .find(|(id, _)| *id == i64::from(q.id))
+                    .unwrap()
+                    .1;
                 let answer = if right {
                     format!("  {}  ", answer.to_uppercase())
                 } else {
                     "wrong".into()
                 };
-                json!({ "question_id": qid, "answer": answer })
+                Answer {
+                    question_id: q.id,
+                    answer: SecurityAnswer::parse(&answer).unwrap(),
+                }
             })
             .collect();
-        self.post(
-            &format!("/api/unlock/{id}/answers"),
-            json!({ "answers": answers }),
-        )
-        .await
+        let request = AnswersRequest {
+            answers: BoundedVec::new(answers).unwrap(),
+        };
+        self.step::<Answers>(id, &request).await
     }
 
     /// Start → proof → right answers → the code from the email.
-    pub async fn up_to_code(&self, card: &TestCard) -> (String, String) {
+    pub async fn up_to_code(&self, card: &TestCard) -> (AttemptId, UnlockCode) {
         let (id, proof) = self.start_and_prove(card).await;
-        assert_eq!(proof["status"], 200, "{proof}");
-        let (status, sent) = self.answer(&id, &proof, true).await;
-        assert_eq!(status, 200, "{sent}");
+        self.answer(&id, &proof.unwrap(), true).await.unwrap();
         let mail = wait_for_mail(&card.email, "Smartcard Unlock Code").await;
         (id, code_in(&mail))
+    }
+
+    pub async fn code(&self, id: &AttemptId, code: &UnlockCode) -> Reply<Code> {
+        self.step::<Code>(id, &CodeRequest { code: code.clone() })
+            .await
+    }
+
+    pub async fn script(&self, id: &AttemptId) -> Reply<Script> {
+        self.step::<Script>(id, &ScriptRequest {}).await
+    }
+
+    pub async fn complete(
+        &self,
+        id: &AttemptId,
+        responses: Vec<ResponseHex>,
+        pin_changed: bool,
+    ) -> Reply<Complete> {
+        let request = CompleteRequest {
+            script_responses: BoundedVec::new(responses).unwrap(),
+            pin_changed,
+        };
+        self.step::<Complete>(id, &request).await
+    }
+
+    /// Code → script on the card → local PIN change → complete, as the page does.
+    pub async fn finish_unlock(
+        &self,
+        card: &TestCard,
+        id: &AttemptId,
+        code: &UnlockCode,
+        new_pin: &str,
+    ) {
+        let script = self.code(id, code).await.unwrap();
+        let responses = card.run_script(&script);
+        card.change_pin(&script, new_pin);
+        let done = self.complete(id, responses, true).await.unwrap();
+        assert!(done.unlocked);
+    }
+
+    pub async fn audit_events(&self, card: &TestCard) -> Vec<(String, String)> {
+        server::store::audit::events_for_user(&self.state.store.pool, &card.uuid)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.outcome))
+            .collect()
     }
 }
 
@@ -314,41 +428,52 @@ pub fn puk_text(puk: &Puk) -> String {
 
 pub struct TestCard {
     pub card: SharedCard,
-    pub guid: String,
+    pub guid: CardGuid,
     pub uuid: String,
     pub email: String,
 }
 
 impl TestCard {
-    pub fn sign(&self, challenge_hex: &str) -> String {
-        let challenge: [u8; 32] = hex::decode(challenge_hex).unwrap().try_into().unwrap();
+    pub fn sign(&self, challenge: &Challenge) -> CardSignature {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();
-        hex::encode(piv.sign_with_card_auth_key(&challenge).unwrap())
+        let signature = piv.sign_with_card_auth_key(challenge.as_bytes()).unwrap();
+        CardSignature::from_bytes(signature).unwrap()
     }
 
-    /// What the bridge does with the server's script: run it, then change the PIN locally.
-    pub fn run_script(&self, code_response: &Value) -> Vec<String> {
-        let apdus: Vec<Vec<u8>> = code_response["script"]["apdus"]
-            .as_array()
-            .unwrap()
+    fn apdus(script: &CodeResponse) -> Vec<Vec<u8>> {
+        script
+            .script
+            .apdus
             .iter()
-            .map(|a| hex::decode(a.as_str().unwrap()).unwrap())
-            .collect();
-        let mut piv = PivClient::new(self.card.clone());
-        piv.run_script(&apdus)
-            .unwrap()
-            .iter()
-            .map(hex::encode)
+            .map(|a| hex::decode(a).unwrap())
             .collect()
     }
 
-    pub fn change_pin(&self, code_response: &Value, new_pin: &str) {
-        let one_time = code_response["one_time_pin"].as_str().unwrap();
+    /// What the bridge does with the server's script.
+    pub fn run_script(&self, script: &CodeResponse) -> Vec<ResponseHex> {
+        let mut piv = PivClient::new(self.card.clone());
+        piv.run_script(&Self::apdus(script))
+            .unwrap()
+            .into_iter()
+            .map(|r| ResponseHex::from_bytes(r).unwrap())
+            .collect()
+    }
+
+    /// The script run on a card pulled after `after` commands: the bridge's error.
+    pub fn run_script_pulled_after(&self, script: &CodeResponse, after: usize) {
+        self.card.remove_after(after);
+        let pulled = PivClient::new(self.card.clone()).run_script(&Self::apdus(script));
+        assert!(pulled.is_err());
+        self.card.insert();
+    }
+
+    /// What the bridge does next, locally: one-time PIN → the user's new passcode.
+    pub fn change_pin(&self, script: &CodeResponse, new_pin: &str) {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();
         piv.change_pin(
-            &Pin::parse(one_time).unwrap(),
+            &Pin::parse(&script.one_time_pin).unwrap(),
             &Pin::parse(new_pin).unwrap(),
         )
         .unwrap();
@@ -390,9 +515,8 @@ pub async fn wait_for_mail(to: &str, subject: &str) -> String {
     panic!("no \"{subject}\" email to {to} within 15 s");
 }
 
-pub fn code_in(text: &str) -> String {
+pub fn code_in(text: &str) -> UnlockCode {
     text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
+        .find_map(|w| UnlockCode::parse(w).ok())
         .unwrap_or_else(|| panic!("no 6-digit code in {text}"))
-        .to_owned()
 }

@@ -1,11 +1,13 @@
 //! ALL-2: bad input anywhere gets a clear error, and nothing half-written stays.
 
+use api_types::unlock::{Endpoint, Start};
+use api_types::ErrorCode;
 use serde_json::json;
 
 use crate::both;
 use crate::helpers::*;
 
-async fn malformed_input_is_refused_and_nothing_is_written(db: Db) {
+async fn all_2_malformed_input_is_refused_and_nothing_is_written(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll(true).await;
     let attempts = app.count("unlock_attempts").await;
@@ -14,11 +16,11 @@ async fn malformed_input_is_refused_and_nothing_is_written(db: Db) {
         (json!({ "card_guid": "zz" }), 400),
         (json!({ "card_guid": "abcd" }), 400),
         (json!({ "card_guid": "ab".repeat(200) }), 400),
-        (json!({ "card_guid": card.guid, "extra": 1 }), 400),
-        (json!({ "guid": card.guid }), 400),
+        (json!({ "card_guid": card.guid.to_hex(), "extra": 1 }), 400),
+        (json!({ "guid": card.guid.to_hex() }), 400),
         (json!([1, 2, 3]), 400),
     ] {
-        let (got, error) = app.post("/api/unlock/start", body.clone()).await;
+        let (got, error) = app.post_raw(Start::ROUTE, body.clone()).await;
         assert_eq!(got, status, "{body} → {error}");
         assert_eq!(error["code"], "bad_request", "{error}");
         assert!(!error["message"].as_str().unwrap().is_empty());
@@ -45,37 +47,59 @@ async fn malformed_input_is_refused_and_nothing_is_written(db: Db) {
         "/api/unlock/0123456789abcdef0123456789abcdef/card-proof",
         "/api/unlock/../../etc/passwd/card-proof",
     ] {
-        let (status, error) = app.post(path, json!({ "signature": "00" })).await;
-        assert!(status == 404 || status == 400, "{path} → {status} {error}");
+        let (status, error) = app.post_raw(path, json!({ "signature": "00" })).await;
+        assert_eq!(status, 404, "{path} → {error}");
+        assert_eq!(error["code"], "not_found");
     }
+    assert_eq!(app.count("unlock_attempts").await, attempts);
     let (id, proof) = app.start_and_prove(&card).await;
-    let attempts = attempts + 1;
+    let proof = proof.unwrap();
     // Answers to questions that were not asked, or twice, are refused without counting.
-    let (status, _) = app
-        .post(
-            &format!("/api/unlock/{id}/answers"),
+    let (status, error) = app
+        .post_raw(
+            &api_types::unlock::Answers::path(&id),
             json!({ "answers": [{ "question_id": 19, "answer": "x" }] }),
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 400, "{error}");
+    for body in [
+        json!({ "answers": [{ "question_id": 1, "answer": "x".repeat(201) }] }),
+        json!({ "answers": vec![json!({ "question_id": 1, "answer": "x" }); 5] }),
+    ] {
+        let (status, _) = app
+            .post_raw(&api_types::unlock::Answers::path(&id), body)
+            .await;
+        assert_eq!(status, 400);
+    }
     let (status, _) = app
-        .post(
-            &format!("/api/unlock/{id}/code"),
+        .post_raw(
+            &api_types::unlock::Code::path(&id),
             json!({ "code": "12a456" }),
         )
         .await;
     assert_eq!(status, 400);
-    assert_eq!(app.count("unlock_attempts").await, attempts);
+    assert_eq!(app.count("unlock_attempts").await, attempts + 1);
     assert!(app.count("audit_log").await > audit);
     // Nothing counted against the user.
-    assert_eq!(proof["body"]["attempts_left"], 3);
-    let (status, _) = app.answer(&id, &proof, true).await;
-    assert_eq!(status, 200);
+    assert_eq!(proof.attempts_left, 3);
+    assert_eq!(app.counters(&card).await.answer_failures, 0);
+    app.answer(&id, &proof, true).await.unwrap();
 }
-both!(malformed_input_is_refused_and_nothing_is_written);
+both!(all_2_malformed_input_is_refused_and_nothing_is_written);
+
+// RA-4: a step on an attempt that does not exist is refused and still recorded.
+async fn ra_4_a_step_on_an_unknown_attempt_is_audited(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let before = app.count("audit_log").await;
+    let unknown = api_types::AttemptId::from_bytes([7; 16]);
+    let refused = app.script(&unknown).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::NotFound);
+    assert_eq!(app.count("audit_log").await, before + 1);
+}
+both!(ra_4_a_step_on_an_unknown_attempt_is_audited);
 
 #[tokio::test]
-async fn serves_the_spa_with_real_404s_for_missing_assets() {
+async fn all_2_serves_the_spa_with_real_404s_for_missing_assets() {
     let dir = std::env::temp_dir().join(format!("scss-spa-{}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<html>spa</html>").unwrap();
@@ -103,7 +127,7 @@ async fn serves_the_spa_with_real_404s_for_missing_assets() {
     assert_eq!(page.text().await.unwrap(), "<html>spa</html>");
     assert_eq!(get("/app.js").await.unwrap().status(), 200);
     assert_eq!(get("/nope.js").await.unwrap().status(), 404);
-    let wrong_method = get("/api/unlock/start").await.unwrap();
+    let wrong_method = get(Start::ROUTE).await.unwrap();
     assert_eq!(wrong_method.status(), 405);
     assert_eq!(
         wrong_method.json::<serde_json::Value>().await.unwrap()["code"],
@@ -119,7 +143,7 @@ async fn serves_the_spa_with_real_404s_for_missing_assets() {
 }
 
 #[test]
-fn bad_settings_are_clear_startup_errors() {
+fn all_2_bad_settings_are_clear_startup_errors() {
     let mut settings = settings("sqlite://x.db");
     settings.kek_hex = "abc".into();
     assert!(settings

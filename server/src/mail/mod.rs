@@ -1,18 +1,21 @@
 //! Sends the outbox: rows are written in the same transaction as the state change that
-//! caused them, and this worker delivers them over SMTP (lettre) after commit, retrying
-//! with back-off. Woken after each commit, with a slow sweep as a safety net.
+//! caused them ([`crate::store::outbox`]), and this worker delivers them over SMTP
+//! (lettre) after commit, retrying with back-off. Woken after each commit, with a slow
+//! sweep as a safety net. The words of every message are in [`templates`].
+
+pub mod templates;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
+use crate::store::outbox::{self, QueuedMail};
+use crate::store::StoreError;
 
 pub struct MailWorker {
     pub pool: AnyPool,
@@ -62,90 +65,54 @@ impl MailWorker {
         }
     }
 
-    async fn send_due(&self) -> Result<(), sqlx::Error> {
+    async fn send_due(&self) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let due = self.due(now).await?;
+        let due = outbox::due(&self.pool, now, BATCH).await?;
         self.deliver(now, due).await
     }
 
-    /// Outbox rows due at `now`. Another instance may be reading the same rows.
-    async fn due(&self, now: i64) -> Result<Vec<AnyRow>, sqlx::Error> {
-        sqlx::query(
-            "SELECT id, recipient, subject, body, attempts FROM outbox \
-             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(BATCH)
-        .fetch_all(&self.pool)
-        .await
-    }
-
     /// Sends the rows this worker manages to claim, and records each outcome.
-    async fn deliver(&self, now: i64, due: Vec<AnyRow>) -> Result<(), sqlx::Error> {
-        for row in due {
-            let id: String = row.try_get(0)?;
-            let attempts: i64 = row.try_get(4)?;
+    async fn deliver(&self, now: i64, due: Vec<QueuedMail>) -> Result<(), StoreError> {
+        for mail in due {
             // Claim the row with a lease before sending, so that when several instances
             // share one database only one of them sends it (no duplicate unlock codes).
             // If this instance dies mid-send, another retries once the lease runs out.
-            let claimed = sqlx::query(
-                "UPDATE outbox SET next_attempt_at = $1 \
-                 WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
-            )
-            .bind(now + CLAIM_LEASE)
-            .bind(&id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if claimed != 1 {
+            if !outbox::claim(&self.pool, &mail.id, now, now + CLAIM_LEASE).await? {
                 continue;
             }
-            let outcome = self
-                .send(
-                    &row.try_get::<String, _>(1)?,
-                    &row.try_get::<String, _>(2)?,
-                    row.try_get(3)?,
-                )
-                .await;
-            match outcome {
+            let attempts = mail.attempts + 1;
+            match self.send(&mail).await {
                 Ok(()) => {
-                    sqlx::query("UPDATE outbox SET sent_at = $1, attempts = $2 WHERE id = $3")
-                        .bind(self.clock.now())
-                        .bind(attempts + 1)
-                        .bind(&id)
-                        .execute(&self.pool)
-                        .await?;
+                    outbox::mark_sent(&self.pool, &mail.id, self.clock.now(), attempts).await?
                 }
                 Err(error) => {
-                    tracing::warn!(%error, outbox_id = %id, "mail not sent; will retry");
-                    let backoff = 5i64.saturating_mul(1 << attempts.clamp(0, 10));
-                    sqlx::query(
-                        "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4",
-                    )
-                    .bind(attempts + 1)
-                    .bind(self.clock.now() + backoff)
-                    .bind(error)
-                    .bind(&id)
-                    .execute(&self.pool)
-                    .await?;
+                    tracing::warn!(%error, outbox_id = %mail.id, "mail not sent; will retry");
+                    let backoff = 5i64.saturating_mul(1 << mail.attempts.clamp(0, 10));
+                    let retry_at = self.clock.now() + backoff;
+                    outbox::mark_failed(&self.pool, &mail.id, attempts, retry_at, &error).await?;
                 }
             }
         }
         Ok(())
     }
 
-    async fn send(&self, recipient: &str, subject: &str, body: String) -> Result<(), String> {
-        let to: Mailbox = recipient
+    async fn send(&self, mail: &QueuedMail) -> Result<(), String> {
+        let to: Mailbox = mail
+            .recipient
             .parse()
             .map_err(|e| format!("bad recipient: {e}"))?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| e.to_string())?;
+            .subject(&mail.subject);
+        let message = match &mail.html_body {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                mail.body.clone(),
+                html.clone(),
+            )),
+            None => builder.body(mail.body.clone()),
+        }
+        .map_err(|e| e.to_string())?;
         self.transport
             .send(message)
             .await
@@ -160,7 +127,8 @@ mod tests {
 
     use super::*;
     use crate::clock::TestClock;
-    use crate::store::{connect, queue_mail};
+    use crate::mail::templates::Mail;
+    use crate::store::Store;
 
     async fn mails_to(recipient: &str) -> usize {
         let api =
@@ -184,7 +152,7 @@ mod tests {
     // UNL-5 / ALL-1: two server instances sharing one database send each outbox row once,
     // so a user never gets the same unlock code twice (or two different deliveries).
     #[tokio::test]
-    async fn two_instances_send_an_outbox_row_once() {
+    async fn unl_5_two_instances_send_an_outbox_row_once() {
         let file = std::env::temp_dir().join(format!("scss-outbox-{}.db", uuid::Uuid::new_v4()));
         let url = format!("sqlite://{}?mode=rwc", file.display());
         let smtp_port = std::env::var("MAILDEV_SMTP_PORT")
@@ -192,19 +160,17 @@ mod tests {
             .and_then(|p| p.parse().ok())
             .unwrap_or(1025);
         let clock = Arc::new(TestClock::new(1_800_000_000));
-        let (pool_a, _) = connect(&url).await.unwrap();
-        let (pool_b, _) = connect(&url).await.unwrap();
+        let pool_a = Store::connect(&url).await.unwrap().pool;
+        let pool_b = Store::connect(&url).await.unwrap().pool;
         let recipient = format!("outbox-{}@nhs.net", uuid::Uuid::new_v4().simple());
         let mut conn = pool_a.acquire().await.unwrap();
-        queue_mail(
-            &mut conn,
-            clock.now(),
-            &recipient,
-            "Smartcard Unlock Code",
-            "123456",
-        )
-        .await
-        .unwrap();
+        let mail = Mail {
+            to: recipient.clone(),
+            subject: "Smartcard Unlock Code".into(),
+            text: "123456".into(),
+            html: "<p>123456</p>".into(),
+        };
+        outbox::queue(&mut conn, clock.now(), &mail).await.unwrap();
         drop(conn);
         let from: Mailbox = "Smartcard Service Centre <smartcard.servicecentre@nhs.net>"
             .parse()
@@ -222,8 +188,8 @@ mod tests {
         let (a, b) = (worker(pool_a.clone()), worker(pool_b));
         // Both instances see the row as due before either sends it: the real race.
         let now = clock.now();
-        let due_a = a.due(now).await.unwrap();
-        let due_b = b.due(now).await.unwrap();
+        let due_a = outbox::due(&pool_a, now, BATCH).await.unwrap();
+        let due_b = outbox::due(&b.pool, now, BATCH).await.unwrap();
         assert_eq!((due_a.len(), due_b.len()), (1, 1));
         let (ra, rb) = tokio::join!(a.deliver(now, due_a), b.deliver(now, due_b));
         ra.unwrap();
@@ -238,13 +204,7 @@ mod tests {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(mails_to(&recipient).await, 1, "seen {seen}");
-        let unsent: i64 = sqlx::query("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
-            .fetch_one(&pool_a)
-            .await
-            .unwrap()
-            .try_get(0)
-            .unwrap();
-        assert_eq!(unsent, 0);
+        assert_eq!(outbox::unsent_count(&pool_a).await.unwrap(), 0);
         let _ = std::fs::remove_file(&file);
     }
 }

@@ -1,17 +1,20 @@
-//! Demo data (`smartcard-server seed-demo`): a few users with virtual cards and security
-//! answers, so a newcomer can click through an unlock and the browser tests have a known
-//! start. Re-running resets them.
+//! Demo data (`seed-demo`): a few users with virtual cards and security answers, so a
+//! newcomer can click through an unlock and the browser tests have a known start.
+//! Re-running resets them. A crate of its own so the production server never links the
+//! virtual card.
 
 use std::path::Path;
 
+use anyhow::Context;
+use api_types::CardGuid;
 use card_protocol::pin::Puk;
 use rand::rngs::OsRng;
 use serde::Serialize;
-use sqlx::Row;
+use server::store::answers;
+use server::store::enroll::{enroll, Enrolment};
+use server::store::users::NewUser;
+use server::AppState;
 use virtual_card::{CreateOptions, VirtualCard};
-
-use crate::store::{enroll, NewCard, NewUser};
-use crate::{AppError, AppState};
 
 /// The demo PIN of the cards that are not locked.
 pub const DEMO_PIN: &str = "1234";
@@ -87,9 +90,9 @@ pub struct SeededUser {
     pub answers: std::collections::BTreeMap<String, String>,
 }
 
-pub async fn seed(state: &AppState, cards_dir: &Path) -> Result<Vec<SeededUser>, AppError> {
+pub async fn seed(state: &AppState, cards_dir: &Path) -> anyhow::Result<Vec<SeededUser>> {
     std::fs::create_dir_all(cards_dir)
-        .map_err(|e| AppError::Internal(format!("cannot create {}: {e}", cards_dir.display())))?;
+        .with_context(|| format!("cannot create {}", cards_dir.display()))?;
     let mut seeded = Vec::new();
     for demo in USERS {
         let puk = Puk::generate(&mut OsRng);
@@ -99,34 +102,32 @@ pub async fn seed(state: &AppState, cards_dir: &Path) -> Result<Vec<SeededUser>,
             &file,
             &CreateOptions {
                 pin: DEMO_PIN.into(),
-                puk: puk_text.clone(),
+                puk: puk_text,
                 guid: None,
                 locked: demo.locked,
             },
         )
-        .map_err(|e| AppError::Internal(format!("creating {}: {e}", file.display())))?;
-        let guid = hex::encode(card.guid());
+        .with_context(|| format!("creating {}", file.display()))?;
+        let guid = CardGuid::from_bytes(card.guid());
         enroll(
-            &state.pool,
+            &state.store,
             &state.kek,
             &state.hasher,
             state.clock.now(),
-            &demo.user,
-            demo.answers,
-            &NewCard {
-                guid: &guid,
-                card_auth_public_key: &card.card_auth_public_key_sec1(),
-                puk: &puk_text,
+            &Enrolment {
+                user: demo.user.clone(),
+                answers: demo.answers,
+                card_guid: guid,
+                card_auth_public_key: card.card_auth_public_key_sec1(),
+                puk,
             },
         )
         .await?;
+        let mut conn = state.store.pool.acquire().await?;
         let mut answers = std::collections::BTreeMap::new();
         for (question, answer) in demo.answers {
-            let row = sqlx::query("SELECT text FROM security_questions WHERE id = $1")
-                .bind(*question)
-                .fetch_one(&state.pool)
-                .await?;
-            answers.insert(row.try_get::<String, _>(0)?, (*answer).to_owned());
+            let text = answers::question_text(&mut conn, *question).await?;
+            answers.insert(text, (*answer).to_owned());
         }
         let user = &demo.user;
         seeded.push(SeededUser {
@@ -136,7 +137,7 @@ pub async fn seed(state: &AppState, cards_dir: &Path) -> Result<Vec<SeededUser>,
             role: user.role.into(),
             registered: user.registered,
             card_file: file.display().to_string(),
-            card_guid: guid,
+            card_guid: guid.to_hex(),
             card_locked: demo.locked,
             answers,
         });

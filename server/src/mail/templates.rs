@@ -1,0 +1,190 @@
+//! Every email the service sends, in one place: a plain-text part and an HTML part in
+//! the NHS.UK style (blue header band, Arial, #212b32 text). Pure: the flows decide to
+//! send, these functions only write the words. Names and help text are escaped in HTML.
+
+use api_types::UnlockCode;
+
+use crate::unlock::rules::CODE_TTL;
+
+/// A message ready for the outbox.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The body may hold a code: never print it.
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who the mail is from and how to reach the RA (ALL-4).
+pub struct Sender<'a> {
+    pub organisation: &'a str,
+    pub ra_help: &'a str,
+}
+
+pub const UNLOCK_CODE_SUBJECT: &str = "Smartcard Unlock Code";
+pub const UNLOCKED_SUBJECT: &str = "Your smartcard has been unlocked";
+
+/// "15 minutes", from the code's lifetime.
+fn code_validity() -> String {
+    let minutes = CODE_TTL / 60;
+    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
+}
+
+/// UNL-5: the Smartcard Unlock Code email.
+pub fn unlock_code(sender: &Sender<'_>, to: &str, name: &str, code: &UnlockCode) -> Mail {
+    let validity = code_validity();
+    let paragraphs = [
+        "We have received a request for a Smartcard Unlock Code. Please enter the code below \
+         to unlock your Smartcard and set a new passcode."
+            .to_owned(),
+        format!("This code is valid for {validity}."),
+        format!(
+            "If you did not request a Smartcard Unlock Code please inform your organisation's \
+             Registration Authority so that this can be investigated: {}",
+            sender.ra_help
+        ),
+    ];
+    compose(
+        sender,
+        to,
+        UNLOCK_CODE_SUBJECT,
+        name,
+        &paragraphs,
+        Some(code.expose()),
+    )
+}
+
+/// UNL-7: the notice that the card was unlocked.
+pub fn unlocked(sender: &Sender<'_>, to: &str, name: &str) -> Mail {
+    let paragraphs = [
+        "Your Smartcard has been unlocked using the self-service unlock, and a new passcode \
+         was set on it."
+            .to_owned(),
+        format!(
+            "If you did not do this, please inform your organisation's Registration Authority \
+             straight away: {}",
+            sender.ra_help
+        ),
+    ];
+    compose(sender, to, UNLOCKED_SUBJECT, name, &paragraphs, None)
+}
+
+/// Greeting, paragraphs (the code, if any, after the first), sign-off.
+fn compose(
+    sender: &Sender<'_>,
+    to: &str,
+    subject: &str,
+    name: &str,
+    paragraphs: &[String],
+    code: Option<&str>,
+) -> Mail {
+    const NO_REPLY: &str =
+        "Please do not reply to this email as this email account is not monitored.";
+    let mut text = format!("Hello {name}\n\n");
+    let mut html = format!(
+        "<!doctype html><html lang=\"en\"><body style=\"margin:0;background:#f0f4f5;\
+         font-family:Arial,sans-serif;color:#212b32;font-size:16px;line-height:1.5\">\
+         <div style=\"background:#005eb8;color:#ffffff;padding:16px 24px;font-size:20px;\
+         font-weight:bold\">{org}</div>\
+         <div style=\"background:#ffffff;padding:24px;max-width:600px\">\
+         <p>Hello {name}</p>",
+        org = escape(sender.organisation),
+        name = escape(name),
+    );
+    for (index, paragraph) in paragraphs.iter().enumerate() {
+        text.push_str(paragraph);
+        text.push_str("\n\n");
+        html.push_str(&format!("<p>{}</p>", escape(paragraph)));
+        if let (0, Some(code)) = (index, code) {
+            text.push_str(&format!("{code}\n\n"));
+            html.push_str(&format!(
+                "<p style=\"font-size:32px;font-weight:bold;letter-spacing:4px;\
+                 border-left:8px solid #005eb8;padding-left:16px\">{}</p>",
+                escape(code)
+            ));
+        }
+    }
+    text.push_str(&format!(
+        "{NO_REPLY}\n\nRegards,\n{}\n",
+        sender.organisation
+    ));
+    html.push_str(&format!(
+        "<p>{NO_REPLY}</p><p>Regards,<br>{}</p></div></body></html>",
+        escape(sender.organisation)
+    ));
+    Mail {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text,
+        html,
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const SENDER: Sender<'static> = Sender {
+        organisation: "Smartcard Service Centre",
+        ra_help: "Call the RA on 0121 000 4050.",
+    };
+
+    #[test]
+    fn unl_5_code_mail_says_15_minutes_and_how_to_reach_the_ra() {
+        let code = UnlockCode::parse("012345").unwrap();
+        let mail = unlock_code(&SENDER, "j@nhs.net", "Mr John Rigby", &code);
+        assert_eq!(mail.subject, "Smartcard Unlock Code");
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("valid for 15 minutes"), "{part}");
+            assert!(part.contains("012345"));
+            assert!(part.contains("0121 000 4050"));
+            assert!(part.contains("Registration Authority"));
+        }
+        assert!(!format!("{mail:?}").contains("012345"));
+    }
+
+    #[test]
+    fn unl_7_unlocked_notice_has_both_parts() {
+        let mail = unlocked(&SENDER, "j@nhs.net", "Mr John Rigby");
+        assert!(mail.text.starts_with("Hello Mr John Rigby"));
+        assert!(mail.html.contains("<p>Hello Mr John Rigby</p>"));
+        assert!(mail.html.contains("#005eb8"));
+    }
+
+    #[test]
+    fn html_escapes_names_and_help() {
+        let sender = Sender {
+            organisation: "A & B",
+            ra_help: "<script>x</script>",
+        };
+        let mail = unlocked(&sender, "j@nhs.net", "O'Brien <b>");
+        assert!(!mail.html.contains("<script>"));
+        assert!(!mail.html.contains("<b>"));
+        assert!(mail.html.contains("A &amp; B"));
+        assert!(mail.text.contains("O'Brien <b>"));
+    }
+}

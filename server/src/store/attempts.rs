@@ -1,0 +1,173 @@
+//! `unlock_attempts`: one row per unlock, moved one step per call (UNL-1…UNL-7).
+
+use api_types::{AttemptId, CardGuid};
+use sqlx::AnyConnection;
+
+use super::{flag, Backend, StoreError};
+use crate::unlock::rules::AttemptState;
+
+/// An unlock attempt as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub card_guid: CardGuid,
+    pub user_uuid: String,
+    pub state: AttemptState,
+    pub challenge: [u8; 32],
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub question_ids: Vec<i64>,
+    pub code: Option<StoredCode>,
+    pub code_failures: i64,
+    pub card_updated: bool,
+    pub completed_at: Option<i64>,
+}
+
+/// The emailed code, as a salted hash (ALL-1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    pub hash: Vec<u8>,
+    pub salt: Vec<u8>,
+    pub expires_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    id: String,
+    card_guid: String,
+    user_uuid: String,
+    state: String,
+    challenge: Vec<u8>,
+    created_at: i64,
+    expires_at: i64,
+    question_ids: String,
+    code_hash: Option<Vec<u8>>,
+    code_salt: Option<Vec<u8>>,
+    code_expires_at: Option<i64>,
+    code_failures: i64,
+    card_updated: i64,
+    completed_at: Option<i64>,
+}
+
+fn corrupt(column: &'static str) -> StoreError {
+    StoreError::Corrupt {
+        table: "unlock_attempts",
+        column,
+    }
+}
+
+impl TryFrom<AttemptRow> for Attempt {
+    type Error = StoreError;
+
+    fn try_from(row: AttemptRow) -> Result<Self, StoreError> {
+        let code = match (row.code_hash, row.code_salt, row.code_expires_at) {
+            (Some(hash), Some(salt), Some(expires_at)) => Some(StoredCode {
+                hash,
+                salt,
+                expires_at,
+            }),
+            _ => None,
+        };
+        Ok(Attempt {
+            id: AttemptId::parse(&row.id).map_err(|_| corrupt("id"))?,
+            card_guid: CardGuid::parse(&row.card_guid).map_err(|_| corrupt("card_guid"))?,
+            user_uuid: row.user_uuid,
+            state: AttemptState::parse(&row.state).ok_or_else(|| corrupt("state"))?,
+            challenge: row.challenge.try_into().map_err(|_| corrupt("challenge"))?,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            question_ids: row
+                .question_ids
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|_| corrupt("question_ids"))?,
+            code,
+            code_failures: row.code_failures,
+            card_updated: flag(row.card_updated),
+            completed_at: row.completed_at,
+        })
+    }
+}
+
+const SELECT: &str = "SELECT id, card_guid, user_uuid, state, challenge, created_at, \
+     expires_at, question_ids, code_hash, code_salt, code_expires_at, code_failures, \
+     card_updated, completed_at FROM unlock_attempts WHERE id = $1";
+
+async fn select(
+    conn: &mut AnyConnection,
+    sql: &str,
+    id: &AttemptId,
+) -> Result<Option<Attempt>, StoreError> {
+    sqlx::query_as::<_, AttemptRow>(sql)
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?
+        .map(Attempt::try_from)
+        .transpose()
+}
+
+/// Loads an attempt and locks it for the rest of the transaction.
+pub async fn find_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &AttemptId,
+) -> Result<Option<Attempt>, StoreError> {
+    select(conn, &format!("{SELECT}{}", backend.for_update()), id).await
+}
+
+/// Loads an attempt without a lock, for checks done before the write transaction.
+pub async fn find(conn: &mut AnyConnection, id: &AttemptId) -> Result<Option<Attempt>, StoreError> {
+    select(conn, SELECT, id).await
+}
+
+pub async fn insert(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO unlock_attempts (id, card_guid, user_uuid, state, challenge, created_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(attempt.id.as_str())
+    .bind(attempt.card_guid.to_hex())
+    .bind(&attempt.user_uuid)
+    .bind(attempt.state.as_str())
+    .bind(attempt.challenge.to_vec())
+    .bind(attempt.created_at)
+    .bind(attempt.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes every column a step may change.
+pub async fn save(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), StoreError> {
+    let ids: Vec<String> = attempt.question_ids.iter().map(i64::to_string).collect();
+    let code = attempt.code.as_ref();
+    sqlx::query(
+        "UPDATE unlock_attempts SET state = $1, expires_at = $2, question_ids = $3, \
+         code_hash = $4, code_salt = $5, code_expires_at = $6, code_failures = $7, \
+         card_updated = $8, completed_at = $9 WHERE id = $10",
+    )
+    .bind(attempt.state.as_str())
+    .bind(attempt.expires_at)
+    .bind(ids.join(","))
+    .bind(code.map(|c| c.hash.clone()))
+    .bind(code.map(|c| c.salt.clone()))
+    .bind(code.map(|c| c.expires_at))
+    .bind(attempt.code_failures)
+    .bind(i64::from(attempt.card_updated))
+    .bind(attempt.completed_at)
+    .bind(attempt.id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a user's attempts (re-enrolment).
+pub async fn delete_for_user(conn: &mut AnyConnection, user_uuid: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM unlock_attempts WHERE user_uuid = $1")
+        .bind(user_uuid)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

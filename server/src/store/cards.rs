@@ -1,0 +1,118 @@
+//! `cards`: each smartcard's identity, its 9E public key (CARD-6) and its PUK sealed with
+//! the KEK (CARD-3), with a pending PUK while a rotation's outcome is not yet known.
+
+use api_types::CardGuid;
+use sqlx::AnyConnection;
+
+use super::{Backend, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Card {
+    pub guid: String,
+    pub user_uuid: String,
+    /// SEC1 P-256 public key of the card authentication key (slot 9E).
+    pub card_auth_public_key: Vec<u8>,
+    /// The PUK the card is known to have, sealed.
+    pub puk_enc: Vec<u8>,
+    /// A PUK sent to the card whose outcome is not yet known, sealed.
+    pub puk_next_enc: Option<Vec<u8>>,
+}
+
+const SELECT: &str = "SELECT guid, user_uuid, card_auth_public_key, puk_enc, puk_next_enc \
+                      FROM cards WHERE guid = $1";
+
+pub async fn find(conn: &mut AnyConnection, guid: &CardGuid) -> Result<Option<Card>, StoreError> {
+    Ok(sqlx::query_as::<_, Card>(SELECT)
+        .bind(guid.to_hex())
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Loads a card and locks it, for a step that may change its PUKs.
+pub async fn find_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    guid: &CardGuid,
+) -> Result<Option<Card>, StoreError> {
+    Ok(
+        sqlx::query_as::<_, Card>(&format!("{SELECT}{}", backend.for_update()))
+            .bind(guid.to_hex())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Remembers a PUK about to be sent to the card.
+pub async fn set_pending_puk(
+    conn: &mut AnyConnection,
+    guid: &CardGuid,
+    sealed: &[u8],
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE cards SET puk_next_enc = $1 WHERE guid = $2")
+        .bind(sealed.to_vec())
+        .bind(guid.to_hex())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The card took the pending PUK: it becomes the known one. False if none was pending.
+pub async fn promote_pending_puk(
+    conn: &mut AnyConnection,
+    guid: &CardGuid,
+) -> Result<bool, StoreError> {
+    let promoted = sqlx::query(
+        "UPDATE cards SET puk_enc = puk_next_enc, puk_next_enc = NULL \
+         WHERE guid = $1 AND puk_next_enc IS NOT NULL",
+    )
+    .bind(guid.to_hex())
+    .execute(conn)
+    .await?;
+    Ok(promoted.rows_affected() > 0)
+}
+
+/// The card kept its PUK: forget the pending one.
+pub async fn drop_pending_puk(conn: &mut AnyConnection, guid: &CardGuid) -> Result<(), StoreError> {
+    sqlx::query("UPDATE cards SET puk_next_enc = NULL WHERE guid = $1")
+        .bind(guid.to_hex())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub struct NewCard<'a> {
+    pub guid: &'a CardGuid,
+    pub user_uuid: &'a str,
+    pub card_auth_public_key: &'a [u8],
+    pub puk_enc: &'a [u8],
+    pub created_at: i64,
+}
+
+pub async fn insert(conn: &mut AnyConnection, card: &NewCard<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO cards (guid, user_uuid, card_auth_public_key, puk_enc, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(card.guid.to_hex())
+    .bind(card.user_uuid)
+    .bind(card.card_auth_public_key.to_vec())
+    .bind(card.puk_enc.to_vec())
+    .bind(card.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a card, and every card of a user (re-enrolment).
+pub async fn delete(
+    conn: &mut AnyConnection,
+    guid: &CardGuid,
+    user_uuid: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM cards WHERE guid = $1 OR user_uuid = $2")
+        .bind(guid.to_hex())
+        .bind(user_uuid)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Creates (or replaces) a user with their security answers and card, in one
+//! transaction. Used by the demo seed and the tests; registration proper is a later flow.
+
+use api_types::CardGuid;
+use card_protocol::pin::Puk;
+
+use super::users::NewUser;
+use super::{answers, attempts, cards, users, Store};
+use crate::secrets::{AnswerHasher, Kek};
+use crate::AppError;
+
+pub struct Enrolment<'a> {
+    pub user: NewUser<'a>,
+    /// Question id → answer as typed; hashed here (REG-2).
+    pub answers: &'a [(i64, &'a str)],
+    pub card_guid: CardGuid,
+    pub card_auth_public_key: Vec<u8>,
+    pub puk: Puk,
+}
+
+pub async fn enroll(
+    store: &Store,
+    kek: &Kek,
+    hasher: &AnswerHasher,
+    now: i64,
+    enrolment: &Enrolment<'_>,
+) -> Result<(), AppError> {
+    let uuid = enrolment.user.uuid;
+    let mut hashed = Vec::new();
+    for (question, answer) in enrolment.answers {
+        hashed.push((*question, hasher.hash(answer)?));
+    }
+    let puk_enc = kek.seal(enrolment.puk.as_bytes(), &enrolment.card_guid)?;
+    let mut tx = store.begin().await?;
+    answers::delete_for_user(&mut tx, uuid).await?;
+    attempts::delete_for_user(&mut tx, uuid).await?;
+    cards::delete(&mut tx, &enrolment.card_guid, uuid).await?;
+    users::delete(&mut tx, uuid).await?;
+    users::insert(&mut tx, &enrolment.user).await?;
+    for (question, hash) in &hashed {
+        answers::insert(&mut tx, uuid, *question, hash).await?;
+    }
+    cards::insert(
+        &mut tx,
+        &cards::NewCard {
+            guid: &enrolment.card_guid,
+            user_uuid: uuid,
+            card_auth_public_key: &enrolment.card_auth_public_key,
+            puk_enc: &puk_enc,
+            created_at: now,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The database edge: one sqlx `AnyPool` over SQLite (default) or PostgreSQL, chosen by
+//! URL, with each backend's migrations. Every SQL statement is a named function in one
+//! module per table family, returning typed rows read by column name; the dialect
+//! differences (`BEGIN IMMEDIATE`, `FOR UPDATE`) live here and nowhere else. No policy:
+//! the rules are in the flows, which hand the store the values to write.
+
+pub mod answers;
+pub mod attempts;
+pub mod audit;
+pub mod cards;
+pub mod enroll;
+pub mod outbox;
+pub mod users;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Transaction};
+
+/// A step's transaction.
+pub type Tx = Transaction<'static, Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value that does not parse (a bad state name, a bad id list).
+    #[error("corrupt row in {table}: {column}")]
+    Corrupt {
+        table: &'static str,
+        column: &'static str,
+    },
+    /// A conditional write found the row changed under it.
+    #[error("{table} changed under a conditional write")]
+    Conflict { table: &'static str },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
+    /// Row lock for read-then-write steps. SQLite needs none: `BEGIN IMMEDIATE` already
+    /// holds the database's one write lock for the whole transaction.
+    fn for_update(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// The pool and its dialect.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl Store {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url);
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 1,
+                Backend::Postgres => 10,
+            })
+            .connect(url)
+            .await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// One step's transaction. SQLite takes the write lock up front: a deferred
+    /// transaction that reads and then writes can deadlock with another server process on
+    /// the same file.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+/// Flags are 0/1 integers in both databases.
+fn flag(value: i64) -> bool {
+    value != 0
+}

@@ -1,0 +1,109 @@
+//! `outbox`: mail written in the same transaction as the state change that caused it,
+//! sent after commit by the mail worker; rows are claimed with a lease before sending so
+//! that several instances sharing a database send each one once.
+
+use sqlx::{AnyConnection, AnyPool};
+
+use super::StoreError;
+use crate::mail::templates::Mail;
+use crate::secrets::random_bytes;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueuedMail {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub html_body: Option<String>,
+    pub attempts: i64,
+}
+
+pub async fn queue(conn: &mut AnyConnection, now: i64, mail: &Mail) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (id, recipient, subject, body, html_body, created_at, \
+         next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(hex::encode(random_bytes::<16>()))
+    .bind(&mail.to)
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(now)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Unsent rows due at `now`, oldest first. Another instance may be reading them too.
+pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
+    Ok(sqlx::query_as::<_, QueuedMail>(
+        "SELECT id, recipient, subject, body, html_body, attempts FROM outbox \
+         WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Takes a due row until `lease_until`; false if another instance took it first.
+pub async fn claim(
+    pool: &AnyPool,
+    id: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<bool, StoreError> {
+    let claimed = sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1 \
+         WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
+    )
+    .bind(lease_until)
+    .bind(id)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+pub async fn mark_sent(pool: &AnyPool, id: &str, at: i64, attempts: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE outbox SET sent_at = $1, attempts = $2 WHERE id = $3")
+        .bind(at)
+        .bind(attempts)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(
+    pool: &AnyPool,
+    id: &str,
+    attempts: i64,
+    retry_at: i64,
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4",
+    )
+    .bind(attempts)
+    .bind(retry_at)
+    .bind(error)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn unsent_count(pool: &AnyPool) -> Result<i64, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Count {
+        unsent: i64,
+    }
+    Ok(
+        sqlx::query_as::<_, Count>("SELECT COUNT(*) AS unsent FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(pool)
+            .await?
+            .unsent,
+    )
+}

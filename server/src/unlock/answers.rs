@@ -1,0 +1,383 @@
+//! UNL-3 / UNL-4 / UNL-5: the answers to the questions asked. Right: an unlock code is
+//! emailed. Wrong: one failure counted; the third closes self-service until the RA
+//! reopens it.
+//!
+//! The argon2id checks are slow by design, so they run first, outside any transaction,
+//! on all cores; the step then locks the attempt and the user and re-checks both, so a
+//! racing step can neither be counted twice nor get a code for an account it closed.
+
+use api_types::unlock::{AnswersRequest, AnswersResponse};
+use api_types::{AttemptId, UnlockCode};
+
+use super::rules::{
+    check_step, count_answer_failure, count_answer_success, mask_email, AttemptState, CODE_TTL,
+    MAX_ANSWER_FAILURES,
+};
+use super::{failed, not_found, Client, Outcome, Subject, Write};
+use crate::mail::templates::{self, Sender};
+use crate::secrets::{code_hash, new_unlock_code, random_bytes};
+use crate::store::attempts::{self, Attempt, StoredCode};
+use crate::store::users::{self, User};
+use crate::store::{answers, StoreError};
+use crate::{AppError, AppState};
+
+const ACTION: &str = "unlock.answers";
+
+/// What the slow check found, before the lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Checked {
+    /// The attempt was not at the questions (or not found) when checked.
+    Skipped,
+    /// The answers are not for exactly the questions asked, once each.
+    NotTheQuestionsAsked,
+    Verified {
+        question_ids: Vec<i64>,
+        all_right: bool,
+    },
+}
+
+/// A fresh code, used only if the answers are right.
+struct FreshCode {
+    code: UnlockCode,
+    salt: [u8; 16],
+}
+
+impl AppState {
+    pub async fn answers(
+        &self,
+        id: &AttemptId,
+        request: AnswersRequest,
+        client: &Client,
+    ) -> Result<AnswersResponse, AppError> {
+        let checked = self.check_answers(id, &request).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let loaded = match attempts::find_for_update(&mut tx, self.store.backend, id).await? {
+            Some(attempt) => {
+                let user = users::find_for_update(&mut tx, self.store.backend, &attempt.user_uuid)
+                    .await?
+                    .ok_or(StoreError::Corrupt {
+                        table: "unlock_attempts",
+                        column: "user_uuid",
+                    })?;
+                Some((attempt, user))
+            }
+            None => None,
+        };
+        let fresh = FreshCode {
+            code: new_unlock_code(),
+            salt: random_bytes(),
+        };
+        let outcome = match loaded {
+            Some((attempt, user)) => decide(attempt, &user, checked, fresh, &self.sender(), now),
+            None => not_found(ACTION),
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+
+    /// The slow part: argon2id over every answer, right or wrong, so timing says nothing
+    /// about which one failed. Reads without a lock and holds no connection meanwhile.
+    async fn check_answers(
+        &self,
+        id: &AttemptId,
+        request: &AnswersRequest,
+    ) -> Result<Checked, AppError> {
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let Some(attempt) = attempts::find(&mut conn, id).await? else {
+            return Ok(Checked::Skipped);
+        };
+        if attempt.state != AttemptState::CardProven {
+            return Ok(Checked::Skipped);
+        }
+        let mut asked = attempt.question_ids.clone();
+        let mut given: Vec<i64> = request
+            .answers
+            .as_slice()
+            .iter()
+            .map(|a| i64::from(a.question_id))
+            .collect();
+        asked.sort_unstable();
+        given.sort_unstable();
+        if asked != given {
+            return Ok(Checked::NotTheQuestionsAsked);
+        }
+        let stored = answers::answers_of(&mut conn, &attempt.user_uuid).await?;
+        drop(conn);
+        let pairs: Vec<(String, Option<String>)> = request
+            .answers
+            .as_slice()
+            .iter()
+            .map(|answer| {
+                let hash = stored
+                    .iter()
+                    .find(|s| s.question_id == i64::from(answer.question_id))
+                    .map(|s| s.answer_hash.clone());
+                (answer.answer.expose().to_owned(), hash)
+            })
+            .collect();
+        let hasher = self.hasher.clone();
+        let all_right = tokio::task::spawn_blocking(move || {
+            pairs
+                .iter()
+                .map(|(answer, hash)| hash.as_ref().is_some_and(|h| hasher.verify(answer, h)))
+                .fold(true, |all, ok| all & ok)
+        })
+        .await?;
+        Ok(Checked::Verified {
+            question_ids: attempt.question_ids,
+            all_right,
+        })
+    }
+}
+
+fn decide(
+    attempt: Attempt,
+    user: &User,
+    checked: Checked,
+    fresh: FreshCode,
+    sender: &Sender<'_>,
+    now: i64,
+) -> Outcome<AnswersResponse> {
+    let outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    // A closed account hears that first, whatever state this attempt is in (UNL-4).
+    if user.counters.self_service_closed {
+        let outcome = if attempt.state == AttemptState::CardProven {
+            outcome.write(Write::Attempt(failed(&attempt)))
+        } else {
+            outcome
+        };
+        return outcome.refuse(AppError::SelfServiceClosed);
+    }
+    if let Err(error) = check_step(
+        attempt.state,
+        AttemptState::CardProven,
+        attempt.expires_at,
+        now,
+    ) {
+        return outcome.refuse(error);
+    }
+    let all_right = match checked {
+        Checked::NotTheQuestionsAsked => {
+            return outcome.refuse(AppError::AnswersDoNotMatchQuestions)
+        }
+        Checked::Verified {
+            question_ids,
+            all_right,
+        } if question_ids == attempt.question_ids => all_right,
+        // Checked against another state of this attempt: nothing may be concluded.
+        _ => return outcome.refuse(AppError::WrongStep),
+    };
+    let before = user.counters;
+    if !all_right {
+        let after = count_answer_failure(before);
+        let counted = Write::UnlockCounters {
+            user_uuid: user.uuid.clone(),
+            before,
+            after,
+        };
+        let outcome = outcome.write(counted).detail(format!(
+            "failure {} of {MAX_ANSWER_FAILURES}",
+            after.answer_failures
+        ));
+        return if after.self_service_closed {
+            outcome
+                .write(Write::Attempt(failed(&attempt)))
+                .refuse(AppError::SelfServiceClosed)
+        } else {
+            let tries_left = super::rules::answer_tries_left(after);
+            outcome.refuse(AppError::WrongAnswers { tries_left })
+        };
+    }
+    let code_expires_at = now + CODE_TTL;
+    let code_sent = Attempt {
+        state: AttemptState::CodeSent,
+        code: Some(StoredCode {
+            hash: code_hash(&fresh.salt, &fresh.code),
+            salt: fresh.salt.to_vec(),
+            expires_at: code_expires_at,
+        }),
+        code_failures: 0,
+        ..attempt
+    };
+    let mail = templates::unlock_code(sender, &user.email, &user.display_name, &fresh.code);
+    outcome
+        .write(Write::UnlockCounters {
+            user_uuid: user.uuid.clone(),
+            before,
+            after: count_answer_success(before),
+        })
+        .write(Write::Attempt(code_sent))
+        .write(Write::Mail(mail))
+        .ok(
+            "code_sent",
+            AnswersResponse {
+                email_hint: mask_email(&user.email),
+                code_expires_at,
+            },
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::users::UnlockCounters;
+    use api_types::CardGuid;
+
+    const SENDER: Sender<'static> = Sender {
+        organisation: "Org",
+        ra_help: "Call the RA.",
+    };
+
+    fn attempt() -> Attempt {
+        Attempt {
+            id: AttemptId::from_bytes([1; 16]),
+            card_guid: CardGuid::from_bytes([2; 16]),
+            user_uuid: "555555555501".into(),
+            state: AttemptState::CardProven,
+            challenge: [0; 32],
+            created_at: 1000,
+            expires_at: 1000 + 1800,
+            question_ids: vec![1, 2, 5],
+            code: None,
+            code_failures: 0,
+            card_updated: false,
+            completed_at: None,
+        }
+    }
+
+    fn user(answer_failures: i64, closed: bool) -> User {
+        User {
+            uuid: "555555555501".into(),
+            display_name: "Mr John Rigby".into(),
+            email: "john.rigby@nhs.net".into(),
+            registered: true,
+            counters: UnlockCounters {
+                answer_failures,
+                self_service_closed: closed,
+            },
+        }
+    }
+
+    fn verified(all_right: bool) -> Checked {
+        Checked::Verified {
+            question_ids: vec![1, 2, 5],
+            all_right,
+        }
+    }
+
+    fn fresh() -> FreshCode {
+        FreshCode {
+            code: UnlockCode::parse("024680").unwrap(),
+            salt: [3; 16],
+        }
+    }
+
+    #[test]
+    fn unl_5_right_answers_send_a_code_that_expires_in_15_minutes() {
+        let outcome = decide(
+            attempt(),
+            &user(2, false),
+            verified(true),
+            fresh(),
+            &SENDER,
+            1100,
+        );
+        assert_eq!(outcome.reply.as_ref().unwrap().code_expires_at, 1100 + 900);
+        let writes = outcome.writes();
+        assert!(writes
+            .iter()
+            .any(|w| matches!(w, Write::Mail(m) if m.text.contains("024680"))));
+        assert!(writes.iter().any(|w| matches!(w,
+            Write::UnlockCounters { after, .. } if after.answer_failures == 0)));
+        assert!(writes.iter().any(|w| matches!(w,
+            Write::Attempt(a) if a.state == AttemptState::CodeSent && a.code.is_some())));
+    }
+
+    #[test]
+    fn unl_4_the_third_wrong_answer_closes_self_service() {
+        let outcome = decide(
+            attempt(),
+            &user(2, false),
+            verified(false),
+            fresh(),
+            &SENDER,
+            1100,
+        );
+        assert!(matches!(outcome.reply, Err(AppError::SelfServiceClosed)));
+        assert!(outcome.writes().iter().any(|w| matches!(w,
+            Write::Attempt(a) if a.state == AttemptState::Failed)));
+        assert!(!outcome.writes().iter().any(|w| matches!(w, Write::Mail(_))));
+    }
+
+    #[test]
+    fn unl_4_a_wrong_answer_before_the_third_says_tries_left() {
+        let outcome = decide(
+            attempt(),
+            &user(0, false),
+            verified(false),
+            fresh(),
+            &SENDER,
+            1100,
+        );
+        assert!(matches!(
+            outcome.reply,
+            Err(AppError::WrongAnswers { tries_left: 2 })
+        ));
+    }
+
+    #[test]
+    fn unl_4_a_closed_account_gets_no_code_even_with_right_answers() {
+        let outcome = decide(
+            attempt(),
+            &user(3, true),
+            verified(true),
+            fresh(),
+            &SENDER,
+            1100,
+        );
+        assert!(matches!(outcome.reply, Err(AppError::SelfServiceClosed)));
+        assert!(!outcome.writes().iter().any(|w| matches!(w, Write::Mail(_))));
+    }
+
+    #[test]
+    fn unl_3_answers_checked_against_another_state_count_for_nothing() {
+        for checked in [
+            Checked::Skipped,
+            Checked::Verified {
+                question_ids: vec![3],
+                all_right: false,
+            },
+        ] {
+            let outcome = decide(attempt(), &user(0, false), checked, fresh(), &SENDER, 1100);
+            assert!(matches!(outcome.reply, Err(AppError::WrongStep)));
+            assert!(outcome.writes().is_empty());
+        }
+        let outcome = decide(
+            attempt(),
+            &user(0, false),
+            Checked::NotTheQuestionsAsked,
+            fresh(),
+            &SENDER,
+            1100,
+        );
+        assert!(matches!(
+            outcome.reply,
+            Err(AppError::AnswersDoNotMatchQuestions)
+        ));
+        assert!(outcome.writes().is_empty());
+    }
+
+    #[test]
+    fn unl_3_answers_after_the_attempt_expired_are_refused() {
+        let outcome = decide(
+            attempt(),
+            &user(0, false),
+            verified(true),
+            fresh(),
+            &SENDER,
+            1000 + 1800,
+        );
+        assert!(matches!(outcome.reply, Err(AppError::AttemptExpired)));
+    }
+}

@@ -1,0 +1,116 @@
+//! UNL-7 / CARD-3: the card reports. Success is recorded only from the card's own
+//! answers; a card pulled mid-script, or a report that never arrived, reconciles on the
+//! next try (the pending PUK is adopted or dropped), so no card is left with a PUK the
+//! server doesn't know.
+
+use api_types::unlock::{CompleteRequest, CompleteResponse};
+use api_types::AttemptId;
+
+use super::rules::{check_step, script_outcome, AttemptState, ScriptOutcome};
+use super::{failed, not_found, Client, Outcome, Subject, Write};
+use crate::mail::templates::{self, Sender};
+use crate::store::attempts::{self, Attempt};
+use crate::store::cards::{self, Card};
+use crate::store::users::{self, User};
+use crate::store::StoreError;
+use crate::{AppError, AppState};
+
+const ACTION: &str = "unlock.complete";
+
+impl AppState {
+    pub async fn complete(
+        &self,
+        id: &AttemptId,
+        request: CompleteRequest,
+        client: &Client,
+    ) -> Result<CompleteResponse, AppError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let outcome = match attempts::find_for_update(&mut tx, self.store.backend, id).await? {
+            Some(attempt) => {
+                let card =
+                    cards::find_for_update(&mut tx, self.store.backend, &attempt.card_guid).await?;
+                let user = users::find(&mut tx, &attempt.user_uuid).await?;
+                let (card, user) = card.zip(user).ok_or(StoreError::Corrupt {
+                    table: "unlock_attempts",
+                    column: "card_guid",
+                })?;
+                decide(attempt, &card, &user, &request, &self.sender(), now)
+            }
+            None => not_found(ACTION),
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+}
+
+fn decide(
+    attempt: Attempt,
+    card: &Card,
+    user: &User,
+    request: &CompleteRequest,
+    sender: &Sender<'_>,
+    now: i64,
+) -> Outcome<CompleteResponse> {
+    let mut outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    if let Err(error) = check_step(
+        attempt.state,
+        AttemptState::CodeVerified,
+        attempt.expires_at,
+        now,
+    ) {
+        return outcome.refuse(error);
+    }
+    let mut attempt = attempt;
+    if !attempt.card_updated {
+        let responses: Vec<&[u8]> = request
+            .script_responses
+            .as_slice()
+            .iter()
+            .map(|r| r.as_bytes())
+            .collect();
+        let guid = attempt.card_guid;
+        match script_outcome(&responses) {
+            ScriptOutcome::Done => outcome = outcome.write(Write::PromotePendingPuk(guid)),
+            ScriptOutcome::ResetOnlyPukKept => outcome = outcome.write(Write::DropPendingPuk(guid)),
+            // An earlier unlock changed the PUK but never reported back: adopt it, and
+            // have the page run a fresh script with it.
+            ScriptOutcome::WrongPuk if card.puk_next_enc.is_some() => {
+                return outcome
+                    .write(Write::PromotePendingPuk(guid))
+                    .detail("adopted pending PUK".into())
+                    .refuse(AppError::CardUpdateFailed);
+            }
+            ScriptOutcome::WrongPuk => {
+                return outcome
+                    .write(Write::Attempt(failed(&attempt)))
+                    .detail("card refused its PUK".into())
+                    .refuse(AppError::CardRefusedUpdate);
+            }
+            ScriptOutcome::Unknown => {
+                return outcome
+                    .detail("script did not finish".into())
+                    .refuse(AppError::CardUpdateFailed);
+            }
+        }
+        attempt.card_updated = true;
+    }
+    if !request.pin_changed {
+        return outcome
+            .write(Write::Attempt(attempt))
+            .detail("new passcode not set".into())
+            .refuse(AppError::CardUpdateFailed);
+    }
+    let completed = Attempt {
+        state: AttemptState::Completed,
+        completed_at: Some(now),
+        ..attempt
+    };
+    outcome
+        .write(Write::Attempt(completed))
+        .write(Write::Mail(templates::unlocked(
+            sender,
+            &user.email,
+            &user.display_name,
+        )))
+        .ok("unlocked", CompleteResponse { unlocked: true })
+}

@@ -1,0 +1,206 @@
+//! The self-service unlock (UNL-1…UNL-8) as a persisted state machine: each call moves
+//! one `unlock_attempts` row one step, so any instance can serve any step and a crash
+//! loses nothing. Every step reads the same way — load → a pure `decide` with `now`
+//! ([`rules`] holds the shared rules) → [`AppState::finish`], which applies the
+//! [`Outcome`]: its writes, its mail and its audit event, in one transaction. So every
+//! exit, refusals included, leaves its audit row (RA-4).
+//!
+//! This is the model every later flow copies: one file per step, no SQL here (that is
+//! [`crate::store`]), no words here (mail is [`crate::mail::templates`], the page owns
+//! the sentences for each [`api_types::ErrorCode`]).
+
+mod answers;
+mod card_proof;
+mod code;
+mod complete;
+pub mod rules;
+mod script;
+mod start;
+
+use api_types::CardGuid;
+
+use crate::mail::templates::{Mail, Sender};
+use crate::store::attempts::{self, Attempt};
+use crate::store::audit::{self, AuditEntry};
+use crate::store::users::{self, UnlockCounters};
+use crate::store::{cards, outbox, Tx};
+use crate::{AppError, AppState};
+
+/// Who is asking, for the audit trail.
+pub struct Client {
+    pub addr: String,
+}
+
+/// What an event is about. Unknown until the attempt is found.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Subject {
+    card_guid: Option<CardGuid>,
+    user_uuid: Option<String>,
+}
+
+impl Subject {
+    fn of(attempt: &Attempt) -> Self {
+        Self {
+            card_guid: Some(attempt.card_guid),
+            user_uuid: Some(attempt.user_uuid.clone()),
+        }
+    }
+}
+
+/// One state change a step decided on, applied by [`AppState::finish`].
+#[derive(Debug)]
+pub(crate) enum Write {
+    NewAttempt(Attempt),
+    Attempt(Attempt),
+    /// UNL-4 counters, compare-and-set from `before`.
+    UnlockCounters {
+        user_uuid: String,
+        before: UnlockCounters,
+        after: UnlockCounters,
+    },
+    /// CARD-3: a PUK about to be sent to the card, sealed.
+    PendingPuk {
+        card: CardGuid,
+        sealed: Vec<u8>,
+    },
+    /// The card took the pending PUK.
+    PromotePendingPuk(CardGuid),
+    /// The card kept its PUK.
+    DropPendingPuk(CardGuid),
+    Mail(Mail),
+}
+
+/// Everything one step decided: the writes, the audit event and the reply.
+#[derive(Debug)]
+pub(crate) struct Outcome<T> {
+    action: &'static str,
+    subject: Subject,
+    /// The audit outcome on success; a refusal is recorded under its error code.
+    ok_outcome: &'static str,
+    detail: String,
+    writes: Vec<Write>,
+    reply: Result<T, AppError>,
+}
+
+impl<T> Outcome<T> {
+    fn new(action: &'static str, subject: Subject) -> Self {
+        Self {
+            action,
+            subject,
+            ok_outcome: "ok",
+            detail: String::new(),
+            writes: Vec::new(),
+            reply: Err(AppError::Invariant("outcome without a reply")),
+        }
+    }
+
+    fn write(mut self, write: Write) -> Self {
+        self.writes.push(write);
+        self
+    }
+
+    fn detail(mut self, detail: String) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    fn ok(mut self, outcome: &'static str, reply: T) -> Self {
+        self.ok_outcome = outcome;
+        self.reply = Ok(reply);
+        self
+    }
+
+    fn refuse(mut self, error: AppError) -> Self {
+        self.reply = Err(error);
+        self
+    }
+
+    fn audit_entry(&self, client: &Client) -> AuditEntry {
+        let card_guid = self.subject.card_guid.map(|g| g.to_hex());
+        AuditEntry {
+            actor: card_guid.clone().unwrap_or_else(|| "anonymous".into()),
+            action: self.action.into(),
+            outcome: match &self.reply {
+                Ok(_) => self.ok_outcome.into(),
+                Err(error) => error.code().as_str().into(),
+            },
+            card_guid,
+            user_uuid: self.subject.user_uuid.clone(),
+            client_addr: Some(client.addr.clone()),
+            detail: self.detail.clone(),
+        }
+    }
+
+    #[cfg(test)]
+    fn writes(&self) -> &[Write] {
+        &self.writes
+    }
+}
+
+/// A step on an attempt that does not exist: refused, and recorded.
+fn not_found<T>(action: &'static str) -> Outcome<T> {
+    Outcome::new(action, Subject::default()).refuse(AppError::NotFound)
+}
+
+/// The attempt as saved when a step ends it.
+fn failed(attempt: &Attempt) -> Attempt {
+    Attempt {
+        state: rules::AttemptState::Failed,
+        ..attempt.clone()
+    }
+}
+
+impl AppState {
+    fn sender(&self) -> Sender<'_> {
+        Sender {
+            organisation: &self.settings.organisation_name,
+            ra_help: &self.settings.ra_help,
+        }
+    }
+
+    /// Applies a step's outcome — writes, mail, audit event — and commits; then the
+    /// reply. The one way a step ends.
+    async fn finish<T>(
+        &self,
+        mut tx: Tx,
+        now: i64,
+        client: &Client,
+        outcome: Outcome<T>,
+    ) -> Result<T, AppError> {
+        let mut mailed = false;
+        for write in &outcome.writes {
+            match write {
+                Write::NewAttempt(attempt) => attempts::insert(&mut tx, attempt).await?,
+                Write::Attempt(attempt) => attempts::save(&mut tx, attempt).await?,
+                Write::UnlockCounters {
+                    user_uuid,
+                    before,
+                    after,
+                } => users::swap_unlock_counters(&mut tx, user_uuid, *before, *after).await?,
+                Write::PendingPuk { card, sealed } => {
+                    cards::set_pending_puk(&mut tx, card, sealed).await?
+                }
+                Write::PromotePendingPuk(card) => {
+                    cards::promote_pending_puk(&mut tx, card).await?;
+                }
+                Write::DropPendingPuk(card) => cards::drop_pending_puk(&mut tx, card).await?,
+                Write::Mail(mail) => {
+                    outbox::queue(&mut tx, now, mail).await?;
+                    mailed = true;
+                }
+            }
+        }
+        audit::append(
+            &mut tx,
+            self.store.backend,
+            now,
+            &outcome.audit_entry(client),
+        )
+        .await?;
+        tx.commit().await.map_err(crate::store::StoreError::from)?;
+        if mailed {
+            self.mail_waker.notify_one();
+        }
+        outcome.reply
+    }
+}

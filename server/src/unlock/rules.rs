@@ -1,0 +1,256 @@
+//! The unlock's rules, pure: states, lifetimes, limits, the UNL-4 lockout and what a card
+//! script's responses mean. Every function takes `now` where time matters; nothing here
+//! does I/O, so tests move the clock by passing another `now`.
+
+use card_protocol::apdu::ResponseApdu;
+
+use crate::store::users::UnlockCounters;
+use crate::AppError;
+
+/// UNL-4: failed question attempts before self-service closes.
+pub const MAX_ANSWER_FAILURES: i64 = 3;
+/// UNL-5: wrong unlock codes allowed per code.
+pub const MAX_CODE_FAILURES: i64 = 5;
+/// UNL-5: an emailed code is valid for 15 minutes.
+pub const CODE_TTL: i64 = 15 * 60;
+/// The card must answer the challenge within 5 minutes.
+pub const CHALLENGE_TTL: i64 = 5 * 60;
+/// A whole attempt, start to finish.
+pub const ATTEMPT_TTL: i64 = 30 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptState {
+    Started,
+    CardProven,
+    CodeSent,
+    CodeVerified,
+    Completed,
+    Failed,
+}
+
+impl AttemptState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptState::Started => "started",
+            AttemptState::CardProven => "card_proven",
+            AttemptState::CodeSent => "code_sent",
+            AttemptState::CodeVerified => "code_verified",
+            AttemptState::Completed => "completed",
+            AttemptState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "started" => AttemptState::Started,
+            "card_proven" => AttemptState::CardProven,
+            "code_sent" => AttemptState::CodeSent,
+            "code_verified" => AttemptState::CodeVerified,
+            "completed" => AttemptState::Completed,
+            "failed" => AttemptState::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// Checks an attempt in `state` may take the step that needs `needed` at `now`.
+pub fn check_step(
+    state: AttemptState,
+    needed: AttemptState,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    if state == needed && now < expires_at {
+        return Ok(());
+    }
+    Err(match state {
+        AttemptState::Completed => AppError::AlreadyUnlocked,
+        AttemptState::Failed => AppError::AttemptEnded,
+        _ if now >= expires_at => AppError::AttemptExpired,
+        AttemptState::CodeVerified if needed == AttemptState::CodeSent => AppError::CodeAlreadyUsed,
+        _ => AppError::WrongStep,
+    })
+}
+
+/// UNL-4 after a wrong set of answers: one more failure, and closed at the limit. A
+/// closed account stays closed (only the RA reopens it) and failures never expire.
+pub fn count_answer_failure(before: UnlockCounters) -> UnlockCounters {
+    if before.self_service_closed {
+        return before;
+    }
+    let answer_failures = before.answer_failures + 1;
+    UnlockCounters {
+        answer_failures,
+        self_service_closed: answer_failures >= MAX_ANSWER_FAILURES,
+    }
+}
+
+/// UNL-4 after right answers: the failures so far are forgiven ("3 failed attempts" in a
+/// row); a closed account is not reopened.
+pub fn count_answer_success(before: UnlockCounters) -> UnlockCounters {
+    if before.self_service_closed {
+        return before;
+    }
+    UnlockCounters {
+        answer_failures: 0,
+        self_service_closed: false,
+    }
+}
+
+/// Wrong-answer submissions left before self-service closes.
+pub fn answer_tries_left(counters: UnlockCounters) -> u32 {
+    if counters.self_service_closed {
+        return 0;
+    }
+    u32::try_from(MAX_ANSWER_FAILURES - counters.answer_failures).unwrap_or(0)
+}
+
+/// What the card's answers to the unlock script say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptOutcome {
+    /// PIN reset and PUK rotated: the card now has the new PUK.
+    Done,
+    /// PIN reset, but the PUK change did not happen: the card keeps the old PUK.
+    ResetOnlyPukKept,
+    /// The PUK was refused: the card must already have the PUK sent earlier.
+    WrongPuk,
+    /// Nothing conclusive (card pulled, other error): nothing known changed.
+    Unknown,
+}
+
+/// The script is [SELECT, RESET RETRY COUNTER, CHANGE REFERENCE DATA (PUK)].
+pub fn script_outcome(responses: &[&[u8]]) -> ScriptOutcome {
+    let sw = |i: usize| {
+        responses
+            .get(i)
+            .and_then(|r| ResponseApdu::parse(r).ok())
+            .map(|r| r.sw)
+    };
+    match (sw(0), sw(1), sw(2)) {
+        (Some(select), Some(reset), change) if select.is_success() && reset.is_success() => {
+            match change {
+                Some(change) if change.is_success() => ScriptOutcome::Done,
+                Some(change) if change.tries_left().is_some() || change.is_blocked() => {
+                    ScriptOutcome::ResetOnlyPukKept
+                }
+                _ => ScriptOutcome::Unknown,
+            }
+        }
+        (Some(select), Some(reset), _)
+            if select.is_success() && (reset.tries_left().is_some() || reset.is_blocked()) =>
+        {
+            ScriptOutcome::WrongPuk
+        }
+        _ => ScriptOutcome::Unknown,
+    }
+}
+
+/// `j***@nhs.net` for `john.rigby@nhs.net`.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AttemptState::*;
+
+    fn counters(answer_failures: i64, closed: bool) -> UnlockCounters {
+        UnlockCounters {
+            answer_failures,
+            self_service_closed: closed,
+        }
+    }
+
+    #[test]
+    fn unl_1_steps_follow_in_order_and_expire_on_time() {
+        assert!(check_step(Started, Started, 100, 99).is_ok());
+        assert!(matches!(
+            check_step(Started, Started, 100, 100),
+            Err(AppError::AttemptExpired)
+        ));
+        assert!(matches!(
+            check_step(CardProven, CodeSent, 100, 50),
+            Err(AppError::WrongStep)
+        ));
+        assert!(matches!(
+            check_step(Completed, CodeSent, 100, 500),
+            Err(AppError::AlreadyUnlocked)
+        ));
+        assert!(matches!(
+            check_step(Failed, CodeSent, 100, 50),
+            Err(AppError::AttemptEnded)
+        ));
+    }
+
+    #[test]
+    fn unl_5_a_used_code_is_called_used() {
+        assert!(matches!(
+            check_step(CodeVerified, CodeSent, 100, 10),
+            Err(AppError::CodeAlreadyUsed)
+        ));
+    }
+
+    #[test]
+    fn unl_4_three_failures_close_self_service() {
+        let one = count_answer_failure(counters(0, false));
+        let two = count_answer_failure(one);
+        let three = count_answer_failure(two);
+        assert_eq!((one, two), (counters(1, false), counters(2, false)));
+        assert_eq!(three, counters(3, true));
+        assert_eq!(answer_tries_left(two), 1);
+        assert_eq!(answer_tries_left(three), 0);
+    }
+
+    #[test]
+    fn unl_4_a_closed_account_stays_closed_whatever_happens_next() {
+        let closed = counters(3, true);
+        assert_eq!(count_answer_failure(closed), closed);
+        assert_eq!(count_answer_success(closed), closed);
+    }
+
+    #[test]
+    fn unl_4_failures_do_not_expire_with_a_moved_clock() {
+        // The rule has no clock at all: two failures a year apart still count as two,
+        // and the attempt's own expiry is the only thing time changes.
+        let two = count_answer_failure(count_answer_failure(counters(0, false)));
+        let year = 365 * 24 * 3600;
+        assert!(matches!(
+            check_step(CardProven, CardProven, 100 + year, 100 + year),
+            Err(AppError::AttemptExpired)
+        ));
+        assert_eq!(count_answer_failure(two), counters(3, true));
+    }
+
+    #[test]
+    fn unl_4_right_answers_forgive_earlier_failures() {
+        assert_eq!(count_answer_success(counters(2, false)), counters(0, false));
+    }
+
+    #[test]
+    fn card_3_script_outcomes() {
+        let ok: &[u8] = &[0x90, 0x00];
+        let wrong: &[u8] = &[0x63, 0xC2];
+        assert_eq!(script_outcome(&[ok, ok, ok]), ScriptOutcome::Done);
+        assert_eq!(
+            script_outcome(&[ok, ok, wrong]),
+            ScriptOutcome::ResetOnlyPukKept
+        );
+        assert_eq!(script_outcome(&[ok, wrong]), ScriptOutcome::WrongPuk);
+        assert_eq!(script_outcome(&[ok, ok]), ScriptOutcome::Unknown);
+        assert_eq!(script_outcome(&[]), ScriptOutcome::Unknown);
+        assert_eq!(script_outcome(&[&[0x01]]), ScriptOutcome::Unknown);
+    }
+
+    #[test]
+    fn unl_5_masks_email() {
+        assert_eq!(mask_email("john.rigby@nhs.net"), "j***@nhs.net");
+        assert_eq!(mask_email("nonsense"), "***");
+    }
+}

@@ -1,0 +1,109 @@
+//! UNL-1: the card names itself by its CHUID GUID; the server opens an attempt and
+//! answers with a challenge for the card's 9E key (CARD-6).
+
+use api_types::unlock::{StartRequest, StartResponse};
+use api_types::values::Challenge;
+use api_types::{AttemptId, CardGuid};
+
+use super::rules::{AttemptState, ATTEMPT_TTL, CHALLENGE_TTL};
+use super::{Client, Outcome, Subject, Write};
+use crate::secrets::random_bytes;
+use crate::store::attempts::Attempt;
+use crate::store::cards::{self, Card};
+use crate::{AppError, AppState};
+
+const ACTION: &str = "unlock.start";
+
+impl AppState {
+    pub async fn start(
+        &self,
+        request: StartRequest,
+        client: &Client,
+    ) -> Result<StartResponse, AppError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let card = cards::find(&mut tx, &request.card_guid).await?;
+        let fresh = Fresh {
+            id: AttemptId::from_bytes(random_bytes()),
+            challenge: random_bytes(),
+        };
+        let outcome = decide(request.card_guid, card.as_ref(), fresh, now);
+        self.finish(tx, now, client, outcome).await
+    }
+}
+
+/// The new attempt's random values.
+struct Fresh {
+    id: AttemptId,
+    challenge: [u8; 32],
+}
+
+fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcome<StartResponse> {
+    let Some(card) = card else {
+        let subject = Subject {
+            card_guid: Some(guid),
+            user_uuid: None,
+        };
+        return Outcome::new(ACTION, subject).refuse(AppError::UnknownCard);
+    };
+    let attempt = Attempt {
+        id: fresh.id,
+        card_guid: guid,
+        user_uuid: card.user_uuid.clone(),
+        state: AttemptState::Started,
+        challenge: fresh.challenge,
+        created_at: now,
+        expires_at: now + ATTEMPT_TTL,
+        question_ids: Vec::new(),
+        code: None,
+        code_failures: 0,
+        card_updated: false,
+        completed_at: None,
+    };
+    let response = StartResponse {
+        attempt_id: attempt.id.clone(),
+        challenge: Challenge::from_bytes(attempt.challenge),
+        expires_at: now + CHALLENGE_TTL,
+    };
+    Outcome::new(ACTION, Subject::of(&attempt))
+        .write(Write::NewAttempt(attempt))
+        .ok("ok", response)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn fresh() -> Fresh {
+        Fresh {
+            id: AttemptId::from_bytes([1; 16]),
+            challenge: [2; 32],
+        }
+    }
+
+    #[test]
+    fn unl_1_an_unknown_card_writes_nothing_but_its_refusal() {
+        let outcome = decide(CardGuid::from_bytes([9; 16]), None, fresh(), 1000);
+        assert!(matches!(outcome.reply, Err(AppError::UnknownCard)));
+        assert!(outcome.writes().is_empty());
+    }
+
+    #[test]
+    fn unl_1_a_known_card_opens_an_attempt_whose_challenge_expires_first() {
+        let card = Card {
+            guid: "09".repeat(16),
+            user_uuid: "555555555501".into(),
+            card_auth_public_key: vec![],
+            puk_enc: vec![],
+            puk_next_enc: None,
+        };
+        let outcome = decide(CardGuid::from_bytes([9; 16]), Some(&card), fresh(), 1000);
+        let response = outcome.reply.as_ref().unwrap();
+        assert_eq!(response.expires_at, 1000 + CHALLENGE_TTL);
+        assert!(matches!(
+            outcome.writes(),
+            [Write::NewAttempt(a)] if a.expires_at == 1000 + ATTEMPT_TTL && a.user_uuid == "555555555501"
+        ));
+    }
+}
