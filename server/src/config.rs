@@ -41,6 +41,10 @@ pub struct Settings {
     pub ra_help: String,
     /// Where the page finds the card bridge.
     pub bridge_url: String,
+    /// The origin the page is served from, e.g. `https://selfservice.example.nhs.uk`.
+    /// State-changing requests must carry exactly this `Origin` (ALL-6); when it is
+    /// HTTPS the flow cookie is `__Host-` and `Secure`.
+    pub public_origin: String,
     /// How many of the user's 4 questions an unlock asks (UNL-3: 2..=4).
     pub questions_per_unlock: u32,
     /// argon2id cost: memory in KiB and iterations. Cheap values only in tests.
@@ -78,6 +82,7 @@ impl Default for Settings {
                       the IT walk-in centres at City or Sandwell."
                 .into(),
             bridge_url: "http://127.0.0.1:9981".into(),
+            public_origin: "http://127.0.0.1:8080".into(),
             questions_per_unlock: 3,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
@@ -127,6 +132,7 @@ impl Settings {
         parse_env("ORGANISATION_NAME", &mut settings.organisation_name)?;
         parse_env("RA_HELP", &mut settings.ra_help)?;
         parse_env("BRIDGE_URL", &mut settings.bridge_url)?;
+        parse_env("PUBLIC_ORIGIN", &mut settings.public_origin)?;
         parse_env("QUESTIONS_PER_UNLOCK", &mut settings.questions_per_unlock)?;
         parse_env("ARGON2_MEMORY_KIB", &mut settings.argon2_memory_kib)?;
         parse_env("ARGON2_ITERATIONS", &mut settings.argon2_iterations)?;
@@ -161,6 +167,12 @@ impl Settings {
                 reason: "must be an http(s) URL like http://127.0.0.1:9981".into(),
             });
         }
+        if !is_origin(&self.public_origin) {
+            return Err(ConfigError::Invalid {
+                name: "public_origin",
+                reason: "must be a scheme and host (and port) only, like https://selfservice.example.nhs.uk".into(),
+            });
+        }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Invalid {
                 name: "mail_from",
@@ -168,6 +180,11 @@ impl Settings {
             });
         }
         Ok(())
+    }
+
+    /// Whether the page is served over HTTPS (then the flow cookie is `__Host-`/`Secure`).
+    pub fn public_origin_is_https(&self) -> bool {
+        self.public_origin.starts_with("https://")
     }
 
     /// The 32-byte key-encryption key.
@@ -188,4 +205,18 @@ impl Settings {
             .map_err(|_| invalid("must be 32 bytes (64 hex characters)"))?;
         Ok(Zeroizing::new(key))
     }
+}
+
+/// `http(s)://host[:port]` with nothing after it: the form an `Origin` header takes.
+fn is_origin(text: &str) -> bool {
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }

@@ -17,6 +17,12 @@ pub enum AppError {
     Malformed(JsonRejection),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// ALL-6: a state-changing request that is not `application/json`.
+    #[error("not application/json")]
+    NotJson,
+    /// ALL-6: a state-changing request from another origin, or with none.
+    #[error("origin not allowed")]
+    ForeignOrigin,
     #[error("answers are not for exactly the questions asked")]
     AnswersDoNotMatchQuestions,
     #[error("not found")]
@@ -85,6 +91,8 @@ impl AppError {
         match self {
             E::Malformed(_) | E::AnswersDoNotMatchQuestions => ErrorCode::BadRequest,
             E::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            E::NotJson => ErrorCode::UnsupportedMediaType,
+            E::ForeignOrigin => ErrorCode::OriginNotAllowed,
             E::NotFound => ErrorCode::NotFound,
             E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             E::UnknownCard => ErrorCode::UnknownCard,

@@ -15,7 +15,7 @@ use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State,
 };
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -24,7 +24,8 @@ use serde::de::DeserializeOwned;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::unlock::Client;
+use crate::secrets::FlowSecret;
+use crate::unlock::{Client, Started};
 use crate::{AppError, AppState};
 
 const BODY_LIMIT: usize = 16 * 1024;
@@ -44,7 +45,15 @@ pub fn router(state: AppState) -> Router {
             axum::routing::any(|| async { AppError::NotFound }),
         )
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_cross_site,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .with_state(state.clone());
     let csp = content_security_policy(&state.settings.bridge_url);
     let app = match state.settings.static_dir.clone() {
@@ -67,6 +76,80 @@ pub fn router(state: AppState) -> Router {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     ))
+}
+
+/// ALL-6: a state-changing request must be JSON from our own page: a cross-site form or
+/// `text/plain` beacon is refused before any handler runs, and so is any other origin.
+async fn refuse_cross_site(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<axum::response::Response, AppError> {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        let headers = request.headers();
+        if !is_json(headers) {
+            return Err(AppError::NotJson);
+        }
+        let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+        if origin != Some(state.settings.public_origin.as_str()) {
+            return Err(AppError::ForeignOrigin);
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The flow cookie's name: `__Host-` (so only this exact origin, over HTTPS, can set it)
+/// whenever the page is served over HTTPS; a plain name only for an `http://` demo.
+fn flow_cookie_name(state: &AppState) -> &'static str {
+    if state.settings.public_origin_is_https() {
+        "__Host-scss-flow"
+    } else {
+        "scss-flow"
+    }
+}
+
+fn flow_cookie(state: &AppState, flow: &FlowSecret) -> Result<HeaderValue, AppError> {
+    let secure = if state.settings.public_origin_is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        flow_cookie_name(state),
+        flow.cookie_value(),
+        crate::unlock::rules::ATTEMPT_TTL,
+    );
+    HeaderValue::from_str(&cookie).map_err(|_| AppError::Invariant("flow cookie header"))
+}
+
+/// The flow secret this browser sent, if any.
+pub struct FlowCookie(pub Option<FlowSecret>);
+
+impl FromRequestParts<AppState> for FlowCookie {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let name = flow_cookie_name(state);
+        let secret = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .and_then(|(_, value)| FlowSecret::parse(value));
+        Ok(FlowCookie(secret))
+    }
 }
 
 /// The page may load only our own files and talk only to us and the card bridge.
@@ -158,52 +241,82 @@ async fn start(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(request): ApiJson<<Start as Endpoint>::Request>,
-) -> Result<(StatusCode, Json<<Start as Endpoint>::Response>), AppError> {
-    let response = state.start(request, &client(addr)).await?;
-    Ok((StatusCode::CREATED, Json(response)))
+) -> Result<impl IntoResponse, AppError> {
+    let Started { response, flow } = state.start(request, &client(addr)).await?;
+    let cookie = flow_cookie(&state, &flow)?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::SET_COOKIE, cookie)],
+        Json(response),
+    ))
 }
 
 async fn card_proof(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     AttemptPath(id): AttemptPath,
+    FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<CardProof as Endpoint>::Request>,
 ) -> Reply<CardProof> {
-    Ok(Json(state.card_proof(&id, request, &client(addr)).await?))
+    Ok(Json(
+        state
+            .card_proof(&id, flow.as_ref(), request, &client(addr))
+            .await?,
+    ))
 }
 
 async fn answers(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     AttemptPath(id): AttemptPath,
+    FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<Answers as Endpoint>::Request>,
 ) -> Reply<Answers> {
-    Ok(Json(state.answers(&id, request, &client(addr)).await?))
+    Ok(Json(
+        state
+            .answers(&id, flow.as_ref(), request, &client(addr))
+            .await?,
+    ))
 }
 
 async fn code(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     AttemptPath(id): AttemptPath,
+    FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<Code as Endpoint>::Request>,
 ) -> Reply<Code> {
-    Ok(Json(state.code(&id, request, &client(addr)).await?))
+    Ok(Json(
+        state
+            .code(&id, flow.as_ref(), request, &client(addr))
+            .await?,
+    ))
 }
 
 async fn script(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     AttemptPath(id): AttemptPath,
+    FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<Script as Endpoint>::Request>,
 ) -> Reply<Script> {
-    Ok(Json(state.script(&id, request, &client(addr)).await?))
+    Ok(Json(
+        state
+            .script(&id, flow.as_ref(), request, &client(addr))
+            .await?,
+    ))
 }
 
 async fn complete(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     AttemptPath(id): AttemptPath,
+    FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<Complete as Endpoint>::Request>,
 ) -> Reply<Complete> {
-    Ok(Json(state.complete(&id, request, &client(addr)).await?))
+    Ok(Json(
+        state
+            .complete(&id, flow.as_ref(), request, &client(addr))
+            .await?,
+    ))
 }

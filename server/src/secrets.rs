@@ -110,6 +110,43 @@ impl AnswerHasher {
     }
 }
 
+/// ALL-6: the secret in the flow cookie that binds an attempt to the browser that started
+/// it. Only its SHA-256 is stored (32 random bytes need no slow hash); never printed.
+pub struct FlowSecret([u8; 32]);
+
+impl FlowSecret {
+    pub fn generate() -> Self {
+        Self(random_bytes())
+    }
+
+    /// The cookie's value as the browser sends it back; `None` for any other shape.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != 64 {
+            return None;
+        }
+        hex::decode(text).ok()?.try_into().ok().map(Self)
+    }
+
+    pub fn cookie_value(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn hash(&self) -> Vec<u8> {
+        Sha256::digest(self.0).to_vec()
+    }
+
+    /// Constant-time comparison with a stored hash.
+    pub fn matches(&self, stored_hash: &[u8]) -> bool {
+        self.hash().ct_eq(stored_hash).into()
+    }
+}
+
+impl std::fmt::Debug for FlowSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FlowSecret(****)")
+    }
+}
+
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
@@ -179,6 +216,17 @@ mod tests {
         let stored = code_hash(&salt, &code("123456"));
         assert!(code_matches(&salt, &code("123456"), &stored));
         assert!(!code_matches(&salt, &code("123457"), &stored));
+    }
+
+    #[test]
+    fn all_6_flow_secrets_round_trip_match_only_themselves_and_never_print() {
+        let secret = FlowSecret::generate();
+        let again = FlowSecret::parse(&secret.cookie_value()).unwrap();
+        assert!(again.matches(&secret.hash()));
+        assert!(!FlowSecret::generate().matches(&secret.hash()));
+        assert!(FlowSecret::parse("00").is_none());
+        assert!(FlowSecret::parse(&"zz".repeat(32)).is_none());
+        assert!(!format!("{secret:?}").contains(&secret.cookie_value()));
     }
 
     proptest! {

@@ -119,6 +119,7 @@ fn start_platform(root: &Path, run_dir: &Path) -> Result<Vec<Service>> {
 
 fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, port: u16, bridge_port: u16) {
     cmd.env("SCSS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SCSS_PUBLIC_ORIGIN", format!("http://127.0.0.1:{port}"))
         .env(
             "SCSS_DATABASE_URL",
             format!(

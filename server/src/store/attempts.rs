@@ -21,6 +21,8 @@ pub struct Attempt {
     pub code_failures: i64,
     pub card_updated: bool,
     pub completed_at: Option<i64>,
+    /// SHA-256 of the flow cookie's secret (ALL-6); `None` never matches.
+    pub flow_hash: Option<Vec<u8>>,
 }
 
 /// The emailed code, as a salted hash (ALL-1).
@@ -47,6 +49,7 @@ struct AttemptRow {
     code_failures: i64,
     card_updated: i64,
     completed_at: Option<i64>,
+    flow_secret_hash: Option<Vec<u8>>,
 }
 
 fn corrupt(column: &'static str) -> StoreError {
@@ -87,13 +90,14 @@ impl TryFrom<AttemptRow> for Attempt {
             code_failures: row.code_failures,
             card_updated: flag(row.card_updated),
             completed_at: row.completed_at,
+            flow_hash: row.flow_secret_hash,
         })
     }
 }
 
 const SELECT: &str = "SELECT id, card_guid, user_uuid, state, challenge, created_at, \
      expires_at, question_ids, code_hash, code_salt, code_expires_at, code_failures, \
-     card_updated, completed_at FROM unlock_attempts WHERE id = $1";
+     card_updated, completed_at, flow_secret_hash FROM unlock_attempts WHERE id = $1";
 
 async fn select(
     conn: &mut AnyConnection,
@@ -125,7 +129,7 @@ pub async fn find(conn: &mut AnyConnection, id: &AttemptId) -> Result<Option<Att
 pub async fn insert(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO unlock_attempts (id, card_guid, user_uuid, state, challenge, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         expires_at, flow_secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(attempt.id.as_str())
     .bind(attempt.card_guid.to_hex())
@@ -134,6 +138,7 @@ pub async fn insert(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), S
     .bind(attempt.challenge.to_vec())
     .bind(attempt.created_at)
     .bind(attempt.expires_at)
+    .bind(attempt.flow_hash.clone())
     .execute(conn)
     .await?;
     Ok(())

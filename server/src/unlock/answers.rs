@@ -13,9 +13,9 @@ use super::rules::{
     check_step, count_answer_failure, count_answer_success, mask_email, AttemptState, CODE_TTL,
     MAX_ANSWER_FAILURES,
 };
-use super::{failed, not_found, Client, Outcome, Subject, Write};
+use super::{failed, flow_matches, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
-use crate::secrets::{code_hash, new_unlock_code, random_bytes};
+use crate::secrets::{code_hash, new_unlock_code, random_bytes, FlowSecret};
 use crate::store::attempts::{self, Attempt, StoredCode};
 use crate::store::users::{self, User};
 use crate::store::{answers, StoreError};
@@ -46,31 +46,28 @@ impl AppState {
     pub async fn answers(
         &self,
         id: &AttemptId,
+        flow: Option<&FlowSecret>,
         request: AnswersRequest,
         client: &Client,
     ) -> Result<AnswersResponse, AppError> {
-        let checked = self.check_answers(id, &request).await?;
+        let checked = self.check_answers(id, flow, &request).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let loaded = match attempts::find_for_update(&mut tx, self.store.backend, id).await? {
-            Some(attempt) => {
+        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+            Ok(attempt) => {
                 let user = users::find_for_update(&mut tx, self.store.backend, &attempt.user_uuid)
                     .await?
                     .ok_or(StoreError::Corrupt {
                         table: "unlock_attempts",
                         column: "user_uuid",
                     })?;
-                Some((attempt, user))
+                let fresh = FreshCode {
+                    code: new_unlock_code(),
+                    salt: random_bytes(),
+                };
+                decide(attempt, &user, checked, fresh, &self.sender(), now)
             }
-            None => None,
-        };
-        let fresh = FreshCode {
-            code: new_unlock_code(),
-            salt: random_bytes(),
-        };
-        let outcome = match loaded {
-            Some((attempt, user)) => decide(attempt, &user, checked, fresh, &self.sender(), now),
-            None => not_found(ACTION),
+            Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
     }
@@ -80,13 +77,15 @@ impl AppState {
     async fn check_answers(
         &self,
         id: &AttemptId,
+        flow: Option<&FlowSecret>,
         request: &AnswersRequest,
     ) -> Result<Checked, AppError> {
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let Some(attempt) = attempts::find(&mut conn, id).await? else {
             return Ok(Checked::Skipped);
         };
-        if attempt.state != AttemptState::CardProven {
+        // No argon2 work for a request that can't move this attempt.
+        if attempt.state != AttemptState::CardProven || !flow_matches(&attempt, flow) {
             return Ok(Checked::Skipped);
         }
         let mut asked = attempt.question_ids.clone();
@@ -243,6 +242,7 @@ mod tests {
             code_failures: 0,
             card_updated: false,
             completed_at: None,
+            flow_hash: None,
         }
     }
 

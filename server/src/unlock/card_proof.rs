@@ -11,9 +11,10 @@ use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
 
 use super::rules::{answer_tries_left, check_step, AttemptState, CHALLENGE_TTL};
-use super::{failed, not_found, Client, Outcome, Subject, Write};
+use super::{failed, Client, Outcome, Subject, Write};
+use crate::secrets::FlowSecret;
 use crate::store::answers::{self, UserQuestion};
-use crate::store::attempts::{self, Attempt};
+use crate::store::attempts::Attempt;
 use crate::store::cards::{self, Card};
 use crate::store::users::{self, User};
 use crate::store::StoreError;
@@ -34,13 +35,15 @@ impl AppState {
     pub async fn card_proof(
         &self,
         id: &AttemptId,
+        flow: Option<&FlowSecret>,
         request: CardProofRequest,
         client: &Client,
     ) -> Result<CardProofResponse, AppError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let loaded = match attempts::find_for_update(&mut tx, self.store.backend, id).await? {
-            Some(attempt) => {
+        let wanted = self.settings.questions_per_unlock as usize;
+        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+            Ok(attempt) => {
                 let card = cards::find(&mut tx, &attempt.card_guid).await?;
                 let user = users::find(&mut tx, &attempt.user_uuid).await?;
                 let missing = StoreError::Corrupt {
@@ -50,19 +53,15 @@ impl AppState {
                 let (card, user) = card.zip(user).ok_or(missing)?;
                 let mut questions = answers::questions_of(&mut tx, &user.uuid).await?;
                 questions.shuffle(&mut OsRng);
-                Some(Loaded {
+                let loaded = Loaded {
                     attempt,
                     card,
                     user,
                     questions,
-                })
+                };
+                decide(loaded, &request.signature, wanted, now)
             }
-            None => None,
-        };
-        let wanted = self.settings.questions_per_unlock as usize;
-        let outcome = match loaded {
-            Some(loaded) => decide(loaded, &request.signature, wanted, now),
-            None => not_found(ACTION),
+            Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
     }

@@ -6,9 +6,10 @@ use api_types::{AttemptId, UnlockCode};
 
 use super::rules::{check_step, AttemptState, CODE_TTL, MAX_CODE_FAILURES};
 use super::script::{build, load_card, FreshSecrets};
-use super::{failed, not_found, Client, Outcome, Subject, Write};
+use super::{failed, Client, Outcome, Subject, Write};
+use crate::secrets::FlowSecret;
 use crate::secrets::{code_matches, Kek};
-use crate::store::attempts::{self, Attempt};
+use crate::store::attempts::Attempt;
 use crate::store::cards::Card;
 use crate::{AppError, AppState};
 
@@ -18,18 +19,19 @@ impl AppState {
     pub async fn code(
         &self,
         id: &AttemptId,
+        flow: Option<&FlowSecret>,
         request: CodeRequest,
         client: &Client,
     ) -> Result<CodeResponse, AppError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let outcome = match attempts::find_for_update(&mut tx, self.store.backend, id).await? {
-            Some(attempt) => {
+        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+            Ok(attempt) => {
                 let card = load_card(self, &mut tx, &attempt).await?;
                 let fresh = FreshSecrets::draw(&self.kek, &card)?;
                 decide(attempt, &request.code, &card, &self.kek, fresh, now)
             }
-            None => not_found(ACTION),
+            Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
     }

@@ -7,9 +7,10 @@ use api_types::unlock::{CompleteRequest, CompleteResponse};
 use api_types::AttemptId;
 
 use super::rules::{check_step, script_outcome, AttemptState, ScriptOutcome};
-use super::{failed, not_found, Client, Outcome, Subject, Write};
+use super::{failed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
-use crate::store::attempts::{self, Attempt};
+use crate::secrets::FlowSecret;
+use crate::store::attempts::Attempt;
 use crate::store::cards::{self, Card};
 use crate::store::users::{self, User};
 use crate::store::StoreError;
@@ -21,13 +22,14 @@ impl AppState {
     pub async fn complete(
         &self,
         id: &AttemptId,
+        flow: Option<&FlowSecret>,
         request: CompleteRequest,
         client: &Client,
     ) -> Result<CompleteResponse, AppError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let outcome = match attempts::find_for_update(&mut tx, self.store.backend, id).await? {
-            Some(attempt) => {
+        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+            Ok(attempt) => {
                 let card =
                     cards::find_for_update(&mut tx, self.store.backend, &attempt.card_guid).await?;
                 let user = users::find(&mut tx, &attempt.user_uuid).await?;
@@ -37,7 +39,7 @@ impl AppState {
                 })?;
                 decide(attempt, &card, &user, &request, &self.sender(), now)
             }
-            None => not_found(ACTION),
+            Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
     }

@@ -17,9 +17,12 @@ pub mod rules;
 mod script;
 mod start;
 
-use api_types::CardGuid;
+pub use start::Started;
+
+use api_types::{AttemptId, CardGuid};
 
 use crate::mail::templates::{Mail, Sender};
+use crate::secrets::FlowSecret;
 use crate::store::attempts::{self, Attempt};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::users::{self, UnlockCounters};
@@ -142,6 +145,15 @@ fn not_found<T>(action: &'static str) -> Outcome<T> {
     Outcome::new(action, Subject::default()).refuse(AppError::NotFound)
 }
 
+/// ALL-6: the attempt id names an attempt; only the flow cookie of the browser that
+/// started it proves the right to move it.
+fn flow_matches(attempt: &Attempt, flow: Option<&FlowSecret>) -> bool {
+    match (flow, &attempt.flow_hash) {
+        (Some(flow), Some(hash)) => flow.matches(hash),
+        _ => false,
+    }
+}
+
 /// The attempt as saved when a step ends it.
 fn failed(attempt: &Attempt) -> Attempt {
     Attempt {
@@ -151,6 +163,27 @@ fn failed(attempt: &Attempt) -> Attempt {
 }
 
 impl AppState {
+    /// Finds and locks the attempt this browser holds. Unknown ids and a missing or wrong
+    /// flow cookie are the same refusal (not found), recorded; the wrong cookie under the
+    /// attempt's card, so the RA can see a leaked id being tried.
+    async fn find_attempt<T>(
+        &self,
+        tx: &mut Tx,
+        id: &AttemptId,
+        flow: Option<&FlowSecret>,
+        action: &'static str,
+    ) -> Result<Result<Attempt, Outcome<T>>, AppError> {
+        Ok(
+            match attempts::find_for_update(tx, self.store.backend, id).await? {
+                Some(attempt) if flow_matches(&attempt, flow) => Ok(attempt),
+                Some(attempt) => Err(Outcome::new(action, Subject::of(&attempt))
+                    .detail("flow cookie missing or wrong".into())
+                    .refuse(AppError::NotFound)),
+                None => Err(not_found(action)),
+            },
+        )
+    }
+
     fn sender(&self) -> Sender<'_> {
         Sender {
             organisation: &self.settings.organisation_name,

@@ -13,9 +13,10 @@ use card_protocol::piv;
 use rand::rngs::OsRng;
 
 use super::rules::{check_step, AttemptState};
-use super::{not_found, Client, Outcome, Subject, Write};
+use super::{Client, Outcome, Subject, Write};
+use crate::secrets::FlowSecret;
 use crate::secrets::Kek;
-use crate::store::attempts::{self, Attempt};
+use crate::store::attempts::Attempt;
 use crate::store::cards::{self, Card};
 use crate::store::StoreError;
 use crate::{AppError, AppState};
@@ -115,18 +116,19 @@ impl AppState {
     pub async fn script(
         &self,
         id: &AttemptId,
+        flow: Option<&FlowSecret>,
         _request: ScriptRequest,
         client: &Client,
     ) -> Result<CodeResponse, AppError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let outcome = match attempts::find_for_update(&mut tx, self.store.backend, id).await? {
-            Some(attempt) => {
+        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+            Ok(attempt) => {
                 let card = load_card(self, &mut tx, &attempt).await?;
                 let fresh = FreshSecrets::draw(&self.kek, &card)?;
                 decide(&attempt, &card, &self.kek, fresh, now)
             }
-            None => not_found(ACTION),
+            Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
     }

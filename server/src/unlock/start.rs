@@ -1,5 +1,6 @@
 //! UNL-1: the card names itself by its CHUID GUID; the server opens an attempt and
-//! answers with a challenge for the card's 9E key (CARD-6).
+//! answers with a challenge for the card's 9E key (CARD-6), and the flow secret that the
+//! handler sets as this browser's cookie for the attempt (ALL-6).
 
 use api_types::unlock::{StartRequest, StartResponse};
 use api_types::values::Challenge;
@@ -7,25 +8,29 @@ use api_types::{AttemptId, CardGuid};
 
 use super::rules::{AttemptState, ATTEMPT_TTL, CHALLENGE_TTL};
 use super::{Client, Outcome, Subject, Write};
-use crate::secrets::random_bytes;
+use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::attempts::Attempt;
 use crate::store::cards::{self, Card};
 use crate::{AppError, AppState};
 
 const ACTION: &str = "unlock.start";
 
+/// A new attempt: what the page is told, and the secret only its cookie carries.
+#[derive(Debug)]
+pub struct Started {
+    pub response: StartResponse,
+    pub flow: FlowSecret,
+}
+
 impl AppState {
-    pub async fn start(
-        &self,
-        request: StartRequest,
-        client: &Client,
-    ) -> Result<StartResponse, AppError> {
+    pub async fn start(&self, request: StartRequest, client: &Client) -> Result<Started, AppError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let card = cards::find(&mut tx, &request.card_guid).await?;
         let fresh = Fresh {
             id: AttemptId::from_bytes(random_bytes()),
             challenge: random_bytes(),
+            flow: FlowSecret::generate(),
         };
         let outcome = decide(request.card_guid, card.as_ref(), fresh, now);
         self.finish(tx, now, client, outcome).await
@@ -36,9 +41,10 @@ impl AppState {
 struct Fresh {
     id: AttemptId,
     challenge: [u8; 32],
+    flow: FlowSecret,
 }
 
-fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcome<StartResponse> {
+fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcome<Started> {
     let Some(card) = card else {
         let subject = Subject {
             card_guid: Some(guid),
@@ -59,6 +65,7 @@ fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcom
         code_failures: 0,
         card_updated: false,
         completed_at: None,
+        flow_hash: Some(fresh.flow.hash()),
     };
     let response = StartResponse {
         attempt_id: attempt.id.clone(),
@@ -67,7 +74,13 @@ fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcom
     };
     Outcome::new(ACTION, Subject::of(&attempt))
         .write(Write::NewAttempt(attempt))
-        .ok("ok", response)
+        .ok(
+            "ok",
+            Started {
+                response,
+                flow: fresh.flow,
+            },
+        )
 }
 
 #[cfg(test)]
@@ -79,6 +92,7 @@ mod tests {
         Fresh {
             id: AttemptId::from_bytes([1; 16]),
             challenge: [2; 32],
+            flow: FlowSecret::generate(),
         }
     }
 
@@ -99,11 +113,14 @@ mod tests {
             puk_next_enc: None,
         };
         let outcome = decide(CardGuid::from_bytes([9; 16]), Some(&card), fresh(), 1000);
-        let response = outcome.reply.as_ref().unwrap();
-        assert_eq!(response.expires_at, 1000 + CHALLENGE_TTL);
+        let started = outcome.reply.as_ref().unwrap();
+        assert_eq!(started.response.expires_at, 1000 + CHALLENGE_TTL);
+        let flow_hash = started.flow.hash();
         assert!(matches!(
             outcome.writes(),
-            [Write::NewAttempt(a)] if a.expires_at == 1000 + ATTEMPT_TTL && a.user_uuid == "555555555501"
+            [Write::NewAttempt(a)] if a.expires_at == 1000 + ATTEMPT_TTL
+                && a.user_uuid == "555555555501"
+                && a.flow_hash.as_ref() == Some(&flow_hash)
         ));
     }
 }

@@ -1,7 +1,8 @@
 //! The typed test client: one call per endpoint, built on the `api-types` wire types, so
 //! a test reads as the flow does (zero2prod's `TestApp`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use api_types::unlock::{
@@ -14,6 +15,7 @@ use api_types::{ApiError, AttemptId, CardGuid, ErrorCode, UnlockCode};
 use card_protocol::client::PivClient;
 use card_protocol::pin::{Pin, Puk};
 use rand::rngs::OsRng;
+use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::Value;
 use server::store::enroll::{enroll, Enrolment};
@@ -72,7 +74,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    async fn new(db: Db) -> Self {
+    pub async fn new(db: Db) -> Self {
         match db {
             Db::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("scss-test-{}", random_hex(8)));
@@ -134,7 +136,12 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     pub client: reqwest::Client,
     pub db: Arc<TestDb>,
+    /// The flow cookie each attempt was started with, as its browser would keep it.
+    flows: Mutex<HashMap<AttemptId, String>>,
 }
+
+/// The origin the test server is configured to serve the page from (ALL-6).
+pub const ORIGIN: &str = "http://selfservice.test";
 
 /// A refusal as the page sees it: the status and the error body.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,6 +169,7 @@ pub fn settings(database_url: &str) -> Settings {
             .unwrap_or(1025),
         argon2_memory_kib: 8,
         argon2_iterations: 1,
+        public_origin: ORIGIN.into(),
         ..Settings::default()
     }
 }
@@ -181,6 +189,18 @@ impl TestApp {
         Self::on(self.db.clone(), self.clock.clone(), None).await
     }
 
+    /// A client for a server a test started with settings of its own.
+    pub async fn attach(port: u16, state: AppState, db: Arc<TestDb>) -> Self {
+        Self {
+            port,
+            clock: Arc::new(TestClock::new(START)),
+            state,
+            client: reqwest::Client::new(),
+            db,
+            flows: Mutex::new(HashMap::new()),
+        }
+    }
+
     pub async fn on(
         db: Arc<TestDb>,
         clock: Arc<TestClock>,
@@ -198,6 +218,7 @@ impl TestApp {
             clock,
             client: reqwest::Client::new(),
             db,
+            flows: Mutex::new(HashMap::new()),
         }
     }
 
@@ -205,31 +226,51 @@ impl TestApp {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// POSTs any JSON, for the tests that send what no well-behaved page would.
+    /// POSTs any JSON from our own page's origin, for the tests that send what no
+    /// well-behaved page would.
     pub async fn post_raw(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let cookie = self
+            .flows
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(id, _)| path.contains(id.as_str()))
+            .map(|(_, cookie)| cookie.clone());
+        let mut post = self.client.post(self.url(path)).header("origin", ORIGIN);
+        if let Some(cookie) = cookie {
+            post = post.header("cookie", cookie);
+        }
+        let response = post.json(&body).send().await.unwrap();
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body)
     }
 
-    async fn send<E: Endpoint>(&self, path: String, request: &E::Request) -> Reply<E> {
-        let response = self
+    /// The cookie the server set for an attempt, as a `Cookie` header value.
+    pub fn flow_cookie(&self, id: &AttemptId) -> Option<String> {
+        self.flows.lock().unwrap().get(id).cloned()
+    }
+
+    async fn send<E: Endpoint>(
+        &self,
+        path: String,
+        cookie: Option<String>,
+        request: &E::Request,
+    ) -> Result<(HeaderMap, E::Response), Refused> {
+        let mut post = self
             .client
             .post(self.url(&path))
-            .json(request)
-            .send()
-            .await
-            .unwrap();
+            .header("origin", ORIGIN)
+            .json(request);
+        if let Some(cookie) = cookie {
+            post = post.header("cookie", cookie);
+        }
+        let response = post.send().await.unwrap();
         let status = response.status();
+        assert_eq!(response.headers()["cache-control"], "no-store"); // ALL-6
         if status.is_success() {
-            Ok(response.json().await.unwrap())
+            let headers = response.headers().clone();
+            Ok((headers, response.json().await.unwrap()))
         } else {
             let error: ApiError = response.json().await.unwrap();
             assert_eq!(status.as_u16(), error.code.http_status(), "{error:?}");
@@ -237,15 +278,40 @@ impl TestApp {
         }
     }
 
-    /// One step of an attempt, typed by its endpoint.
+    /// One step of an attempt, typed by its endpoint, from the browser that started it.
     pub async fn step<E: Endpoint>(&self, id: &AttemptId, request: &E::Request) -> Reply<E> {
-        self.send::<E>(E::path(id), request).await
+        self.step_with_cookie::<E>(id, self.flow_cookie(id), request)
+            .await
     }
 
-    /// UNL-1: start with a card's GUID.
-    pub async fn start(&self, guid: CardGuid) -> Reply<Start> {
-        self.send::<Start>(Start::ROUTE.to_owned(), &StartRequest { card_guid: guid })
+    /// One step with whatever cookie an attacker has (or none).
+    pub async fn step_with_cookie<E: Endpoint>(
+        &self,
+        id: &AttemptId,
+        cookie: Option<String>,
+        request: &E::Request,
+    ) -> Reply<E> {
+        self.send::<E>(E::path(id), cookie, request)
             .await
+            .map(|(_, response)| response)
+    }
+
+    /// UNL-1: start with a card's GUID; the flow cookie is kept for the attempt's steps.
+    pub async fn start(&self, guid: CardGuid) -> Reply<Start> {
+        let request = StartRequest { card_guid: guid };
+        let (headers, started) = self
+            .send::<Start>(Start::ROUTE.to_owned(), None, &request)
+            .await?;
+        let set_cookie = headers["set-cookie"].to_str().unwrap();
+        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(set_cookie.contains(attribute), "{set_cookie}");
+        }
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        self.flows
+            .lock()
+            .unwrap()
+            .insert(started.attempt_id.clone(), cookie);
+        Ok(started)
     }
 
     pub async fn count(&self, table: &str) -> i64 {

@@ -7,4 +7,5 @@
 mod helpers;
 mod races;
 mod robustness;
+mod security;
 mod unlock;
