@@ -47,6 +47,9 @@ pub struct Settings {
     pub public_origin: String,
     /// How many of the user's 4 questions an unlock asks (UNL-3: 2..=4).
     pub questions_per_unlock: u32,
+    /// Wrong unlock codes per user in 24 hours, across attempts, before self-service
+    /// closes (UNL-5, ALL-1).
+    pub max_code_failures_per_day: u32,
     /// argon2id cost: memory in KiB and iterations. Cheap values only in tests.
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -84,6 +87,7 @@ impl Default for Settings {
             bridge_url: "http://127.0.0.1:9981".into(),
             public_origin: "http://127.0.0.1:8080".into(),
             questions_per_unlock: 3,
+            max_code_failures_per_day: 5,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
         }
@@ -134,6 +138,10 @@ impl Settings {
         parse_env("BRIDGE_URL", &mut settings.bridge_url)?;
         parse_env("PUBLIC_ORIGIN", &mut settings.public_origin)?;
         parse_env("QUESTIONS_PER_UNLOCK", &mut settings.questions_per_unlock)?;
+        parse_env(
+            "MAX_CODE_FAILURES_PER_DAY",
+            &mut settings.max_code_failures_per_day,
+        )?;
         parse_env("ARGON2_MEMORY_KIB", &mut settings.argon2_memory_kib)?;
         parse_env("ARGON2_ITERATIONS", &mut settings.argon2_iterations)?;
         if let Some(dir) = env("STATIC_DIR") {
@@ -165,6 +173,12 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "bridge_url",
                 reason: "must be an http(s) URL like http://127.0.0.1:9981".into(),
+            });
+        }
+        if self.max_code_failures_per_day == 0 {
+            return Err(ConfigError::Invalid {
+                name: "max_code_failures_per_day",
+                reason: "must be at least 1".into(),
             });
         }
         if !is_origin(&self.public_origin) {

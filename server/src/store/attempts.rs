@@ -79,13 +79,8 @@ impl TryFrom<AttemptRow> for Attempt {
             challenge: row.challenge.try_into().map_err(|_| corrupt("challenge"))?,
             created_at: row.created_at,
             expires_at: row.expires_at,
-            question_ids: row
-                .question_ids
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .map_err(|_| corrupt("question_ids"))?,
+            question_ids: super::parse_ids(&row.question_ids)
+                .ok_or_else(|| corrupt("question_ids"))?,
             code,
             code_failures: row.code_failures,
             card_updated: flag(row.card_updated),
@@ -146,7 +141,6 @@ pub async fn insert(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), S
 
 /// Writes every column a step may change.
 pub async fn save(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), StoreError> {
-    let ids: Vec<String> = attempt.question_ids.iter().map(i64::to_string).collect();
     let code = attempt.code.as_ref();
     sqlx::query(
         "UPDATE unlock_attempts SET state = $1, expires_at = $2, question_ids = $3, \
@@ -155,7 +149,7 @@ pub async fn save(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), Sto
     )
     .bind(attempt.state.as_str())
     .bind(attempt.expires_at)
-    .bind(ids.join(","))
+    .bind(super::join_ids(&attempt.question_ids))
     .bind(code.map(|c| c.hash.clone()))
     .bind(code.map(|c| c.salt.clone()))
     .bind(code.map(|c| c.expires_at))

@@ -96,6 +96,18 @@ impl Store {
     }
 }
 
+/// Id lists are stored as comma-separated integers ('' for none).
+fn parse_ids(text: &str) -> Option<Vec<i64>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().ok())
+        .collect()
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// Flags are 0/1 integers in both databases.
 fn flag(value: i64) -> bool {
     value != 0

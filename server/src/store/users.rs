@@ -1,4 +1,5 @@
-//! `users`: staff, their contact details, registration and the UNL-4 counters.
+//! `users`: staff, their contact details, registration, and the unlock limits that hold
+//! across attempts (UNL-4 counters, wrong codes per day, the fixed question subset).
 
 use sqlx::AnyConnection;
 
@@ -12,12 +13,17 @@ pub struct User {
     pub email: String,
     pub registered: bool,
     pub counters: UnlockCounters,
+    /// The questions every attempt asks until an unlock succeeds; empty until chosen.
+    pub question_ids: Vec<i64>,
 }
 
-/// UNL-4's state for one user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The self-service limits for one user, shared by all attempts and instances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UnlockCounters {
     pub answer_failures: i64,
+    /// Wrong unlock codes since `code_window_started_at` (0: no window open).
+    pub code_failures: i64,
+    pub code_window_started_at: i64,
     pub self_service_closed: bool,
 }
 
@@ -31,37 +37,52 @@ struct UserRow {
     registered: i64,
     unlock_failures: i64,
     self_service_closed: i64,
+    code_failures: i64,
+    code_window_started_at: i64,
+    unlock_question_ids: String,
 }
 
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
         let name = format!("{} {} {}", row.title, row.given_name, row.family_name);
-        User {
+        Ok(User {
             uuid: row.uuid,
             display_name: name.trim().to_owned(),
             email: row.email,
             registered: flag(row.registered),
             counters: UnlockCounters {
                 answer_failures: row.unlock_failures,
+                code_failures: row.code_failures,
+                code_window_started_at: row.code_window_started_at,
                 self_service_closed: flag(row.self_service_closed),
             },
-        }
+            question_ids: super::parse_ids(&row.unlock_question_ids).ok_or(
+                StoreError::Corrupt {
+                    table: "users",
+                    column: "unlock_question_ids",
+                },
+            )?,
+        })
     }
 }
 
 const SELECT: &str = "SELECT uuid, title, given_name, family_name, email, registered, \
-     unlock_failures, self_service_closed FROM users WHERE uuid = $1";
+     unlock_failures, self_service_closed, code_failures, code_window_started_at, \
+     unlock_question_ids FROM users WHERE uuid = $1";
 
 async fn select(
     conn: &mut AnyConnection,
     sql: &str,
     uuid: &str,
 ) -> Result<Option<User>, StoreError> {
-    Ok(sqlx::query_as::<_, UserRow>(sql)
+    sqlx::query_as::<_, UserRow>(sql)
         .bind(uuid)
         .fetch_optional(conn)
         .await?
-        .map(User::from))
+        .map(User::try_from)
+        .transpose()
 }
 
 pub async fn find(conn: &mut AnyConnection, uuid: &str) -> Result<Option<User>, StoreError> {
@@ -87,13 +108,19 @@ pub async fn swap_unlock_counters(
     after: UnlockCounters,
 ) -> Result<(), StoreError> {
     let swapped = sqlx::query(
-        "UPDATE users SET unlock_failures = $1, self_service_closed = $2 \
-         WHERE uuid = $3 AND unlock_failures = $4 AND self_service_closed = $5 RETURNING uuid",
+        "UPDATE users SET unlock_failures = $1, code_failures = $2, \
+         code_window_started_at = $3, self_service_closed = $4 \
+         WHERE uuid = $5 AND unlock_failures = $6 AND code_failures = $7 \
+         AND code_window_started_at = $8 AND self_service_closed = $9 RETURNING uuid",
     )
     .bind(after.answer_failures)
+    .bind(after.code_failures)
+    .bind(after.code_window_started_at)
     .bind(i64::from(after.self_service_closed))
     .bind(uuid)
     .bind(before.answer_failures)
+    .bind(before.code_failures)
+    .bind(before.code_window_started_at)
     .bind(i64::from(before.self_service_closed))
     .fetch_optional(conn)
     .await?;
@@ -101,6 +128,20 @@ pub async fn swap_unlock_counters(
         Some(_) => Ok(()),
         None => Err(StoreError::Conflict { table: "users" }),
     }
+}
+
+/// Fixes (or, with none, forgets) the questions this user's attempts ask.
+pub async fn set_unlock_questions(
+    conn: &mut AnyConnection,
+    uuid: &str,
+    question_ids: &[i64],
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET unlock_question_ids = $1 WHERE uuid = $2")
+        .bind(super::join_ids(question_ids))
+        .bind(uuid)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[derive(Clone)]

@@ -10,8 +10,7 @@ use api_types::unlock::{AnswersRequest, AnswersResponse};
 use api_types::{AttemptId, UnlockCode};
 
 use super::rules::{
-    check_step, count_answer_failure, count_answer_success, mask_email, AttemptState, CODE_TTL,
-    MAX_ANSWER_FAILURES,
+    check_step, count_answer_failure, mask_email, AttemptState, CODE_TTL, MAX_ANSWER_FAILURES,
 };
 use super::{failed, flow_matches, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
@@ -200,11 +199,6 @@ fn decide(
     };
     let mail = templates::unlock_code(sender, &user.email, &user.display_name, &fresh.code);
     outcome
-        .write(Write::UnlockCounters {
-            user_uuid: user.uuid.clone(),
-            before,
-            after: count_answer_success(before),
-        })
         .write(Write::Attempt(code_sent))
         .write(Write::Mail(mail))
         .ok(
@@ -255,7 +249,9 @@ mod tests {
             counters: UnlockCounters {
                 answer_failures,
                 self_service_closed: closed,
+                ..UnlockCounters::default()
             },
+            question_ids: vec![1, 2, 5],
         }
     }
 
@@ -288,8 +284,10 @@ mod tests {
         assert!(writes
             .iter()
             .any(|w| matches!(w, Write::Mail(m) if m.text.contains("024680"))));
-        assert!(writes.iter().any(|w| matches!(w,
-            Write::UnlockCounters { after, .. } if after.answer_failures == 0)));
+        // UNL-4: right answers alone forgive nothing.
+        assert!(!writes
+            .iter()
+            .any(|w| matches!(w, Write::UnlockCounters { .. })));
         assert!(writes.iter().any(|w| matches!(w,
             Write::Attempt(a) if a.state == AttemptState::CodeSent && a.code.is_some())));
     }

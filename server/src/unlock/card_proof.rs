@@ -1,6 +1,7 @@
 //! CARD-6 / UNL-2 / UNL-3 / UNL-8: the card proves it is genuine by signing the challenge
-//! with its 9E key; then whose card it is, and 2–4 of the user's questions at random.
-//! Unregistered users and closed accounts are stopped here, before any question.
+//! with its 9E key; then whose card it is, and 2–4 of the user's questions at random —
+//! chosen once and then fixed for the user until an unlock succeeds, so starting again
+//! never re-rolls them. Unregistered users and closed accounts are stopped here.
 
 use api_types::unlock::{CardProofRequest, CardProofResponse, Question};
 use api_types::values::CardSignature;
@@ -110,7 +111,22 @@ fn decide(
             .write(Write::Attempt(failed(&attempt)))
             .refuse(error);
     }
-    questions.truncate(wanted);
+    // The subset already fixed for this user, if it still fits; else this draw, fixed now.
+    let fixed: Vec<UserQuestion> = user
+        .question_ids
+        .iter()
+        .filter_map(|id| questions.iter().find(|q| q.question_id == *id).cloned())
+        .collect();
+    let outcome = if fixed.len() == wanted && user.question_ids.len() == wanted {
+        questions = fixed;
+        outcome
+    } else {
+        questions.truncate(wanted);
+        outcome.write(Write::UnlockQuestions {
+            user_uuid: user.uuid.clone(),
+            question_ids: questions.iter().map(|q| q.question_id).collect(),
+        })
+    };
     let proven = Attempt {
         state: AttemptState::CardProven,
         question_ids: questions.iter().map(|q| q.question_id).collect(),

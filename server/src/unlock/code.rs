@@ -1,16 +1,20 @@
-//! UNL-5 / ALL-1: the emailed code — 15 minutes, single use, limited tries. A right code
-//! is answered with the card script (CARD-3).
+//! UNL-5 / ALL-1: the emailed code — 15 minutes, single use, limited tries: 5 per code,
+//! and a per-user count across attempts (default 5 a day) that closes self-service like
+//! UNL-4, so starting again never buys fresh tries. A right code is answered with the
+//! card script (CARD-3).
 
 use api_types::unlock::{CodeRequest, CodeResponse};
 use api_types::{AttemptId, UnlockCode};
 
-use super::rules::{check_step, AttemptState, CODE_TTL, MAX_CODE_FAILURES};
+use super::rules::{check_step, count_code_failure, AttemptState, CODE_TTL, MAX_CODE_FAILURES};
 use super::script::{build, load_card, FreshSecrets};
 use super::{failed, Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::secrets::{code_matches, Kek};
 use crate::store::attempts::Attempt;
 use crate::store::cards::Card;
+use crate::store::users::{self, User};
+use crate::store::StoreError;
 use crate::{AppError, AppState};
 
 const ACTION: &str = "unlock.code";
@@ -28,8 +32,20 @@ impl AppState {
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
             Ok(attempt) => {
                 let card = load_card(self, &mut tx, &attempt).await?;
+                let user = users::find_for_update(&mut tx, self.store.backend, &attempt.user_uuid)
+                    .await?
+                    .ok_or(StoreError::Corrupt {
+                        table: "unlock_attempts",
+                        column: "user_uuid",
+                    })?;
                 let fresh = FreshSecrets::draw(&self.kek, &card)?;
-                decide(attempt, &request.code, &card, &self.kek, fresh, now)
+                let limit = i64::from(self.settings.max_code_failures_per_day);
+                let given = Given {
+                    code: &request.code,
+                    card: &card,
+                    user: &user,
+                };
+                decide(attempt, given, limit, &self.kek, fresh, now)
             }
             Err(refused) => refused,
         };
@@ -37,15 +53,31 @@ impl AppState {
     }
 }
 
+/// What the step read, and the code the user typed.
+struct Given<'a> {
+    code: &'a UnlockCode,
+    card: &'a Card,
+    user: &'a User,
+}
+
 fn decide(
     attempt: Attempt,
-    code: &UnlockCode,
-    card: &Card,
+    given: Given<'_>,
+    limit_per_day: i64,
     kek: &Kek,
     fresh: FreshSecrets,
     now: i64,
 ) -> Outcome<CodeResponse> {
+    let Given { code, card, user } = given;
     let outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    // Closed by another attempt meanwhile (UNL-4, UNL-5): this code is dead too.
+    if user.counters.self_service_closed {
+        let outcome = match attempt.state {
+            AttemptState::CodeSent => outcome.write(Write::Attempt(failed(&attempt))),
+            _ => outcome,
+        };
+        return outcome.refuse(AppError::SelfServiceClosed);
+    }
     if let Err(error) = check_step(
         attempt.state,
         AttemptState::CodeSent,
@@ -63,23 +95,38 @@ fn decide(
             .refuse(AppError::CodeExpired);
     }
     if !code_matches(&stored.salt, code, &stored.hash) {
+        let before = user.counters;
+        let after = count_code_failure(before, limit_per_day, now);
         let code_failures = attempt.code_failures + 1;
         let exhausted = code_failures >= MAX_CODE_FAILURES;
         let counted = Attempt {
             code_failures,
-            state: if exhausted {
+            state: if exhausted || after.self_service_closed {
                 AttemptState::Failed
             } else {
                 attempt.state
             },
             ..attempt
         };
-        let outcome = outcome.write(Write::Attempt(counted));
-        return outcome.refuse(if exhausted {
+        let outcome = outcome
+            .write(Write::Attempt(counted))
+            .write(Write::UnlockCounters {
+                user_uuid: user.uuid.clone(),
+                before,
+                after,
+            })
+            .detail(format!(
+                "wrong code {} today, {code_failures} in this attempt",
+                after.code_failures
+            ));
+        let left = (MAX_CODE_FAILURES - code_failures).min(limit_per_day - after.code_failures);
+        return outcome.refuse(if after.self_service_closed {
+            AppError::SelfServiceClosed
+        } else if exhausted {
             AppError::CodeTriesExhausted
         } else {
             AppError::CodeInvalid {
-                tries_left: u32::try_from(MAX_CODE_FAILURES - code_failures).unwrap_or(0),
+                tries_left: u32::try_from(left).unwrap_or(0),
             }
         });
     }

@@ -6,7 +6,7 @@
 use api_types::unlock::{CompleteRequest, CompleteResponse};
 use api_types::AttemptId;
 
-use super::rules::{check_step, script_outcome, AttemptState, ScriptOutcome};
+use super::rules::{check_step, count_unlock_success, script_outcome, AttemptState, ScriptOutcome};
 use super::{failed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::FlowSecret;
@@ -32,7 +32,8 @@ impl AppState {
             Ok(attempt) => {
                 let card =
                     cards::find_for_update(&mut tx, self.store.backend, &attempt.card_guid).await?;
-                let user = users::find(&mut tx, &attempt.user_uuid).await?;
+                let user =
+                    users::find_for_update(&mut tx, self.store.backend, &attempt.user_uuid).await?;
                 let (card, user) = card.zip(user).ok_or(StoreError::Corrupt {
                     table: "unlock_attempts",
                     column: "card_guid",
@@ -107,8 +108,18 @@ fn decide(
         completed_at: Some(now),
         ..attempt
     };
+    // A finished unlock forgives earlier failures and lets the next one draw new questions.
     outcome
         .write(Write::Attempt(completed))
+        .write(Write::UnlockCounters {
+            user_uuid: user.uuid.clone(),
+            before: user.counters,
+            after: count_unlock_success(user.counters),
+        })
+        .write(Write::UnlockQuestions {
+            user_uuid: user.uuid.clone(),
+            question_ids: Vec::new(),
+        })
         .write(Write::Mail(templates::unlocked(
             sender,
             &user.email,

@@ -61,6 +61,12 @@ pub(crate) enum Write {
         before: UnlockCounters,
         after: UnlockCounters,
     },
+    /// UNL-3: the questions this user's attempts ask until an unlock succeeds (none:
+    /// choose afresh next time).
+    UnlockQuestions {
+        user_uuid: String,
+        question_ids: Vec<i64>,
+    },
     /// CARD-3: a PUK about to be sent to the card, sealed.
     PendingPuk {
         card: CardGuid,
@@ -210,6 +216,10 @@ impl AppState {
                     before,
                     after,
                 } => users::swap_unlock_counters(&mut tx, user_uuid, *before, *after).await?,
+                Write::UnlockQuestions {
+                    user_uuid,
+                    question_ids,
+                } => users::set_unlock_questions(&mut tx, user_uuid, question_ids).await?,
                 Write::PendingPuk { card, sealed } => {
                     cards::set_pending_puk(&mut tx, card, sealed).await?
                 }

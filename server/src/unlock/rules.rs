@@ -17,6 +17,8 @@ pub const CODE_TTL: i64 = 15 * 60;
 pub const CHALLENGE_TTL: i64 = 5 * 60;
 /// A whole attempt, start to finish.
 pub const ATTEMPT_TTL: i64 = 30 * 60;
+/// UNL-5 / ALL-1: wrong unlock codes are counted per user over this window.
+pub const CODE_FAILURE_WINDOW: i64 = 24 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptState {
@@ -82,19 +84,39 @@ pub fn count_answer_failure(before: UnlockCounters) -> UnlockCounters {
     UnlockCounters {
         answer_failures,
         self_service_closed: answer_failures >= MAX_ANSWER_FAILURES,
+        ..before
     }
 }
 
-/// UNL-4 after right answers: the failures so far are forgiven ("3 failed attempts" in a
-/// row); a closed account is not reopened.
-pub fn count_answer_success(before: UnlockCounters) -> UnlockCounters {
+/// UNL-5 / ALL-1 after a wrong unlock code, in any attempt: counted per user in a window
+/// of [`CODE_FAILURE_WINDOW`] from the first wrong code; reaching `limit` closes
+/// self-service like UNL-4, so fresh attempts never bring fresh tries.
+pub fn count_code_failure(before: UnlockCounters, limit: i64, now: i64) -> UnlockCounters {
     if before.self_service_closed {
         return before;
     }
+    let window_open = before.code_failures > 0
+        && now.saturating_sub(before.code_window_started_at) < CODE_FAILURE_WINDOW;
+    let (code_failures, code_window_started_at) = if window_open {
+        (before.code_failures + 1, before.code_window_started_at)
+    } else {
+        (1, now)
+    };
     UnlockCounters {
-        answer_failures: 0,
-        self_service_closed: false,
+        code_failures,
+        code_window_started_at,
+        self_service_closed: code_failures >= limit,
+        ..before
     }
+}
+
+/// Only a finished unlock forgives earlier failures: right answers alone reset nothing,
+/// and abandoning an attempt neither costs nor resets anything.
+pub fn count_unlock_success(before: UnlockCounters) -> UnlockCounters {
+    if before.self_service_closed {
+        return before;
+    }
+    UnlockCounters::default()
 }
 
 /// Wrong-answer submissions left before self-service closes.
@@ -165,6 +187,7 @@ mod tests {
         UnlockCounters {
             answer_failures,
             self_service_closed: closed,
+            ..UnlockCounters::default()
         }
     }
 
@@ -212,7 +235,8 @@ mod tests {
     fn unl_4_a_closed_account_stays_closed_whatever_happens_next() {
         let closed = counters(3, true);
         assert_eq!(count_answer_failure(closed), closed);
-        assert_eq!(count_answer_success(closed), closed);
+        assert_eq!(count_unlock_success(closed), closed);
+        assert_eq!(count_code_failure(closed, 5, 0), closed);
     }
 
     #[test]
@@ -229,8 +253,43 @@ mod tests {
     }
 
     #[test]
-    fn unl_4_right_answers_forgive_earlier_failures() {
-        assert_eq!(count_answer_success(counters(2, false)), counters(0, false));
+    fn unl_4_only_a_finished_unlock_forgives_earlier_failures() {
+        let mut before = counters(2, false);
+        before.code_failures = 3;
+        before.code_window_started_at = 50;
+        assert_eq!(count_unlock_success(before), UnlockCounters::default());
+    }
+
+    #[test]
+    fn unl_5_the_fifth_wrong_code_in_a_day_closes_self_service() {
+        let mut counters = UnlockCounters::default();
+        for (n, at) in [(1, 1000), (2, 2000), (3, 3000), (4, 4000)] {
+            counters = count_code_failure(counters, 5, at);
+            assert_eq!(
+                (counters.code_failures, counters.self_service_closed),
+                (n, false)
+            );
+        }
+        assert_eq!(counters.code_window_started_at, 1000);
+        let closed = count_code_failure(counters, 5, 1000 + CODE_FAILURE_WINDOW - 1);
+        assert!(closed.self_service_closed);
+    }
+
+    #[test]
+    fn unl_5_wrong_codes_a_day_apart_start_a_new_window() {
+        let mut counters = UnlockCounters::default();
+        for at in [1000, 2000, 3000, 4000] {
+            counters = count_code_failure(counters, 5, at);
+        }
+        let later = count_code_failure(counters, 5, 1000 + CODE_FAILURE_WINDOW);
+        assert_eq!(
+            (
+                later.code_failures,
+                later.code_window_started_at,
+                later.self_service_closed
+            ),
+            (1, 1000 + CODE_FAILURE_WINDOW, false)
+        );
     }
 
     #[test]

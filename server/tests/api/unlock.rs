@@ -195,7 +195,9 @@ async fn unl_5_a_used_code_is_refused(db: Db) {
 }
 both!(unl_5_a_used_code_is_refused);
 
-// UNL-5 / ALL-1: limited tries; after them even the right code is refused.
+// UNL-5 / ALL-1: limited tries; the fifth wrong code closes self-service (the per-user
+// daily limit, default 5, is reached with the code's own), and then even the right
+// code is refused.
 async fn unl_5_wrong_codes_are_limited(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll(true).await;
@@ -212,11 +214,11 @@ async fn unl_5_wrong_codes_are_limited(db: Db) {
         assert_eq!(refused.error.tries_left, Some(tries_left));
     }
     let refused = app.code(&id, &wrong).await.unwrap_err();
-    assert_eq!(refused.status, StatusCode::GONE);
-    assert_eq!(refused.code(), ErrorCode::CodeTriesExhausted);
+    assert_eq!(refused.status, StatusCode::LOCKED);
+    assert_eq!(refused.code(), ErrorCode::SelfServiceClosed);
     assert_eq!(
         app.code(&id, &code).await.unwrap_err().code(),
-        ErrorCode::AttemptEnded
+        ErrorCode::SelfServiceClosed
     );
 }
 both!(unl_5_wrong_codes_are_limited);
@@ -314,3 +316,104 @@ async fn card_3_an_interrupted_card_update_reconciles(db: Db) {
     });
 }
 both!(card_3_an_interrupted_card_update_reconciles);
+
+// UNL-3: the questions are fixed per user: starting again, even from another server
+// instance, asks the same ones, so nobody can re-roll until only known ones are asked.
+async fn unl_3_starting_again_asks_the_same_questions(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let second = app.restart().await;
+    let card = app.enroll(true).await;
+    let ids = |proof: &api_types::unlock::CardProofResponse| {
+        let mut ids: Vec<u32> = proof.questions.iter().map(|q| q.id).collect();
+        ids.sort_unstable();
+        ids
+    };
+    let (_, first) = app.start_and_prove(&card).await;
+    let first = ids(&first.unwrap());
+    for server in [&app, &second, &app, &second, &app] {
+        let (_, again) = server.start_and_prove(&card).await;
+        assert_eq!(ids(&again.unwrap()), first);
+    }
+}
+both!(unl_3_starting_again_asks_the_same_questions);
+
+// UNL-4: right answers forgive nothing, and abandoning an attempt resets nothing: two
+// wrong, then right (code never used), then one more wrong closes self-service.
+async fn unl_4_right_answers_and_abandoned_attempts_reset_nothing(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll(true).await;
+    for _ in 0..2 {
+        let (id, proof) = app.start_and_prove(&card).await;
+        app.answer(&id, &proof.unwrap(), false).await.unwrap_err();
+    }
+    let (id, proof) = app.start_and_prove(&card).await;
+    let proof = proof.unwrap();
+    assert_eq!(proof.attempts_left, 1);
+    app.answer(&id, &proof, true).await.unwrap();
+    wait_for_mail(&card.email, "Smartcard Unlock Code").await;
+    let (id, proof) = app.start_and_prove(&card).await;
+    let refused = app.answer(&id, &proof.unwrap(), false).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SelfServiceClosed);
+}
+both!(unl_4_right_answers_and_abandoned_attempts_reset_nothing);
+
+// UNL-5 / ALL-1: wrong codes count per user across attempts, so fresh attempts bring no
+// fresh tries: the fifth wrong code in 24 hours closes self-service.
+async fn unl_5_wrong_codes_across_attempts_close_self_service(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll(true).await;
+    let wrong_for = |code: &UnlockCode| {
+        UnlockCode::parse(if code.expose() == "000000" {
+            "000001"
+        } else {
+            "000000"
+        })
+        .unwrap()
+    };
+    for tries_left in [4, 3, 2, 1] {
+        let (id, code) = app.up_to_code(&card).await;
+        let refused = app.code(&id, &wrong_for(&code)).await.unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::CodeInvalid);
+        assert_eq!(refused.error.tries_left, Some(tries_left));
+    }
+    let (id, code) = app.up_to_code(&card).await;
+    let refused = app.code(&id, &wrong_for(&code)).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SelfServiceClosed);
+    assert_eq!(
+        app.code(&id, &code).await.unwrap_err().code(),
+        ErrorCode::SelfServiceClosed
+    );
+    let (_, proof) = app.start_and_prove(&card).await;
+    assert_eq!(proof.unwrap_err().code(), ErrorCode::SelfServiceClosed);
+}
+both!(unl_5_wrong_codes_across_attempts_close_self_service);
+
+// UNL-5: the daily limit is a window, moved with the clock: four wrong codes, a day
+// passes, and the next wrong code starts a new count instead of closing self-service.
+async fn unl_5_the_wrong_code_count_starts_again_after_24_hours(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll(true).await;
+    for _ in 0..4 {
+        let (id, code) = app.up_to_code(&card).await;
+        let wrong = UnlockCode::parse(if code.expose() == "000000" {
+            "000001"
+        } else {
+            "000000"
+        })
+        .unwrap();
+        app.code(&id, &wrong).await.unwrap_err();
+    }
+    app.clock.advance(24 * 3600);
+    let (id, code) = app.up_to_code(&card).await;
+    let wrong = UnlockCode::parse(if code.expose() == "000000" {
+        "000001"
+    } else {
+        "000000"
+    })
+    .unwrap();
+    let refused = app.code(&id, &wrong).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::CodeInvalid);
+    assert_eq!(app.counters(&card).await.code_failures, 1);
+    app.finish_unlock(&card, &id, &code, "daylater").await;
+}
+both!(unl_5_the_wrong_code_count_starts_again_after_24_hours);
