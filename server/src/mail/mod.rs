@@ -29,6 +29,8 @@ const SWEEP: Duration = Duration::from_secs(5);
 const BATCH: i64 = 20;
 /// Seconds a worker holds a claimed outbox row before another may retry it.
 const CLAIM_LEASE: i64 = 120;
+/// Failed sends before a message is given up (about 1.5 hours of back-off).
+const MAX_SEND_ATTEMPTS: i64 = 10;
 
 impl MailWorker {
     pub fn new(
@@ -80,12 +82,23 @@ impl MailWorker {
             if !outbox::claim(&self.pool, &mail.id, now, now + CLAIM_LEASE).await? {
                 continue;
             }
+            // ALL-7: a code that no longer works is not sent at all.
+            if mail.expires_at.is_some_and(|expires_at| now >= expires_at) {
+                outbox::mark_dropped(&self.pool, &mail.id, now, "expired before sending").await?;
+                continue;
+            }
             let attempts = mail.attempts + 1;
             match self.send(&mail).await {
                 Ok(()) => {
                     outbox::mark_sent(&self.pool, &mail.id, self.clock.now(), attempts).await?
                 }
                 Err(error) => {
+                    if attempts >= MAX_SEND_ATTEMPTS {
+                        tracing::error!(%error, outbox_id = %mail.id, "mail given up");
+                        let now = self.clock.now();
+                        outbox::mark_dropped(&self.pool, &mail.id, now, &error).await?;
+                        continue;
+                    }
                     tracing::warn!(%error, outbox_id = %mail.id, "mail not sent; will retry");
                     let backoff = 5i64.saturating_mul(1 << mail.attempts.clamp(0, 10));
                     let retry_at = self.clock.now() + backoff;
@@ -169,6 +182,7 @@ mod tests {
             subject: "Smartcard Unlock Code".into(),
             text: "123456".into(),
             html: "<p>123456</p>".into(),
+            expires_at: Some(clock.now() + 900),
         };
         outbox::queue(&mut conn, clock.now(), &mail).await.unwrap();
         drop(conn);
@@ -205,6 +219,45 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(mails_to(&recipient).await, 1, "seen {seen}");
         assert_eq!(outbox::unsent_count(&pool_a).await.unwrap(), 0);
+        // ALL-7: once sent, the code is no longer at rest.
+        assert_eq!(outbox::bodies_kept(&pool_a).await.unwrap(), 0);
+        let _ = std::fs::remove_file(&file);
+    }
+
+    // ALL-7: a queued code that expired before it could be sent is dropped, unsent, and
+    // wiped from the outbox.
+    #[tokio::test]
+    async fn all_7_an_expired_code_is_dropped_not_sent() {
+        let file = std::env::temp_dir().join(format!("scss-outbox-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let clock = Arc::new(TestClock::new(1_800_000_000));
+        let pool = Store::connect(&url).await.unwrap().pool;
+        let recipient = format!("expired-{}@nhs.net", uuid::Uuid::new_v4().simple());
+        let mail = Mail {
+            to: recipient.clone(),
+            subject: "Smartcard Unlock Code".into(),
+            text: "654321".into(),
+            html: "<p>654321</p>".into(),
+            expires_at: Some(clock.now() + 900),
+        };
+        let mut conn = pool.acquire().await.unwrap();
+        outbox::queue(&mut conn, clock.now(), &mail).await.unwrap();
+        drop(conn);
+        clock.advance(900);
+        let worker = MailWorker::new(
+            pool.clone(),
+            clock.clone(),
+            Arc::new(Notify::new()),
+            "127.0.0.1",
+            1, // nothing listens: had it tried, it would have failed, not dropped
+            "Smartcard Service Centre <smartcard.servicecentre@nhs.net>"
+                .parse()
+                .unwrap(),
+        );
+        worker.send_due().await.unwrap();
+        assert_eq!(outbox::unsent_count(&pool).await.unwrap(), 0);
+        assert_eq!(outbox::bodies_kept(&pool).await.unwrap(), 0);
+        assert_eq!(mails_to(&recipient).await, 0);
         let _ = std::fs::remove_file(&file);
     }
 }

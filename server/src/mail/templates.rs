@@ -13,6 +13,9 @@ pub struct Mail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// When the code inside stops working: the message is dropped, unsent, after that
+    /// (ALL-7). `None` for messages without a code.
+    pub expires_at: Option<i64>,
 }
 
 /// The body may hold a code: never print it.
@@ -41,7 +44,13 @@ fn code_validity() -> String {
 }
 
 /// UNL-5: the Smartcard Unlock Code email.
-pub fn unlock_code(sender: &Sender<'_>, to: &str, name: &str, code: &UnlockCode) -> Mail {
+pub fn unlock_code(
+    sender: &Sender<'_>,
+    to: &str,
+    name: &str,
+    code: &UnlockCode,
+    expires_at: i64,
+) -> Mail {
     let validity = code_validity();
     let paragraphs = [
         "We have received a request for a Smartcard Unlock Code. Please enter the code below \
@@ -54,14 +63,17 @@ pub fn unlock_code(sender: &Sender<'_>, to: &str, name: &str, code: &UnlockCode)
             sender.ra_help
         ),
     ];
-    compose(
-        sender,
-        to,
-        UNLOCK_CODE_SUBJECT,
-        name,
-        &paragraphs,
-        Some(code.expose()),
-    )
+    Mail {
+        expires_at: Some(expires_at),
+        ..compose(
+            sender,
+            to,
+            UNLOCK_CODE_SUBJECT,
+            name,
+            &paragraphs,
+            Some(code.expose()),
+        )
+    }
 }
 
 /// UNL-7: the notice that the card was unlocked.
@@ -127,6 +139,7 @@ fn compose(
         subject: subject.to_owned(),
         text,
         html,
+        expires_at: None,
     }
 }
 
@@ -156,7 +169,8 @@ mod tests {
     #[test]
     fn unl_5_code_mail_says_15_minutes_and_how_to_reach_the_ra() {
         let code = UnlockCode::parse("012345").unwrap();
-        let mail = unlock_code(&SENDER, "j@nhs.net", "Mr John Rigby", &code);
+        let mail = unlock_code(&SENDER, "j@nhs.net", "Mr John Rigby", &code, 900);
+        assert_eq!(mail.expires_at, Some(900));
         assert_eq!(mail.subject, "Smartcard Unlock Code");
         for part in [&mail.text, &mail.html] {
             assert!(part.contains("valid for 15 minutes"), "{part}");

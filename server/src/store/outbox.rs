@@ -1,6 +1,7 @@
 //! `outbox`: mail written in the same transaction as the state change that caused it,
 //! sent after commit by the mail worker; rows are claimed with a lease before sending so
-//! that several instances sharing a database send each one once.
+//! that several instances sharing a database send each one once. A message is wiped once
+//! sent or dropped, so no code stays at rest in clear (ALL-7).
 
 use sqlx::{AnyConnection, AnyPool};
 
@@ -16,12 +17,13 @@ pub struct QueuedMail {
     pub body: String,
     pub html_body: Option<String>,
     pub attempts: i64,
+    pub expires_at: Option<i64>,
 }
 
 pub async fn queue(conn: &mut AnyConnection, now: i64, mail: &Mail) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO outbox (id, recipient, subject, body, html_body, created_at, \
-         next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         next_attempt_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(hex::encode(random_bytes::<16>()))
     .bind(&mail.to)
@@ -30,6 +32,7 @@ pub async fn queue(conn: &mut AnyConnection, now: i64, mail: &Mail) -> Result<()
     .bind(&mail.html)
     .bind(now)
     .bind(now)
+    .bind(mail.expires_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -38,8 +41,9 @@ pub async fn queue(conn: &mut AnyConnection, now: i64, mail: &Mail) -> Result<()
 /// Unsent rows due at `now`, oldest first. Another instance may be reading them too.
 pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
     Ok(sqlx::query_as::<_, QueuedMail>(
-        "SELECT id, recipient, subject, body, html_body, attempts FROM outbox \
-         WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2",
+        "SELECT id, recipient, subject, body, html_body, attempts, expires_at FROM outbox \
+         WHERE sent_at IS NULL AND dropped_at IS NULL AND next_attempt_at <= $1 \
+         ORDER BY created_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -56,7 +60,7 @@ pub async fn claim(
 ) -> Result<bool, StoreError> {
     let claimed = sqlx::query(
         "UPDATE outbox SET next_attempt_at = $1 \
-         WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
+         WHERE id = $2 AND sent_at IS NULL AND dropped_at IS NULL AND next_attempt_at <= $3",
     )
     .bind(lease_until)
     .bind(id)
@@ -66,13 +70,17 @@ pub async fn claim(
     Ok(claimed.rows_affected() == 1)
 }
 
+/// Sent: the body is wiped, only the envelope stays.
 pub async fn mark_sent(pool: &AnyPool, id: &str, at: i64, attempts: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE outbox SET sent_at = $1, attempts = $2 WHERE id = $3")
-        .bind(at)
-        .bind(attempts)
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET sent_at = $1, attempts = $2, body = '', html_body = NULL \
+         WHERE id = $3",
+    )
+    .bind(at)
+    .bind(attempts)
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -95,15 +103,43 @@ pub async fn mark_failed(
     Ok(())
 }
 
+/// Given up (its code expired, or too many failed tries): wiped and never sent.
+pub async fn mark_dropped(pool: &AnyPool, id: &str, at: i64, why: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET dropped_at = $1, last_error = $2, body = '', html_body = NULL \
+         WHERE id = $3",
+    )
+    .bind(at)
+    .bind(why)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// How many messages still hold a body (unsent and not dropped).
+pub async fn bodies_kept(pool: &AnyPool) -> Result<i64, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Count {
+        kept: i64,
+    }
+    Ok(sqlx::query_as::<_, Count>(
+        "SELECT COUNT(*) AS kept FROM outbox WHERE body <> '' OR html_body IS NOT NULL",
+    )
+    .fetch_one(pool)
+    .await?
+    .kept)
+}
+
 pub async fn unsent_count(pool: &AnyPool) -> Result<i64, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Count {
         unsent: i64,
     }
-    Ok(
-        sqlx::query_as::<_, Count>("SELECT COUNT(*) AS unsent FROM outbox WHERE sent_at IS NULL")
-            .fetch_one(pool)
-            .await?
-            .unsent,
+    Ok(sqlx::query_as::<_, Count>(
+        "SELECT COUNT(*) AS unsent FROM outbox WHERE sent_at IS NULL AND dropped_at IS NULL",
     )
+    .fetch_one(pool)
+    .await?
+    .unsent)
 }

@@ -197,7 +197,13 @@ fn decide(
         code_failures: 0,
         ..attempt
     };
-    let mail = templates::unlock_code(sender, &user.email, &user.display_name, &fresh.code);
+    let mail = templates::unlock_code(
+        sender,
+        &user.email,
+        &user.display_name,
+        &fresh.code,
+        code_expires_at,
+    );
     outcome
         .write(Write::Attempt(code_sent))
         .write(Write::Mail(mail))

@@ -34,6 +34,23 @@ async fn unl_1_to_7_a_locked_card_is_unlocked_with_the_emailed_code(db: Db) {
         assert_eq!(c.puk_tries_left(), 3);
     });
     wait_for_mail(&card.email, "Your smartcard has been unlocked").await; // UNL-7
+                                                                          // ALL-7: both messages were sent, and neither body (the code) stays in the outbox.
+    for _ in 0..50 {
+        if server::store::outbox::bodies_kept(&app.state.store.pool)
+            .await
+            .unwrap()
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        server::store::outbox::bodies_kept(&app.state.store.pool)
+            .await
+            .unwrap(),
+        0
+    );
 
     // CARD-3: the PUK was rotated and the server knows the new one — a second unlock works.
     card.card.with_card(|c| c.lock_pin().unwrap());
