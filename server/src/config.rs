@@ -50,6 +50,13 @@ pub struct Settings {
     /// Wrong unlock codes per user in 24 hours, across attempts, before self-service
     /// closes (UNL-5, ALL-1).
     pub max_code_failures_per_day: u32,
+    /// ALL-5: requests per step allowed per client address, and per card or user, in
+    /// each window of `rate_limit_window_secs`.
+    pub rate_limit_window_secs: u32,
+    pub rate_limit_per_client: u32,
+    pub rate_limit_per_card: u32,
+    /// Proxies whose `X-Forwarded-For` is believed (ALL-5); empty: none.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// argon2id cost: memory in KiB and iterations. Cheap values only in tests.
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -88,6 +95,10 @@ impl Default for Settings {
             public_origin: "http://127.0.0.1:8080".into(),
             questions_per_unlock: 3,
             max_code_failures_per_day: 5,
+            rate_limit_window_secs: 600,
+            rate_limit_per_client: 100,
+            rate_limit_per_card: 10,
+            trusted_proxies: Vec::new(),
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
         }
@@ -142,6 +153,23 @@ impl Settings {
             "MAX_CODE_FAILURES_PER_DAY",
             &mut settings.max_code_failures_per_day,
         )?;
+        parse_env(
+            "RATE_LIMIT_WINDOW_SECS",
+            &mut settings.rate_limit_window_secs,
+        )?;
+        parse_env("RATE_LIMIT_PER_CLIENT", &mut settings.rate_limit_per_client)?;
+        parse_env("RATE_LIMIT_PER_CARD", &mut settings.rate_limit_per_card)?;
+        if let Some(list) = env("TRUSTED_PROXIES") {
+            settings.trusted_proxies = list
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().parse())
+                .collect::<Result<_, _>>()
+                .map_err(|e: std::net::AddrParseError| ConfigError::Invalid {
+                    name: "trusted_proxies",
+                    reason: format!("must be IP addresses separated by commas: {e}"),
+                })?;
+        }
         parse_env("ARGON2_MEMORY_KIB", &mut settings.argon2_memory_kib)?;
         parse_env("ARGON2_ITERATIONS", &mut settings.argon2_iterations)?;
         if let Some(dir) = env("STATIC_DIR") {
@@ -173,6 +201,15 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "bridge_url",
                 reason: "must be an http(s) URL like http://127.0.0.1:9981".into(),
+            });
+        }
+        if self.rate_limit_window_secs == 0
+            || self.rate_limit_per_client == 0
+            || self.rate_limit_per_card == 0
+        {
+            return Err(ConfigError::Invalid {
+                name: "rate_limit_*",
+                reason: "window and limits must be at least 1".into(),
             });
         }
         if self.max_code_failures_per_day == 0 {

@@ -27,6 +27,9 @@ pub enum AppError {
     AnswersDoNotMatchQuestions,
     #[error("not found")]
     NotFound,
+    /// ALL-5: over a rate limit; try again after this many seconds.
+    #[error("rate limited for {retry_after}s")]
+    RateLimited { retry_after: u32 },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("card not known")]
@@ -94,6 +97,7 @@ impl AppError {
             E::NotJson => ErrorCode::UnsupportedMediaType,
             E::ForeignOrigin => ErrorCode::OriginNotAllowed,
             E::NotFound => ErrorCode::NotFound,
+            E::RateLimited { .. } => ErrorCode::RateLimited,
             E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             E::UnknownCard => ErrorCode::UnknownCard,
             E::NotRegistered => ErrorCode::NotRegistered,
@@ -150,7 +154,13 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        (status, axum::Json(self.to_api_error())).into_response()
+        let mut response = (status, axum::Json(self.to_api_error())).into_response();
+        if let AppError::RateLimited { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after.into());
+        }
+        response
     }
 }
 

@@ -5,6 +5,7 @@
 //! decision with `now` from the injected [`clock`], one `finish` that writes → SQL in
 //! [`store`], mail words in [`mail::templates`].
 
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -120,6 +121,15 @@ impl Application {
             from,
         );
         tokio::spawn(worker.run());
+        let sweeper = self.state.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = sweeper.sweep_rate_limits().await {
+                    tracing::warn!(%error, "rate limit sweep failed");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
+        });
         let router = routes::router(self.state);
         axum::serve(
             self.listener,

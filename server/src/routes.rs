@@ -24,6 +24,7 @@ use serde::de::DeserializeOwned;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::client::client_addr;
 use crate::secrets::FlowSecret;
 use crate::unlock::{Client, Started};
 use crate::{AppError, AppState};
@@ -221,9 +222,24 @@ impl<S: Send + Sync> FromRequestParts<S> for AttemptPath {
     }
 }
 
-fn client(addr: SocketAddr) -> Client {
-    Client {
-        addr: addr.ip().to_string(),
+/// The requester: the peer, or behind a trusted proxy its `X-Forwarded-For` (ALL-5).
+pub struct Requester(pub Client);
+
+impl FromRequestParts<AppState> for Requester {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::Invariant("no peer address"))?;
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let addr = client_addr(peer.ip(), &forwarded, &state.settings.trusted_proxies);
+        Ok(Requester(Client { addr }))
     }
 }
 
@@ -239,10 +255,10 @@ type Reply<E> = Result<Json<<E as Endpoint>::Response>, AppError>;
 
 async fn start(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Requester(client): Requester,
     ApiJson(request): ApiJson<<Start as Endpoint>::Request>,
 ) -> Result<impl IntoResponse, AppError> {
-    let Started { response, flow } = state.start(request, &client(addr)).await?;
+    let Started { response, flow } = state.start(request, &client).await?;
     let cookie = flow_cookie(&state, &flow)?;
     Ok((
         StatusCode::CREATED,
@@ -253,70 +269,62 @@ async fn start(
 
 async fn card_proof(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Requester(client): Requester,
     AttemptPath(id): AttemptPath,
     FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<CardProof as Endpoint>::Request>,
 ) -> Reply<CardProof> {
     Ok(Json(
         state
-            .card_proof(&id, flow.as_ref(), request, &client(addr))
+            .card_proof(&id, flow.as_ref(), request, &client)
             .await?,
     ))
 }
 
 async fn answers(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Requester(client): Requester,
     AttemptPath(id): AttemptPath,
     FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<Answers as Endpoint>::Request>,
 ) -> Reply<Answers> {
     Ok(Json(
-        state
-            .answers(&id, flow.as_ref(), request, &client(addr))
-            .await?,
+        state.answers(&id, flow.as_ref(), request, &client).await?,
     ))
 }
 
 async fn code(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Requester(client): Requester,
     AttemptPath(id): AttemptPath,
     FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<Code as Endpoint>::Request>,
 ) -> Reply<Code> {
     Ok(Json(
-        state
-            .code(&id, flow.as_ref(), request, &client(addr))
-            .await?,
+        state.code(&id, flow.as_ref(), request, &client).await?,
     ))
 }
 
 async fn script(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Requester(client): Requester,
     AttemptPath(id): AttemptPath,
     FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<Script as Endpoint>::Request>,
 ) -> Reply<Script> {
     Ok(Json(
-        state
-            .script(&id, flow.as_ref(), request, &client(addr))
-            .await?,
+        state.script(&id, flow.as_ref(), request, &client).await?,
     ))
 }
 
 async fn complete(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Requester(client): Requester,
     AttemptPath(id): AttemptPath,
     FlowCookie(flow): FlowCookie,
     ApiJson(request): ApiJson<<Complete as Endpoint>::Request>,
 ) -> Reply<Complete> {
     Ok(Json(
-        state
-            .complete(&id, flow.as_ref(), request, &client(addr))
-            .await?,
+        state.complete(&id, flow.as_ref(), request, &client).await?,
     ))
 }

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cards;
 pub mod enroll;
 pub mod outbox;
+pub mod rate_limits;
 pub mod users;
 
 use sqlx::any::AnyPoolOptions;

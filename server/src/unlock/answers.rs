@@ -9,13 +9,14 @@
 use api_types::unlock::{AnswersRequest, AnswersResponse};
 use api_types::{AttemptId, UnlockCode};
 
+use super::limits::Scope;
 use super::rules::{
     check_step, count_answer_failure, mask_email, AttemptState, CODE_TTL, MAX_ANSWER_FAILURES,
 };
-use super::{failed, flow_matches, Client, Outcome, Subject, Write};
+use super::{failed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{code_hash, new_unlock_code, random_bytes, FlowSecret};
-use crate::store::attempts::{self, Attempt, StoredCode};
+use crate::store::attempts::{Attempt, StoredCode};
 use crate::store::users::{self, User};
 use crate::store::{answers, StoreError};
 use crate::{AppError, AppState};
@@ -49,7 +50,9 @@ impl AppState {
         request: AnswersRequest,
         client: &Client,
     ) -> Result<AnswersResponse, AppError> {
-        let checked = self.check_answers(id, flow, &request).await?;
+        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+            .await?;
+        let checked = self.check_answers(id, flow, &request, client).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
@@ -78,15 +81,24 @@ impl AppState {
         id: &AttemptId,
         flow: Option<&FlowSecret>,
         request: &AnswersRequest,
+        client: &Client,
     ) -> Result<Checked, AppError> {
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
-        let Some(attempt) = attempts::find(&mut conn, id).await? else {
+        // No argon2 work for a request that can't move this attempt, and only so much
+        // for one user (ALL-5).
+        let Some(attempt) = self.held_attempt(id, flow).await? else {
             return Ok(Checked::Skipped);
         };
-        // No argon2 work for a request that can't move this attempt.
-        if attempt.state != AttemptState::CardProven || !flow_matches(&attempt, flow) {
+        self.limit(
+            ACTION,
+            Scope::User(&attempt.user_uuid),
+            Subject::of(&attempt),
+            client,
+        )
+        .await?;
+        if attempt.state != AttemptState::CardProven {
             return Ok(Checked::Skipped);
         }
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let mut asked = attempt.question_ids.clone();
         let mut given: Vec<i64> = request
             .answers

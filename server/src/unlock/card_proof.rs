@@ -11,6 +11,7 @@ use p256::ecdsa::{Signature, VerifyingKey};
 use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
 
+use super::limits::Scope;
 use super::rules::{answer_tries_left, check_step, AttemptState, CHALLENGE_TTL};
 use super::{failed, Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
@@ -40,6 +41,8 @@ impl AppState {
         request: CardProofRequest,
         client: &Client,
     ) -> Result<CardProofResponse, AppError> {
+        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let wanted = self.settings.questions_per_unlock as usize;

@@ -6,6 +6,7 @@
 use api_types::unlock::{CodeRequest, CodeResponse};
 use api_types::{AttemptId, UnlockCode};
 
+use super::limits::Scope;
 use super::rules::{check_step, count_code_failure, AttemptState, CODE_TTL, MAX_CODE_FAILURES};
 use super::script::{build, load_card, FreshSecrets};
 use super::{failed, Client, Outcome, Subject, Write};
@@ -27,6 +28,13 @@ impl AppState {
         request: CodeRequest,
         client: &Client,
     ) -> Result<CodeResponse, AppError> {
+        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+            .await?;
+        if let Some(attempt) = self.held_attempt(id, flow).await? {
+            let user = Scope::User(&attempt.user_uuid);
+            self.limit(ACTION, user, Subject::of(&attempt), client)
+                .await?;
+        }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {

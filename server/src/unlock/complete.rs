@@ -6,6 +6,7 @@
 use api_types::unlock::{CompleteRequest, CompleteResponse};
 use api_types::AttemptId;
 
+use super::limits::Scope;
 use super::rules::{check_step, count_unlock_success, script_outcome, AttemptState, ScriptOutcome};
 use super::{failed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
@@ -26,6 +27,8 @@ impl AppState {
         request: CompleteRequest,
         client: &Client,
     ) -> Result<CompleteResponse, AppError> {
+        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {

@@ -13,6 +13,7 @@ mod answers;
 mod card_proof;
 mod code;
 mod complete;
+mod limits;
 pub mod rules;
 mod script;
 mod start;
@@ -29,10 +30,7 @@ use crate::store::users::{self, UnlockCounters};
 use crate::store::{cards, outbox, Tx};
 use crate::{AppError, AppState};
 
-/// Who is asking, for the audit trail.
-pub struct Client {
-    pub addr: String,
-}
+pub use crate::client::Client;
 
 /// What an event is about. Unknown until the attempt is found.
 #[derive(Debug, Clone, Default)]
@@ -135,7 +133,7 @@ impl<T> Outcome<T> {
             },
             card_guid,
             user_uuid: self.subject.user_uuid.clone(),
-            client_addr: Some(client.addr.clone()),
+            client_addr: Some(client.addr.to_string()),
             detail: self.detail.clone(),
         }
     }
@@ -188,6 +186,23 @@ impl AppState {
                 None => Err(not_found(action)),
             },
         )
+    }
+
+    /// The attempt, read without a lock, if this browser holds it: for the checks made
+    /// before a step's transaction (per-user limits, slow hashes).
+    async fn held_attempt(
+        &self,
+        id: &AttemptId,
+        flow: Option<&FlowSecret>,
+    ) -> Result<Option<Attempt>, AppError> {
+        let mut conn = self
+            .store
+            .pool
+            .acquire()
+            .await
+            .map_err(crate::store::StoreError::from)?;
+        let attempt = attempts::find(&mut conn, id).await?;
+        Ok(attempt.filter(|attempt| flow_matches(attempt, flow)))
     }
 
     fn sender(&self) -> Sender<'_> {

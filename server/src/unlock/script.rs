@@ -12,6 +12,7 @@ use card_protocol::pin::{generate_one_time_pin, Pin, Puk};
 use card_protocol::piv;
 use rand::rngs::OsRng;
 
+use super::limits::Scope;
 use super::rules::{check_step, AttemptState};
 use super::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
@@ -120,6 +121,8 @@ impl AppState {
         _request: ScriptRequest,
         client: &Client,
     ) -> Result<CodeResponse, AppError> {
+        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {

@@ -6,6 +6,7 @@ use api_types::unlock::{StartRequest, StartResponse};
 use api_types::values::Challenge;
 use api_types::{AttemptId, CardGuid};
 
+use super::limits::Scope;
 use super::rules::{AttemptState, ATTEMPT_TTL, CHALLENGE_TTL};
 use super::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
@@ -24,6 +25,19 @@ pub struct Started {
 
 impl AppState {
     pub async fn start(&self, request: StartRequest, client: &Client) -> Result<Started, AppError> {
+        let card_subject = Subject {
+            card_guid: Some(request.card_guid),
+            user_uuid: None,
+        };
+        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+            .await?;
+        self.limit(
+            ACTION,
+            Scope::Card(&request.card_guid),
+            card_subject,
+            client,
+        )
+        .await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let card = cards::find(&mut tx, &request.card_guid).await?;

@@ -170,23 +170,32 @@ pub fn settings(database_url: &str) -> Settings {
         argon2_memory_kib: 8,
         argon2_iterations: 1,
         public_origin: ORIGIN.into(),
+        // Every test comes from 127.0.0.1; the rate limit tests set their own.
+        rate_limit_per_client: 100_000,
+        rate_limit_per_card: 100_000,
         ..Settings::default()
     }
 }
 
 impl TestApp {
     pub async fn spawn(db: Db) -> Self {
-        Self::on(
-            Arc::new(TestDb::new(db).await),
-            Arc::new(TestClock::new(START)),
-            None,
-        )
-        .await
+        Self::spawn_with(db, |_| {}).await
     }
 
-    /// A new server process on the same database (a restart, or a second instance).
+    /// A server with some settings of the test's own.
+    pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let db = Arc::new(TestDb::new(db).await);
+        let clock = Arc::new(TestClock::new(START));
+        let mut settings = settings(&db.url);
+        tweak(&mut settings);
+        Self::with_settings(db, clock, settings).await
+    }
+
+    /// A new server process on the same database and settings (a restart, or a second
+    /// instance).
     pub async fn restart(&self) -> Self {
-        Self::on(self.db.clone(), self.clock.clone(), None).await
+        let settings = (*self.state.settings).clone();
+        Self::with_settings(self.db.clone(), self.clock.clone(), settings).await
     }
 
     /// A client for a server a test started with settings of its own.
@@ -208,6 +217,10 @@ impl TestApp {
     ) -> Self {
         let mut settings = settings(&db.url);
         settings.static_dir = static_dir;
+        Self::with_settings(db, clock, settings).await
+    }
+
+    async fn with_settings(db: Arc<TestDb>, clock: Arc<TestClock>, settings: Settings) -> Self {
         let app = Application::build(settings, clock.clone()).await.unwrap();
         let port = app.port();
         let state = app.state().clone();
