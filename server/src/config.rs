@@ -36,6 +36,8 @@ pub struct Settings {
     pub mail_from: String,
     /// Key-encryption key for per-card PUKs (32 bytes, hex). Required.
     pub kek_hex: String,
+    /// Key of the audit trail's HMAC chains (32 bytes, hex). Required (RA-4).
+    pub audit_key_hex: String,
     pub organisation_name: String,
     /// How to reach the RA team (ALL-4, UNL-4, UNL-8).
     pub ra_help: String,
@@ -73,6 +75,7 @@ impl std::fmt::Debug for Settings {
                 &format_args!("{}:{}", self.smtp_host, self.smtp_port),
             )
             .field("kek_hex", &"<redacted>")
+            .field("audit_key_hex", &"<redacted>")
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +90,7 @@ impl Default for Settings {
             smtp_port: 1025,
             mail_from: "Smartcard Service Centre <smartcard.servicecentre@nhs.net>".into(),
             kek_hex: String::new(),
+            audit_key_hex: String::new(),
             organisation_name: "Smartcard Service Centre".into(),
             ra_help: "Contact your Registration Authority (RA) team on 0121 000 4050, or visit \
                       the IT walk-in centres at City or Sandwell."
@@ -144,6 +148,7 @@ impl Settings {
         parse_env("SMTP_PORT", &mut settings.smtp_port)?;
         parse_env("MAIL_FROM", &mut settings.mail_from)?;
         parse_env("KEK_HEX", &mut settings.kek_hex)?;
+        parse_env("AUDIT_KEY_HEX", &mut settings.audit_key_hex)?;
         parse_env("ORGANISATION_NAME", &mut settings.organisation_name)?;
         parse_env("RA_HELP", &mut settings.ra_help)?;
         parse_env("BRIDGE_URL", &mut settings.bridge_url)?;
@@ -181,6 +186,7 @@ impl Settings {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.kek()?;
+        self.audit_key()?;
         if !(2..=4).contains(&self.questions_per_unlock) {
             return Err(ConfigError::Invalid {
                 name: "questions_per_unlock",
@@ -240,22 +246,36 @@ impl Settings {
 
     /// The 32-byte key-encryption key.
     pub fn kek(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
-        let invalid = |reason: &str| ConfigError::Invalid {
-            name: "kek_hex",
-            reason: reason.into(),
-        };
-        if self.kek_hex.is_empty() {
-            return Err(invalid(
-                "is missing: set SCSS_KEK_HEX to 64 hex characters (32 random bytes)",
-            ));
-        }
-        let bytes = Zeroizing::new(hex::decode(&self.kek_hex).map_err(|_| invalid("is not hex"))?);
-        let key: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| invalid("must be 32 bytes (64 hex characters)"))?;
-        Ok(Zeroizing::new(key))
+        key_32("kek_hex", "SCSS_KEK_HEX", &self.kek_hex)
     }
+
+    /// The 32-byte audit chain key.
+    pub fn audit_key(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
+        key_32("audit_key_hex", "SCSS_AUDIT_KEY_HEX", &self.audit_key_hex)
+    }
+}
+
+/// A required 32-byte key given as 64 hex characters.
+fn key_32(
+    name: &'static str,
+    variable: &str,
+    hex_text: &str,
+) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    };
+    if hex_text.is_empty() {
+        return Err(invalid(&format!(
+            "is missing: set {variable} to 64 hex characters (32 random bytes)"
+        )));
+    }
+    let bytes = Zeroizing::new(hex::decode(hex_text).map_err(|_| invalid("is not hex"))?);
+    let key: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| invalid("must be 32 bytes (64 hex characters)"))?;
+    Ok(Zeroizing::new(key))
 }
 
 /// `http(s)://host[:port]` with nothing after it: the form an `Origin` header takes.

@@ -24,7 +24,7 @@ use tokio::sync::Notify;
 pub use clock::{Clock, SystemClock, TestClock};
 pub use config::Settings;
 pub use error::AppError;
-use secrets::{AnswerHasher, Kek};
+use secrets::{AnswerHasher, AuditKey, Kek};
 use store::{Store, StoreError};
 
 /// Everything a request needs. Cheap to clone.
@@ -34,6 +34,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub kek: Kek,
+    pub audit_key: AuditKey,
     pub hasher: AnswerHasher,
     pub mail_waker: Arc<Notify>,
 }
@@ -60,12 +61,14 @@ impl AppState {
         settings.validate()?;
         let store = Store::connect(&settings.database_url).await?;
         let kek = Kek::new(&*settings.kek()?);
+        let audit_key = AuditKey::new(&*settings.audit_key()?)?;
         let hasher = AnswerHasher::new(settings.argon2_memory_kib, settings.argon2_iterations)?;
         Ok(Self {
             store,
             clock,
             settings: Arc::new(settings),
             kek,
+            audit_key,
             hasher,
             mail_waker: Arc::new(Notify::new()),
         })

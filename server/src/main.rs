@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use server::store::audit::{self, Verified};
 use server::{AppState, Application, Settings, SystemClock};
 
 #[derive(Parser)]
@@ -24,6 +25,16 @@ enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// The audit trail (RA-4).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every audit chain under the audit key; exits non-zero naming the first bad
+    /// row if any event was edited, inserted or removed.
+    Verify,
 }
 
 #[tokio::main]
@@ -58,6 +69,28 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             AppState::new(settings, clock).await?;
             println!("database is up to date");
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let state = AppState::new(settings, clock).await?;
+            match audit::verify(&state.store.pool, &state.audit_key).await? {
+                Verified::Intact { rows } => {
+                    println!("audit trail intact: {rows} events, every chain links up");
+                }
+                Verified::Broken {
+                    seq: Some(seq),
+                    chain,
+                    reason,
+                } => {
+                    anyhow::bail!("audit trail broken at row {seq} (chain {chain}): {reason}")
+                }
+                Verified::Broken {
+                    seq: None,
+                    chain,
+                    reason,
+                } => {
+                    anyhow::bail!("audit trail broken in chain {chain}: {reason}")
+                }
+            }
         }
     }
     Ok(())

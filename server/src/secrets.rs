@@ -6,6 +6,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
@@ -16,6 +17,8 @@ use api_types::{CardGuid, UnlockCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
+    #[error("the audit key is not usable as an HMAC key")]
+    AuditKey,
     #[error("sealing failed")]
     Seal,
     #[error("a sealed value does not open with this KEK (wrong key, or the value was moved)")]
@@ -65,6 +68,29 @@ impl Kek {
             )
             .map(Zeroizing::new)
             .map_err(|_| SecretsError::Open)
+    }
+}
+
+/// RA-4: the key of the audit chains' HMACs, from configuration; never printed.
+#[derive(Clone)]
+pub struct AuditKey(Hmac<Sha256>);
+
+impl AuditKey {
+    pub fn new(key: &[u8; 32]) -> Result<Self, SecretsError> {
+        <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .map(Self)
+            .map_err(|_| SecretsError::AuditKey)
+    }
+
+    /// A fresh MAC under the key.
+    pub fn mac(&self) -> Hmac<Sha256> {
+        self.0.clone()
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(****)")
     }
 }
 

@@ -129,8 +129,18 @@ pub fn ensure_postgres() -> Result<()> {
 }
 
 /// The demo's key-encryption key: random once, then kept with the demo's database.
+/// The demo's key-encryption key, kept in the run directory across restarts.
 pub fn demo_kek(run_dir: &Path) -> String {
-    let path = run_dir.join("kek.hex");
+    demo_key(run_dir, "kek.hex")
+}
+
+/// The demo's audit chain key, kept like the KEK.
+pub fn demo_audit_key(run_dir: &Path) -> String {
+    demo_key(run_dir, "audit-key.hex")
+}
+
+fn demo_key(run_dir: &Path, file: &str) -> String {
+    let path = run_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         if existing.trim().len() == 64 {
             return existing.trim().to_owned();

@@ -251,6 +251,7 @@ impl AppState {
         audit::append(
             &mut tx,
             self.store.backend,
+            &self.audit_key,
             now,
             &outcome.audit_entry(client),
         )

@@ -163,6 +163,7 @@ pub fn settings(database_url: &str) -> Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.to_owned(),
         kek_hex: "11".repeat(32),
+        audit_key_hex: "22".repeat(32),
         smtp_port: std::env::var("MAILDEV_SMTP_PORT")
             .ok()
             .and_then(|p| p.parse().ok())

@@ -1,0 +1,159 @@
+//! RA-4: the audit trail is append-only in the database, and `audit verify` finds any
+//! row edited or removed by someone who could get round that (the file's owner, a DBA).
+
+use server::store::audit::{verify, Verified};
+
+use crate::both;
+use crate::helpers::*;
+
+/// Some audited history: a whole unlock and a refused stranger.
+async fn history(app: &TestApp) -> TestCard {
+    let card = app.enroll(true).await;
+    let (id, code) = app.up_to_code(&card).await;
+    app.finish_unlock(&card, &id, &code, "hist1").await;
+    app.start(api_types::CardGuid::from_bytes([0xEE; 16]))
+        .await
+        .unwrap_err();
+    card
+}
+
+/// What the owner of the database can always do: switch the guards off.
+async fn bypass_guards(app: &TestApp, db: Db) {
+    let pool = &app.state.store.pool;
+    let statements: &[&str] = match db {
+        Db::Sqlite => &[
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+        ],
+        Db::Postgres => &["ALTER TABLE audit_log DISABLE TRIGGER USER"],
+    };
+    for statement in statements {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
+async fn second_event_of_a_chain(app: &TestApp) -> i64 {
+    #[derive(sqlx::FromRow)]
+    struct Seq {
+        seq: i64,
+    }
+    sqlx::query_as::<_, Seq>("SELECT seq FROM audit_log WHERE chain_seq = 2 ORDER BY seq LIMIT 1")
+        .fetch_one(&app.state.store.pool)
+        .await
+        .unwrap()
+        .seq
+}
+
+// RA-4: the database itself refuses to change or remove an audit event.
+async fn ra_4_the_audit_log_refuses_updates_and_deletes(db: Db) {
+    let app = TestApp::spawn(db).await;
+    history(&app).await;
+    let pool = &app.state.store.pool;
+    let before = app.count("audit_log").await;
+    for statement in [
+        "UPDATE audit_log SET outcome = 'ok'",
+        "DELETE FROM audit_log",
+        "DELETE FROM audit_chain_heads",
+        "UPDATE audit_chain_heads SET chain_seq = 0",
+    ] {
+        let refused = sqlx::query(statement).execute(pool).await;
+        assert!(refused.is_err(), "{statement} was allowed");
+    }
+    assert_eq!(app.count("audit_log").await, before);
+    assert_eq!(
+        verify(pool, &app.state.audit_key).await.unwrap(),
+        Verified::Intact {
+            rows: usize::try_from(before).unwrap()
+        }
+    );
+}
+both!(ra_4_the_audit_log_refuses_updates_and_deletes);
+
+// RA-4: an edited event is found, by its row, even by someone who recomputed plain hashes
+// (the links are keyed); a removed event is found at the row after the gap.
+async fn ra_4_audit_verify_names_the_first_edited_or_removed_row(db: Db) {
+    let app = TestApp::spawn(db).await;
+    history(&app).await;
+    bypass_guards(&app, db).await;
+    let pool = &app.state.store.pool;
+    let key = &app.state.audit_key;
+    let target = second_event_of_a_chain(&app).await;
+    sqlx::query("UPDATE audit_log SET outcome = 'unlocked' WHERE seq = $1")
+        .bind(target)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        verify(pool, key).await.unwrap(),
+        Verified::Broken { seq: Some(seq), .. } if seq == target
+    ));
+
+    let app = TestApp::spawn(db).await;
+    history(&app).await;
+    bypass_guards(&app, db).await;
+    let pool = &app.state.store.pool;
+    #[derive(sqlx::FromRow)]
+    struct Link {
+        chain: i64,
+    }
+    let target = second_event_of_a_chain(&app).await;
+    let Link { chain } = sqlx::query_as::<_, Link>("SELECT chain FROM audit_log WHERE seq = $1")
+        .bind(target)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = $1")
+        .bind(target)
+        .execute(pool)
+        .await
+        .unwrap();
+    let verified = verify(pool, &app.state.audit_key).await.unwrap();
+    assert!(
+        matches!(verified, Verified::Broken { chain: c, .. } if c == chain),
+        "{verified:?}"
+    );
+}
+both!(ra_4_audit_verify_names_the_first_edited_or_removed_row);
+
+// RA-4: `smartcard-server audit verify`, as an operator runs it: exit 0 on an intact
+// trail; non-zero, naming the row, once an event was edited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ra_4_the_audit_verify_command_exits_non_zero_naming_the_bad_row() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    history(&app).await;
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_smartcard-server"))
+            .args(["audit", "verify"])
+            .env("SCSS_DATABASE_URL", &app.db.url)
+            .env("SCSS_KEK_HEX", "11".repeat(32))
+            .env("SCSS_AUDIT_KEY_HEX", "22".repeat(32))
+            .output()
+            .unwrap()
+    };
+    let intact = run();
+    assert!(intact.status.success(), "{intact:?}");
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("audit trail intact"));
+    bypass_guards(&app, Db::Sqlite).await;
+    let target = second_event_of_a_chain(&app).await;
+    sqlx::query("UPDATE audit_log SET client_addr = '10.9.9.9' WHERE seq = $1")
+        .bind(target)
+        .execute(&app.state.store.pool)
+        .await
+        .unwrap();
+    let broken = run();
+    assert!(!broken.status.success());
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        stderr.contains(&format!("broken at row {target} ")),
+        "{stderr}"
+    );
+    // A different key cannot vouch for the trail either.
+    let wrong_key = std::process::Command::new(env!("CARGO_BIN_EXE_smartcard-server"))
+        .args(["audit", "verify"])
+        .env("SCSS_DATABASE_URL", &app.db.url)
+        .env("SCSS_KEK_HEX", "11".repeat(32))
+        .env("SCSS_AUDIT_KEY_HEX", "33".repeat(32))
+        .output()
+        .unwrap();
+    assert!(!wrong_key.status.success());
+}
