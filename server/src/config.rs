@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -35,9 +36,16 @@ pub struct Settings {
     pub smtp_port: u16,
     pub mail_from: String,
     /// Key-encryption key for per-card PUKs (32 bytes, hex). Required.
-    pub kek_hex: String,
+    pub kek_hex: SecretString,
+    /// The version number of `kek_hex`, written into every value it seals.
+    pub kek_version: u32,
+    /// Earlier KEKs still readable while `rotate-kek` re-seals under the current one:
+    /// `VERSION:HEX` entries separated by commas. Empty once a rotation is done.
+    pub previous_keks: SecretString,
     /// Key of the audit trail's HMAC chains (32 bytes, hex). Required (RA-4).
-    pub audit_key_hex: String,
+    pub audit_key_hex: SecretString,
+    /// Pepper of the unlock-code hashes (32 bytes, hex). Required (ALL-1, ALL-7).
+    pub code_pepper_hex: SecretString,
     pub organisation_name: String,
     /// How to reach the RA team (ALL-4, UNL-4, UNL-8).
     pub ra_help: String,
@@ -75,7 +83,10 @@ impl std::fmt::Debug for Settings {
                 &format_args!("{}:{}", self.smtp_host, self.smtp_port),
             )
             .field("kek_hex", &"<redacted>")
+            .field("kek_version", &self.kek_version)
+            .field("previous_keks", &"<redacted>")
             .field("audit_key_hex", &"<redacted>")
+            .field("code_pepper_hex", &"<redacted>")
             .finish_non_exhaustive()
     }
 }
@@ -89,8 +100,11 @@ impl Default for Settings {
             smtp_host: "127.0.0.1".into(),
             smtp_port: 1025,
             mail_from: "Smartcard Service Centre <smartcard.servicecentre@nhs.net>".into(),
-            kek_hex: String::new(),
-            audit_key_hex: String::new(),
+            kek_hex: SecretString::from(""),
+            kek_version: 1,
+            previous_keks: SecretString::from(""),
+            audit_key_hex: SecretString::from(""),
+            code_pepper_hex: SecretString::from(""),
             organisation_name: "Smartcard Service Centre".into(),
             ra_help: "Contact your Registration Authority (RA) team on 0121 000 4050, or visit \
                       the IT walk-in centres at City or Sandwell."
@@ -111,6 +125,16 @@ impl Default for Settings {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(format!("SCSS_{name}")).ok()
+}
+
+/// A KEK and the version number it seals under.
+pub type VersionedKey = (u32, Zeroizing<[u8; 32]>);
+
+/// A secret from the environment goes straight into a `SecretString`.
+fn secret_env(name: &'static str, target: &mut SecretString) {
+    if let Some(value) = env(name) {
+        *target = SecretString::from(value);
+    }
 }
 
 fn parse_env<T: std::str::FromStr>(name: &'static str, target: &mut T) -> Result<(), ConfigError>
@@ -147,8 +171,11 @@ impl Settings {
         parse_env("SMTP_HOST", &mut settings.smtp_host)?;
         parse_env("SMTP_PORT", &mut settings.smtp_port)?;
         parse_env("MAIL_FROM", &mut settings.mail_from)?;
-        parse_env("KEK_HEX", &mut settings.kek_hex)?;
-        parse_env("AUDIT_KEY_HEX", &mut settings.audit_key_hex)?;
+        secret_env("KEK_HEX", &mut settings.kek_hex);
+        parse_env("KEK_VERSION", &mut settings.kek_version)?;
+        secret_env("PREVIOUS_KEKS", &mut settings.previous_keks);
+        secret_env("AUDIT_KEY_HEX", &mut settings.audit_key_hex);
+        secret_env("CODE_PEPPER_HEX", &mut settings.code_pepper_hex);
         parse_env("ORGANISATION_NAME", &mut settings.organisation_name)?;
         parse_env("RA_HELP", &mut settings.ra_help)?;
         parse_env("BRIDGE_URL", &mut settings.bridge_url)?;
@@ -186,7 +213,9 @@ impl Settings {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.kek()?;
+        self.previous_keks()?;
         self.audit_key()?;
+        self.code_pepper()?;
         if !(2..=4).contains(&self.questions_per_unlock) {
             return Err(ConfigError::Invalid {
                 name: "questions_per_unlock",
@@ -246,12 +275,51 @@ impl Settings {
 
     /// The 32-byte key-encryption key.
     pub fn kek(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
-        key_32("kek_hex", "SCSS_KEK_HEX", &self.kek_hex)
+        key_32("kek_hex", "SCSS_KEK_HEX", self.kek_hex.expose_secret())
+    }
+
+    /// The earlier KEKs still readable, by version.
+    pub fn previous_keks(&self) -> Result<Vec<VersionedKey>, ConfigError> {
+        let invalid = || ConfigError::Invalid {
+            name: "previous_keks",
+            reason: "must be VERSION:HEX entries separated by commas".into(),
+        };
+        let keks: Vec<VersionedKey> = self
+            .previous_keks
+            .expose_secret()
+            .split(',')
+            .filter(|entry| !entry.trim().is_empty())
+            .map(|entry| {
+                let (version, key) = entry.trim().split_once(':').ok_or_else(invalid)?;
+                let version: u32 = version.parse().map_err(|_| invalid())?;
+                Ok((version, key_32("previous_keks", "SCSS_PREVIOUS_KEKS", key)?))
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        if keks.iter().any(|(version, _)| *version == self.kek_version) {
+            return Err(ConfigError::Invalid {
+                name: "previous_keks",
+                reason: "must not repeat the current kek_version".into(),
+            });
+        }
+        Ok(keks)
     }
 
     /// The 32-byte audit chain key.
     pub fn audit_key(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
-        key_32("audit_key_hex", "SCSS_AUDIT_KEY_HEX", &self.audit_key_hex)
+        key_32(
+            "audit_key_hex",
+            "SCSS_AUDIT_KEY_HEX",
+            self.audit_key_hex.expose_secret(),
+        )
+    }
+
+    /// The 32-byte pepper of the code hashes.
+    pub fn code_pepper(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
+        key_32(
+            "code_pepper_hex",
+            "SCSS_CODE_PEPPER_HEX",
+            self.code_pepper_hex.expose_secret(),
+        )
     }
 }
 

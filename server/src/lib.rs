@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod mail;
+pub mod rotate;
 pub mod routes;
 pub mod secrets;
 pub mod store;
@@ -24,7 +25,7 @@ use tokio::sync::Notify;
 pub use clock::{Clock, SystemClock, TestClock};
 pub use config::Settings;
 pub use error::AppError;
-use secrets::{AnswerHasher, AuditKey, Kek};
+use secrets::{AnswerHasher, AuditKey, CodePepper, Kek};
 use store::{Store, StoreError};
 
 /// Everything a request needs. Cheap to clone.
@@ -35,6 +36,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub kek: Kek,
     pub audit_key: AuditKey,
+    pub code_pepper: CodePepper,
     pub hasher: AnswerHasher,
     pub mail_waker: Arc<Notify>,
 }
@@ -60,8 +62,13 @@ impl AppState {
     pub async fn new(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         settings.validate()?;
         let store = Store::connect(&settings.database_url).await?;
-        let kek = Kek::new(&*settings.kek()?);
+        let kek = Kek::new(
+            settings.kek_version,
+            &*settings.kek()?,
+            &settings.previous_keks()?,
+        );
         let audit_key = AuditKey::new(&*settings.audit_key()?)?;
+        let code_pepper = CodePepper::new(&*settings.code_pepper()?)?;
         let hasher = AnswerHasher::new(settings.argon2_memory_kib, settings.argon2_iterations)?;
         Ok(Self {
             store,
@@ -69,6 +76,7 @@ impl AppState {
             settings: Arc::new(settings),
             kek,
             audit_key,
+            code_pepper,
             hasher,
             mail_waker: Arc::new(Notify::new()),
         })

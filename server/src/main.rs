@@ -25,6 +25,9 @@ enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Re-seal every card secret under the current KEK (`kek_hex`/`kek_version`), with
+    /// the old key still given in `previous_keks`; run until it reports nothing left.
+    RotateKek,
     /// The audit trail (RA-4).
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -69,6 +72,22 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             AppState::new(settings, clock).await?;
             println!("database is up to date");
+        }
+        Command::RotateKek => {
+            let state = AppState::new(settings, clock).await?;
+            let rotated = server::rotate::rotate_kek(&state).await?;
+            println!(
+                "re-sealed {} of {} cards under KEK version {}",
+                rotated.resealed,
+                rotated.cards,
+                state.kek.current_version()
+            );
+            if rotated.changed > 0 {
+                anyhow::bail!(
+                    "{} cards changed during the rotation: run rotate-kek again",
+                    rotated.changed
+                );
+            }
         }
         Command::Audit(AuditCommand::Verify) => {
             let state = AppState::new(settings, clock).await?;

@@ -132,7 +132,8 @@ fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, port: u16, bridge_
         .env("SCSS_SMTP_PORT", SMTP_PORT.to_string())
         .env("SCSS_BRIDGE_URL", format!("http://127.0.0.1:{bridge_port}"))
         .env("SCSS_KEK_HEX", procs::demo_kek(run_dir))
-        .env("SCSS_AUDIT_KEY_HEX", procs::demo_audit_key(run_dir));
+        .env("SCSS_AUDIT_KEY_HEX", procs::demo_audit_key(run_dir))
+        .env("SCSS_CODE_PEPPER_HEX", procs::demo_code_pepper(run_dir));
 }
 
 fn demo(root: &Path) -> Result<()> {

@@ -139,6 +139,11 @@ pub fn demo_audit_key(run_dir: &Path) -> String {
     demo_key(run_dir, "audit-key.hex")
 }
 
+/// The demo's pepper for unlock-code hashes, kept like the KEK.
+pub fn demo_code_pepper(run_dir: &Path) -> String {
+    demo_key(run_dir, "code-pepper.hex")
+}
+
 fn demo_key(run_dir: &Path, file: &str) -> String {
     let path = run_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {

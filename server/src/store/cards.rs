@@ -56,19 +56,55 @@ pub async fn set_pending_puk(
     Ok(())
 }
 
-/// The card took the pending PUK: it becomes the known one. False if none was pending.
-pub async fn promote_pending_puk(
+/// The card took the pending PUK: it becomes the known one (`sealed`: the pending PUK
+/// sealed again for the current-PUK column). False if none was pending.
+pub async fn adopt_pending_puk(
     conn: &mut AnyConnection,
     guid: &CardGuid,
+    sealed: &[u8],
 ) -> Result<bool, StoreError> {
-    let promoted = sqlx::query(
-        "UPDATE cards SET puk_enc = puk_next_enc, puk_next_enc = NULL \
-         WHERE guid = $1 AND puk_next_enc IS NOT NULL",
+    let adopted = sqlx::query(
+        "UPDATE cards SET puk_enc = $1, puk_next_enc = NULL \
+         WHERE guid = $2 AND puk_next_enc IS NOT NULL",
     )
+    .bind(sealed.to_vec())
     .bind(guid.to_hex())
     .execute(conn)
     .await?;
-    Ok(promoted.rows_affected() > 0)
+    Ok(adopted.rows_affected() > 0)
+}
+
+/// Every card's sealed values, for a KEK rotation.
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Card>, StoreError> {
+    Ok(sqlx::query_as::<_, Card>(
+        "SELECT guid, user_uuid, card_auth_public_key, puk_enc, puk_next_enc FROM cards \
+         ORDER BY guid",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Replaces a card's sealed values if they are still `before` (compare-and-set).
+pub async fn reseal(
+    conn: &mut AnyConnection,
+    before: &Card,
+    puk_enc: &[u8],
+    puk_next_enc: Option<&[u8]>,
+) -> Result<bool, StoreError> {
+    let swapped = sqlx::query(
+        "UPDATE cards SET puk_enc = $1, puk_next_enc = $2 \
+         WHERE guid = $3 AND puk_enc = $4 \
+         AND (puk_next_enc = $5 OR (puk_next_enc IS NULL AND $6 = 0))",
+    )
+    .bind(puk_enc.to_vec())
+    .bind(puk_next_enc.map(<[u8]>::to_vec))
+    .bind(&before.guid)
+    .bind(before.puk_enc.clone())
+    .bind(before.puk_next_enc.clone().unwrap_or_default())
+    .bind(i64::from(before.puk_next_enc.is_some()))
+    .execute(conn)
+    .await?;
+    Ok(swapped.rows_affected() == 1)
 }
 
 /// The card kept its PUK: forget the pending one.

@@ -6,7 +6,7 @@ use card_protocol::pin::Puk;
 
 use super::users::NewUser;
 use super::{answers, attempts, cards, users, Store};
-use crate::secrets::{AnswerHasher, Kek};
+use crate::secrets::{AnswerHasher, Kek, SealPurpose};
 use crate::AppError;
 
 pub struct Enrolment<'a> {
@@ -30,7 +30,11 @@ pub async fn enroll(
     for (question, answer) in enrolment.answers {
         hashed.push((*question, hasher.hash(answer)?));
     }
-    let puk_enc = kek.seal(enrolment.puk.as_bytes(), &enrolment.card_guid)?;
+    let puk_enc = kek.seal(
+        enrolment.puk.as_bytes(),
+        &enrolment.card_guid,
+        SealPurpose::Puk,
+    )?;
     let mut tx = store.begin().await?;
     answers::delete_for_user(&mut tx, uuid).await?;
     attempts::delete_for_user(&mut tx, uuid).await?;

@@ -15,7 +15,7 @@ use super::rules::{
 };
 use super::{failed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
-use crate::secrets::{code_hash, new_unlock_code, random_bytes, FlowSecret};
+use crate::secrets::{new_unlock_code, random_bytes, FlowSecret};
 use crate::store::attempts::{Attempt, StoredCode};
 use crate::store::users::{self, User};
 use crate::store::{answers, StoreError};
@@ -40,6 +40,8 @@ enum Checked {
 struct FreshCode {
     code: UnlockCode,
     salt: [u8; 16],
+    /// The keyed hash the attempt keeps (ALL-1, ALL-7).
+    hash: Vec<u8>,
 }
 
 impl AppState {
@@ -63,9 +65,11 @@ impl AppState {
                         table: "unlock_attempts",
                         column: "user_uuid",
                     })?;
+                let (code, salt) = (new_unlock_code(), random_bytes());
                 let fresh = FreshCode {
-                    code: new_unlock_code(),
-                    salt: random_bytes(),
+                    hash: self.code_pepper.hash(&salt, &code),
+                    code,
+                    salt,
                 };
                 decide(attempt, &user, checked, fresh, &self.sender(), now)
             }
@@ -202,7 +206,7 @@ fn decide(
     let code_sent = Attempt {
         state: AttemptState::CodeSent,
         code: Some(StoredCode {
-            hash: code_hash(&fresh.salt, &fresh.code),
+            hash: fresh.hash,
             salt: fresh.salt.to_vec(),
             expires_at: code_expires_at,
         }),
@@ -284,6 +288,7 @@ mod tests {
         FreshCode {
             code: UnlockCode::parse("024680").unwrap(),
             salt: [3; 16],
+            hash: vec![4; 32],
         }
     }
 

@@ -11,7 +11,7 @@ use super::rules::{check_step, count_code_failure, AttemptState, CODE_TTL, MAX_C
 use super::script::{build, load_card, FreshSecrets};
 use super::{failed, Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
-use crate::secrets::{code_matches, Kek};
+use crate::secrets::{CodePepper, Kek};
 use crate::store::attempts::Attempt;
 use crate::store::cards::Card;
 use crate::store::users::{self, User};
@@ -52,6 +52,7 @@ impl AppState {
                     code: &request.code,
                     card: &card,
                     user: &user,
+                    pepper: &self.code_pepper,
                 };
                 decide(attempt, given, limit, &self.kek, fresh, now)
             }
@@ -66,6 +67,7 @@ struct Given<'a> {
     code: &'a UnlockCode,
     card: &'a Card,
     user: &'a User,
+    pepper: &'a CodePepper,
 }
 
 fn decide(
@@ -76,7 +78,12 @@ fn decide(
     fresh: FreshSecrets,
     now: i64,
 ) -> Outcome<CodeResponse> {
-    let Given { code, card, user } = given;
+    let Given {
+        code,
+        card,
+        user,
+        pepper,
+    } = given;
     let outcome = Outcome::new(ACTION, Subject::of(&attempt));
     // Closed by another attempt meanwhile (UNL-4, UNL-5): this code is dead too.
     if user.counters.self_service_closed {
@@ -102,7 +109,7 @@ fn decide(
             .write(Write::Attempt(failed(&attempt)))
             .refuse(AppError::CodeExpired);
     }
-    if !code_matches(&stored.salt, code, &stored.hash) {
+    if !pepper.matches(&stored.salt, code, &stored.hash) {
         let before = user.counters;
         let after = count_code_failure(before, limit_per_day, now);
         let code_failures = attempt.code_failures + 1;

@@ -11,8 +11,9 @@ use super::rules::{check_step, count_unlock_success, script_outcome, AttemptStat
 use super::{failed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::FlowSecret;
+use crate::secrets::SealPurpose;
 use crate::store::attempts::Attempt;
-use crate::store::cards::{self, Card};
+use crate::store::cards;
 use crate::store::users::{self, User};
 use crate::store::StoreError;
 use crate::{AppError, AppState};
@@ -41,7 +42,18 @@ impl AppState {
                     table: "unlock_attempts",
                     column: "card_guid",
                 })?;
-                decide(attempt, &card, &user, &request, &self.sender(), now)
+                // If the card took the pending PUK, it moves to the current-PUK column,
+                // sealed for that column (CARD-3, ALL-7).
+                let adopted = match &card.puk_next_enc {
+                    Some(pending) => Some(self.kek.reseal(
+                        pending,
+                        &attempt.card_guid,
+                        SealPurpose::PendingPuk,
+                        SealPurpose::Puk,
+                    )?),
+                    None => None,
+                };
+                decide(attempt, adopted, &user, &request, &self.sender(), now)
             }
             Err(refused) => refused,
         };
@@ -51,7 +63,7 @@ impl AppState {
 
 fn decide(
     attempt: Attempt,
-    card: &Card,
+    adopted: Option<Vec<u8>>,
     user: &User,
     request: &CompleteRequest,
     sender: &Sender<'_>,
@@ -75,24 +87,28 @@ fn decide(
             .map(|r| r.as_bytes())
             .collect();
         let guid = attempt.card_guid;
-        match script_outcome(&responses) {
-            ScriptOutcome::Done => outcome = outcome.write(Write::PromotePendingPuk(guid)),
-            ScriptOutcome::ResetOnlyPukKept => outcome = outcome.write(Write::DropPendingPuk(guid)),
+        let adopt = adopted.map(|sealed| Write::AdoptPendingPuk { card: guid, sealed });
+        match (script_outcome(&responses), adopt) {
+            (ScriptOutcome::Done, Some(adopt)) => outcome = outcome.write(adopt),
+            (ScriptOutcome::Done, None) => {}
+            (ScriptOutcome::ResetOnlyPukKept, _) => {
+                outcome = outcome.write(Write::DropPendingPuk(guid))
+            }
             // An earlier unlock changed the PUK but never reported back: adopt it, and
             // have the page run a fresh script with it.
-            ScriptOutcome::WrongPuk if card.puk_next_enc.is_some() => {
+            (ScriptOutcome::WrongPuk, Some(adopt)) => {
                 return outcome
-                    .write(Write::PromotePendingPuk(guid))
+                    .write(adopt)
                     .detail("adopted pending PUK".into())
                     .refuse(AppError::CardUpdateFailed);
             }
-            ScriptOutcome::WrongPuk => {
+            (ScriptOutcome::WrongPuk, None) => {
                 return outcome
                     .write(Write::Attempt(failed(&attempt)))
                     .detail("card refused its PUK".into())
                     .refuse(AppError::CardRefusedUpdate);
             }
-            ScriptOutcome::Unknown => {
+            (ScriptOutcome::Unknown, _) => {
                 return outcome
                     .detail("script did not finish".into())
                     .refuse(AppError::CardUpdateFailed);

@@ -70,8 +70,11 @@ pub(crate) enum Write {
         card: CardGuid,
         sealed: Vec<u8>,
     },
-    /// The card took the pending PUK.
-    PromotePendingPuk(CardGuid),
+    /// The card took the pending PUK; `sealed` is it sealed for the current-PUK column.
+    AdoptPendingPuk {
+        card: CardGuid,
+        sealed: Vec<u8>,
+    },
     /// The card kept its PUK.
     DropPendingPuk(CardGuid),
     Mail(Mail),
@@ -238,8 +241,8 @@ impl AppState {
                 Write::PendingPuk { card, sealed } => {
                     cards::set_pending_puk(&mut tx, card, sealed).await?
                 }
-                Write::PromotePendingPuk(card) => {
-                    cards::promote_pending_puk(&mut tx, card).await?;
+                Write::AdoptPendingPuk { card, sealed } => {
+                    cards::adopt_pending_puk(&mut tx, card, sealed).await?;
                 }
                 Write::DropPendingPuk(card) => cards::drop_pending_puk(&mut tx, card).await?,
                 Write::Mail(mail) => {

@@ -16,7 +16,7 @@ use super::limits::Scope;
 use super::rules::{check_step, AttemptState};
 use super::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
-use crate::secrets::Kek;
+use crate::secrets::{Kek, SealPurpose};
 use crate::store::attempts::Attempt;
 use crate::store::cards::{self, Card};
 use crate::store::StoreError;
@@ -37,13 +37,13 @@ impl FreshSecrets {
         let guid = card_guid(card)?;
         Ok(Self {
             one_time_pin: generate_one_time_pin(&mut OsRng),
-            next_puk_sealed: kek.seal(next_puk.as_bytes(), &guid)?,
+            next_puk_sealed: kek.seal(next_puk.as_bytes(), &guid, SealPurpose::PendingPuk)?,
             next_puk,
         })
     }
 }
 
-fn card_guid(card: &Card) -> Result<api_types::CardGuid, AppError> {
+pub(super) fn card_guid(card: &Card) -> Result<api_types::CardGuid, AppError> {
     api_types::CardGuid::parse(&card.guid).map_err(|_| {
         AppError::from(StoreError::Corrupt {
             table: "cards",
@@ -76,9 +76,12 @@ pub(super) fn build(
     fresh: FreshSecrets,
 ) -> Result<(CodeResponse, Option<Write>), AppError> {
     let guid = card_guid(card)?;
-    let puk = Puk::from_bytes(&kek.open(&card.puk_enc, &guid)?)?;
+    let puk = Puk::from_bytes(&kek.open(&card.puk_enc, &guid, SealPurpose::Puk)?)?;
     let (next, pending) = match &card.puk_next_enc {
-        Some(sealed) => (Puk::from_bytes(&kek.open(sealed, &guid)?)?, None),
+        Some(sealed) => (
+            Puk::from_bytes(&kek.open(sealed, &guid, SealPurpose::PendingPuk)?)?,
+            None,
+        ),
         None => (
             fresh.next_puk,
             Some(Write::PendingPuk {

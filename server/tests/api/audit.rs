@@ -127,6 +127,7 @@ async fn ra_4_the_audit_verify_command_exits_non_zero_naming_the_bad_row() {
             .env("SCSS_DATABASE_URL", &app.db.url)
             .env("SCSS_KEK_HEX", "11".repeat(32))
             .env("SCSS_AUDIT_KEY_HEX", "22".repeat(32))
+            .env("SCSS_CODE_PEPPER_HEX", "33".repeat(32))
             .output()
             .unwrap()
     };
@@ -152,7 +153,8 @@ async fn ra_4_the_audit_verify_command_exits_non_zero_naming_the_bad_row() {
         .args(["audit", "verify"])
         .env("SCSS_DATABASE_URL", &app.db.url)
         .env("SCSS_KEK_HEX", "11".repeat(32))
-        .env("SCSS_AUDIT_KEY_HEX", "33".repeat(32))
+        .env("SCSS_AUDIT_KEY_HEX", "44".repeat(32))
+        .env("SCSS_CODE_PEPPER_HEX", "33".repeat(32))
         .output()
         .unwrap();
     assert!(!wrong_key.status.success());

@@ -162,8 +162,9 @@ pub fn settings(database_url: &str) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.to_owned(),
-        kek_hex: "11".repeat(32),
-        audit_key_hex: "22".repeat(32),
+        kek_hex: "11".repeat(32).into(),
+        audit_key_hex: "22".repeat(32).into(),
+        code_pepper_hex: "33".repeat(32).into(),
         smtp_port: std::env::var("MAILDEV_SMTP_PORT")
             .ok()
             .and_then(|p| p.parse().ok())
@@ -197,6 +198,21 @@ impl TestApp {
     pub async fn restart(&self) -> Self {
         let settings = (*self.state.settings).clone();
         Self::with_settings(self.db.clone(), self.clock.clone(), settings).await
+    }
+
+    /// A new instance on the same database with some settings changed.
+    pub async fn restart_with(&self, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = (*self.state.settings).clone();
+        tweak(&mut settings);
+        Self::with_settings(self.db.clone(), self.clock.clone(), settings).await
+    }
+
+    /// Takes over another client's cookie for an attempt (the same browser, talking to
+    /// another instance).
+    pub fn adopt_flow(&self, other: &TestApp, id: &AttemptId) {
+        if let Some(cookie) = other.flow_cookie(id) {
+            self.flows.lock().unwrap().insert(id.clone(), cookie);
+        }
     }
 
     /// A client for a server a test started with settings of its own.

@@ -6,6 +6,7 @@
 
 mod audit;
 mod helpers;
+mod kek;
 mod limits;
 mod races;
 mod robustness;

@@ -1,0 +1,109 @@
+//! CARD-3 / ALL-7: `smartcard-server rotate-kek` re-seals every card secret under the
+//! current KEK. Run it with the new key as `kek_hex`/`kek_version` and the old one in
+//! `previous_keks`, while the servers run with the same settings (so both stay
+//! readable); once it reports nothing left, drop the old key from the settings.
+
+use api_types::CardGuid;
+
+use crate::secrets::{Kek, SealPurpose};
+use crate::store::audit::{self, AuditEntry};
+use crate::store::cards::{self, Card};
+use crate::store::StoreError;
+use crate::{AppError, AppState};
+
+/// What a rotation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotated {
+    pub cards: usize,
+    pub resealed: usize,
+    /// Cards that changed under the rotation in its last pass (run it again).
+    pub changed: usize,
+}
+
+fn stale(kek: &Kek, card: &Card) -> bool {
+    let current = Some(kek.current_version());
+    Kek::version_of(&card.puk_enc) != current
+        || card
+            .puk_next_enc
+            .as_deref()
+            .is_some_and(|pending| Kek::version_of(pending) != current)
+}
+
+/// Re-seals every stale card, each in its own short transaction (compare-and-set, so an
+/// unlock running meanwhile is never overwritten); a few passes pick up those that
+/// changed under it.
+pub async fn rotate_kek(state: &AppState) -> Result<Rotated, AppError> {
+    let kek = &state.kek;
+    let mut rotated = Rotated {
+        cards: 0,
+        resealed: 0,
+        changed: 0,
+    };
+    for _pass in 0..3 {
+        let mut conn = state.store.pool.acquire().await.map_err(StoreError::from)?;
+        let all = cards::all(&mut conn).await?;
+        drop(conn);
+        rotated.cards = all.len();
+        rotated.changed = 0;
+        for card in all.iter().filter(|card| stale(kek, card)) {
+            let guid = CardGuid::parse(&card.guid).map_err(|_| StoreError::Corrupt {
+                table: "cards",
+                column: "guid",
+            })?;
+            let puk = kek.reseal(&card.puk_enc, &guid, SealPurpose::Puk, SealPurpose::Puk)?;
+            let pending = card
+                .puk_next_enc
+                .as_deref()
+                .map(|sealed| {
+                    kek.reseal(
+                        sealed,
+                        &guid,
+                        SealPurpose::PendingPuk,
+                        SealPurpose::PendingPuk,
+                    )
+                })
+                .transpose()?;
+            let mut tx = state.store.begin().await?;
+            if cards::reseal(&mut tx, card, &puk, pending.as_deref()).await? {
+                rotated.resealed += 1;
+            } else {
+                rotated.changed += 1;
+            }
+            tx.commit().await.map_err(StoreError::from)?;
+        }
+        if rotated.changed == 0 {
+            break;
+        }
+    }
+    record(state, &rotated).await?;
+    Ok(rotated)
+}
+
+/// RA-4: the rotation is a security event too.
+async fn record(state: &AppState, rotated: &Rotated) -> Result<(), AppError> {
+    let entry = AuditEntry {
+        actor: "operator".into(),
+        action: "kek.rotate".into(),
+        outcome: if rotated.changed == 0 {
+            "ok"
+        } else {
+            "incomplete"
+        }
+        .into(),
+        card_guid: None,
+        user_uuid: None,
+        client_addr: None,
+        detail: format!(
+            "KEK version {}: {} of {} cards re-sealed, {} changed meanwhile",
+            state.kek.current_version(),
+            rotated.resealed,
+            rotated.cards,
+            rotated.changed
+        ),
+    };
+    let mut tx = state.store.begin().await?;
+    let now = state.clock.now();
+    audit::append(&mut tx, state.store.backend, &state.audit_key, now, &entry).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
