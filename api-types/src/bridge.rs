@@ -94,10 +94,17 @@ pub struct RunScriptRequest {
 
 /// A list of command APDUs (hex) built by the server. Run in order; the run stops at the
 /// first response whose status word is not 9000.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminScript {
     pub apdus: Vec<String>,
+}
+
+/// The commands carry the PUK: only their number is printed.
+impl std::fmt::Debug for AdminScript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AdminScript({} APDUs)", self.apdus.len())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,12 +116,21 @@ pub struct RunScriptResponse {
 
 /// `POST /v1/card/change-pin`: CHANGE REFERENCE DATA for the PIN, done locally so the
 /// server never learns the new passcode (CARD-3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePinRequest {
     pub expected_guid: String,
     pub current_pin: String,
     pub new_pin: String,
+}
+
+/// Both PINs are secrets: never printed.
+impl std::fmt::Debug for ChangePinRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangePinRequest")
+            .field("expected_guid", &self.expected_guid)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -164,12 +164,23 @@ pub struct ScriptRequest {}
 /// What the page hands the bridge: the admin script (reset retry counter with the PUK
 /// to the one-time PIN, rotate the PUK), then a local PIN change from the one-time PIN to
 /// the user's new passcode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeResponse {
     pub card_guid: CardGuid,
     pub script: crate::bridge::AdminScript,
     pub one_time_pin: String,
+}
+
+/// The script holds the PUK and the one-time PIN: never printed.
+impl std::fmt::Debug for CodeResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeResponse")
+            .field("card_guid", &self.card_guid)
+            .field("script", &self.script)
+            .field("one_time_pin", &"****")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +201,19 @@ pub struct CompleteResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_7_card_secrets_never_print() {
+        let response = CodeResponse {
+            card_guid: CardGuid::from_bytes([1; 16]),
+            script: crate::bridge::AdminScript {
+                apdus: vec!["002c0081103132333435363738".into()],
+            },
+            one_time_pin: "73914205".into(),
+        };
+        let printed = format!("{response:?}");
+        assert!(!printed.contains("73914205") && !printed.contains("3132333435363738"));
+    }
 
     #[test]
     fn routes_and_paths_come_from_one_place() {

@@ -1,11 +1,11 @@
-//! The server client (same origin, JSON over HTTP with gloo-net). Every failure becomes a
-//! [`Problem`]: the server's own [`ApiError`] when it sent one, else `network`.
+//! The server client (same origin, JSON over HTTP with gloo-net), typed per endpoint by
+//! [`Endpoint`]: a screen names the step, never a path or a response type. Every failure
+//! becomes a [`Problem`]: the server's own [`ApiError`] when it sent one, else `network`.
 
-use api_types::unlock::PublicConfig;
-use api_types::ApiError;
+use api_types::unlock::{Endpoint, PublicConfig, Start, StartRequest, StartResponse, PATH_CONFIG};
+use api_types::{ApiError, AttemptId};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::errors::Problem;
 
@@ -39,10 +39,23 @@ pub(crate) async fn send<T: DeserializeOwned>(
 
 /// `GET /api/config`: the organisation's settings and where the card bridge is (ALL-4).
 pub async fn config() -> Result<PublicConfig, Problem> {
-    send(Request::get("/api/config").build(), Problem::network).await
+    send(Request::get(PATH_CONFIG).build(), Problem::network).await
 }
 
-/// `POST` a JSON body to the server.
-pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, Problem> {
-    send(Request::post(path).json(body), Problem::network).await
+/// `POST`s one endpoint's request as JSON to `path` and reads its response.
+async fn call<E: Endpoint>(path: &str, request: &E::Request) -> Result<E::Response, Problem> {
+    send(Request::post(path).json(request), Problem::network).await
+}
+
+/// UNL-1: starts an attempt for the card in the reader.
+pub async fn start(request: &StartRequest) -> Result<StartResponse, Problem> {
+    call::<Start>(Start::ROUTE, request).await
+}
+
+/// One step of an existing attempt, e.g. `step::<Answers>(&id, &request)`.
+pub async fn step<E: Endpoint>(
+    attempt: &AttemptId,
+    request: &E::Request,
+) -> Result<E::Response, Problem> {
+    call::<E>(&E::path(attempt), request).await
 }

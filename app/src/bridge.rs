@@ -112,6 +112,8 @@ pub fn card_state(text: &str) -> Option<CardState> {
 
 #[cfg(test)]
 mod tests {
+    use api_types::ErrorCode;
+
     use super::*;
 
     #[test]
@@ -135,7 +137,7 @@ mod tests {
         assert!(matches!(card_state(some), Some(CardState::Present(c)) if c.pin_blocked));
         assert_eq!(card_state(r#"{"event":"removed","reader":"r"}"#), None);
         let trouble = card_state(r#"{"code":"pcsc_unavailable","message":"x"}"#);
-        assert!(matches!(trouble, Some(CardState::Trouble(p)) if p.code == "pcsc_unavailable"));
+        assert!(matches!(trouble, Some(CardState::Trouble(p)) if p.is(ErrorCode::PcscUnavailable)));
         assert_eq!(card_state("not json"), None);
     }
 }

@@ -9,7 +9,6 @@ pub mod errors;
 mod unlock;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
@@ -22,20 +21,19 @@ pub fn start() {
 
 #[component]
 fn App() -> impl IntoView {
-    let config = RwSignal::new(None::<Result<api_types::unlock::PublicConfig, Problem>>);
-    spawn_local(async move {
-        config.set(Some(api::config().await));
-    });
-    // The routes render their view once, untracked: the config lookup inside must be a
-    // closure of its own to follow the signal.
-    let unlock = move || match config.get() {
-        None => view! { <p aria-live="polite">"Loading…"</p> }.into_any(),
-        Some(Err(problem)) => view! {
-            <h1>"Smartcard Self-Service is not available"</h1>
-            <ProblemSummary problem=problem/>
+    let config = LocalResource::new(api::config);
+    // The routes render their view once: the unlock flow appears when the config has
+    // loaded, and a config that cannot be read is a page of its own.
+    let unlock = move || {
+        view! {
+            <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
+                <ErrorBoundary fallback=unavailable>
+                    {move || Suspend::new(async move {
+                        config.await.map(|config| view! { <unlock::Unlock config=config/> })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
         }
-        .into_any(),
-        Some(Ok(config)) => view! { <unlock::Unlock config=config/> }.into_any(),
     };
     view! {
         <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
@@ -69,5 +67,21 @@ fn NotFound() -> impl IntoView {
         <h1>"Page not found"</h1>
         <p>"If you typed the web address, check it is correct."</p>
         <p><a href="/unlock">"Unlock your smartcard"</a></p>
+    }
+}
+
+/// The page when the organisation's settings cannot be loaded: the problem from
+/// `<ErrorBoundary>`, in the same words as every other problem.
+fn unavailable(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    let problem = move || {
+        errors
+            .get()
+            .into_iter()
+            .find_map(|(_, error)| error.downcast_ref::<Problem>().cloned())
+            .unwrap_or_else(Problem::network)
+    };
+    view! {
+        <h1>"Smartcard Self-Service is not available"</h1>
+        {move || view! { <ProblemSummary problem=problem()/> }}
     }
 }

@@ -123,12 +123,13 @@ impl Application {
             .mail_from
             .parse()
             .map_err(|e| std::io::Error::other(format!("mail_from: {e}")))?;
+        let transport = mail::MailWorker::transport(settings)
+            .map_err(|e| std::io::Error::other(format!("smtp: {e}")))?;
         let worker = mail::MailWorker::new(
             self.state.store.pool.clone(),
             self.state.clock.clone(),
             self.state.mail_waker.clone(),
-            &settings.smtp_host,
-            settings.smtp_port,
+            transport,
             from,
         );
         tokio::spawn(worker.run());

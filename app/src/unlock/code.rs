@@ -1,42 +1,38 @@
 //! The emailed Smartcard Unlock Code (UNL-5). Its success holds the card script and
 //! one-time PIN in memory for the passcode screen.
 
-use api_types::unlock::{Code, CodeRequest, CodeResponse, Endpoint};
+use api_types::unlock::{Code, CodeRequest};
 use api_types::{AttemptId, ErrorCode, UnlockCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use super::{Flow, Step};
+use super::{Flow, Step, Submit};
 use crate::api;
+use crate::errors::Problem;
 
 #[component]
 pub(super) fn CodePage(flow: Flow, attempt_id: AttemptId, email_hint: String) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let attempt_id = StoredValue::new(attempt_id);
+    let send = Submit::new(
+        flow,
+        "Checking your code…",
+        move |request: &CodeRequest| {
+            let (attempt_id, request) = (attempt_id.clone(), request.clone());
+            async move {
+                let card = api::step::<Code>(&attempt_id, &request).await?;
+                Ok(Step::NewPasscode { attempt_id, card })
+            }
+        },
+    );
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if flow.busy.get_untracked().is_some() {
-            return;
-        }
-        let attempt_id = attempt_id.get_value();
-        let Ok(code) = UnlockCode::parse(&code.get_untracked()) else {
-            flow.problem.set(Some(
-                crate::errors::Problem::from_code(ErrorCode::CodeInvalid).on_field("unlock-code"),
-            ));
-            return;
-        };
-        let request = CodeRequest { code };
-        spawn_local(async move {
-            flow.problem.set(None);
-            flow.busy.set(Some("Checking your code…"));
-            match api::post::<_, CodeResponse>(&Code::path(&attempt_id), &request).await {
-                Ok(card) => flow.advance(Step::NewPasscode { attempt_id, card }),
-                Err(problem) => flow.fail(problem),
-            }
+        send.dispatch(|| match UnlockCode::parse(&code.get_untracked()) {
+            Ok(code) => Ok(CodeRequest { code }),
+            Err(_) => Err(Problem::from_code(ErrorCode::CodeInvalid).on_field("unlock-code")),
         });
     };
     view! {
+        {send.progress_line()}
         <h1 tabindex="-1">"Smartcard Unlock Code"</h1>
         <p>
             {format!(

@@ -11,13 +11,15 @@ mod questions;
 mod start;
 mod stopped;
 
+use std::future::Future;
+
 use api_types::unlock::{CodeResponse, PublicConfig, Question};
 use api_types::{AttemptId, ErrorCode};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::bridge::{watch_card, Bridge, CardState};
-use crate::errors::{Problem, ProblemSummary};
+use crate::errors::{Problem, ProblemCode, ProblemSummary};
 
 /// Where the user is in the flow.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,42 +54,56 @@ struct Flow {
     bridge: StoredValue<Bridge>,
     ra_help: StoredValue<String>,
     step: RwSignal<Step>,
-    /// Progress text while the card or the server is busy; `None` when idle.
-    busy: RwSignal<Option<&'static str>>,
     /// A problem the user can fix on the current screen.
     problem: RwSignal<Option<Problem>>,
     card: RwSignal<CardState>,
 }
 
-/// How a problem is shown: on the current screen, or as a page of its own.
-fn stop_heading(code: &str) -> Option<(&'static str, bool)> {
-    let is = |c: ErrorCode| code == c.as_str();
-    if is(ErrorCode::SelfServiceClosed) {
-        Some(("You cannot use self-service unlock", false))
-    } else if is(ErrorCode::NotRegistered) {
-        Some(("You are not registered for self-service unlock", false))
-    } else if is(ErrorCode::UnknownCard)
-        || is(ErrorCode::CardNotGenuine)
-        || is(ErrorCode::CardRefusedUpdate)
-    {
-        Some(("This smartcard cannot be unlocked here", false))
-    } else if is(ErrorCode::AlreadyUnlocked) {
-        Some(("Your smartcard is already unlocked", false))
-    } else if [
-        ErrorCode::AttemptEnded,
-        ErrorCode::CodeAlreadyUsed,
-        ErrorCode::AttemptExpired,
-        ErrorCode::CodeExpired,
-        ErrorCode::CodeTriesExhausted,
-        ErrorCode::WrongStep,
-        ErrorCode::NotFound,
-    ]
-    .into_iter()
-    .any(is)
-    {
-        Some(("Please start again", true))
-    } else {
-        None
+/// How a problem is shown: on the current screen (`None`), or as a page of its own with
+/// a heading and whether the user may start again.
+fn stop_heading(code: ProblemCode) -> Option<(&'static str, bool)> {
+    use ErrorCode as C;
+    let ProblemCode::Api(code) = code else {
+        // The bridge or the server did not answer: the user can try again here.
+        return None;
+    };
+    match code {
+        C::SelfServiceClosed => Some(("You cannot use self-service unlock", false)),
+        C::NotRegistered => Some(("You are not registered for self-service unlock", false)),
+        C::UnknownCard | C::CardNotGenuine | C::CardRefusedUpdate => {
+            Some(("This smartcard cannot be unlocked here", false))
+        }
+        C::AlreadyUnlocked => Some(("Your smartcard is already unlocked", false)),
+        C::AttemptEnded
+        | C::CodeAlreadyUsed
+        | C::AttemptExpired
+        | C::CodeExpired
+        | C::CodeTriesExhausted
+        | C::WrongStep
+        | C::NotFound => Some(("Please start again", true)),
+        C::BadRequest
+        | C::MethodNotAllowed
+        | C::Internal
+        | C::RateLimited
+        | C::WrongAnswers
+        | C::CodeInvalid
+        | C::CardUpdateFailed
+        | C::HostNotAllowed
+        | C::OriginNotAllowed
+        | C::UnsupportedMediaType
+        | C::MissingBridgeHeader
+        | C::PayloadTooLarge
+        | C::NoReader
+        | C::NoCard
+        | C::CardRemoved
+        | C::CardChanged
+        | C::CardBusy
+        | C::CardError
+        | C::PcscUnavailable
+        | C::WrongPin
+        | C::PinBlocked
+        | C::InvalidPasscode
+        | C::CommandNotAllowed => None,
     }
 }
 
@@ -98,8 +114,7 @@ impl Flow {
 
     /// Shows a problem: inline when the user can fix it here, as its own page otherwise.
     fn fail(&self, mut problem: Problem) {
-        self.busy.set(None);
-        let Some((heading, can_restart)) = stop_heading(&problem.code) else {
+        let Some((heading, can_restart)) = stop_heading(problem.code) else {
             self.problem.set(Some(problem));
             return;
         };
@@ -115,9 +130,79 @@ impl Flow {
     }
 
     fn advance(&self, step: Step) {
-        self.busy.set(None);
         self.problem.set(None);
         self.step.set(step);
+    }
+}
+
+/// A screen's one submit, as a Leptos [`Action`]: while it runs, `pending()` shows the
+/// screen's progress text (ALL-3) and a second press does nothing; each result moves the
+/// flow to the next [`Step`] or shows the problem.
+struct Submit<I: 'static> {
+    action: Action<I, Result<Step, Problem>>,
+    pending: Memo<bool>,
+    flow: Flow,
+    progress: &'static str,
+}
+
+impl<I: 'static> Clone for Submit<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I: 'static> Copy for Submit<I> {}
+
+impl<I: 'static> Submit<I> {
+    fn new<F, Fu>(flow: Flow, progress: &'static str, run: F) -> Self
+    where
+        F: Fn(&I) -> Fu + 'static,
+        Fu: Future<Output = Result<Step, Problem>> + 'static,
+    {
+        // gloo-net's futures are not `Send`: a local action, run on the page's thread.
+        let action = Action::new_local(run);
+        let result = action.value();
+        Effect::new(move |_| match result.get() {
+            Some(Ok(step)) => flow.advance(step),
+            Some(Err(problem)) => flow.fail(problem),
+            None => {}
+        });
+        Self {
+            action,
+            pending: action.pending(),
+            flow,
+            progress,
+        }
+    }
+
+    /// Runs the step with the input `prepare` gives, unless the step is already running
+    /// (a second press does nothing). When `prepare` refuses the input, its problem is
+    /// shown on the screen and nothing is sent.
+    fn dispatch(&self, prepare: impl FnOnce() -> Result<I, Problem>) {
+        if self.pending.get_untracked() {
+            return;
+        }
+        match prepare() {
+            Ok(input) => {
+                self.flow.problem.set(None);
+                self.action.dispatch_local(input);
+            }
+            Err(problem) => self.flow.problem.set(Some(problem)),
+        }
+    }
+
+    /// Whether the step is running (reactive).
+    fn pending(&self) -> bool {
+        self.pending.get()
+    }
+
+    /// The live progress line: the screen's progress text while the step runs.
+    fn progress_line(self) -> impl IntoView {
+        view! {
+            <p id="progress" class="app-progress" role="status" aria-live="polite">
+                {move || if self.pending() { self.progress } else { "" }}
+            </p>
+        }
     }
 }
 
@@ -143,7 +228,6 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
         bridge: StoredValue::new(bridge.clone()),
         ra_help: StoredValue::new(config.ra_help),
         step: RwSignal::new(Step::Start),
-        busy: RwSignal::new(None),
         problem: RwSignal::new(None),
         card: RwSignal::new(CardState::Connecting),
     };
@@ -156,9 +240,6 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
     });
     view! {
         {move || flow.problem.get().map(|problem| view! { <ProblemSummary problem=problem/> })}
-        <p id="progress" class="app-progress" role="status" aria-live="polite">
-            {move || flow.busy.get().unwrap_or("")}
-        </p>
         {move || match flow.step.get() {
             Step::Start => view! { <start::StartPage flow=flow/> }.into_any(),
             Step::Questions { attempt_id, holder_name, questions } => view! {
@@ -196,30 +277,30 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
 mod tests {
     use super::*;
 
+    fn stop(code: ErrorCode) -> Option<bool> {
+        stop_heading(ProblemCode::Api(code)).map(|(_, can_restart)| can_restart)
+    }
+
     #[test]
-    fn dead_ends_get_their_own_page() {
+    fn unl_4_unl_8_dead_ends_get_their_own_page() {
         for code in [
             ErrorCode::SelfServiceClosed,
             ErrorCode::NotRegistered,
             ErrorCode::UnknownCard,
             ErrorCode::CardNotGenuine,
+            ErrorCode::CardRefusedUpdate,
+            ErrorCode::AlreadyUnlocked,
         ] {
-            assert_eq!(
-                stop_heading(code.as_str()).map(|s| s.1),
-                Some(false),
-                "{code:?}"
-            );
+            assert_eq!(stop(code), Some(false), "{code:?}");
         }
         for code in [
             ErrorCode::CodeExpired,
             ErrorCode::CodeTriesExhausted,
             ErrorCode::AttemptExpired,
+            ErrorCode::AttemptEnded,
+            ErrorCode::CodeAlreadyUsed,
         ] {
-            assert_eq!(
-                stop_heading(code.as_str()).map(|s| s.1),
-                Some(true),
-                "{code:?}"
-            );
+            assert_eq!(stop(code), Some(true), "{code:?}");
         }
     }
 
@@ -231,8 +312,9 @@ mod tests {
             ErrorCode::CardRemoved,
             ErrorCode::NoCard,
         ] {
-            assert_eq!(stop_heading(code.as_str()), None, "{code:?}");
+            assert_eq!(stop(code), None, "{code:?}");
         }
-        assert_eq!(stop_heading("bridge_unreachable"), None);
+        assert_eq!(stop_heading(ProblemCode::BridgeUnreachable), None);
+        assert_eq!(stop_heading(ProblemCode::Network), None);
     }
 }

@@ -7,17 +7,15 @@ use api_types::bridge::{
     PATH_RUN_SCRIPT,
 };
 use api_types::passcode::{CardPasscode, PasscodeError};
-use api_types::unlock::{
-    CodeResponse, Complete, CompleteRequest, CompleteResponse, Endpoint, Script, ScriptRequest,
-};
+use api_types::unlock::{CodeResponse, Complete, CompleteRequest, Script, ScriptRequest};
 use api_types::values::{BoundedVec, ResponseHex};
 use api_types::{AttemptId, ErrorCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use super::{Flow, Step};
+use super::{Flow, Step, Submit};
 use crate::api;
+use crate::bridge::Bridge;
 use crate::errors::Problem;
 
 #[component]
@@ -25,21 +23,33 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId, card: CodeResponse
     let first = RwSignal::new(String::new());
     let second = RwSignal::new(String::new());
     let field_error = RwSignal::new(None::<(&'static str, String)>);
-    let attempt_id = StoredValue::new(attempt_id);
     let card = StoredValue::new(card);
     // After a failed try the card may be half-updated: ask the server for a fresh script.
     let needs_fresh_script = RwSignal::new(false);
+    let bridge = flow.bridge();
+    let update = Submit::new(
+        flow,
+        "Updating your smartcard… do not remove it.",
+        move |passcode: &CardPasscode| {
+            let (bridge, attempt_id, passcode) =
+                (bridge.clone(), attempt_id.clone(), passcode.clone());
+            async move {
+                let updated =
+                    update_card(&bridge, &attempt_id, card, needs_fresh_script, &passcode).await;
+                if updated.is_err() {
+                    needs_fresh_script.set(true);
+                }
+                updated.map(|()| Step::Done)
+            }
+        },
+    );
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if flow.busy.get_untracked().is_some() {
-            return;
-        }
-        field_error.set(None);
-        // UNL-6 / CARD-2: checked here, before anything reaches the card.
-        let passcode =
-            match CardPasscode::parse_confirmed(&first.get_untracked(), &second.get_untracked()) {
-                Ok(passcode) => passcode,
-                Err(error) => {
+        update.dispatch(|| {
+            field_error.set(None);
+            // UNL-6 / CARD-2: checked here, before anything reaches the card.
+            CardPasscode::parse_confirmed(&first.get_untracked(), &second.get_untracked()).map_err(
+                |error| {
                     let field = if error == PasscodeError::Mismatch {
                         "confirm-passcode"
                     } else {
@@ -47,33 +57,11 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId, card: CodeResponse
                     };
                     let message = error.to_string();
                     field_error.set(Some((field, message.clone())));
-                    flow.problem.set(Some(
-                        Problem::from_code(ErrorCode::InvalidPasscode)
-                            .with_message(&message)
-                            .on_field(field),
-                    ));
-                    return;
-                }
-            };
-        spawn_local(async move {
-            flow.problem.set(None);
-            flow.busy
-                .set(Some("Updating your smartcard… do not remove it."));
-            match update_card(
-                flow,
-                attempt_id.get_value(),
-                card,
-                needs_fresh_script,
-                passcode,
+                    Problem::from_code(ErrorCode::InvalidPasscode)
+                        .with_message(&message)
+                        .on_field(field)
+                },
             )
-            .await
-            {
-                Ok(()) => flow.advance(Step::Done),
-                Err(problem) => {
-                    needs_fresh_script.set(true);
-                    flow.fail(problem);
-                }
-            }
         });
     };
     let error_for = move |field: &'static str| {
@@ -119,6 +107,7 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId, card: CodeResponse
         }
     };
     view! {
+        {update.progress_line()}
         <h1 tabindex="-1">"Reset Smartcard Passcode"</h1>
         <p>
             "Please enter the new passcode for your Smartcard in the two spaces below and then press \
@@ -163,15 +152,14 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId, card: CodeResponse
 /// PUK), then changes the one-time PIN to the user's passcode locally; the server records
 /// what the card answered.
 async fn update_card(
-    flow: Flow,
-    attempt_id: AttemptId,
+    bridge: &Bridge,
+    attempt_id: &AttemptId,
     card: StoredValue<CodeResponse>,
     needs_fresh_script: RwSignal<bool>,
-    passcode: CardPasscode,
+    passcode: &CardPasscode,
 ) -> Result<(), Problem> {
-    let bridge = flow.bridge();
     if needs_fresh_script.get_untracked() {
-        let fresh: CodeResponse = api::post(&Script::path(&attempt_id), &ScriptRequest {}).await?;
+        let fresh = api::step::<Script>(attempt_id, &ScriptRequest {}).await?;
         card.set_value(fresh);
         needs_fresh_script.set(false);
     }
@@ -210,8 +198,8 @@ async fn update_card(
     let script_responses = responses
         .and_then(BoundedVec::new)
         .map_err(|_| Problem::from_code(ErrorCode::CardError))?;
-    let completed: Result<CompleteResponse, Problem> = api::post(
-        &Complete::path(&attempt_id),
+    let completed = api::step::<Complete>(
+        attempt_id,
         &CompleteRequest {
             script_responses,
             pin_changed: changed.is_ok(),

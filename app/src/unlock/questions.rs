@@ -1,15 +1,15 @@
 //! Whose card it is (UNL-2) and the security questions (UNL-3); wrong answers show the
 //! tries left, and the third closes self-service (UNL-4).
 
-use api_types::unlock::{Answer, Answers, AnswersRequest, AnswersResponse, Endpoint, Question};
+use api_types::unlock::{Answer, Answers, AnswersRequest, Question};
 use api_types::values::{BoundedVec, SecurityAnswer};
 use api_types::{AttemptId, ErrorCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use super::{Flow, Step};
+use super::{Flow, Step, Submit};
 use crate::api;
+use crate::errors::Problem;
 
 #[component]
 pub(super) fn QuestionsPage(
@@ -20,46 +20,43 @@ pub(super) fn QuestionsPage(
 ) -> impl IntoView {
     let answers = RwSignal::new(vec![String::new(); questions.len()]);
     let ids: Vec<u32> = questions.iter().map(|q| q.id).collect();
-    let attempt_id = StoredValue::new(attempt_id);
     let ids = StoredValue::new(ids);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if flow.busy.get_untracked().is_some() {
-            return;
-        }
-        let parsed: Result<Vec<Answer>, _> = ids
-            .get_value()
-            .into_iter()
-            .zip(answers.get_untracked())
-            .map(|(question_id, answer)| {
-                SecurityAnswer::parse(&answer).map(|answer| Answer {
-                    question_id,
-                    answer,
-                })
-            })
-            .collect();
-        let Ok(answers) = parsed.and_then(BoundedVec::new) else {
-            flow.problem.set(Some(crate::errors::Problem::from_code(
-                ErrorCode::BadRequest,
-            )));
-            return;
-        };
-        let request = AnswersRequest { answers };
-        let attempt_id = attempt_id.get_value();
-        spawn_local(async move {
-            flow.problem.set(None);
-            flow.busy
-                .set(Some("Checking your answers and sending your code…"));
-            match api::post::<_, AnswersResponse>(&Answers::path(&attempt_id), &request).await {
-                Ok(sent) => flow.advance(Step::Code {
+    let send = Submit::new(
+        flow,
+        "Checking your answers and sending your code…",
+        move |request: &AnswersRequest| {
+            let (attempt_id, request) = (attempt_id.clone(), request.clone());
+            async move {
+                let sent = api::step::<Answers>(&attempt_id, &request).await?;
+                Ok(Step::Code {
                     attempt_id,
                     email_hint: sent.email_hint,
-                }),
-                Err(problem) => flow.fail(problem),
+                })
             }
+        },
+    );
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        send.dispatch(|| {
+            let parsed: Result<Vec<Answer>, _> = ids
+                .get_value()
+                .into_iter()
+                .zip(answers.get_untracked())
+                .map(|(question_id, answer)| {
+                    SecurityAnswer::parse(&answer).map(|answer| Answer {
+                        question_id,
+                        answer,
+                    })
+                })
+                .collect();
+            let answers = parsed
+                .and_then(BoundedVec::new)
+                .map_err(|_| Problem::from_code(ErrorCode::BadRequest))?;
+            Ok(AnswersRequest { answers })
         });
     };
     view! {
+        {send.progress_line()}
         <h1 tabindex="-1">"Confirm your identity"</h1>
         <p>
             {format!(

@@ -5,17 +5,14 @@
 use api_types::bridge::{
     BridgeStatus, SignChallengeRequest, SignChallengeResponse, PATH_SIGN_CHALLENGE, PATH_STATUS,
 };
-use api_types::unlock::{
-    CardProof, CardProofRequest, CardProofResponse, Endpoint, Start, StartRequest, StartResponse,
-};
+use api_types::unlock::{CardProof, CardProofRequest, StartRequest};
 use api_types::values::CardSignature;
 use api_types::{CardGuid, ErrorCode};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use super::{Flow, Step};
+use super::{Flow, Step, Submit};
 use crate::api;
-use crate::bridge::CardState;
+use crate::bridge::{Bridge, CardState};
 use crate::errors::Problem;
 
 #[component]
@@ -37,14 +34,14 @@ pub(super) fn CardStatus(flow: Flow) -> impl IntoView {
                     view! {
                         <p><strong>"Card bridge not running"</strong></p>
                         <p>{problem.message}</p>
-                        <p class="reason-code">"Reason code: bridge_unreachable"</p>
+                        <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
                     }
                         .into_any()
                 }
                 CardState::Trouble(problem) => view! {
                     <p><strong>"Smartcard service problem"</strong></p>
                     <p>{problem.message}</p>
-                    <p class="reason-code">"Reason code: " {problem.code}</p>
+                    <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
                 }
                     .into_any(),
                 CardState::NoCard => view! {
@@ -71,9 +68,13 @@ pub(super) fn CardStatus(flow: Flow) -> impl IntoView {
 
 #[component]
 pub(super) fn StartPage(flow: Flow) -> impl IntoView {
-    let ready =
-        move || matches!(flow.card.get(), CardState::Present(_)) && flow.busy.get().is_none();
+    let bridge = flow.bridge();
+    let submit = Submit::new(flow, "Talking to your smartcard…", move |_: &()| {
+        begin(bridge.clone())
+    });
+    let ready = move || matches!(flow.card.get(), CardState::Present(_)) && !submit.pending();
     view! {
+        {submit.progress_line()}
         <h1 tabindex="-1">"Smartcard Unlock"</h1>
         <p>
             "Here you can unlock your Smartcard and set a new passcode. You need to have registered \
@@ -102,7 +103,7 @@ pub(super) fn StartPage(flow: Flow) -> impl IntoView {
             aria-describedby="card-status"
             on:click=move |_| {
                 if ready() {
-                    spawn_local(begin(flow));
+                    submit.dispatch(|| Ok(()));
                 } else if let Some(problem) = not_ready(&flow.card.get_untracked()) {
                     // Explain, rather than silently ignore, a press with no card.
                     flow.problem.set(Some(problem));
@@ -124,44 +125,31 @@ fn not_ready(card: &CardState) -> Option<Problem> {
     }
 }
 
-/// UNL-1: the card names itself (CHUID) and proves it is genuine (9E signature).
-async fn begin(flow: Flow) {
-    flow.problem.set(None);
-    flow.busy.set(Some("Talking to your smartcard…"));
-    let bridge = flow.bridge();
-    let result = async {
-        let status: BridgeStatus = bridge.get(PATH_STATUS).await?;
-        let card = status
-            .card
-            .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?;
-        let card_error = || Problem::from_code(ErrorCode::CardError);
-        let guid = CardGuid::parse(&card.guid).map_err(|_| card_error())?;
-        let started: StartResponse =
-            api::post(Start::ROUTE, &StartRequest { card_guid: guid }).await?;
-        let signed: SignChallengeResponse = bridge
-            .post(
-                PATH_SIGN_CHALLENGE,
-                &SignChallengeRequest {
-                    challenge: started.challenge.to_hex(),
-                    expected_guid: Some(card.guid),
-                },
-            )
-            .await?;
-        let signature = CardSignature::parse(&signed.signature).map_err(|_| card_error())?;
-        let proof: CardProofResponse = api::post(
-            &CardProof::path(&started.attempt_id),
-            &CardProofRequest { signature },
+/// UNL-1: the card names itself (CHUID) and proves it is genuine (9E signature); then
+/// whose card it is and the questions.
+async fn begin(bridge: Bridge) -> Result<Step, Problem> {
+    let status: BridgeStatus = bridge.get(PATH_STATUS).await?;
+    let card = status
+        .card
+        .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?;
+    let card_error = || Problem::from_code(ErrorCode::CardError);
+    let card_guid = CardGuid::parse(&card.guid).map_err(|_| card_error())?;
+    let started = api::start(&StartRequest { card_guid }).await?;
+    let signed: SignChallengeResponse = bridge
+        .post(
+            PATH_SIGN_CHALLENGE,
+            &SignChallengeRequest {
+                challenge: started.challenge.to_hex(),
+                expected_guid: Some(card.guid),
+            },
         )
         .await?;
-        Ok::<_, Problem>(Step::Questions {
-            attempt_id: started.attempt_id,
-            holder_name: proof.holder_name,
-            questions: proof.questions,
-        })
-    }
-    .await;
-    match result {
-        Ok(step) => flow.advance(step),
-        Err(problem) => flow.fail(problem),
-    }
+    let signature = CardSignature::parse(&signed.signature).map_err(|_| card_error())?;
+    let proof =
+        api::step::<CardProof>(&started.attempt_id, &CardProofRequest { signature }).await?;
+    Ok(Step::Questions {
+        attempt_id: started.attempt_id,
+        holder_name: proof.holder_name,
+        questions: proof.questions,
+    })
 }

@@ -25,7 +25,7 @@ pub(super) fn StoppedPage(
             </h2>
             <p>{problem.message}</p>
             {help.map(|help| view! { <p>{help}</p> })}
-            <p class="reason-code">"Reason code: " {problem.code}</p>
+            <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
         </div>
         {can_restart.then(|| view! {
             <button type="button" class="nhsuk-button" on:click=move |_| flow.advance(Step::Start)>

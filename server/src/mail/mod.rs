@@ -9,11 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
 use sqlx::AnyPool;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
+use crate::config::{Settings, SmtpTls};
 use crate::store::outbox::{self, QueuedMail};
 use crate::store::StoreError;
 
@@ -37,15 +40,9 @@ impl MailWorker {
         pool: AnyPool,
         clock: Arc<dyn Clock>,
         waker: Arc<Notify>,
-        host: &str,
-        port: u16,
+        transport: AsyncSmtpTransport<Tokio1Executor>,
         from: Mailbox,
     ) -> Self {
-        // Plain SMTP to the local relay/catcher; TLS to a real relay is a deployment setting.
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(port)
-            .timeout(Some(Duration::from_secs(10)))
-            .build();
         Self {
             pool,
             clock,
@@ -53,6 +50,31 @@ impl MailWorker {
             transport,
             from,
         }
+    }
+
+    /// The SMTP transport the settings ask for (ALL-7): TLS with credentials to a real
+    /// relay, plain only to one on this machine (checked by the settings' validation).
+    pub fn transport(
+        settings: &Settings,
+    ) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
+        type Transport = AsyncSmtpTransport<Tokio1Executor>;
+        let host = settings.smtp_host.as_str();
+        let builder = match settings.smtp_tls {
+            SmtpTls::None => Transport::builder_dangerous(host),
+            SmtpTls::StartTls => Transport::starttls_relay(host)?,
+            SmtpTls::Tls => Transport::relay(host)?,
+        };
+        let builder = builder
+            .port(settings.smtp_port)
+            .timeout(Some(Duration::from_secs(10)));
+        let builder = match &settings.smtp_username {
+            Some(user) => builder.credentials(Credentials::new(
+                user.clone(),
+                settings.smtp_password.expose_secret().to_owned(),
+            )),
+            None => builder,
+        };
+        Ok(builder.build())
     }
 
     pub async fn run(self) {
@@ -143,6 +165,30 @@ mod tests {
     use crate::mail::templates::Mail;
     use crate::store::Store;
 
+    fn local_transport(port: u16) -> AsyncSmtpTransport<Tokio1Executor> {
+        let settings = Settings {
+            smtp_port: port,
+            ..Settings::default()
+        };
+        MailWorker::transport(&settings).unwrap()
+    }
+
+    #[test]
+    fn all_7_tls_transports_build_for_a_real_relay() {
+        for tls in [SmtpTls::StartTls, SmtpTls::Tls] {
+            let settings = Settings {
+                smtp_host: "smtp.example.nhs.uk".into(),
+                smtp_port: 587,
+                smtp_tls: tls,
+                smtp_username: Some("selfservice".into()),
+                smtp_password: "s3cret".into(),
+                ..Settings::default()
+            };
+            assert!(settings.validate_smtp().is_ok());
+            assert!(MailWorker::transport(&settings).is_ok());
+        }
+    }
+
     async fn mails_to(recipient: &str) -> usize {
         let api =
             std::env::var("MAILDEV_API_URL").unwrap_or_else(|_| "http://127.0.0.1:1080".into());
@@ -194,8 +240,7 @@ mod tests {
                 pool,
                 clock.clone(),
                 Arc::new(Notify::new()),
-                "127.0.0.1",
-                smtp_port,
+                local_transport(smtp_port),
                 from.clone(),
             )
         };
@@ -248,8 +293,8 @@ mod tests {
             pool.clone(),
             clock.clone(),
             Arc::new(Notify::new()),
-            "127.0.0.1",
-            1, // nothing listens: had it tried, it would have failed, not dropped
+            // Nothing listens: had it tried, it would have failed, not dropped.
+            local_transport(1),
             "Smartcard Service Centre <smartcard.servicecentre@nhs.net>"
                 .parse()
                 .unwrap(),

@@ -77,6 +77,18 @@ impl Store {
                 Backend::Sqlite => 1,
                 Backend::Postgres => 10,
             })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    // ALL-7: wiped rows (sent mail, old sealed values) are overwritten on
+                    // disk, not left in SQLite's free pages.
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA secure_delete = ON")
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         match backend {

@@ -530,6 +530,14 @@ pub struct TestCard {
 }
 
 impl TestCard {
+    /// The PUK the card holds now, as the bytes sent to it.
+    pub fn puk_bytes(&self) -> Vec<u8> {
+        let text = self.card.with_card(|c| c.state().puk.clone());
+        hex::decode(&text).unwrap_or_else(|_| text.into_bytes())
+    }
+}
+
+impl TestCard {
     pub fn sign(&self, challenge: &Challenge) -> CardSignature {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();
@@ -565,6 +573,7 @@ impl TestCard {
     }
 
     /// What the bridge does next, locally: one-time PIN → the user's new passcode.
+    /// (The one-time PIN is the script's.)
     pub fn change_pin(&self, script: &CodeResponse, new_pin: &str) {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();

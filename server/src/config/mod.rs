@@ -4,9 +4,14 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use secrecy::{ExposeSecret, SecretString};
+mod keys;
+mod smtp;
+
+pub use keys::VersionedKey;
+pub use smtp::SmtpTls;
+
+use secrecy::SecretString;
 use serde::Deserialize;
-use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -34,6 +39,11 @@ pub struct Settings {
     pub static_dir: Option<PathBuf>,
     pub smtp_host: String,
     pub smtp_port: u16,
+    /// `none` (only to a relay on this machine), `starttls` or `tls`.
+    pub smtp_tls: SmtpTls,
+    /// SMTP credentials, sent only over TLS.
+    pub smtp_username: Option<String>,
+    pub smtp_password: SecretString,
     pub mail_from: String,
     /// Key-encryption key for per-card PUKs (32 bytes, hex). Required.
     pub kek_hex: SecretString,
@@ -82,6 +92,9 @@ impl std::fmt::Debug for Settings {
                 "smtp",
                 &format_args!("{}:{}", self.smtp_host, self.smtp_port),
             )
+            .field("smtp_tls", &self.smtp_tls)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &"<redacted>")
             .field("kek_hex", &"<redacted>")
             .field("kek_version", &self.kek_version)
             .field("previous_keks", &"<redacted>")
@@ -99,6 +112,9 @@ impl Default for Settings {
             static_dir: None,
             smtp_host: "127.0.0.1".into(),
             smtp_port: 1025,
+            smtp_tls: SmtpTls::None,
+            smtp_username: None,
+            smtp_password: SecretString::from(""),
             mail_from: "Smartcard Service Centre <smartcard.servicecentre@nhs.net>".into(),
             kek_hex: SecretString::from(""),
             kek_version: 1,
@@ -126,9 +142,6 @@ impl Default for Settings {
 fn env(name: &str) -> Option<String> {
     std::env::var(format!("SCSS_{name}")).ok()
 }
-
-/// A KEK and the version number it seals under.
-pub type VersionedKey = (u32, Zeroizing<[u8; 32]>);
 
 /// A secret from the environment goes straight into a `SecretString`.
 fn secret_env(name: &'static str, target: &mut SecretString) {
@@ -170,6 +183,11 @@ impl Settings {
         parse_env("DATABASE_URL", &mut settings.database_url)?;
         parse_env("SMTP_HOST", &mut settings.smtp_host)?;
         parse_env("SMTP_PORT", &mut settings.smtp_port)?;
+        parse_env("SMTP_TLS", &mut settings.smtp_tls)?;
+        if let Some(user) = env("SMTP_USERNAME") {
+            settings.smtp_username = Some(user);
+        }
+        secret_env("SMTP_PASSWORD", &mut settings.smtp_password);
         parse_env("MAIL_FROM", &mut settings.mail_from)?;
         secret_env("KEK_HEX", &mut settings.kek_hex);
         parse_env("KEK_VERSION", &mut settings.kek_version)?;
@@ -259,6 +277,7 @@ impl Settings {
                 reason: "must be a scheme and host (and port) only, like https://selfservice.example.nhs.uk".into(),
             });
         }
+        self.validate_smtp()?;
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Invalid {
                 name: "mail_from",
@@ -272,78 +291,6 @@ impl Settings {
     pub fn public_origin_is_https(&self) -> bool {
         self.public_origin.starts_with("https://")
     }
-
-    /// The 32-byte key-encryption key.
-    pub fn kek(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
-        key_32("kek_hex", "SCSS_KEK_HEX", self.kek_hex.expose_secret())
-    }
-
-    /// The earlier KEKs still readable, by version.
-    pub fn previous_keks(&self) -> Result<Vec<VersionedKey>, ConfigError> {
-        let invalid = || ConfigError::Invalid {
-            name: "previous_keks",
-            reason: "must be VERSION:HEX entries separated by commas".into(),
-        };
-        let keks: Vec<VersionedKey> = self
-            .previous_keks
-            .expose_secret()
-            .split(',')
-            .filter(|entry| !entry.trim().is_empty())
-            .map(|entry| {
-                let (version, key) = entry.trim().split_once(':').ok_or_else(invalid)?;
-                let version: u32 = version.parse().map_err(|_| invalid())?;
-                Ok((version, key_32("previous_keks", "SCSS_PREVIOUS_KEKS", key)?))
-            })
-            .collect::<Result<_, ConfigError>>()?;
-        if keks.iter().any(|(version, _)| *version == self.kek_version) {
-            return Err(ConfigError::Invalid {
-                name: "previous_keks",
-                reason: "must not repeat the current kek_version".into(),
-            });
-        }
-        Ok(keks)
-    }
-
-    /// The 32-byte audit chain key.
-    pub fn audit_key(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
-        key_32(
-            "audit_key_hex",
-            "SCSS_AUDIT_KEY_HEX",
-            self.audit_key_hex.expose_secret(),
-        )
-    }
-
-    /// The 32-byte pepper of the code hashes.
-    pub fn code_pepper(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
-        key_32(
-            "code_pepper_hex",
-            "SCSS_CODE_PEPPER_HEX",
-            self.code_pepper_hex.expose_secret(),
-        )
-    }
-}
-
-/// A required 32-byte key given as 64 hex characters.
-fn key_32(
-    name: &'static str,
-    variable: &str,
-    hex_text: &str,
-) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
-    let invalid = |reason: &str| ConfigError::Invalid {
-        name,
-        reason: reason.into(),
-    };
-    if hex_text.is_empty() {
-        return Err(invalid(&format!(
-            "is missing: set {variable} to 64 hex characters (32 random bytes)"
-        )));
-    }
-    let bytes = Zeroizing::new(hex::decode(hex_text).map_err(|_| invalid("is not hex"))?);
-    let key: [u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| invalid("must be 32 bytes (64 hex characters)"))?;
-    Ok(Zeroizing::new(key))
 }
 
 /// `http(s)://host[:port]` with nothing after it: the form an `Origin` header takes.

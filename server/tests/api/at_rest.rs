@@ -1,0 +1,169 @@
+//! ALL-7, tried as a database reader and a log reader would: after a whole unlock, with
+//! the real server binary logging at debug level, neither the database (every table,
+//! every byte of the SQLite file) nor the log holds the unlock code, the one-time PIN,
+//! either PUK or the new passcode, in clear or as hex.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use server::{AppState, TestClock};
+use sqlx::{Connection, Row};
+
+use crate::both;
+use crate::helpers::*;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What a reader must not find: each secret as text and as hex.
+fn patterns(secrets: &[Vec<u8>]) -> Vec<(String, Vec<u8>)> {
+    secrets
+        .iter()
+        .flat_map(|secret| {
+            let text = String::from_utf8_lossy(secret).into_owned();
+            [
+                (text.clone(), secret.clone()),
+                (format!("hex of {text}"), hex::encode(secret).into_bytes()),
+            ]
+        })
+        .collect()
+}
+
+fn assert_absent(place: &str, haystack: &[u8], patterns: &[(String, Vec<u8>)]) {
+    for (name, needle) in patterns {
+        assert!(
+            !haystack
+                .windows(needle.len())
+                .any(|w| w == needle.as_slice()),
+            "{name} found in {place}"
+        );
+    }
+}
+
+/// Every row of every table, as PostgreSQL renders it (bytea as hex).
+async fn postgres_dump(url: &str) -> Vec<u8> {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let tables: Vec<String> = sqlx::query(
+        "SELECT table_name::text AS name FROM information_schema.tables \
+         WHERE table_schema = 'public'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| row.get::<String, _>("name"))
+    .collect();
+    assert!(tables.iter().any(|t| t == "outbox"));
+    let mut dump = Vec::new();
+    for table in tables {
+        let rows = sqlx::query(&format!(
+            "SELECT row_to_json(t)::text AS row FROM {table} t"
+        ))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        for row in rows {
+            dump.extend(row.get::<String, _>("row").into_bytes());
+        }
+    }
+    dump
+}
+
+async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db) {
+    let test_db = Arc::new(TestDb::new(db).await);
+    let log_path = std::env::temp_dir().join(format!("scss-log-{}.txt", rand::random::<u64>()));
+    let port = free_port();
+    let maildev_smtp = std::env::var("MAILDEV_SMTP_PORT").unwrap_or_else(|_| "1025".into());
+    let log = std::fs::File::create(&log_path).unwrap();
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_smartcard-server"))
+            .arg("serve")
+            .env("SCSS_LISTEN", format!("127.0.0.1:{port}"))
+            .env("SCSS_DATABASE_URL", &test_db.url)
+            .env("SCSS_KEK_HEX", "11".repeat(32))
+            .env("SCSS_AUDIT_KEY_HEX", "22".repeat(32))
+            .env("SCSS_CODE_PEPPER_HEX", "33".repeat(32))
+            .env("SCSS_PUBLIC_ORIGIN", ORIGIN)
+            .env("SCSS_SMTP_PORT", maildev_smtp)
+            .env("SCSS_ARGON2_MEMORY_KIB", "8")
+            .env("SCSS_ARGON2_ITERATIONS", "1")
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The test enrolls through the library (as seed-demo does) and drives the binary.
+    let state = AppState::new(settings(&test_db.url), Arc::new(TestClock::new(START)))
+        .await
+        .unwrap();
+    let app = TestApp::attach(port, state, test_db.clone()).await;
+    let card = app.enroll(true).await;
+    let first_puk = card.puk_bytes();
+    let (id, code) = app.up_to_code(&card).await;
+    let script = app.code(&id, &code).await.unwrap();
+    let responses = card.run_script(&script);
+    let passcode = "Pr1v@te!";
+    card.change_pin(&script, passcode);
+    assert!(app.complete(&id, responses, true).await.unwrap().unlocked);
+    wait_for_mail(&card.email, "Your smartcard has been unlocked").await;
+    let new_puk = card.puk_bytes();
+    assert_ne!(new_puk, first_puk);
+    for _ in 0..50 {
+        if server::store::outbox::bodies_kept(&app.state.store.pool)
+            .await
+            .unwrap()
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let secrets = patterns(&[
+        code.expose().as_bytes().to_vec(),
+        script.one_time_pin.as_bytes().to_vec(),
+        first_puk,
+        new_puk,
+        passcode.as_bytes().to_vec(),
+    ]);
+    drop(_server);
+    let log = std::fs::read(&log_path).unwrap();
+    assert!(log.len() > 1000, "the server logged at debug level");
+    assert_absent("the server log", &log, &secrets);
+    let _ = std::fs::remove_file(&log_path);
+    match db {
+        Db::Sqlite => {
+            let file = test_db.url.trim_start_matches("sqlite://");
+            let file = file.split('?').next().unwrap();
+            app.state.store.pool.close().await;
+            assert_absent("the SQLite file", &std::fs::read(file).unwrap(), &secrets);
+        }
+        Db::Postgres => {
+            let dump = postgres_dump(&test_db.url).await;
+            assert_absent("the PostgreSQL tables", &dump, &secrets);
+        }
+    }
+}
+both!(all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log);
