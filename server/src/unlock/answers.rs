@@ -13,7 +13,7 @@ use super::limits::Scope;
 use super::rules::{
     check_step, count_answer_failure, mask_email, AttemptState, CODE_TTL, MAX_ANSWER_FAILURES,
 };
-use super::{failed, Client, Outcome, Subject, Write};
+use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{new_unlock_code, random_bytes, FlowSecret};
 use crate::store::attempts::{Attempt, StoredCode};
@@ -155,12 +155,7 @@ fn decide(
     let outcome = Outcome::new(ACTION, Subject::of(&attempt));
     // A closed account hears that first, whatever state this attempt is in (UNL-4).
     if user.counters.self_service_closed {
-        let outcome = if attempt.state == AttemptState::CardProven {
-            outcome.write(Write::Attempt(failed(&attempt)))
-        } else {
-            outcome
-        };
-        return outcome.refuse(AppError::SelfServiceClosed);
+        return refuse_closed(outcome, &attempt, AttemptState::CardProven);
     }
     if let Err(error) = check_step(
         attempt.state,

@@ -9,7 +9,7 @@ use api_types::{AttemptId, UnlockCode};
 use super::limits::Scope;
 use super::rules::{check_step, count_code_failure, AttemptState, CODE_TTL, MAX_CODE_FAILURES};
 use super::script::{build, load_card, FreshSecrets};
-use super::{failed, Client, Outcome, Subject, Write};
+use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::secrets::{CodePepper, Kek};
 use crate::store::attempts::Attempt;
@@ -87,11 +87,7 @@ fn decide(
     let outcome = Outcome::new(ACTION, Subject::of(&attempt));
     // Closed by another attempt meanwhile (UNL-4, UNL-5): this code is dead too.
     if user.counters.self_service_closed {
-        let outcome = match attempt.state {
-            AttemptState::CodeSent => outcome.write(Write::Attempt(failed(&attempt))),
-            _ => outcome,
-        };
-        return outcome.refuse(AppError::SelfServiceClosed);
+        return refuse_closed(outcome, &attempt, AttemptState::CodeSent);
     }
     if let Err(error) = check_step(
         attempt.state,

@@ -29,6 +29,7 @@ use crate::store::audit::{self, AuditEntry};
 use crate::store::users::{self, UnlockCounters};
 use crate::store::{cards, outbox, Tx};
 use crate::{AppError, AppState};
+use rules::AttemptState;
 
 pub use crate::client::Client;
 
@@ -159,6 +160,17 @@ fn flow_matches(attempt: &Attempt, flow: Option<&FlowSecret>) -> bool {
         (Some(flow), Some(hash)) => flow.matches(hash),
         _ => false,
     }
+}
+
+/// UNL-4: a step on an attempt whose user's self-service is closed (by this attempt or
+/// another) is refused, and the attempt dies if it was waiting for this step.
+fn refuse_closed<T>(outcome: Outcome<T>, attempt: &Attempt, waiting: AttemptState) -> Outcome<T> {
+    let outcome = if attempt.state == waiting {
+        outcome.write(Write::Attempt(failed(attempt)))
+    } else {
+        outcome
+    };
+    outcome.refuse(AppError::SelfServiceClosed)
 }
 
 /// The attempt as saved when a step ends it.

@@ -620,6 +620,11 @@ pub async fn wait_for_mail(to: &str, subject: &str) -> String {
     panic!("no \"{subject}\" email to {to} within 15 s");
 }
 
+/// A well-formed code that is not `code`.
+pub fn wrong_code(code: &UnlockCode) -> UnlockCode {
+    UnlockCode::from_draw(code.expose().parse::<u32>().unwrap() + 1)
+}
+
 pub fn code_in(text: &str) -> UnlockCode {
     text.split(|c: char| !c.is_ascii_digit())
         .find_map(|w| UnlockCode::parse(w).ok())

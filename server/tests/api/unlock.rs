@@ -1,6 +1,6 @@
 //! The unlock flow, UNL-1…UNL-8, on both databases.
 
-use api_types::{ErrorCode, UnlockCode};
+use api_types::ErrorCode;
 use reqwest::StatusCode;
 
 use crate::both;
@@ -215,12 +215,7 @@ async fn unl_5_wrong_codes_are_limited(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll(true).await;
     let (id, code) = app.up_to_code(&card).await;
-    let wrong = UnlockCode::parse(if code.expose() == "000000" {
-        "000001"
-    } else {
-        "000000"
-    })
-    .unwrap();
+    let wrong = wrong_code(&code);
     for tries_left in [4, 3, 2, 1] {
         let refused = app.code(&id, &wrong).await.unwrap_err();
         assert_eq!(refused.code(), ErrorCode::CodeInvalid);
@@ -375,22 +370,15 @@ both!(unl_4_right_answers_and_abandoned_attempts_reset_nothing);
 async fn unl_5_wrong_codes_across_attempts_close_self_service(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll(true).await;
-    let wrong_for = |code: &UnlockCode| {
-        UnlockCode::parse(if code.expose() == "000000" {
-            "000001"
-        } else {
-            "000000"
-        })
-        .unwrap()
-    };
+
     for tries_left in [4, 3, 2, 1] {
         let (id, code) = app.up_to_code(&card).await;
-        let refused = app.code(&id, &wrong_for(&code)).await.unwrap_err();
+        let refused = app.code(&id, &wrong_code(&code)).await.unwrap_err();
         assert_eq!(refused.code(), ErrorCode::CodeInvalid);
         assert_eq!(refused.error.tries_left, Some(tries_left));
     }
     let (id, code) = app.up_to_code(&card).await;
-    let refused = app.code(&id, &wrong_for(&code)).await.unwrap_err();
+    let refused = app.code(&id, &wrong_code(&code)).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::SelfServiceClosed);
     assert_eq!(
         app.code(&id, &code).await.unwrap_err().code(),
@@ -408,22 +396,12 @@ async fn unl_5_the_wrong_code_count_starts_again_after_24_hours(db: Db) {
     let card = app.enroll(true).await;
     for _ in 0..4 {
         let (id, code) = app.up_to_code(&card).await;
-        let wrong = UnlockCode::parse(if code.expose() == "000000" {
-            "000001"
-        } else {
-            "000000"
-        })
-        .unwrap();
+        let wrong = wrong_code(&code);
         app.code(&id, &wrong).await.unwrap_err();
     }
     app.clock.advance(24 * 3600);
     let (id, code) = app.up_to_code(&card).await;
-    let wrong = UnlockCode::parse(if code.expose() == "000000" {
-        "000001"
-    } else {
-        "000000"
-    })
-    .unwrap();
+    let wrong = wrong_code(&code);
     let refused = app.code(&id, &wrong).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::CodeInvalid);
     assert_eq!(app.counters(&card).await.code_failures, 1);
