@@ -208,7 +208,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_lists_every_code_once_with_a_status_and_a_stable_string() {
+    fn all_2_every_code_is_listed_once_with_a_status_and_a_stable_string() {
         let mut strings: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         strings.sort_unstable();
         strings.dedup();
@@ -222,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn error_body_round_trips_and_refuses_unknown_fields() {
+    fn all_2_error_body_round_trips_and_refuses_unknown_fields() {
         let e = ApiError::new(ErrorCode::WrongAnswers, "no").with_tries_left(2);
         let json = serde_json::to_string(&e).unwrap();
         assert_eq!(serde_json::from_str::<ApiError>(&json).unwrap(), e);

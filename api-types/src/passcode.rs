@@ -87,7 +87,7 @@ mod tests {
     }
 
     #[test]
-    fn debug_never_shows_the_passcode() {
+    fn all_7_debug_never_shows_the_passcode() {
         let p = CardPasscode::parse("s3cret").unwrap();
         assert!(!format!("{p:?}").contains("s3cret"));
     }

@@ -375,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn serde_goes_through_parse() {
+    fn all_2_serde_goes_through_parse() {
         let guid: Result<CardGuid, _> = serde_json::from_str("\"abcd\"");
         assert!(guid.is_err());
         let list: Result<BoundedVec<u8, 2>, _> = serde_json::from_str("[1,2,3]");

@@ -242,7 +242,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn api_errors_become_plain_language_with_their_code() {
+    fn all_2_api_errors_become_plain_language_with_their_code() {
         let error = ApiError::new(ErrorCode::WrongAnswers, "wrong").with_tries_left(2);
         let problem = Problem::from(error);
         assert_eq!(problem.code, ProblemCode::Api(ErrorCode::WrongAnswers));
@@ -283,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn tries_are_counted_in_plain_english() {
+    fn unl_4_tries_are_counted_in_plain_english() {
         assert_eq!(tries_left_text(1), "You have 1 try left.");
         assert_eq!(tries_left_text(2), "You have 2 tries left.");
     }

@@ -305,7 +305,7 @@ mod tests {
     }
 
     #[test]
-    fn fixable_problems_stay_on_the_screen() {
+    fn unl_4_fixable_problems_stay_on_the_screen() {
         for code in [
             ErrorCode::WrongAnswers,
             ErrorCode::CodeInvalid,

@@ -190,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn html_escapes_names_and_help() {
+    fn all_2_mail_html_escapes_names_and_help() {
         let sender = Sender {
             organisation: "A & B",
             ra_help: "<script>x</script>",
