@@ -61,7 +61,12 @@ pub enum StartError {
 impl AppState {
     pub async fn new(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         settings.validate()?;
-        let store = Store::connect(&settings.database_url).await?;
+        let migrations = if settings.migrate_on_start {
+            store::Migrations::Run
+        } else {
+            store::Migrations::Check
+        };
+        let store = Store::connect_with(&settings.database_url, migrations).await?;
         let kek = Kek::new(
             settings.kek_version,
             &*settings.kek()?,

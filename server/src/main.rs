@@ -70,6 +70,10 @@ async fn run() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
+            let settings = Settings {
+                migrate_on_start: true,
+                ..settings
+            };
             AppState::new(settings, clock).await?;
             println!("database is up to date");
         }

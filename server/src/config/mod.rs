@@ -35,6 +35,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// `sqlite://…` or `postgres://…`.
     pub database_url: String,
+    /// Apply migrations at start-up (the default); off when the service runs as a role
+    /// that may not change the schema (then `smartcard-server migrate` runs as the owner,
+    /// and start-up only checks the schema is current).
+    pub migrate_on_start: bool,
     /// The built SPA; not served when unset.
     pub static_dir: Option<PathBuf>,
     pub smtp_host: String,
@@ -109,6 +113,7 @@ impl Default for Settings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite://smartcard.db?mode=rwc".into(),
+            migrate_on_start: true,
             static_dir: None,
             smtp_host: "127.0.0.1".into(),
             smtp_port: 1025,
@@ -181,6 +186,7 @@ impl Settings {
         };
         parse_env("LISTEN", &mut settings.listen)?;
         parse_env("DATABASE_URL", &mut settings.database_url)?;
+        parse_env("MIGRATE_ON_START", &mut settings.migrate_on_start)?;
         parse_env("SMTP_HOST", &mut settings.smtp_host)?;
         parse_env("SMTP_PORT", &mut settings.smtp_port)?;
         parse_env("SMTP_TLS", &mut settings.smtp_tls)?;

@@ -31,6 +31,11 @@ pub enum StoreError {
         table: &'static str,
         column: &'static str,
     },
+    #[error(
+        "the database schema is at migration {applied}, this server needs {latest}: \
+         run `smartcard-server migrate` as the database owner"
+    )]
+    SchemaBehind { applied: i64, latest: i64 },
     /// A conditional write found the row changed under it.
     #[error("{table} changed under a conditional write")]
     Conflict { table: &'static str },
@@ -61,6 +66,13 @@ impl Backend {
     }
 }
 
+/// Whether connecting may change the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    Run,
+    Check,
+}
+
 /// The pool and its dialect.
 #[derive(Clone)]
 pub struct Store {
@@ -69,7 +81,14 @@ pub struct Store {
 }
 
 impl Store {
+    /// Connects and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, Migrations::Run).await
+    }
+
+    /// Connects; with [`Migrations::Check`] (a service role that may not change the
+    /// schema) only checks the schema is current and refuses to start otherwise.
+    pub async fn connect_with(url: &str, migrations: Migrations) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url);
         let pool = AnyPoolOptions::new()
@@ -91,9 +110,29 @@ impl Store {
             })
             .connect(url)
             .await?;
-        match backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        match migrations {
+            Migrations::Run => migrator.run(&pool).await?,
+            Migrations::Check => {
+                #[derive(sqlx::FromRow)]
+                struct Applied {
+                    version: Option<i64>,
+                }
+                let applied = sqlx::query_as::<_, Applied>(
+                    "SELECT MAX(version) AS version FROM _sqlx_migrations WHERE success",
+                )
+                .fetch_one(&pool)
+                .await?
+                .version
+                .unwrap_or(0);
+                let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+                if applied < latest {
+                    return Err(StoreError::SchemaBehind { applied, latest });
+                }
+            }
         }
         Ok(Self { pool, backend })
     }

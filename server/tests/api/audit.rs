@@ -159,3 +159,77 @@ async fn ra_4_the_audit_verify_command_exits_non_zero_naming_the_bad_row() {
         .unwrap();
     assert!(!wrong_key.status.success());
 }
+
+// RA-4: deployed as server/deploy/postgres-app-role.sql says, the service runs as a role
+// that can add to the audit trail but not change it: a whole unlock works, and that
+// role's UPDATE, DELETE and TRUNCATE on the log are refused by the database's rights
+// (not only by the triggers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ra_4_the_postgres_service_role_cannot_change_the_audit_trail() {
+    use sqlx::Connection;
+    let owner = TestApp::spawn(Db::Postgres).await; // migrates as the owner
+    let role = format!("scss_app_{}", rand::random::<u32>());
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/postgres-app-role.sql"
+    ))
+    .unwrap()
+    .replace("scss_app", &role)
+    .replace(":app_password", "'not-used-with-trust-auth'");
+    let statements: Vec<String> = script
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let db_name = owner.db.url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = sqlx::PgConnection::connect(&owner.db.url).await.unwrap();
+    for statement in &statements {
+        sqlx::query(statement).execute(&mut admin).await.unwrap();
+    }
+    let as_role = format!("postgres://{role}@127.0.0.1:5432/{db_name}");
+    let app = owner
+        .restart_with(|s| {
+            s.database_url = as_role.clone();
+            s.migrate_on_start = false;
+        })
+        .await;
+    let card = app.enroll(true).await;
+    let (id, code) = app.up_to_code(&card).await;
+    app.finish_unlock(&card, &id, &code, "role1").await;
+    let mut conn = sqlx::PgConnection::connect(&as_role).await.unwrap();
+    for statement in [
+        "UPDATE audit_log SET outcome = 'ok'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER USER",
+    ] {
+        let error = sqlx::query(statement).execute(&mut conn).await.unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("permission denied") || message.contains("must be owner"),
+            "{statement}: {message}"
+        );
+    }
+    drop(conn);
+    app.state.store.pool.close().await;
+    sqlx::query(&format!("DROP OWNED BY {role}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    drop(admin);
+    let mut cluster = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/test")
+        .await
+        .unwrap();
+    let _ = sqlx::query(&format!("DROP DATABASE {db_name} WITH (FORCE)"))
+        .execute(&mut cluster)
+        .await;
+    sqlx::query(&format!("DROP ROLE {role}"))
+        .execute(&mut cluster)
+        .await
+        .unwrap();
+}
