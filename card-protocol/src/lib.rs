@@ -6,6 +6,7 @@ pub mod apdu;
 pub mod client;
 pub mod pin;
 pub mod piv;
+pub mod scp03;
 pub mod sw;
 pub mod tlv;
 
