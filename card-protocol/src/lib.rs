@@ -9,6 +9,7 @@ pub mod piv;
 pub mod scp03;
 pub mod sw;
 pub mod tlv;
+pub mod unlock;
 
 pub use apdu::{ApduError, CommandApdu, ResponseApdu};
 pub use client::{CardTransport, PivClient, PivError, TransportError};

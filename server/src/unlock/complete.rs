@@ -7,7 +7,9 @@ use api_types::unlock::{CompleteRequest, CompleteResponse};
 use api_types::AttemptId;
 
 use super::limits::Scope;
-use super::rules::{check_step, count_unlock_success, script_outcome, AttemptState, ScriptOutcome};
+use card_protocol::unlock::{judge, Outcome as ScriptOutcome};
+
+use super::rules::{check_step, count_unlock_success, AttemptState};
 use super::{failed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::FlowSecret;
@@ -88,7 +90,7 @@ fn decide(
             .collect();
         let guid = attempt.card_guid;
         let adopt = adopted.map(|sealed| Write::AdoptPendingPuk { card: guid, sealed });
-        match (script_outcome(&responses), adopt) {
+        match (judge(&responses), adopt) {
             (ScriptOutcome::Done, Some(adopt)) => outcome = outcome.write(adopt),
             (ScriptOutcome::Done, None) => {}
             (ScriptOutcome::ResetOnlyPukKept, _) => {

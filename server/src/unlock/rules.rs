@@ -1,8 +1,6 @@
-//! The unlock's rules, pure: states, lifetimes, limits, the UNL-4 lockout and what a card
-//! script's responses mean. Every function takes `now` where time matters; nothing here
-//! does I/O, so tests move the clock by passing another `now`.
-
-use card_protocol::apdu::ResponseApdu;
+//! The unlock's rules, pure: states, lifetimes, limits and the UNL-4 lockout (what the
+//! card's answers mean is `card_protocol::unlock`). Every function takes `now` where time
+//! matters; nothing here does I/O, so tests move the clock by passing another `now`.
 
 use crate::store::users::UnlockCounters;
 use crate::AppError;
@@ -125,46 +123,6 @@ pub fn answer_tries_left(counters: UnlockCounters) -> u32 {
         return 0;
     }
     u32::try_from(MAX_ANSWER_FAILURES - counters.answer_failures).unwrap_or(0)
-}
-
-/// What the card's answers to the unlock script say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScriptOutcome {
-    /// PIN reset and PUK rotated: the card now has the new PUK.
-    Done,
-    /// PIN reset, but the PUK change did not happen: the card keeps the old PUK.
-    ResetOnlyPukKept,
-    /// The PUK was refused: the card must already have the PUK sent earlier.
-    WrongPuk,
-    /// Nothing conclusive (card pulled, other error): nothing known changed.
-    Unknown,
-}
-
-/// The script is [SELECT, RESET RETRY COUNTER, CHANGE REFERENCE DATA (PUK)].
-pub fn script_outcome(responses: &[&[u8]]) -> ScriptOutcome {
-    let sw = |i: usize| {
-        responses
-            .get(i)
-            .and_then(|r| ResponseApdu::parse(r).ok())
-            .map(|r| r.sw)
-    };
-    match (sw(0), sw(1), sw(2)) {
-        (Some(select), Some(reset), change) if select.is_success() && reset.is_success() => {
-            match change {
-                Some(change) if change.is_success() => ScriptOutcome::Done,
-                Some(change) if change.tries_left().is_some() || change.is_blocked() => {
-                    ScriptOutcome::ResetOnlyPukKept
-                }
-                _ => ScriptOutcome::Unknown,
-            }
-        }
-        (Some(select), Some(reset), _)
-            if select.is_success() && (reset.tries_left().is_some() || reset.is_blocked()) =>
-        {
-            ScriptOutcome::WrongPuk
-        }
-        _ => ScriptOutcome::Unknown,
-    }
 }
 
 /// `j***@nhs.net` for `john.rigby@nhs.net`.
@@ -290,21 +248,6 @@ mod tests {
             ),
             (1, 1000 + CODE_FAILURE_WINDOW, false)
         );
-    }
-
-    #[test]
-    fn card_3_script_outcomes() {
-        let ok: &[u8] = &[0x90, 0x00];
-        let wrong: &[u8] = &[0x63, 0xC2];
-        assert_eq!(script_outcome(&[ok, ok, ok]), ScriptOutcome::Done);
-        assert_eq!(
-            script_outcome(&[ok, ok, wrong]),
-            ScriptOutcome::ResetOnlyPukKept
-        );
-        assert_eq!(script_outcome(&[ok, wrong]), ScriptOutcome::WrongPuk);
-        assert_eq!(script_outcome(&[ok, ok]), ScriptOutcome::Unknown);
-        assert_eq!(script_outcome(&[]), ScriptOutcome::Unknown);
-        assert_eq!(script_outcome(&[&[0x01]]), ScriptOutcome::Unknown);
     }
 
     #[test]

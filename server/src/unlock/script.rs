@@ -9,7 +9,6 @@ use api_types::bridge::AdminScript;
 use api_types::unlock::{CodeResponse, ScriptRequest};
 use api_types::AttemptId;
 use card_protocol::pin::{generate_one_time_pin, Pin, Puk};
-use card_protocol::piv;
 use rand::rngs::OsRng;
 
 use super::limits::Scope;
@@ -90,14 +89,10 @@ pub(super) fn build(
             }),
         ),
     };
-    let apdus = [
-        piv::select(),
-        piv::reset_retry_counter(&puk, &fresh.one_time_pin),
-        piv::change_puk(&puk, &next),
-    ]
-    .iter()
-    .map(|command| hex::encode(command.to_bytes()))
-    .collect();
+    let apdus = card_protocol::unlock::script(&puk, &fresh.one_time_pin, &next)
+        .iter()
+        .map(|command| hex::encode(command.to_bytes()))
+        .collect();
     let response = CodeResponse {
         card_guid: guid,
         script: AdminScript { apdus },
