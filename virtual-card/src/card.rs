@@ -1,9 +1,14 @@
 //! The card itself: PIV command processing (CARD-1, CARD-2, CARD-5, CARD-6) over state
 //! that is saved before each answer when file-backed (CARD-4).
 
+use crate::objects::{
+    application_property_template, discovery_object, expiry_in_years, TAG_DISCOVERY, TEST_FASC_N,
+};
+use crate::secure_channel::{Scp03KeySet, SecureChannel, Step};
 use crate::state::{CardError, CardState, STATE_VERSION};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::piv::{self, Chuid};
+use card_protocol::scp03::StaticKeys;
 use card_protocol::{tlv, Pin, Puk, StatusWord};
 use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::ecdsa::{Signature, SigningKey};
@@ -31,12 +36,6 @@ const INS_GET_VERSION: u8 = 0xFD;
 const INS_GET_SERIAL: u8 = 0xF8;
 /// Version reported to yubico-piv-tool's GET VERSION.
 const YK_VERSION: [u8; 3] = [5, 1, 2];
-/// SP 800-73-4 test FASC-N (agency 9999), as used on test cards.
-const TEST_FASC_N: [u8; 25] = [
-    0xD4, 0xE7, 0x39, 0xDA, 0x73, 0x9C, 0xED, 0x39, 0xCE, 0x73, 0x9D, 0x83, 0x68, 0x58, 0x21, 0x08,
-    0x42, 0x10, 0x84, 0x21, 0xC8, 0x42, 0x10, 0xC3, 0xEB,
-];
-const TAG_DISCOVERY: u32 = 0x7E;
 
 /// How to make a new card.
 #[derive(Clone)]
@@ -84,6 +83,8 @@ pub struct VirtualCard {
     pin_history: Vec<Pin>,
     pin_reset_pending: bool,
     card_auth_key: SigningKey,
+    /// SCP03 keys (persistent) and session (volatile).
+    scp03: SecureChannel,
     path: Option<PathBuf>,
     /// A state write failed: answer MEMORY_FAILURE to everything until reloaded.
     failed: bool,
@@ -119,8 +120,10 @@ impl VirtualCard {
             OsRng.fill_bytes(&mut g);
             g
         });
+        let serial = OsRng.next_u32() & 0x7FFF_FFFF;
+        let scp03 = Scp03KeySet::from_state_or_new(None)?;
         Ok(VirtualCard {
-            serial: OsRng.next_u32() & 0x7FFF_FFFF,
+            serial,
             guid,
             fasc_n: TEST_FASC_N.to_vec(),
             expiration: expiry_in_years(5),
@@ -133,6 +136,7 @@ impl VirtualCard {
             puk_max_tries: DEFAULT_MAX_TRIES,
             pin_reset_pending: false,
             card_auth_key: SigningKey::random(&mut OsRng),
+            scp03: SecureChannel::new(scp03, serial, &guid),
             path: None,
             failed: false,
             trace: false,
@@ -156,6 +160,9 @@ impl VirtualCard {
         let state = CardState::read(path)?;
         let mut card = Self::from_state(&state)?;
         card.path = Some(path.to_path_buf());
+        if state.scp03.is_none() {
+            card.save()?; // keys just generated for a file from before SCP03
+        }
         Ok(card)
     }
 
@@ -192,6 +199,7 @@ impl VirtualCard {
             .collect::<Result<Vec<_>, CardError>>()?;
         let card_auth_key = SigningKey::from_slice(&bytes("card_auth_key", &state.card_auth_key)?)
             .map_err(|_| CardError::Invalid("card_auth_key is not a P-256 private key".into()))?;
+        let scp03 = Scp03KeySet::from_state_or_new(state.scp03.as_ref())?;
         Ok(VirtualCard {
             serial: state.serial,
             guid,
@@ -206,6 +214,7 @@ impl VirtualCard {
             pin_history,
             pin_reset_pending: state.pin_reset_pending,
             card_auth_key,
+            scp03: SecureChannel::new(scp03, state.serial, &guid),
             path: None,
             failed: false,
             trace: false,
@@ -237,6 +246,7 @@ impl VirtualCard {
                 .collect(),
             pin_reset_pending: self.pin_reset_pending,
             card_auth_key: hex::encode(Zeroizing::new(self.card_auth_key.to_bytes().to_vec())),
+            scp03: Some(self.scp03.keys().to_state()),
         }
     }
 
@@ -313,6 +323,22 @@ impl VirtualCard {
         Puk::parse(puk).is_ok_and(|p| p == self.puk)
     }
 
+    /// The card's SCP03 static keys, for tests and for telling the server at enrollment.
+    pub fn scp03_keys(&self) -> StaticKeys {
+        self.scp03.keys().static_keys()
+    }
+
+    /// The same keys as bytes, for the server to seal and keep (CARD-3, ALL-7).
+    pub fn scp03_key_set(&self) -> &Scp03KeySet {
+        self.scp03.keys()
+    }
+
+    /// Replace the SCP03 keys (e.g. ones the issuer chose) and save; any session ends.
+    pub fn set_scp03_keys(&mut self, keys: Scp03KeySet) -> Result<(), CardError> {
+        self.scp03 = SecureChannel::new(keys, self.serial, &self.guid);
+        self.save()
+    }
+
     /// Block the PIN (0 tries left) and save, for demos of unlock.
     pub fn lock_pin(&mut self) -> Result<(), CardError> {
         self.pin_tries_left = 0;
@@ -320,8 +346,10 @@ impl VirtualCard {
         self.save()
     }
 
-    /// Power cycle: forget the verified PIN, the selected application and pending data.
+    /// Power cycle: forget the verified PIN, the selected application, pending data and
+    /// any secure channel session.
     pub fn reset(&mut self) {
+        self.scp03.end();
         self.selected = false;
         self.pin_verified = false;
         self.pending.clear();
@@ -358,22 +386,43 @@ impl VirtualCard {
             self.chain = None;
             return ResponseApdu::status(StatusWord::WRONG_LENGTH);
         };
-        if cmd.cla & !0x10 != 0 {
-            self.pending.clear();
-            self.chain = None;
-            return ResponseApdu::status(StatusWord::CLA_NOT_SUPPORTED);
-        }
         if cmd.ins == piv::INS_GET_RESPONSE && cmd.cla == 0 {
             return self.get_response(&cmd);
         }
         self.pending.clear();
+        let le = cmd.le;
+        let response = match self.scp03.step(cmd, self.selected) {
+            Step::Plain { command, ended } => {
+                if ended {
+                    self.chain = None;
+                }
+                self.answer(command)
+            }
+            Step::Answer(response) => {
+                self.chain = None;
+                response
+            }
+            Step::Inner(command) => {
+                let response = self.answer(command);
+                self.scp03.seal(response)
+            }
+        };
+        self.deliver(response, le)
+    }
+
+    /// The full answer to a plain PIV command (or one opened from the secure channel).
+    fn answer(&mut self, cmd: CommandApdu) -> ResponseApdu {
+        if cmd.cla & !0x10 != 0 {
+            self.chain = None;
+            return ResponseApdu::status(StatusWord::CLA_NOT_SUPPORTED);
+        }
         let cmd = match self.unchain(cmd) {
             Ok(Some(cmd)) => cmd,
             Ok(None) => return ResponseApdu::status(StatusWord::SUCCESS),
             Err(sw) => return ResponseApdu::status(sw),
         };
         match self.dispatch(&cmd) {
-            Ok(data) => self.deliver(data, cmd.le),
+            Ok(data) => ResponseApdu::new(data, StatusWord::SUCCESS),
             Err(sw) => ResponseApdu::status(sw),
         }
     }
@@ -398,14 +447,14 @@ impl VirtualCard {
         Ok(Some(cmd))
     }
 
-    fn deliver(&mut self, mut data: Vec<u8>, le: Option<usize>) -> ResponseApdu {
+    /// A successful answer longer than Le allows goes out in parts (61xx, GET RESPONSE).
+    fn deliver(&mut self, mut response: ResponseApdu, le: Option<usize>) -> ResponseApdu {
         let limit = le.filter(|&l| l > SHORT_MAX).unwrap_or(SHORT_MAX);
-        if data.len() <= limit {
-            return ResponseApdu::new(data, StatusWord::SUCCESS);
+        if response.sw != StatusWord::SUCCESS || response.data.len() <= limit {
+            return response;
         }
-        let rest = data.split_off(SHORT_MAX);
-        self.pending = rest;
-        ResponseApdu::new(data, more_data(self.pending.len()))
+        self.pending = response.data.split_off(SHORT_MAX);
+        ResponseApdu::new(response.data, more_data(self.pending.len()))
     }
 
     fn get_response(&mut self, cmd: &CommandApdu) -> ResponseApdu {
@@ -672,58 +721,19 @@ fn more_data(remaining: usize) -> StatusWord {
     StatusWord::more_data(u8::try_from(remaining).unwrap_or(0))
 }
 
-/// SELECT's answer (SP 800-73-4 part 2, 3.1.1): application property template.
-fn application_property_template() -> Vec<u8> {
-    let mut body = tlv::encode(0x4F, piv::PIV_AID_FULL.get(5..).unwrap_or_default());
-    tlv::encode_into(&mut body, 0x79, &tlv::encode(0x4F, piv::PIV_AID));
-    tlv::encode_into(&mut body, 0x50, b"Smartcard Self-Service virtual PIV");
-    let mut algs = tlv::encode(0x80, &[piv::ALG_ECC_P256]);
-    tlv::encode_into(&mut algs, 0x06, &[0x00]);
-    tlv::encode_into(&mut body, 0xAC, &algs);
-    tlv::encode(0x61, &body)
-}
-
-/// Discovery object: the PIV AID and a PIN usage policy of "PIV PIN only".
-fn discovery_object() -> Vec<u8> {
-    let mut body = tlv::encode(0x4F, piv::PIV_AID_FULL);
-    tlv::encode_into(&mut body, 0x5F2F, &[0x40, 0x00]);
-    tlv::encode(TAG_DISCOVERY, &body)
-}
-
-/// `YYYYMMDD`, `years` from today (UTC), for the CHUID expiry.
-fn expiry_in_years(years: i64) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let (y, m, d) = civil_from_days(days);
-    format!("{:04}{:02}{:02}", y + years, m, d.min(28))
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn success(data: Vec<u8>) -> ResponseApdu {
+        ResponseApdu::new(data, StatusWord::SUCCESS)
+    }
 
     #[test]
     fn card_1_long_responses_chain_with_61xx_and_get_response() {
         let mut card = VirtualCard::create(&CreateOptions::default()).unwrap();
         let data: Vec<u8> = (0..600u32).map(|i| (i % 251) as u8).collect();
-        let first = card.deliver(data.clone(), Some(256));
+        let first = card.deliver(success(data.clone()), Some(256));
         assert_eq!(first.data.len(), 256);
         assert_eq!(first.sw, StatusWord(0x6100)); // 344 left: "256 or more"
         let get = |le: usize| CommandApdu::new(0, 0xC0, 0, 0).with_le(le).to_bytes();
@@ -740,14 +750,14 @@ mod tests {
     #[test]
     fn card_1_extended_le_gets_everything_at_once() {
         let mut card = VirtualCard::create(&CreateOptions::default()).unwrap();
-        let r = card.deliver(vec![7; 600], Some(65536));
+        let r = card.deliver(success(vec![7; 600]), Some(65536));
         assert_eq!((r.data.len(), r.sw), (600, StatusWord::SUCCESS));
     }
 
     #[test]
     fn card_1_any_other_command_drops_pending_data() {
         let mut card = VirtualCard::create(&CreateOptions::default()).unwrap();
-        let _ = card.deliver(vec![7; 600], None);
+        let _ = card.deliver(success(vec![7; 600]), None);
         card.process(&piv::select().to_bytes());
         let get = CommandApdu::new(0, 0xC0, 0, 0).with_le(256).to_bytes();
         assert_eq!(card.process(&get), vec![0x69, 0x85]);
@@ -765,13 +775,6 @@ mod tests {
         // The chain was dropped; the card answers normally again.
         let chuid = card.process(&piv::get_data(piv::TAG_CHUID).to_bytes());
         assert_eq!(chuid.get(chuid.len() - 2..), Some(&[0x90, 0x00][..]));
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(20_513), (2026, 3, 1));
     }
 }
 

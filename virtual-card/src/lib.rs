@@ -7,16 +7,23 @@
 //! --dump` / `--verify-pin --pin 123456`, and `yubico-piv-tool -r '<reader>' -a status |
 //! verify-pin | change-pin | unblock-pin` (yubico-piv-tool wants 6–8 character PINs).
 //!
+//! Admin commands can also arrive sealed in a GlobalPlatform SCP03 channel that the server
+//! opens and this card terminates (CARD-3; see `secure_channel.rs`); plain commands are
+//! answered exactly as without it.
+//!
 //! Card profile beyond PIV: PINs of 4–8 printable characters; CHANGE REFERENCE DATA
 //! refuses (6A80) a new PIN equal to one of the last five (CARD-5), except for the first
 //! change after RESET RETRY COUNTER (UNL-6); GET VERSION (FD) and GET SERIAL (F8) are
 //! answered as a YubiKey 5.1.2 would, so yubico-piv-tool works.
 
 mod card;
+mod objects;
+mod secure_channel;
 mod shared;
 mod state;
 pub mod vpcd;
 
 pub use card::{CreateOptions, VirtualCard, ATR};
+pub use secure_channel::{Scp03KeySet, SCP03_KEY_VERSION};
 pub use shared::SharedCard;
-pub use state::{CardError, CardState, STATE_VERSION};
+pub use state::{CardError, CardState, Scp03State, STATE_VERSION};

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc;
-use virtual_card::{vpcd, CreateOptions, SharedCard, VirtualCard};
+use virtual_card::{vpcd, CreateOptions, SharedCard, VirtualCard, SCP03_KEY_VERSION};
 
 #[derive(Parser)]
 #[command(
@@ -36,7 +36,7 @@ enum Command {
         #[arg(long)]
         locked: bool,
     },
-    /// Print the card's identity and counters as JSON (never the PIN, PUK or private key).
+    /// Print the card's identity and counters as JSON (never the PIN, PUK or a secret key).
     Show {
         #[arg(long)]
         state: PathBuf,
@@ -85,7 +85,9 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 locked,
             };
             let card = VirtualCard::create_file(&state, &opts)?;
-            // The PUK is printed once, here, so the caller can register it with the server.
+            // The PUK and SCP03 keys are printed once, here, so the caller can register them
+            // with the server (the issuer's key ceremony, CARD-3).
+            let keys = card.scp03_key_set();
             println!(
                 "{}",
                 json!({
@@ -93,6 +95,12 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     "serial": card.serial(),
                     "card_auth_public_key": hex::encode(card.card_auth_public_key_sec1()),
                     "puk": opts.puk,
+                    "scp03_keys": {
+                        "key_version": SCP03_KEY_VERSION,
+                        "enc": hex::encode(keys.enc()),
+                        "mac": hex::encode(keys.mac()),
+                        "dek": hex::encode(keys.dek()),
+                    },
                     "pin_tries_left": card.pin_tries_left(),
                 })
             );

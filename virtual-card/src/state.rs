@@ -33,7 +33,7 @@ pub enum CardError {
 }
 
 /// Everything the card remembers across power cycles. Binary values are lowercase hex.
-/// Holds secrets (PIN, PUK, private key): zeroised on drop, never logged.
+/// Holds secrets (PIN, PUK, private key, SCP03 keys): zeroised on drop, never logged.
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 pub struct CardState {
@@ -59,6 +59,25 @@ pub struct CardState {
     pub pin_reset_pending: bool,
     /// The 9E card authentication key: P-256 private scalar, 32 bytes.
     pub card_auth_key: String,
+    /// The SCP03 static keys (CARD-3). Absent in files written before the secure channel:
+    /// such a card gets fresh random keys when loaded, saved at once.
+    #[serde(default)]
+    pub scp03: Option<Scp03State>,
+}
+
+/// A card's SCP03 static keys (K-ENC, K-MAC, K-DEK), each 16, 24 or 32 bytes in hex.
+#[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+pub struct Scp03State {
+    pub enc: String,
+    pub mac: String,
+    pub dek: String,
+}
+
+impl std::fmt::Debug for Scp03State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scp03State(redacted)")
+    }
 }
 
 impl std::fmt::Debug for CardState {
@@ -69,6 +88,7 @@ impl std::fmt::Debug for CardState {
             .field("guid", &self.guid)
             .field("pin_tries_left", &self.pin_tries_left)
             .field("puk_tries_left", &self.puk_tries_left)
+            .field("scp03", &self.scp03)
             .finish_non_exhaustive()
     }
 }

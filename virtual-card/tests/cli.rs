@@ -35,12 +35,18 @@ fn card_4_create_show_lock_round_trip() {
     let key = created["card_auth_public_key"].as_str().unwrap();
     assert_eq!(key.len(), 130);
     assert!(key.starts_with("04"));
+    let scp03 = &created["scp03_keys"];
+    assert_eq!(scp03["key_version"], 0x30);
+    let enc = scp03["enc"].as_str().unwrap().to_owned();
+    assert_eq!(enc.len(), 32);
+    assert_ne!(scp03["enc"], scp03["mac"]);
 
     let (ok, out, err) = cli(&["show", "--state", state]);
     assert!(ok, "{err}");
     // Never the PIN, PUK or private key.
     assert!(!out.contains("s3cr3t") && !out.contains("Puk12345") && !out.contains("puk\""));
     assert!(!out.contains(&hex::encode("s3cr3t")), "{out}");
+    assert!(!out.contains(&enc) && !out.contains("scp03"), "{out}");
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["guid"], guid);
     assert_eq!(shown["pin_tries_left"], 3);
