@@ -2,6 +2,7 @@
 //! README's two commands (`cargo xtask demo`, `cargo xtask test`) do everything on a
 //! fresh machine.
 
+mod bench;
 mod procs;
 mod setup;
 
@@ -35,6 +36,7 @@ fn main() -> Result<()> {
         }
         Some("demo") => demo(&root),
         Some("test") => test(&root, &args[1..]),
+        Some("bench") => bench::bench(&root, &args[1..]),
         Some("e2e") => {
             setup::all(&root)?;
             build(&root)?;
@@ -42,12 +44,14 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup|build|demo|test|e2e>\n\
+                "usage: cargo xtask <setup|build|demo|test|e2e|bench>\n\
                  \n  setup  install system packages, npm packages and tools\
                  \n  build  build the server, card bridge, virtual card and the SPA\
                  \n  demo   run the whole product with a simulated card and a mail catcher\
                  \n  test   run every test (what CI runs)\
-                 \n  e2e    only the Playwright browser tests"
+                 \n  e2e    only the Playwright browser tests\
+                 \n  bench  measure the unlock's answers step against the argon2id bound\
+                 \n         (release build; ARGS after it go to unlock-bench, see --help)"
             );
             bail!("unknown command")
         }
@@ -162,7 +166,9 @@ fn demo(root: &Path) -> Result<()> {
         "card-bridge",
         Command::new(bin(root, "card-bridge"))
             .args(["--port", &BRIDGE_PORT.to_string(), "--reader", VPCD_READER])
-            .args(["--allow-origin", &origin]),
+            .args(["--allow-origin", &origin])
+            // `trunk serve` (README, "Working on the SPA") serves the page from :8081.
+            .args(["--allow-origin", "http://127.0.0.1:8081"]),
         &run_dir,
     )?);
     let mut server = Command::new(bin(root, "smartcard-server"));
