@@ -122,6 +122,8 @@ async fn enroll_one(state: &AppState, now: i64, index: usize) -> Result<BenchUse
         card_guid: guid,
         card_auth_public_key: card.card_auth_public_key_sec1(),
         puk,
+        channel_keys: card.scp03_keys(),
+        channel_key_version: virtual_card::SCP03_KEY_VERSION,
     };
     enroll(&state.store, &state.kek, &state.hasher, now, &enrolment)
         .await

@@ -120,6 +120,8 @@ pub async fn seed(state: &AppState, cards_dir: &Path) -> anyhow::Result<Vec<Seed
                 card_guid: guid,
                 card_auth_public_key: card.card_auth_public_key_sec1(),
                 puk,
+                channel_keys: card.scp03_keys(),
+                channel_key_version: virtual_card::SCP03_KEY_VERSION,
             },
         )
         .await?;

@@ -5,6 +5,7 @@
 //! decision with `now` from the injected [`clock`], one `finish` that writes → SQL in
 //! [`store`], mail words in [`mail::templates`].
 
+pub mod card_channel;
 pub mod client;
 pub mod clock;
 pub mod config;

@@ -22,11 +22,10 @@ pub struct Rotated {
 
 fn stale(kek: &Kek, card: &Card) -> bool {
     let current = Some(kek.current_version());
-    Kek::version_of(&card.puk_enc) != current
-        || card
-            .puk_next_enc
-            .as_deref()
-            .is_some_and(|pending| Kek::version_of(pending) != current)
+    let stale = |sealed: Option<&[u8]>| sealed.is_some_and(|s| Kek::version_of(s) != current);
+    stale(Some(&card.puk_enc))
+        || stale(card.puk_next_enc.as_deref())
+        || stale(card.scp03_keys_enc.as_deref())
 }
 
 /// Re-seals every stale card, each in its own short transaction (compare-and-set, so an
@@ -50,21 +49,21 @@ pub async fn rotate_kek(state: &AppState) -> Result<Rotated, AppError> {
                 table: "cards",
                 column: "guid",
             })?;
+            let again = |sealed: Option<&[u8]>, purpose: SealPurpose| {
+                sealed
+                    .map(|s| kek.reseal(s, &guid, purpose, purpose))
+                    .transpose()
+            };
             let puk = kek.reseal(&card.puk_enc, &guid, SealPurpose::Puk, SealPurpose::Puk)?;
-            let pending = card
-                .puk_next_enc
-                .as_deref()
-                .map(|sealed| {
-                    kek.reseal(
-                        sealed,
-                        &guid,
-                        SealPurpose::PendingPuk,
-                        SealPurpose::PendingPuk,
-                    )
-                })
-                .transpose()?;
+            let pending = again(card.puk_next_enc.as_deref(), SealPurpose::PendingPuk)?;
+            let channel = again(card.scp03_keys_enc.as_deref(), SealPurpose::ChannelKeys)?;
+            let after = cards::Sealed {
+                puk_enc: &puk,
+                puk_next_enc: pending.as_deref(),
+                scp03_keys_enc: channel.as_deref(),
+            };
             let mut tx = state.store.begin().await?;
-            if cards::reseal(&mut tx, card, &puk, pending.as_deref()).await? {
+            if cards::reseal(&mut tx, card, &after).await? {
                 rotated.resealed += 1;
             } else {
                 rotated.changed += 1;

@@ -215,6 +215,30 @@ impl StaticKeys {
     pub fn dek(&self) -> &[u8] {
         self.dek.as_bytes()
     }
+
+    /// K-ENC ‖ K-MAC ‖ K-DEK, for sealing the set where it is kept (the server seals it
+    /// with its KEK). Wiped when dropped.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        zeroize::Zeroizing::new(
+            [
+                self.enc.as_bytes(),
+                self.mac.as_bytes(),
+                self.dek.as_bytes(),
+            ]
+            .concat(),
+        )
+    }
+
+    /// The inverse of [`StaticKeys::to_bytes`]: 48, 72 or 96 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Scp03Error> {
+        if !bytes.len().is_multiple_of(3) {
+            return Err(Scp03Error::KeyLength(bytes.len()));
+        }
+        let n = bytes.len() / 3;
+        let (enc, rest) = bytes.split_at(n);
+        let (mac, dek) = rest.split_at(n);
+        Self::new(enc, mac, dek)
+    }
 }
 
 impl fmt::Debug for StaticKeys {

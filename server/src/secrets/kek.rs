@@ -24,6 +24,8 @@ pub enum SealPurpose {
     Puk,
     /// `cards.puk_next_enc`: a PUK sent to the card, outcome unknown.
     PendingPuk,
+    /// `cards.scp03_keys_enc`: the card's SCP03 static keys.
+    ChannelKeys,
 }
 
 impl SealPurpose {
@@ -31,6 +33,7 @@ impl SealPurpose {
         match self {
             SealPurpose::Puk => b"cards.puk",
             SealPurpose::PendingPuk => b"cards.puk_next",
+            SealPurpose::ChannelKeys => b"cards.scp03_keys",
         }
     }
 }

@@ -16,10 +16,16 @@ pub struct Card {
     pub puk_enc: Vec<u8>,
     /// A PUK sent to the card whose outcome is not yet known, sealed.
     pub puk_next_enc: Option<Vec<u8>>,
+    /// The card's SCP03 static keys, sealed (CARD-3).
+    pub scp03_keys_enc: Option<Vec<u8>>,
+    pub scp03_key_version: Option<i64>,
 }
 
-const SELECT: &str = "SELECT guid, user_uuid, card_auth_public_key, puk_enc, puk_next_enc \
-                      FROM cards WHERE guid = $1";
+const COLUMNS: &str =
+    "guid, user_uuid, card_auth_public_key, puk_enc, puk_next_enc, scp03_keys_enc, \
+     scp03_key_version";
+const SELECT: &str = "SELECT guid, user_uuid, card_auth_public_key, puk_enc, puk_next_enc, \
+                      scp03_keys_enc, scp03_key_version FROM cards WHERE guid = $1";
 
 pub async fn find(conn: &mut AnyConnection, guid: &CardGuid) -> Result<Option<Card>, StoreError> {
     Ok(sqlx::query_as::<_, Card>(SELECT)
@@ -76,32 +82,41 @@ pub async fn adopt_pending_puk(
 
 /// Every card's sealed values, for a KEK rotation.
 pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Card>, StoreError> {
-    Ok(sqlx::query_as::<_, Card>(
-        "SELECT guid, user_uuid, card_auth_public_key, puk_enc, puk_next_enc FROM cards \
-         ORDER BY guid",
+    Ok(
+        sqlx::query_as::<_, Card>(&format!("SELECT {COLUMNS} FROM cards ORDER BY guid"))
+            .fetch_all(conn)
+            .await?,
     )
-    .fetch_all(conn)
-    .await?)
+}
+
+/// A card's sealed values, as written back by a KEK rotation.
+pub struct Sealed<'a> {
+    pub puk_enc: &'a [u8],
+    pub puk_next_enc: Option<&'a [u8]>,
+    pub scp03_keys_enc: Option<&'a [u8]>,
 }
 
 /// Replaces a card's sealed values if they are still `before` (compare-and-set).
 pub async fn reseal(
     conn: &mut AnyConnection,
     before: &Card,
-    puk_enc: &[u8],
-    puk_next_enc: Option<&[u8]>,
+    after: &Sealed<'_>,
 ) -> Result<bool, StoreError> {
     let swapped = sqlx::query(
-        "UPDATE cards SET puk_enc = $1, puk_next_enc = $2 \
-         WHERE guid = $3 AND puk_enc = $4 \
-         AND (puk_next_enc = $5 OR (puk_next_enc IS NULL AND $6 = 0))",
+        "UPDATE cards SET puk_enc = $1, puk_next_enc = $2, scp03_keys_enc = $3 \
+         WHERE guid = $4 AND puk_enc = $5 \
+         AND (puk_next_enc = $6 OR (puk_next_enc IS NULL AND $7 = 0)) \
+         AND (scp03_keys_enc = $8 OR (scp03_keys_enc IS NULL AND $9 = 0))",
     )
-    .bind(puk_enc.to_vec())
-    .bind(puk_next_enc.map(<[u8]>::to_vec))
+    .bind(after.puk_enc.to_vec())
+    .bind(after.puk_next_enc.map(<[u8]>::to_vec))
+    .bind(after.scp03_keys_enc.map(<[u8]>::to_vec))
     .bind(&before.guid)
     .bind(before.puk_enc.clone())
     .bind(before.puk_next_enc.clone().unwrap_or_default())
     .bind(i64::from(before.puk_next_enc.is_some()))
+    .bind(before.scp03_keys_enc.clone().unwrap_or_default())
+    .bind(i64::from(before.scp03_keys_enc.is_some()))
     .execute(conn)
     .await?;
     Ok(swapped.rows_affected() == 1)
@@ -121,18 +136,22 @@ pub struct NewCard<'a> {
     pub user_uuid: &'a str,
     pub card_auth_public_key: &'a [u8],
     pub puk_enc: &'a [u8],
+    pub scp03_keys_enc: &'a [u8],
+    pub scp03_key_version: u8,
     pub created_at: i64,
 }
 
 pub async fn insert(conn: &mut AnyConnection, card: &NewCard<'_>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO cards (guid, user_uuid, card_auth_public_key, puk_enc, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO cards (guid, user_uuid, card_auth_public_key, puk_enc, scp03_keys_enc, \
+         scp03_key_version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(card.guid.to_hex())
     .bind(card.user_uuid)
     .bind(card.card_auth_public_key.to_vec())
     .bind(card.puk_enc.to_vec())
+    .bind(card.scp03_keys_enc.to_vec())
+    .bind(i64::from(card.scp03_key_version))
     .bind(card.created_at)
     .execute(conn)
     .await?;

@@ -3,6 +3,7 @@
 
 use api_types::CardGuid;
 use card_protocol::pin::Puk;
+use card_protocol::scp03::StaticKeys;
 
 use super::users::NewUser;
 use super::{answers, attempts, cards, users, Store};
@@ -16,6 +17,9 @@ pub struct Enrolment<'a> {
     pub card_guid: CardGuid,
     pub card_auth_public_key: Vec<u8>,
     pub puk: Puk,
+    /// The card's SCP03 static keys and their key version (CARD-3), from the issuer.
+    pub channel_keys: StaticKeys,
+    pub channel_key_version: u8,
 }
 
 pub async fn enroll(
@@ -30,11 +34,10 @@ pub async fn enroll(
     for (question, answer) in enrolment.answers {
         hashed.push((*question, hasher.hash(answer)?));
     }
-    let puk_enc = kek.seal(
-        enrolment.puk.as_bytes(),
-        &enrolment.card_guid,
-        SealPurpose::Puk,
-    )?;
+    let guid = &enrolment.card_guid;
+    let puk_enc = kek.seal(enrolment.puk.as_bytes(), guid, SealPurpose::Puk)?;
+    let keys = enrolment.channel_keys.to_bytes();
+    let scp03_keys_enc = kek.seal(&keys, guid, SealPurpose::ChannelKeys)?;
     let mut tx = store.begin().await?;
     answers::delete_for_user(&mut tx, uuid).await?;
     attempts::delete_for_user(&mut tx, uuid).await?;
@@ -51,6 +54,8 @@ pub async fn enroll(
             user_uuid: uuid,
             card_auth_public_key: &enrolment.card_auth_public_key,
             puk_enc: &puk_enc,
+            scp03_keys_enc: &scp03_keys_enc,
+            scp03_key_version: enrolment.channel_key_version,
             created_at: now,
         },
     )

@@ -125,6 +125,8 @@ mod tests {
             card_auth_public_key: vec![],
             puk_enc: vec![],
             puk_next_enc: None,
+            scp03_keys_enc: None,
+            scp03_key_version: None,
         };
         let outcome = decide(CardGuid::from_bytes([9; 16]), Some(&card), fresh(), 1000);
         let started = outcome.reply.as_ref().unwrap();

@@ -6,6 +6,7 @@
 
 mod at_rest;
 mod audit;
+mod channel;
 mod helpers;
 mod kek;
 mod limits;

@@ -217,3 +217,14 @@ fn card_3_scp03_static_keys_are_checked_and_never_printed() {
     let (host, card) = open(SecurityLevel::CMacCDecRMacREnc);
     assert!(!format!("{host:?} {card:?}").contains("keys"));
 }
+
+#[test]
+fn card_3_scp03_static_keys_round_trip_through_bytes() {
+    let keys = StaticKeys::new(&[1; 16], &[2; 16], &[3; 16]).unwrap();
+    let bytes = keys.to_bytes();
+    assert_eq!(bytes.len(), 48);
+    let back = StaticKeys::from_bytes(&bytes).unwrap();
+    assert_eq!(back.to_bytes().as_slice(), bytes.as_slice());
+    assert!(StaticKeys::from_bytes(&[0; 47]).is_err());
+    assert!(StaticKeys::from_bytes(&[0; 30]).is_err());
+}
