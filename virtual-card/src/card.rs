@@ -4,6 +4,7 @@
 use crate::objects::{
     application_property_template, discovery_object, expiry_in_years, TAG_DISCOVERY, TEST_FASC_N,
 };
+use crate::pin_history::PinHistory;
 use crate::secure_channel::{Scp03KeySet, SecureChannel, Step};
 use crate::state::{CardError, CardState, STATE_VERSION};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
@@ -25,8 +26,6 @@ pub const ATR: &[u8] = &[0x3B, 0x80, 0x80, 0x01, 0x01];
 const MEMORY_FAILURE: StatusWord = StatusWord(0x6581);
 /// Default tries for PIN and PUK (CARD-2).
 const DEFAULT_MAX_TRIES: u8 = 3;
-/// CARD-5: a new PIN may not equal any of the last five.
-const PIN_HISTORY: usize = 5;
 /// Cap on command-chained data, so a client cannot grow the card's buffer forever.
 const MAX_CHAINED: usize = 8 * 1024;
 /// Largest response sent without 61xx chaining (short Le).
@@ -80,7 +79,7 @@ pub struct VirtualCard {
     puk: Puk,
     puk_tries_left: u8,
     puk_max_tries: u8,
-    pin_history: Vec<Pin>,
+    pin_history: PinHistory,
     pin_reset_pending: bool,
     card_auth_key: SigningKey,
     /// SCP03 keys (persistent) and session (volatile).
@@ -127,7 +126,7 @@ impl VirtualCard {
             guid,
             fasc_n: TEST_FASC_N.to_vec(),
             expiration: expiry_in_years(5),
-            pin_history: vec![pin.clone()],
+            pin_history: PinHistory::new(&pin),
             pin,
             pin_tries_left: if opts.locked { 0 } else { DEFAULT_MAX_TRIES },
             pin_max_tries: DEFAULT_MAX_TRIES,
@@ -192,11 +191,8 @@ impl VirtualCard {
         if state.expiration.len() != 8 || !state.expiration.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CardError::Invalid("expiration must be YYYYMMDD".into()));
         }
-        let pin_history = state
-            .pin_history
-            .iter()
-            .map(|h| Ok(Pin::from_padded(&bytes("pin_history", h)?)?))
-            .collect::<Result<Vec<_>, CardError>>()?;
+        let pin_history =
+            PinHistory::from_state(state.pin_history_salt.as_deref(), &state.pin_history)?;
         let card_auth_key = SigningKey::from_slice(&bytes("card_auth_key", &state.card_auth_key)?)
             .map_err(|_| CardError::Invalid("card_auth_key is not a P-256 private key".into()))?;
         let scp03 = Scp03KeySet::from_state_or_new(state.scp03.as_ref())?;
@@ -239,11 +235,8 @@ impl VirtualCard {
             puk: hex::encode(self.puk.as_bytes()),
             puk_tries_left: self.puk_tries_left,
             puk_max_tries: self.puk_max_tries,
-            pin_history: self
-                .pin_history
-                .iter()
-                .map(|p| hex::encode(p.padded()))
-                .collect(),
+            pin_history: self.pin_history.to_state().1,
+            pin_history_salt: Some(self.pin_history.to_state().0),
             pin_reset_pending: self.pin_reset_pending,
             card_auth_key: hex::encode(Zeroizing::new(self.card_auth_key.to_bytes().to_vec())),
             scp03: Some(self.scp03.keys().to_state()),
@@ -627,10 +620,8 @@ impl VirtualCard {
                 if !self.pin_reset_pending && self.pin_history.contains(&new) {
                     return Err(StatusWord::WRONG_DATA);
                 }
-                self.pin = new.clone();
-                self.pin_history.push(new);
-                let excess = self.pin_history.len().saturating_sub(PIN_HISTORY);
-                self.pin_history.drain(..excess);
+                self.pin_history.push(&new);
+                self.pin = new;
                 self.pin_reset_pending = false;
                 self.commit()?;
                 Ok(Vec::new())

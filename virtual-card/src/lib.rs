@@ -18,6 +18,7 @@
 
 mod card;
 mod objects;
+mod pin_history;
 mod secure_channel;
 mod shared;
 mod state;

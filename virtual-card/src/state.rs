@@ -51,9 +51,12 @@ pub struct CardState {
     pub puk: String,
     pub puk_tries_left: u8,
     pub puk_max_tries: u8,
-    /// Padded forms of the last PINs the holder chose, newest last (CARD-5).
+    /// The last PINs the holder chose, newest last (CARD-5), as salted SHA-256 hashes
+    /// (padded PINs in files written before the salt existed).
     #[serde(default)]
     pub pin_history: Vec<String>,
+    #[serde(default)]
+    pub pin_history_salt: Option<String>,
     /// Set by RESET RETRY COUNTER: the next PIN change may reuse an old PIN (UNL-6).
     #[serde(default)]
     pub pin_reset_pending: bool,
