@@ -2,7 +2,6 @@
 //! keys, sealed with the KEK at enrolment, opened only to start a channel. (Wiring the
 //! unlock through the channel is the next step of the sealed-channel work.)
 
-use api_types::CardGuid;
 use card_protocol::scp03::{HostHandshake, StaticKeys};
 use rand::rngs::OsRng;
 
@@ -17,7 +16,7 @@ pub fn handshake(kek: &Kek, card: &Card) -> Result<HostHandshake, AppError> {
         table: "cards",
         column,
     };
-    let guid = CardGuid::parse(&card.guid).map_err(|_| corrupt("guid"))?;
+    let guid = card.card_guid()?;
     let sealed = card
         .scp03_keys_enc
         .as_deref()

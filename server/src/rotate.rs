@@ -3,8 +3,6 @@
 //! `previous_keks`, while the servers run with the same settings (so both stay
 //! readable); once it reports nothing left, drop the old key from the settings.
 
-use api_types::CardGuid;
-
 use crate::secrets::{Kek, SealPurpose};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::cards::{self, Card};
@@ -45,10 +43,7 @@ pub async fn rotate_kek(state: &AppState) -> Result<Rotated, AppError> {
         rotated.cards = all.len();
         rotated.changed = 0;
         for card in all.iter().filter(|card| stale(kek, card)) {
-            let guid = CardGuid::parse(&card.guid).map_err(|_| StoreError::Corrupt {
-                table: "cards",
-                column: "guid",
-            })?;
+            let guid = card.card_guid()?;
             let again = |sealed: Option<&[u8]>, purpose: SealPurpose| {
                 sealed
                     .map(|s| kek.reseal(s, &guid, purpose, purpose))

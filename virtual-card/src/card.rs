@@ -223,6 +223,7 @@ impl VirtualCard {
 
     /// The persistent state (contains secrets; handle with care).
     pub fn state(&self) -> CardState {
+        let (pin_history_salt, pin_history) = self.pin_history.to_state();
         CardState {
             version: STATE_VERSION,
             serial: self.serial,
@@ -235,8 +236,8 @@ impl VirtualCard {
             puk: hex::encode(self.puk.as_bytes()),
             puk_tries_left: self.puk_tries_left,
             puk_max_tries: self.puk_max_tries,
-            pin_history: self.pin_history.to_state().1,
-            pin_history_salt: Some(self.pin_history.to_state().0),
+            pin_history,
+            pin_history_salt: Some(pin_history_salt),
             pin_reset_pending: self.pin_reset_pending,
             card_auth_key: hex::encode(Zeroizing::new(self.card_auth_key.to_bytes().to_vec())),
             scp03: Some(self.scp03.keys().to_state()),

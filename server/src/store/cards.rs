@@ -21,6 +21,16 @@ pub struct Card {
     pub scp03_key_version: Option<i64>,
 }
 
+impl Card {
+    /// The GUID as stored, parsed.
+    pub fn card_guid(&self) -> Result<CardGuid, StoreError> {
+        CardGuid::parse(&self.guid).map_err(|_| StoreError::Corrupt {
+            table: "cards",
+            column: "guid",
+        })
+    }
+}
+
 const COLUMNS: &str =
     "guid, user_uuid, card_auth_public_key, puk_enc, puk_next_enc, scp03_keys_enc, \
      scp03_key_version";

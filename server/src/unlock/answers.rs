@@ -17,7 +17,7 @@ use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{new_unlock_code, random_bytes, FlowSecret};
 use crate::store::attempts::{Attempt, StoredCode};
-use crate::store::users::{self, User};
+use crate::store::users::User;
 use crate::store::{answers, StoreError};
 use crate::{AppError, AppState};
 
@@ -59,12 +59,7 @@ impl AppState {
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
             Ok(attempt) => {
-                let user = users::find_for_update(&mut tx, self.store.backend, &attempt.user_uuid)
-                    .await?
-                    .ok_or(StoreError::Corrupt {
-                        table: "unlock_attempts",
-                        column: "user_uuid",
-                    })?;
+                let user = self.lock_user(&mut tx, &attempt).await?;
                 let (code, salt) = (new_unlock_code(), random_bytes());
                 let fresh = FreshCode {
                     hash: self.code_pepper.hash(&salt, &code),

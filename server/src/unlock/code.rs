@@ -8,14 +8,13 @@ use api_types::{AttemptId, UnlockCode};
 
 use super::limits::Scope;
 use super::rules::{check_step, count_code_failure, AttemptState, CODE_TTL, MAX_CODE_FAILURES};
-use super::script::{build, load_card, FreshSecrets};
+use super::script::{build, FreshSecrets};
 use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::secrets::{CodePepper, Kek};
 use crate::store::attempts::Attempt;
 use crate::store::cards::Card;
-use crate::store::users::{self, User};
-use crate::store::StoreError;
+use crate::store::users::User;
 use crate::{AppError, AppState};
 
 const ACTION: &str = "unlock.code";
@@ -39,13 +38,8 @@ impl AppState {
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
             Ok(attempt) => {
-                let card = load_card(self, &mut tx, &attempt).await?;
-                let user = users::find_for_update(&mut tx, self.store.backend, &attempt.user_uuid)
-                    .await?
-                    .ok_or(StoreError::Corrupt {
-                        table: "unlock_attempts",
-                        column: "user_uuid",
-                    })?;
+                let card = self.lock_card(&mut tx, &attempt).await?;
+                let user = self.lock_user(&mut tx, &attempt).await?;
                 let fresh = FreshSecrets::draw(&self.kek, &card)?;
                 let limit = i64::from(self.settings.max_code_failures_per_day);
                 let given = Given {

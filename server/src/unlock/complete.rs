@@ -15,9 +15,7 @@ use crate::mail::templates::{self, Sender};
 use crate::secrets::FlowSecret;
 use crate::secrets::SealPurpose;
 use crate::store::attempts::Attempt;
-use crate::store::cards;
-use crate::store::users::{self, User};
-use crate::store::StoreError;
+use crate::store::users::User;
 use crate::{AppError, AppState};
 
 const ACTION: &str = "unlock.complete";
@@ -36,14 +34,8 @@ impl AppState {
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
             Ok(attempt) => {
-                let card =
-                    cards::find_for_update(&mut tx, self.store.backend, &attempt.card_guid).await?;
-                let user =
-                    users::find_for_update(&mut tx, self.store.backend, &attempt.user_uuid).await?;
-                let (card, user) = card.zip(user).ok_or(StoreError::Corrupt {
-                    table: "unlock_attempts",
-                    column: "card_guid",
-                })?;
+                let card = self.lock_card(&mut tx, &attempt).await?;
+                let user = self.lock_user(&mut tx, &attempt).await?;
                 // If the card took the pending PUK, it moves to the current-PUK column,
                 // sealed for that column (CARD-3, ALL-7).
                 let adopted = match &card.puk_next_enc {

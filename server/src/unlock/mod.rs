@@ -26,7 +26,8 @@ use crate::mail::templates::{Mail, Sender};
 use crate::secrets::FlowSecret;
 use crate::store::attempts::{self, Attempt};
 use crate::store::audit::{self, AuditEntry};
-use crate::store::users::{self, UnlockCounters};
+use crate::store::cards::Card;
+use crate::store::users::{self, UnlockCounters, User};
 use crate::store::{cards, outbox, Tx};
 use crate::{AppError, AppState};
 use rules::AttemptState;
@@ -148,6 +149,14 @@ impl<T> Outcome<T> {
     }
 }
 
+/// An attempt whose card or user row is gone.
+fn missing(column: &'static str) -> AppError {
+    AppError::from(crate::store::StoreError::Corrupt {
+        table: "unlock_attempts",
+        column,
+    })
+}
+
 /// A step on an attempt that does not exist: refused, and recorded.
 fn not_found<T>(action: &'static str) -> Outcome<T> {
     Outcome::new(action, Subject::default()).refuse(AppError::NotFound)
@@ -218,6 +227,20 @@ impl AppState {
             .map_err(crate::store::StoreError::from)?;
         let attempt = attempts::find(&mut conn, id).await?;
         Ok(attempt.filter(|attempt| flow_matches(attempt, flow)))
+    }
+
+    /// The attempt's card, locked for the rest of the step.
+    async fn lock_card(&self, tx: &mut Tx, attempt: &Attempt) -> Result<Card, AppError> {
+        cards::find_for_update(tx, self.store.backend, &attempt.card_guid)
+            .await?
+            .ok_or_else(|| missing("card_guid"))
+    }
+
+    /// The attempt's user, locked for the rest of the step (their UNL-4 counters).
+    async fn lock_user(&self, tx: &mut Tx, attempt: &Attempt) -> Result<User, AppError> {
+        users::find_for_update(tx, self.store.backend, &attempt.user_uuid)
+            .await?
+            .ok_or_else(|| missing("user_uuid"))
     }
 
     fn sender(&self) -> Sender<'_> {

@@ -17,8 +17,7 @@ use super::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::secrets::{Kek, SealPurpose};
 use crate::store::attempts::Attempt;
-use crate::store::cards::{self, Card};
-use crate::store::StoreError;
+use crate::store::cards::Card;
 use crate::{AppError, AppState};
 
 const ACTION: &str = "unlock.script";
@@ -33,38 +32,13 @@ pub(super) struct FreshSecrets {
 impl FreshSecrets {
     pub(super) fn draw(kek: &Kek, card: &Card) -> Result<Self, AppError> {
         let next_puk = Puk::generate(&mut OsRng);
-        let guid = card_guid(card)?;
+        let guid = card.card_guid()?;
         Ok(Self {
             one_time_pin: generate_one_time_pin(&mut OsRng),
             next_puk_sealed: kek.seal(next_puk.as_bytes(), &guid, SealPurpose::PendingPuk)?,
             next_puk,
         })
     }
-}
-
-pub(super) fn card_guid(card: &Card) -> Result<api_types::CardGuid, AppError> {
-    api_types::CardGuid::parse(&card.guid).map_err(|_| {
-        AppError::from(StoreError::Corrupt {
-            table: "cards",
-            column: "guid",
-        })
-    })
-}
-
-/// Loads an attempt's card, locked, for a step that builds its script.
-pub(super) async fn load_card(
-    state: &AppState,
-    tx: &mut crate::store::Tx,
-    attempt: &Attempt,
-) -> Result<Card, AppError> {
-    cards::find_for_update(tx, state.store.backend, &attempt.card_guid)
-        .await?
-        .ok_or_else(|| {
-            AppError::from(StoreError::Corrupt {
-                table: "unlock_attempts",
-                column: "card_guid",
-            })
-        })
 }
 
 /// The script and one-time PIN for the bridge, and the pending-PUK write if this is the
@@ -74,7 +48,7 @@ pub(super) fn build(
     kek: &Kek,
     fresh: FreshSecrets,
 ) -> Result<(CodeResponse, Option<Write>), AppError> {
-    let guid = card_guid(card)?;
+    let guid = card.card_guid()?;
     let puk = Puk::from_bytes(&kek.open(&card.puk_enc, &guid, SealPurpose::Puk)?)?;
     let (next, pending) = match &card.puk_next_enc {
         Some(sealed) => (
@@ -125,7 +99,7 @@ impl AppState {
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
             Ok(attempt) => {
-                let card = load_card(self, &mut tx, &attempt).await?;
+                let card = self.lock_card(&mut tx, &attempt).await?;
                 let fresh = FreshSecrets::draw(&self.kek, &card)?;
                 decide(&attempt, &card, &self.kek, fresh, now)
             }
