@@ -15,8 +15,9 @@ pub const DEFAULT_BRIDGE_PORT: u16 = 9981;
 pub const PATH_STATUS: &str = "/v1/status";
 pub const PATH_EVENTS: &str = "/v1/events";
 pub const PATH_SIGN_CHALLENGE: &str = "/v1/card/sign-challenge";
-pub const PATH_RUN_SCRIPT: &str = "/v1/card/run-script";
+pub const PATH_RELAY: &str = "/v1/card/relay";
 pub const PATH_CHANGE_PIN: &str = "/v1/card/change-pin";
+pub const PATH_VERIFY_PIN: &str = "/v1/card/verify-pin";
 
 /// `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,53 +85,103 @@ pub struct SignChallengeResponse {
     pub signature: String,
 }
 
-/// `POST /v1/card/run-script`: run server-built admin APDUs in one card transaction.
+/// A grant the server signed for one card-changing bridge operation (BRG-5): `claims` is
+/// base64url (no padding) of the JSON claims, `signature` base64url of the 64-byte P-256
+/// ECDSA signature (r ‖ s). The page passes it on untouched; the bridge checks it against
+/// the server key pinned in its configuration. The claims and their checks live in the
+/// `bridge-grant` crate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RunScriptRequest {
-    pub expected_guid: String,
-    pub script: AdminScript,
+pub struct SignedGrant {
+    pub claims: String,
+    pub signature: String,
 }
 
-/// A list of command APDUs (hex) built by the server. Run in order; the run stops at the
-/// first response whose status word is not 9000.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// APDUs (hex) built by the server for the card, with the grant that lets the bridge
+/// relay exactly these bytes (the grant carries their SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AdminScript {
+pub struct SignedRelay {
     pub apdus: Vec<String>,
+    pub grant: SignedGrant,
 }
 
-/// The commands carry the PUK: only their number is printed.
-impl std::fmt::Debug for AdminScript {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AdminScript({} APDUs)", self.apdus.len())
+/// `POST /v1/card/relay`: relay server-built APDUs to the card in one card transaction,
+/// stopping at the first error status word. With an `open_channel` grant the bridge first
+/// selects PIV and checks the card's GUID; with a `sealed_script` grant it sends nothing of
+/// its own (a plain command would end the secure channel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayRequest {
+    pub apdus: Vec<String>,
+    /// Missing is refused with `grant_missing` (not a parse error).
+    #[serde(default)]
+    pub grant: Option<SignedGrant>,
+}
+
+impl From<SignedRelay> for RelayRequest {
+    fn from(relay: SignedRelay) -> Self {
+        Self {
+            apdus: relay.apdus,
+            grant: Some(relay.grant),
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RunScriptResponse {
+pub struct RelayResponse {
     /// One response APDU (data + SW, hex) per command that ran.
     pub responses: Vec<String>,
 }
 
 /// `POST /v1/card/change-pin`: CHANGE REFERENCE DATA for the PIN, done locally so the
-/// server never learns the new passcode (CARD-3).
+/// server never learns the new passcode (CARD-3). Needs a `change_pin` grant (BRG-5);
+/// the bridge reads the tries left first and will not spend the last one unless
+/// `confirm_last_try` (BRG-6).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePinRequest {
-    pub expected_guid: String,
+    #[serde(default)]
+    pub grant: Option<SignedGrant>,
     pub current_pin: String,
     pub new_pin: String,
+    #[serde(default)]
+    pub confirm_last_try: bool,
 }
 
 /// Both PINs are secrets: never printed.
 impl std::fmt::Debug for ChangePinRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChangePinRequest")
-            .field("expected_guid", &self.expected_guid)
+            .field("confirm_last_try", &self.confirm_last_try)
             .finish_non_exhaustive()
     }
+}
+
+/// `POST /v1/card/verify-pin`: VERIFY the PIN (BRG-6: tries read first, the last one only
+/// with `confirm_last_try`). The bridge resets the card when it leaves it, so the PIN
+/// does not stay verified for another program.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyPinRequest {
+    pub pin: String,
+    #[serde(default)]
+    pub confirm_last_try: bool,
+}
+
+impl std::fmt::Debug for VerifyPinRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyPinRequest")
+            .field("confirm_last_try", &self.confirm_last_try)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyPinResponse {
+    pub pin_tries_left: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     AlreadyUnlocked,
     CodeAlreadyUsed,
     CardRefusedUpdate,
+    /// The card's answers to the secure channel's opening did not authenticate it.
+    ChannelFailed,
     // Card bridge.
     HostNotAllowed,
     OriginNotAllowed,
@@ -46,11 +48,23 @@ pub enum ErrorCode {
     PinBlocked,
     InvalidPasscode,
     CommandNotAllowed,
+    // Card bridge: server-signed grants (BRG-5).
+    GrantMissing,
+    GrantInvalid,
+    GrantExpired,
+    GrantReplayed,
+    GrantWrongOrigin,
+    GrantWrongCard,
+    GrantWrongOperation,
+    GrantWrongScript,
+    // Card bridge: PIN safety (BRG-6, CARD-5).
+    LastTryNeedsConfirmation,
+    PinReused,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 36] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -87,6 +101,17 @@ impl ErrorCode {
         ErrorCode::PinBlocked,
         ErrorCode::InvalidPasscode,
         ErrorCode::CommandNotAllowed,
+        ErrorCode::GrantMissing,
+        ErrorCode::GrantInvalid,
+        ErrorCode::GrantExpired,
+        ErrorCode::GrantReplayed,
+        ErrorCode::GrantWrongOrigin,
+        ErrorCode::GrantWrongCard,
+        ErrorCode::GrantWrongOperation,
+        ErrorCode::GrantWrongScript,
+        ErrorCode::LastTryNeedsConfirmation,
+        ErrorCode::PinReused,
+        ErrorCode::ChannelFailed,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -104,10 +129,18 @@ impl ErrorCode {
             | C::HostNotAllowed
             | C::OriginNotAllowed
             | C::MissingBridgeHeader
-            | C::CommandNotAllowed => 403,
+            | C::CommandNotAllowed
+            | C::GrantMissing
+            | C::GrantInvalid
+            | C::GrantWrongOrigin
+            | C::GrantWrongCard
+            | C::GrantWrongOperation
+            | C::GrantWrongScript => 403,
             C::SelfServiceClosed | C::PinBlocked => 423,
-            C::WrongAnswers | C::CodeInvalid | C::WrongPin | C::InvalidPasscode => 422,
-            C::AttemptExpired | C::CodeExpired | C::CodeTriesExhausted => 410,
+            C::WrongAnswers | C::CodeInvalid | C::WrongPin | C::InvalidPasscode | C::PinReused => {
+                422
+            }
+            C::AttemptExpired | C::CodeExpired | C::CodeTriesExhausted | C::GrantExpired => 410,
             C::WrongStep
             | C::CardUpdateFailed
             | C::AttemptEnded
@@ -117,7 +150,10 @@ impl ErrorCode {
             | C::NoReader
             | C::NoCard
             | C::CardRemoved
-            | C::CardChanged => 409,
+            | C::CardChanged
+            | C::GrantReplayed
+            | C::LastTryNeedsConfirmation
+            | C::ChannelFailed => 409,
             C::UnsupportedMediaType => 415,
             C::PayloadTooLarge => 413,
             C::CardBusy | C::PcscUnavailable => 503,
@@ -164,6 +200,17 @@ impl ErrorCode {
             ErrorCode::PinBlocked => "pin_blocked",
             ErrorCode::InvalidPasscode => "invalid_passcode",
             ErrorCode::CommandNotAllowed => "command_not_allowed",
+            ErrorCode::GrantMissing => "grant_missing",
+            ErrorCode::GrantInvalid => "grant_invalid",
+            ErrorCode::GrantExpired => "grant_expired",
+            ErrorCode::GrantReplayed => "grant_replayed",
+            ErrorCode::GrantWrongOrigin => "grant_wrong_origin",
+            ErrorCode::GrantWrongCard => "grant_wrong_card",
+            ErrorCode::GrantWrongOperation => "grant_wrong_operation",
+            ErrorCode::GrantWrongScript => "grant_wrong_script",
+            ErrorCode::LastTryNeedsConfirmation => "last_try_needs_confirmation",
+            ErrorCode::PinReused => "pin_reused",
+            ErrorCode::ChannelFailed => "channel_failed",
         }
     }
 }

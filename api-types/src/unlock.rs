@@ -4,11 +4,20 @@
 //! 1. `POST /api/unlock/start` with the card GUID (read by the bridge) → a challenge.
 //! 2. `POST /api/unlock/{id}/card-proof` with the 9E signature → holder name + questions.
 //! 3. `POST /api/unlock/{id}/answers` → unlock code emailed.
-//! 4. `POST /api/unlock/{id}/code` → the admin script + one-time PIN for the bridge.
-//! 5. `POST /api/unlock/{id}/complete` with the card's responses → unlocked.
+//! 4. `POST /api/unlock/{id}/code` → accepted; the page asks for the new passcode.
+//! 5. `POST /api/unlock/{id}/channel` → the opening of a secure channel to the card (SCP03
+//!    INITIALIZE UPDATE), with a grant for the bridge to relay it.
+//! 6. `POST /api/unlock/{id}/script` with the card's answers → EXTERNAL AUTHENTICATE and
+//!    the sealed unlock script (reset the PIN to a one-time PIN, rotate the PUK), the
+//!    one-time PIN, and a grant for the bridge's local PIN change.
+//! 7. `POST /api/unlock/{id}/complete` with the card's sealed answers → card updated. The
+//!    server judges only answers that carry the card's R-MAC for this channel (CARD-3).
+//!    The bridge then changes the one-time PIN to the new passcode, and the page says so
+//!    with `POST /api/unlock/{id}/complete` again (`pin_changed`) → unlocked.
 //!
-//! If the card update fails (card pulled, bridge error), `POST /api/unlock/{id}/script`
-//! gives a fresh script for the same attempt; the page retries with it.
+//! If anything fails after the code was accepted (card pulled, bridge stopped, page
+//! reloaded), the page starts again at step 5 for the same attempt: no second emailed
+//! code.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -49,6 +58,12 @@ endpoint!(
     Start, "/api/unlock/start", StartRequest => StartResponse
 );
 endpoint!(
+    /// CARD-3: after a reload, the attempt this browser's flow cookie holds for this card,
+    /// if its code was accepted and the card update is not finished: the page goes on
+    /// with it, and no second code is emailed.
+    Resume, "/api/unlock/resume", ResumeRequest => ResumeResponse
+);
+endpoint!(
     /// CARD-6 / UNL-2 / UNL-3: the signed challenge; whose card it is and the questions.
     CardProof, "/api/unlock/{id}/card-proof", CardProofRequest => CardProofResponse
 );
@@ -57,12 +72,17 @@ endpoint!(
     Answers, "/api/unlock/{id}/answers", AnswersRequest => AnswersResponse
 );
 endpoint!(
-    /// UNL-5: the emailed code; the card script.
-    Code, "/api/unlock/{id}/code", CodeRequest => CodeResponse
+    /// UNL-5: the emailed code; the opening of the secure channel to the card.
+    Code, "/api/unlock/{id}/code", CodeRequest => CodeAccepted
 );
 endpoint!(
-    /// A fresh card script for an attempt whose code was verified, after a failed card try.
-    Script, "/api/unlock/{id}/script", ScriptRequest => CodeResponse
+    /// CARD-3: the opening of a secure channel to the card, for an attempt whose code was
+    /// verified (again after any failure).
+    Channel, "/api/unlock/{id}/channel", ChannelRequest => ChannelOpen
+);
+endpoint!(
+    /// CARD-3: the card's answers to the opening; the sealed unlock script.
+    Script, "/api/unlock/{id}/script", ScriptRequest => SealedScript
 );
 endpoint!(
     /// UNL-7: what the card answered; unlocked.
@@ -100,6 +120,20 @@ pub struct StartResponse {
     pub challenge: Challenge,
     /// Unix seconds.
     pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeRequest {
+    /// The card in the reader: only its own attempt is resumed.
+    pub card_guid: CardGuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeResponse {
+    /// The attempt, at the card update (its code was accepted).
+    pub attempt_id: AttemptId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,37 +190,62 @@ pub struct CodeRequest {
     pub code: UnlockCode,
 }
 
-/// Asks again for the card script of an attempt whose code was verified.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The code was right: the card update may begin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScriptRequest {}
-
-/// What the page hands the bridge: the admin script (reset retry counter with the PUK
-/// to the one-time PIN, rotate the PUK), then a local PIN change from the one-time PIN to
-/// the user's new passcode.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CodeResponse {
+pub struct CodeAccepted {
     pub card_guid: CardGuid,
-    pub script: crate::bridge::AdminScript,
-    pub one_time_pin: String,
 }
 
-/// The script holds the PUK and the one-time PIN: never printed.
-impl std::fmt::Debug for CodeResponse {
+/// Asks for a fresh channel opening for an attempt whose code was verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelRequest {}
+
+/// What the page hands the bridge to open the secure channel: SCP03 INITIALIZE UPDATE
+/// with a fresh host challenge, under an `open_channel` grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelOpen {
+    pub card_guid: CardGuid,
+    pub relay: crate::bridge::SignedRelay,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptRequest {
+    /// The bridge's `RelayResponse.responses` for the opening, as returned.
+    pub card_answers: BoundedVec<ResponseHex, 4>,
+}
+
+/// The sealed unlock script for the bridge to relay (EXTERNAL AUTHENTICATE, then RESET
+/// RETRY COUNTER and the PUK change, encrypted and MACed for the card), then the local
+/// PIN change from the one-time PIN to the user's new passcode, under its own grant.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedScript {
+    pub card_guid: CardGuid,
+    pub relay: crate::bridge::SignedRelay,
+    /// The only secret that leaves the channel (CARD-3): it goes to the bridge.
+    pub one_time_pin: String,
+    pub change_pin: crate::bridge::SignedGrant,
+}
+
+/// The one-time PIN is a secret: never printed.
+impl std::fmt::Debug for SealedScript {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CodeResponse")
+        f.debug_struct("SealedScript")
             .field("card_guid", &self.card_guid)
-            .field("script", &self.script)
+            .field("relay", &self.relay)
             .field("one_time_pin", &"****")
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteRequest {
-    /// The bridge's `RunScriptResponse.responses`, as returned (at most one per command).
+    /// The bridge's `RelayResponse.responses` for the sealed script, as returned.
     pub script_responses: BoundedVec<ResponseHex, 8>,
     /// Whether the local change from the one-time PIN to the new passcode succeeded.
     pub pin_changed: bool,
@@ -195,6 +254,9 @@ pub struct CompleteRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteResponse {
+    /// The card's own (MACed) answers say its PIN was reset to the one-time PIN.
+    pub card_updated: bool,
+    /// The new passcode is set: the unlock is finished.
     pub unlocked: bool,
 }
 
@@ -204,15 +266,21 @@ mod tests {
 
     #[test]
     fn all_7_card_secrets_never_print() {
-        let response = CodeResponse {
+        let grant = crate::bridge::SignedGrant {
+            claims: "e30".into(),
+            signature: "AA".into(),
+        };
+        let response = SealedScript {
             card_guid: CardGuid::from_bytes([1; 16]),
-            script: crate::bridge::AdminScript {
-                apdus: vec!["002c0081103132333435363738".into()],
+            relay: crate::bridge::SignedRelay {
+                apdus: vec!["84820000".into()],
+                grant: grant.clone(),
             },
             one_time_pin: "73914205".into(),
+            change_pin: grant,
         };
         let printed = format!("{response:?}");
-        assert!(!printed.contains("73914205") && !printed.contains("3132333435363738"));
+        assert!(!printed.contains("73914205"));
     }
 
     #[test]
@@ -240,7 +308,9 @@ mod tests {
         );
         assert!(serde_json::from_str::<AnswersRequest>(&long).is_err());
         assert!(serde_json::from_str::<CodeRequest>(r#"{"code":"12a456"}"#).is_err());
-        assert!(serde_json::from_str::<ScriptRequest>(r#"{"x":1}"#).is_err());
-        assert!(serde_json::from_str::<ScriptRequest>("{}").is_ok());
+        assert!(serde_json::from_str::<ChannelRequest>(r#"{"x":1}"#).is_err());
+        assert!(serde_json::from_str::<ChannelRequest>("{}").is_ok());
+        let five = format!(r#"{{"card_answers":[{}]}}"#, [r#""9000""#; 5].join(","));
+        assert!(serde_json::from_str::<ScriptRequest>(&five).is_err());
     }
 }

@@ -2,7 +2,10 @@
 //! [`Endpoint`]: a screen names the step, never a path or a response type. Every failure
 //! becomes a [`Problem`]: the server's own [`ApiError`] when it sent one, else `network`.
 
-use api_types::unlock::{Endpoint, PublicConfig, Start, StartRequest, StartResponse, PATH_CONFIG};
+use api_types::unlock::{
+    Endpoint, PublicConfig, Resume, ResumeRequest, ResumeResponse, Start, StartRequest,
+    StartResponse, PATH_CONFIG,
+};
 use api_types::{ApiError, AttemptId};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -50,6 +53,11 @@ async fn call<E: Endpoint>(path: &str, request: &E::Request) -> Result<E::Respon
 /// UNL-1: starts an attempt for the card in the reader.
 pub async fn start(request: &StartRequest) -> Result<StartResponse, Problem> {
     call::<Start>(Start::ROUTE, request).await
+}
+
+/// After a reload: this browser's attempt for this card, if its card update was under way.
+pub async fn resume(request: &ResumeRequest) -> Result<ResumeResponse, Problem> {
+    call::<Resume>(Resume::ROUTE, request).await
 }
 
 /// One step of an existing attempt, e.g. `step::<Answers>(&id, &request)`.

@@ -113,6 +113,31 @@ impl ProblemCode {
                 C::InvalidPasscode => {
                     "The passcode must be between 4 and 8 characters long, using standard keyboard characters."
                 }
+                C::ChannelFailed => {
+                    "We could not open a secure connection to your smartcard. Keep it in the reader \
+                     and press Confirm again."
+                }
+                C::GrantMissing
+                | C::GrantInvalid
+                | C::GrantWrongOrigin
+                | C::GrantWrongOperation
+                | C::GrantWrongScript => {
+                    "The card bridge did not accept this website's permission for the card update. \
+                     Refresh the page and try again; if it happens again, contact your IT team."
+                }
+                C::GrantExpired | C::GrantReplayed => {
+                    "The permission for this card update has run out. Press Confirm again."
+                }
+                C::GrantWrongCard => {
+                    "A different smartcard is in the reader. Insert the card you started with."
+                }
+                C::LastTryNeedsConfirmation => {
+                    "Your smartcard has one passcode try left. If that try is wrong, the card locks."
+                }
+                C::PinReused => {
+                    "That passcode is one of your last five. Choose a passcode you have not used \
+                     recently."
+                }
             },
         }
     }

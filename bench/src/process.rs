@@ -27,6 +27,7 @@ pub struct ServerConfig {
     kek_hex: String,
     audit_key_hex: String,
     code_pepper_hex: String,
+    grant_key_hex: String,
 }
 
 impl ServerConfig {
@@ -40,6 +41,7 @@ impl ServerConfig {
             kek_hex: random_hex(32),
             audit_key_hex: random_hex(32),
             code_pepper_hex: random_hex(32),
+            grant_key_hex: random_hex(32),
         })
     }
 
@@ -58,6 +60,7 @@ impl ServerConfig {
             ("SCSS_KEK_HEX", self.kek_hex.clone()),
             ("SCSS_AUDIT_KEY_HEX", self.audit_key_hex.clone()),
             ("SCSS_CODE_PEPPER_HEX", self.code_pepper_hex.clone()),
+            ("SCSS_GRANT_KEY_HEX", self.grant_key_hex.clone()),
             ("SCSS_ARGON2_MEMORY_KIB", self.cost.0.to_string()),
             ("SCSS_ARGON2_ITERATIONS", self.cost.1.to_string()),
             ("SCSS_SMTP_HOST", "127.0.0.1".into()),
@@ -75,6 +78,7 @@ impl ServerConfig {
             kek_hex: SecretString::from(self.kek_hex.as_str()),
             audit_key_hex: SecretString::from(self.audit_key_hex.as_str()),
             code_pepper_hex: SecretString::from(self.code_pepper_hex.as_str()),
+            grant_key_hex: SecretString::from(self.grant_key_hex.as_str()),
             argon2_memory_kib: self.cost.0,
             argon2_iterations: self.cost.1,
             smtp_host: "127.0.0.1".into(),

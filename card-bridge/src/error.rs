@@ -1,10 +1,12 @@
-//! Every refusal and failure the bridge can give, with one exhaustive mapping to an HTTP
-//! status and a stable [`ErrorCode`] (ALL-2, BRG-2, BRG-4).
+//! Every refusal and failure the bridge can give, each with a stable [`ErrorCode`]
+//! (ALL-2, BRG-2, BRG-4, BRG-5, BRG-6, CARD-5). The HTTP status comes from
+//! [`ErrorCode::http_status`], the one mapping the server uses too.
 
 use api_types::passcode::PasscodeError;
 use api_types::{ApiError, ErrorCode};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use bridge_grant::GrantError;
 use card_protocol::client::{PivError, TransportError};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +33,7 @@ pub enum BridgeError {
     NoCard,
     #[error("The smartcard was removed before the operation finished. Reinsert it and try again.")]
     CardRemoved,
-    #[error("A different smartcard was inserted. Reinsert the card you started with.")]
+    #[error("The smartcard was taken out or changed since this operation began. Start again.")]
     CardChanged,
     #[error("The smartcard is busy. Try again in a moment.")]
     CardBusy,
@@ -43,66 +45,89 @@ pub enum BridgeError {
     WrongPin { tries_left: u8 },
     #[error("The smartcard passcode is blocked.")]
     PinBlocked,
+    #[error("Only one passcode try is left: it is spent only when the user confirms.")]
+    LastTryNeedsConfirmation,
+    #[error("The card refuses a passcode it has had in its last five changes.")]
+    PinReused,
     #[error("{0}")]
     InvalidPasscode(#[from] PasscodeError),
-    #[error("Command not allowed: {0}")]
-    CommandNotAllowed(String),
+    #[error("The server's permission for this card operation was refused: {0}.")]
+    Grant(#[from] GrantError),
     #[error("Internal error in the card bridge.")]
     Internal(String),
 }
 
 impl BridgeError {
-    pub fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+    pub fn code(&self) -> ErrorCode {
         use BridgeError as E;
         match self {
-            E::HostNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::HostNotAllowed),
-            E::OriginNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed),
-            E::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorCode::UnsupportedMediaType,
-            ),
-            E::MissingBridgeHeader => (StatusCode::FORBIDDEN, ErrorCode::MissingBridgeHeader),
-            E::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
-            E::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
-            E::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
-            E::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
-            E::NoReader => (StatusCode::CONFLICT, ErrorCode::NoReader),
-            E::NoCard => (StatusCode::CONFLICT, ErrorCode::NoCard),
-            E::CardRemoved => (StatusCode::CONFLICT, ErrorCode::CardRemoved),
-            E::CardChanged => (StatusCode::CONFLICT, ErrorCode::CardChanged),
-            E::CardBusy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::CardBusy),
-            E::CardError(_) => (StatusCode::BAD_GATEWAY, ErrorCode::CardError),
-            E::PcscUnavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::PcscUnavailable),
-            E::WrongPin { .. } => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::WrongPin),
-            E::PinBlocked => (StatusCode::LOCKED, ErrorCode::PinBlocked),
-            E::InvalidPasscode(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidPasscode),
-            E::CommandNotAllowed(_) => (StatusCode::FORBIDDEN, ErrorCode::CommandNotAllowed),
-            E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            E::HostNotAllowed => ErrorCode::HostNotAllowed,
+            E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
+            E::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            E::MissingBridgeHeader => ErrorCode::MissingBridgeHeader,
+            E::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            E::BadRequest(_) => ErrorCode::BadRequest,
+            E::NotFound => ErrorCode::NotFound,
+            E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            E::NoReader => ErrorCode::NoReader,
+            E::NoCard => ErrorCode::NoCard,
+            E::CardRemoved => ErrorCode::CardRemoved,
+            E::CardChanged => ErrorCode::CardChanged,
+            E::CardBusy => ErrorCode::CardBusy,
+            E::CardError(_) => ErrorCode::CardError,
+            E::PcscUnavailable => ErrorCode::PcscUnavailable,
+            E::WrongPin { .. } => ErrorCode::WrongPin,
+            E::PinBlocked => ErrorCode::PinBlocked,
+            E::LastTryNeedsConfirmation => ErrorCode::LastTryNeedsConfirmation,
+            E::PinReused => ErrorCode::PinReused,
+            E::InvalidPasscode(_) => ErrorCode::InvalidPasscode,
+            E::Grant(grant) => grant_code(*grant),
+            E::Internal(_) => ErrorCode::Internal,
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     pub fn to_api_error(&self) -> ApiError {
-        let (_, code) = self.status_and_code();
         // Internal details stay in the log, not in the answer.
         let message = match self {
             BridgeError::Internal(_) => "Internal error in the card bridge.".to_owned(),
             other => other.to_string(),
         };
-        let error = ApiError::new(code, message);
+        let error = ApiError::new(self.code(), message);
         match self {
             BridgeError::WrongPin { tries_left } => error.with_tries_left(u32::from(*tries_left)),
+            BridgeError::LastTryNeedsConfirmation => error.with_tries_left(1),
             _ => error,
         }
     }
 }
 
+fn grant_code(error: GrantError) -> ErrorCode {
+    match error {
+        GrantError::Missing => ErrorCode::GrantMissing,
+        GrantError::Invalid => ErrorCode::GrantInvalid,
+        GrantError::Expired => ErrorCode::GrantExpired,
+        GrantError::Replayed => ErrorCode::GrantReplayed,
+        GrantError::WrongOrigin => ErrorCode::GrantWrongOrigin,
+        GrantError::WrongCard => ErrorCode::GrantWrongCard,
+        GrantError::WrongOperation => ErrorCode::GrantWrongOperation,
+        GrantError::WrongScript => ErrorCode::GrantWrongScript,
+    }
+}
+
 impl IntoResponse for BridgeError {
     fn into_response(self) -> Response {
-        let (status, _) = self.status_and_code();
-        if let BridgeError::Internal(detail) | BridgeError::CardError(detail) = &self {
-            tracing::warn!(%detail, "card bridge error");
+        match &self {
+            BridgeError::Internal(detail) | BridgeError::CardError(detail) => {
+                tracing::warn!(%detail, "card bridge error");
+            }
+            BridgeError::Grant(grant) => tracing::info!(%grant, "grant refused"),
+            _ => {}
         }
-        (status, axum::Json(self.to_api_error())).into_response()
+        (self.status(), axum::Json(self.to_api_error())).into_response()
     }
 }
 
@@ -123,6 +148,7 @@ impl From<PivError> for BridgeError {
             PivError::Transport(t) => t.into(),
             PivError::WrongPin { tries_left } => BridgeError::WrongPin { tries_left },
             PivError::Blocked => BridgeError::PinBlocked,
+            PivError::PinReused => BridgeError::PinReused,
             PivError::Pin(p) => BridgeError::BadRequest(p.to_string()),
             other @ (PivError::WrongPuk { .. }
             | PivError::PukBlocked
@@ -131,5 +157,26 @@ impl From<PivError> for BridgeError {
             | PivError::Status { .. }
             | PivError::Malformed(_)) => BridgeError::CardError(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_2_every_bridge_error_has_the_status_of_its_code() {
+        let errors = [
+            BridgeError::Grant(GrantError::Expired),
+            BridgeError::Grant(GrantError::Replayed),
+            BridgeError::PinReused,
+            BridgeError::LastTryNeedsConfirmation,
+            BridgeError::CardChanged,
+        ];
+        for error in errors {
+            assert_eq!(error.status().as_u16(), error.code().http_status());
+        }
+        let last = BridgeError::LastTryNeedsConfirmation.to_api_error();
+        assert_eq!(last.tries_left, Some(1));
     }
 }

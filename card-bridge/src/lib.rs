@@ -6,8 +6,11 @@
 //! to a single card worker thread ([`worker`]) that owns the card access ([`pcsc_backend`] or
 //! [`simulated`]), so only one card transaction runs at a time (BRG-6). Card
 //! insert/remove events come from a blocking PC/SC status-change watcher, never a poll.
+//! Whatever changes the card needs a grant the server signed, checked against the
+//! server key pinned in [`BridgeConfig`] and used once ([`grants`], BRG-5).
 
 pub mod error;
+pub mod grants;
 pub mod pcsc_backend;
 pub mod routes;
 pub mod security;
@@ -15,13 +18,14 @@ pub mod simulated;
 pub mod worker;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use api_types::bridge::CardEvent;
+use bridge_grant::GrantVerifier;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
 pub use error::BridgeError;
+pub use grants::Clock;
 pub use worker::{CardAccess, CardWorker};
 
 /// Settings the bridge runs with.
@@ -29,6 +33,10 @@ pub use worker::{CardAccess, CardWorker};
 pub struct BridgeConfig {
     /// Exact origins (scheme://host[:port]) whose pages may call the bridge (BRG-2).
     pub allowed_origins: Vec<String>,
+    /// The server's public key, which every grant must be signed with (BRG-5).
+    pub server_key: GrantVerifier,
+    /// Unix seconds, to judge grants' lifetimes: [`Clock::system`] outside tests.
+    pub clock: Clock,
 }
 
 /// A bound, ready-to-serve bridge. Port 0 in tests; [`Bridge::port`] tells the real one.
@@ -48,11 +56,12 @@ impl Bridge {
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
         let port = listener.local_addr()?.port();
-        let state = routes::AppState {
+        let state = routes::AppState::new(
             worker,
             events,
-            security: Arc::new(security::Security::new(port, config.allowed_origins)),
-        };
+            security::Security::new(port, config.allowed_origins),
+            grants::Grants::new(config.server_key, config.clock),
+        );
         Ok(Self {
             listener,
             router: routes::router(state),

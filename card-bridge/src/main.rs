@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use api_types::bridge::DEFAULT_BRIDGE_PORT;
 use card_bridge::pcsc_backend::{spawn_event_watcher, PcscAccess};
 use card_bridge::simulated::SimulatedAccess;
-use card_bridge::{Bridge, BridgeConfig, CardAccess, CardWorker};
+use card_bridge::{Bridge, BridgeConfig, CardAccess, CardWorker, Clock};
 use clap::Parser;
 use tokio::sync::broadcast;
 
@@ -24,6 +24,10 @@ struct Args {
         required = true
     )]
     allow_origins: Vec<String>,
+    /// The server's grant-signing public key (P-256, SEC1 hex, as the server prints it):
+    /// card-changing operations need a grant signed with it (BRG-5).
+    #[arg(long, env = "CARD_BRIDGE_SERVER_KEY")]
+    server_key: String,
     /// Use an in-process virtual card kept in this state file instead of PC/SC.
     #[arg(long, value_name = "CARD_STATE_FILE")]
     simulate: Option<PathBuf>,
@@ -50,6 +54,9 @@ async fn main() -> anyhow::Result<()> {
             "--allow-origin {origin:?} must be exact, without a trailing slash"
         );
     }
+    let server_key = bridge_grant::GrantVerifier::from_hex(&args.server_key).map_err(|_| {
+        anyhow::anyhow!("--server-key must be the server's P-256 public key in SEC1 hex")
+    })?;
     let (events, _) = broadcast::channel(32);
     let access: Box<dyn CardAccess> = match &args.simulate {
         Some(path) => {
@@ -67,6 +74,8 @@ async fn main() -> anyhow::Result<()> {
         args.port,
         BridgeConfig {
             allowed_origins: args.allow_origins.clone(),
+            server_key,
+            clock: Clock::system(),
         },
         worker,
         events,

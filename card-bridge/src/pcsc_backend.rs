@@ -4,6 +4,12 @@
 //! [`spawn_event_watcher`] runs a second thread that blocks in `get_status_change` (on
 //! the readers and on the PnP pseudo-reader) and turns state changes into
 //! [`CardEvent`]s: no polling loop.
+//!
+//! A card job's [`Presence`] is the reader's PC/SC event counter (upper 16 bits of its
+//! event state, counting insertions and removals), read once the job's transaction has
+//! begun: a card taken out after that invalidates the handle, so the counter read
+//! belongs to the card the job talks to. [`Leave::Reset`] ends the transaction with
+//! `SCARD_RESET_CARD`, so no PIN stays verified (BRG-6).
 
 use std::ffi::{CStr, CString};
 use std::time::Duration;
@@ -13,6 +19,7 @@ use card_protocol::client::{CardTransport, TransportError};
 use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 use tokio::sync::broadcast;
 
+use crate::worker::{CardInReader, Leave, Presence};
 use crate::{BridgeError, CardAccess};
 
 fn map_pcsc(e: pcsc::Error) -> BridgeError {
@@ -121,6 +128,29 @@ fn card_present(state: &ReaderState) -> bool {
     state.event_state().contains(State::PRESENT) && !state.event_state().contains(State::MUTE)
 }
 
+/// The reader's event counter now, without sending the card anything.
+fn presence(context: &Context, reader: &CStr) -> Result<Presence, BridgeError> {
+    let mut states = [ReaderState::new(reader.to_owned(), State::UNAWARE)];
+    context
+        .get_status_change(Duration::ZERO, &mut states)
+        .map_err(map_pcsc)?;
+    let [state] = &states;
+    if !card_present(state) {
+        return Err(BridgeError::CardRemoved);
+    }
+    Ok(Presence {
+        reader: reader.to_string_lossy().into_owned(),
+        events: u64::from(state.event_count()),
+    })
+}
+
+fn disposition(leave: Leave) -> Disposition {
+    match leave {
+        Leave::AsIs => Disposition::LeaveCard,
+        Leave::Reset => Disposition::ResetCard,
+    }
+}
+
 impl CardAccess for PcscAccess {
     fn backend_name(&self) -> &'static str {
         "pcsc"
@@ -139,7 +169,8 @@ impl CardAccess for PcscAccess {
 
     fn with_card(
         &mut self,
-        operation: &mut dyn FnMut(&str, &mut dyn CardTransport) -> Result<(), BridgeError>,
+        leave: Leave,
+        operation: &mut dyn FnMut(CardInReader<'_>) -> Result<(), BridgeError>,
     ) -> Result<(), BridgeError> {
         let (context, states) = self.reader_states()?;
         if states.is_empty() {
@@ -150,16 +181,20 @@ impl CardAccess for PcscAccess {
             .find(|state| card_present(state))
             .map(|state| state.name().to_owned())
             .ok_or(BridgeError::NoCard)?;
-        let reader_name = reader.to_string_lossy().into_owned();
         let mut card = context
             .connect(&reader, ShareMode::Shared, Protocols::ANY)
             .map_err(map_pcsc)?;
         let result = {
             let transaction = card.transaction().map_err(map_pcsc)?;
             let mut transport = PcscTransport { card: &transaction };
-            let result = operation(&reader_name, &mut transport);
+            let result = presence(&context, &reader).and_then(|presence| {
+                operation(CardInReader {
+                    presence,
+                    transport: &mut transport,
+                })
+            });
             // A failed end means the card went away; the operation's own error says more.
-            let _ = transaction.end(Disposition::LeaveCard);
+            let _ = transaction.end(disposition(leave));
             result
         };
         let _ = card.disconnect(Disposition::LeaveCard);

@@ -1,10 +1,16 @@
 //! `--simulate`: an in-process virtual card in a virtual reader, for machines with no
 //! reader or no PC/SC service (BRG-3). The card keeps its state in its file (CARD-4).
+//!
+//! It behaves as a PC/SC reader does where the bridge relies on it: the card's presence
+//! is the reader's insertion count ([`SharedCard::insertion`]); a job talks only to the
+//! card that was in the reader when it began (after a removal its commands fail, as an
+//! invalid PC/SC handle would); [`Leave::Reset`] power-cycles the card.
 
 use api_types::bridge::ReaderInfo;
-use card_protocol::client::CardTransport;
+use card_protocol::client::{CardTransport, TransportError};
 use virtual_card::SharedCard;
 
+use crate::worker::{CardInReader, Leave, Presence};
 use crate::{BridgeError, CardAccess};
 
 pub const SIMULATED_READER: &str = "Simulated Reader 0";
@@ -16,6 +22,18 @@ pub struct SimulatedAccess {
 impl SimulatedAccess {
     pub fn new(card: SharedCard) -> Self {
         Self { card }
+    }
+}
+
+/// The card of one insertion.
+struct InsertedCard<'a> {
+    card: &'a SharedCard,
+    insertion: u64,
+}
+
+impl CardTransport for InsertedCard<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.card.transmit_to(self.insertion, command)
     }
 }
 
@@ -33,12 +51,25 @@ impl CardAccess for SimulatedAccess {
 
     fn with_card(
         &mut self,
-        operation: &mut dyn FnMut(&str, &mut dyn CardTransport) -> Result<(), BridgeError>,
+        leave: Leave,
+        operation: &mut dyn FnMut(CardInReader<'_>) -> Result<(), BridgeError>,
     ) -> Result<(), BridgeError> {
-        if !self.card.is_inserted() {
-            return Err(BridgeError::NoCard);
+        let insertion = self.card.insertion().ok_or(BridgeError::NoCard)?;
+        let mut transport = InsertedCard {
+            card: &self.card,
+            insertion,
+        };
+        let result = operation(CardInReader {
+            presence: Presence {
+                reader: SIMULATED_READER.to_owned(),
+                events: insertion,
+            },
+            transport: &mut transport,
+        });
+        // A card pulled meanwhile was powered off anyway; never reset a newcomer.
+        if leave == Leave::Reset && self.card.insertion() == Some(insertion) {
+            self.card.with_card(|card| card.reset());
         }
-        let mut transport = self.card.clone();
-        operation(SIMULATED_READER, &mut transport)
+        result
     }
 }

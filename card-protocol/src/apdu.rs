@@ -2,6 +2,7 @@
 
 use crate::sw::StatusWord;
 use thiserror::Error;
+use zeroize::Zeroize;
 
 /// Largest command data an APDU can carry (extended Lc).
 pub const MAX_DATA: usize = 0xFFFF;
@@ -18,7 +19,9 @@ pub enum ApduError {
     DataTooLong(usize),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A command APDU. Commands that carry a PIN or PUK are wiped with [`Zeroize`] once sent
+/// (BRG-6); there is deliberately no `Drop` wiping, so fields can still be moved out.
+#[derive(Debug, Clone, PartialEq, Eq, Zeroize)]
 pub struct CommandApdu {
     pub cla: u8,
     pub ins: u8,

@@ -1,6 +1,9 @@
 //! A PIV client over any [`CardTransport`]: sends commands, follows `61xx` (GET RESPONSE)
 //! and `6Cxx` (re-send with Le), and maps status words to typed errors that keep the raw
 //! SW. It does not begin or end PC/SC transactions; callers wrap it in one.
+//!
+//! Commands carrying a PIN or PUK, and their encodings, are wiped once sent (BRG-6). A
+//! new PIN the card refuses as one of its last five is [`PivError::PinReused`] (CARD-5).
 
 use crate::apdu::{ApduError, CommandApdu, ResponseApdu};
 use crate::pin::{Pin, PinError, Puk};
@@ -8,6 +11,7 @@ use crate::piv::{self, Chuid, PinStatus};
 use crate::sw::StatusWord;
 use crate::tlv::TlvError;
 use thiserror::Error;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Most GET RESPONSE rounds one command may take (64 × 256 bytes = 16 KiB), so a
 /// misbehaving card cannot keep us looping.
@@ -58,6 +62,8 @@ pub enum PivError {
     WrongPin { tries_left: u8 },
     #[error("the PIN is blocked")]
     Blocked,
+    #[error("the card refuses a new PIN equal to one of its last five")]
+    PinReused,
     #[error("wrong PUK, {tries_left} tries left")]
     WrongPuk { tries_left: u8 },
     #[error("the PUK is blocked")]
@@ -75,6 +81,7 @@ impl PivError {
                 Some(StatusWord::tries(*tries_left))
             }
             PivError::Blocked | PivError::PukBlocked => Some(StatusWord::AUTH_METHOD_BLOCKED),
+            PivError::PinReused => Some(StatusWord::PIN_REUSED),
             _ => None,
         }
     }
@@ -99,17 +106,27 @@ impl<T: CardTransport> PivClient<T> {
 
     /// Send `cmd`; follow `61xx` with GET RESPONSE (concatenating data) and `6Cxx` by
     /// re-sending once with the Le the card asked for.
+    /// The encoded bytes (and a re-sent copy) are wiped afterwards: they may hold a PIN.
     pub fn transmit(&mut self, cmd: &CommandApdu) -> Result<ResponseApdu, PivError> {
-        let bytes = cmd.try_to_bytes()?;
+        let bytes = Zeroizing::new(cmd.try_to_bytes()?);
         let first = self.exchange(&bytes)?;
         if let Some(le) = first.sw.correct_le() {
-            let retry = cmd
-                .clone()
-                .with_le(if le == 0 { 256 } else { usize::from(le) });
-            let again = self.exchange(&retry.try_to_bytes()?)?;
+            let retry =
+                Zeroizing::new(
+                    cmd.clone()
+                        .with_le(if le == 0 { 256 } else { usize::from(le) }),
+                );
+            let again = self.exchange(&Zeroizing::new(retry.try_to_bytes()?))?;
             return self.follow_chain(again);
         }
         self.follow_chain(first)
+    }
+
+    /// Sends a command that carries a PIN or PUK, then wipes it (BRG-6).
+    fn transmit_secret(&mut self, mut cmd: CommandApdu) -> Result<StatusWord, PivError> {
+        let result = self.transmit(&cmd);
+        cmd.zeroize();
+        Ok(result?.sw)
     }
 
     fn exchange(&mut self, bytes: &[u8]) -> Result<ResponseApdu, PivError> {
@@ -166,28 +183,35 @@ impl<T: CardTransport> PivClient<T> {
     }
 
     pub fn verify_pin(&mut self, pin: &Pin) -> Result<(), PivError> {
-        let cmd = piv::verify_pin(pin);
-        let resp = self.transmit(&cmd)?;
-        pin_result(cmd.ins, resp.sw)
+        let sw = self.transmit_secret(piv::verify_pin(pin))?;
+        pin_result(piv::INS_VERIFY, sw)
     }
 
+    /// VERIFY with P1=FF: the PIN is no longer verified. `Ok(false)` when the card does
+    /// not support it (then only a reset clears it).
+    pub fn forget_pin(&mut self) -> Result<bool, PivError> {
+        Ok(self.transmit(&piv::verify_pin_reset())?.sw.is_success())
+    }
+
+    /// CHANGE REFERENCE DATA for the PIN. A new PIN equal to one of the card's last five
+    /// is [`PivError::PinReused`] (CARD-5, [`StatusWord::PIN_REUSED`]).
     pub fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<(), PivError> {
-        let cmd = piv::change_pin(old, new);
-        let resp = self.transmit(&cmd)?;
-        pin_result(cmd.ins, resp.sw)
+        let sw = self.transmit_secret(piv::change_pin(old, new))?;
+        if sw == StatusWord::PIN_REUSED {
+            return Err(PivError::PinReused);
+        }
+        pin_result(piv::INS_CHANGE_REFERENCE_DATA, sw)
     }
 
     pub fn change_puk(&mut self, old: &Puk, new: &Puk) -> Result<(), PivError> {
-        let cmd = piv::change_puk(old, new);
-        let resp = self.transmit(&cmd)?;
-        puk_result(cmd.ins, resp.sw)
+        let sw = self.transmit_secret(piv::change_puk(old, new))?;
+        puk_result(piv::INS_CHANGE_REFERENCE_DATA, sw)
     }
 
     /// Unblock the PIN with the PUK and set a new PIN.
     pub fn reset_retry_counter(&mut self, puk: &Puk, new_pin: &Pin) -> Result<(), PivError> {
-        let cmd = piv::reset_retry_counter(puk, new_pin);
-        let resp = self.transmit(&cmd)?;
-        puk_result(cmd.ins, resp.sw)
+        let sw = self.transmit_secret(piv::reset_retry_counter(puk, new_pin))?;
+        puk_result(piv::INS_RESET_RETRY_COUNTER, sw)
     }
 
     /// Sign a P-256 digest with the 9E card authentication key (no PIN, CARD-6).
@@ -351,6 +375,30 @@ mod tests {
         client.verify_pin(&pin).unwrap();
         let err = client.verify_pin(&pin).unwrap_err();
         assert_eq!(err.status_word(), Some(StatusWord::WRONG_DATA));
+    }
+
+    #[test]
+    fn card_5_a_reused_pin_is_its_own_error() {
+        let (old, new) = (Pin::parse("1234").unwrap(), Pin::parse("5678").unwrap());
+        let mut client = PivClient::new(Replay::new(vec![hex("6A 89"), hex("6A 80")]));
+        let reused = client.change_pin(&old, &new).unwrap_err();
+        assert!(matches!(reused, PivError::PinReused));
+        assert_eq!(reused.status_word(), Some(StatusWord::PIN_REUSED));
+        assert!(matches!(
+            client.change_pin(&old, &new),
+            Err(PivError::Status {
+                ins: 0x24,
+                sw: StatusWord::WRONG_DATA
+            })
+        ));
+    }
+
+    #[test]
+    fn brg_6_a_sent_pin_command_can_be_wiped() {
+        let mut cmd = piv::verify_pin(&Pin::parse("s3cret").unwrap());
+        cmd.zeroize();
+        assert!(cmd.data.is_empty(), "Vec::zeroize wipes then clears");
+        assert_eq!((cmd.cla, cmd.ins, cmd.le), (0, 0, None));
     }
 
     #[test]

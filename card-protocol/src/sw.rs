@@ -17,6 +17,11 @@ impl StatusWord {
     pub const FILE_NOT_FOUND: Self = Self(0x6A82);
     pub const INCORRECT_P1P2: Self = Self(0x6A86);
     pub const REF_DATA_NOT_FOUND: Self = Self(0x6A88);
+    /// `6A 89`, this product's choice (CARD-5): CHANGE REFERENCE DATA refused because the
+    /// new PIN equals one of the card's last five. PIV has no status word for this; ISO
+    /// 7816-4 gives `6A89` to "file already exists", which no PIV command answers, so a
+    /// reused PIN is told apart from a malformed one (`6A80`) without overloading either.
+    pub const PIN_REUSED: Self = Self(0x6A89);
     pub const INS_NOT_SUPPORTED: Self = Self(0x6D00);
     pub const CLA_NOT_SUPPORTED: Self = Self(0x6E00);
 

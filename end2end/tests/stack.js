@@ -4,6 +4,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
+const fs = require('node:fs');
 
 const env = (name) => {
   const value = process.env[name];
@@ -107,6 +108,7 @@ async function insertCard(name) {
 
 async function startBridge(baseURL) {
   const port = env('E2E_BRIDGE_PORT');
+  // The server key it pins comes from CARD_BRIDGE_SERVER_KEY (BRG-5), set by xtask.
   const bridge = new Proc('card-bridge', path.join(BIN(), 'card-bridge'), [
     '--port', port, '--reader', env('E2E_VPCD_READER'), '--allow-origin', baseURL,
   ]);
@@ -121,6 +123,10 @@ function showCard(name) {
 
 async function clearMail() {
   await fetch(`${MAILDEV()}/api/email/all`, { method: 'DELETE' });
+}
+
+async function allMail() {
+  return (await fetch(`${MAILDEV()}/api/email`)).json();
 }
 
 async function waitForMail(to, subject, limitMs = 20_000) {
@@ -158,4 +164,39 @@ async function verifyPinWithPivTool(pin) {
   throw new Error(`yubico-piv-tool could not verify the PIN: ${lastError && lastError.stderr}`);
 }
 
-module.exports = { verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env };
+/**
+ * The card's secrets, read from its state file, in every form they could leak in: the PUK
+ * as text and as hex, the 9E private key and the SCP03 static keys as hex.
+ */
+function cardSecrets(name) {
+  const state = JSON.parse(fs.readFileSync(cardFile(name), 'utf8'));
+  const puk = /^[0-9a-f]{16}$/.test(state.puk) ? Buffer.from(state.puk, 'hex').toString('latin1') : state.puk;
+  return {
+    puk: [puk, Buffer.from(puk, 'latin1').toString('hex')],
+    keys: [state.card_auth_key, state.scp03.enc, state.scp03.mac, state.scp03.dek],
+  };
+}
+
+/** Records every request the page makes and every answer it receives (CARD-3 leak test). */
+function recordTraffic(page) {
+  const pending = [];
+  page.on('requestfinished', (request) => {
+    pending.push((async () => {
+      const response = await request.response();
+      let body = '';
+      try { body = response ? (await response.body()).toString('latin1') : ''; } catch { /* no body */ }
+      return { url: request.url(), sent: request.postData() || '', body };
+    })());
+  });
+  return { all: () => Promise.all(pending) };
+}
+
+/** The server's log and database files of this run (E2E_RUN_DIR), for the leak test. */
+function runFiles() {
+  const dir = env('E2E_RUN_DIR');
+  return fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.log') || f.startsWith('smartcard.db'))
+    .map((f) => ({ name: f, text: fs.readFileSync(path.join(dir, f)).toString('latin1') }));
+}
+
+module.exports = { allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };

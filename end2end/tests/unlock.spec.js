@@ -57,8 +57,10 @@ async function answerQuestions(page, { wrong = false } = {}) {
   await page.getByRole('button', { name: 'Next' }).click();
 }
 
-test('UNL-1..7: a locked card is unlocked in the browser with the emailed code', async ({ page, baseURL }) => {
+test('UNL-1..7 / CARD-3: a locked card is unlocked in the browser, and nothing secret leaks', async ({ page, baseURL }) => {
   expect(stack.showCard(JOHN).pin_tries_left).toBe(0);
+  const before = stack.cardSecrets(JOHN);
+  const traffic = stack.recordTraffic(page);
   await startUnlock(page, baseURL);
   await expectAccessible(page);
   await answerQuestions(page);
@@ -83,6 +85,7 @@ test('UNL-1..7: a locked card is unlocked in the browser with the emailed code',
 
   // The card itself: tries reset, and the new passcode verifies on it through pcscd.
   await bridge.stop();
+  const bridgeOutput = bridge.output;
   bridge = undefined;
   await card.stop();
   card = undefined;
@@ -91,6 +94,35 @@ test('UNL-1..7: a locked card is unlocked in the browser with the emailed code',
   expect(state.pin_blocked).toBe(false);
   card = await stack.insertCard(JOHN);
   await stack.verifyPinWithPivTool('N3w!pin');
+
+  // CARD-3 / ALL-7: what the page saw, and what the server and bridge kept.
+  const after = stack.cardSecrets(JOHN);
+  expect(after.puk[0]).not.toBe(before.puk[0]); // the PUK was rotated
+  const seen = await traffic.all();
+  const scripts = seen.filter((t) => /\/api\/unlock\/[0-9a-f]+\/script$/.test(new URL(t.url).pathname));
+  expect(scripts.length).toBe(1);
+  const oneTimePin = JSON.parse(scripts[0].body).one_time_pin;
+  expect(oneTimePin).toMatch(/^[0-9A-Za-z]{8}$/);
+  const never = [...before.puk, ...after.puk, ...before.keys, 'N3w!pin'];
+  for (const t of seen) {
+    for (const secret of never) {
+      expect(t.body.toLowerCase(), `answer from ${t.url}`).not.toContain(secret.toLowerCase());
+    }
+    // The one-time PIN comes only with the sealed script, and goes only to the bridge.
+    if (t !== scripts[0]) expect(t.body, `answer from ${t.url}`).not.toContain(oneTimePin);
+    const toBridge = new URL(t.url).pathname === '/v1/card/change-pin';
+    if (!toBridge) {
+      expect(t.sent, `request to ${t.url}`).not.toContain(oneTimePin);
+      expect(t.sent, `request to ${t.url}`).not.toContain('N3w!pin');
+    }
+    for (const puk of [...before.puk, ...after.puk]) expect(t.sent.toLowerCase()).not.toContain(puk.toLowerCase());
+  }
+  const kept = [...stack.runFiles(), { name: 'card-bridge output', text: bridgeOutput }];
+  for (const file of kept) {
+    for (const secret of [...never, oneTimePin]) {
+      expect(file.text.toLowerCase().includes(secret.toLowerCase()), `${secret.length}-character secret in ${file.name}`).toBe(false);
+    }
+  }
 });
 
 test('UNL-4: three wrong answers close self-service and send the user to the RA', async ({ page, baseURL }) => {
@@ -113,7 +145,7 @@ test('UNL-4: three wrong answers close self-service and send the user to the RA'
   expect(stack.showCard(JOHN).pin_tries_left).toBe(0);
 });
 
-test('UNL-6: mismatched passcodes are refused before the card is touched', async ({ page, baseURL }) => {
+test('UNL-6 / CARD-3: mismatched passcodes are refused before the card is touched; a reload resumes', async ({ page, baseURL }) => {
   await startUnlock(page, baseURL);
   await answerQuestions(page);
   const mail = await stack.waitForMail(JOHN_EMAIL, 'Smartcard Unlock Code');
@@ -125,6 +157,18 @@ test('UNL-6: mismatched passcodes are refused before the card is touched', async
   await expect(page.getByText('The two passcodes do not match.').first()).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Smartcard Unlocked' })).toHaveCount(0);
   expect(stack.showCard(JOHN).pin_tries_left).toBe(0);
+
+  // CARD-3: a reload goes back to the card update of the same attempt, with no new code.
+  await page.reload();
+  await expect(page.locator('#card-status')).toContainText('Smartcard detected');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByLabel('New passcode')).toBeVisible();
+  await page.getByLabel('New passcode').fill('abcd1234');
+  await page.getByLabel('Confirm passcode').fill('abcd1234');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('heading', { name: 'Smartcard Unlocked' })).toBeVisible({ timeout: 30_000 });
+  const codes = (await stack.allMail()).filter((m) => m.subject === 'Smartcard Unlock Code');
+  expect(codes.length).toBe(1);
 });
 
 test('BRG: with no card bridge running the page says what to do', async ({ page }) => {

@@ -1,17 +1,37 @@
 //! The server's end of the secure channel to a card (CARD-3): each card's SCP03 static
-//! keys, sealed with the KEK at enrolment, opened only to start a channel. (Wiring the
-//! unlock through the channel is the next step of the sealed-channel work.)
+//! keys, sealed with the KEK at enrolment and opened only to start or judge a channel;
+//! and the grants that let the page's bridge relay exactly what the server built
+//! (BRG-5). The unlock's commands and the meaning of the card's answers are
+//! `card_protocol::unlock`'s; this module only fetches keys and signs.
 
+use api_types::bridge::{SignedGrant, SignedRelay};
+use api_types::AttemptId;
+use bridge_grant::{GrantRequest, Operation};
+use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::scp03::{HostHandshake, StaticKeys};
-use rand::rngs::OsRng;
+use rand::RngCore;
 
 use crate::secrets::{Kek, SealPurpose};
 use crate::store::cards::Card;
 use crate::store::StoreError;
-use crate::AppError;
+use crate::{AppError, AppState};
 
-/// Starts a channel handshake with a card, from its sealed keys.
-pub fn handshake(kek: &Kek, card: &Card) -> Result<HostHandshake, AppError> {
+/// How long a grant lets the bridge act: the page uses it at once.
+const GRANT_LIFETIME_SECS: i64 = 120;
+
+/// A fresh host challenge for a new channel.
+pub fn fresh_challenge() -> [u8; 8] {
+    let mut challenge = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut challenge);
+    challenge
+}
+
+/// The handshake with this card's keys and `host_challenge`.
+pub fn handshake(
+    kek: &Kek,
+    card: &Card,
+    host_challenge: [u8; 8],
+) -> Result<HostHandshake, AppError> {
     let corrupt = |column| StoreError::Corrupt {
         table: "cards",
         column,
@@ -27,5 +47,54 @@ pub fn handshake(kek: &Kek, card: &Card) -> Result<HostHandshake, AppError> {
         .ok_or_else(|| corrupt("scp03_key_version"))?;
     let bytes = kek.open(sealed, &guid, SealPurpose::ChannelKeys)?;
     let keys = StaticKeys::from_bytes(&bytes).map_err(|_| corrupt("scp03_keys_enc"))?;
-    Ok(HostHandshake::random(keys, version, &mut OsRng))
+    Ok(HostHandshake::new(keys, version, host_challenge))
+}
+
+/// Card answers as the bridge relayed them (hex already checked at the boundary).
+pub fn parse_answers<'a>(
+    answers: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Vec<ResponseApdu>, AppError> {
+    answers
+        .into_iter()
+        .map(|raw| ResponseApdu::parse(raw).map_err(|_| AppError::ChannelFailed))
+        .collect()
+}
+
+impl AppState {
+    /// A grant for one bridge operation on this attempt's card, for the configured origin.
+    pub(crate) fn grant(
+        &self,
+        attempt: &AttemptId,
+        card_guid: [u8; 16],
+        operation: Operation,
+        apdus: Option<&[Vec<u8>]>,
+        now: i64,
+    ) -> SignedGrant {
+        self.grants.grant(&GrantRequest {
+            origin: &self.settings.public_origin,
+            card_guid,
+            attempt: attempt.as_str(),
+            operation,
+            apdus,
+            now,
+            lifetime_secs: GRANT_LIFETIME_SECS,
+        })
+    }
+
+    /// Commands for the bridge to relay, with the grant covering exactly them.
+    pub(crate) fn relay(
+        &self,
+        attempt: &AttemptId,
+        card_guid: [u8; 16],
+        operation: Operation,
+        commands: &[CommandApdu],
+        now: i64,
+    ) -> SignedRelay {
+        let bytes: Vec<Vec<u8>> = commands.iter().map(CommandApdu::to_bytes).collect();
+        let grant = self.grant(attempt, card_guid, operation, Some(&bytes), now);
+        SignedRelay {
+            apdus: bytes.iter().map(hex::encode).collect(),
+            grant,
+        }
+    }
 }

@@ -64,6 +64,8 @@ pub enum AppError {
     /// The card refused its PUK and none is pending: only the RA can help.
     #[error("card refused the update")]
     CardRefusedUpdate,
+    #[error("the card's answer did not open the secure channel")]
+    ChannelFailed,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -114,6 +116,7 @@ impl AppError {
             E::CodeTriesExhausted => ErrorCode::CodeTriesExhausted,
             E::CardUpdateFailed => ErrorCode::CardUpdateFailed,
             E::CardRefusedUpdate => ErrorCode::CardRefusedUpdate,
+            E::ChannelFailed => ErrorCode::ChannelFailed,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal
             }

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+use bridge_grant::GrantSigner;
 pub use clock::{Clock, SystemClock, TestClock};
 pub use config::Settings;
 pub use error::AppError;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub kek: Kek,
     pub audit_key: AuditKey,
     pub code_pepper: CodePepper,
+    /// Signs the card bridge's grants (BRG-5).
+    pub grants: Arc<GrantSigner>,
     pub hasher: AnswerHasher,
     pub mail_waker: Arc<Notify>,
 }
@@ -75,6 +78,12 @@ impl AppState {
         );
         let audit_key = AuditKey::new(&*settings.audit_key()?)?;
         let code_pepper = CodePepper::new(&*settings.code_pepper()?)?;
+        let grants = GrantSigner::from_bytes(&*settings.grant_key()?).map_err(|_| {
+            config::ConfigError::Invalid {
+                name: "grant_key_hex",
+                reason: "is not a P-256 private key".into(),
+            }
+        })?;
         let hasher = AnswerHasher::new(settings.argon2_memory_kib, settings.argon2_iterations)?;
         Ok(Self {
             store,
@@ -83,6 +92,7 @@ impl AppState {
             kek,
             audit_key,
             code_pepper,
+            grants: Arc::new(grants),
             hasher,
             mail_waker: Arc::new(Notify::new()),
         })

@@ -31,6 +31,9 @@ enum Command {
     /// The audit trail (RA-4).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print the public key of `grant_key_hex`: what every card bridge pins as its
+    /// `--server-key` (BRG-5).
+    GrantPublicKey,
 }
 
 #[derive(Subcommand)]
@@ -64,6 +67,12 @@ async fn run() -> anyhow::Result<()> {
     let settings = Settings::load(args.config.as_deref()).context("loading settings")?;
     let clock = Arc::new(SystemClock);
     match args.command {
+        Command::GrantPublicKey => {
+            let key = settings.grant_key()?;
+            let signer = bridge_grant::GrantSigner::from_bytes(&*key)
+                .map_err(|_| anyhow::anyhow!("grant_key_hex is not a P-256 private key"))?;
+            println!("{}", signer.public_key_hex());
+        }
         Command::Serve => {
             let app = Application::build(settings, clock).await?;
             tracing::info!(port = app.port(), "Smartcard Self-Service server listening");

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use api_types::unlock::{
-    Answers, CardProof, Code, Complete, Endpoint, PublicConfig, Script, Start, PATH_CONFIG,
-    PATH_HEALTH,
+    Answers, CardProof, Channel, Code, Complete, Endpoint, PublicConfig, Resume, Script, Start,
+    PATH_CONFIG, PATH_HEALTH,
 };
 use api_types::AttemptId;
 use axum::extract::{
@@ -39,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .route(CardProof::ROUTE, post(card_proof))
         .route(Answers::ROUTE, post(answers))
         .route(Code::ROUTE, post(code))
+        .route(Channel::ROUTE, post(channel))
+        .route(Resume::ROUTE, post(resume))
         .route(Script::ROUTE, post(script))
         .route(Complete::ROUTE, post(complete))
         .route(
@@ -302,6 +304,27 @@ async fn code(
 ) -> Reply<Code> {
     Ok(Json(
         state.code(&id, flow.as_ref(), request, &client).await?,
+    ))
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    FlowCookie(flow): FlowCookie,
+    ApiJson(request): ApiJson<<Resume as Endpoint>::Request>,
+) -> Reply<Resume> {
+    Ok(Json(state.resume(flow.as_ref(), request, &client).await?))
+}
+
+async fn channel(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    AttemptPath(id): AttemptPath,
+    FlowCookie(flow): FlowCookie,
+    ApiJson(request): ApiJson<<Channel as Endpoint>::Request>,
+) -> Reply<Channel> {
+    Ok(Json(
+        state.channel(&id, flow.as_ref(), request, &client).await?,
     ))
 }
 

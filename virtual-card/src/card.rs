@@ -619,7 +619,7 @@ impl VirtualCard {
                 self.check_pin(&old)?;
                 // CARD-5, except right after an unlock (UNL-6 allows the old passcode).
                 if !self.pin_reset_pending && self.pin_history.contains(&new) {
-                    return Err(StatusWord::WRONG_DATA);
+                    return Err(StatusWord::PIN_REUSED);
                 }
                 self.pin_history.push(&new);
                 self.pin = new;

@@ -12,7 +12,8 @@
 //! answered exactly as without it.
 //!
 //! Card profile beyond PIV: PINs of 4–8 printable characters; CHANGE REFERENCE DATA
-//! refuses (6A80) a new PIN equal to one of the last five (CARD-5), except for the first
+//! refuses a new PIN equal to one of the last five with this product's own status word
+//! `6A89` ([`card_protocol::StatusWord::PIN_REUSED`], CARD-5), except for the first
 //! change after RESET RETRY COUNTER (UNL-6); GET VERSION (FD) and GET SERIAL (F8) are
 //! answered as a YubiKey 5.1.2 would, so yubico-piv-tool works.
 

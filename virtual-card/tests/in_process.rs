@@ -224,8 +224,12 @@ fn card_5_new_pin_may_not_repeat_the_last_five() {
     // History now: aaaa..eeee. Each is refused; 1234 (six ago) is allowed again.
     for old in ["aaaa", "bbbb", "cccc", "dddd", "eeee"] {
         let err = client.change_pin(&pin("eeee"), &pin(old)).unwrap_err();
-        assert_eq!(err.status_word(), Some(StatusWord::WRONG_DATA), "{old}");
+        assert!(matches!(err, PivError::PinReused), "{old}");
+        assert_eq!(err.status_word(), Some(StatusWord::PIN_REUSED), "{old}");
     }
+    // A refused reuse spends no try and leaves the PIN as it was.
+    assert_eq!(card.with_card(|c| c.pin_tries_left()), 3);
+    assert!(card.with_card(|c| c.pin_matches("eeee")));
     client.change_pin(&pin("eeee"), &pin("1234")).unwrap();
     assert!(card.with_card(|c| c.pin_matches("1234")));
 }
@@ -241,7 +245,7 @@ fn unl_6_after_unlock_the_previous_pin_may_be_chosen_again() {
     assert!(card.with_card(|c| c.pin_matches("1234")));
     // The exemption was for that one change only.
     let err = client.change_pin(&pin("1234"), &pin("1234")).unwrap_err();
-    assert_eq!(err.status_word(), Some(StatusWord::WRONG_DATA));
+    assert!(matches!(err, PivError::PinReused));
 }
 
 #[test]

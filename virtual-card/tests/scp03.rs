@@ -97,7 +97,7 @@ fn card_3_sealed_reset_and_puk_rotation_unblock_a_locked_card() {
     let card = card(true);
     let mut server = open_ok(&card);
     let (one_time, next_puk) = (Pin::generate_one_time(&mut OsRng), puk("Next1234"));
-    let [_, reset, rotate] = unlock::script(&puk(PUK), &one_time, &next_puk);
+    let [reset, rotate] = unlock::commands(&puk(PUK), &one_time, &next_puk);
     // Every answer carries an R-MAC (8 bytes), which the server's end checks.
     let sealed = server.seal(reset);
     let answer = server.relay(&sealed);

@@ -137,7 +137,23 @@ fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, port: u16, bridge_
         .env("SCSS_BRIDGE_URL", format!("http://127.0.0.1:{bridge_port}"))
         .env("SCSS_KEK_HEX", procs::demo_kek(run_dir))
         .env("SCSS_AUDIT_KEY_HEX", procs::demo_audit_key(run_dir))
-        .env("SCSS_CODE_PEPPER_HEX", procs::demo_code_pepper(run_dir));
+        .env("SCSS_CODE_PEPPER_HEX", procs::demo_code_pepper(run_dir))
+        .env("SCSS_GRANT_KEY_HEX", procs::demo_grant_key(run_dir));
+}
+
+/// The public key the bridge pins (BRG-5), from the server's own grant key.
+fn grant_public_key(root: &Path, run_dir: &Path, port: u16, bridge_port: u16) -> Result<String> {
+    let mut cmd = Command::new(bin(root, "smartcard-server"));
+    cmd.arg("grant-public-key");
+    server_env(&mut cmd, root, run_dir, port, bridge_port);
+    let output = cmd.output()?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "smartcard-server grant-public-key failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 fn demo(root: &Path) -> Result<()> {
@@ -168,7 +184,11 @@ fn demo(root: &Path) -> Result<()> {
             .args(["--port", &BRIDGE_PORT.to_string(), "--reader", VPCD_READER])
             .args(["--allow-origin", &origin])
             // `trunk serve` (README, "Working on the SPA") serves the page from :8081.
-            .args(["--allow-origin", "http://127.0.0.1:8081"]),
+            .args(["--allow-origin", "http://127.0.0.1:8081"])
+            .args([
+                "--server-key",
+                &grant_public_key(root, &run_dir, SERVER_PORT, BRIDGE_PORT)?,
+            ]),
         &run_dir,
     )?);
     let mut server = Command::new(bin(root, "smartcard-server"));
@@ -270,12 +290,17 @@ fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Result<
             )
             .env("E2E_BRIDGE_PORT", E2E_BRIDGE_PORT.to_string())
             .env(
+                "CARD_BRIDGE_SERVER_KEY",
+                grant_public_key(root, run_dir, E2E_SERVER_PORT, E2E_BRIDGE_PORT)?,
+            )
+            .env(
                 "E2E_MAILDEV_URL",
                 format!("http://127.0.0.1:{MAILDEV_WEB_PORT}"),
             )
             .env("E2E_VPCD_ADDR", VPCD_ADDR)
             .env("E2E_VPCD_READER", VPCD_READER)
             .env("E2E_CARDS_DIR", &cards)
+            .env("E2E_RUN_DIR", run_dir)
             .env("E2E_BIN_DIR", root.join("target/debug")),
     )?;
     Ok(())

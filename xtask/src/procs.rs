@@ -144,6 +144,11 @@ pub fn demo_code_pepper(run_dir: &Path) -> String {
     demo_key(run_dir, "code-pepper.hex")
 }
 
+/// The demo's key for signing bridge grants (BRG-5), kept like the KEK.
+pub fn demo_grant_key(run_dir: &Path) -> String {
+    demo_key(run_dir, "grant-key.hex")
+}
+
 fn demo_key(run_dir: &Path, file: &str) -> String {
     let path = run_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {

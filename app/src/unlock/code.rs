@@ -1,5 +1,5 @@
-//! The emailed Smartcard Unlock Code (UNL-5). Its success holds the card script and
-//! one-time PIN in memory for the passcode screen.
+//! The emailed Smartcard Unlock Code (UNL-5). Once it is accepted the user chooses the
+//! new passcode, and the card update begins.
 
 use api_types::unlock::{Code, CodeRequest};
 use api_types::{AttemptId, ErrorCode, UnlockCode};
@@ -19,8 +19,8 @@ pub(super) fn CodePage(flow: Flow, attempt_id: AttemptId, email_hint: String) ->
         move |request: &CodeRequest| {
             let (attempt_id, request) = (attempt_id.clone(), request.clone());
             async move {
-                let card = api::step::<Code>(&attempt_id, &request).await?;
-                Ok(Step::NewPasscode { attempt_id, card })
+                api::step::<Code>(&attempt_id, &request).await?;
+                Ok(Step::NewPasscode { attempt_id })
             }
         },
     );

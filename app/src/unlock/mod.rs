@@ -13,7 +13,7 @@ mod stopped;
 
 use std::future::Future;
 
-use api_types::unlock::{CodeResponse, PublicConfig, Question};
+use api_types::unlock::{PublicConfig, Question};
 use api_types::{AttemptId, ErrorCode};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -34,11 +34,9 @@ enum Step {
         attempt_id: AttemptId,
         email_hint: String,
     },
-    /// The code was right: the server's card script and one-time PIN, held in memory
-    /// until the card is updated.
+    /// The code was right: the user chooses the new passcode, then the card is updated.
     NewPasscode {
         attempt_id: AttemptId,
-        card: CodeResponse,
     },
     Done,
     Stopped {
@@ -103,7 +101,18 @@ fn stop_heading(code: ProblemCode) -> Option<(&'static str, bool)> {
         | C::WrongPin
         | C::PinBlocked
         | C::InvalidPasscode
-        | C::CommandNotAllowed => None,
+        | C::CommandNotAllowed
+        | C::ChannelFailed
+        | C::GrantMissing
+        | C::GrantInvalid
+        | C::GrantExpired
+        | C::GrantReplayed
+        | C::GrantWrongOrigin
+        | C::GrantWrongCard
+        | C::GrantWrongOperation
+        | C::GrantWrongScript
+        | C::LastTryNeedsConfirmation
+        | C::PinReused => None,
     }
 }
 
@@ -255,9 +264,8 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
                 view! { <code::CodePage flow=flow attempt_id=attempt_id email_hint=email_hint/> }
                     .into_any()
             }
-            Step::NewPasscode { attempt_id, card } => {
-                view! { <passcode::PasscodePage flow=flow attempt_id=attempt_id card=card/> }
-                    .into_any()
+            Step::NewPasscode { attempt_id } => {
+                view! { <passcode::PasscodePage flow=flow attempt_id=attempt_id/> }.into_any()
             }
             Step::Done => view! { <done::DonePage/> }.into_any(),
             Step::Stopped { heading, problem, can_restart } => view! {

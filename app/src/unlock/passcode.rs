@@ -1,13 +1,17 @@
 //! Reset Smartcard Passcode (UNL-6, UNL-7): checked here before anything is sent; then the
-//! bridge runs the server's script (PIN reset to a one-time PIN, new PUK) and changes the
+//! server opens a secure channel to the card through the bridge and sends the sealed
+//! script (PIN reset to a one-time PIN, new PUK) that this page relays without being able
+//! to read; the server judges the card's MACed answers; then the bridge changes the
 //! one-time PIN to the new passcode locally, so the server never learns it (CARD-3).
 
 use api_types::bridge::{
-    ChangePinRequest, ChangePinResponse, RunScriptRequest, RunScriptResponse, PATH_CHANGE_PIN,
-    PATH_RUN_SCRIPT,
+    ChangePinRequest, ChangePinResponse, RelayRequest, RelayResponse, SignedRelay, PATH_CHANGE_PIN,
+    PATH_RELAY,
 };
 use api_types::passcode::{CardPasscode, PasscodeError};
-use api_types::unlock::{CodeResponse, Complete, CompleteRequest, Script, ScriptRequest};
+use api_types::unlock::{
+    Channel, ChannelRequest, Complete, CompleteRequest, Script, ScriptRequest, SealedScript,
+};
 use api_types::values::{BoundedVec, ResponseHex};
 use api_types::{AttemptId, ErrorCode};
 use leptos::ev::SubmitEvent;
@@ -19,13 +23,10 @@ use crate::bridge::Bridge;
 use crate::errors::Problem;
 
 #[component]
-pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId, card: CodeResponse) -> impl IntoView {
+pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
     let first = RwSignal::new(String::new());
     let second = RwSignal::new(String::new());
     let field_error = RwSignal::new(None::<(&'static str, String)>);
-    let card = StoredValue::new(card);
-    // After a failed try the card may be half-updated: ask the server for a fresh script.
-    let needs_fresh_script = RwSignal::new(false);
     let bridge = flow.bridge();
     let update = Submit::new(
         flow,
@@ -34,12 +35,9 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId, card: CodeResponse
             let (bridge, attempt_id, passcode) =
                 (bridge.clone(), attempt_id.clone(), passcode.clone());
             async move {
-                let updated =
-                    update_card(&bridge, &attempt_id, card, needs_fresh_script, &passcode).await;
-                if updated.is_err() {
-                    needs_fresh_script.set(true);
-                }
-                updated.map(|()| Step::Done)
+                update_card(&bridge, &attempt_id, &passcode)
+                    .await
+                    .map(|()| Step::Done)
             }
         },
     );
@@ -148,65 +146,71 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId, card: CodeResponse
     }
 }
 
-/// UNL-7 / CARD-3: the bridge runs the server's script (PIN reset to a one-time PIN, new
-/// PUK), then changes the one-time PIN to the user's passcode locally; the server records
-/// what the card answered.
-async fn update_card(
-    bridge: &Bridge,
-    attempt_id: &AttemptId,
-    card: StoredValue<CodeResponse>,
-    needs_fresh_script: RwSignal<bool>,
-    passcode: &CardPasscode,
-) -> Result<(), Problem> {
-    if needs_fresh_script.get_untracked() {
-        let fresh = api::step::<Script>(attempt_id, &ScriptRequest {}).await?;
-        card.set_value(fresh);
-        needs_fresh_script.set(false);
-    }
-    let script = card.get_value();
-    let ran: RunScriptResponse = bridge
-        .post(
-            PATH_RUN_SCRIPT,
-            &RunScriptRequest {
-                expected_guid: script.card_guid.to_hex(),
-                script: script.script.clone(),
-            },
-        )
-        .await?;
-    let script_ok = ran.responses.len() == script.script.apdus.len()
-        && ran.responses.iter().all(|r| r.ends_with("9000"));
-    let changed = if script_ok {
-        bridge
-            .post::<_, ChangePinResponse>(
-                PATH_CHANGE_PIN,
-                &ChangePinRequest {
-                    expected_guid: script.card_guid.to_hex(),
-                    current_pin: script.one_time_pin.clone(),
-                    new_pin: passcode.expose().to_owned(),
-                },
-            )
-            .await
-            .map(|_| ())
-    } else {
-        Err(Problem::from_code(ErrorCode::CardUpdateFailed))
-    };
-    let responses: Result<Vec<ResponseHex>, _> = ran
+/// The card's answers as the server takes them.
+fn answers<const N: usize>(relayed: RelayResponse) -> Result<BoundedVec<ResponseHex, N>, Problem> {
+    relayed
         .responses
         .iter()
         .map(|r| ResponseHex::parse(r))
-        .collect();
-    let script_responses = responses
-        .and_then(BoundedVec::new)
-        .map_err(|_| Problem::from_code(ErrorCode::CardError))?;
-    let completed = api::step::<Complete>(
-        attempt_id,
-        &CompleteRequest {
-            script_responses,
-            pin_changed: changed.is_ok(),
-        },
-    )
-    .await;
-    changed?;
-    completed?;
+        .collect::<Result<Vec<_>, _>>()
+        .ok()
+        .and_then(|all| BoundedVec::new(all).ok())
+        .ok_or_else(|| Problem::from_code(ErrorCode::CardError))
+}
+
+async fn relay(bridge: &Bridge, relay: SignedRelay) -> Result<RelayResponse, Problem> {
+    bridge.post(PATH_RELAY, &RelayRequest::from(relay)).await
+}
+
+/// The card update, always from a fresh channel (so a retry after any failure starts
+/// clean): open the channel, relay the sealed script, let the server judge the card's
+/// answers. It says "not updated yet" when it had to reconcile a PUK; then again.
+async fn sealed_update(bridge: &Bridge, attempt_id: &AttemptId) -> Result<SealedScript, Problem> {
+    let mut tries = 0;
+    loop {
+        let opening = api::step::<Channel>(attempt_id, &ChannelRequest {}).await?;
+        let opened = relay(bridge, opening.relay).await?;
+        let request = ScriptRequest {
+            card_answers: answers(opened)?,
+        };
+        let sealed = api::step::<Script>(attempt_id, &request).await?;
+        let ran = relay(bridge, sealed.relay.clone()).await?;
+        let report = CompleteRequest {
+            script_responses: answers(ran)?,
+            pin_changed: false,
+        };
+        match api::step::<Complete>(attempt_id, &report).await {
+            Ok(_) => return Ok(sealed),
+            Err(problem) if problem.is(ErrorCode::CardUpdateFailed) && tries < 2 => tries += 1,
+            Err(problem) => return Err(problem),
+        }
+    }
+}
+
+/// UNL-7 / CARD-3: the sealed card update, then the local change from the one-time PIN
+/// to the user's passcode (under the server's grant), then the server is told.
+async fn update_card(
+    bridge: &Bridge,
+    attempt_id: &AttemptId,
+    passcode: &CardPasscode,
+) -> Result<(), Problem> {
+    let sealed = sealed_update(bridge, attempt_id).await?;
+    bridge
+        .post::<_, ChangePinResponse>(
+            PATH_CHANGE_PIN,
+            &ChangePinRequest {
+                grant: Some(sealed.change_pin),
+                current_pin: sealed.one_time_pin,
+                new_pin: passcode.expose().to_owned(),
+                // Right after the reset the card has all its tries (BRG-6).
+                confirm_last_try: false,
+            },
+        )
+        .await?;
+    let done = CompleteRequest {
+        script_responses: BoundedVec::new(Vec::new()).map_err(|_| Problem::network())?,
+        pin_changed: true,
+    };
+    api::step::<Complete>(attempt_id, &done).await?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 use api_types::bridge::{
     BridgeStatus, SignChallengeRequest, SignChallengeResponse, PATH_SIGN_CHALLENGE, PATH_STATUS,
 };
-use api_types::unlock::{CardProof, CardProofRequest, StartRequest};
+use api_types::unlock::{CardProof, CardProofRequest, ResumeRequest, StartRequest};
 use api_types::values::CardSignature;
 use api_types::{CardGuid, ErrorCode};
 use leptos::prelude::*;
@@ -126,7 +126,8 @@ fn not_ready(card: &CardState) -> Option<Problem> {
 }
 
 /// UNL-1: the card names itself (CHUID) and proves it is genuine (9E signature); then
-/// whose card it is and the questions.
+/// whose card it is and the questions. A page reloaded during the card update goes back
+/// to it instead (CARD-3: no second emailed code).
 async fn begin(bridge: Bridge) -> Result<Step, Problem> {
     let status: BridgeStatus = bridge.get(PATH_STATUS).await?;
     let card = status
@@ -134,6 +135,15 @@ async fn begin(bridge: Bridge) -> Result<Step, Problem> {
         .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?;
     let card_error = || Problem::from_code(ErrorCode::CardError);
     let card_guid = CardGuid::parse(&card.guid).map_err(|_| card_error())?;
+    match api::resume(&ResumeRequest { card_guid }).await {
+        Ok(resumed) => {
+            return Ok(Step::NewPasscode {
+                attempt_id: resumed.attempt_id,
+            })
+        }
+        Err(problem) if problem.is(ErrorCode::NotFound) => {}
+        Err(problem) => return Err(problem),
+    }
     let started = api::start(&StartRequest { card_guid }).await?;
     let signed: SignChallengeResponse = bridge
         .post(

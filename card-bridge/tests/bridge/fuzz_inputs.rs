@@ -2,13 +2,13 @@
 //! the router. Whatever arrives, the answer is a JSON error with a stable code (or a
 //! success), never a panic, never a 5xx other than the card's own state.
 
-use std::sync::Arc;
-
 use api_types::bridge::{
-    BRIDGE_HEADER, PATH_CHANGE_PIN, PATH_RUN_SCRIPT, PATH_SIGN_CHALLENGE, PATH_STATUS,
+    BRIDGE_HEADER, PATH_CHANGE_PIN, PATH_RELAY, PATH_SIGN_CHALLENGE, PATH_STATUS, PATH_VERIFY_PIN,
 };
 use axum::body::Body;
 use axum::http::Request;
+use bridge_grant::{GrantRequest, GrantSigner, GrantVerifier, Operation};
+use card_bridge::grants::{Clock, Grants};
 use card_bridge::routes::{router, AppState};
 use card_bridge::security::Security;
 use card_bridge::simulated::SimulatedAccess;
@@ -17,18 +17,58 @@ use proptest::prelude::*;
 use tokio::sync::broadcast;
 use tower::ServiceExt;
 
-use crate::helpers::{new_card, ORIGIN};
+use crate::helpers::{new_card, NOW, ORIGIN};
 
 const PORT: u16 = 9981;
+
+/// The server key every well-signed grant in these cases uses.
+fn signer() -> &'static GrantSigner {
+    static SIGNER: std::sync::OnceLock<GrantSigner> = std::sync::OnceLock::new();
+    SIGNER.get_or_init(GrantSigner::generate)
+}
 
 fn app() -> axum::Router {
     let (events, _) = broadcast::channel(4);
     let card = new_card(false);
-    router(AppState {
-        worker: CardWorker::spawn(Box::new(SimulatedAccess::new(card))).unwrap(),
+    let verifier = GrantVerifier::from_hex(&signer().public_key_hex()).unwrap();
+    router(AppState::new(
+        CardWorker::spawn(Box::new(SimulatedAccess::new(card))).unwrap(),
         events,
-        security: Arc::new(Security::new(PORT, vec![ORIGIN.to_owned()])),
-    })
+        Security::new(PORT, vec![ORIGIN.to_owned()]),
+        Grants::new(verifier, Clock::from_fn(|| NOW)),
+    ))
+}
+
+/// A grant: well signed (for some card, operation and commands) or any text.
+fn grant() -> impl Strategy<Value = serde_json::Value> {
+    let operation = prop::sample::select(vec![
+        Operation::OpenChannel,
+        Operation::SealedScript,
+        Operation::ChangePin,
+    ]);
+    prop_oneof![
+        (
+            operation,
+            any::<[u8; 16]>(),
+            prop::collection::vec(prop::collection::vec(any::<u8>(), 4..12), 1..3)
+        )
+            .prop_map(|(operation, card_guid, apdus)| {
+                let apdus = (operation != Operation::ChangePin).then_some(apdus);
+                serde_json::to_value(signer().grant(&GrantRequest {
+                    origin: ORIGIN,
+                    card_guid,
+                    attempt: "fuzz",
+                    operation,
+                    apdus: apdus.as_deref(),
+                    now: NOW,
+                    lifetime_secs: 60,
+                }))
+                .unwrap_or_default()
+            }),
+        (any::<String>(), any::<String>()).prop_map(
+            |(claims, signature)| serde_json::json!({ "claims": claims, "signature": signature })
+        ),
+    ]
 }
 
 fn json_field() -> impl Strategy<Value = serde_json::Value> {
@@ -36,9 +76,10 @@ fn json_field() -> impl Strategy<Value = serde_json::Value> {
         any::<String>().prop_map(serde_json::Value::from),
         "[0-9a-f]{0,80}".prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
+        any::<bool>().prop_map(serde_json::Value::from),
         Just(serde_json::Value::Null),
-        prop::collection::vec("[0-9a-fA-F]{0,40}", 0..12)
-            .prop_map(|v| serde_json::json!({ "apdus": v })),
+        prop::collection::vec("[0-9a-fA-F]{0,40}", 0..12).prop_map(serde_json::Value::from),
+        grant(),
     ]
 }
 
@@ -49,9 +90,12 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
             prop_oneof![
                 Just("challenge".to_owned()),
                 Just("expected_guid".to_owned()),
-                Just("script".to_owned()),
+                Just("apdus".to_owned()),
+                Just("grant".to_owned()),
+                Just("pin".to_owned()),
                 Just("current_pin".to_owned()),
                 Just("new_pin".to_owned()),
+                Just("confirm_last_try".to_owned()),
                 "[a-z_]{1,12}",
             ],
             json_field(),
@@ -66,7 +110,7 @@ proptest! {
 
     #[test]
     fn any_request_gets_a_clear_answer(
-        path in prop::sample::select(vec![PATH_STATUS, PATH_SIGN_CHALLENGE, PATH_RUN_SCRIPT, PATH_CHANGE_PIN, "/v1/x"]),
+        path in prop::sample::select(vec![PATH_STATUS, PATH_SIGN_CHALLENGE, PATH_RELAY, PATH_CHANGE_PIN, PATH_VERIFY_PIN, "/v1/card/run-script", "/v1/x"]),
         method in prop::sample::select(vec!["GET", "POST", "PUT", "OPTIONS"]),
         content_type in prop::sample::select(vec!["application/json", "text/plain", "application/json; charset=utf-8", ""]),
         body in body(),

@@ -1,38 +1,116 @@
-use api_types::bridge::{CardEvent, BRIDGE_HEADER};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use api_types::bridge::{
+    CardEvent, SignedGrant, BRIDGE_HEADER, PATH_CHANGE_PIN, PATH_RELAY, PATH_VERIFY_PIN,
+};
+use bridge_grant::{GrantRequest, GrantSigner, GrantVerifier, Operation};
 use card_bridge::simulated::SimulatedAccess;
-use card_bridge::{Bridge, BridgeConfig, CardAccess, CardWorker};
+use card_bridge::worker::{CardInReader, Leave};
+use card_bridge::{Bridge, BridgeConfig, BridgeError, CardAccess, CardWorker, Clock};
+use card_protocol::client::{CardTransport, TransportError};
 use tokio::sync::broadcast;
 use virtual_card::{CreateOptions, SharedCard, VirtualCard};
 
 pub const ORIGIN: &str = "http://127.0.0.1:8080";
+/// Also allowed to call the bridge, but grants for it are not grants for [`ORIGIN`].
+pub const OTHER_ORIGIN: &str = "http://127.0.0.1:8081";
 pub const PIN: &str = "1234";
 pub const PUK: &str = "12345678";
+/// Where the bridge's test clock starts (unix seconds).
+pub const NOW: i64 = 1_900_000_000;
+
+type Sent = Arc<Mutex<Vec<Vec<u8>>>>;
 
 pub struct TestBridge {
     pub port: u16,
     pub card: SharedCard,
     pub client: reqwest::Client,
     pub events: broadcast::Sender<CardEvent>,
+    /// The server's grant key; the bridge pins its public half.
+    pub signer: Arc<GrantSigner>,
+    clock: Arc<AtomicI64>,
+    /// Every APDU the bridge sent to the simulated card.
+    sent: Sent,
 }
 
 pub fn new_card(locked: bool) -> SharedCard {
-    let card = VirtualCard::create(&CreateOptions {
+    SharedCard::new(virtual_card_with(locked, None))
+}
+
+pub fn virtual_card_with(locked: bool, guid: Option<[u8; 16]>) -> VirtualCard {
+    VirtualCard::create(&CreateOptions {
         pin: PIN.into(),
         puk: PUK.into(),
-        guid: None,
+        guid,
         locked,
     })
-    .unwrap();
-    SharedCard::new(card)
+    .unwrap()
+}
+
+/// Records every APDU on its way to the card behind it.
+pub struct Recording {
+    inner: Box<dyn CardAccess>,
+    sent: Sent,
+}
+
+struct RecordingTransport<'a> {
+    inner: &'a mut dyn CardTransport,
+    sent: &'a Sent,
+}
+
+impl CardTransport for RecordingTransport<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.sent.lock().unwrap().push(command.to_vec());
+        self.inner.transmit(command)
+    }
+}
+
+impl CardAccess for Recording {
+    fn backend_name(&self) -> &'static str {
+        self.inner.backend_name()
+    }
+
+    fn readers(&mut self) -> Result<Vec<api_types::bridge::ReaderInfo>, BridgeError> {
+        self.inner.readers()
+    }
+
+    fn with_card(
+        &mut self,
+        leave: Leave,
+        operation: &mut dyn FnMut(CardInReader<'_>) -> Result<(), BridgeError>,
+    ) -> Result<(), BridgeError> {
+        let sent = self.sent.clone();
+        self.inner.with_card(leave, &mut |card| {
+            let mut transport = RecordingTransport {
+                inner: card.transport,
+                sent: &sent,
+            };
+            operation(CardInReader {
+                presence: card.presence,
+                transport: &mut transport,
+            })
+        })
+    }
 }
 
 pub async fn start_with(access: Box<dyn CardAccess>, card: SharedCard) -> TestBridge {
     let (events, _) = broadcast::channel(16);
+    let sent = Sent::default();
+    let access = Box::new(Recording {
+        inner: access,
+        sent: sent.clone(),
+    });
     let worker = CardWorker::spawn(access).unwrap();
+    let signer = GrantSigner::generate();
+    let clock = Arc::new(AtomicI64::new(NOW));
+    let now = clock.clone();
     let bridge = Bridge::bind(
         0,
         BridgeConfig {
-            allowed_origins: vec![ORIGIN.to_owned()],
+            allowed_origins: vec![ORIGIN.to_owned(), OTHER_ORIGIN.to_owned()],
+            server_key: GrantVerifier::from_hex(&signer.public_key_hex()).unwrap(),
+            clock: Clock::from_fn(move || now.load(Ordering::SeqCst)),
         },
         worker,
         events.clone(),
@@ -46,6 +124,9 @@ pub async fn start_with(access: Box<dyn CardAccess>, card: SharedCard) -> TestBr
         card,
         client: reqwest::Client::new(),
         events,
+        signer: Arc::new(signer),
+        clock,
+        sent,
     }
 }
 
@@ -76,6 +157,93 @@ impl TestBridge {
             .header(BRIDGE_HEADER, "1")
             .json(body)
     }
+
+    pub fn guid(&self) -> [u8; 16] {
+        self.card.with_card(|c| c.guid())
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.load(Ordering::SeqCst)
+    }
+
+    /// Moves the bridge's clock.
+    pub fn advance(&self, seconds: i64) {
+        self.clock.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    /// What the server would grant for the card in the reader, from [`ORIGIN`], now.
+    pub fn request<'a>(
+        &self,
+        operation: Operation,
+        apdus: Option<&'a [Vec<u8>]>,
+    ) -> GrantRequest<'a> {
+        GrantRequest {
+            origin: ORIGIN,
+            card_guid: self.guid(),
+            attempt: "attempt-1",
+            operation,
+            apdus,
+            now: self.now(),
+            lifetime_secs: 120,
+        }
+    }
+
+    pub fn grant(&self, operation: Operation, apdus: Option<&[Vec<u8>]>) -> SignedGrant {
+        self.signer.grant(&self.request(operation, apdus))
+    }
+
+    pub async fn relay(&self, apdus: &[Vec<u8>], grant: Option<SignedGrant>) -> reqwest::Response {
+        let apdus: Vec<String> = apdus.iter().map(hex::encode).collect();
+        self.post(
+            PATH_RELAY,
+            &serde_json::json!({ "apdus": apdus, "grant": grant }),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+
+    pub async fn change_pin(
+        &self,
+        grant: Option<SignedGrant>,
+        current_pin: &str,
+        new_pin: &str,
+        confirm_last_try: bool,
+    ) -> reqwest::Response {
+        self.post(
+            PATH_CHANGE_PIN,
+            &serde_json::json!({
+                "grant": grant,
+                "current_pin": current_pin,
+                "new_pin": new_pin,
+                "confirm_last_try": confirm_last_try,
+            }),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+
+    pub async fn verify_pin(&self, pin: &str, confirm_last_try: bool) -> reqwest::Response {
+        self.post(
+            PATH_VERIFY_PIN,
+            &serde_json::json!({ "pin": pin, "confirm_last_try": confirm_last_try }),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+
+    /// The APDUs the bridge sent to the card since the last call.
+    pub fn take_sent(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut *self.sent.lock().unwrap())
+    }
+
+    /// The card's whole persistent state (PIN, PUK, tries, history, keys), to show an
+    /// operation changed nothing.
+    pub fn card_state(&self) -> serde_json::Value {
+        serde_json::to_value(self.card.with_card(|c| c.state())).unwrap()
+    }
 }
 
 /// Sends raw HTTP/1.1 text (for headers reqwest will not let us forge, like Host).
@@ -98,4 +266,10 @@ pub async fn raw_http(port: u16, request: &str) -> (u16, String) {
 pub async fn error_code(response: reqwest::Response) -> String {
     let body: serde_json::Value = response.json().await.unwrap();
     body["code"].as_str().unwrap().to_owned()
+}
+
+/// The status and the error body, for refusals.
+pub async fn refusal(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
 }

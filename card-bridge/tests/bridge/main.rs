@@ -5,6 +5,9 @@
 
 mod card_ops;
 mod fuzz_inputs;
+mod grants;
 mod helpers;
 mod pcsc;
+mod pin;
+mod relay;
 mod security;

@@ -1,18 +1,25 @@
-//! The real chain: virtual card → vpcd → pcscd → PC/SC → bridge (BRG-3, CARD-4, BRG-4).
+//! The real chain: virtual card → vpcd → pcscd → PC/SC → bridge (BRG-3, CARD-4, BRG-4):
+//! events, CARD-6, an SCP03 unlock relayed through real PC/SC, the reader's event counter
+//! telling a reinserted card apart (BRG-5), the reset on leaving after a PIN operation
+//! (BRG-6), and a card pulled mid-relay.
 //! Needs pcscd running with vsmartcard's vpcd driver (`cargo xtask test` starts it).
 //! Uses vpcd's first slot only; the virtual-card crate's own PC/SC tests use the second.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use api_types::bridge::{PATH_CHANGE_PIN, PATH_RUN_SCRIPT, PATH_SIGN_CHALLENGE, PATH_STATUS};
+use api_types::bridge::{PATH_SIGN_CHALLENGE, PATH_STATUS};
+use bridge_grant::Operation;
 use card_bridge::pcsc_backend::{spawn_event_watcher, PcscAccess};
+use card_protocol::client::PivClient;
+use card_protocol::piv;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::card_ops::{unlock_script, verify_signature};
+use crate::card_ops::verify_signature;
 use crate::helpers::*;
+use crate::relay::{open_channel, unlock_commands, ServerChannel, NEW_PUK, ONE_TIME_PIN};
 
 const VPCD: &str = "127.0.0.1:35963";
 const READER: &str = "Virtual PCD 00 00";
@@ -106,28 +113,58 @@ async fn pcsc_unlock_through_pcscd_and_vpcd_with_events() {
     let public = card.with_card(|c| c.card_auth_public_key_sec1());
     verify_signature(&public, &challenge, signed["signature"].as_str().unwrap());
 
-    // The unlock: admin script, then the local PIN change.
-    let ran = bridge
-        .post(PATH_RUN_SCRIPT, &json!({ "expected_guid": guid, "script": { "apdus": unlock_script("Otp98765", "Puk65432") } }))
-        .send()
-        .await
-        .unwrap();
+    // The unlock: the server's channel relayed (opening, then the sealed script), then
+    // the local PIN change.
+    let (mut channel, opening) = ServerChannel::new(&bridge);
+    let answer = open_channel(&bridge, &opening).await;
+    let script = channel.seal(&answer, unlock_commands(ONE_TIME_PIN, NEW_PUK));
+    let grant = bridge.grant(Operation::SealedScript, Some(&script));
+    let ran = bridge.relay(&script, Some(grant)).await;
     assert_eq!(ran.status(), 200);
+    let body: Value = ran.json().await.unwrap();
+    let answers = body["responses"].as_array().unwrap();
+    assert_eq!(channel.open_answers(answers), vec![0x9000, 0x9000]);
+    let grant = bridge.grant(Operation::ChangePin, None);
     let changed = bridge
-        .post(
-            PATH_CHANGE_PIN,
-            &json!({ "expected_guid": guid, "current_pin": "Otp98765", "new_pin": "Pa55" }),
-        )
-        .send()
-        .await
-        .unwrap();
+        .change_pin(Some(grant), ONE_TIME_PIN, "Pa55", false)
+        .await;
     assert_eq!(changed.status(), 200);
     card.with_card(|c| {
         assert!(c.pin_matches("Pa55"));
         assert_eq!(c.pin_tries_left(), 3);
+        assert!(c.puk_matches(NEW_PUK));
     });
     let status = wait_for_card(&bridge, true).await;
     assert_eq!(status["card"]["pin_blocked"], false);
+
+    // BRG-6: after a PIN operation pcscd reset the card, so the PIN is not verified.
+    let verified = bridge.verify_pin("Pa55", false).await;
+    assert_eq!(verified.status(), 200);
+    let unselected = card
+        .transmit_apdu(&piv::get_data(piv::TAG_CHUID).to_bytes())
+        .unwrap();
+    assert_eq!(unselected, vec![0x69, 0x85], "pcscd did not reset the card");
+    let mut direct = PivClient::new(card.clone());
+    direct.select().unwrap();
+    assert_eq!(direct.pin_status().unwrap(), piv::PinStatus::TriesLeft(3));
+
+    // BRG-5: the card taken out and put back between the opening and the sealed script
+    // is refused by the reader's event counter, with nothing sent to it.
+    let (mut channel, opening) = ServerChannel::new(&bridge);
+    let answer = open_channel(&bridge, &opening).await;
+    let script = channel.seal(&answer, unlock_commands("Otp55555", "Puk55555"));
+    plugged.remove();
+    next_event(&mut socket, "removed").await;
+    let plugged = virtual_card::vpcd::insert(card.clone(), addr).unwrap();
+    next_event(&mut socket, "inserted").await;
+    wait_for_card(&bridge, true).await;
+    bridge.take_sent();
+    let grant = bridge.grant(Operation::SealedScript, Some(&script));
+    let swapped = bridge.relay(&script, Some(grant)).await;
+    assert_eq!(swapped.status(), 409);
+    assert_eq!(error_code(swapped).await, "card_changed");
+    assert!(bridge.take_sent().is_empty());
+    assert!(card.with_card(|c| c.puk_matches(NEW_PUK)));
 
     // Pull the card: a removal event, and operations fail clearly.
     plugged.remove();
@@ -144,15 +181,13 @@ async fn pcsc_unlock_through_pcscd_and_vpcd_with_events() {
     assert_eq!(sign.status(), 409);
     assert_eq!(error_code(sign).await, "no_card");
 
-    // BRG-4 through PC/SC: the card goes away in the middle of a script.
+    // BRG-4 through PC/SC: the card goes away in the middle of a relay.
     let plugged = virtual_card::vpcd::insert(card.clone(), addr).unwrap();
     wait_for_card(&bridge, true).await;
-    card.remove_after(3);
-    let cut = bridge
-        .post(PATH_RUN_SCRIPT, &json!({ "expected_guid": guid, "script": { "apdus": unlock_script("Otp11111", "Puk11111") } }))
-        .send()
-        .await
-        .unwrap();
+    card.remove_after(2);
+    let (_, opening) = ServerChannel::new(&bridge);
+    let grant = bridge.grant(Operation::OpenChannel, Some(&opening));
+    let cut = bridge.relay(&opening, Some(grant)).await;
     assert_eq!(cut.status(), 409, "{:?}", cut.text().await);
     plugged.remove();
 }

@@ -165,6 +165,32 @@ impl std::fmt::Debug for HostSession {
 }
 
 impl HostSession {
+    /// The session that sent `sealed` (its EXTERNAL AUTHENTICATE first, then the commands
+    /// it wrapped), rebuilt from what a stateless host keeps between round trips: the
+    /// static keys, its host challenge and the card's answer to INITIALIZE UPDATE. No
+    /// session key is stored anywhere; commands that this session did not send are
+    /// refused ([`Scp03Error::NotThisSession`]). Responses are then unwrapped as usual,
+    /// starting with [`HostSession::confirm_external_authenticate`].
+    pub fn resume(
+        handshake: HostHandshake,
+        card_answer: &ResponseApdu,
+        level: SecurityLevel,
+        sealed: &[CommandApdu],
+    ) -> Result<HostSession, Scp03Error> {
+        let (external_authenticate, mut session) = handshake.authenticate(card_answer, level)?;
+        let Some((first, wrapped)) = sealed.split_first() else {
+            return Err(Scp03Error::NotThisSession);
+        };
+        if first.to_bytes() != external_authenticate.to_bytes() {
+            return Err(Scp03Error::NotThisSession);
+        }
+        for command in wrapped {
+            let exchange = session.channel.replay_command(command)?;
+            session.pending.push_back(exchange);
+        }
+        Ok(session)
+    }
+
     /// The card's answer to EXTERNAL AUTHENTICATE: `9000` opens the session for responses;
     /// anything else closes it.
     pub fn confirm_external_authenticate(

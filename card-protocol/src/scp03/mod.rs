@@ -90,6 +90,8 @@ pub enum Scp03Error {
     CounterExhausted,
     #[error("the secure channel session is closed")]
     SessionClosed,
+    #[error("these commands were not sent in this session")]
+    NotThisSession,
 }
 
 impl Scp03Error {
@@ -113,7 +115,8 @@ impl Scp03Error {
             | Self::NotScp03(_)
             | Self::UnsupportedParameter(_)
             | Self::UnexpectedResponse
-            | Self::CounterExhausted => StatusWord::CONDITIONS_NOT_SATISFIED,
+            | Self::CounterExhausted
+            | Self::NotThisSession => StatusWord::CONDITIONS_NOT_SATISFIED,
         }
     }
 }

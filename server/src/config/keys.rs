@@ -1,4 +1,5 @@
-//! The keys in the settings (KEK and its earlier versions, audit key, code pepper): each
+//! The keys in the settings (KEK and its earlier versions, audit key, code pepper, grant
+//! key): each
 //! 32 random bytes given as 64 hex characters, kept as `SecretString` until parsed here.
 
 use secrecy::ExposeSecret;
@@ -47,6 +48,15 @@ impl Settings {
             "audit_key_hex",
             "SCSS_AUDIT_KEY_HEX",
             self.audit_key_hex.expose_secret(),
+        )
+    }
+
+    /// The P-256 key that signs bridge grants (BRG-5).
+    pub fn grant_key(&self) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
+        key_32(
+            "grant_key_hex",
+            "SCSS_GRANT_KEY_HEX",
+            self.grant_key_hex.expose_secret(),
         )
     }
 

@@ -60,6 +60,9 @@ pub struct Settings {
     pub audit_key_hex: SecretString,
     /// Pepper of the unlock-code hashes (32 bytes, hex). Required (ALL-1, ALL-7).
     pub code_pepper_hex: SecretString,
+    /// P-256 private key (32 bytes, hex) that signs the card bridge's grants (BRG-5); the
+    /// bridge pins its public key (`smartcard-server grant-key`). Required.
+    pub grant_key_hex: SecretString,
     pub organisation_name: String,
     /// How to reach the RA team (ALL-4, UNL-4, UNL-8).
     pub ra_help: String,
@@ -104,6 +107,7 @@ impl std::fmt::Debug for Settings {
             .field("previous_keks", &"<redacted>")
             .field("audit_key_hex", &"<redacted>")
             .field("code_pepper_hex", &"<redacted>")
+            .field("grant_key_hex", &"<redacted>")
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +130,7 @@ impl Default for Settings {
             previous_keks: SecretString::from(""),
             audit_key_hex: SecretString::from(""),
             code_pepper_hex: SecretString::from(""),
+            grant_key_hex: SecretString::from(""),
             organisation_name: "Smartcard Service Centre".into(),
             ra_help: "Contact your Registration Authority (RA) team on 0121 000 4050, or visit \
                       the IT walk-in centres at City or Sandwell."
@@ -200,6 +205,7 @@ impl Settings {
         secret_env("PREVIOUS_KEKS", &mut settings.previous_keks);
         secret_env("AUDIT_KEY_HEX", &mut settings.audit_key_hex);
         secret_env("CODE_PEPPER_HEX", &mut settings.code_pepper_hex);
+        secret_env("GRANT_KEY_HEX", &mut settings.grant_key_hex);
         parse_env("ORGANISATION_NAME", &mut settings.organisation_name)?;
         parse_env("RA_HELP", &mut settings.ra_help)?;
         parse_env("BRIDGE_URL", &mut settings.bridge_url)?;

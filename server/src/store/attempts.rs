@@ -23,7 +23,36 @@ pub struct Attempt {
     pub completed_at: Option<i64>,
     /// SHA-256 of the flow cookie's secret (ALL-6); `None` never matches.
     pub flow_hash: Option<Vec<u8>>,
+    /// The secure channel to the card between the page's round trips (CARD-3).
+    pub channel: Option<ChannelState>,
 }
+
+/// What the server keeps of a secure channel it opened: its host challenge, then the
+/// card's answer and the sealed script. Nothing here is secret (the script is encrypted
+/// under session keys derived from the card's sealed static keys); the session is rebuilt
+/// from it to judge the card's answers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelState {
+    #[serde(with = "hex::serde")]
+    pub host_challenge: [u8; 8],
+    /// The card's answer to the opening, once the script was built.
+    #[serde(default)]
+    pub sent: Option<SealedSent>,
+}
+
+/// The sealed script sent, and the card answer it was built on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedSent {
+    #[serde(with = "hex::serde")]
+    pub card_answer: Vec<u8>,
+    pub script: Vec<HexBytes>,
+}
+
+/// Bytes stored as hex in the channel's JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HexBytes(#[serde(with = "hex::serde")] pub Vec<u8>);
 
 /// The emailed code, as a salted hash (ALL-1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +79,7 @@ struct AttemptRow {
     card_updated: i64,
     completed_at: Option<i64>,
     flow_secret_hash: Option<Vec<u8>>,
+    channel_state: Option<String>,
 }
 
 fn corrupt(column: &'static str) -> StoreError {
@@ -86,13 +116,19 @@ impl TryFrom<AttemptRow> for Attempt {
             card_updated: flag(row.card_updated),
             completed_at: row.completed_at,
             flow_hash: row.flow_secret_hash,
+            channel: row
+                .channel_state
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .map_err(|_| corrupt("channel_state"))?,
         })
     }
 }
 
 const SELECT: &str = "SELECT id, card_guid, user_uuid, state, challenge, created_at, \
      expires_at, question_ids, code_hash, code_salt, code_expires_at, code_failures, \
-     card_updated, completed_at, flow_secret_hash FROM unlock_attempts WHERE id = $1";
+     card_updated, completed_at, flow_secret_hash, channel_state FROM unlock_attempts \
+     WHERE id = $1";
 
 async fn select(
     conn: &mut AnyConnection,
@@ -114,6 +150,20 @@ pub async fn find_for_update(
     id: &AttemptId,
 ) -> Result<Option<Attempt>, StoreError> {
     select(conn, &format!("{SELECT}{}", backend.for_update()), id).await
+}
+
+/// The attempt whose flow cookie hashes to `flow_hash` (ALL-6: only that browser's).
+pub async fn find_by_flow(
+    conn: &mut AnyConnection,
+    flow_hash: &[u8],
+) -> Result<Option<Attempt>, StoreError> {
+    let sql = SELECT.replace("WHERE id = $1", "WHERE flow_secret_hash = $1");
+    sqlx::query_as::<_, AttemptRow>(&sql)
+        .bind(flow_hash.to_vec())
+        .fetch_optional(conn)
+        .await?
+        .map(Attempt::try_from)
+        .transpose()
 }
 
 /// Loads an attempt without a lock, for checks done before the write transaction.
@@ -145,7 +195,7 @@ pub async fn save(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), Sto
     sqlx::query(
         "UPDATE unlock_attempts SET state = $1, expires_at = $2, question_ids = $3, \
          code_hash = $4, code_salt = $5, code_expires_at = $6, code_failures = $7, \
-         card_updated = $8, completed_at = $9 WHERE id = $10",
+         card_updated = $8, completed_at = $9, channel_state = $10 WHERE id = $11",
     )
     .bind(attempt.state.as_str())
     .bind(attempt.expires_at)
@@ -156,10 +206,18 @@ pub async fn save(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), Sto
     .bind(attempt.code_failures)
     .bind(i64::from(attempt.card_updated))
     .bind(attempt.completed_at)
+    .bind(channel_json(attempt.channel.as_ref())?)
     .bind(attempt.id.as_str())
     .execute(conn)
     .await?;
     Ok(())
+}
+
+fn channel_json(channel: Option<&ChannelState>) -> Result<Option<String>, StoreError> {
+    channel
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|_| corrupt("channel_state"))
 }
 
 /// Deletes a user's attempts (re-enrolment).

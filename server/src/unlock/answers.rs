@@ -249,6 +249,7 @@ mod tests {
             card_updated: false,
             completed_at: None,
             flow_hash: None,
+            channel: None,
         }
     }
 

@@ -1,19 +1,17 @@
 //! UNL-5 / ALL-1: the emailed code — 15 minutes, single use, limited tries: 5 per code,
 //! and a per-user count across attempts (default 5 a day) that closes self-service like
-//! UNL-4, so starting again never buys fresh tries. A right code is answered with the
-//! card script (CARD-3).
+//! UNL-4, so starting again never buys fresh tries. A right code lets the card update
+//! begin (`channel`, CARD-3).
 
-use api_types::unlock::{CodeRequest, CodeResponse};
+use api_types::unlock::{CodeAccepted, CodeRequest};
 use api_types::{AttemptId, UnlockCode};
 
 use super::limits::Scope;
 use super::rules::{check_step, count_code_failure, AttemptState, CODE_TTL, MAX_CODE_FAILURES};
-use super::script::{build, FreshSecrets};
 use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
+use crate::secrets::CodePepper;
 use crate::secrets::FlowSecret;
-use crate::secrets::{CodePepper, Kek};
 use crate::store::attempts::Attempt;
-use crate::store::cards::Card;
 use crate::store::users::User;
 use crate::{AppError, AppState};
 
@@ -26,7 +24,7 @@ impl AppState {
         flow: Option<&FlowSecret>,
         request: CodeRequest,
         client: &Client,
-    ) -> Result<CodeResponse, AppError> {
+    ) -> Result<CodeAccepted, AppError> {
         self.limit(ACTION, Scope::Client(client), Subject::default(), client)
             .await?;
         if let Some(attempt) = self.held_attempt(id, flow).await? {
@@ -38,17 +36,14 @@ impl AppState {
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
             Ok(attempt) => {
-                let card = self.lock_card(&mut tx, &attempt).await?;
                 let user = self.lock_user(&mut tx, &attempt).await?;
-                let fresh = FreshSecrets::draw(&self.kek, &card)?;
                 let limit = i64::from(self.settings.max_code_failures_per_day);
                 let given = Given {
                     code: &request.code,
-                    card: &card,
                     user: &user,
                     pepper: &self.code_pepper,
                 };
-                decide(attempt, given, limit, &self.kek, fresh, now)
+                decide(attempt, given, limit, now)
             }
             Err(refused) => refused,
         };
@@ -59,7 +54,6 @@ impl AppState {
 /// What the step read, and the code the user typed.
 struct Given<'a> {
     code: &'a UnlockCode,
-    card: &'a Card,
     user: &'a User,
     pepper: &'a CodePepper,
 }
@@ -68,16 +62,9 @@ fn decide(
     attempt: Attempt,
     given: Given<'_>,
     limit_per_day: i64,
-    kek: &Kek,
-    fresh: FreshSecrets,
     now: i64,
-) -> Outcome<CodeResponse> {
-    let Given {
-        code,
-        card,
-        user,
-        pepper,
-    } = given;
+) -> Outcome<CodeAccepted> {
+    let Given { code, user, pepper } = given;
     let outcome = Outcome::new(ACTION, Subject::of(&attempt));
     // Closed by another attempt meanwhile (UNL-4, UNL-5): this code is dead too.
     if user.counters.self_service_closed {
@@ -142,15 +129,8 @@ fn decide(
         expires_at: now + CODE_TTL,
         ..attempt
     };
-    match build(card, kek, fresh) {
-        Ok((response, pending)) => {
-            let outcome = outcome.write(Write::Attempt(verified));
-            match pending {
-                Some(write) => outcome.write(write),
-                None => outcome,
-            }
-            .ok("ok", response)
-        }
-        Err(error) => outcome.refuse(error),
-    }
+    let accepted = CodeAccepted {
+        card_guid: verified.card_guid,
+    };
+    outcome.write(Write::Attempt(verified)).ok("ok", accepted)
 }

@@ -11,9 +11,11 @@
 
 mod answers;
 mod card_proof;
+mod channel;
 mod code;
 mod complete;
 mod limits;
+mod resume;
 pub mod rules;
 mod script;
 mod start;

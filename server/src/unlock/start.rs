@@ -80,6 +80,7 @@ fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcom
         card_updated: false,
         completed_at: None,
         flow_hash: Some(fresh.flow.hash()),
+        channel: None,
     };
     let response = StartResponse {
         attempt_id: attempt.id.clone(),

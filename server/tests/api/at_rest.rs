@@ -99,6 +99,7 @@ async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db)
             .env("SCSS_KEK_HEX", "11".repeat(32))
             .env("SCSS_AUDIT_KEY_HEX", "22".repeat(32))
             .env("SCSS_CODE_PEPPER_HEX", "33".repeat(32))
+            .env("SCSS_GRANT_KEY_HEX", "44".repeat(32))
             .env("SCSS_PUBLIC_ORIGIN", ORIGIN)
             .env("SCSS_SMTP_PORT", maildev_smtp)
             .env("SCSS_ARGON2_MEMORY_KIB", "8")
@@ -123,11 +124,11 @@ async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db)
     let card = app.enroll(true).await;
     let first_puk = card.puk_bytes();
     let (id, code) = app.up_to_code(&card).await;
-    let script = app.code(&id, &code).await.unwrap();
-    let responses = card.run_script(&script);
+    app.code(&id, &code).await.unwrap();
+    let script = app.update_card(&card, &id).await;
     let passcode = "Pr1v@te!";
     card.change_pin(&script, passcode);
-    assert!(app.complete(&id, responses, true).await.unwrap().unlocked);
+    assert!(app.complete(&id, Vec::new(), true).await.unwrap().unlocked);
     wait_for_mail(&card.email, "Your smartcard has been unlocked").await;
     let new_puk = card.puk_bytes();
     assert_ne!(new_puk, first_puk);

@@ -128,6 +128,7 @@ async fn ra_4_the_audit_verify_command_exits_non_zero_naming_the_bad_row() {
             .env("SCSS_KEK_HEX", "11".repeat(32))
             .env("SCSS_AUDIT_KEY_HEX", "22".repeat(32))
             .env("SCSS_CODE_PEPPER_HEX", "33".repeat(32))
+            .env("SCSS_GRANT_KEY_HEX", "44".repeat(32))
             .output()
             .unwrap()
     };
@@ -155,6 +156,7 @@ async fn ra_4_the_audit_verify_command_exits_non_zero_naming_the_bad_row() {
         .env("SCSS_KEK_HEX", "11".repeat(32))
         .env("SCSS_AUDIT_KEY_HEX", "44".repeat(32))
         .env("SCSS_CODE_PEPPER_HEX", "33".repeat(32))
+        .env("SCSS_GRANT_KEY_HEX", "44".repeat(32))
         .output()
         .unwrap();
     assert!(!wrong_key.status.success());

@@ -21,7 +21,8 @@ async fn open_channel_and_read_chuid(app: &TestApp, card: &TestCard) {
         "keys stored in clear"
     );
 
-    let handshake = server::card_channel::handshake(&app.state.kek, &row).unwrap();
+    let challenge = server::card_channel::fresh_challenge();
+    let handshake = server::card_channel::handshake(&app.state.kek, &row, challenge).unwrap();
     let send = |command: &CommandApdu| {
         let raw = card.card.transmit_apdu(&command.to_bytes()).unwrap();
         ResponseApdu::parse(&raw).unwrap()

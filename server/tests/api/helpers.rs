@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use api_types::bridge::SignedRelay;
 use api_types::unlock::{
-    Answer, Answers, AnswersRequest, CardProof, CardProofRequest, CardProofResponse, Code,
-    CodeRequest, CodeResponse, Complete, CompleteRequest, Endpoint, Script, ScriptRequest, Start,
-    StartRequest,
+    Answer, Answers, AnswersRequest, CardProof, CardProofRequest, CardProofResponse, Channel,
+    ChannelOpen, ChannelRequest, Code, CodeRequest, Complete, CompleteRequest, Endpoint, Script,
+    ScriptRequest, SealedScript, Start, StartRequest,
 };
 use api_types::values::{BoundedVec, CardSignature, Challenge, ResponseHex, SecurityAnswer};
 use api_types::{ApiError, AttemptId, CardGuid, ErrorCode, UnlockCode};
@@ -165,6 +166,7 @@ pub fn settings(database_url: &str) -> Settings {
         kek_hex: "11".repeat(32).into(),
         audit_key_hex: "22".repeat(32).into(),
         code_pepper_hex: "33".repeat(32).into(),
+        grant_key_hex: "44".repeat(32).into(),
         smtp_port: std::env::var("MAILDEV_SMTP_PORT")
             .ok()
             .and_then(|p| p.parse().ok())
@@ -478,8 +480,56 @@ impl TestApp {
             .await
     }
 
-    pub async fn script(&self, id: &AttemptId) -> Reply<Script> {
-        self.step::<Script>(id, &ScriptRequest {}).await
+    pub async fn channel(&self, id: &AttemptId) -> Reply<Channel> {
+        self.step::<Channel>(id, &ChannelRequest {}).await
+    }
+
+    pub async fn script(&self, id: &AttemptId, card_answers: Vec<ResponseHex>) -> Reply<Script> {
+        let request = ScriptRequest {
+            card_answers: BoundedVec::new(card_answers).unwrap(),
+        };
+        self.step::<Script>(id, &request).await
+    }
+
+    /// Opens the channel through the card and gets the sealed script, as the page does.
+    pub async fn sealed_script(&self, card: &TestCard, id: &AttemptId) -> SealedScript {
+        let opening = self.channel(id).await.unwrap();
+        let answers = card.open(&opening);
+        self.script(id, answers).await.unwrap()
+    }
+
+    /// The card update up to the bridge's local PIN change, as the page does it: channel,
+    /// sealed script, the card's answers judged by the server — and again from a new
+    /// channel when the server says the card is not updated yet (a PUK reconciled).
+    pub async fn update_card(&self, card: &TestCard, id: &AttemptId) -> SealedScript {
+        for _ in 0..3 {
+            let sealed = self.sealed_script(card, id).await;
+            let answers = card.relay(&sealed.relay);
+            match self.complete(id, answers, false).await {
+                Ok(updated) => {
+                    assert!(updated.card_updated && !updated.unlocked);
+                    return sealed;
+                }
+                Err(refused) if refused.code() == ErrorCode::CardUpdateFailed => {}
+                Err(refused) => panic!("card update refused: {refused:?}"),
+            }
+        }
+        panic!("the card update did not converge")
+    }
+
+    /// The PUK the server believes the card has, and whether one is pending.
+    pub async fn server_puk(&self, card: &TestCard) -> (Vec<u8>, bool) {
+        let mut conn = self.state.store.pool.acquire().await.unwrap();
+        let row = server::store::cards::find(&mut conn, &card.guid)
+            .await
+            .unwrap()
+            .unwrap();
+        let puk = self
+            .state
+            .kek
+            .open(&row.puk_enc, &card.guid, server::secrets::SealPurpose::Puk)
+            .unwrap();
+        (puk.to_vec(), row.puk_next_enc.is_some())
     }
 
     pub async fn complete(
@@ -495,7 +545,8 @@ impl TestApp {
         self.step::<Complete>(id, &request).await
     }
 
-    /// Code → script on the card → local PIN change → complete, as the page does.
+    /// Code → channel → sealed script on the card → local PIN change → complete, as the
+    /// page does.
     pub async fn finish_unlock(
         &self,
         card: &TestCard,
@@ -503,10 +554,10 @@ impl TestApp {
         code: &UnlockCode,
         new_pin: &str,
     ) {
-        let script = self.code(id, code).await.unwrap();
-        let responses = card.run_script(&script);
-        card.change_pin(&script, new_pin);
-        let done = self.complete(id, responses, true).await.unwrap();
+        self.code(id, code).await.unwrap();
+        let sealed = self.update_card(card, id).await;
+        card.change_pin(&sealed, new_pin);
+        let done = self.complete(id, Vec::new(), true).await.unwrap();
         assert!(done.unlocked);
     }
 
@@ -547,40 +598,49 @@ impl TestCard {
         CardSignature::from_bytes(signature).unwrap()
     }
 
-    fn apdus(script: &CodeResponse) -> Vec<Vec<u8>> {
-        script
-            .script
+    fn apdus(relay: &SignedRelay) -> Vec<Vec<u8>> {
+        relay
             .apdus
             .iter()
             .map(|a| hex::decode(a).unwrap())
             .collect()
     }
 
-    /// What the bridge does with the server's script.
-    pub fn run_script(&self, script: &CodeResponse) -> Vec<ResponseHex> {
-        let mut piv = PivClient::new(self.card.clone());
-        piv.run_script(&Self::apdus(script))
+    fn run(piv: &mut PivClient<SharedCard>, relay: &SignedRelay) -> Vec<ResponseHex> {
+        piv.run_script(&Self::apdus(relay))
             .unwrap()
             .into_iter()
             .map(|r| ResponseHex::from_bytes(r).unwrap())
             .collect()
     }
 
-    /// The script run on a card pulled after `after` commands: the bridge's error.
-    pub fn run_script_pulled_after(&self, script: &CodeResponse, after: usize) {
+    /// What the bridge does with an opening: select PIV, then relay it.
+    pub fn open(&self, opening: &ChannelOpen) -> Vec<ResponseHex> {
+        let mut piv = PivClient::new(self.card.clone());
+        piv.select().unwrap();
+        Self::run(&mut piv, &opening.relay)
+    }
+
+    /// What the bridge does with a sealed script: relay it, adding nothing.
+    pub fn relay(&self, relay: &SignedRelay) -> Vec<ResponseHex> {
+        Self::run(&mut PivClient::new(self.card.clone()), relay)
+    }
+
+    /// The sealed script relayed to a card pulled after `after` commands: the bridge's
+    /// error, and the card back in (powered up afresh).
+    pub fn relay_pulled_after(&self, relay: &SignedRelay, after: usize) {
         self.card.remove_after(after);
-        let pulled = PivClient::new(self.card.clone()).run_script(&Self::apdus(script));
+        let pulled = PivClient::new(self.card.clone()).run_script(&Self::apdus(relay));
         assert!(pulled.is_err());
         self.card.insert();
     }
 
     /// What the bridge does next, locally: one-time PIN → the user's new passcode.
-    /// (The one-time PIN is the script's.)
-    pub fn change_pin(&self, script: &CodeResponse, new_pin: &str) {
+    pub fn change_pin(&self, sealed: &SealedScript, new_pin: &str) {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();
         piv.change_pin(
-            &Pin::parse(&script.one_time_pin).unwrap(),
+            &Pin::parse(&sealed.one_time_pin).unwrap(),
             &Pin::parse(new_pin).unwrap(),
         )
         .unwrap();

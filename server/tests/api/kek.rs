@@ -31,7 +31,8 @@ async fn all_7_kek_rotation_keeps_every_card_unlockable(db: Db) {
     let busy = old.enroll(true).await;
     // An unlock half done under the old KEK: a pending PUK sealed with version 1.
     let (busy_id, busy_code) = old.up_to_code(&busy).await;
-    let busy_script = old.code(&busy_id, &busy_code).await.unwrap();
+    old.code(&busy_id, &busy_code).await.unwrap();
+    let busy_script = old.sealed_script(&busy, &busy_id).await;
     assert!(kek_versions(&old).await.iter().all(|v| *v == Some(1)));
 
     let rotating = old
@@ -60,15 +61,12 @@ async fn all_7_kek_rotation_keeps_every_card_unlockable(db: Db) {
         })
         .await;
     new_only.adopt_flow(&old, &busy_id);
-    let responses = busy.run_script(&busy_script);
+    let responses = busy.relay(&busy_script.relay);
+    let updated = new_only.complete(&busy_id, responses, false).await.unwrap();
+    assert!(updated.card_updated);
     busy.change_pin(&busy_script, "rot8");
-    assert!(
-        new_only
-            .complete(&busy_id, responses, true)
-            .await
-            .unwrap()
-            .unlocked
-    );
+    let done = new_only.complete(&busy_id, Vec::new(), true).await.unwrap();
+    assert!(done.unlocked);
     let (id, code) = new_only.up_to_code(&calm).await;
     new_only.finish_unlock(&calm, &id, &code, "after1").await;
     calm.card.with_card(|c| assert!(c.pin_matches("after1")));
@@ -77,7 +75,8 @@ async fn all_7_kek_rotation_keeps_every_card_unlockable(db: Db) {
     let stale = old.restart().await;
     busy.card.with_card(|c| c.lock_pin().unwrap());
     let (id, code) = stale.up_to_code(&busy).await;
-    let refused = stale.code(&id, &code).await.unwrap_err();
+    stale.code(&id, &code).await.unwrap();
+    let refused = stale.channel(&id).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::Internal);
 }
 both!(all_7_kek_rotation_keeps_every_card_unlockable);

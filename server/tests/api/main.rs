@@ -12,5 +12,6 @@ mod kek;
 mod limits;
 mod races;
 mod robustness;
+mod sealed;
 mod security;
 mod unlock;

@@ -84,7 +84,7 @@ async fn ra_4_a_step_on_an_unknown_attempt_is_audited(db: Db) {
     let app = TestApp::spawn(db).await;
     let before = app.count("audit_log").await;
     let unknown = api_types::AttemptId::from_bytes([7; 16]);
-    let refused = app.script(&unknown).await.unwrap_err();
+    let refused = app.channel(&unknown).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::NotFound);
     assert_eq!(app.count("audit_log").await, before + 1);
 }

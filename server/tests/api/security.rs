@@ -2,8 +2,8 @@
 //! cookie, cross-site form posts, other origins; and API answers that caches must not keep.
 
 use api_types::unlock::{
-    Answer, Answers, AnswersRequest, CardProof, CardProofRequest, Complete, CompleteRequest,
-    Endpoint, Script, ScriptRequest, Start,
+    Answer, Answers, AnswersRequest, CardProof, CardProofRequest, Channel, ChannelRequest,
+    Complete, CompleteRequest, Endpoint, Start,
 };
 use api_types::values::{BoundedVec, SecurityAnswer};
 use api_types::ErrorCode;
@@ -64,10 +64,10 @@ async fn all_6_an_attempt_id_without_its_flow_cookie_is_worthless(db: Db) {
     app.answer(&id, &proof, true).await.unwrap();
     let code = code_in(&wait_for_mail(&card.email, "Smartcard Unlock Code").await);
     app.code(&id, &code).await.unwrap();
-    // The card script (which holds the PUK today) is not handed to a stranger either.
+    // Nor is a channel to the card opened for a stranger.
     for cookie in &strangers {
         let refused = app
-            .step_with_cookie::<Script>(&id, cookie.clone(), &ScriptRequest {})
+            .step_with_cookie::<Channel>(&id, cookie.clone(), &ChannelRequest {})
             .await
             .unwrap_err();
         assert_eq!(refused.code(), ErrorCode::NotFound);
@@ -104,7 +104,7 @@ async fn all_6_cross_site_requests_are_refused_and_write_nothing(db: Db) {
     let attempts = app.count("unlock_attempts").await;
     let start = json!({ "card_guid": card.guid }).to_string();
     let form = format!("card_guid={}", card.guid.to_hex());
-    let script = Script::path(&id);
+    let script = Channel::path(&id);
     let json = Some("application/json");
     let (not_json, foreign) = (ErrorCode::UnsupportedMediaType, ErrorCode::OriginNotAllowed);
     let cases = [

@@ -280,51 +280,6 @@ async fn card_6_a_card_that_cannot_prove_itself_is_refused(db: Db) {
 }
 both!(card_6_a_card_that_cannot_prove_itself_is_refused);
 
-// CARD-3 / BRG-4: the card pulled mid-script, and a report that never arrived, both
-// reconcile without a stranded PUK.
-async fn card_3_an_interrupted_card_update_reconciles(db: Db) {
-    let app = TestApp::spawn(db).await;
-    let card = app.enroll(true).await;
-
-    // The page reports only part of the card's answers: nothing is assumed.
-    let (id, code) = app.up_to_code(&card).await;
-    let script = app.code(&id, &code).await.unwrap();
-    let ok = api_types::values::ResponseHex::parse("9000").unwrap();
-    let refused = app.complete(&id, vec![ok], false).await.unwrap_err();
-    assert_eq!(refused.status, StatusCode::CONFLICT);
-    assert_eq!(refused.code(), ErrorCode::CardUpdateFailed);
-
-    // Pulled after SELECT + RESET RETRY COUNTER: the bridge reports the card removed and
-    // the page asks for a fresh script for the same attempt, which finishes the job.
-    card.run_script_pulled_after(&script, 2);
-    let fresh = app.script(&id).await.unwrap();
-    let responses = card.run_script(&fresh);
-    card.change_pin(&fresh, "fresh1");
-    app.complete(&id, responses, true).await.unwrap();
-    card.card.with_card(|c| assert!(c.pin_matches("fresh1")));
-
-    // The whole script ran, but the page never reported back: the card has a PUK the
-    // server only holds as pending. The next unlock adopts it after one refused try.
-    card.card.with_card(|c| c.lock_pin().unwrap());
-    let (id, code) = app.up_to_code(&card).await;
-    let script = app.code(&id, &code).await.unwrap();
-    card.run_script(&script); // never reported
-    let (id, code) = app.up_to_code(&card).await;
-    let script = app.code(&id, &code).await.unwrap();
-    let responses = card.run_script(&script);
-    let refused = app.complete(&id, responses, false).await.unwrap_err();
-    assert_eq!(refused.code(), ErrorCode::CardUpdateFailed); // the page retries
-    let fresh = app.script(&id).await.unwrap();
-    let responses = card.run_script(&fresh);
-    card.change_pin(&fresh, "final1");
-    assert!(app.complete(&id, responses, true).await.unwrap().unlocked);
-    card.card.with_card(|c| {
-        assert!(c.pin_matches("final1"));
-        assert_eq!(c.puk_tries_left(), 3); // the refused try was restored
-    });
-}
-both!(card_3_an_interrupted_card_update_reconciles);
-
 // UNL-3: the questions are fixed per user: starting again, even from another server
 // instance, asks the same ones, so nobody can re-roll until only known ones are asked.
 async fn unl_3_starting_again_asks_the_same_questions(db: Db) {

@@ -8,6 +8,7 @@ use rand_core::{CryptoRng, OsRng, RngCore};
 
 mod handshake;
 mod props;
+mod resume;
 mod session;
 mod vectors;
 

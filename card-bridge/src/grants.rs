@@ -1,0 +1,95 @@
+//! BRG-5 at the bridge's door: every card-changing request carries a grant the server
+//! signed; [`Grants::admit`] checks it against the server key pinned in the bridge's
+//! configuration (signature, lifetime, operation, the request's Origin, the exact APDUs)
+//! and marks it used before the card is touched, so a grant works once even if the card
+//! job then fails. Which card it names is checked later, inside the card job, against
+//! the card actually in the reader ([`bridge_grant::Claims::check_card`]).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bridge_grant::{Claims, Expected, GrantVerifier, Operation, ReplayCache, SignedGrant};
+
+use crate::BridgeError;
+
+/// Unix seconds, from the system clock unless a test injects another.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| {
+                    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+                })
+        }))
+    }
+
+    /// Any source of unix seconds (tests move time with it).
+    pub fn from_fn(now: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock(now = {})", self.now())
+    }
+}
+
+/// The pinned server key, the clock, and the grants already used.
+pub struct Grants {
+    verifier: GrantVerifier,
+    clock: Clock,
+    used: Mutex<ReplayCache>,
+}
+
+/// What a request asks to do, for [`Grants::admit`].
+pub struct Asked<'a> {
+    /// The request's `Origin` header (the security guard has allow-listed it).
+    pub origin: &'a str,
+    /// The operations the endpoint performs.
+    pub operations: &'a [Operation],
+    /// The APDUs a relay would send, as bytes.
+    pub apdus: Option<&'a [Vec<u8>]>,
+}
+
+impl Grants {
+    pub fn new(verifier: GrantVerifier, clock: Clock) -> Self {
+        Self {
+            verifier,
+            clock,
+            used: Mutex::new(ReplayCache::new()),
+        }
+    }
+
+    /// Checks `grant` for this request and uses it up. Refusals are
+    /// [`BridgeError::Grant`], each with its own code.
+    pub fn admit(
+        &self,
+        grant: Option<&SignedGrant>,
+        asked: &Asked<'_>,
+    ) -> Result<Claims, BridgeError> {
+        let now = self.clock.now();
+        let claims = self.verifier.check(
+            grant,
+            &Expected {
+                origin: asked.origin,
+                operations: asked.operations,
+                apdus: asked.apdus,
+                now,
+            },
+        )?;
+        // A poisoned lock still holds a valid cache: every update is one insert.
+        self.used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .use_once(&claims, now)?;
+        Ok(claims)
+    }
+}

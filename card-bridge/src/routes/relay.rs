@@ -1,0 +1,179 @@
+//! `POST /v1/card/relay`: the page passes on APDUs the server built and sealed for the
+//! card (CARD-3), with the server's grant for exactly those bytes (BRG-5). Two kinds:
+//!
+//! - `open_channel`: in one card transaction the bridge selects PIV, reads the CHUID,
+//!   refuses unless the card is the grant's (`grant_wrong_card`), sends the commands (the
+//!   channel's INITIALIZE UPDATE) and remembers which card that reader's channel was
+//!   opened to, by the card's [`Presence`];
+//! - `sealed_script`: the bridge sends nothing of its own — a plain SELECT would end the
+//!   card's secure channel — so the card is known only through its presence: if it has
+//!   left the reader since the opening (or no opening was relayed for it), the answer is
+//!   `card_changed`; if the card the channel was opened to is not the grant's,
+//!   `grant_wrong_card`.
+//!
+//! Both leave the card as it is ([`Leave::AsIs`]), so the channel lives on between relays.
+//! Commands run in order and stop at the first status word that is not `9000`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use api_types::bridge::{RelayRequest, RelayResponse};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use bridge_grant::{Claims, GrantError, Operation};
+use card_protocol::apdu::CommandApdu;
+use card_protocol::client::PivClient;
+
+use super::card::open_card;
+use super::{decode_hex, lock, request_origin, ApiJson, AppState};
+use crate::grants::Asked;
+use crate::worker::{CardInReader, DynTransport, Leave, Presence};
+use crate::BridgeError;
+
+/// A script is a handful of commands; leave room, but not for abuse.
+pub const MAX_RELAY_COMMANDS: usize = 8;
+
+/// Which card each reader's secure channel was opened to, by the reader's insertion count
+/// at the opening.
+#[derive(Debug, Default)]
+pub struct OpenedChannels {
+    by_reader: HashMap<String, (u64, [u8; 16])>,
+}
+
+impl OpenedChannels {
+    pub fn remember(&mut self, presence: &Presence, guid: [u8; 16]) {
+        self.by_reader
+            .insert(presence.reader.clone(), (presence.events, guid));
+    }
+
+    /// The GUID of the card a channel was opened to, if that card has stayed in the
+    /// reader since.
+    pub fn card_at(&self, presence: &Presence) -> Option<[u8; 16]> {
+        match self.by_reader.get(&presence.reader) {
+            Some(&(events, guid)) if events == presence.events => Some(guid),
+            _ => None,
+        }
+    }
+}
+
+/// 1 to [`MAX_RELAY_COMMANDS`] well-formed command APDUs, as bytes.
+fn parse_apdus(texts: &[String]) -> Result<Vec<Vec<u8>>, BridgeError> {
+    if texts.is_empty() || texts.len() > MAX_RELAY_COMMANDS {
+        return Err(BridgeError::BadRequest(format!(
+            "a relay has 1 to {MAX_RELAY_COMMANDS} commands"
+        )));
+    }
+    texts
+        .iter()
+        .map(|text| {
+            let bytes = decode_hex("apdus", text)?;
+            CommandApdu::parse(&bytes)
+                .map_err(|e| BridgeError::BadRequest(format!("bad APDU: {e}")))?;
+            Ok(bytes)
+        })
+        .collect()
+}
+
+pub(super) async fn relay(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<RelayRequest>,
+) -> Result<Json<RelayResponse>, BridgeError> {
+    let apdus = parse_apdus(&request.apdus)?;
+    let claims = state.grants.admit(
+        request.grant.as_ref(),
+        &Asked {
+            origin: request_origin(&headers)?,
+            operations: &[Operation::OpenChannel, Operation::SealedScript],
+            apdus: Some(&apdus),
+        },
+    )?;
+    let channels = state.channels.clone();
+    let responses = state
+        .worker
+        .with_card(Leave::AsIs, move |card| match claims.operation {
+            Operation::OpenChannel => open_channel(card, &claims, &apdus, &channels),
+            Operation::SealedScript => sealed_script(card, &claims, &apdus, &channels),
+            Operation::ChangePin => Err(GrantError::WrongOperation.into()),
+        })
+        .await?;
+    Ok(Json(RelayResponse {
+        responses: responses.iter().map(hex::encode).collect(),
+    }))
+}
+
+fn open_channel(
+    card: CardInReader<'_>,
+    claims: &Claims,
+    apdus: &[Vec<u8>],
+    channels: &Mutex<OpenedChannels>,
+) -> Result<Vec<Vec<u8>>, BridgeError> {
+    let CardInReader {
+        presence,
+        transport,
+    } = card;
+    let (mut piv, guid) = open_card(transport, None)?;
+    claims.check_card(&guid)?;
+    lock(channels).remember(&presence, guid);
+    Ok(piv.run_script(apdus)?)
+}
+
+fn sealed_script(
+    card: CardInReader<'_>,
+    claims: &Claims,
+    apdus: &[Vec<u8>],
+    channels: &Mutex<OpenedChannels>,
+) -> Result<Vec<Vec<u8>>, BridgeError> {
+    let CardInReader {
+        presence,
+        transport,
+    } = card;
+    let guid = lock(channels)
+        .card_at(&presence)
+        .ok_or(BridgeError::CardChanged)?;
+    claims.check_card(&guid)?;
+    Ok(PivClient::new(DynTransport(transport)).run_script(apdus)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn presence(reader: &str, events: u64) -> Presence {
+        Presence {
+            reader: reader.to_owned(),
+            events,
+        }
+    }
+
+    #[test]
+    fn brg_5_a_channel_belongs_to_one_insertion_of_one_reader() {
+        let mut opened = OpenedChannels::default();
+        assert_eq!(opened.card_at(&presence("r0", 1)), None);
+        opened.remember(&presence("r0", 1), [7; 16]);
+        assert_eq!(opened.card_at(&presence("r0", 1)), Some([7; 16]));
+        assert_eq!(opened.card_at(&presence("r0", 3)), None, "reinserted");
+        assert_eq!(opened.card_at(&presence("r1", 1)), None, "another reader");
+        opened.remember(&presence("r0", 3), [8; 16]);
+        assert_eq!(opened.card_at(&presence("r0", 1)), None, "forgotten");
+    }
+
+    #[test]
+    fn brg_5_only_one_to_eight_well_formed_commands_are_relayed() {
+        let ok = "80500000080102030405060708".to_owned();
+        assert!(parse_apdus(std::slice::from_ref(&ok)).is_ok());
+        for bad in [
+            vec![],
+            vec![ok.clone(); MAX_RELAY_COMMANDS + 1],
+            vec!["zz".to_owned()],
+            vec!["0050".to_owned()],
+            vec!["8050000008010203".to_owned()],
+        ] {
+            assert!(
+                matches!(parse_apdus(&bad), Err(BridgeError::BadRequest(_))),
+                "{bad:?}"
+            );
+        }
+    }
+}
