@@ -91,6 +91,9 @@ endpoint!(
 
 /// `GET`: the organisation's public settings ([`PublicConfig`]).
 pub const PATH_CONFIG: &str = "/api/config";
+/// `GET`: the certificate authority's certificate, PEM (CERT-1): what relying parties and
+/// `openssl verify` check card certificates against.
+pub const PATH_CA_CERTIFICATE: &str = "/api/ca-certificate";
 /// `GET`: liveness.
 pub const PATH_HEALTH: &str = "/api/health";
 

@@ -6,6 +6,7 @@
 //! new PIN the card refuses as one of its last five is [`PivError::PinReused`] (CARD-5).
 
 use crate::apdu::{ApduError, CommandApdu, ResponseApdu};
+use crate::issue::{self, KeySlot};
 use crate::pin::{Pin, PinError, Puk};
 use crate::piv::{self, Chuid, PinStatus};
 use crate::sw::StatusWord;
@@ -220,6 +221,22 @@ impl<T: CardTransport> PivClient<T> {
         let data =
             self.expect_success(&piv::general_authenticate_sign(piv::SLOT_CARD_AUTH, digest))?;
         piv::parse_signature(&data)
+    }
+
+    /// Sign a P-256 digest with the 9A PIV authentication key (AUTH-1). The card wants
+    /// the PIN verified first in this card session; otherwise it answers `6982`
+    /// ([`PivError::Status`]). Returns the DER signature.
+    pub fn sign_with_piv_auth_key(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, PivError> {
+        let data =
+            self.expect_success(&piv::general_authenticate_sign(piv::SLOT_PIV_AUTH, digest))?;
+        piv::parse_signature(&data)
+    }
+
+    /// The DER certificate in the slot's certificate object (no PIN needed); `None` when
+    /// the card has none there.
+    pub fn read_certificate(&mut self, slot: KeySlot) -> Result<Option<Vec<u8>>, PivError> {
+        let answer = self.transmit(&issue::read_certificate(slot))?;
+        issue::certificate(&answer)
     }
 
     /// Run raw command APDUs in order, returning each raw response (data + SW, with
@@ -441,6 +458,44 @@ mod tests {
     }
 
     #[test]
+    fn auth_1_piv_auth_signature_needs_the_pin_and_uses_slot_9a() {
+        let sig = hex("30 06 02 01 01 02 01 02");
+        let mut resp = crate::tlv::encode(0x7C, &crate::tlv::encode(0x82, &sig));
+        resp.extend([0x90, 0x00]);
+        let mut client = PivClient::new(Replay::new(vec![hex("69 82"), resp]));
+        let refused = client.sign_with_piv_auth_key(&[0; 32]).unwrap_err();
+        assert_eq!(
+            refused.status_word(),
+            Some(StatusWord::SECURITY_STATUS_NOT_SATISFIED)
+        );
+        assert_eq!(client.sign_with_piv_auth_key(&[0; 32]).unwrap(), sig);
+        let sent = &client.transport_mut().sent;
+        assert!(sent
+            .iter()
+            .all(|c| c.get(..4) == Some(&hex("00 87 11 9A")[..])));
+    }
+
+    #[test]
+    fn cert_1_read_certificate_follows_the_chain_and_knows_an_empty_slot() {
+        let der: Vec<u8> = [vec![0x30, 0x82, 0x01, 0xF0], vec![0xA5; 0x1F0]].concat();
+        let object = issue::certificate_object(&der);
+        let (first, rest) = object.split_at(256);
+        let mut r1 = first.to_vec();
+        r1.extend([0x61, rest.len() as u8]);
+        let mut r2 = rest.to_vec();
+        r2.extend([0x90, 0x00]);
+        let mut client = PivClient::new(Replay::new(vec![r1, r2, hex("6A 82")]));
+        assert_eq!(
+            client.read_certificate(KeySlot::PivAuth).unwrap(),
+            Some(der)
+        );
+        assert_eq!(client.read_certificate(KeySlot::CardAuth).unwrap(), None);
+        let sent = &client.transport_mut().sent;
+        assert_eq!(sent.first(), Some(&hex("00 CB 3F FF 05 5C 03 5F C1 05 00")));
+        assert_eq!(sent.get(2), Some(&hex("00 CB 3F FF 05 5C 03 5F C1 01 00")));
+    }
+
+    #[test]
     fn run_script_stops_at_first_failure_and_collects_chains() {
         let script = vec![
             hex("00 A4 04 00 05 A0 00 00 03 08"),
@@ -478,7 +533,7 @@ mod tests {
         #[test]
         fn arbitrary_card_answers_never_panic(
             replies in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), 0..6),
-            op in 0u8..8,
+            op in 0u8..10,
         ) {
             let mut client = PivClient::new(Replay::new(replies));
             let pin = Pin::parse("1234").unwrap();
@@ -491,6 +546,8 @@ mod tests {
                 4 => client.change_pin(&pin, &pin),
                 5 => client.reset_retry_counter(&puk, &pin),
                 6 => client.sign_with_card_auth_key(&[0; 32]).map(|_| ()),
+                7 => client.sign_with_piv_auth_key(&[0; 32]).map(|_| ()),
+                8 => client.read_certificate(KeySlot::PivAuth).map(|_| ()),
                 _ => client.run_script(&[hex("00 20 00 80"), hex("00 A4 04 00 01 A0 00")]).map(|_| ()),
             };
         }

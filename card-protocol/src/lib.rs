@@ -1,9 +1,11 @@
 //! The card's language, written once: command/response APDUs, BER-TLV, status words,
-//! PIN/PUK encoding (CARD-2) and the PIV commands (CARD-1), plus a transport-agnostic
+//! PIN/PUK encoding (CARD-2) and the PIV commands (CARD-1), the SCP03 secure channel and
+//! the scripts run inside it (unlock, issuance: CARD-3, CERT-1), plus a transport-agnostic
 //! PIV client. Pure: no I/O here; callers supply a [`client::CardTransport`].
 
 pub mod apdu;
 pub mod client;
+pub mod issue;
 pub mod pin;
 pub mod piv;
 pub mod scp03;

@@ -1,5 +1,6 @@
 //! The PIV commands (NIST SP 800-73-4 part 2) this product uses, and the PIV data it
-//! reads (CHUID, signatures, PIN status). Builders only; [`crate::client`] sends them.
+//! reads (CHUID, signatures, PIN status). Builders only; [`crate::client`] sends them, and
+//! [`crate::issue`] builds issuance (GENERATE, certificate objects) from them.
 
 use crate::apdu::CommandApdu;
 use crate::pin::{Pin, Puk};
@@ -22,6 +23,10 @@ pub const INS_CHANGE_REFERENCE_DATA: u8 = 0x24;
 pub const INS_RESET_RETRY_COUNTER: u8 = 0x2C;
 pub const INS_GENERAL_AUTHENTICATE: u8 = 0x87;
 pub const INS_GET_RESPONSE: u8 = 0xC0;
+pub const INS_GENERATE_ASYMMETRIC_KEY_PAIR: u8 = 0x47;
+pub const INS_PUT_DATA: u8 = 0xDB;
+/// The CLA bit of ISO command chaining: more parts of this command follow.
+pub const CLA_CHAINING: u8 = 0x10;
 
 pub const KEY_REF_PIN: u8 = 0x80;
 pub const KEY_REF_PUK: u8 = 0x81;
@@ -37,6 +42,28 @@ pub const TAG_DYN_AUTH_RESPONSE: u32 = 0x82;
 pub const TAG_DYN_AUTH_CHALLENGE: u32 = 0x81;
 /// Data object wrapper of every GET DATA response.
 pub const TAG_DATA_OBJECT: u32 = 0x53;
+/// Tag list of GET DATA and PUT DATA: which object.
+pub const TAG_OBJECT_ID: u32 = 0x5C;
+/// X.509 Certificate for PIV Authentication (the 9A key's certificate).
+pub const TAG_CERT_PIV_AUTH: u32 = 0x5FC105;
+/// X.509 Certificate for Card Authentication (the 9E key's certificate).
+pub const TAG_CERT_CARD_AUTH: u32 = 0x5FC101;
+/// Inside a certificate object: the DER certificate, its CertInfo (`00`: not
+/// compressed), and the empty error detection code.
+pub const TAG_CERTIFICATE: u32 = 0x70;
+pub const TAG_CERT_INFO: u32 = 0x71;
+pub const TAG_ERROR_DETECTION: u32 = 0xFE;
+/// GENERATE ASYMMETRIC KEY PAIR: the control template and its algorithm reference.
+pub const TAG_KEY_TEMPLATE: u32 = 0xAC;
+pub const TAG_ALGORITHM: u32 = 0x80;
+/// GENERATE's answer: the public key template and, for EC keys, the point.
+pub const TAG_PUBLIC_KEY: u32 = 0x7F49;
+pub const TAG_EC_POINT: u32 = 0x86;
+
+/// Largest data field of one part of a chained command. 239 bytes, so that a part sealed
+/// in SCP03 at level `33` (padded to 240, plus an 8-byte C-MAC: 248) is still a short
+/// APDU, which every reader and card takes; plain parts fit all the more.
+pub const CHAIN_PART: usize = 239;
 
 /// SELECT the PIV application by its AID prefix.
 pub fn select() -> CommandApdu {
@@ -45,15 +72,63 @@ pub fn select() -> CommandApdu {
         .with_le(256)
 }
 
+/// The tag list naming one object: `5C <tag bytes>`.
+fn object_id(tag: u32) -> Vec<u8> {
+    let mut tag_bytes = tlv::encode(tag, &[]);
+    // encode(tag, []) = tag bytes + 00 length; keep only the tag bytes.
+    tag_bytes.pop();
+    tlv::encode(TAG_OBJECT_ID, &tag_bytes)
+}
+
 /// GET DATA for one object: `00 CB 3F FF 5C <tag>`.
 pub fn get_data(tag: u32) -> CommandApdu {
-    let tag_bytes = tlv::encode(tag, &[]);
-    // encode(tag, []) = tag bytes + 00 length; keep only the tag bytes.
-    let tag_only = tag_bytes
-        .get(..tag_bytes.len().saturating_sub(1))
-        .unwrap_or_default();
     CommandApdu::new(0x00, INS_GET_DATA, 0x3F, 0xFF)
-        .with_data(tlv::encode(0x5C, tag_only))
+        .with_data(object_id(tag))
+        .with_le(256)
+}
+
+/// PUT DATA of one object, `00 DB 3F FF 5C <tag> <object>` where `object` is the whole
+/// `53 L …` TLV, split by ISO command chaining into parts of at most [`CHAIN_PART`]
+/// bytes (as OpenSC and yubico-piv-tool send it). Send every part, in order; each is
+/// answered `9000` until the last, whose answer is the command's.
+pub fn put_data(tag: u32, object: &[u8]) -> Vec<CommandApdu> {
+    let mut data = object_id(tag);
+    data.extend_from_slice(object);
+    chain(CommandApdu::new(0x00, INS_PUT_DATA, 0x3F, 0xFF).with_data(data))
+}
+
+/// Split a command into ISO-chained parts of at most [`CHAIN_PART`] data bytes: every
+/// part but the last has CLA bit `10`; only the last keeps the Le. A command that fits
+/// is returned as it is.
+pub fn chain(command: CommandApdu) -> Vec<CommandApdu> {
+    if command.data.len() <= CHAIN_PART {
+        return vec![command];
+    }
+    let CommandApdu {
+        cla,
+        ins,
+        p1,
+        p2,
+        data,
+        le,
+    } = command;
+    let mut parts: Vec<CommandApdu> = data
+        .chunks(CHAIN_PART)
+        .map(|part| CommandApdu::new(cla | CLA_CHAINING, ins, p1, p2).with_data(part.to_vec()))
+        .collect();
+    if let Some(last) = parts.last_mut() {
+        last.cla = cla;
+        last.le = le;
+    }
+    parts
+}
+
+/// GENERATE ASYMMETRIC KEY PAIR in `slot`: `00 47 00 slot AC{80 algorithm} 00`. The card
+/// answers with the new public key ([`crate::issue::parse_public_key`]).
+pub fn generate_key_pair(slot: u8, algorithm: u8) -> CommandApdu {
+    let template = tlv::encode(TAG_ALGORITHM, &[algorithm]);
+    CommandApdu::new(0x00, INS_GENERATE_ASYMMETRIC_KEY_PAIR, 0x00, slot)
+        .with_data(tlv::encode(TAG_KEY_TEMPLATE, &template))
         .with_le(256)
 }
 
@@ -249,6 +324,39 @@ mod tests {
         want.extend([0xAA; 32]);
         want.push(0);
         assert_eq!(ga, want);
+    }
+
+    #[test]
+    fn card_1_generate_and_put_data_bytes() {
+        assert_eq!(
+            generate_key_pair(SLOT_CARD_AUTH, ALG_ECC_P256).to_bytes(),
+            hex("00 47 00 9E 05 AC 03 80 01 11 00")
+        );
+        assert_eq!(
+            put_data(0x5FC105, &hex("53 00")),
+            vec![CommandApdu::new(0, 0xDB, 0x3F, 0xFF).with_data(hex("5C 03 5F C1 05 53 00"))]
+        );
+    }
+
+    #[test]
+    fn card_1_chain_keeps_header_and_le_on_the_last_part() {
+        let cmd = CommandApdu::new(0x00, 0xDB, 0x3F, 0xFF)
+            .with_data((0..600u32).map(|i| i as u8).collect())
+            .with_le(256);
+        let parts = chain(cmd.clone());
+        let sizes: Vec<usize> = parts.iter().map(|p| p.data.len()).collect();
+        assert_eq!(sizes, vec![CHAIN_PART, CHAIN_PART, 600 - 2 * CHAIN_PART]);
+        let clas: Vec<u8> = parts.iter().map(|p| p.cla).collect();
+        assert_eq!(clas, vec![0x10, 0x10, 0x00]);
+        let les: Vec<Option<usize>> = parts.iter().map(|p| p.le).collect();
+        assert_eq!(les, vec![None, None, Some(256)]);
+        assert!(parts
+            .iter()
+            .all(|p| (p.ins, p.p1, p.p2) == (0xDB, 0x3F, 0xFF)));
+        let data: Vec<u8> = parts.into_iter().flat_map(|p| p.data).collect();
+        assert_eq!(data, cmd.data);
+        let short = CommandApdu::new(0, 0xDB, 0x3F, 0xFF).with_data(vec![1; CHAIN_PART]);
+        assert_eq!(chain(short.clone()), vec![short]);
     }
 
     #[test]

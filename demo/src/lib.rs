@@ -109,6 +109,8 @@ pub async fn seed(state: &AppState, cards_dir: &Path) -> anyhow::Result<Vec<Seed
         )
         .with_context(|| format!("creating {}", file.display()))?;
         let guid = CardGuid::from_bytes(card.guid());
+        let channel_keys = card.scp03_keys();
+        let card = virtual_card::SharedCard::new(card);
         enroll(
             &state.store,
             &state.kek,
@@ -118,13 +120,20 @@ pub async fn seed(state: &AppState, cards_dir: &Path) -> anyhow::Result<Vec<Seed
                 user: demo.user.clone(),
                 answers: demo.answers,
                 card_guid: guid,
-                card_auth_public_key: card.card_auth_public_key_sec1(),
+                // Issuance (below) has the card generate its keys.
+                card_auth_public_key: Vec::new(),
                 puk,
-                channel_keys: card.scp03_keys(),
+                channel_keys,
                 channel_key_version: virtual_card::SCP03_KEY_VERSION,
             },
         )
         .await?;
+        // CERT-1: every demo card is issued as a real one would be, through the secure
+        // channel (the card saves its new keys and certificates to its file).
+        state
+            .issue_card(card.clone(), &guid)
+            .await
+            .with_context(|| format!("issuing {}", file.display()))?;
         let mut conn = state.store.pool.acquire().await?;
         let mut answers = std::collections::BTreeMap::new();
         for (question, answer) in demo.answers {

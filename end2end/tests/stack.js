@@ -199,4 +199,30 @@ function runFiles() {
     .map((f) => ({ name: f, text: fs.readFileSync(path.join(dir, f)).toString('latin1') }));
 }
 
-module.exports = { allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };
+/**
+ * CERT-1: what standard middleware makes of the inserted card. OpenSC reads the 9A
+ * certificate and signs with its key after the PIN (through pcscd); openssl checks the
+ * certificate against the CA certificate the server publishes.
+ */
+async function checkIssuedCard(baseURL, pin) {
+  const reader = env('E2E_VPCD_READER');
+  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'cert-'));
+  const file = (name) => path.join(dir, name);
+  const run = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let listed = '';
+  for (let attempt = 0; attempt < 20 && !listed.includes('PIV Authentication'); attempt++) {
+    try { listed = run('pkcs15-tool', ['--reader', '0', '--list-certificates']); } catch { await sleep(250); }
+  }
+  fs.writeFileSync(file('card.pem'), run('pkcs15-tool', ['--reader', '0', '--read-certificate', '01']));
+  fs.writeFileSync(file('ca.pem'), await (await fetch(`${baseURL}/api/ca-certificate`)).text());
+  const verified = run('openssl', ['verify', '-CAfile', file('ca.pem'), file('card.pem')]);
+  fs.writeFileSync(file('data'), 'sign me');
+  const module = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
+  run('pkcs11-tool', ['--module', module, '--login', '--pin', pin, '--sign', '--mechanism', 'ECDSA-SHA256',
+    '--id', '01', '--signature-format', 'openssl', '-i', file('data'), '-o', file('sig')]);
+  run('openssl', ['x509', '-in', file('card.pem'), '-pubkey', '-noout', '-out', file('pub.pem')]);
+  const signed = run('openssl', ['dgst', '-sha256', '-verify', file('pub.pem'), '-signature', file('sig'), file('data')]);
+  return { listed, verified, signed, reader };
+}
+
+module.exports = { checkIssuedCard, allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };

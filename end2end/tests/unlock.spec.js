@@ -94,6 +94,11 @@ test('UNL-1..7 / CARD-3: a locked card is unlocked in the browser, and nothing s
   expect(state.pin_blocked).toBe(false);
   card = await stack.insertCard(JOHN);
   await stack.verifyPinWithPivTool('N3w!pin');
+  // CERT-1: the card seed-demo issued through the server's CA is a normal PIV card.
+  const issued = await stack.checkIssuedCard(baseURL, 'N3w!pin');
+  expect(issued.listed).toContain('PIV Authentication');
+  expect(issued.verified).toContain(': OK');
+  expect(issued.signed).toContain('Verified OK');
 
   // CARD-3 / ALL-7: what the page saw, and what the server and bridge kept.
   const after = stack.cardSecrets(JOHN);

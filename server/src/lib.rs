@@ -5,11 +5,13 @@
 //! decision with `now` from the injected [`clock`], one `finish` that writes → SQL in
 //! [`store`], mail words in [`mail::templates`].
 
+pub mod ca;
 pub mod card_channel;
 pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod issue;
 pub mod mail;
 pub mod rotate;
 pub mod routes;
@@ -41,6 +43,8 @@ pub struct AppState {
     pub code_pepper: CodePepper,
     /// Signs the card bridge's grants (BRG-5).
     pub grants: Arc<GrantSigner>,
+    /// Issues the certificates of the keys cards generate (CERT-1).
+    pub ca: Arc<ca::CertificateAuthority>,
     pub hasher: AnswerHasher,
     pub mail_waker: Arc<Notify>,
 }
@@ -60,6 +64,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     App(#[from] AppError),
+    #[error("certificate authority: {0}")]
+    Ca(#[from] ca::OpenError),
 }
 
 impl AppState {
@@ -85,6 +91,7 @@ impl AppState {
             }
         })?;
         let hasher = AnswerHasher::new(settings.argon2_memory_kib, settings.argon2_iterations)?;
+        let ca = ca::open_or_create(&store, &kek, &settings.organisation_name, clock.now()).await?;
         Ok(Self {
             store,
             clock,
@@ -93,6 +100,7 @@ impl AppState {
             audit_key,
             code_pepper,
             grants: Arc::new(grants),
+            ca: Arc::new(ca),
             hasher,
             mail_waker: Arc::new(Notify::new()),
         })

@@ -1,11 +1,12 @@
-//! CARD-3 / ALL-7: `smartcard-server rotate-kek` re-seals every card secret under the
-//! current KEK. Run it with the new key as `kek_hex`/`kek_version` and the old one in
+//! CARD-3 / ALL-7: `smartcard-server rotate-kek` re-seals every card secret (and the CA's
+//! key) under the current KEK. Run it with the new key as `kek_hex`/`kek_version` and the old one in
 //! `previous_keks`, while the servers run with the same settings (so both stay
 //! readable); once it reports nothing left, drop the old key from the settings.
 
 use crate::secrets::{Kek, SealPurpose};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::cards::{self, Card};
+use crate::store::certificates;
 use crate::store::StoreError;
 use crate::{AppError, AppState};
 
@@ -69,8 +70,23 @@ pub async fn rotate_kek(state: &AppState) -> Result<Rotated, AppError> {
             break;
         }
     }
+    reseal_ca_key(state).await?;
     record(state, &rotated).await?;
     Ok(rotated)
+}
+
+/// The CA's key too (CERT-1), if an older KEK sealed it.
+async fn reseal_ca_key(state: &AppState) -> Result<(), AppError> {
+    let kek = &state.kek;
+    let mut tx = state.store.begin().await?;
+    if let Some(stored) = certificates::find_authority(&mut tx).await? {
+        if Kek::version_of(&stored.key_enc) != Some(kek.current_version()) {
+            let key = kek.open_ca_key(&stored.key_enc)?;
+            certificates::set_authority_key(&mut tx, &kek.seal_ca_key(&key)?).await?;
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
 }
 
 /// RA-4: the rotation is a security event too.

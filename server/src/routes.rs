@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use api_types::unlock::{
     Answers, CardProof, Channel, Code, Complete, Endpoint, PublicConfig, Resume, Script, Start,
-    PATH_CONFIG, PATH_HEALTH,
+    PATH_CA_CERTIFICATE, PATH_CONFIG, PATH_HEALTH,
 };
 use api_types::AttemptId;
 use axum::extract::{
@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route(PATH_HEALTH, get(|| async { "ok" }))
         .route(PATH_CONFIG, get(config))
+        .route(PATH_CA_CERTIFICATE, get(ca_certificate))
         .route(Start::ROUTE, post(start))
         .route(CardProof::ROUTE, post(card_proof))
         .route(Answers::ROUTE, post(answers))
@@ -243,6 +244,14 @@ impl FromRequestParts<AppState> for Requester {
         let addr = client_addr(peer.ip(), &forwarded, &state.settings.trusted_proxies);
         Ok(Requester(Client { addr }))
     }
+}
+
+async fn ca_certificate(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
+    let pem = state
+        .ca
+        .certificate_pem()
+        .map_err(|_| AppError::Invariant("CA certificate does not encode"))?;
+    Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem))
 }
 
 async fn config(State(state): State<AppState>) -> Json<PublicConfig> {

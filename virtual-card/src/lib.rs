@@ -9,7 +9,11 @@
 //!
 //! Admin commands can also arrive sealed in a GlobalPlatform SCP03 channel that the server
 //! opens and this card terminates (CARD-3; see `secure_channel.rs`); plain commands are
-//! answered exactly as without it.
+//! answered exactly as without it. Issuance (GENERATE ASYMMETRIC KEY PAIR for 9A and 9E,
+//! PUT DATA of their certificates) is accepted only sealed, in place of PIV's 9B card
+//! management key (`card/keys.rs`); the certificates are then read by any PIV middleware
+//! (`pkcs15-tool --list-certificates`, `pkcs11-tool --sign` with the 9A key after
+//! `--login`), as `tests/pcsc.rs` checks.
 //!
 //! Card profile beyond PIV: PINs of 4–8 printable characters; CHANGE REFERENCE DATA
 //! refuses a new PIN equal to one of the last five with this product's own status word

@@ -33,7 +33,7 @@ pub enum CardError {
 }
 
 /// Everything the card remembers across power cycles. Binary values are lowercase hex.
-/// Holds secrets (PIN, PUK, private key, SCP03 keys): zeroised on drop, never logged.
+/// Holds secrets (PIN, PUK, private keys, SCP03 keys): zeroised on drop, never logged.
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 pub struct CardState {
@@ -62,6 +62,16 @@ pub struct CardState {
     pub pin_reset_pending: bool,
     /// The 9E card authentication key: P-256 private scalar, 32 bytes.
     pub card_auth_key: String,
+    /// The 9A PIV authentication key (same form), once generated (AUTH-1). Absent in
+    /// files written before issuance existed, as are the certificates.
+    #[serde(default)]
+    pub piv_auth_key: Option<String>,
+    /// The certificate objects (`53{70 cert, 71 00, FE 00}`, as written with PUT DATA)
+    /// for 9A (`5FC105`) and 9E (`5FC101`). Public, but kept out of `Debug` all the same.
+    #[serde(default)]
+    pub piv_auth_certificate: Option<String>,
+    #[serde(default)]
+    pub card_auth_certificate: Option<String>,
     /// The SCP03 static keys (CARD-3). Absent in files written before the secure channel:
     /// such a card gets fresh random keys when loaded, saved at once.
     #[serde(default)]

@@ -280,11 +280,19 @@ fn card_6_card_auth_signature_verifies_even_when_pin_blocked() {
 }
 
 #[test]
-fn card_6_only_slot_9e_p256_signs() {
+fn card_6_only_p256_in_slot_9a_or_9e_signs() {
     let (mut client, _) = client();
     let digest = [1u8; 32];
+    // 9A wants the PIN first (AUTH-1); with it, a card not yet issued has no 9A key.
     let cmd = piv::general_authenticate_sign(piv::SLOT_PIV_AUTH, &digest);
-    assert_eq!(sw_of(&mut client, &cmd), StatusWord::INCORRECT_P1P2);
+    assert_eq!(sw_of(&mut client, &cmd), StatusWord(0x6982));
+    client.verify_pin(&pin("1234")).unwrap();
+    assert_eq!(sw_of(&mut client, &cmd), StatusWord(0x6A88));
+    let signature_key = piv::general_authenticate_sign(0x9C, &digest);
+    assert_eq!(
+        sw_of(&mut client, &signature_key),
+        StatusWord::INCORRECT_P1P2
+    );
     let mut rsa = piv::general_authenticate_sign(piv::SLOT_CARD_AUTH, &digest);
     rsa.p1 = 0x07;
     assert_eq!(sw_of(&mut client, &rsa), StatusWord::INCORRECT_P1P2);

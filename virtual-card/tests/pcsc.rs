@@ -2,12 +2,23 @@
 //! standard PIV tools (OpenSC, yubico-piv-tool) (CARD-4: standard tools must work).
 //!
 //! Uses only vpcd's second reader, "Virtual PCD 00 01" on port 35964 (the first is for
-//! the card-bridge tests). Everything is in one test so nothing else shares the reader.
-//! A missing pcscd, vpcd reader or tool FAILS the test with a fix-it message.
+//! the card-bridge tests); the tests of this file take turns on it. A missing pcscd, vpcd
+//! reader or tool FAILS the test with a fix-it message.
+//!
+//! An issued card (keys generated and certificates written in process, in an SCP03
+//! session) is a normal PIV card to the standard middleware: OpenSC lists and reads its
+//! certificates and signs with its 9A key through PKCS#11 after a login (CERT-1, AUTH-1).
 
 // Test helpers may fail loudly: a panic is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
+use card_protocol::issue::KeySlot;
+use der::DecodePem;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +32,8 @@ const VPCD_PORT: u16 = 35964;
 const GUID_HEX: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const PIN: &str = "123456";
 const PUK: &str = "12345678";
+/// OpenSC's PKCS#11 module (Debian's opensc-pkcs11 package).
+const OPENSC_PKCS11: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
 
 /// Under plain `cargo test` the tests of this file run on threads of one process; they
 /// share one reader, so they take turns. (nextest runs them in its `pcsc` group.)
@@ -382,4 +395,176 @@ fn card_4_cli_insert_serves_pcscd_until_sigint_or_sigterm() {
     let card = VirtualCard::load(&path).unwrap();
     assert!(card.pin_matches("432100"));
     assert_eq!(card.pin_tries_left(), 3);
+}
+
+/// The first PEM certificate in a tool's output, as DER.
+fn pem_certificate(text: &str) -> Vec<u8> {
+    let begin = text
+        .find("-----BEGIN CERTIFICATE-----")
+        .unwrap_or_else(|| panic!("no PEM certificate in: {text}"));
+    let end_marker = "-----END CERTIFICATE-----";
+    let end = text[begin..].find(end_marker).unwrap() + begin + end_marker.len();
+    let certificate = x509_cert::Certificate::from_pem(&text[begin..end]).unwrap();
+    der::Encode::to_der(&certificate).unwrap()
+}
+
+#[test]
+fn cert_1_an_issued_card_is_a_normal_piv_card_to_opensc_through_pcscd() {
+    let _turn = preflight();
+    let dir = TempDir(std::env::temp_dir().join(format!("vcard-pcsc-cert-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = |name: &str| dir.0.join(name).to_str().unwrap().to_string();
+    let path = dir.0.join("card.json");
+    let opts = CreateOptions {
+        pin: PIN.into(),
+        puk: PUK.into(),
+        guid: None,
+        locked: false,
+    };
+
+    // Issued in process, inside an SCP03 session; the state file keeps it (CARD-4).
+    let ca = support::TestCa::new();
+    std::fs::write(file("ca.pem"), ca.pem()).unwrap();
+    let [piv_auth, card_auth] = {
+        let card = SharedCard::new(VirtualCard::create_file(&path, &opts).unwrap());
+        support::issue_card(&card, &ca)
+    };
+    let card = SharedCard::new(VirtualCard::load(&path).unwrap());
+    let addr: SocketAddr = format!("127.0.0.1:{VPCD_PORT}").parse().unwrap();
+    let handle = vpcd::insert(card.clone(), addr).expect("connect to vpcd");
+    wait_for_card(true);
+
+    // yubico-piv-tool still reads the card's status, now with its certificates.
+    let status = run("yubico-piv-tool", &["-r", READER, "-a", "status"]);
+    assert!(status.ok, "{}", status.text);
+    let words = status.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "Slot 9a: Algorithm: ECCP256 Subject DN: O=NHS Test, CN=Test Cardholder \
+         Issuer DN: O=NHS Test, CN=Smartcard Self-Service Test CA",
+        "Slot 9e: Algorithm: ECCP256",
+        "PIN tries left: 3",
+    ] {
+        assert!(words.contains(want), "{want}: {}", status.text);
+    }
+
+    // OpenSC's PIV emulation lists both certificates (9A is ID 01, 9E is ID 04).
+    let listed = run("pkcs15-tool", &["--reader", READER, "--list-certificates"]);
+    assert!(listed.ok, "{}", listed.text);
+    let words = listed.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "X.509 Certificate [Certificate for PIV Authentication] Object Flags : [0x00] \
+         Authority : no Path : ID : 01",
+        "X.509 Certificate [Certificate for Card Authentication] Object Flags : [0x00] \
+         Authority : no Path : ID : 04",
+    ] {
+        assert!(words.contains(want), "{want}: {}", listed.text);
+    }
+
+    // The 9A certificate read back by both tool families is the one written, and it
+    // chains to the CA.
+    let read = run(
+        "pkcs15-tool",
+        &["--reader", READER, "--read-certificate", "01"],
+    );
+    assert!(read.ok, "{}", read.text);
+    assert_eq!(pem_certificate(&read.text), piv_auth.certificate);
+    let read = run(
+        "yubico-piv-tool",
+        &["-r", READER, "-a", "read-certificate", "-s", "9a"],
+    );
+    assert!(read.ok, "{}", read.text);
+    assert_eq!(pem_certificate(&read.text), piv_auth.certificate);
+    std::fs::write(file("cert.pem"), &read.text).unwrap();
+    let verified = run(
+        "openssl",
+        &["verify", "-CAfile", &file("ca.pem"), &file("cert.pem")],
+    );
+    assert!(
+        verified.ok && verified.text.contains("cert.pem: OK"),
+        "{}",
+        verified.text
+    );
+    let read = run(
+        "pkcs15-tool",
+        &["--reader", READER, "--read-certificate", "04"],
+    );
+    assert_eq!(pem_certificate(&read.text), card_auth.certificate);
+
+    // AUTH-1 through PKCS#11: log in with the PIN, sign a digest with the 9A key (ID 01);
+    // the signature verifies against the certificate's key.
+    let digest: [u8; 32] = Sha256::digest(b"server login challenge").into();
+    std::fs::write(file("digest.bin"), digest).unwrap();
+    let pkcs11 = |extra: &[&str]| {
+        let mut args = vec!["--module", OPENSC_PKCS11, "--slot-description", READER];
+        args.extend_from_slice(extra);
+        run("pkcs11-tool", &args)
+    };
+    let signed = pkcs11(&[
+        "--login",
+        "--pin",
+        PIN,
+        "--sign",
+        "--mechanism",
+        "ECDSA",
+        "--id",
+        "01",
+        "--input-file",
+        &file("digest.bin"),
+        "--output-file",
+        &file("signature.bin"),
+    ]);
+    assert!(signed.ok, "{}", signed.text);
+    let raw = std::fs::read(file("signature.bin")).unwrap();
+    let signature = Signature::from_slice(&raw).unwrap();
+    let key = VerifyingKey::from(support::certificate_key(&piv_auth.certificate));
+    assert!(key.verify_prehash(&digest, &signature).is_ok());
+    assert_eq!(card.with_card(|c| c.pin_tries_left()), 3);
+    // Through pcscd, the card itself refuses 9A once the PIN's status is reset (6982) and
+    // signs with 9E without it (CARD-6); OpenSC's `--sign` would ask for the PIN for either.
+    let sign = |slot: &str| format!("008711{slot}267C2482008120{}00", hex::encode_upper(digest));
+    let raw = run(
+        "opensc-tool",
+        &[
+            "--reader",
+            READER,
+            "-s",
+            "00A4040005A000000308",
+            "-s",
+            "0020FF80",
+            "-s",
+            &sign("9A"),
+            "-s",
+            &sign("9E"),
+        ],
+    );
+    let status_words: Vec<&str> = raw
+        .text
+        .lines()
+        .filter_map(|l| l.strip_prefix("Received (SW1="))
+        .map(|sw| sw.trim_end_matches([':', ')']))
+        .collect();
+    assert_eq!(
+        status_words,
+        [
+            "0x90, SW2=0x00",
+            "0x90, SW2=0x00",
+            "0x69, SW2=0x82",
+            "0x90, SW2=0x00"
+        ],
+        "{}",
+        raw.text
+    );
+
+    // The middleware changed nothing it should not have.
+    card.with_card(|c| {
+        assert_eq!(c.public_key(KeySlot::PivAuth), Some(piv_auth.key));
+        assert_eq!(
+            c.certificate(KeySlot::CardAuth),
+            Some(card_auth.certificate)
+        );
+        assert_eq!(c.pin_tries_left(), 3);
+    });
+
+    handle.remove();
+    wait_for_card(false);
 }

@@ -26,6 +26,9 @@ pub enum SealPurpose {
     PendingPuk,
     /// `cards.scp03_keys_enc`: the card's SCP03 static keys.
     ChannelKeys,
+    /// `certificate_authority.key_enc`: the CA's private key (CERT-1); its owner is the
+    /// CA, not a card ([`Kek::seal_ca_key`]).
+    CaKey,
 }
 
 impl SealPurpose {
@@ -34,6 +37,7 @@ impl SealPurpose {
             SealPurpose::Puk => b"cards.puk",
             SealPurpose::PendingPuk => b"cards.puk_next",
             SealPurpose::ChannelKeys => b"cards.scp03_keys",
+            SealPurpose::CaKey => b"certificate_authority.key",
         }
     }
 }
@@ -45,12 +49,15 @@ pub struct Kek {
     earlier: Vec<(u32, Aes256Gcm)>,
 }
 
-fn associated_data(card: &CardGuid, purpose: SealPurpose, version: u32) -> Vec<u8> {
+/// What a sealed value belongs to: a card, or the certificate authority.
+const CA_OWNER: [u8; 16] = *b"certificate-auth";
+
+fn associated_data(owner: &[u8; 16], purpose: SealPurpose, version: u32) -> Vec<u8> {
     [
         b"scss-seal-v1\0".as_slice(),
         purpose.label(),
         b"\0",
-        card.as_bytes(),
+        owner,
         &version.to_be_bytes(),
     ]
     .concat()
@@ -88,10 +95,37 @@ impl Kek {
         card: &CardGuid,
         purpose: SealPurpose,
     ) -> Result<Vec<u8>, SecretsError> {
+        self.seal_for(plaintext, card.as_bytes(), purpose)
+    }
+
+    pub fn open(
+        &self,
+        sealed: &[u8],
+        card: &CardGuid,
+        purpose: SealPurpose,
+    ) -> Result<Zeroizing<Vec<u8>>, SecretsError> {
+        self.open_for(sealed, card.as_bytes(), purpose)
+    }
+
+    /// The CA's private key, sealed (CERT-1).
+    pub fn seal_ca_key(&self, key: &[u8]) -> Result<Vec<u8>, SecretsError> {
+        self.seal_for(key, &CA_OWNER, SealPurpose::CaKey)
+    }
+
+    pub fn open_ca_key(&self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SecretsError> {
+        self.open_for(sealed, &CA_OWNER, SealPurpose::CaKey)
+    }
+
+    fn seal_for(
+        &self,
+        plaintext: &[u8],
+        owner: &[u8; 16],
+        purpose: SealPurpose,
+    ) -> Result<Vec<u8>, SecretsError> {
         let (version, cipher) = &self.current;
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
-        let aad = associated_data(card, purpose, *version);
+        let aad = associated_data(owner, purpose, *version);
         let sealed = cipher
             .encrypt(
                 &Nonce::from(nonce),
@@ -104,10 +138,10 @@ impl Kek {
         Ok([&[FORMAT][..], &version.to_be_bytes(), &nonce, &sealed].concat())
     }
 
-    pub fn open(
+    fn open_for(
         &self,
         sealed: &[u8],
-        card: &CardGuid,
+        owner: &[u8; 16],
         purpose: SealPurpose,
     ) -> Result<Zeroizing<Vec<u8>>, SecretsError> {
         let version = Self::version_of(sealed).ok_or(SecretsError::Open)?;
@@ -121,7 +155,7 @@ impl Kek {
             .and_then(|rest| rest.split_at_checked(12))
             .ok_or(SecretsError::Open)?;
         let nonce: [u8; 12] = nonce.try_into().map_err(|_| SecretsError::Open)?;
-        let aad = associated_data(card, purpose, version);
+        let aad = associated_data(owner, purpose, version);
         cipher
             .decrypt(
                 &Nonce::from(nonce),

@@ -133,6 +133,20 @@ pub async fn reseal(
 }
 
 /// The card kept its PUK: forget the pending one.
+/// CERT-1: the card generated a new card-authentication key (9E) at issuance.
+pub async fn set_card_auth_key(
+    conn: &mut AnyConnection,
+    guid: &CardGuid,
+    public_key_sec1: &[u8],
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE cards SET card_auth_public_key = $1 WHERE guid = $2")
+        .bind(public_key_sec1.to_vec())
+        .bind(guid.to_hex())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn drop_pending_puk(conn: &mut AnyConnection, guid: &CardGuid) -> Result<(), StoreError> {
     sqlx::query("UPDATE cards SET puk_next_enc = NULL WHERE guid = $1")
         .bind(guid.to_hex())

@@ -8,6 +8,7 @@ pub mod answers;
 pub mod attempts;
 pub mod audit;
 pub mod cards;
+pub mod certificates;
 pub mod enroll;
 pub mod outbox;
 pub mod rate_limits;

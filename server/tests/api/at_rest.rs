@@ -148,6 +148,7 @@ async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db)
         first_puk,
         new_puk,
         passcode.as_bytes().to_vec(),
+        app.state.ca.key_bytes().to_vec(),
     ]);
     drop(_server);
     let log = std::fs::read(&log_path).unwrap();

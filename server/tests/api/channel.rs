@@ -62,3 +62,22 @@ async fn card_3_the_server_opens_a_secure_channel_from_sealed_keys(db: Db) {
     open_channel_and_read_chuid(&rotated, &card).await;
 }
 both!(card_3_the_server_opens_a_secure_channel_from_sealed_keys);
+
+// CERT-1: the server publishes its CA certificate; a restart (or a second instance on
+// the same database) keeps the same CA.
+async fn cert_1_the_ca_certificate_is_published_and_kept(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let fetch = |app: &TestApp| {
+        let url = app.url(api_types::unlock::PATH_CA_CERTIFICATE);
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            assert_eq!(response.headers()["content-type"], "application/x-pem-file");
+            response.text().await.unwrap()
+        }
+    };
+    let pem = fetch(&app).await;
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    let again = app.restart().await;
+    assert_eq!(fetch(&again).await, pem);
+}
+both!(cert_1_the_ca_certificate_is_published_and_kept);

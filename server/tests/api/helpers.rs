@@ -403,7 +403,8 @@ impl TestApp {
                 },
                 answers: ANSWERS,
                 card_guid: guid,
-                card_auth_public_key: card.card_auth_public_key_sec1(),
+                // Issuance (below) has the card generate its 9E key.
+                card_auth_public_key: Vec::new(),
                 puk,
                 channel_keys: card.scp03_keys(),
                 channel_key_version: virtual_card::SCP03_KEY_VERSION,
@@ -411,8 +412,11 @@ impl TestApp {
         )
         .await
         .unwrap();
+        let card = SharedCard::new(card);
+        // CERT-1: issued as every card is, through the secure channel.
+        self.state.issue_card(card.clone(), &guid).await.unwrap();
         TestCard {
-            card: SharedCard::new(card),
+            card,
             guid,
             uuid,
             email,

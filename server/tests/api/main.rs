@@ -8,6 +8,7 @@ mod at_rest;
 mod audit;
 mod channel;
 mod helpers;
+mod issue;
 mod kek;
 mod limits;
 mod races;

@@ -1,0 +1,106 @@
+//! `certificate_authority` and `card_certificates` (CERT-1): the CA's certificate and
+//! sealed key, and what it issued to each card.
+
+use api_types::CardGuid;
+use sqlx::AnyConnection;
+
+use super::StoreError;
+
+/// The CA as stored; its key is sealed with the KEK.
+#[derive(sqlx::FromRow)]
+pub struct StoredAuthority {
+    pub certificate: Vec<u8>,
+    pub key_enc: Vec<u8>,
+}
+
+pub async fn find_authority(
+    conn: &mut AnyConnection,
+) -> Result<Option<StoredAuthority>, StoreError> {
+    Ok(sqlx::query_as::<_, StoredAuthority>(
+        "SELECT certificate, key_enc FROM certificate_authority WHERE id = 1",
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Keeps a new CA unless another instance stored one first (the caller reads it back).
+pub async fn insert_authority(
+    conn: &mut AnyConnection,
+    certificate: &[u8],
+    key_enc: &[u8],
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO certificate_authority (id, certificate, key_enc, created_at) \
+         VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(certificate.to_vec())
+    .bind(key_enc.to_vec())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The CA key sealed again (`rotate-kek`).
+pub async fn set_authority_key(conn: &mut AnyConnection, key_enc: &[u8]) -> Result<(), StoreError> {
+    sqlx::query("UPDATE certificate_authority SET key_enc = $1 WHERE id = 1")
+        .bind(key_enc.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub struct NewCardCertificate<'a> {
+    pub serial: &'a str,
+    pub card_guid: &'a CardGuid,
+    /// `9a` or `9e`.
+    pub slot: &'a str,
+    pub certificate: &'a [u8],
+    pub issued_at: i64,
+    pub not_after: i64,
+}
+
+pub async fn insert_card_certificate(
+    conn: &mut AnyConnection,
+    new: &NewCardCertificate<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO card_certificates (serial, card_guid, slot, certificate, issued_at, \
+         not_after) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new.serial)
+    .bind(new.card_guid.to_hex())
+    .bind(new.slot)
+    .bind(new.certificate.to_vec())
+    .bind(new.issued_at)
+    .bind(new.not_after)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A certificate issued to a card.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CardCertificate {
+    pub serial: String,
+    pub slot: String,
+    pub certificate: Vec<u8>,
+    pub issued_at: i64,
+    pub not_after: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A card's certificates, newest first.
+pub async fn for_card(
+    conn: &mut AnyConnection,
+    card_guid: &CardGuid,
+) -> Result<Vec<CardCertificate>, StoreError> {
+    Ok(sqlx::query_as::<_, CardCertificate>(
+        "SELECT serial, slot, certificate, issued_at, not_after, revoked_at \
+         FROM card_certificates WHERE card_guid = $1 ORDER BY issued_at DESC, serial",
+    )
+    .bind(card_guid.to_hex())
+    .fetch_all(conn)
+    .await?)
+}
