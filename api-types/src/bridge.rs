@@ -18,6 +18,7 @@ pub const PATH_SIGN_CHALLENGE: &str = "/v1/card/sign-challenge";
 pub const PATH_RELAY: &str = "/v1/card/relay";
 pub const PATH_CHANGE_PIN: &str = "/v1/card/change-pin";
 pub const PATH_VERIFY_PIN: &str = "/v1/card/verify-pin";
+pub const PATH_CARD_LOGIN: &str = "/v1/card/login";
 
 /// `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +183,40 @@ impl std::fmt::Debug for VerifyPinRequest {
 #[serde(deny_unknown_fields)]
 pub struct VerifyPinResponse {
     pub pin_tries_left: u8,
+}
+
+/// `POST /v1/card/login` (AUTH-1): in one card transaction, VERIFY the PIN (BRG-6: tries
+/// read first, the last one only with `confirm_last_try`), then sign the server's 32-byte
+/// login challenge with the PIV authentication key (slot 9A, ECDSA P-256). The bridge
+/// resets the card when it leaves it, so the PIN does not stay verified.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardLoginRequest {
+    /// 32 bytes, hex. Signed as a prehashed P-256 digest.
+    pub challenge: String,
+    pub pin: String,
+    #[serde(default)]
+    pub confirm_last_try: bool,
+    /// If set, refuse (card_changed) unless the inserted card has this GUID.
+    #[serde(default)]
+    pub expected_guid: Option<String>,
+}
+
+impl std::fmt::Debug for CardLoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardLoginRequest")
+            .field("confirm_last_try", &self.confirm_last_try)
+            .field("expected_guid", &self.expected_guid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardLoginResponse {
+    pub guid: String,
+    /// DER-encoded ECDSA signature by the 9A key, hex.
+    pub signature: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

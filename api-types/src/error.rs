@@ -31,6 +31,10 @@ pub enum ErrorCode {
     CardRefusedUpdate,
     /// The card's answers to the secure channel's opening did not authenticate it.
     ChannelFailed,
+    // Card login and sessions (AUTH-1, AUTH-2).
+    NotSignedIn,
+    CertificateNotValid,
+    LoginExpired,
     // Card bridge.
     HostNotAllowed,
     OriginNotAllowed,
@@ -64,7 +68,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 47] = [
+    pub const ALL: [ErrorCode; 50] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -112,6 +116,9 @@ impl ErrorCode {
         ErrorCode::LastTryNeedsConfirmation,
         ErrorCode::PinReused,
         ErrorCode::ChannelFailed,
+        ErrorCode::NotSignedIn,
+        ErrorCode::CertificateNotValid,
+        ErrorCode::LoginExpired,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -120,6 +127,7 @@ impl ErrorCode {
         use ErrorCode as C;
         match self {
             C::BadRequest => 400,
+            C::NotSignedIn => 401,
             C::NotFound | C::UnknownCard => 404,
             C::MethodNotAllowed => 405,
             C::Internal => 500,
@@ -135,12 +143,17 @@ impl ErrorCode {
             | C::GrantWrongOrigin
             | C::GrantWrongCard
             | C::GrantWrongOperation
-            | C::GrantWrongScript => 403,
+            | C::GrantWrongScript
+            | C::CertificateNotValid => 403,
             C::SelfServiceClosed | C::PinBlocked => 423,
             C::WrongAnswers | C::CodeInvalid | C::WrongPin | C::InvalidPasscode | C::PinReused => {
                 422
             }
-            C::AttemptExpired | C::CodeExpired | C::CodeTriesExhausted | C::GrantExpired => 410,
+            C::AttemptExpired
+            | C::CodeExpired
+            | C::CodeTriesExhausted
+            | C::GrantExpired
+            | C::LoginExpired => 410,
             C::WrongStep
             | C::CardUpdateFailed
             | C::AttemptEnded
@@ -211,6 +224,9 @@ impl ErrorCode {
             ErrorCode::LastTryNeedsConfirmation => "last_try_needs_confirmation",
             ErrorCode::PinReused => "pin_reused",
             ErrorCode::ChannelFailed => "channel_failed",
+            ErrorCode::NotSignedIn => "not_signed_in",
+            ErrorCode::CertificateNotValid => "certificate_not_valid",
+            ErrorCode::LoginExpired => "login_expired",
         }
     }
 }

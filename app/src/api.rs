@@ -46,7 +46,10 @@ pub async fn config() -> Result<PublicConfig, Problem> {
 }
 
 /// `POST`s one endpoint's request as JSON to `path` and reads its response.
-async fn call<E: Endpoint>(path: &str, request: &E::Request) -> Result<E::Response, Problem> {
+pub(crate) async fn call<E: Endpoint>(
+    path: &str,
+    request: &E::Request,
+) -> Result<E::Response, Problem> {
     send(Request::post(path).json(request), Problem::network).await
 }
 

@@ -134,6 +134,12 @@ impl ProblemCode {
                 C::LastTryNeedsConfirmation => {
                     "Your smartcard has one passcode try left. If that try is wrong, the card locks."
                 }
+                C::NotSignedIn => "You are not signed in, or your session has ended. Please sign in again.",
+                C::CertificateNotValid => {
+                    "Your smartcard's certificate is not valid any more. Please contact your \
+                     Registration Authority."
+                }
+                C::LoginExpired => "That sign-in took too long. Please try again.",
                 C::PinReused => {
                     "That passcode is one of your last five. Choose a passcode you have not used \
                      recently."

@@ -3,6 +3,7 @@
 //! on 127.0.0.1 (a different origin, reached with CORS and a custom header, [`bridge`]).
 //! Errors are shown in plain language with their stable reason code ([`errors`]).
 
+mod account;
 pub mod api;
 pub mod bridge;
 pub mod errors;
@@ -35,6 +36,17 @@ fn App() -> impl IntoView {
             </Suspense>
         }
     };
+    let sign_in = move || {
+        view! {
+            <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
+                <ErrorBoundary fallback=unavailable>
+                    {move || Suspend::new(async move {
+                        config.await.map(|config| view! { <account::SignIn config=config/> })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+        }
+    };
     view! {
         <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
         <header class="nhsuk-header" role="banner">
@@ -54,6 +66,8 @@ fn App() -> impl IntoView {
                     <FlatRoutes fallback=NotFound>
                         <Route path=path!("/") view=move || unlock/>
                         <Route path=path!("/unlock") view=move || unlock/>
+                        <Route path=path!("/login") view=move || sign_in/>
+                        <Route path=path!("/my-card") view=account::MyCard/>
                     </FlatRoutes>
                 </Router>
             </main>

@@ -1,5 +1,5 @@
 //! Every refusal and failure the bridge can give, each with a stable [`ErrorCode`]
-//! (ALL-2, BRG-2, BRG-4, BRG-5, BRG-6, CARD-5). The HTTP status comes from
+//! (ALL-2, BRG-2, BRG-4, BRG-5, BRG-6, CARD-5, AUTH-1). The HTTP status comes from
 //! [`ErrorCode::http_status`], the one mapping the server uses too.
 
 use api_types::passcode::PasscodeError;
@@ -39,6 +39,9 @@ pub enum BridgeError {
     CardBusy,
     #[error("The smartcard could not complete the operation: {0}")]
     CardError(String),
+    /// The card answered `6A88` to signing with slot 9A (AUTH-1): never issued a login key.
+    #[error("This smartcard has no login key (PIV slot 9A): it has not been issued for smartcard login.")]
+    NoLoginKey,
     #[error("The smartcard service (PC/SC) is not running on this computer.")]
     PcscUnavailable,
     #[error("The passcode was not accepted by the card.")]
@@ -74,7 +77,7 @@ impl BridgeError {
             E::CardRemoved => ErrorCode::CardRemoved,
             E::CardChanged => ErrorCode::CardChanged,
             E::CardBusy => ErrorCode::CardBusy,
-            E::CardError(_) => ErrorCode::CardError,
+            E::CardError(_) | E::NoLoginKey => ErrorCode::CardError,
             E::PcscUnavailable => ErrorCode::PcscUnavailable,
             E::WrongPin { .. } => ErrorCode::WrongPin,
             E::PinBlocked => ErrorCode::PinBlocked,
@@ -125,6 +128,7 @@ impl IntoResponse for BridgeError {
                 tracing::warn!(%detail, "card bridge error");
             }
             BridgeError::Grant(grant) => tracing::info!(%grant, "grant refused"),
+            BridgeError::NoLoginKey => tracing::info!("card login on a card with no 9A key"),
             _ => {}
         }
         (self.status(), axum::Json(self.to_api_error())).into_response()
@@ -172,6 +176,7 @@ mod tests {
             BridgeError::PinReused,
             BridgeError::LastTryNeedsConfirmation,
             BridgeError::CardChanged,
+            BridgeError::NoLoginKey,
         ];
         for error in errors {
             assert_eq!(error.status().as_u16(), error.code().http_status());

@@ -7,7 +7,10 @@
 //! [`simulated`]), so only one card transaction runs at a time (BRG-6). Card
 //! insert/remove events come from a blocking PC/SC status-change watcher, never a poll.
 //! Whatever changes the card needs a grant the server signed, checked against the
-//! server key pinned in [`BridgeConfig`] and used once ([`grants`], BRG-5).
+//! server key pinned in [`BridgeConfig`] and used once ([`grants`], BRG-5). Operations that
+//! spend a PIN try — verify-pin, change-pin and card login (the PIN verified, then the
+//! server's challenge signed with the 9A key: AUTH-1) — read the tries first and reset the
+//! card when they leave it (BRG-6).
 
 pub mod error;
 pub mod grants;

@@ -196,3 +196,38 @@ test('UNL-8: an unregistered user with a locked card is told how to reach the RA
   await expectAccessible(page);
   expect(stack.showCard('jane-doe').pin_tries_left).toBe(0);
 });
+
+test('AUTH-1 / BRG-6: sign in with the card; the last try is spent only after a warning', async ({ page, baseURL }) => {
+  if (card) await card.stop();
+  card = await stack.insertCard('ravi-patel');
+  bridge = await stack.startBridge(baseURL);
+  await page.goto('/login');
+  await expect(page.locator('#card-status')).toContainText('You have 3 tries left.');
+  await expectAccessible(page);
+  for (const left of [2, 1]) {
+    await page.getByLabel('Smartcard passcode').fill('9999');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.locator('.reason-code').first()).toContainText('wrong_pin');
+    await expect(page.locator('.nhsuk-error-summary')).toContainText(`You have ${left} ${left === 1 ? 'try' : 'tries'} left.`);
+  }
+  // BRG-6: with one try left the page warns and waits for the user to confirm.
+  await expect(page.locator('#card-status')).toContainText('You have 1 try left.');
+  await page.getByLabel('Smartcard passcode').fill('1234');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText('This is your last try')).toBeVisible();
+  expect(stack.showCard('ravi-patel').pin_tries_left).toBe(1);
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Use my last try' }).click();
+  // AUTH-2: signed in, on "My card".
+  await expect(page.getByRole('heading', { name: 'My card' })).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator('#my-name')).toContainText('Ravi Patel');
+  await expectAccessible(page);
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'scss-session');
+  expect(session.httpOnly).toBe(true);
+  expect(session.sameSite).toBe('Strict');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in with your smartcard' })).toBeVisible();
+  await page.goto('/my-card');
+  await expect(page.getByRole('heading', { name: 'You are not signed in' })).toBeVisible();
+});

@@ -66,6 +66,12 @@ pub enum AppError {
     CardRefusedUpdate,
     #[error("the card's answer did not open the secure channel")]
     ChannelFailed,
+    #[error("not signed in, or the session ended")]
+    NotSignedIn,
+    #[error("the card has no current certificate")]
+    CertificateNotValid,
+    #[error("the login challenge was used or expired")]
+    LoginExpired,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -117,6 +123,9 @@ impl AppError {
             E::CardUpdateFailed => ErrorCode::CardUpdateFailed,
             E::CardRefusedUpdate => ErrorCode::CardRefusedUpdate,
             E::ChannelFailed => ErrorCode::ChannelFailed,
+            E::NotSignedIn => ErrorCode::NotSignedIn,
+            E::CertificateNotValid => ErrorCode::CertificateNotValid,
+            E::LoginExpired => ErrorCode::LoginExpired,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal
             }

@@ -5,12 +5,14 @@
 //! decision with `now` from the injected [`clock`], one `finish` that writes → SQL in
 //! [`store`], mail words in [`mail::templates`].
 
+pub mod auth;
 pub mod ca;
 pub mod card_channel;
 pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod flow;
 pub mod issue;
 pub mod mail;
 pub mod rotate;

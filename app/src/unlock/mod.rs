@@ -112,7 +112,10 @@ fn stop_heading(code: ProblemCode) -> Option<(&'static str, bool)> {
         | C::GrantWrongOperation
         | C::GrantWrongScript
         | C::LastTryNeedsConfirmation
-        | C::PinReused => None,
+        | C::PinReused
+        | C::NotSignedIn
+        | C::CertificateNotValid
+        | C::LoginExpired => None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reading the card (BRG-1): status (readers, the card's GUID, PIN tries read with the
 //! empty VERIFY, which costs none — BRG-6), insert/remove events pushed over a WebSocket,
 //! and the CARD-6 proof of presence (a challenge signed with the 9E key, no PIN needed).
+//! The helpers every card job starts with ([`open_card`], the challenge and GUID parsers)
+//! live here too.
 
 use api_types::bridge::{
     BridgeStatus, CardEvent, CardInfo, SignChallengeRequest, SignChallengeResponse,
@@ -137,24 +139,30 @@ async fn push_events(mut socket: WebSocket, state: AppState) {
     }
 }
 
-fn decode_guid(value: &str) -> Result<[u8; 16], BridgeError> {
-    decode_hex("expected_guid", value)?
+/// The optional `expected_guid` of a request: 16 bytes, hex.
+pub(super) fn decode_expected_guid(value: Option<&str>) -> Result<Option<[u8; 16]>, BridgeError> {
+    value
+        .map(|guid| {
+            decode_hex("expected_guid", guid)?
+                .try_into()
+                .map_err(|_| BridgeError::BadRequest("expected_guid must be 16 bytes".into()))
+        })
+        .transpose()
+}
+
+/// A server challenge to sign: 32 bytes, hex (a prehashed P-256 digest).
+pub(super) fn decode_challenge(value: &str) -> Result<[u8; 32], BridgeError> {
+    decode_hex("challenge", value)?
         .try_into()
-        .map_err(|_| BridgeError::BadRequest("expected_guid must be 16 bytes".into()))
+        .map_err(|_| BridgeError::BadRequest("challenge must be 32 bytes".into()))
 }
 
 pub(super) async fn sign_challenge(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SignChallengeRequest>,
 ) -> Result<Json<SignChallengeResponse>, BridgeError> {
-    let challenge: [u8; 32] = decode_hex("challenge", &request.challenge)?
-        .try_into()
-        .map_err(|_| BridgeError::BadRequest("challenge must be 32 bytes".into()))?;
-    let expected = request
-        .expected_guid
-        .as_deref()
-        .map(decode_guid)
-        .transpose()?;
+    let challenge = decode_challenge(&request.challenge)?;
+    let expected = decode_expected_guid(request.expected_guid.as_deref())?;
     let response = state
         .worker
         .with_card(Leave::AsIs, move |card| {

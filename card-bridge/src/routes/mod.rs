@@ -5,17 +5,20 @@
 //!
 //! - [`card`]: status, card events (WebSocket), the CARD-6 challenge signature;
 //! - [`relay`]: the secure channel's opening and its sealed scripts (CARD-3, BRG-5);
-//! - [`pin`]: the local PIN change and PIN verification (BRG-6, CARD-5).
+//! - [`pin`]: the local PIN change and PIN verification (BRG-6, CARD-5);
+//! - [`login`]: card login — the PIN verified, then the server's challenge signed with
+//!   the 9A key, in one card job (AUTH-1, BRG-6).
 
 mod card;
+mod login;
 mod pin;
 mod relay;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use api_types::bridge::{
-    CardEvent, PATH_CHANGE_PIN, PATH_EVENTS, PATH_RELAY, PATH_SIGN_CHALLENGE, PATH_STATUS,
-    PATH_VERIFY_PIN,
+    CardEvent, PATH_CARD_LOGIN, PATH_CHANGE_PIN, PATH_EVENTS, PATH_RELAY, PATH_SIGN_CHALLENGE,
+    PATH_STATUS, PATH_VERIFY_PIN,
 };
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
@@ -70,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route(PATH_RELAY, post(relay::relay))
         .route(PATH_CHANGE_PIN, post(pin::change_pin))
         .route(PATH_VERIFY_PIN, post(pin::verify_pin))
+        .route(PATH_CARD_LOGIN, post(login::card_login))
         .fallback(|| async { BridgeError::NotFound })
         .method_not_allowed_fallback(|| async { BridgeError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

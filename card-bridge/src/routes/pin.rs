@@ -11,6 +11,7 @@
 //! explicit `confirm_last_try`. The PIN strings are wiped as soon as they are parsed,
 //! the parsed PINs and the commands carrying them when dropped or sent, and the card is
 //! reset when the bridge leaves it, so the PIN does not stay verified for another program.
+//! Card login ([`super::login`]) verifies the PIN by the same rules.
 
 use api_types::bridge::{ChangePinRequest, ChangePinResponse, VerifyPinRequest, VerifyPinResponse};
 use api_types::passcode::PasscodeError;
@@ -52,7 +53,7 @@ fn parse_new_pin(text: &str) -> Result<Pin, BridgeError> {
     })
 }
 
-fn parse_pin(field: &str, text: &str) -> Result<Pin, BridgeError> {
+pub(super) fn parse_pin(field: &str, text: &str) -> Result<Pin, BridgeError> {
     Pin::parse(text).map_err(|e| BridgeError::BadRequest(format!("{field}: {e}")))
 }
 

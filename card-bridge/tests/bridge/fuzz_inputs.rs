@@ -3,7 +3,8 @@
 //! success), never a panic, never a 5xx other than the card's own state.
 
 use api_types::bridge::{
-    BRIDGE_HEADER, PATH_CHANGE_PIN, PATH_RELAY, PATH_SIGN_CHALLENGE, PATH_STATUS, PATH_VERIFY_PIN,
+    BRIDGE_HEADER, PATH_CARD_LOGIN, PATH_CHANGE_PIN, PATH_RELAY, PATH_SIGN_CHALLENGE, PATH_STATUS,
+    PATH_VERIFY_PIN,
 };
 use axum::body::Body;
 use axum::http::Request;
@@ -110,7 +111,7 @@ proptest! {
 
     #[test]
     fn any_request_gets_a_clear_answer(
-        path in prop::sample::select(vec![PATH_STATUS, PATH_SIGN_CHALLENGE, PATH_RELAY, PATH_CHANGE_PIN, PATH_VERIFY_PIN, "/v1/card/run-script", "/v1/x"]),
+        path in prop::sample::select(vec![PATH_STATUS, PATH_SIGN_CHALLENGE, PATH_RELAY, PATH_CHANGE_PIN, PATH_VERIFY_PIN, PATH_CARD_LOGIN, "/v1/card/run-script", "/v1/x"]),
         method in prop::sample::select(vec!["GET", "POST", "PUT", "OPTIONS"]),
         content_type in prop::sample::select(vec!["application/json", "text/plain", "application/json; charset=utf-8", ""]),
         body in body(),

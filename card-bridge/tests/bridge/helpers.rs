@@ -2,13 +2,17 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use api_types::bridge::{
-    CardEvent, SignedGrant, BRIDGE_HEADER, PATH_CHANGE_PIN, PATH_RELAY, PATH_VERIFY_PIN,
+    CardEvent, CardLoginRequest, SignedGrant, BRIDGE_HEADER, PATH_CARD_LOGIN, PATH_CHANGE_PIN,
+    PATH_RELAY, PATH_VERIFY_PIN,
 };
 use bridge_grant::{GrantRequest, GrantSigner, GrantVerifier, Operation};
 use card_bridge::simulated::SimulatedAccess;
 use card_bridge::worker::{CardInReader, Leave};
 use card_bridge::{Bridge, BridgeConfig, BridgeError, CardAccess, CardWorker, Clock};
-use card_protocol::client::{CardTransport, TransportError};
+use card_protocol::client::{CardTransport, PivClient, TransportError};
+use card_protocol::issue::{self, KeySlot};
+use card_protocol::scp03::{HostHandshake, SecurityLevel};
+use rand::rngs::OsRng;
 use tokio::sync::broadcast;
 use virtual_card::{CreateOptions, SharedCard, VirtualCard};
 
@@ -46,6 +50,29 @@ pub fn virtual_card_with(locked: bool, guid: Option<[u8; 16]>) -> VirtualCard {
         locked,
     })
     .unwrap()
+}
+
+/// Issuance's first step as the server runs it (CARD-1, AUTH-1), sent straight to the
+/// card: in an SCP03 session at level 33 the card generates its 9A (PIV authentication)
+/// key pair. Returns the new public key; the card is left reset, as after issuance.
+pub fn issue_login_key(card: &SharedCard) -> p256::PublicKey {
+    let keys = card.with_card(|c| c.scp03_keys());
+    let mut client = PivClient::new(card.clone());
+    client.select().unwrap();
+    let handshake = HostHandshake::random(keys, 0, &mut OsRng);
+    let answer = client.transmit(&handshake.initialize_update()).unwrap();
+    let (external_authenticate, mut session) = handshake
+        .authenticate(&answer, SecurityLevel::CMacCDecRMacREnc)
+        .unwrap();
+    let answer = client.transmit(&external_authenticate).unwrap();
+    session.confirm_external_authenticate(&answer).unwrap();
+    let sealed = session
+        .wrap(issue::generate_key_pair(KeySlot::PivAuth))
+        .unwrap();
+    let answer = session.unwrap(client.transmit(&sealed).unwrap()).unwrap();
+    let key = issue::public_key(&answer).unwrap();
+    card.with_card(|c| c.reset());
+    key
 }
 
 /// Records every APDU on its way to the card behind it.
@@ -232,6 +259,13 @@ impl TestBridge {
         .send()
         .await
         .unwrap()
+    }
+
+    pub async fn card_login(&self, request: &CardLoginRequest) -> reqwest::Response {
+        self.post(PATH_CARD_LOGIN, &serde_json::to_value(request).unwrap())
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The APDUs the bridge sent to the card since the last call.

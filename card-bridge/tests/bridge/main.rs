@@ -7,6 +7,7 @@ mod card_ops;
 mod fuzz_inputs;
 mod grants;
 mod helpers;
+mod login;
 mod pcsc;
 mod pin;
 mod relay;

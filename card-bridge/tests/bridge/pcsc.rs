@@ -1,14 +1,14 @@
 //! The real chain: virtual card → vpcd → pcscd → PC/SC → bridge (BRG-3, CARD-4, BRG-4):
 //! events, CARD-6, an SCP03 unlock relayed through real PC/SC, the reader's event counter
 //! telling a reinserted card apart (BRG-5), the reset on leaving after a PIN operation
-//! (BRG-6), and a card pulled mid-relay.
+//! (BRG-6), card login (AUTH-1), and a card pulled mid-relay.
 //! Needs pcscd running with vsmartcard's vpcd driver (`cargo xtask test` starts it).
 //! Uses vpcd's first slot only; the virtual-card crate's own PC/SC tests use the second.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use api_types::bridge::{PATH_SIGN_CHALLENGE, PATH_STATUS};
+use api_types::bridge::{CardLoginRequest, PATH_SIGN_CHALLENGE, PATH_STATUS};
 use bridge_grant::Operation;
 use card_bridge::pcsc_backend::{spawn_event_watcher, PcscAccess};
 use card_protocol::client::PivClient;
@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::card_ops::verify_signature;
 use crate::helpers::*;
+use crate::login::verifies;
 use crate::relay::{open_channel, unlock_commands, ServerChannel, NEW_PUK, ONE_TIME_PIN};
 
 const VPCD: &str = "127.0.0.1:35963";
@@ -72,6 +73,7 @@ async fn pcsc_unlock_through_pcscd_and_vpcd_with_events() {
         "pcscd is not running: start it with `/usr/sbin/pcscd --foreground &` or use `cargo xtask test`"
     );
     let card = new_card(true);
+    let login_key = issue_login_key(&card);
     let access = PcscAccess::new(Some(READER.to_owned()));
     let bridge = start_with(Box::new(access), card.clone()).await;
     spawn_event_watcher(Some(READER.to_owned()), bridge.events.clone()).unwrap();
@@ -147,6 +149,29 @@ async fn pcsc_unlock_through_pcscd_and_vpcd_with_events() {
     let mut direct = PivClient::new(card.clone());
     direct.select().unwrap();
     assert_eq!(direct.pin_status().unwrap(), piv::PinStatus::TriesLeft(3));
+
+    // AUTH-1 through real PC/SC: the PIN verified and the challenge signed with 9A in
+    // one transaction, and the card reset after it.
+    let login = bridge
+        .card_login(&CardLoginRequest {
+            challenge: hex::encode(challenge),
+            pin: "Pa55".into(),
+            confirm_last_try: false,
+            expected_guid: Some(guid.clone()),
+        })
+        .await;
+    assert_eq!(login.status(), 200);
+    let login: Value = login.json().await.unwrap();
+    assert_eq!(login["guid"], guid.as_str());
+    assert!(verifies(
+        &login_key,
+        &challenge,
+        login["signature"].as_str().unwrap()
+    ));
+    let unselected = card
+        .transmit_apdu(&piv::get_data(piv::TAG_CHUID).to_bytes())
+        .unwrap();
+    assert_eq!(unselected, vec![0x69, 0x85], "pcscd did not reset the card");
 
     // BRG-5: the card taken out and put back between the opening and the sealed script
     // is refused by the reader's event counter, with nothing sent to it.

@@ -103,7 +103,7 @@ async fn brg_6_a_blocked_pin_is_refused_without_trying_it() {
 
 /// What another program would find on the card after the bridge left it: the PIN not
 /// verified, and the card reset (PIV no longer selected).
-fn assert_left_reset_and_unverified(bridge: &TestBridge) {
+pub fn assert_left_reset_and_unverified(bridge: &TestBridge) {
     let chuid = bridge
         .card
         .transmit_apdu(&piv::get_data(piv::TAG_CHUID).to_bytes())

@@ -87,6 +87,10 @@ pub struct Settings {
     /// argon2id cost: memory in KiB and iterations. Cheap values only in tests.
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+    /// AUTH-2: a session ends after this long without a request…
+    pub session_idle_secs: u32,
+    /// …and after this long in any case.
+    pub session_absolute_secs: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -145,6 +149,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
+            session_idle_secs: 15 * 60,
+            session_absolute_secs: 8 * 60 * 60,
         }
     }
 }
@@ -221,6 +227,8 @@ impl Settings {
         )?;
         parse_env("RATE_LIMIT_PER_CLIENT", &mut settings.rate_limit_per_client)?;
         parse_env("RATE_LIMIT_PER_CARD", &mut settings.rate_limit_per_card)?;
+        parse_env("SESSION_IDLE_SECS", &mut settings.session_idle_secs)?;
+        parse_env("SESSION_ABSOLUTE_SECS", &mut settings.session_absolute_secs)?;
         if let Some(list) = env("TRUSTED_PROXIES") {
             settings.trusted_proxies = list
                 .split(',')
@@ -275,6 +283,12 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "rate_limit_*",
                 reason: "window and limits must be at least 1".into(),
+            });
+        }
+        if self.session_idle_secs == 0 || self.session_absolute_secs < self.session_idle_secs {
+            return Err(ConfigError::Invalid {
+                name: "session_*",
+                reason: "idle must be at least 1 s and no longer than absolute".into(),
             });
         }
         if self.max_code_failures_per_day == 0 {

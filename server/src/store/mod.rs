@@ -12,6 +12,7 @@ pub mod certificates;
 pub mod enroll;
 pub mod outbox;
 pub mod rate_limits;
+pub mod sessions;
 pub mod users;
 
 use sqlx::any::AnyPoolOptions;

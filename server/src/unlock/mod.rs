@@ -14,7 +14,7 @@ mod card_proof;
 mod channel;
 mod code;
 mod complete;
-mod limits;
+pub(crate) mod limits;
 mod resume;
 pub mod rules;
 mod script;
@@ -22,134 +22,18 @@ mod start;
 
 pub use start::Started;
 
-use api_types::{AttemptId, CardGuid};
+use api_types::AttemptId;
 
-use crate::mail::templates::{Mail, Sender};
+pub(crate) use crate::flow::{Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::attempts::{self, Attempt};
-use crate::store::audit::{self, AuditEntry};
 use crate::store::cards::Card;
-use crate::store::users::{self, UnlockCounters, User};
-use crate::store::{cards, outbox, Tx};
+use crate::store::users::{self, User};
+use crate::store::{cards, Tx};
 use crate::{AppError, AppState};
 use rules::AttemptState;
 
 pub use crate::client::Client;
-
-/// What an event is about. Unknown until the attempt is found.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Subject {
-    card_guid: Option<CardGuid>,
-    user_uuid: Option<String>,
-}
-
-impl Subject {
-    fn of(attempt: &Attempt) -> Self {
-        Self {
-            card_guid: Some(attempt.card_guid),
-            user_uuid: Some(attempt.user_uuid.clone()),
-        }
-    }
-}
-
-/// One state change a step decided on, applied by [`AppState::finish`].
-#[derive(Debug)]
-pub(crate) enum Write {
-    NewAttempt(Attempt),
-    Attempt(Attempt),
-    /// UNL-4 counters, compare-and-set from `before`.
-    UnlockCounters {
-        user_uuid: String,
-        before: UnlockCounters,
-        after: UnlockCounters,
-    },
-    /// UNL-3: the questions this user's attempts ask until an unlock succeeds (none:
-    /// choose afresh next time).
-    UnlockQuestions {
-        user_uuid: String,
-        question_ids: Vec<i64>,
-    },
-    /// CARD-3: a PUK about to be sent to the card, sealed.
-    PendingPuk {
-        card: CardGuid,
-        sealed: Vec<u8>,
-    },
-    /// The card took the pending PUK; `sealed` is it sealed for the current-PUK column.
-    AdoptPendingPuk {
-        card: CardGuid,
-        sealed: Vec<u8>,
-    },
-    /// The card kept its PUK.
-    DropPendingPuk(CardGuid),
-    Mail(Mail),
-}
-
-/// Everything one step decided: the writes, the audit event and the reply.
-#[derive(Debug)]
-pub(crate) struct Outcome<T> {
-    action: &'static str,
-    subject: Subject,
-    /// The audit outcome on success; a refusal is recorded under its error code.
-    ok_outcome: &'static str,
-    detail: String,
-    writes: Vec<Write>,
-    reply: Result<T, AppError>,
-}
-
-impl<T> Outcome<T> {
-    fn new(action: &'static str, subject: Subject) -> Self {
-        Self {
-            action,
-            subject,
-            ok_outcome: "ok",
-            detail: String::new(),
-            writes: Vec::new(),
-            reply: Err(AppError::Invariant("outcome without a reply")),
-        }
-    }
-
-    fn write(mut self, write: Write) -> Self {
-        self.writes.push(write);
-        self
-    }
-
-    fn detail(mut self, detail: String) -> Self {
-        self.detail = detail;
-        self
-    }
-
-    fn ok(mut self, outcome: &'static str, reply: T) -> Self {
-        self.ok_outcome = outcome;
-        self.reply = Ok(reply);
-        self
-    }
-
-    fn refuse(mut self, error: AppError) -> Self {
-        self.reply = Err(error);
-        self
-    }
-
-    fn audit_entry(&self, client: &Client) -> AuditEntry {
-        let card_guid = self.subject.card_guid.map(|g| g.to_hex());
-        AuditEntry {
-            actor: card_guid.clone().unwrap_or_else(|| "anonymous".into()),
-            action: self.action.into(),
-            outcome: match &self.reply {
-                Ok(_) => self.ok_outcome.into(),
-                Err(error) => error.code().as_str().into(),
-            },
-            card_guid,
-            user_uuid: self.subject.user_uuid.clone(),
-            client_addr: Some(client.addr.to_string()),
-            detail: self.detail.clone(),
-        }
-    }
-
-    #[cfg(test)]
-    fn writes(&self) -> &[Write] {
-        &self.writes
-    }
-}
 
 /// An attempt whose card or user row is gone.
 fn missing(column: &'static str) -> AppError {
@@ -243,63 +127,5 @@ impl AppState {
         users::find_for_update(tx, self.store.backend, &attempt.user_uuid)
             .await?
             .ok_or_else(|| missing("user_uuid"))
-    }
-
-    fn sender(&self) -> Sender<'_> {
-        Sender {
-            organisation: &self.settings.organisation_name,
-            ra_help: &self.settings.ra_help,
-        }
-    }
-
-    /// Applies a step's outcome — writes, mail, audit event — and commits; then the
-    /// reply. The one way a step ends.
-    async fn finish<T>(
-        &self,
-        mut tx: Tx,
-        now: i64,
-        client: &Client,
-        outcome: Outcome<T>,
-    ) -> Result<T, AppError> {
-        let mut mailed = false;
-        for write in &outcome.writes {
-            match write {
-                Write::NewAttempt(attempt) => attempts::insert(&mut tx, attempt).await?,
-                Write::Attempt(attempt) => attempts::save(&mut tx, attempt).await?,
-                Write::UnlockCounters {
-                    user_uuid,
-                    before,
-                    after,
-                } => users::swap_unlock_counters(&mut tx, user_uuid, *before, *after).await?,
-                Write::UnlockQuestions {
-                    user_uuid,
-                    question_ids,
-                } => users::set_unlock_questions(&mut tx, user_uuid, question_ids).await?,
-                Write::PendingPuk { card, sealed } => {
-                    cards::set_pending_puk(&mut tx, card, sealed).await?
-                }
-                Write::AdoptPendingPuk { card, sealed } => {
-                    cards::adopt_pending_puk(&mut tx, card, sealed).await?;
-                }
-                Write::DropPendingPuk(card) => cards::drop_pending_puk(&mut tx, card).await?,
-                Write::Mail(mail) => {
-                    outbox::queue(&mut tx, now, mail).await?;
-                    mailed = true;
-                }
-            }
-        }
-        audit::append(
-            &mut tx,
-            self.store.backend,
-            &self.audit_key,
-            now,
-            &outcome.audit_entry(client),
-        )
-        .await?;
-        tx.commit().await.map_err(crate::store::StoreError::from)?;
-        if mailed {
-            self.mail_waker.notify_one();
-        }
-        outcome.reply
     }
 }

@@ -283,7 +283,7 @@ impl TestApp {
         self.flows.lock().unwrap().get(id).cloned()
     }
 
-    async fn send<E: Endpoint>(
+    pub async fn send<E: Endpoint>(
         &self,
         path: String,
         cookie: Option<String>,
@@ -369,12 +369,21 @@ impl TestApp {
 
     /// A staff member with a locked virtual card, enrolled like the demo users.
     pub async fn enroll(&self, registered: bool) -> TestCard {
+        self.enroll_with_pin_state(registered, true).await
+    }
+
+    /// A registered staff member whose card works (PIN [`PIN`], not locked).
+    pub async fn enroll_unlocked(&self) -> TestCard {
+        self.enroll_with_pin_state(true, false).await
+    }
+
+    async fn enroll_with_pin_state(&self, registered: bool, locked: bool) -> TestCard {
         let puk = Puk::generate(&mut OsRng);
         let card = VirtualCard::create(&CreateOptions {
             pin: PIN.into(),
             puk: puk_text(&puk),
             guid: None,
-            locked: true,
+            locked,
         })
         .unwrap();
         self.enroll_card(card, puk, registered).await

@@ -6,6 +6,7 @@
 
 mod at_rest;
 mod audit;
+mod auth;
 mod channel;
 mod helpers;
 mod issue;

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use api_types::auth::{LoginFinish, LoginStart, Logout, PATH_SESSION};
 use api_types::unlock::{
     Answers, CardProof, Channel, Code, Complete, Endpoint, PublicConfig, Resume, Script, Start,
     PATH_CA_CERTIFICATE, PATH_CONFIG, PATH_HEALTH,
@@ -29,6 +30,10 @@ use crate::secrets::FlowSecret;
 use crate::unlock::{Client, Started};
 use crate::{AppError, AppState};
 
+mod auth;
+
+pub use auth::SessionCookie;
+
 const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn router(state: AppState) -> Router {
@@ -44,6 +49,10 @@ pub fn router(state: AppState) -> Router {
         .route(Resume::ROUTE, post(resume))
         .route(Script::ROUTE, post(script))
         .route(Complete::ROUTE, post(complete))
+        .route(LoginStart::ROUTE, post(auth::login_start))
+        .route(LoginFinish::ROUTE, post(auth::login_finish))
+        .route(Logout::ROUTE, post(auth::logout))
+        .route(PATH_SESSION, get(auth::session))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { AppError::NotFound }),
@@ -142,18 +151,21 @@ impl FromRequestParts<AppState> for FlowCookie {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let name = flow_cookie_name(state);
-        let secret = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(key, _)| *key == name)
-            .and_then(|(_, value)| FlowSecret::parse(value));
-        Ok(FlowCookie(secret))
+        let value = cookie_value(&parts.headers, flow_cookie_name(state));
+        Ok(FlowCookie(value.and_then(|v| FlowSecret::parse(&v))))
     }
+}
+
+/// The value of the cookie `name` in a request, if sent.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
 }
 
 /// The page may load only our own files and talk only to us and the card bridge.

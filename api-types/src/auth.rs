@@ -1,0 +1,85 @@
+//! Card login (AUTH-1, AUTH-2), spoken by the page to the server:
+//! 1. `POST /api/auth/login/start` with the card's GUID → a fresh single-use challenge.
+//! 2. The bridge verifies the PIN on the card and signs the challenge with the 9A key
+//!    (`/v1/card/login`).
+//! 3. `POST /api/auth/login/finish` with the signature → a session (an HttpOnly,
+//!    SameSite=Strict cookie; `__Host-` and Secure on HTTPS) and who is signed in.
+//!
+//! `GET /api/auth/session` says who is signed in (or `not_signed_in`); `POST
+//! /api/auth/logout` ends the session.
+
+use serde::{Deserialize, Serialize};
+
+use crate::unlock::Endpoint;
+use crate::values::{AttemptId, CardGuid, CardSignature, Challenge};
+
+/// A login attempt's id (16 random bytes, hex), like an unlock attempt's.
+pub type LoginId = AttemptId;
+
+pub const PATH_SESSION: &str = "/api/auth/session";
+
+pub struct LoginStart;
+impl Endpoint for LoginStart {
+    const ROUTE: &'static str = "/api/auth/login/start";
+    type Request = LoginStartRequest;
+    type Response = LoginStartResponse;
+}
+
+pub struct LoginFinish;
+impl Endpoint for LoginFinish {
+    const ROUTE: &'static str = "/api/auth/login/finish";
+    type Request = LoginFinishRequest;
+    type Response = SessionInfo;
+}
+
+pub struct Logout;
+impl Endpoint for Logout {
+    const ROUTE: &'static str = "/api/auth/logout";
+    type Request = LogoutRequest;
+    type Response = LogoutResponse;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginStartRequest {
+    pub card_guid: CardGuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginStartResponse {
+    pub login_id: LoginId,
+    /// For the card to sign with its 9A key after the PIN.
+    pub challenge: Challenge,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginFinishRequest {
+    pub login_id: LoginId,
+    /// DER ECDSA signature over the challenge, by the card's 9A key.
+    pub signature: CardSignature,
+}
+
+/// Who is signed in, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionInfo {
+    pub display_name: String,
+    pub uuid: String,
+    pub card_guid: CardGuid,
+    /// Unix seconds: the session ends then at the latest, used or not (AUTH-2).
+    pub expires_at: i64,
+    /// Seconds without a request after which the session ends (AUTH-2).
+    pub idle_timeout_secs: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutResponse {}

@@ -1,0 +1,11 @@
+//! Card login (AUTH-1, AUTH-2) and "My card": the page reads the tries left from the card
+//! before anything is tried (BRG-6), warns before the last try and sends
+//! `confirm_last_try` only after the user confirms; the PIN is verified on the card and
+//! the card signs the server's challenge (through the bridge); the session lives on the
+//! server behind an HttpOnly cookie.
+
+mod my_card;
+mod sign_in;
+
+pub use my_card::MyCard;
+pub use sign_in::SignIn;

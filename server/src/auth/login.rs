@@ -1,0 +1,249 @@
+//! AUTH-1: `login/start` (a challenge for the card) and `login/finish` (its 9A signature
+//! → a session).
+
+use api_types::auth::{
+    LoginFinishRequest, LoginId, LoginStartRequest, LoginStartResponse, SessionInfo,
+};
+use api_types::values::Challenge;
+use api_types::CardGuid;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use x509_cert::der::{Decode, Encode};
+use x509_cert::Certificate;
+
+use super::LOGIN_CHALLENGE_TTL;
+use crate::flow::{Outcome, Subject, Write};
+use crate::secrets::{random_bytes, FlowSecret};
+use crate::store::cards;
+use crate::store::certificates::{self, CardCertificate};
+use crate::store::sessions::{self, LoginChallenge, Session};
+use crate::store::users::{self, User};
+use crate::unlock::limits::Scope;
+use crate::unlock::Client;
+use crate::{AppError, AppState};
+
+const START: &str = "auth.login_start";
+const FINISH: &str = "auth.login";
+
+/// A finished login: who, and the secret only the session cookie carries.
+#[derive(Debug)]
+pub struct Login {
+    pub info: SessionInfo,
+    pub secret: FlowSecret,
+}
+
+impl AppState {
+    pub async fn login_start(
+        &self,
+        request: LoginStartRequest,
+        client: &Client,
+    ) -> Result<LoginStartResponse, AppError> {
+        let subject = Subject {
+            card_guid: Some(request.card_guid),
+            user_uuid: None,
+        };
+        self.limit(START, Scope::Client(client), Subject::default(), client)
+            .await?;
+        self.limit(
+            START,
+            Scope::Card(&request.card_guid),
+            subject.clone(),
+            client,
+        )
+        .await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let card = cards::find(&mut tx, &request.card_guid).await?;
+        let subject = Subject {
+            user_uuid: card.as_ref().map(|c| c.user_uuid.clone()),
+            ..subject
+        };
+        let known = card.is_some();
+        let challenge = LoginChallenge {
+            id: LoginId::from_bytes(random_bytes()),
+            card_guid: request.card_guid,
+            challenge: random_bytes(),
+            created_at: now,
+            expires_at: now + LOGIN_CHALLENGE_TTL,
+            used_at: None,
+        };
+        let outcome = Outcome::new(START, subject);
+        let outcome = if known {
+            let response = LoginStartResponse {
+                login_id: challenge.id.clone(),
+                challenge: Challenge::from_bytes(challenge.challenge),
+                expires_at: challenge.expires_at,
+            };
+            outcome
+                .write(Write::NewLoginChallenge(challenge))
+                .ok("ok", response)
+        } else {
+            outcome.refuse(AppError::UnknownCard)
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+
+    pub async fn login_finish(
+        &self,
+        request: LoginFinishRequest,
+        client: &Client,
+    ) -> Result<Login, AppError> {
+        self.limit(FINISH, Scope::Client(client), Subject::default(), client)
+            .await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let loaded = match sessions::find_challenge_for_update(
+            &mut tx,
+            self.store.backend,
+            &request.login_id,
+        )
+        .await?
+        {
+            Some(challenge) => {
+                let card = cards::find(&mut tx, &challenge.card_guid).await?;
+                let user = match &card {
+                    Some(card) => users::find(&mut tx, &card.user_uuid).await?,
+                    None => None,
+                };
+                let certificates = certificates::for_card(&mut tx, &challenge.card_guid).await?;
+                Some(Loaded {
+                    challenge,
+                    user,
+                    certificates,
+                })
+            }
+            None => None,
+        };
+        let secret = FlowSecret::generate();
+        let settings = &self.settings;
+        let limits = Limits {
+            idle: i64::from(settings.session_idle_secs),
+            absolute: i64::from(settings.session_absolute_secs),
+        };
+        let outcome = decide(
+            loaded,
+            &request,
+            self.ca.certificate_der(),
+            &secret,
+            limits,
+            now,
+        );
+        let info = self.finish(tx, now, client, outcome).await?;
+        Ok(Login { info, secret })
+    }
+}
+
+/// What `login/finish` read.
+struct Loaded {
+    challenge: LoginChallenge,
+    user: Option<User>,
+    certificates: Vec<CardCertificate>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    pub idle: i64,
+    pub absolute: i64,
+}
+
+/// The card's 9A key, from the certificate our CA issued it that is current and not
+/// revoked — checked again here, signature included, not only taken from our records.
+fn login_key(certificates: &[CardCertificate], ca_der: &[u8], now: i64) -> Option<VerifyingKey> {
+    let ca = Certificate::from_der(ca_der).ok()?;
+    let ca_key = VerifyingKey::from_sec1_bytes(
+        ca.tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes(),
+    )
+    .ok()?;
+    certificates
+        .iter()
+        .filter(|c| c.slot == "9a" && c.revoked_at.is_none() && now < c.not_after)
+        .find_map(|stored| {
+            let cert = Certificate::from_der(&stored.certificate).ok()?;
+            let validity = &cert.tbs_certificate.validity;
+            let not_before =
+                i64::try_from(validity.not_before.to_unix_duration().as_secs()).ok()?;
+            let not_after = i64::try_from(validity.not_after.to_unix_duration().as_secs()).ok()?;
+            let signature = Signature::from_der(cert.signature.raw_bytes()).ok()?;
+            let tbs = cert.tbs_certificate.to_der().ok()?;
+            let issued_by_us = cert.tbs_certificate.issuer == ca.tbs_certificate.subject
+                && p256::ecdsa::signature::Verifier::verify(&ca_key, &tbs, &signature).is_ok();
+            (issued_by_us && not_before <= now && now < not_after).then(|| {
+                VerifyingKey::from_sec1_bytes(
+                    cert.tbs_certificate
+                        .subject_public_key_info
+                        .subject_public_key
+                        .raw_bytes(),
+                )
+                .ok()
+            })?
+        })
+}
+
+fn decide(
+    loaded: Option<Loaded>,
+    request: &LoginFinishRequest,
+    ca_der: &[u8],
+    secret: &FlowSecret,
+    limits: Limits,
+    now: i64,
+) -> Outcome<SessionInfo> {
+    let Some(Loaded {
+        challenge,
+        user,
+        certificates,
+    }) = loaded
+    else {
+        return Outcome::new(FINISH, Subject::default()).refuse(AppError::NotFound);
+    };
+    let subject = Subject {
+        card_guid: Some(challenge.card_guid),
+        user_uuid: user.as_ref().map(|u| u.uuid.clone()),
+    };
+    // Single use: whatever follows, this challenge is spent.
+    let outcome =
+        Outcome::new(FINISH, subject).write(Write::UseLoginChallenge(challenge.id.clone()));
+    if challenge.used_at.is_some() || now >= challenge.expires_at {
+        return outcome.refuse(AppError::LoginExpired);
+    }
+    let Some(user) = user else {
+        return outcome.refuse(AppError::UnknownCard);
+    };
+    let Some(key) = login_key(&certificates, ca_der, now) else {
+        return outcome.refuse(AppError::CertificateNotValid);
+    };
+    let signed = Signature::from_der(request.signature.as_bytes())
+        .ok()
+        .is_some_and(|signature| key.verify_prehash(&challenge.challenge, &signature).is_ok());
+    if !signed {
+        return outcome.refuse(AppError::CardNotGenuine);
+    }
+    let session = Session {
+        secret_hash: secret.hash(),
+        user_uuid: user.uuid.clone(),
+        card_guid: challenge.card_guid.to_hex(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + limits.absolute,
+        ended_at: None,
+    };
+    let info = session_info(&user, challenge.card_guid, &session, limits);
+    outcome.write(Write::NewSession(session)).ok("ok", info)
+}
+
+pub(super) fn session_info(
+    user: &User,
+    card_guid: CardGuid,
+    session: &Session,
+    limits: Limits,
+) -> SessionInfo {
+    SessionInfo {
+        display_name: user.display_name.clone(),
+        uuid: user.uuid.clone(),
+        card_guid,
+        expires_at: session.expires_at,
+        idle_timeout_secs: limits.idle,
+    }
+}

@@ -1,0 +1,169 @@
+//! `login_challenges` and `sessions` (AUTH-1, AUTH-2): single-use challenges for card
+//! login, and server-side sessions found by the hash of their cookie's secret.
+
+use api_types::auth::LoginId;
+use api_types::CardGuid;
+use sqlx::AnyConnection;
+
+use super::{Backend, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginChallenge {
+    pub id: LoginId,
+    pub card_guid: CardGuid,
+    pub challenge: [u8; 32],
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginChallengeRow {
+    id: String,
+    card_guid: String,
+    challenge: Vec<u8>,
+    created_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+fn corrupt(table: &'static str, column: &'static str) -> StoreError {
+    StoreError::Corrupt { table, column }
+}
+
+impl TryFrom<LoginChallengeRow> for LoginChallenge {
+    type Error = StoreError;
+
+    fn try_from(row: LoginChallengeRow) -> Result<Self, StoreError> {
+        let bad = |column| corrupt("login_challenges", column);
+        Ok(Self {
+            id: LoginId::parse(&row.id).map_err(|_| bad("id"))?,
+            card_guid: CardGuid::parse(&row.card_guid).map_err(|_| bad("card_guid"))?,
+            challenge: row.challenge.try_into().map_err(|_| bad("challenge"))?,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            used_at: row.used_at,
+        })
+    }
+}
+
+pub async fn insert_challenge(
+    conn: &mut AnyConnection,
+    challenge: &LoginChallenge,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO login_challenges (id, card_guid, challenge, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(challenge.id.as_str())
+    .bind(challenge.card_guid.to_hex())
+    .bind(challenge.challenge.to_vec())
+    .bind(challenge.created_at)
+    .bind(challenge.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The challenge, locked for the rest of the transaction.
+pub async fn find_challenge_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &LoginId,
+) -> Result<Option<LoginChallenge>, StoreError> {
+    let sql = format!(
+        "SELECT id, card_guid, challenge, created_at, expires_at, used_at \
+         FROM login_challenges WHERE id = $1{}",
+        backend.for_update()
+    );
+    sqlx::query_as::<_, LoginChallengeRow>(&sql)
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?
+        .map(LoginChallenge::try_from)
+        .transpose()
+}
+
+/// Single use: marks the challenge used.
+pub async fn use_challenge(
+    conn: &mut AnyConnection,
+    id: &LoginId,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE login_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(at)
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Session {
+    pub secret_hash: Vec<u8>,
+    pub user_uuid: String,
+    pub card_guid: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+pub async fn insert_session(conn: &mut AnyConnection, session: &Session) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (secret_hash, user_uuid, card_guid, created_at, last_seen_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(session.secret_hash.clone())
+    .bind(&session.user_uuid)
+    .bind(&session.card_guid)
+    .bind(session.created_at)
+    .bind(session.last_seen_at)
+    .bind(session.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_session(
+    conn: &mut AnyConnection,
+    secret_hash: &[u8],
+) -> Result<Option<Session>, StoreError> {
+    Ok(sqlx::query_as::<_, Session>(
+        "SELECT secret_hash, user_uuid, card_guid, created_at, last_seen_at, expires_at, \
+         ended_at FROM sessions WHERE secret_hash = $1",
+    )
+    .bind(secret_hash.to_vec())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A request was served in the session: its idle clock starts again.
+pub async fn touch_session(
+    conn: &mut AnyConnection,
+    secret_hash: &[u8],
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 WHERE secret_hash = $2 AND ended_at IS NULL",
+    )
+    .bind(at)
+    .bind(secret_hash.to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn end_session(
+    conn: &mut AnyConnection,
+    secret_hash: &[u8],
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET ended_at = $1 WHERE secret_hash = $2 AND ended_at IS NULL")
+        .bind(at)
+        .bind(secret_hash.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! AUTH-1 / AUTH-2 tried as a user and as an attacker would: card login with the PIN and
+//! the 9A key, sessions that time out and end at logout, challenges that work once, a
+//! signature from another card, an expired certificate, cookie-less and cross-site calls.
+
+use api_types::auth::{
+    LoginFinish, LoginFinishRequest, LoginStart, LoginStartRequest, Logout, LogoutRequest,
+    SessionInfo, PATH_SESSION,
+};
+use api_types::unlock::Endpoint;
+use api_types::values::CardSignature;
+use api_types::{ApiError, ErrorCode};
+use card_protocol::client::PivClient;
+use card_protocol::pin::Pin;
+use reqwest::StatusCode;
+
+use crate::both;
+use crate::helpers::*;
+
+/// The card verifies its PIN and signs `challenge` with 9A, as the bridge's login does.
+fn card_signs(card: &TestCard, challenge: &[u8; 32]) -> CardSignature {
+    let mut piv = PivClient::new(card.card.clone());
+    piv.select().unwrap();
+    piv.verify_pin(&Pin::parse(PIN).unwrap()).unwrap();
+    let signature = piv.sign_with_piv_auth_key(challenge).unwrap();
+    CardSignature::from_bytes(signature).unwrap()
+}
+
+/// Login as the page does; the session cookie as a `Cookie` header value.
+async fn login(app: &TestApp, card: &TestCard) -> Result<(SessionInfo, String), Refused> {
+    let start = LoginStartRequest {
+        card_guid: card.guid,
+    };
+    let (_, started) = app
+        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
+        .await?;
+    let signature = card_signs(card, started.challenge.as_bytes());
+    let finish = LoginFinishRequest {
+        login_id: started.login_id,
+        signature,
+    };
+    let (headers, info) = app
+        .send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &finish)
+        .await?;
+    let set_cookie = headers["set-cookie"].to_str().unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    Ok((info, set_cookie.split(';').next().unwrap().to_owned()))
+}
+
+/// `GET /api/auth/session` with this cookie (or none).
+async fn session(app: &TestApp, cookie: Option<&str>) -> Result<SessionInfo, ErrorCode> {
+    let mut get = reqwest::Client::new().get(app.url(PATH_SESSION));
+    if let Some(cookie) = cookie {
+        get = get.header("cookie", cookie);
+    }
+    let response = get.send().await.unwrap();
+    if response.status().is_success() {
+        Ok(response.json().await.unwrap())
+    } else {
+        let status = response.status();
+        let error: ApiError = response.json().await.unwrap();
+        assert_eq!(status.as_u16(), error.code.http_status());
+        Err(error.code)
+    }
+}
+
+async fn logout(app: &TestApp, cookie: &str) -> Result<(), ErrorCode> {
+    app.send::<Logout>(
+        Logout::ROUTE.into(),
+        Some(cookie.to_owned()),
+        &LogoutRequest {},
+    )
+    .await
+    .map(|_| ())
+    .map_err(|refused| refused.code())
+}
+
+async fn auth_1_a_card_and_its_pin_sign_in_and_logout_ends_the_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let (info, cookie) = login(&app, &card).await.unwrap();
+    assert_eq!(
+        (info.uuid.as_str(), info.card_guid),
+        (card.uuid.as_str(), card.guid)
+    );
+    assert_eq!(info.display_name, "Mr John Rigby");
+    // Any instance serves it: it lives in the database.
+    let other = app.restart().await;
+    assert_eq!(
+        session(&other, Some(&cookie)).await.unwrap().uuid,
+        card.uuid
+    );
+    logout(&app, &cookie).await.unwrap();
+    assert_eq!(
+        session(&app, Some(&cookie)).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    assert_eq!(
+        logout(&app, &cookie).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    let events = app.audit_events(&card).await;
+    for action in ["auth.login_start", "auth.login", "auth.logout"] {
+        assert!(
+            events.iter().any(|(a, o)| a == action && o == "ok"),
+            "{events:?}"
+        );
+    }
+}
+both!(auth_1_a_card_and_its_pin_sign_in_and_logout_ends_the_session);
+
+async fn auth_2_a_session_ends_when_idle_and_at_its_absolute_end(db: Db) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.session_idle_secs = 600;
+        s.session_absolute_secs = 3600;
+    })
+    .await;
+    let card = app.enroll_unlocked().await;
+    let (_, cookie) = login(&app, &card).await.unwrap();
+    app.clock.advance(599);
+    session(&app, Some(&cookie)).await.unwrap(); // used: idle clock starts again
+    app.clock.advance(599);
+    session(&app, Some(&cookie)).await.unwrap();
+    app.clock.advance(600);
+    assert_eq!(
+        session(&app, Some(&cookie)).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    // Used often, it still ends at its absolute end.
+    let (_, cookie) = login(&app, &card).await.unwrap();
+    for _ in 0..6 {
+        app.clock.advance(590);
+        session(&app, Some(&cookie)).await.unwrap();
+    }
+    app.clock.advance(60);
+    assert_eq!(
+        session(&app, Some(&cookie)).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    // Ended for good, even if the clock were turned back.
+    app.clock.advance(-3000);
+    assert_eq!(
+        session(&app, Some(&cookie)).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+}
+both!(auth_2_a_session_ends_when_idle_and_at_its_absolute_end);
+
+async fn auth_1_a_challenge_works_once_and_not_for_long(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let start = LoginStartRequest {
+        card_guid: card.guid,
+    };
+    let finish = |started: api_types::auth::LoginStartResponse| LoginFinishRequest {
+        signature: card_signs(&card, started.challenge.as_bytes()),
+        login_id: started.login_id,
+    };
+    let (_, started) = app
+        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
+        .await
+        .unwrap();
+    let request = finish(started);
+    app.send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &request)
+        .await
+        .unwrap();
+    // The same signed challenge again: a replay.
+    let replayed = app
+        .send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &request)
+        .await
+        .unwrap_err();
+    assert_eq!(replayed.code(), ErrorCode::LoginExpired);
+    // Answered too late.
+    let (_, started) = app
+        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
+        .await
+        .unwrap();
+    let request = finish(started);
+    app.clock.advance(121);
+    let late = app
+        .send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &request)
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), ErrorCode::LoginExpired);
+    // An unknown card gets no challenge.
+    let stranger = LoginStartRequest {
+        card_guid: api_types::CardGuid::from_bytes([9; 16]),
+    };
+    let refused = app
+        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &stranger)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::UnknownCard);
+}
+both!(auth_1_a_challenge_works_once_and_not_for_long);
+
+async fn auth_1_another_cards_signature_or_an_expired_certificate_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let other = app.enroll_unlocked().await;
+    let start = LoginStartRequest {
+        card_guid: card.guid,
+    };
+    let (_, started) = app
+        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
+        .await
+        .unwrap();
+    let request = LoginFinishRequest {
+        signature: card_signs(&other, started.challenge.as_bytes()),
+        login_id: started.login_id,
+    };
+    let refused = app
+        .send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &request)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::CardNotGenuine);
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Three years on, the card's certificate has expired: no login, even with its key.
+    app.clock.advance(3 * 365 * 24 * 3600 + 1);
+    let refused = login(&app, &card).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::CertificateNotValid);
+}
+both!(auth_1_another_cards_signature_or_an_expired_certificate_is_refused);
+
+async fn all_6_sessions_need_their_cookie_and_our_origin(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let (_, cookie) = login(&app, &card).await.unwrap();
+    assert_eq!(
+        session(&app, None).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    let forged = format!("scss-session={}", "ab".repeat(32));
+    assert_eq!(
+        session(&app, Some(&forged)).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    // Logout from another site's page: refused before it reaches the session.
+    let response = reqwest::Client::new()
+        .post(app.url(Logout::ROUTE))
+        .header("origin", "https://evil.example")
+        .header("cookie", &cookie)
+        .json(&LogoutRequest {})
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    session(&app, Some(&cookie)).await.unwrap();
+}
+both!(all_6_sessions_need_their_cookie_and_our_origin);
+
+// AUTH-2 / ALL-6: on an HTTPS origin the session cookie is `__Host-` and Secure.
+#[tokio::test]
+async fn auth_2_an_https_origin_gets_a_host_prefixed_secure_session_cookie() {
+    const HTTPS: &str = "https://selfservice.example.nhs.uk";
+    let db = std::sync::Arc::new(TestDb::new(Db::Sqlite).await);
+    let mut settings = settings(&db.url);
+    settings.public_origin = HTTPS.into();
+    let app =
+        server::Application::build(settings, std::sync::Arc::new(server::TestClock::new(START)))
+            .await
+            .unwrap();
+    let port = app.port();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    let app = TestApp::attach(port, state, db).await;
+    let card = app.enroll_unlocked().await;
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: String| {
+        client
+            .post(format!("http://127.0.0.1:{port}{path}"))
+            .header("origin", HTTPS)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let start = serde_json::to_string(&LoginStartRequest {
+        card_guid: card.guid,
+    })
+    .unwrap();
+    let started: api_types::auth::LoginStartResponse = post(LoginStart::ROUTE, start)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let finish = LoginFinishRequest {
+        signature: card_signs(&card, started.challenge.as_bytes()),
+        login_id: started.login_id,
+    };
+    let response = post(LoginFinish::ROUTE, serde_json::to_string(&finish).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("__Host-scss-session="), "{cookie}");
+    for attribute in ["; Secure", "; HttpOnly", "; SameSite=Strict", "; Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+}
