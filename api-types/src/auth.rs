@@ -17,6 +17,62 @@ use crate::values::{AttemptId, CardGuid, CardSignature, Challenge};
 pub type LoginId = AttemptId;
 
 pub const PATH_SESSION: &str = "/api/auth/session";
+/// `GET`: "My card" for the signed-in user ([`MyCard`]).
+pub const PATH_MY_CARD: &str = "/api/me";
+
+/// REG-5: what the signed-in user sees about themselves and their card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MyCard {
+    pub display_name: String,
+    pub uuid: String,
+    pub organisation: String,
+    pub email: String,
+    /// Registered for self-service unlock (REG-1…REG-4).
+    pub registered: bool,
+    /// Closed after three failed answers, or a "this wasn't me" report, until the RA.
+    pub self_service_closed: bool,
+    pub card_guid: CardGuid,
+    /// Unix seconds: when the card's login certificate (9A) expires.
+    pub certificate_expires_at: Option<i64>,
+    /// The most recent security events, newest first.
+    pub events: Vec<SecurityEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityEvent {
+    /// Unix seconds.
+    pub at: i64,
+    /// e.g. `auth.login`, `unlock.complete`, `register.confirm`.
+    pub action: String,
+    /// `ok` or an error code.
+    pub outcome: String,
+}
+
+/// "This wasn't me": the single-use link in every notice email (unlock, registration,
+/// contact change) leads to a page that posts its token here; the report is recorded for
+/// the RA and self-service closes for the user until the RA has reviewed it. The token
+/// travels in the link's fragment (`/not-me#TOKEN`), so it is in no server log or
+/// Referer, and a mail scanner fetching the link reports nothing.
+pub struct NotMe;
+impl Endpoint for NotMe {
+    const ROUTE: &'static str = "/api/not-me";
+    type Request = NotMeRequest;
+    type Response = NotMeResponse;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotMeRequest {
+    pub token: crate::values::NotMeToken,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotMeResponse {
+    pub reported: bool,
+}
 
 pub struct LoginStart;
 impl Endpoint for LoginStart {

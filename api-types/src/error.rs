@@ -35,6 +35,9 @@ pub enum ErrorCode {
     NotSignedIn,
     CertificateNotValid,
     LoginExpired,
+    // Registration (REG-1…REG-4).
+    QuestionsInvalid,
+    EmailNotApproved,
     // Card bridge.
     HostNotAllowed,
     OriginNotAllowed,
@@ -68,7 +71,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 50] = [
+    pub const ALL: [ErrorCode; 52] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -119,6 +122,8 @@ impl ErrorCode {
         ErrorCode::NotSignedIn,
         ErrorCode::CertificateNotValid,
         ErrorCode::LoginExpired,
+        ErrorCode::QuestionsInvalid,
+        ErrorCode::EmailNotApproved,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -146,9 +151,13 @@ impl ErrorCode {
             | C::GrantWrongScript
             | C::CertificateNotValid => 403,
             C::SelfServiceClosed | C::PinBlocked => 423,
-            C::WrongAnswers | C::CodeInvalid | C::WrongPin | C::InvalidPasscode | C::PinReused => {
-                422
-            }
+            C::WrongAnswers
+            | C::CodeInvalid
+            | C::WrongPin
+            | C::InvalidPasscode
+            | C::PinReused
+            | C::QuestionsInvalid
+            | C::EmailNotApproved => 422,
             C::AttemptExpired
             | C::CodeExpired
             | C::CodeTriesExhausted
@@ -227,6 +236,8 @@ impl ErrorCode {
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::CertificateNotValid => "certificate_not_valid",
             ErrorCode::LoginExpired => "login_expired",
+            ErrorCode::QuestionsInvalid => "questions_invalid",
+            ErrorCode::EmailNotApproved => "email_not_approved",
         }
     }
 }

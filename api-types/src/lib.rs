@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bridge;
 pub mod error;
 pub mod passcode;
+pub mod register;
 pub mod unlock;
 pub mod values;
 

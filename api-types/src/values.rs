@@ -159,6 +159,8 @@ pub type Challenge = FixedHex<32>;
 pub type CardSignature = BoundedHex<128>;
 /// One response APDU from the card: data and status word.
 pub type ResponseHex = BoundedHex<512>;
+/// The secret of a "this wasn't me" link: 32 random bytes, hex.
+pub type NotMeToken = FixedHex<32>;
 
 /// The server's id for one unlock attempt: 16 random bytes as 32 lowercase hex
 /// characters. It names an attempt; it is not a credential.

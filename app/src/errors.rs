@@ -140,6 +140,13 @@ impl ProblemCode {
                      Registration Authority."
                 }
                 C::LoginExpired => "That sign-in took too long. Please try again.",
+                C::QuestionsInvalid => {
+                    "Choose 4 different questions and answer each of them."
+                }
+                C::EmailNotApproved => {
+                    "That email address is not on an approved domain. Use your work address, \
+                     for example one ending nhs.net."
+                }
                 C::PinReused => {
                     "That passcode is one of your last five. Choose a passcode you have not used \
                      recently."

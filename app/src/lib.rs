@@ -47,6 +47,17 @@ fn App() -> impl IntoView {
             </Suspense>
         }
     };
+    let register = move || {
+        view! {
+            <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
+                <ErrorBoundary fallback=unavailable>
+                    {move || Suspend::new(async move {
+                        config.await.map(|config| view! { <account::Register config=config/> })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+        }
+    };
     view! {
         <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
         <header class="nhsuk-header" role="banner">
@@ -68,6 +79,8 @@ fn App() -> impl IntoView {
                         <Route path=path!("/unlock") view=move || unlock/>
                         <Route path=path!("/login") view=move || sign_in/>
                         <Route path=path!("/my-card") view=account::MyCard/>
+                        <Route path=path!("/register") view=move || register/>
+                        <Route path=path!("/not-me") view=account::NotMePage/>
                     </FlatRoutes>
                 </Router>
             </main>

@@ -231,3 +231,50 @@ test('AUTH-1 / BRG-6: sign in with the card; the last try is spent only after a 
   await page.goto('/my-card');
   await expect(page.getByRole('heading', { name: 'You are not signed in' })).toBeVisible();
 });
+
+test('REG-1..5: a signed-in user registers with the emailed code; "this wasn\'t me" closes self-service', async ({ page, baseURL }) => {
+  if (card) await card.stop();
+  card = await stack.insertCard('ravi-patel');
+  bridge = await stack.startBridge(baseURL);
+  await page.goto('/login');
+  await expect(page.locator('#card-status')).toContainText('You have 3 tries left.');
+  await page.getByLabel('Smartcard passcode').fill('1234');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#my-registration')).toContainText('Not registered', { timeout: 20_000 });
+  await expect(page.locator('#my-certificate-expiry')).toContainText(/^\d{4}-\d{2}-\d{2}$/);
+  await expectAccessible(page);
+  await page.getByRole('link', { name: 'Register for self-service unlock' }).click();
+
+  // REG-1: the passcode again, on the card.
+  await page.getByLabel('Smartcard passcode').fill('1234');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  // REG-2 / REG-3: four different questions, and the email confirmed.
+  await expect(page.getByRole('heading', { name: 'Your security questions' })).toBeVisible({ timeout: 20_000 });
+  await expectAccessible(page);
+  const picks = [1, 5, 7, 20];
+  for (let n = 1; n <= 4; n++) {
+    await page.locator(`#question-${n}`).selectOption(String(picks[n - 1]));
+    await page.locator(`#answer-${n}`).fill(`answer ${n}`);
+  }
+  await expect(page.getByLabel('Email address for your codes')).toHaveValue('ravi.patel@nhs.net');
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  // REG-4: the code from the email.
+  await expect(page.getByRole('heading', { name: 'Enter your registration code' })).toBeVisible();
+  const mail = await stack.waitForMail('ravi.patel@nhs.net', 'Smartcard Self-Service registration code');
+  await page.getByLabel('Registration code').fill(mail.text.match(/\b(\d{6})\b/)[1]);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('heading', { name: 'You are registered for self-service unlock' })).toBeVisible();
+  await page.getByRole('link', { name: 'Back to My card' }).click();
+  await expect(page.locator('#my-registration')).toContainText('Registered');
+  await expect(page.locator('#my-events')).toContainText('register.confirm');
+
+  // The notice carries a single-use "this wasn't me" link; using it closes self-service.
+  const notice = await stack.waitForMail('ravi.patel@nhs.net', 'You have registered for Smartcard Self-Service');
+  const link = notice.text.match(/(http\S+\/not-me#[0-9a-f]{64})/)[1];
+  await page.goto(link);
+  await expectAccessible(page);
+  await page.getByRole('button', { name: "Report that this wasn't me" }).click();
+  await expect(page.getByRole('heading', { name: 'Thank you, we have your report' })).toBeVisible();
+  await page.goto('/my-card');
+  await expect(page.locator('#my-registration')).toContainText('Closed');
+});

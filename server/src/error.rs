@@ -68,6 +68,12 @@ pub enum AppError {
     ChannelFailed,
     #[error("not signed in, or the session ended")]
     NotSignedIn,
+    #[error("registration needs four different offered questions, each answered")]
+    QuestionsInvalid,
+    #[error("the email address is not on an approved domain")]
+    EmailNotApproved,
+    #[error("the email address is malformed")]
+    EmailMalformed,
     #[error("the card has no current certificate")]
     CertificateNotValid,
     #[error("the login challenge was used or expired")]
@@ -124,6 +130,9 @@ impl AppError {
             E::CardRefusedUpdate => ErrorCode::CardRefusedUpdate,
             E::ChannelFailed => ErrorCode::ChannelFailed,
             E::NotSignedIn => ErrorCode::NotSignedIn,
+            E::QuestionsInvalid => ErrorCode::QuestionsInvalid,
+            E::EmailNotApproved => ErrorCode::EmailNotApproved,
+            E::EmailMalformed => ErrorCode::BadRequest,
             E::CertificateNotValid => ErrorCode::CertificateNotValid,
             E::LoginExpired => ErrorCode::LoginExpired,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {

@@ -10,6 +10,8 @@ use api_types::CardGuid;
 use crate::mail::templates::{Mail, Sender};
 use crate::store::attempts::{self, Attempt};
 use crate::store::audit::{self, AuditEntry};
+use crate::store::not_me::{self, NotMeLink};
+use crate::store::registrations::{self, HashedAnswer, Registration};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, UnlockCounters};
 use crate::store::{cards, outbox, Tx};
@@ -72,6 +74,20 @@ pub(crate) enum Write {
     TouchSession(Vec<u8>),
     /// AUTH-2: logout, or a session found expired.
     EndSession(Vec<u8>),
+    /// REG-1: a registration begun.
+    NewRegistration(Registration),
+    /// A registration moved one step.
+    Registration(Registration),
+    /// A "this wasn't me" link sent in a notice.
+    NotMeLink(NotMeLink),
+    /// The link was used: the report is recorded.
+    NotMeReported(Vec<u8>),
+    /// REG-4: the confirmed answers and email become the user's.
+    ApplyRegistration {
+        user_uuid: String,
+        email: String,
+        answers: Vec<HashedAnswer>,
+    },
 }
 
 /// Everything one step decided: the writes, the audit event and the reply.
@@ -196,6 +212,15 @@ impl AppState {
                 Write::NewSession(session) => sessions::insert_session(&mut tx, session).await?,
                 Write::TouchSession(hash) => sessions::touch_session(&mut tx, hash, now).await?,
                 Write::EndSession(hash) => sessions::end_session(&mut tx, hash, now).await?,
+                Write::NotMeLink(link) => not_me::insert(&mut tx, link).await?,
+                Write::NotMeReported(hash) => not_me::mark_reported(&mut tx, hash, now).await?,
+                Write::NewRegistration(r) => registrations::insert(&mut tx, r).await?,
+                Write::Registration(r) => registrations::save(&mut tx, r).await?,
+                Write::ApplyRegistration {
+                    user_uuid,
+                    email,
+                    answers,
+                } => registrations::apply(&mut tx, user_uuid, email, answers).await?,
                 Write::Mail(mail) => {
                     outbox::queue(&mut tx, now, mail).await?;
                     mailed = true;

@@ -15,6 +15,8 @@ pub mod error;
 pub mod flow;
 pub mod issue;
 pub mod mail;
+pub mod not_me;
+pub mod register;
 pub mod rotate;
 pub mod routes;
 pub mod secrets;

@@ -5,7 +5,11 @@
 //! server behind an HttpOnly cookie.
 
 mod my_card;
+mod not_me;
+mod registration;
 mod sign_in;
 
 pub use my_card::MyCard;
+pub use not_me::NotMePage;
+pub use registration::Register;
 pub use sign_in::SignIn;

@@ -1,7 +1,7 @@
 //! Sign in with your smartcard (AUTH-1): the card's tries left, the passcode, the warning
 //! before the last try (BRG-6), and a locked card sent to unlock.
 
-use api_types::auth::{LoginFinish, LoginFinishRequest, LoginStart, LoginStartRequest};
+use api_types::auth::{LoginFinish, LoginFinishRequest, LoginId, LoginStart, LoginStartRequest};
 use api_types::bridge::{
     BridgeStatus, CardLoginRequest, CardLoginResponse, PATH_CARD_LOGIN, PATH_STATUS,
 };
@@ -23,7 +23,14 @@ enum Stage {
     ConfirmLastTry,
 }
 
-async fn sign_in(bridge: Bridge, pin: String, confirm_last_try: bool) -> Result<(), Problem> {
+/// AUTH-1 / REG-1: the passcode verified on the card in the reader, which then signs a
+/// fresh login challenge with its 9A key (the bridge applies BRG-6): the login id and
+/// the signature, for the server.
+pub(super) async fn card_signs(
+    bridge: &Bridge,
+    pin: String,
+    confirm_last_try: bool,
+) -> Result<(LoginId, CardSignature), Problem> {
     let status: BridgeStatus = bridge.get(PATH_STATUS).await?;
     let card = status
         .card
@@ -45,8 +52,13 @@ async fn sign_in(bridge: Bridge, pin: String, confirm_last_try: bool) -> Result<
         .await?;
     let signature = CardSignature::parse(&signed.signature)
         .map_err(|_| Problem::from_code(ErrorCode::CardError))?;
+    Ok((started.login_id, signature))
+}
+
+async fn sign_in(bridge: Bridge, pin: String, confirm_last_try: bool) -> Result<(), Problem> {
+    let (login_id, signature) = card_signs(&bridge, pin, confirm_last_try).await?;
     let finish = LoginFinishRequest {
-        login_id: started.login_id,
+        login_id,
         signature,
     };
     api::call::<LoginFinish>(LoginFinish::ROUTE, &finish).await?;

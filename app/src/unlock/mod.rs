@@ -115,7 +115,9 @@ fn stop_heading(code: ProblemCode) -> Option<(&'static str, bool)> {
         | C::PinReused
         | C::NotSignedIn
         | C::CertificateNotValid
-        | C::LoginExpired => None,
+        | C::LoginExpired
+        | C::QuestionsInvalid
+        | C::EmailNotApproved => None,
     }
 }
 

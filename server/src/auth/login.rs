@@ -182,6 +182,29 @@ fn login_key(certificates: &[CardCertificate], ca_der: &[u8], now: i64) -> Optio
         })
 }
 
+/// AUTH-1 / REG-1: a signature over an unused, current challenge, by the 9A key of the
+/// challenge's card, as its current certificate from our CA names it.
+pub(crate) fn check_card_signature(
+    challenge: &LoginChallenge,
+    certificates: &[CardCertificate],
+    ca_der: &[u8],
+    signature: &api_types::values::CardSignature,
+    now: i64,
+) -> Result<(), AppError> {
+    if challenge.used_at.is_some() || now >= challenge.expires_at {
+        return Err(AppError::LoginExpired);
+    }
+    let key = login_key(certificates, ca_der, now).ok_or(AppError::CertificateNotValid)?;
+    let signed = Signature::from_der(signature.as_bytes())
+        .ok()
+        .is_some_and(|signature| key.verify_prehash(&challenge.challenge, &signature).is_ok());
+    if signed {
+        Ok(())
+    } else {
+        Err(AppError::CardNotGenuine)
+    }
+}
+
 fn decide(
     loaded: Option<Loaded>,
     request: &LoginFinishRequest,
@@ -205,20 +228,13 @@ fn decide(
     // Single use: whatever follows, this challenge is spent.
     let outcome =
         Outcome::new(FINISH, subject).write(Write::UseLoginChallenge(challenge.id.clone()));
-    if challenge.used_at.is_some() || now >= challenge.expires_at {
-        return outcome.refuse(AppError::LoginExpired);
-    }
     let Some(user) = user else {
         return outcome.refuse(AppError::UnknownCard);
     };
-    let Some(key) = login_key(&certificates, ca_der, now) else {
-        return outcome.refuse(AppError::CertificateNotValid);
-    };
-    let signed = Signature::from_der(request.signature.as_bytes())
-        .ok()
-        .is_some_and(|signature| key.verify_prehash(&challenge.challenge, &signature).is_ok());
-    if !signed {
-        return outcome.refuse(AppError::CardNotGenuine);
+    if let Err(refused) =
+        check_card_signature(&challenge, &certificates, ca_der, &request.signature, now)
+    {
+        return outcome.refuse(refused);
     }
     let session = Session {
         secret_hash: secret.hash(),

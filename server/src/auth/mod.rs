@@ -8,8 +8,10 @@
 //! configuration, or at logout.
 
 mod login;
+mod my_card;
 mod session;
 
+pub(crate) use login::check_card_signature;
 pub use login::Login;
 pub use session::CurrentSession;
 

@@ -91,6 +91,8 @@ pub struct Settings {
     pub session_idle_secs: u32,
     /// …and after this long in any case.
     pub session_absolute_secs: u32,
+    /// REG-3: the domains a registered email may be on (subdomains included).
+    pub approved_email_domains: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -151,6 +153,9 @@ impl Default for Settings {
             argon2_iterations: 2,
             session_idle_secs: 15 * 60,
             session_absolute_secs: 8 * 60 * 60,
+            approved_email_domains: ["nhs.net", "nhs.uk", "gov.uk", "mod.uk"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -239,6 +244,13 @@ impl Settings {
                     name: "trusted_proxies",
                     reason: format!("must be IP addresses separated by commas: {e}"),
                 })?;
+        }
+        if let Some(list) = env("APPROVED_EMAIL_DOMAINS") {
+            settings.approved_email_domains = list
+                .split(',')
+                .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect();
         }
         parse_env("ARGON2_MEMORY_KIB", &mut settings.argon2_memory_kib)?;
         parse_env("ARGON2_ITERATIONS", &mut settings.argon2_iterations)?;

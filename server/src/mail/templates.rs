@@ -34,6 +34,16 @@ pub struct Sender<'a> {
     pub ra_help: &'a str,
 }
 
+/// The "this wasn't me" paragraph of a notice: its single-use link.
+fn not_me(sender: &Sender<'_>, link: &str) -> String {
+    format!(
+        "If this wasn't you, tell us at once with this link (it works once): {link} — \
+         self-service will then be closed for your account until your Registration \
+         Authority has looked into it: {}",
+        sender.ra_help
+    )
+}
+
 pub const UNLOCK_CODE_SUBJECT: &str = "Smartcard Unlock Code";
 pub const UNLOCKED_SUBJECT: &str = "Your smartcard has been unlocked";
 
@@ -77,18 +87,60 @@ pub fn unlock_code(
 }
 
 /// UNL-7: the notice that the card was unlocked.
-pub fn unlocked(sender: &Sender<'_>, to: &str, name: &str) -> Mail {
+pub fn unlocked(sender: &Sender<'_>, to: &str, name: &str, not_me_link: &str) -> Mail {
     let paragraphs = [
         "Your Smartcard has been unlocked using the self-service unlock, and a new passcode \
          was set on it."
             .to_owned(),
+        not_me(sender, not_me_link),
+    ];
+    compose(sender, to, UNLOCKED_SUBJECT, name, &paragraphs, None)
+}
+
+pub const REGISTRATION_CODE_SUBJECT: &str = "Smartcard Self-Service registration code";
+pub const REGISTERED_SUBJECT: &str = "You have registered for Smartcard Self-Service";
+
+/// REG-4: the registration code, to the address being confirmed.
+pub fn registration_code(
+    sender: &Sender<'_>,
+    to: &str,
+    name: &str,
+    code: &UnlockCode,
+    expires_at: i64,
+) -> Mail {
+    let paragraphs = [
+        "Please enter the code below to finish registering for Smartcard Self-Service, so \
+         you can unlock your smartcard yourself."
+            .to_owned(),
+        format!("This code is valid for {}.", code_validity()),
         format!(
-            "If you did not do this, please inform your organisation's Registration Authority \
-             straight away: {}",
+            "If you did not ask to register, please inform your organisation's Registration \
+             Authority: {}",
             sender.ra_help
         ),
     ];
-    compose(sender, to, UNLOCKED_SUBJECT, name, &paragraphs, None)
+    Mail {
+        expires_at: Some(expires_at),
+        ..compose(
+            sender,
+            to,
+            REGISTRATION_CODE_SUBJECT,
+            name,
+            &paragraphs,
+            Some(code.expose()),
+        )
+    }
+}
+
+/// REG-4: the notice after a registration (or a change of answers).
+pub fn registered(sender: &Sender<'_>, to: &str, name: &str, not_me_link: &str) -> Mail {
+    let paragraphs = [
+        "You have registered for Smartcard Self-Service: your security questions and email \
+         address are set, and you can now unlock your smartcard yourself."
+            .to_owned(),
+        not_me(sender, not_me_link),
+    ];
+    compose(sender, to, REGISTERED_SUBJECT, name, &paragraphs, None)
 }
 
 /// Greeting, paragraphs (the code, if any, after the first), sign-off.
@@ -183,8 +235,10 @@ mod tests {
 
     #[test]
     fn unl_7_unlocked_notice_has_both_parts() {
-        let mail = unlocked(&SENDER, "j@nhs.net", "Mr John Rigby");
+        let link = "https://selfservice.example.nhs.uk/not-me#ab12";
+        let mail = unlocked(&SENDER, "j@nhs.net", "Mr John Rigby", link);
         assert!(mail.text.starts_with("Hello Mr John Rigby"));
+        assert!(mail.text.contains(link) && mail.html.contains(link));
         assert!(mail.html.contains("<p>Hello Mr John Rigby</p>"));
         assert!(mail.html.contains("#005eb8"));
     }
@@ -195,7 +249,7 @@ mod tests {
             organisation: "A & B",
             ra_help: "<script>x</script>",
         };
-        let mail = unlocked(&sender, "j@nhs.net", "O'Brien <b>");
+        let mail = unlocked(&sender, "j@nhs.net", "O'Brien <b>", "https://x/not-me#1");
         assert!(!mail.html.contains("<script>"));
         assert!(!mail.html.contains("<b>"));
         assert!(mail.html.contains("A &amp; B"));

@@ -2,7 +2,9 @@
 //! SameSite=Strict, `__Host-` and Secure whenever the origin is HTTPS, like the unlock's
 //! flow cookie — and the handlers.
 
-use api_types::auth::{LoginFinish, LoginStart, Logout, LogoutResponse, SessionInfo};
+use api_types::auth::{
+    LoginFinish, LoginStart, Logout, LogoutResponse, MyCard, NotMe, SessionInfo,
+};
 use api_types::unlock::Endpoint;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -75,6 +77,22 @@ pub(super) async fn session(
     Ok(Json(
         state.current_session(secret.as_ref(), &client).await?.info,
     ))
+}
+
+pub(super) async fn my_card(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    SessionCookie(secret): SessionCookie,
+) -> Result<Json<MyCard>, AppError> {
+    Ok(Json(state.my_card(secret.as_ref(), &client).await?))
+}
+
+pub(super) async fn not_me(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    ApiJson(request): ApiJson<<NotMe as Endpoint>::Request>,
+) -> Result<Json<<NotMe as Endpoint>::Response>, AppError> {
+    Ok(Json(state.not_me(request, &client).await?))
 }
 
 pub(super) async fn logout(

@@ -6,7 +6,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use api_types::auth::{LoginFinish, LoginStart, Logout, PATH_SESSION};
+use api_types::auth::{LoginFinish, LoginStart, Logout, NotMe, PATH_MY_CARD, PATH_SESSION};
+use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::unlock::{
     Answers, CardProof, Channel, Code, Complete, Endpoint, PublicConfig, Resume, Script, Start,
     PATH_CA_CERTIFICATE, PATH_CONFIG, PATH_HEALTH,
@@ -31,6 +32,7 @@ use crate::unlock::{Client, Started};
 use crate::{AppError, AppState};
 
 mod auth;
+mod register;
 
 pub use auth::SessionCookie;
 
@@ -53,6 +55,12 @@ pub fn router(state: AppState) -> Router {
         .route(LoginFinish::ROUTE, post(auth::login_finish))
         .route(Logout::ROUTE, post(auth::logout))
         .route(PATH_SESSION, get(auth::session))
+        .route(NotMe::ROUTE, post(auth::not_me))
+        .route(PATH_MY_CARD, get(auth::my_card))
+        .route(RegisterBegin::ROUTE, post(register::begin))
+        .route(RegisterDetails::ROUTE, post(register::details))
+        .route(RegisterResend::ROUTE, post(register::resend))
+        .route(RegisterConfirm::ROUTE, post(register::confirm))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { AppError::NotFound }),

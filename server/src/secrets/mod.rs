@@ -68,6 +68,11 @@ impl FlowSecret {
         Self(random_bytes())
     }
 
+    /// A secret the browser sent in a request body (already parsed as 32 bytes).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// The cookie's value as the browser sends it back; `None` for any other shape.
     pub fn parse(text: &str) -> Option<Self> {
         if text.len() != 64 {

@@ -222,6 +222,29 @@ pub struct AuditEvent {
     pub outcome: String,
 }
 
+/// One event as the user sees it on "My card".
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecentEvent {
+    pub at: i64,
+    pub action: String,
+    pub outcome: String,
+}
+
+/// A user's most recent security events, newest first (REG-5, "My card").
+pub async fn recent_for_user(
+    conn: &mut sqlx::AnyConnection,
+    user_uuid: &str,
+    limit: i64,
+) -> Result<Vec<RecentEvent>, StoreError> {
+    Ok(sqlx::query_as::<_, RecentEvent>(
+        "SELECT at, action, outcome FROM audit_log WHERE user_uuid = $1 ORDER BY seq DESC LIMIT $2",
+    )
+    .bind(user_uuid)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// The events recorded about one user, oldest first.
 pub async fn events_for_user(
     pool: &AnyPool,

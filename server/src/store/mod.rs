@@ -10,8 +10,10 @@ pub mod audit;
 pub mod cards;
 pub mod certificates;
 pub mod enroll;
+pub mod not_me;
 pub mod outbox;
 pub mod rate_limits;
+pub mod registrations;
 pub mod sessions;
 pub mod users;
 

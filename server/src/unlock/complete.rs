@@ -51,13 +51,19 @@ impl AppState {
                     None => None,
                 };
                 let judged = self.judge(&attempt, &card, &request)?;
+                let not_me = crate::not_me::new_link(
+                    &self.settings.public_origin,
+                    &user.uuid,
+                    "unlock",
+                    now,
+                );
                 decide(
                     attempt,
                     judged,
                     adopted,
                     &user,
                     &request,
-                    &self.sender(),
+                    (&self.sender(), not_me),
                     now,
                 )
             }
@@ -124,7 +130,7 @@ fn decide(
     adopted: Option<Vec<u8>>,
     user: &User,
     request: &CompleteRequest,
-    sender: &Sender<'_>,
+    (sender, not_me): (&Sender<'_>, (Write, String)),
     now: i64,
 ) -> Outcome<CompleteResponse> {
     let mut outcome = Outcome::new(ACTION, Subject::of(&attempt));
@@ -207,10 +213,12 @@ fn decide(
             user_uuid: user.uuid.clone(),
             question_ids: Vec::new(),
         })
+        .write(not_me.0)
         .write(Write::Mail(templates::unlocked(
             sender,
             &user.email,
             &user.display_name,
+            &not_me.1,
         )))
         .ok(
             "unlocked",

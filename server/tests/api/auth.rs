@@ -17,7 +17,7 @@ use crate::both;
 use crate::helpers::*;
 
 /// The card verifies its PIN and signs `challenge` with 9A, as the bridge's login does.
-fn card_signs(card: &TestCard, challenge: &[u8; 32]) -> CardSignature {
+pub fn card_signs(card: &TestCard, challenge: &[u8; 32]) -> CardSignature {
     let mut piv = PivClient::new(card.card.clone());
     piv.select().unwrap();
     piv.verify_pin(&Pin::parse(PIN).unwrap()).unwrap();
@@ -26,7 +26,7 @@ fn card_signs(card: &TestCard, challenge: &[u8; 32]) -> CardSignature {
 }
 
 /// Login as the page does; the session cookie as a `Cookie` header value.
-async fn login(app: &TestApp, card: &TestCard) -> Result<(SessionInfo, String), Refused> {
+pub async fn login(app: &TestApp, card: &TestCard) -> Result<(SessionInfo, String), Refused> {
     let start = LoginStartRequest {
         card_guid: card.guid,
     };
@@ -302,3 +302,36 @@ async fn auth_2_an_https_origin_gets_a_host_prefixed_secure_session_cookie() {
         assert!(cookie.contains(attribute), "{cookie}");
     }
 }
+
+// REG-5: "My card" shows the user, their registration, the certificate's expiry and
+// their own recent security events — and nothing without a session.
+async fn reg_5_my_card_shows_the_user_their_card_and_their_events(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let (_, cookie) = login(&app, &card).await.unwrap();
+    let get = |cookie: Option<String>| {
+        let mut request = reqwest::Client::new().get(app.url(api_types::auth::PATH_MY_CARD));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send()
+    };
+    let mine: api_types::auth::MyCard = get(Some(cookie)).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (mine.uuid.as_str(), mine.card_guid),
+        (card.uuid.as_str(), card.guid)
+    );
+    assert!(mine.registered && !mine.self_service_closed);
+    assert_eq!(mine.email, card.email);
+    let expiry = mine.certificate_expires_at.unwrap();
+    assert!(expiry > START + 2 * 365 * 24 * 3600, "{expiry}");
+    let actions: Vec<&str> = mine.events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions.first(),
+        Some(&"auth.login"),
+        "newest first: {actions:?}"
+    );
+    assert!(actions.contains(&"card.issue"));
+    assert_eq!(get(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+both!(reg_5_my_card_shows_the_user_their_card_and_their_events);

@@ -377,7 +377,12 @@ impl TestApp {
         self.enroll_with_pin_state(true, false).await
     }
 
-    async fn enroll_with_pin_state(&self, registered: bool, locked: bool) -> TestCard {
+    /// A staff member not yet registered for self-service, whose card works.
+    pub async fn enroll_unregistered_unlocked(&self) -> TestCard {
+        self.enroll_with_pin_state(false, false).await
+    }
+
+    pub async fn enroll_with_pin_state(&self, registered: bool, locked: bool) -> TestCard {
         let puk = Puk::generate(&mut OsRng);
         let card = VirtualCard::create(&CreateOptions {
             pin: PIN.into(),

@@ -1,0 +1,54 @@
+//! REG-5: "My card" — the signed-in user's details, registration and self-service state,
+//! their card's certificate expiry, and their own recent security events. Read-only.
+
+use api_types::auth::{MyCard, SecurityEvent};
+
+use crate::secrets::FlowSecret;
+use crate::store::{audit, certificates, users, StoreError};
+use crate::unlock::Client;
+use crate::{AppError, AppState};
+
+/// How many events the page lists.
+const RECENT_EVENTS: i64 = 20;
+
+impl AppState {
+    pub async fn my_card(
+        &self,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<MyCard, AppError> {
+        let session = self.current_session(secret, client).await?;
+        let info = session.info;
+        let now = self.clock.now();
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let user = users::find(&mut conn, &info.uuid)
+            .await?
+            .ok_or(AppError::NotSignedIn)?;
+        let certificate_expires_at = certificates::for_card(&mut conn, &info.card_guid)
+            .await?
+            .into_iter()
+            .filter(|c| c.slot == "9a" && c.revoked_at.is_none() && c.not_after > now)
+            .map(|c| c.not_after)
+            .max();
+        let events = audit::recent_for_user(&mut conn, &info.uuid, RECENT_EVENTS)
+            .await?
+            .into_iter()
+            .map(|e| SecurityEvent {
+                at: e.at,
+                action: e.action,
+                outcome: e.outcome,
+            })
+            .collect();
+        Ok(MyCard {
+            display_name: user.display_name,
+            uuid: user.uuid,
+            organisation: self.settings.organisation_name.clone(),
+            email: user.email,
+            registered: user.registered,
+            self_service_closed: user.counters.self_service_closed,
+            card_guid: info.card_guid,
+            certificate_expires_at,
+            events,
+        })
+    }
+}

@@ -1,0 +1,242 @@
+//! REG-2 / REG-3 / REG-4: the questions and answers (checked, then hashed before any
+//! lock), the email (confirmed or overwritten, on an approved domain), and the emailed
+//! registration code — sent again on request, the tries already used still counting.
+
+use std::collections::HashSet;
+
+use api_types::register::{CodeSent, RegisterDetailsRequest, RegistrationId, ResendRequest};
+
+use super::rules::{check_answers, check_email};
+use crate::flow::Subject;
+use crate::flow::{Outcome, Write};
+use crate::mail::templates::{self, Sender};
+use crate::secrets::{new_unlock_code, random_bytes, CodePepper, FlowSecret};
+use crate::store::attempts::StoredCode;
+use crate::store::registrations::{self, HashedAnswer, Registration, RegistrationState};
+use crate::store::users;
+use crate::store::StoreError;
+use crate::unlock::limits::Scope;
+use crate::unlock::rules::{mask_email, CODE_TTL, MAX_CODE_FAILURES};
+use crate::unlock::Client;
+use crate::{AppError, AppState};
+
+const DETAILS: &str = "register.details";
+const RESEND: &str = "register.resend";
+
+impl AppState {
+    pub async fn register_details(
+        &self,
+        id: &RegistrationId,
+        secret: Option<&FlowSecret>,
+        request: RegisterDetailsRequest,
+        client: &Client,
+    ) -> Result<CodeSent, AppError> {
+        let session = self.current_session(secret, client).await?;
+        self.limit(
+            DETAILS,
+            Scope::User(&session.info.uuid),
+            Subject::default(),
+            client,
+        )
+        .await?;
+        // Checked and hashed before the transaction: argon2 holds no lock (REG-2).
+        let checked = self.check_details(&request).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let outcome = match self
+            .owned_registration(&mut tx, id, &session, DETAILS)
+            .await?
+        {
+            Ok(registration) => {
+                let name = users::find(&mut tx, &registration.user_uuid)
+                    .await?
+                    .map(|u| u.display_name)
+                    .unwrap_or_default();
+                let given = Given {
+                    name: &name,
+                    pepper: &self.code_pepper,
+                    sender: &self.sender(),
+                };
+                decide_details(registration, checked, &given, now)
+            }
+            Err(refused) => refused,
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+
+    async fn check_details(
+        &self,
+        request: &RegisterDetailsRequest,
+    ) -> Result<Result<(String, Vec<HashedAnswer>), AppError>, AppError> {
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let offered: HashSet<i64> = registrations::all_questions(&mut conn)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        drop(conn);
+        let answers = request.answers.as_slice();
+        if let Err(refused) = check_answers(answers, &offered) {
+            return Ok(Err(refused));
+        }
+        let email = match check_email(&request.email, &self.settings.approved_email_domains) {
+            Ok(email) => email,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let hasher = self.hasher.clone();
+        let plain: Vec<(i64, String)> = answers
+            .iter()
+            .map(|a| (i64::from(a.question_id), a.answer.expose().to_owned()))
+            .collect();
+        let hashed = tokio::task::spawn_blocking(move || {
+            plain
+                .iter()
+                .map(|(question_id, answer)| {
+                    hasher.hash(answer).map(|hash| HashedAnswer {
+                        question_id: *question_id,
+                        hash,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await??;
+        Ok(Ok((email, hashed)))
+    }
+
+    pub async fn register_resend(
+        &self,
+        id: &RegistrationId,
+        secret: Option<&FlowSecret>,
+        _request: ResendRequest,
+        client: &Client,
+    ) -> Result<CodeSent, AppError> {
+        let session = self.current_session(secret, client).await?;
+        self.limit(
+            RESEND,
+            Scope::User(&session.info.uuid),
+            Subject::default(),
+            client,
+        )
+        .await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let outcome = match self
+            .owned_registration(&mut tx, id, &session, RESEND)
+            .await?
+        {
+            Ok(registration) => {
+                let name = users::find(&mut tx, &registration.user_uuid)
+                    .await?
+                    .map(|u| u.display_name)
+                    .unwrap_or_default();
+                let given = Given {
+                    name: &name,
+                    pepper: &self.code_pepper,
+                    sender: &self.sender(),
+                };
+                decide_resend(registration, &given, now)
+            }
+            Err(refused) => refused,
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+}
+
+/// What a code email needs.
+struct Given<'a> {
+    name: &'a str,
+    pepper: &'a CodePepper,
+    sender: &'a Sender<'a>,
+}
+
+/// A registration still open for `now`, or why not.
+fn still_open(r: &Registration, waiting: &[RegistrationState], now: i64) -> Result<(), AppError> {
+    if !waiting.contains(&r.state) {
+        return Err(AppError::WrongStep);
+    }
+    if now >= r.expires_at {
+        return Err(AppError::AttemptExpired);
+    }
+    if r.code_failures >= MAX_CODE_FAILURES {
+        return Err(AppError::CodeTriesExhausted);
+    }
+    Ok(())
+}
+
+/// A fresh code to the registration's email; the failures counted so far stay.
+fn send_code(
+    r: Registration,
+    given: &Given<'_>,
+    action: &'static str,
+    now: i64,
+) -> Outcome<CodeSent> {
+    let subject = Subject {
+        card_guid: None,
+        user_uuid: Some(r.user_uuid.clone()),
+    };
+    let Some(email) = r.email.clone() else {
+        return Outcome::new(action, subject).refuse(AppError::WrongStep);
+    };
+    let (code, salt) = (new_unlock_code(), random_bytes::<16>());
+    let expires_at = now + CODE_TTL;
+    let mail = templates::registration_code(given.sender, &email, given.name, &code, expires_at);
+    let sent = Registration {
+        state: RegistrationState::CodeSent,
+        code: Some(StoredCode {
+            hash: given.pepper.hash(&salt, &code),
+            salt: salt.to_vec(),
+            expires_at,
+        }),
+        ..r
+    };
+    Outcome::new(action, subject)
+        .write(Write::Registration(sent))
+        .write(Write::Mail(mail))
+        .ok(
+            "code_sent",
+            CodeSent {
+                email_hint: mask_email(&email),
+                code_expires_at: expires_at,
+            },
+        )
+}
+
+fn decide_details(
+    r: Registration,
+    checked: Result<(String, Vec<HashedAnswer>), AppError>,
+    given: &Given<'_>,
+    now: i64,
+) -> Outcome<CodeSent> {
+    let subject = Subject {
+        card_guid: None,
+        user_uuid: Some(r.user_uuid.clone()),
+    };
+    let waiting = [RegistrationState::Started, RegistrationState::CodeSent];
+    if let Err(refused) = still_open(&r, &waiting, now) {
+        return Outcome::new(DETAILS, subject).refuse(refused);
+    }
+    match checked {
+        Ok((email, answers)) => send_code(
+            Registration {
+                email: Some(email),
+                answers,
+                ..r
+            },
+            given,
+            DETAILS,
+            now,
+        ),
+        Err(refused) => Outcome::new(DETAILS, subject).refuse(refused),
+    }
+}
+
+fn decide_resend(r: Registration, given: &Given<'_>, now: i64) -> Outcome<CodeSent> {
+    if let Err(refused) = still_open(&r, &[RegistrationState::CodeSent], now) {
+        let subject = Subject {
+            card_guid: None,
+            user_uuid: Some(r.user_uuid.clone()),
+        };
+        return Outcome::new(RESEND, subject).refuse(refused);
+    }
+    send_code(r, given, RESEND, now)
+}

@@ -1,0 +1,148 @@
+//! REG-2 / REG-3: what a registration accepts, as pure functions: four different offered
+//! questions with answers, and an email address on an approved domain.
+
+use std::collections::HashSet;
+
+use api_types::register::{ANSWERS_NEEDED, MAX_EMAIL_LEN};
+use api_types::unlock::Answer;
+
+use crate::AppError;
+
+/// Exactly [`ANSWERS_NEEDED`] answers, to different questions that are offered, none
+/// empty once normalised.
+pub fn check_answers(answers: &[Answer], offered: &HashSet<i64>) -> Result<(), AppError> {
+    let ids: HashSet<i64> = answers.iter().map(|a| i64::from(a.question_id)).collect();
+    let complete = answers.len() == ANSWERS_NEEDED && ids.len() == ANSWERS_NEEDED;
+    let known = ids.iter().all(|id| offered.contains(id));
+    let filled = answers
+        .iter()
+        .all(|a| !crate::secrets::normalise_answer(a.answer.expose()).is_empty());
+    if complete && known && filled {
+        Ok(())
+    } else {
+        Err(AppError::QuestionsInvalid)
+    }
+}
+
+/// The address, trimmed and with its domain lowercased, if it is one plain address on an
+/// approved domain (or a subdomain of one).
+pub fn check_email(email: &str, approved: &[String]) -> Result<String, AppError> {
+    let email = email.trim();
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(AppError::EmailMalformed);
+    };
+    let domain = domain.to_ascii_lowercase();
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._+-'".contains(c))
+    };
+    let labels_ok = domain.split('.').count() >= 2
+        && domain
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if email.len() > MAX_EMAIL_LEN || !plain(local) || !labels_ok {
+        return Err(AppError::EmailMalformed);
+    }
+    let on_approved = approved
+        .iter()
+        .any(|a| domain == *a || domain.ends_with(&format!(".{a}")));
+    if !on_approved {
+        return Err(AppError::EmailNotApproved);
+    }
+    Ok(format!("{local}@{domain}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use api_types::values::SecurityAnswer;
+    use proptest::prelude::*;
+
+    fn approved() -> Vec<String> {
+        ["nhs.net", "nhs.uk"].map(String::from).to_vec()
+    }
+
+    fn answer(id: u32, text: &str) -> Answer {
+        Answer {
+            question_id: id,
+            answer: SecurityAnswer::parse(text).unwrap(),
+        }
+    }
+
+    #[test]
+    fn reg_2_four_different_offered_questions_each_answered() {
+        let offered: HashSet<i64> = (1..=20).collect();
+        let four = [
+            answer(1, "a"),
+            answer(2, "b"),
+            answer(3, "c"),
+            answer(4, "d"),
+        ];
+        assert!(check_answers(&four, &offered).is_ok());
+        let twice = [
+            answer(1, "a"),
+            answer(1, "b"),
+            answer(3, "c"),
+            answer(4, "d"),
+        ];
+        assert!(check_answers(&twice, &offered).is_err());
+        assert!(check_answers(&four[..3], &offered).is_err());
+        let unknown = [
+            answer(1, "a"),
+            answer(2, "b"),
+            answer(3, "c"),
+            answer(21, "d"),
+        ];
+        assert!(check_answers(&unknown, &offered).is_err());
+        let blank = [
+            answer(1, "a"),
+            answer(2, "   "),
+            answer(3, "c"),
+            answer(4, "d"),
+        ];
+        assert!(check_answers(&blank, &offered).is_err());
+    }
+
+    #[test]
+    fn reg_3_only_addresses_on_approved_domains() {
+        assert_eq!(
+            check_email(" John.Rigby@NHS.net ", &approved()).unwrap(),
+            "John.Rigby@nhs.net"
+        );
+        assert!(check_email("j@trust.nhs.uk", &approved()).is_ok());
+        for refused in ["j@evilnhs.net", "j@nhs.net.evil.com", "j@gmail.com"] {
+            assert!(matches!(
+                check_email(refused, &approved()),
+                Err(AppError::EmailNotApproved)
+            ));
+        }
+        for malformed in [
+            "",
+            "j",
+            "@nhs.net",
+            "j@",
+            "a b@nhs.net",
+            "j@@nhs.net",
+            "j@nhs..net",
+            "j@nhs.net\r\nBcc: x@y",
+        ] {
+            assert!(
+                check_email(malformed, &approved()).is_err(),
+                "{malformed:?}"
+            );
+        }
+    }
+
+    proptest! {
+        // ALL-2: any text is judged, never a panic; what passes is on an approved domain.
+        #[test]
+        fn all_2_any_email_text_is_judged(text in ".{0,300}") {
+            if let Ok(email) = check_email(&text, &approved()) {
+                prop_assert!(email.ends_with("nhs.net") || email.ends_with("nhs.uk"));
+                prop_assert!(!email.contains('\n'));
+            }
+        }
+    }
+}
