@@ -28,6 +28,8 @@ pub struct MyCard {
     pub uuid: String,
     pub organisation: String,
     pub email: String,
+    /// UK mobile number in E.164 form (`+447…`), if the user keeps one.
+    pub mobile: Option<String>,
     /// Registered for self-service unlock (REG-1…REG-4).
     pub registered: bool,
     /// Closed after three failed answers, or a "this wasn't me" report, until the RA.
@@ -37,6 +39,27 @@ pub struct MyCard {
     pub certificate_expires_at: Option<i64>,
     /// The most recent security events, newest first.
     pub events: Vec<SecurityEvent>,
+}
+
+/// REG-5: change the email and mobile on "My card". The passcode is entered again and
+/// verified on the card first (a fresh login challenge signed by the session's card),
+/// because the email is where unlock codes go; the old address is told.
+pub struct ChangeContact;
+impl Endpoint for ChangeContact {
+    const ROUTE: &'static str = "/api/me/contact";
+    type Request = ChangeContactRequest;
+    type Response = MyCard;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeContactRequest {
+    pub login_id: LoginId,
+    pub signature: CardSignature,
+    pub email: String,
+    /// Empty or absent: no mobile number.
+    #[serde(default)]
+    pub mobile: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

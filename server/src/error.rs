@@ -74,6 +74,8 @@ pub enum AppError {
     EmailNotApproved,
     #[error("the email address is malformed")]
     EmailMalformed,
+    #[error("the mobile number is not a UK mobile number")]
+    MobileMalformed,
     #[error("the card has no current certificate")]
     CertificateNotValid,
     #[error("the login challenge was used or expired")]
@@ -132,7 +134,7 @@ impl AppError {
             E::NotSignedIn => ErrorCode::NotSignedIn,
             E::QuestionsInvalid => ErrorCode::QuestionsInvalid,
             E::EmailNotApproved => ErrorCode::EmailNotApproved,
-            E::EmailMalformed => ErrorCode::BadRequest,
+            E::EmailMalformed | E::MobileMalformed => ErrorCode::BadRequest,
             E::CertificateNotValid => ErrorCode::CertificateNotValid,
             E::LoginExpired => ErrorCode::LoginExpired,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {

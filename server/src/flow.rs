@@ -82,6 +82,12 @@ pub(crate) enum Write {
     NotMeLink(NotMeLink),
     /// The link was used: the report is recorded.
     NotMeReported(Vec<u8>),
+    /// REG-5: the user's new email and mobile.
+    Contact {
+        user_uuid: String,
+        email: String,
+        mobile: Option<String>,
+    },
     /// REG-4: the confirmed answers and email become the user's.
     ApplyRegistration {
         user_uuid: String,
@@ -213,6 +219,11 @@ impl AppState {
                 Write::TouchSession(hash) => sessions::touch_session(&mut tx, hash, now).await?,
                 Write::EndSession(hash) => sessions::end_session(&mut tx, hash, now).await?,
                 Write::NotMeLink(link) => not_me::insert(&mut tx, link).await?,
+                Write::Contact {
+                    user_uuid,
+                    email,
+                    mobile,
+                } => users::set_contact(&mut tx, user_uuid, email, mobile.as_deref()).await?,
                 Write::NotMeReported(hash) => not_me::mark_reported(&mut tx, hash, now).await?,
                 Write::NewRegistration(r) => registrations::insert(&mut tx, r).await?,
                 Write::Registration(r) => registrations::save(&mut tx, r).await?,

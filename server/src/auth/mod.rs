@@ -7,6 +7,7 @@
 //! HttpOnly, SameSite=Strict cookie — ends after an idle time and an absolute time from
 //! configuration, or at logout.
 
+mod contact;
 mod login;
 mod my_card;
 mod session;

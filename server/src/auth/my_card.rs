@@ -44,6 +44,7 @@ impl AppState {
             uuid: user.uuid,
             organisation: self.settings.organisation_name.clone(),
             email: user.email,
+            mobile: user.mobile,
             registered: user.registered,
             self_service_closed: user.counters.self_service_closed,
             card_guid: info.card_guid,

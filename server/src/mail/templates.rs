@@ -143,6 +143,19 @@ pub fn registered(sender: &Sender<'_>, to: &str, name: &str, not_me_link: &str) 
     compose(sender, to, REGISTERED_SUBJECT, name, &paragraphs, None)
 }
 
+pub const CONTACT_CHANGED_SUBJECT: &str = "Your Smartcard Self-Service contact details changed";
+
+/// REG-5: to the old address, when the email (or mobile) on record changes.
+pub fn contact_changed(sender: &Sender<'_>, to: &str, name: &str, not_me_link: &str) -> Mail {
+    let paragraphs = [
+        "The email address or mobile number on your Smartcard Self-Service account has \
+         been changed. Unlock codes now go to the new address."
+            .to_owned(),
+        not_me(sender, not_me_link),
+    ];
+    compose(sender, to, CONTACT_CHANGED_SUBJECT, name, &paragraphs, None)
+}
+
 /// Greeting, paragraphs (the code, if any, after the first), sign-off.
 fn compose(
     sender: &Sender<'_>,

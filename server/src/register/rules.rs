@@ -53,6 +53,24 @@ pub fn check_email(email: &str, approved: &[String]) -> Result<String, AppError>
     Ok(format!("{local}@{domain}"))
 }
 
+/// A UK mobile number (`07…`, `+447…` or `447…`, spaces allowed) in E.164 form.
+pub fn check_mobile(mobile: &str) -> Result<String, AppError> {
+    let digits: String = mobile.chars().filter(|c| !c.is_whitespace()).collect();
+    let national = digits
+        .strip_prefix("+44")
+        .or_else(|| digits.strip_prefix("44"))
+        .map(|rest| format!("0{rest}"))
+        .unwrap_or(digits);
+    let valid = national.len() == 11
+        && national.starts_with("07")
+        && national.chars().all(|c| c.is_ascii_digit());
+    if valid {
+        Ok(format!("+44{}", &national[1..]))
+    } else {
+        Err(AppError::MobileMalformed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -132,6 +150,22 @@ mod tests {
                 check_email(malformed, &approved()).is_err(),
                 "{malformed:?}"
             );
+        }
+    }
+
+    #[test]
+    fn reg_5_uk_mobiles_in_any_usual_form() {
+        for typed in ["07700 900123", "+44 7700 900123", "447700900123"] {
+            assert_eq!(check_mobile(typed).unwrap(), "+447700900123", "{typed}");
+        }
+        for refused in [
+            "",
+            "0121 496 0000",
+            "07700 90012",
+            "+1 202 555 0100",
+            "07700-900123x",
+        ] {
+            assert!(check_mobile(refused).is_err(), "{refused:?}");
         }
     }
 

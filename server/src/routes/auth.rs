@@ -3,7 +3,7 @@
 //! flow cookie — and the handlers.
 
 use api_types::auth::{
-    LoginFinish, LoginStart, Logout, LogoutResponse, MyCard, NotMe, SessionInfo,
+    ChangeContact, LoginFinish, LoginStart, Logout, LogoutResponse, MyCard, NotMe, SessionInfo,
 };
 use api_types::unlock::Endpoint;
 use axum::extract::{FromRequestParts, State};
@@ -85,6 +85,19 @@ pub(super) async fn my_card(
     SessionCookie(secret): SessionCookie,
 ) -> Result<Json<MyCard>, AppError> {
     Ok(Json(state.my_card(secret.as_ref(), &client).await?))
+}
+
+pub(super) async fn change_contact(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    SessionCookie(secret): SessionCookie,
+    ApiJson(request): ApiJson<<ChangeContact as Endpoint>::Request>,
+) -> Result<Json<MyCard>, AppError> {
+    Ok(Json(
+        state
+            .change_contact(secret.as_ref(), request, &client)
+            .await?,
+    ))
 }
 
 pub(super) async fn not_me(

@@ -6,7 +6,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use api_types::auth::{LoginFinish, LoginStart, Logout, NotMe, PATH_MY_CARD, PATH_SESSION};
+use api_types::auth::{
+    ChangeContact, LoginFinish, LoginStart, Logout, NotMe, PATH_MY_CARD, PATH_SESSION,
+};
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::unlock::{
     Answers, CardProof, Channel, Code, Complete, Endpoint, PublicConfig, Resume, Script, Start,
@@ -57,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route(PATH_SESSION, get(auth::session))
         .route(NotMe::ROUTE, post(auth::not_me))
         .route(PATH_MY_CARD, get(auth::my_card))
+        .route(ChangeContact::ROUTE, post(auth::change_contact))
         .route(RegisterBegin::ROUTE, post(register::begin))
         .route(RegisterDetails::ROUTE, post(register::details))
         .route(RegisterResend::ROUTE, post(register::resend))

@@ -15,6 +15,7 @@ pub struct User {
     pub counters: UnlockCounters,
     /// The questions every attempt asks until an unlock succeeds; empty until chosen.
     pub question_ids: Vec<i64>,
+    pub mobile: Option<String>,
 }
 
 /// The self-service limits for one user, shared by all attempts and instances.
@@ -40,6 +41,7 @@ struct UserRow {
     code_failures: i64,
     code_window_started_at: i64,
     unlock_question_ids: String,
+    mobile: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -64,13 +66,14 @@ impl TryFrom<UserRow> for User {
                     column: "unlock_question_ids",
                 },
             )?,
+            mobile: row.mobile,
         })
     }
 }
 
 const SELECT: &str = "SELECT uuid, title, given_name, family_name, email, registered, \
      unlock_failures, self_service_closed, code_failures, code_window_started_at, \
-     unlock_question_ids FROM users WHERE uuid = $1";
+     unlock_question_ids, mobile FROM users WHERE uuid = $1";
 
 async fn select(
     conn: &mut AnyConnection,
@@ -169,6 +172,22 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<(), 
     .bind(i64::from(user.registered))
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// REG-5: the contact details the user keeps on "My card".
+pub async fn set_contact(
+    conn: &mut AnyConnection,
+    uuid: &str,
+    email: &str,
+    mobile: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET email = $1, mobile = $2 WHERE uuid = $3")
+        .bind(email)
+        .bind(mobile)
+        .bind(uuid)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

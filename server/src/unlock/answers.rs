@@ -265,6 +265,7 @@ mod tests {
                 ..UnlockCounters::default()
             },
             question_ids: vec![1, 2, 5],
+            mobile: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod at_rest;
 mod audit;
 mod auth;
 mod channel;
+mod contact;
 mod helpers;
 mod issue;
 mod kek;

@@ -1,0 +1,95 @@
+//! REG-5: the user changes their email and mobile on "My card", after entering the
+//! passcode again on the card (the email is where unlock codes go). The email must be on
+//! an approved domain (REG-3), the mobile a UK mobile; the OLD address is told, with a
+//! "this wasn't me" link.
+
+use api_types::auth::{ChangeContactRequest, MyCard};
+
+use super::check_card_signature;
+use crate::flow::{Outcome, Subject, Write};
+use crate::mail::templates;
+use crate::register::rules::{check_email, check_mobile};
+use crate::secrets::FlowSecret;
+use crate::store::{certificates, sessions, users};
+use crate::unlock::limits::Scope;
+use crate::unlock::Client;
+use crate::{AppError, AppState};
+
+const ACTION: &str = "user.contact";
+
+impl AppState {
+    pub async fn change_contact(
+        &self,
+        secret: Option<&FlowSecret>,
+        request: ChangeContactRequest,
+        client: &Client,
+    ) -> Result<MyCard, AppError> {
+        let session = self.current_session(secret, client).await?;
+        let uuid = session.info.uuid.clone();
+        self.limit(ACTION, Scope::User(&uuid), Subject::default(), client)
+            .await?;
+        let now = self.clock.now();
+        let checked =
+            check_email(&request.email, &self.settings.approved_email_domains).and_then(|email| {
+                let mobile = match request.mobile.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(typed) => Some(check_mobile(typed)?),
+                };
+                Ok((email, mobile))
+            });
+        let mut tx = self.store.begin().await?;
+        let subject = Subject {
+            card_guid: Some(session.info.card_guid),
+            user_uuid: Some(uuid.clone()),
+        };
+        let mut outcome = Outcome::new(ACTION, subject);
+        let challenge =
+            sessions::find_challenge_for_update(&mut tx, self.store.backend, &request.login_id)
+                .await?;
+        let user = users::find_for_update(&mut tx, self.store.backend, &uuid).await?;
+        let proven = match &challenge {
+            Some(challenge) if challenge.card_guid == session.info.card_guid => {
+                outcome = outcome.write(Write::UseLoginChallenge(challenge.id.clone()));
+                let certs = certificates::for_card(&mut tx, &challenge.card_guid).await?;
+                check_card_signature(
+                    challenge,
+                    &certs,
+                    self.ca.certificate_der(),
+                    &request.signature,
+                    now,
+                )
+            }
+            Some(_) => Err(AppError::CardNotGenuine),
+            None => Err(AppError::NotFound),
+        };
+        let outcome = match (proven, checked, user) {
+            (Err(refused), _, _) | (_, Err(refused), _) => outcome.refuse(refused),
+            (Ok(()), Ok(_), None) => outcome.refuse(AppError::NotSignedIn),
+            (Ok(()), Ok((email, mobile)), Some(user)) => {
+                let (link, url) = crate::not_me::new_link(
+                    &self.settings.public_origin,
+                    &user.uuid,
+                    "contact",
+                    now,
+                );
+                let notice = templates::contact_changed(
+                    &self.sender(),
+                    &user.email,
+                    &user.display_name,
+                    &url,
+                );
+                outcome
+                    .write(Write::Contact {
+                        user_uuid: user.uuid.clone(),
+                        email,
+                        mobile,
+                    })
+                    .write(link)
+                    .write(Write::Mail(notice))
+                    .ok("changed", ())
+            }
+        };
+        self.finish(tx, now, client, outcome).await?;
+        self.my_card(secret, client).await
+    }
+}
