@@ -2,6 +2,7 @@
 //! [`Endpoint`]: a screen names the step, never a path or a response type. Every failure
 //! becomes a [`Problem`]: the server's own [`ApiError`] when it sent one, else `network`.
 
+use api_types::auth::{SessionInfo, PATH_SESSION};
 use api_types::unlock::{
     Endpoint, PublicConfig, Resume, ResumeRequest, ResumeResponse, Start, StartRequest,
     StartResponse, PATH_CONFIG,
@@ -43,6 +44,11 @@ pub(crate) async fn send<T: DeserializeOwned>(
 /// `GET /api/config`: the organisation's settings and where the card bridge is (ALL-4).
 pub async fn config() -> Result<PublicConfig, Problem> {
     send(Request::get(PATH_CONFIG).build(), Problem::network).await
+}
+
+/// `GET /api/auth/session`: who is signed in on this browser, or `not_signed_in`.
+pub async fn session() -> Result<SessionInfo, Problem> {
+    send(Request::get(PATH_SESSION).build(), Problem::network).await
 }
 
 /// `POST`s one endpoint's request as JSON to `path` and reads its response.

@@ -75,10 +75,11 @@ impl Bridge {
 }
 
 /// Follows the card over the bridge's WebSocket into `card`; while the bridge is down it
-/// says so and tries to connect again every few seconds.
+/// says so and tries to connect again every few seconds. When the page that asked goes
+/// away (another route), the socket is closed and the following stops.
 pub fn watch_card(bridge: &Bridge, card: RwSignal<CardState>) {
     let url = bridge.events_url();
-    spawn_local(async move {
+    let (follow, stop) = futures_util::future::abortable(async move {
         loop {
             if let Ok(socket) = WebSocket::open(&url) {
                 let (_sink, mut events) = socket.split();
@@ -93,6 +94,10 @@ pub fn watch_card(bridge: &Bridge, card: RwSignal<CardState>) {
             card.set(CardState::BridgeUnreachable);
             TimeoutFuture::new(RECONNECT_MS).await;
         }
+    });
+    on_cleanup(move || stop.abort());
+    spawn_local(async move {
+        let _ = follow.await;
     });
 }
 

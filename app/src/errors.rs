@@ -162,6 +162,14 @@ impl From<ErrorCode> for ProblemCode {
     }
 }
 
+/// A problem with one input: linked from the error summary, and shown by the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The input's `id`.
+    pub field: &'static str,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub code: ProblemCode,
@@ -170,6 +178,8 @@ pub struct Problem {
     pub help: Option<String>,
     /// The input the problem is about, linked from the error summary.
     pub field: Option<&'static str>,
+    /// Problems with further inputs, listed in the summary after the first.
+    pub also: Vec<FieldError>,
 }
 
 impl Problem {
@@ -181,6 +191,7 @@ impl Problem {
             tries_left: None,
             help: None,
             field: None,
+            also: Vec::new(),
         }
     }
 
@@ -196,6 +207,37 @@ impl Problem {
     pub fn on_field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
         self
+    }
+
+    /// One problem about several inputs: the first gives the message, all are listed.
+    pub fn on_fields(mut self, errors: Vec<FieldError>) -> Self {
+        let mut errors = errors.into_iter();
+        if let Some(first) = errors.next() {
+            self.message = first.message;
+            self.field = Some(first.field);
+        }
+        self.also = errors.collect();
+        self
+    }
+
+    /// Every input this problem is about, with its message.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        self.field
+            .map(|field| FieldError {
+                field,
+                message: self.message.clone(),
+            })
+            .into_iter()
+            .chain(self.also.iter().cloned())
+            .collect()
+    }
+
+    /// The message for one input, if this problem is about it.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        self.field_errors()
+            .into_iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message)
     }
 
     pub fn is(&self, code: ErrorCode) -> bool {
@@ -246,15 +288,18 @@ pub fn ProblemSummary(problem: Problem) -> impl IntoView {
             let _ = summary.focus();
         }
     });
-    let message = problem.message;
-    let body = match problem.field {
-        Some(field) => view! {
+    let fields = problem.field_errors();
+    let body = if fields.is_empty() {
+        view! { <p>{problem.message}</p> }.into_any()
+    } else {
+        view! {
             <ul class="nhsuk-list nhsuk-error-summary__list">
-                <li><a href=format!("#{field}")>{message}</a></li>
+                {fields.into_iter().map(|e| view! {
+                    <li><a href=format!("#{}", e.field)>{e.message}</a></li>
+                }).collect_view()}
             </ul>
         }
-        .into_any(),
-        None => view! { <p>{message}</p> }.into_any(),
+        .into_any()
     };
     view! {
         <div
@@ -318,6 +363,34 @@ mod tests {
         strings.sort_unstable();
         strings.dedup();
         assert_eq!(strings.len(), count, "two problems share a reason code");
+    }
+
+    #[test]
+    fn all_3_a_problem_about_several_inputs_lists_each_once() {
+        let problem = Problem::from_code(ErrorCode::QuestionsInvalid).on_fields(vec![
+            FieldError {
+                field: "question-2",
+                message: "Choose question 2".into(),
+            },
+            FieldError {
+                field: "answer-3",
+                message: "Enter answer 3".into(),
+            },
+        ]);
+        assert_eq!(problem.message, "Choose question 2");
+        assert_eq!(problem.field, Some("question-2"));
+        assert_eq!(problem.field_errors().len(), 2);
+        assert_eq!(
+            problem.message_for("answer-3").as_deref(),
+            Some("Enter answer 3")
+        );
+        assert_eq!(problem.message_for("email"), None);
+        let single = Problem::from_code(ErrorCode::EmailNotApproved).on_field("email");
+        assert_eq!(
+            single.message_for("email").as_deref(),
+            Some(ProblemCode::Api(ErrorCode::EmailNotApproved).sentence())
+        );
+        assert!(Problem::network().field_errors().is_empty());
     }
 
     #[test]

@@ -7,11 +7,13 @@ mod account;
 pub mod api;
 pub mod bridge;
 pub mod errors;
+mod submit;
 mod unlock;
 
 use leptos::prelude::*;
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
+use wasm_bindgen::JsCast;
 
 use errors::{Problem, ProblemSummary};
 
@@ -42,6 +44,17 @@ fn App() -> impl IntoView {
                 <ErrorBoundary fallback=unavailable>
                     {move || Suspend::new(async move {
                         config.await.map(|config| view! { <account::SignIn config=config/> })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+        }
+    };
+    let my_card = move || {
+        view! {
+            <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
+                <ErrorBoundary fallback=unavailable>
+                    {move || Suspend::new(async move {
+                        config.await.map(|config| view! { <account::MyCard config=config/> })
                     })}
                 </ErrorBoundary>
             </Suspense>
@@ -78,7 +91,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/") view=move || unlock/>
                         <Route path=path!("/unlock") view=move || unlock/>
                         <Route path=path!("/login") view=move || sign_in/>
-                        <Route path=path!("/my-card") view=account::MyCard/>
+                        <Route path=path!("/my-card") view=move || my_card/>
                         <Route path=path!("/register") view=move || register/>
                         <Route path=path!("/not-me") view=account::NotMePage/>
                     </FlatRoutes>
@@ -86,6 +99,20 @@ fn App() -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// Moves keyboard and screen-reader focus to the new screen's heading.
+pub(crate) fn focus_heading() {
+    request_animation_frame(|| {
+        let heading = document()
+            .query_selector("main h1")
+            .ok()
+            .flatten()
+            .and_then(|h| h.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+        if let Some(heading) = heading {
+            let _ = heading.focus();
+        }
+    });
 }
 
 #[component]

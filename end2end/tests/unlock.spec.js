@@ -278,3 +278,93 @@ test('REG-1..5: a signed-in user registers with the emailed code; "this wasn\'t 
   await page.goto('/my-card');
   await expect(page.locator('#my-registration')).toContainText('Closed');
 });
+
+test('The whole story: sign in, register, lock the card, unlock it with those answers, sign in with the new passcode', async ({ page, baseURL }) => {
+  if (card) await card.stop();
+  card = await stack.insertCard('ravi-patel');
+  bridge = await stack.startBridge(baseURL);
+  const signIn = async (pin) => {
+    await page.goto('/login');
+    await expect(page.locator('#card-status')).toContainText('Smartcard detected');
+    await page.getByLabel('Smartcard passcode').fill(pin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  await signIn('1234');
+  await expect(page.locator('#my-registration')).toContainText('Not registered', { timeout: 20_000 });
+
+  // Register four questions.
+  await page.getByRole('link', { name: 'Register for self-service unlock' }).click();
+  await page.getByLabel('Smartcard passcode').fill('1234');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Your security questions' })).toBeVisible({ timeout: 20_000 });
+  const chosen = {
+    "What is your mother's maiden name?": 'Okafor',
+    'What was the name of your first pet?': 'Biscuit',
+    'What was the name of your first school?': 'Hillcrest',
+    'What was your childhood nickname?': 'Ravs',
+  };
+  const texts = Object.keys(chosen);
+  for (let n = 1; n <= 4; n++) {
+    await page.locator(`#question-${n}`).selectOption({ label: texts[n - 1] });
+    await page.locator(`#answer-${n}`).fill(chosen[texts[n - 1]]);
+  }
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  const code = await stack.waitForMail('ravi.patel@nhs.net', 'Smartcard Self-Service registration code');
+  await page.getByLabel('Registration code').fill(code.text.match(/\b(\d{6})\b/)[1]);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('heading', { name: 'You are registered for self-service unlock' })).toBeVisible();
+  await page.getByRole('link', { name: 'Back to My card' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // Three wrong passcodes lock the card; the page warns before the last.
+  await signIn('0000');
+  await expect(page.locator('.reason-code').first()).toContainText('wrong_pin');
+  await page.getByLabel('Smartcard passcode').fill('0000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#card-status')).toContainText('You have 1 try left.');
+  await page.getByLabel('Smartcard passcode').fill('0000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText('This is your last try')).toBeVisible();
+  await page.getByRole('button', { name: 'Use my last try' }).click();
+  await expect(page.locator('#card-status')).toContainText('Your smartcard passcode is locked.');
+  expect(stack.showCard('ravi-patel').pin_tries_left).toBe(0);
+
+  // Unlock with the answers just registered.
+  await page.getByRole('link', { name: 'Unlock your smartcard' }).click();
+  await expect(page.locator('#card-status')).toContainText('Smartcard detected');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByText('issued to Mr Ravi Patel')).toBeVisible();
+  const inputs = page.locator('input[data-question-id]');
+  for (let i = 0; i < await inputs.count(); i++) {
+    const input = inputs.nth(i);
+    const label = (await page.locator(`label[for="${await input.getAttribute('id')}"]`).innerText()).trim();
+    expect(chosen[label], `registered answer for "${label}"`).toBeTruthy();
+    await input.fill(chosen[label]);
+  }
+  await page.getByRole('button', { name: 'Next' }).click();
+  const unlockCode = await stack.waitForMail('ravi.patel@nhs.net', 'Smartcard Unlock Code');
+  await page.getByLabel('Smartcard Unlock Code').fill(unlockCode.text.match(/\b(\d{6})\b/)[1]);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('New passcode').fill('R4vi!new');
+  await page.getByLabel('Confirm passcode').fill('R4vi!new');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('heading', { name: 'Smartcard Unlocked' })).toBeVisible({ timeout: 30_000 });
+
+  // Sign in with the new passcode; "My card" tells the story.
+  await signIn('R4vi!new');
+  await expect(page.locator('#my-registration')).toContainText('Registered', { timeout: 20_000 });
+  await expect(page.locator('#my-tries')).toContainText('You have 3 tries left.');
+  for (const event of ['unlock.complete', 'register.confirm', 'auth.login']) {
+    await expect(page.locator('#my-events')).toContainText(event);
+  }
+
+  // REG-5: a new mobile number, confirmed with the passcode on the card; the address on
+  // record is told.
+  await page.locator('#contact-details summary').click();
+  await page.getByLabel('Mobile number (optional)').fill('07700 900123');
+  await page.getByLabel('Smartcard passcode, to confirm it is you').fill('R4vi!new');
+  await page.getByRole('button', { name: 'Save contact details' }).click();
+  await expect(page.locator('#my-mobile')).toContainText('+447700900123', { timeout: 20_000 });
+  await stack.waitForMail('ravi.patel@nhs.net', 'Your Smartcard Self-Service contact details changed');
+  await expectAccessible(page);
+});

@@ -2,14 +2,16 @@
 //! before anything is tried (BRG-6), warns before the last try and sends
 //! `confirm_last_try` only after the user confirms; the PIN is verified on the card and
 //! the card signs the server's challenge (through the bridge); the session lives on the
-//! server behind an HttpOnly cookie.
+//! server behind an HttpOnly cookie. Registration for self-service unlock (REG-1…REG-4)
+//! starts from "My card" with the same passcode check on the card.
 
+mod card_check;
 mod my_card;
 mod not_me;
-mod registration;
+mod register;
 mod sign_in;
 
 pub use my_card::MyCard;
 pub use not_me::NotMePage;
-pub use registration::Register;
+pub use register::Register;
 pub use sign_in::SignIn;

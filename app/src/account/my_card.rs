@@ -2,13 +2,17 @@
 //! state, their card's certificate expiry, their own recent security events, and sign
 //! out. Without a session the page says so and links to sign in.
 
-use api_types::auth::{Logout, LogoutRequest, MyCard as Mine, PATH_MY_CARD};
-use api_types::unlock::Endpoint;
+use api_types::auth::{
+    ChangeContact, ChangeContactRequest, Logout, LogoutRequest, MyCard as Mine, PATH_MY_CARD,
+};
+use api_types::unlock::{Endpoint, PublicConfig};
 use gloo_net::http::Request;
 use leptos::prelude::*;
 
+use super::sign_in::card_signs;
 use crate::api;
-use crate::errors::{Problem, ProblemSummary};
+use crate::bridge::{watch_card, Bridge, CardState};
+use crate::errors::{tries_left_text, Problem, ProblemSummary};
 
 async fn mine() -> Result<Mine, Problem> {
     api::send(Request::get(PATH_MY_CARD).build(), Problem::network).await
@@ -39,9 +43,74 @@ fn row(key: &'static str, id: &'static str, value: String) -> impl IntoView {
     }
 }
 
+/// REG-5: new email and mobile, after the passcode again on the card.
+fn contact_form(bridge: Bridge, email: String, mobile: Option<String>) -> impl IntoView {
+    let email = RwSignal::new(email);
+    let mobile = RwSignal::new(mobile.unwrap_or_default());
+    let pin = RwSignal::new(String::new());
+    let save = Action::new_local(move |_: &()| {
+        let (bridge, typed) = (bridge.clone(), pin.get_untracked());
+        let (email, mobile) = (email.get_untracked(), mobile.get_untracked());
+        pin.set(String::new());
+        async move {
+            let (login_id, signature) = card_signs(&bridge, typed, false).await?;
+            let request = ChangeContactRequest {
+                login_id,
+                signature,
+                email,
+                mobile: Some(mobile),
+            };
+            api::call::<ChangeContact>(ChangeContact::ROUTE, &request).await
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            let _ = window().location().reload();
+        }
+    });
+    view! {
+        <details class="nhsuk-details" id="contact-details">
+            <summary class="nhsuk-details__summary">
+                <span class="nhsuk-details__summary-text">"Change your contact details"</span>
+            </summary>
+            <div class="nhsuk-details__text">
+                {move || save.value().get().and_then(Result::err).map(|p| view! { <ProblemSummary problem=p/> })}
+                <form on:submit=move |ev| { ev.prevent_default(); save.dispatch_local(()); } novalidate>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="contact-email">"Email address"</label>
+                        <input class="nhsuk-input" id="contact-email" type="email" autocomplete="email"
+                            prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="contact-mobile">"Mobile number (optional)"</label>
+                        <input class="nhsuk-input nhsuk-input--width-20" id="contact-mobile" type="tel" autocomplete="tel"
+                            prop:value=move || mobile.get() on:input=move |ev| mobile.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="contact-passcode">"Smartcard passcode, to confirm it is you"</label>
+                        <input class="nhsuk-input nhsuk-input--width-10" id="contact-passcode" type="password"
+                            autocomplete="current-password"
+                            prop:value=move || pin.get() on:input=move |ev| pin.set(event_target_value(&ev))/>
+                    </div>
+                    <button type="submit" id="save-contact-button" class="nhsuk-button">"Save contact details"</button>
+                </form>
+            </div>
+        </details>
+    }
+}
+
 #[component]
-pub fn MyCard() -> impl IntoView {
+pub fn MyCard(config: PublicConfig) -> impl IntoView {
     let current = LocalResource::new(mine);
+    let bridge = StoredValue::new(Bridge::new(&config.bridge_url));
+    // The card's state is the card's to say: tries left, live from the bridge.
+    let card = RwSignal::new(CardState::Connecting);
+    watch_card(&bridge.get_value(), card);
+    let tries = move || match card.get() {
+        CardState::Present(info) if info.pin_blocked => "Locked: unlock your smartcard".to_owned(),
+        CardState::Present(info) => tries_left_text(u32::from(info.pin_tries_left)),
+        _ => "Insert your smartcard to see".to_owned(),
+    };
     let sign_out = Action::new_local(|_: &()| async {
         api::call::<Logout>(Logout::ROUTE, &LogoutRequest {}).await
     });
@@ -60,8 +129,13 @@ pub fn MyCard() -> impl IntoView {
                             {row("Name", "my-name", me.display_name)}
                             {row("UUID", "my-uuid", me.uuid)}
                             {row("Organisation", "my-organisation", me.organisation)}
-                            {row("Email", "my-email", me.email)}
+                            {row("Email", "my-email", me.email.clone())}
+                            {row("Mobile", "my-mobile", me.mobile.clone().unwrap_or_else(|| "None".into()))}
                             {row("Smartcard", "my-card-guid", me.card_guid.to_hex())}
+                            <div class="nhsuk-summary-list__row">
+                                <dt class="nhsuk-summary-list__key">"Passcode tries"</dt>
+                                <dd class="nhsuk-summary-list__value" id="my-tries" aria-live="polite">{tries}</dd>
+                            </div>
                             {row("Certificate expires", "my-certificate-expiry",
                                 me.certificate_expires_at.map(date).unwrap_or_else(|| "No current certificate".into()))}
                             {row("Self-service unlock", "my-registration",
@@ -74,6 +148,7 @@ pub fn MyCard() -> impl IntoView {
                         <p><a href="/register" id="register-link">
                             {if me.registered { "Change your security questions" } else { "Register for self-service unlock" }}
                         </a></p>
+                        {contact_form(bridge.get_value(), me.email, me.mobile)}
                         <h2>"Recent security events"</h2>
                         <table class="nhsuk-table" id="my-events">
                             <thead class="nhsuk-table__head"><tr>

@@ -11,15 +11,14 @@ mod questions;
 mod start;
 mod stopped;
 
-use std::future::Future;
-
 use api_types::unlock::{PublicConfig, Question};
 use api_types::{AttemptId, ErrorCode};
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::bridge::{watch_card, Bridge, CardState};
 use crate::errors::{Problem, ProblemCode, ProblemSummary};
+use crate::focus_heading;
+use crate::submit::{Screens, Submit};
 
 /// Where the user is in the flow.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +124,14 @@ impl Flow {
     fn bridge(&self) -> Bridge {
         self.bridge.get_value()
     }
+}
+
+impl Screens for Flow {
+    type Step = Step;
+
+    fn problem(&self) -> RwSignal<Option<Problem>> {
+        self.problem
+    }
 
     /// Shows a problem: inline when the user can fix it here, as its own page otherwise.
     fn fail(&self, mut problem: Problem) {
@@ -147,91 +154,6 @@ impl Flow {
         self.problem.set(None);
         self.step.set(step);
     }
-}
-
-/// A screen's one submit, as a Leptos [`Action`]: while it runs, `pending()` shows the
-/// screen's progress text (ALL-3) and a second press does nothing; each result moves the
-/// flow to the next [`Step`] or shows the problem.
-struct Submit<I: 'static> {
-    action: Action<I, Result<Step, Problem>>,
-    pending: Memo<bool>,
-    flow: Flow,
-    progress: &'static str,
-}
-
-impl<I: 'static> Clone for Submit<I> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<I: 'static> Copy for Submit<I> {}
-
-impl<I: 'static> Submit<I> {
-    fn new<F, Fu>(flow: Flow, progress: &'static str, run: F) -> Self
-    where
-        F: Fn(&I) -> Fu + 'static,
-        Fu: Future<Output = Result<Step, Problem>> + 'static,
-    {
-        // gloo-net's futures are not `Send`: a local action, run on the page's thread.
-        let action = Action::new_local(run);
-        let result = action.value();
-        Effect::new(move |_| match result.get() {
-            Some(Ok(step)) => flow.advance(step),
-            Some(Err(problem)) => flow.fail(problem),
-            None => {}
-        });
-        Self {
-            action,
-            pending: action.pending(),
-            flow,
-            progress,
-        }
-    }
-
-    /// Runs the step with the input `prepare` gives, unless the step is already running
-    /// (a second press does nothing). When `prepare` refuses the input, its problem is
-    /// shown on the screen and nothing is sent.
-    fn dispatch(&self, prepare: impl FnOnce() -> Result<I, Problem>) {
-        if self.pending.get_untracked() {
-            return;
-        }
-        match prepare() {
-            Ok(input) => {
-                self.flow.problem.set(None);
-                self.action.dispatch_local(input);
-            }
-            Err(problem) => self.flow.problem.set(Some(problem)),
-        }
-    }
-
-    /// Whether the step is running (reactive).
-    fn pending(&self) -> bool {
-        self.pending.get()
-    }
-
-    /// The live progress line: the screen's progress text while the step runs.
-    fn progress_line(self) -> impl IntoView {
-        view! {
-            <p id="progress" class="app-progress" role="status" aria-live="polite">
-                {move || if self.pending() { self.progress } else { "" }}
-            </p>
-        }
-    }
-}
-
-/// Moves keyboard and screen-reader focus to the new screen's heading.
-fn focus_heading() {
-    request_animation_frame(|| {
-        let heading = document()
-            .query_selector("main h1")
-            .ok()
-            .flatten()
-            .and_then(|h| h.dyn_into::<leptos::web_sys::HtmlElement>().ok());
-        if let Some(heading) = heading {
-            let _ = heading.focus();
-        }
-    });
 }
 
 /// The whole unlock flow, mounted at `/` and `/unlock`.

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::{Flow, Step};
 use crate::errors::Problem;
+use crate::submit::Screens;
 
 #[component]
 pub(super) fn StoppedPage(

@@ -1,0 +1,165 @@
+//! Your security questions (REG-2) and your email address (REG-3): 4 different questions
+//! from the organisation's 20, each answered, and the address for codes — the one on
+//! record, confirmed or overwritten — on an approved domain. Checked here, each problem
+//! beside its input, before anything is sent; the server checks again. Then the server
+//! emails a registration code. The checks are in [`super::rules`].
+
+use api_types::register::{
+    RegisterBeginResponse, RegisterDetails, RegisterDetailsRequest, ANSWERS_NEEDED,
+};
+use api_types::unlock::Endpoint;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use super::rules::{check_details, domains_list, ANSWER_FIELDS, EMAIL_FIELD, QUESTION_FIELDS};
+use super::{Reg, Step, Submit};
+use crate::api;
+
+fn group_class(error: bool) -> &'static str {
+    if error {
+        "nhsuk-form-group nhsuk-form-group--error"
+    } else {
+        "nhsuk-form-group"
+    }
+}
+
+/// The error message shown above an input, if the problem is about it.
+fn error_message(reg: Reg, field: &'static str) -> impl IntoView {
+    move || {
+        reg.problem
+            .get()
+            .and_then(|p| p.message_for(field))
+            .map(|message| {
+                view! {
+                    <span class="nhsuk-error-message" id=format!("{field}-error")>
+                        <span class="nhsuk-u-visually-hidden">"Error: "</span>
+                        {message}
+                    </span>
+                }
+            })
+    }
+}
+
+#[component]
+pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoView {
+    let RegisterBeginResponse {
+        registration_id: id,
+        questions,
+        email: on_record,
+        approved_domains: approved,
+    } = begun;
+    let choices: [(RwSignal<u32>, RwSignal<String>); ANSWERS_NEEDED] =
+        std::array::from_fn(|_| (RwSignal::new(0), RwSignal::new(String::new())));
+    let email = RwSignal::new(on_record);
+    let hint = format!(
+        "We will send your registration code, and any unlock codes, to this address. It must be \
+         an address at {}, or at a subdomain of one of them.",
+        domains_list(&approved)
+    );
+    let approved = StoredValue::new(approved);
+    let send = Submit::new(
+        reg,
+        "Sending your registration code…",
+        move |request: &RegisterDetailsRequest| {
+            let (id, request) = (id.clone(), request.clone());
+            async move {
+                let sent =
+                    api::call::<RegisterDetails>(&RegisterDetails::path(&id), &request).await?;
+                Ok(Step::Code {
+                    id,
+                    sent,
+                    resent: false,
+                })
+            }
+        },
+    );
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        send.dispatch(|| {
+            let typed = choices.map(|(q, a)| (q.get_untracked(), a.get_untracked()));
+            check_details(&typed, &email.get_untracked(), &approved.get_value())
+        });
+    };
+    let has_error = move |field: &'static str| {
+        reg.problem
+            .get()
+            .is_some_and(|p| p.message_for(field).is_some())
+    };
+    let described_by = move |field: &'static str, hint: Option<&'static str>| {
+        move || {
+            let error = has_error(field).then(|| format!("{field}-error"));
+            let ids: Vec<String> = hint.map(str::to_owned).into_iter().chain(error).collect();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let pairs = choices
+        .into_iter()
+        .zip(QUESTION_FIELDS.into_iter().zip(ANSWER_FIELDS))
+        .enumerate()
+        .map(|(i, ((question, answer), (question_field, answer_field)))| {
+            let n = i + 1;
+            view! {
+                <div class=move || group_class(has_error(question_field))>
+                    <label class="nhsuk-label" for=question_field>{format!("Question {n}")}</label>
+                    {error_message(reg, question_field)}
+                    <select
+                        class=move || if has_error(question_field) { "nhsuk-select nhsuk-select--error" } else { "nhsuk-select" }
+                        id=question_field
+                        name=question_field
+                        aria-describedby=described_by(question_field, None)
+                        on:change=move |ev| question.set(event_target_value(&ev).parse().unwrap_or(0))
+                    >
+                        <option value="0">"Choose a question"</option>
+                        {questions.iter().map(|q| view! {
+                            <option value=q.id.to_string()>{q.text.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class=move || group_class(has_error(answer_field))>
+                    <label class="nhsuk-label" for=answer_field>{format!("Answer {n}")}</label>
+                    {error_message(reg, answer_field)}
+                    <input
+                        class=move || if has_error(answer_field) { "nhsuk-input nhsuk-input--error" } else { "nhsuk-input" }
+                        id=answer_field
+                        name=answer_field
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        aria-describedby=described_by(answer_field, None)
+                        on:input=move |ev| answer.set(event_target_value(&ev))
+                    />
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        {send.progress_line()}
+        <span class="nhsuk-caption-l">"Register for self-service unlock"</span>
+        <h1 tabindex="-1">"Your security questions"</h1>
+        <p>
+            "Choose 4 different questions and answer each of them. When you unlock your smartcard, \
+             you will be asked some of them. Choose answers you will remember and that other people \
+             could not guess. Capital letters and extra spaces in answers do not matter."
+        </p>
+        <form on:submit=submit novalidate>
+            {pairs}
+            <div class=move || group_class(has_error(EMAIL_FIELD))>
+                <label class="nhsuk-label" for=EMAIL_FIELD>"Email address for your codes"</label>
+                <div class="nhsuk-hint" id="email-hint">{hint}</div>
+                {error_message(reg, EMAIL_FIELD)}
+                <input
+                    class=move || if has_error(EMAIL_FIELD) { "nhsuk-input nhsuk-input--error" } else { "nhsuk-input" }
+                    id=EMAIL_FIELD
+                    name=EMAIL_FIELD
+                    type="email"
+                    autocomplete="email"
+                    spellcheck="false"
+                    aria-describedby=described_by(EMAIL_FIELD, Some("email-hint"))
+                    prop:value=move || email.get()
+                    on:input=move |ev| email.set(event_target_value(&ev))
+                />
+            </div>
+            <button type="submit" id="send-code-button" class="nhsuk-button">"Send me a code"</button>
+        </form>
+    }
+}
