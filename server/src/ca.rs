@@ -193,6 +193,29 @@ impl CertificateAuthority {
         Ok(self.certificate.to_pem(der::pem::LineEnding::LF)?)
     }
 
+    /// The public key of a certificate this CA issued, if it is current at `now`: issuer,
+    /// this CA's signature and validity checked (not only taken from our records).
+    pub fn current_key(&self, der: &[u8], now: i64) -> Option<p256::ecdsa::VerifyingKey> {
+        use p256::ecdsa::signature::Verifier;
+        let cert = Certificate::from_der(der).ok()?;
+        let tbs = &cert.tbs_certificate;
+        let unix = |t: &Time| i64::try_from(t.to_unix_duration().as_secs()).ok();
+        let current =
+            unix(&tbs.validity.not_before)? <= now && now < unix(&tbs.validity.not_after)?;
+        let signature = p256::ecdsa::Signature::from_der(cert.signature.raw_bytes()).ok()?;
+        let signed = self
+            .key
+            .verifying_key()
+            .verify(&tbs.to_der().ok()?, &signature)
+            .is_ok();
+        let ours = tbs.issuer == self.certificate.tbs_certificate.subject;
+        (ours && signed && current).then_some(())?;
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(
+            tbs.subject_public_key_info.subject_public_key.raw_bytes(),
+        )
+        .ok()
+    }
+
     /// A certificate for a key a card generated, naming its holder.
     pub fn issue(
         &self,

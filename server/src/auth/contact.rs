@@ -5,12 +5,11 @@
 
 use api_types::auth::{ChangeContactRequest, MyCard};
 
-use super::check_card_signature;
 use crate::flow::{Outcome, Subject, Write};
 use crate::mail::templates;
 use crate::register::rules::{check_email, check_mobile};
 use crate::secrets::FlowSecret;
-use crate::store::{certificates, sessions, users};
+use crate::store::users;
 use crate::unlock::limits::Scope;
 use crate::unlock::Client;
 use crate::{AppError, AppState};
@@ -43,25 +42,19 @@ impl AppState {
             user_uuid: Some(uuid.clone()),
         };
         let mut outcome = Outcome::new(ACTION, subject);
-        let challenge =
-            sessions::find_challenge_for_update(&mut tx, self.store.backend, &request.login_id)
-                .await?;
+        let (spent, proven) = self
+            .card_proven_again(
+                &mut tx,
+                session.info.card_guid,
+                &request.login_id,
+                &request.signature,
+                now,
+            )
+            .await?;
+        if let Some(spent) = spent {
+            outcome = outcome.write(spent);
+        }
         let user = users::find_for_update(&mut tx, self.store.backend, &uuid).await?;
-        let proven = match &challenge {
-            Some(challenge) if challenge.card_guid == session.info.card_guid => {
-                outcome = outcome.write(Write::UseLoginChallenge(challenge.id.clone()));
-                let certs = certificates::for_card(&mut tx, &challenge.card_guid).await?;
-                check_card_signature(
-                    challenge,
-                    &certs,
-                    self.ca.certificate_der(),
-                    &request.signature,
-                    now,
-                )
-            }
-            Some(_) => Err(AppError::CardNotGenuine),
-            None => Err(AppError::NotFound),
-        };
         let outcome = match (proven, checked, user) {
             (Err(refused), _, _) | (_, Err(refused), _) => outcome.refuse(refused),
             (Ok(()), Ok(_), None) => outcome.refuse(AppError::NotSignedIn),

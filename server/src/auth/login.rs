@@ -8,16 +8,16 @@ use api_types::values::Challenge;
 use api_types::CardGuid;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
-use x509_cert::der::{Decode, Encode};
-use x509_cert::Certificate;
 
 use super::LOGIN_CHALLENGE_TTL;
+use crate::ca::CertificateAuthority;
 use crate::flow::{Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::cards;
 use crate::store::certificates::{self, CardCertificate};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, User};
+use crate::store::Tx;
 use crate::unlock::limits::Scope;
 use crate::unlock::Client;
 use crate::{AppError, AppState};
@@ -120,14 +120,7 @@ impl AppState {
             idle: i64::from(settings.session_idle_secs),
             absolute: i64::from(settings.session_absolute_secs),
         };
-        let outcome = decide(
-            loaded,
-            &request,
-            self.ca.certificate_der(),
-            &secret,
-            limits,
-            now,
-        );
+        let outcome = decide(loaded, &request, &self.ca, &secret, limits, now);
         let info = self.finish(tx, now, client, outcome).await?;
         Ok(Login { info, secret })
     }
@@ -146,55 +139,58 @@ pub(super) struct Limits {
     pub absolute: i64,
 }
 
-/// The card's 9A key, from the certificate our CA issued it that is current and not
-/// revoked — checked again here, signature included, not only taken from our records.
-fn login_key(certificates: &[CardCertificate], ca_der: &[u8], now: i64) -> Option<VerifyingKey> {
-    let ca = Certificate::from_der(ca_der).ok()?;
-    let ca_key = VerifyingKey::from_sec1_bytes(
-        ca.tbs_certificate
-            .subject_public_key_info
-            .subject_public_key
-            .raw_bytes(),
-    )
-    .ok()?;
+/// The card's 9A key, from a certificate our CA issued it that is current and not
+/// revoked (the CA checks the certificate itself again).
+fn login_key(
+    certificates: &[CardCertificate],
+    ca: &CertificateAuthority,
+    now: i64,
+) -> Option<VerifyingKey> {
     certificates
         .iter()
         .filter(|c| c.slot == "9a" && c.revoked_at.is_none() && now < c.not_after)
-        .find_map(|stored| {
-            let cert = Certificate::from_der(&stored.certificate).ok()?;
-            let validity = &cert.tbs_certificate.validity;
-            let not_before =
-                i64::try_from(validity.not_before.to_unix_duration().as_secs()).ok()?;
-            let not_after = i64::try_from(validity.not_after.to_unix_duration().as_secs()).ok()?;
-            let signature = Signature::from_der(cert.signature.raw_bytes()).ok()?;
-            let tbs = cert.tbs_certificate.to_der().ok()?;
-            let issued_by_us = cert.tbs_certificate.issuer == ca.tbs_certificate.subject
-                && p256::ecdsa::signature::Verifier::verify(&ca_key, &tbs, &signature).is_ok();
-            (issued_by_us && not_before <= now && now < not_after).then(|| {
-                VerifyingKey::from_sec1_bytes(
-                    cert.tbs_certificate
-                        .subject_public_key_info
-                        .subject_public_key
-                        .raw_bytes(),
-                )
-                .ok()
-            })?
+        .find_map(|stored| ca.current_key(&stored.certificate, now))
+}
+
+impl AppState {
+    /// REG-1 / REG-5: the passcode entered again and verified on the session's own card —
+    /// a fresh login challenge for that card, signed by its 9A key. A challenge for that
+    /// card is spent whatever the verdict; the write doing so comes back with it.
+    pub(crate) async fn card_proven_again(
+        &self,
+        tx: &mut Tx,
+        card_guid: CardGuid,
+        login_id: &LoginId,
+        signature: &api_types::values::CardSignature,
+        now: i64,
+    ) -> Result<(Option<Write>, Result<(), AppError>), AppError> {
+        let challenge =
+            sessions::find_challenge_for_update(tx, self.store.backend, login_id).await?;
+        Ok(match challenge {
+            Some(challenge) if challenge.card_guid == card_guid => {
+                let certs = certificates::for_card(tx, &card_guid).await?;
+                let verdict = check_card_signature(&challenge, &certs, &self.ca, signature, now);
+                (Some(Write::UseLoginChallenge(challenge.id)), verdict)
+            }
+            Some(_) => (None, Err(AppError::CardNotGenuine)),
+            None => (None, Err(AppError::NotFound)),
         })
+    }
 }
 
 /// AUTH-1 / REG-1: a signature over an unused, current challenge, by the 9A key of the
 /// challenge's card, as its current certificate from our CA names it.
-pub(crate) fn check_card_signature(
+fn check_card_signature(
     challenge: &LoginChallenge,
     certificates: &[CardCertificate],
-    ca_der: &[u8],
+    ca: &CertificateAuthority,
     signature: &api_types::values::CardSignature,
     now: i64,
 ) -> Result<(), AppError> {
     if challenge.used_at.is_some() || now >= challenge.expires_at {
         return Err(AppError::LoginExpired);
     }
-    let key = login_key(certificates, ca_der, now).ok_or(AppError::CertificateNotValid)?;
+    let key = login_key(certificates, ca, now).ok_or(AppError::CertificateNotValid)?;
     let signed = Signature::from_der(signature.as_bytes())
         .ok()
         .is_some_and(|signature| key.verify_prehash(&challenge.challenge, &signature).is_ok());
@@ -208,7 +204,7 @@ pub(crate) fn check_card_signature(
 fn decide(
     loaded: Option<Loaded>,
     request: &LoginFinishRequest,
-    ca_der: &[u8],
+    ca: &CertificateAuthority,
     secret: &FlowSecret,
     limits: Limits,
     now: i64,
@@ -232,7 +228,7 @@ fn decide(
         return outcome.refuse(AppError::UnknownCard);
     };
     if let Err(refused) =
-        check_card_signature(&challenge, &certificates, ca_der, &request.signature, now)
+        check_card_signature(&challenge, &certificates, ca, &request.signature, now)
     {
         return outcome.refuse(refused);
     }

@@ -12,7 +12,6 @@ mod login;
 mod my_card;
 mod session;
 
-pub(crate) use login::check_card_signature;
 pub use login::Login;
 pub use session::CurrentSession;
 

@@ -5,11 +5,10 @@ use api_types::register::{RegisterBeginRequest, RegisterBeginResponse, Registrat
 use api_types::unlock::Question;
 
 use super::REGISTRATION_TTL;
-use crate::auth::check_card_signature;
 use crate::flow::{Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::registrations::{self, Registration, RegistrationState};
-use crate::store::{certificates, sessions, users};
+use crate::store::users;
 use crate::unlock::limits::Scope;
 use crate::unlock::Client;
 use crate::{AppError, AppState};
@@ -38,66 +37,56 @@ impl AppState {
             user_uuid: Some(session.info.uuid.clone()),
         };
         let outcome = Outcome::new(ACTION, subject);
-        let challenge =
-            sessions::find_challenge_for_update(&mut tx, self.store.backend, &request.login_id)
-                .await?;
-        let outcome = match challenge {
-            // Only a challenge for the session's own card proves anything here.
-            Some(challenge) if challenge.card_guid == session.info.card_guid => {
-                let certs = certificates::for_card(&mut tx, &challenge.card_guid).await?;
-                let user = users::find(&mut tx, &session.info.uuid).await?;
+        let (spent, proven) = self
+            .card_proven_again(
+                &mut tx,
+                session.info.card_guid,
+                &request.login_id,
+                &request.signature,
+                now,
+            )
+            .await?;
+        let outcome = match spent {
+            Some(spent) => outcome.write(spent),
+            None => outcome,
+        };
+        let user = users::find(&mut tx, &session.info.uuid).await?;
+        let outcome = match (proven, user) {
+            (Ok(()), Some(user)) => {
                 let questions = registrations::all_questions(&mut tx).await?;
-                let outcome = outcome.write(Write::UseLoginChallenge(challenge.id.clone()));
-                match (
-                    check_card_signature(
-                        &challenge,
-                        &certs,
-                        self.ca.certificate_der(),
-                        &request.signature,
-                        now,
-                    ),
-                    user,
-                ) {
-                    (Ok(()), Some(user)) => {
-                        let registration = Registration {
-                            id: RegistrationId::from_bytes(random_bytes()),
-                            user_uuid: user.uuid.clone(),
-                            session_hash: session.secret_hash.clone(),
-                            state: RegistrationState::Started,
-                            created_at: now,
-                            expires_at: now + REGISTRATION_TTL,
-                            email: None,
-                            answers: Vec::new(),
-                            code: None,
-                            code_failures: 0,
-                            completed_at: None,
-                        };
-                        let response = RegisterBeginResponse {
-                            registration_id: registration.id.clone(),
-                            questions: questions
-                                .into_iter()
-                                .filter_map(|(id, text)| {
-                                    Some(Question {
-                                        id: u32::try_from(id).ok()?,
-                                        text,
-                                    })
-                                })
-                                .collect(),
-                            email: user.email,
-                            approved_domains: self.settings.approved_email_domains.clone(),
-                        };
-                        outcome
-                            .write(Write::NewRegistration(registration))
-                            .ok("ok", response)
-                    }
-                    (Ok(()), None) => outcome.refuse(AppError::NotSignedIn),
-                    (Err(refused), _) => outcome.refuse(refused),
-                }
+                let registration = Registration {
+                    id: RegistrationId::from_bytes(random_bytes()),
+                    user_uuid: user.uuid.clone(),
+                    session_hash: session.secret_hash.clone(),
+                    state: RegistrationState::Started,
+                    created_at: now,
+                    expires_at: now + REGISTRATION_TTL,
+                    email: None,
+                    answers: Vec::new(),
+                    code: None,
+                    code_failures: 0,
+                    completed_at: None,
+                };
+                let response = RegisterBeginResponse {
+                    registration_id: registration.id.clone(),
+                    questions: questions
+                        .into_iter()
+                        .filter_map(|(id, text)| {
+                            Some(Question {
+                                id: u32::try_from(id).ok()?,
+                                text,
+                            })
+                        })
+                        .collect(),
+                    email: user.email,
+                    approved_domains: self.settings.approved_email_domains.clone(),
+                };
+                outcome
+                    .write(Write::NewRegistration(registration))
+                    .ok("ok", response)
             }
-            Some(_) => outcome
-                .detail("challenge for another card".into())
-                .refuse(AppError::CardNotGenuine),
-            None => outcome.refuse(AppError::NotFound),
+            (Ok(()), None) => outcome.refuse(AppError::NotSignedIn),
+            (Err(refused), _) => outcome.refuse(refused),
         };
         self.finish(tx, now, client, outcome).await
     }
