@@ -12,30 +12,17 @@ use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
 use axum::Json;
 
-use super::{cookie_value, ApiJson, Requester};
+use super::{cookie, cookie_name, cookie_value, ApiJson, Requester};
 use crate::secrets::FlowSecret;
 use crate::{AppError, AppState};
 
 fn session_cookie_name(state: &AppState) -> &'static str {
-    if state.settings.public_origin_is_https() {
-        "__Host-scss-session"
-    } else {
-        "scss-session"
-    }
+    cookie_name(state, "scss-session", "__Host-scss-session")
 }
 
 /// `Max-Age` 0 clears the cookie.
 fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, AppError> {
-    let secure = if state.settings.public_origin_is_https() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}",
-        session_cookie_name(state),
-    );
-    HeaderValue::from_str(&cookie).map_err(|_| AppError::Invariant("session cookie header"))
+    cookie(state, session_cookie_name(state), value, max_age)
 }
 
 /// The session secret this browser sent, if any.

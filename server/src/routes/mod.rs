@@ -130,29 +130,46 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The flow cookie's name: `__Host-` (so only this exact origin, over HTTPS, can set it)
+/// Our cookies' names: `__Host-` (so only this exact origin, over HTTPS, can set them)
 /// whenever the page is served over HTTPS; a plain name only for an `http://` demo.
-fn flow_cookie_name(state: &AppState) -> &'static str {
+fn cookie_name(state: &AppState, plain: &'static str, host: &'static str) -> &'static str {
     if state.settings.public_origin_is_https() {
-        "__Host-scss-flow"
+        host
     } else {
-        "scss-flow"
+        plain
     }
 }
 
-fn flow_cookie(state: &AppState, flow: &FlowSecret) -> Result<HeaderValue, AppError> {
+/// One of our cookies (ALL-6): HttpOnly, SameSite=Strict, the whole site, Secure on
+/// HTTPS. `Max-Age` 0 clears it.
+fn cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> Result<HeaderValue, AppError> {
     let secure = if state.settings.public_origin_is_https() {
         "; Secure"
     } else {
         ""
     };
-    let cookie = format!(
-        "{}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+    let cookie =
+        format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&cookie).map_err(|_| AppError::Invariant("cookie header"))
+}
+
+fn flow_cookie_name(state: &AppState) -> &'static str {
+    cookie_name(state, "scss-flow", "__Host-scss-flow")
+}
+
+fn flow_cookie(state: &AppState, flow: &FlowSecret) -> Result<HeaderValue, AppError> {
+    let max_age = crate::unlock::rules::ATTEMPT_TTL;
+    cookie(
+        state,
         flow_cookie_name(state),
-        flow.cookie_value(),
-        crate::unlock::rules::ATTEMPT_TTL,
-    );
-    HeaderValue::from_str(&cookie).map_err(|_| AppError::Invariant("flow cookie header"))
+        &flow.cookie_value(),
+        max_age,
+    )
 }
 
 /// The flow secret this browser sent, if any.
