@@ -153,6 +153,9 @@ pub struct SessionInfo {
     pub expires_at: i64,
     /// Seconds without a request after which the session ends (AUTH-2).
     pub idle_timeout_secs: i64,
+    /// From the server's records (RA-1): the page shows the RA console to RA roles; the
+    /// server checks the role on every RA call regardless.
+    pub role: crate::ra::Role,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

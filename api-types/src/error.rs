@@ -67,11 +67,18 @@ pub enum ErrorCode {
     // Card bridge: PIN safety (BRG-6, CARD-5).
     LastTryNeedsConfirmation,
     PinReused,
+    // RA console (RA-1…RA-3).
+    /// The signed-in user has no RA role for this (or the role it needs is a manager's).
+    RaRoleRequired,
+    /// Separation of duties: nobody acts on their own account.
+    OwnAccount,
+    /// No phone code from the RA is live for this user (none issued, used or replaced).
+    NoRaCode,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 52] = [
+    pub const ALL: [ErrorCode; 55] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -124,6 +131,9 @@ impl ErrorCode {
         ErrorCode::LoginExpired,
         ErrorCode::QuestionsInvalid,
         ErrorCode::EmailNotApproved,
+        ErrorCode::RaRoleRequired,
+        ErrorCode::OwnAccount,
+        ErrorCode::NoRaCode,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -149,7 +159,9 @@ impl ErrorCode {
             | C::GrantWrongCard
             | C::GrantWrongOperation
             | C::GrantWrongScript
-            | C::CertificateNotValid => 403,
+            | C::CertificateNotValid
+            | C::RaRoleRequired
+            | C::OwnAccount => 403,
             C::SelfServiceClosed | C::PinBlocked => 423,
             C::WrongAnswers
             | C::CodeInvalid
@@ -175,7 +187,8 @@ impl ErrorCode {
             | C::CardChanged
             | C::GrantReplayed
             | C::LastTryNeedsConfirmation
-            | C::ChannelFailed => 409,
+            | C::ChannelFailed
+            | C::NoRaCode => 409,
             C::UnsupportedMediaType => 415,
             C::PayloadTooLarge => 413,
             C::CardBusy | C::PcscUnavailable => 503,
@@ -238,6 +251,9 @@ impl ErrorCode {
             ErrorCode::LoginExpired => "login_expired",
             ErrorCode::QuestionsInvalid => "questions_invalid",
             ErrorCode::EmailNotApproved => "email_not_approved",
+            ErrorCode::RaRoleRequired => "ra_role_required",
+            ErrorCode::OwnAccount => "own_account",
+            ErrorCode::NoRaCode => "no_ra_code",
         }
     }
 }

@@ -8,7 +8,9 @@ pub mod auth;
 pub mod bridge;
 pub mod error;
 pub mod passcode;
+pub mod ra;
 pub mod register;
+pub mod time;
 pub mod unlock;
 pub mod values;
 

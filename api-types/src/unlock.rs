@@ -76,6 +76,12 @@ endpoint!(
     Code, "/api/unlock/{id}/code", CodeRequest => CodeAccepted
 );
 endpoint!(
+    /// RA-3: instead of the questions and the emailed code, a code the RA team read out on
+    /// the phone — accepted after the card proved itself, also when self-service is closed
+    /// or the user never registered (UNL-4, UNL-8), and only for this card's own user.
+    RaCode, "/api/unlock/{id}/ra-code", CodeRequest => CodeAccepted
+);
+endpoint!(
     /// CARD-3: the opening of a secure channel to the card, for an attempt whose code was
     /// verified (again after any failure).
     Channel, "/api/unlock/{id}/channel", ChannelRequest => ChannelOpen

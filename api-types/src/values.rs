@@ -24,6 +24,10 @@ pub enum ValueError {
     AnswerTooLong,
     #[error("must have at most {max} entries")]
     TooMany { max: usize },
+    #[error("must be 12 digits")]
+    Uuid,
+    #[error("must be 3 to 500 characters of text")]
+    Reason,
 }
 
 fn decode_hex(text: &str) -> Result<Vec<u8>, ValueError> {

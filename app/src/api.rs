@@ -10,6 +10,7 @@ use api_types::unlock::{
 use api_types::{ApiError, AttemptId};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::errors::Problem;
 
@@ -41,14 +42,27 @@ pub(crate) async fn send<T: DeserializeOwned>(
     answer(response, unreachable).await
 }
 
+/// `GET`s `path` (with its query, if any) and reads the JSON answer.
+pub(crate) async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Problem> {
+    send(Request::get(path).build(), Problem::network).await
+}
+
+/// `POST`s `body` as JSON to `path` and reads the JSON answer.
+pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<T, Problem> {
+    send(Request::post(path).json(body), Problem::network).await
+}
+
 /// `GET /api/config`: the organisation's settings and where the card bridge is (ALL-4).
 pub async fn config() -> Result<PublicConfig, Problem> {
-    send(Request::get(PATH_CONFIG).build(), Problem::network).await
+    get(PATH_CONFIG).await
 }
 
 /// `GET /api/auth/session`: who is signed in on this browser, or `not_signed_in`.
 pub async fn session() -> Result<SessionInfo, Problem> {
-    send(Request::get(PATH_SESSION).build(), Problem::network).await
+    get(PATH_SESSION).await
 }
 
 /// `POST`s one endpoint's request as JSON to `path` and reads its response.
@@ -56,7 +70,7 @@ pub(crate) async fn call<E: Endpoint>(
     path: &str,
     request: &E::Request,
 ) -> Result<E::Response, Problem> {
-    send(Request::post(path).json(request), Problem::network).await
+    post(path, request).await
 }
 
 /// UNL-1: starts an attempt for the card in the reader.

@@ -151,6 +151,18 @@ impl ProblemCode {
                     "That passcode is one of your last five. Choose a passcode you have not used \
                      recently."
                 }
+                C::RaRoleRequired => {
+                    "Your account does not have the Registration Authority role this needs. Ask \
+                     an RA manager if you should have it."
+                }
+                C::OwnAccount => {
+                    "You cannot make changes to your own account. Ask another member of the RA \
+                     team to do it."
+                }
+                C::NoRaCode => {
+                    "There is no code from the RA team waiting for you. Ask the RA team to give \
+                     you a new code on the phone."
+                }
             },
         }
     }

@@ -1,14 +1,17 @@
 //! The Smartcard Self-Service page (Leptos, client-side rendered, WASM): every screen of
 //! the unlock flow, talking to the server (same origin, [`api`]) and to the card bridge
 //! on 127.0.0.1 (a different origin, reached with CORS and a custom header, [`bridge`]).
-//! Errors are shown in plain language with their stable reason code ([`errors`]).
+//! Errors are shown in plain language with their stable reason code ([`errors`]). The
+//! Registration Authority's console lives under `/ra` (RA-1…RA-4, [`ra`]).
 
 mod account;
 pub mod api;
 pub mod bridge;
 pub mod errors;
+mod ra;
 mod submit;
 mod unlock;
+mod widgets;
 
 use leptos::prelude::*;
 use leptos_router::components::{FlatRoutes, Route, Router};
@@ -94,6 +97,10 @@ fn App() -> impl IntoView {
                         <Route path=path!("/my-card") view=move || my_card/>
                         <Route path=path!("/register") view=move || register/>
                         <Route path=path!("/not-me") view=account::NotMePage/>
+                        <Route path=path!("/ra") view=ra::HomePage/>
+                        <Route path=path!("/ra/users/:uuid") view=ra::UserPage/>
+                        <Route path=path!("/ra/audit") view=ra::AuditPage/>
+                        <Route path=path!("/ra/reports") view=ra::ReportsPage/>
                     </FlatRoutes>
                 </Router>
             </main>

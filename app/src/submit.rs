@@ -99,8 +99,13 @@ impl<S: Screens, I: 'static> Submit<S, I> {
 
     /// The live progress line: the screen's progress text while the step runs.
     pub(crate) fn progress_line(self) -> impl IntoView {
+        self.status_line("progress")
+    }
+
+    /// A live progress line with its own `id`, for a second form on the same page.
+    pub(crate) fn status_line(self, id: &'static str) -> impl IntoView {
         view! {
-            <p id="progress" class="app-progress" role="status" aria-live="polite">
+            <p id=id class="app-progress" role="status" aria-live="polite">
                 {move || self.progress()}
             </p>
         }

@@ -21,6 +21,9 @@ pub const INS_GET_DATA: u8 = 0xCB;
 pub const INS_VERIFY: u8 = 0x20;
 pub const INS_CHANGE_REFERENCE_DATA: u8 = 0x24;
 pub const INS_RESET_RETRY_COUNTER: u8 = 0x2C;
+/// The passcode tries our cards are issued with: a card locks after three wrong passcodes,
+/// and a right one (or an unlock) gives all three back.
+pub const PIN_TRIES: u8 = 3;
 pub const INS_GENERAL_AUTHENTICATE: u8 = 0x87;
 pub const INS_GET_RESPONSE: u8 = 0xC0;
 pub const INS_GENERATE_ASYMMETRIC_KEY_PAIR: u8 = 0x47;

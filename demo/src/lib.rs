@@ -74,6 +74,20 @@ const USERS: &[DemoUser] = &[
         answers: &[],
         locked: false,
     },
+    DemoUser {
+        slug: "grace-okafor",
+        user: NewUser {
+            uuid: "555555555504",
+            title: "Mrs",
+            given_name: "Grace",
+            family_name: "Okafor",
+            email: "grace.okafor@nhs.net",
+            role: "ra_manager",
+            registered: false,
+        },
+        answers: &[],
+        locked: false,
+    },
 ];
 
 #[derive(Serialize)]

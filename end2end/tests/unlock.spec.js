@@ -1,8 +1,8 @@
 // The self-service unlock in Chromium, end to end through the real stack:
 // page ↔ card bridge ↔ PC/SC (pcscd + vpcd) ↔ virtual card, and page ↔ server ↔ SMTP.
 const { test, expect } = require('@playwright/test');
-const AxeBuilder = require('@axe-core/playwright').default;
 const stack = require('./stack');
+const { expectAccessible, answerQuestions: answerWith, signIn: signInAt } = require('./pages');
 
 const JOHN = 'john-rigby';
 const JOHN_EMAIL = 'john.rigby@nhs.net';
@@ -26,11 +26,6 @@ test.afterEach(async () => {
   card = undefined;
 });
 
-async function expectAccessible(page) {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
-}
-
 async function startUnlock(page, baseURL) {
   bridge = await stack.startBridge(baseURL);
   await page.goto('/');
@@ -42,19 +37,8 @@ async function startUnlock(page, baseURL) {
   await expect(page.getByText('disciplinary action')).toBeVisible();
 }
 
-async function answerQuestions(page, { wrong = false } = {}) {
-  const inputs = page.locator('input[data-question-id]');
-  const count = await inputs.count();
-  expect(count).toBeGreaterThanOrEqual(2); // UNL-3: 2–4 questions
-  expect(count).toBeLessThanOrEqual(4);
-  for (let i = 0; i < count; i++) {
-    const input = inputs.nth(i);
-    const label = (await page.locator(`label[for="${await input.getAttribute('id')}"]`).innerText()).trim();
-    const answer = ANSWERS[label];
-    expect(answer, `demo answer for "${label}"`).toBeTruthy();
-    await input.fill(wrong ? 'not the answer' : `  ${answer.toUpperCase()} `);
-  }
-  await page.getByRole('button', { name: 'Next' }).click();
+async function answerQuestions(page, options) {
+  await answerWith(page, ANSWERS, options);
 }
 
 test('UNL-1..7 / CARD-3: a locked card is unlocked in the browser, and nothing secret leaks', async ({ page, baseURL }) => {
@@ -283,12 +267,7 @@ test('The whole story: sign in, register, lock the card, unlock it with those an
   if (card) await card.stop();
   card = await stack.insertCard('ravi-patel');
   bridge = await stack.startBridge(baseURL);
-  const signIn = async (pin) => {
-    await page.goto('/login');
-    await expect(page.locator('#card-status')).toContainText('Smartcard detected');
-    await page.getByLabel('Smartcard passcode').fill(pin);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  };
+  const signIn = (pin) => signInAt(page, pin);
   await signIn('1234');
   await expect(page.locator('#my-registration')).toContainText('Not registered', { timeout: 20_000 });
 
@@ -315,6 +294,8 @@ test('The whole story: sign in, register, lock the card, unlock it with those an
   await expect(page.getByRole('heading', { name: 'You are registered for self-service unlock' })).toBeVisible();
   await page.getByRole('link', { name: 'Back to My card' }).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // Signing out goes to the sign-in page by itself: let it land first.
+  await expect(page.getByRole('heading', { name: 'Sign in with your smartcard' })).toBeVisible();
 
   // Three wrong passcodes lock the card; the page warns before the last.
   await signIn('0000');

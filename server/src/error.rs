@@ -80,6 +80,17 @@ pub enum AppError {
     CertificateNotValid,
     #[error("the login challenge was used or expired")]
     LoginExpired,
+    /// RA-1: no RA role, or not the manager's role an action needs.
+    #[error("needs an RA role")]
+    RaRoleRequired,
+    /// RA-1: separation of duties.
+    #[error("an RA may not act on their own account")]
+    OwnAccount,
+    #[error("no live phone code from the RA")]
+    NoRaCode,
+    /// RA-4: an audit or search filter that does not parse.
+    #[error("malformed filter")]
+    BadFilter,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -137,6 +148,10 @@ impl AppError {
             E::EmailMalformed | E::MobileMalformed => ErrorCode::BadRequest,
             E::CertificateNotValid => ErrorCode::CertificateNotValid,
             E::LoginExpired => ErrorCode::LoginExpired,
+            E::RaRoleRequired => ErrorCode::RaRoleRequired,
+            E::OwnAccount => ErrorCode::OwnAccount,
+            E::NoRaCode => ErrorCode::NoRaCode,
+            E::BadFilter => ErrorCode::BadRequest,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal
             }

@@ -11,10 +11,11 @@ use crate::mail::templates::{Mail, Sender};
 use crate::store::attempts::{self, Attempt};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::not_me::{self, NotMeLink};
+use crate::store::phone_codes::{self, PhoneCode};
 use crate::store::registrations::{self, HashedAnswer, Registration};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, UnlockCounters};
-use crate::store::{cards, outbox, Tx};
+use crate::store::{cards, outbox, ra, Tx};
 use crate::unlock::Client;
 use crate::{AppError, AppState};
 
@@ -94,6 +95,25 @@ pub(crate) enum Write {
         email: String,
         answers: Vec<HashedAnswer>,
     },
+    /// RA-3: a phone code issued, replacing any earlier one.
+    NewPhoneCode(PhoneCode),
+    /// A phone code tried: its failures, or its use.
+    PhoneCode(PhoneCode),
+    /// RA-1: a manager changed a role.
+    Role {
+        user_uuid: String,
+        role: api_types::ra::Role,
+    },
+    /// RA-4: the RA reviewed a "this wasn't me" report.
+    ReportReviewed {
+        token_hash: Vec<u8>,
+        by: String,
+    },
+    /// RA-2: the passcode tries a card was seen with.
+    PinTriesSeen {
+        card: CardGuid,
+        tries: i64,
+    },
 }
 
 /// Everything one step decided: the writes, the audit event and the reply.
@@ -101,6 +121,8 @@ pub(crate) enum Write {
 pub(crate) struct Outcome<T> {
     action: &'static str,
     subject: Subject,
+    /// Who acted, when not the card the event is about (an RA: `ra:<uuid>`).
+    actor: Option<String>,
     /// The audit outcome on success; a refusal is recorded under its error code.
     ok_outcome: &'static str,
     detail: String,
@@ -116,12 +138,19 @@ impl<T> Outcome<T> {
         Self {
             action,
             subject,
+            actor: None,
             ok_outcome: "ok",
             detail: String::new(),
             writes: Vec::new(),
             audited: true,
             reply: Err(AppError::Invariant("outcome without a reply")),
         }
+    }
+
+    /// The event is recorded as done by `actor` (RA-3, RA-4).
+    pub(crate) fn by(mut self, actor: String) -> Self {
+        self.actor = Some(actor);
+        self
     }
 
     pub(crate) fn write(mut self, write: Write) -> Self {
@@ -154,7 +183,11 @@ impl<T> Outcome<T> {
     fn audit_entry(&self, client: &Client) -> AuditEntry {
         let card_guid = self.subject.card_guid.map(|g| g.to_hex());
         AuditEntry {
-            actor: card_guid.clone().unwrap_or_else(|| "anonymous".into()),
+            actor: self
+                .actor
+                .clone()
+                .or_else(|| card_guid.clone())
+                .unwrap_or_else(|| "anonymous".into()),
             action: self.action.into(),
             outcome: match &self.reply {
                 Ok(_) => self.ok_outcome.into(),
@@ -232,6 +265,17 @@ impl AppState {
                     email,
                     answers,
                 } => registrations::apply(&mut tx, user_uuid, email, answers).await?,
+                Write::NewPhoneCode(code) => phone_codes::replace(&mut tx, code).await?,
+                Write::PhoneCode(code) => phone_codes::save(&mut tx, code).await?,
+                Write::Role { user_uuid, role } => {
+                    users::set_role(&mut tx, user_uuid, *role).await?
+                }
+                Write::ReportReviewed { token_hash, by } => {
+                    not_me::mark_reviewed(&mut tx, token_hash, now, by).await?
+                }
+                Write::PinTriesSeen { card, tries } => {
+                    ra::set_pin_tries(&mut tx, card, *tries, now).await?
+                }
                 Write::Mail(mail) => {
                     outbox::queue(&mut tx, now, mail).await?;
                     mailed = true;

@@ -16,6 +16,7 @@ pub mod flow;
 pub mod issue;
 pub mod mail;
 pub mod not_me;
+pub mod ra;
 pub mod register;
 pub mod rotate;
 pub mod routes;

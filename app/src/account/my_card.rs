@@ -1,47 +1,20 @@
 //! "My card" (REG-5, AUTH-2): who is signed in, their registration and self-service
 //! state, their card's certificate expiry, their own recent security events, and sign
-//! out. Without a session the page says so and links to sign in.
+//! out. Without a session the page says so and links to sign in. An RA (RA-1) also
+//! gets a link to the RA console.
 
 use api_types::auth::{
     ChangeContact, ChangeContactRequest, Logout, LogoutRequest, MyCard as Mine, PATH_MY_CARD,
 };
+use api_types::time::utc_date as date;
 use api_types::unlock::{Endpoint, PublicConfig};
-use gloo_net::http::Request;
 use leptos::prelude::*;
 
 use super::sign_in::card_signs;
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
-use crate::errors::{tries_left_text, Problem, ProblemSummary};
-
-async fn mine() -> Result<Mine, Problem> {
-    api::send(Request::get(PATH_MY_CARD).build(), Problem::network).await
-}
-
-/// A date for people: `2029-11-23` from unix seconds (UTC).
-fn date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-fn row(key: &'static str, id: &'static str, value: String) -> impl IntoView {
-    view! {
-        <div class="nhsuk-summary-list__row">
-            <dt class="nhsuk-summary-list__key">{key}</dt>
-            <dd class="nhsuk-summary-list__value" id=id>{value}</dd>
-        </div>
-    }
-}
+use crate::errors::{tries_left_text, ProblemSummary};
+use crate::widgets::row;
 
 /// REG-5: new email and mobile, after the passcode again on the card.
 fn contact_form(bridge: Bridge, email: String, mobile: Option<String>) -> impl IntoView {
@@ -101,7 +74,10 @@ fn contact_form(bridge: Bridge, email: String, mobile: Option<String>) -> impl I
 
 #[component]
 pub fn MyCard(config: PublicConfig) -> impl IntoView {
-    let current = LocalResource::new(mine);
+    let current = LocalResource::new(|| api::get::<Mine>(PATH_MY_CARD));
+    // RA-1: the console link is for RA roles only (the server checks every RA call).
+    let session = LocalResource::new(api::session);
+    let is_ra = move || session.map(|s| s.as_ref().is_ok_and(|s| s.role.is_ra())) == Some(true);
     let bridge = StoredValue::new(Bridge::new(&config.bridge_url));
     // The card's state is the card's to say: tries left, live from the bridge.
     let card = RwSignal::new(CardState::Connecting);
@@ -148,6 +124,9 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                         <p><a href="/register" id="register-link">
                             {if me.registered { "Change your security questions" } else { "Register for self-service unlock" }}
                         </a></p>
+                        {move || is_ra().then(|| view! {
+                            <p><a href="/ra" id="ra-console-link">"RA console"</a></p>
+                        })}
                         {contact_form(bridge.get_value(), me.email, me.mobile)}
                         <h2>"Recent security events"</h2>
                         <table class="nhsuk-table" id="my-events">

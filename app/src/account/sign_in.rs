@@ -1,5 +1,6 @@
 //! Sign in with your smartcard (AUTH-1): the card's tries left, the passcode, the warning
-//! before the last try (BRG-6), and a locked card sent to unlock.
+//! before the last try (BRG-6), and a locked card sent to unlock. Then My card, or the RA
+//! console page that sent the user here (`?next=/ra…`, RA-1).
 
 use api_types::auth::{LoginFinish, LoginFinishRequest, LoginId};
 use api_types::passcode::CardPasscode;
@@ -8,6 +9,7 @@ use api_types::values::CardSignature;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use super::card_check::{self, gate, refresh_card, tries, CardTries, Gate, PasscodeField};
 use crate::api;
@@ -26,6 +28,21 @@ pub(super) async fn card_signs(
         Problem::from_code(ErrorCode::InvalidPasscode).on_field(card_check::PASSCODE_FIELD)
     })?;
     card_check::card_signs(bridge, &passcode, confirm_last_try, None).await
+}
+
+/// Where to go once signed in: `next` when it is a page of this site's RA console (a
+/// path, never another site's address), else My card.
+fn after_sign_in(next: Option<&str>) -> &str {
+    let console = |path: &str| {
+        path.strip_prefix("/ra")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+            && !path.contains("//")
+            && !path.contains('\\')
+    };
+    match next {
+        Some(path) if console(path) => path,
+        _ => "/my-card",
+    }
 }
 
 async fn sign_in(
@@ -52,13 +69,14 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
     // BRG-6: one try left; the user must say to use it.
     let last_try = RwSignal::new(false);
     let problem = RwSignal::new(None::<Problem>);
+    let next = use_query_map().get_untracked().get("next");
     let refresh_bridge = bridge.clone();
     let action = Action::new_local(move |(passcode, confirm): &(CardPasscode, bool)| {
         sign_in(bridge.clone(), passcode.clone(), *confirm)
     });
     Effect::new(move |_| match action.value().get() {
         Some(Ok(())) => {
-            let _ = window().location().assign("/my-card");
+            let _ = window().location().assign(after_sign_in(next.as_deref()));
         }
         Some(Err(found)) => {
             refresh_card(refresh_bridge.clone(), card);
@@ -108,5 +126,33 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
                 {move || if last_try.get() { "Use my last try" } else { "Sign in" }}
             </button>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ra_1_sign_in_goes_back_only_to_the_ra_console() {
+        assert_eq!(after_sign_in(None), "/my-card");
+        assert_eq!(after_sign_in(Some("/ra")), "/ra");
+        assert_eq!(
+            after_sign_in(Some("/ra/users/123456789012")),
+            "/ra/users/123456789012"
+        );
+        assert_eq!(after_sign_in(Some("/ra/audit?user=1")), "/ra/audit?user=1");
+        for elsewhere in [
+            "//evil.example/ra",
+            "https://evil.example/ra",
+            "/ra//evil.example",
+            "/ra/\\evil.example",
+            "/random",
+            "/my-card",
+            "ra",
+            "",
+        ] {
+            assert_eq!(after_sign_in(Some(elsewhere)), "/my-card", "{elsewhere}");
+        }
     }
 }

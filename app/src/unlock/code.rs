@@ -1,7 +1,7 @@
 //! The emailed Smartcard Unlock Code (UNL-5). Once it is accepted the user chooses the
 //! new passcode, and the card update begins.
 
-use api_types::unlock::{Code, CodeRequest};
+use api_types::unlock::{Code, CodeRequest, Endpoint};
 use api_types::{AttemptId, ErrorCode, UnlockCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -9,21 +9,32 @@ use leptos::prelude::*;
 use super::{Flow, Step, Submit};
 use crate::api;
 use crate::errors::Problem;
+use crate::submit::Screens;
+
+/// Sends a code for this attempt to `E` (the emailed code, UNL-5, or the RA team's,
+/// RA-3); once it is accepted, the user chooses the new passcode.
+pub(super) fn send_code<E, S>(
+    screens: S,
+    progress: &'static str,
+    attempt_id: AttemptId,
+) -> Submit<S, CodeRequest>
+where
+    E: Endpoint<Request = CodeRequest> + 'static,
+    S: Screens<Step = Step>,
+{
+    Submit::new(screens, progress, move |request: &CodeRequest| {
+        let (attempt_id, request) = (attempt_id.clone(), request.clone());
+        async move {
+            api::step::<E>(&attempt_id, &request).await?;
+            Ok(Step::NewPasscode { attempt_id })
+        }
+    })
+}
 
 #[component]
 pub(super) fn CodePage(flow: Flow, attempt_id: AttemptId, email_hint: String) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let send = Submit::new(
-        flow,
-        "Checking your code…",
-        move |request: &CodeRequest| {
-            let (attempt_id, request) = (attempt_id.clone(), request.clone());
-            async move {
-                api::step::<Code>(&attempt_id, &request).await?;
-                Ok(Step::NewPasscode { attempt_id })
-            }
-        },
-    );
+    let send = send_code::<Code, _>(flow, "Checking your code…", attempt_id);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         send.dispatch(|| match UnlockCode::parse(&code.get_untracked()) {

@@ -1,13 +1,16 @@
 //! The self-service unlock flow (UNL-1…UNL-8), one module per screen: start with the
 //! card in the reader, whose card it is and the security questions, the emailed code,
 //! the new passcode (set on the card through the bridge, never sent to the server), and
-//! the result. The flow's state lives in memory only (never localStorage): a reload
-//! starts again, and the server's attempt expires on its own.
+//! the result. A code the RA team read out on the phone can stand in for the answers and
+//! the emailed code (RA-3), also for a closed (UNL-4) or unregistered (UNL-8) user. The
+//! flow's state lives in memory only (never localStorage): a reload starts again, and the
+//! server's attempt expires on its own.
 
 mod code;
 mod done;
 mod passcode;
 mod questions;
+mod ra_code;
 mod start;
 mod stopped;
 
@@ -42,6 +45,9 @@ enum Step {
         heading: &'static str,
         problem: Problem,
         can_restart: bool,
+        /// The attempt the server keeps for a code from the RA team (RA-3): after the
+        /// card proved itself, for a closed (UNL-4) or unregistered (UNL-8) user.
+        ra_code: Option<AttemptId>,
     },
 }
 
@@ -116,13 +122,40 @@ fn stop_heading(code: ProblemCode) -> Option<(&'static str, bool)> {
         | C::CertificateNotValid
         | C::LoginExpired
         | C::QuestionsInvalid
-        | C::EmailNotApproved => None,
+        | C::EmailNotApproved
+        | C::RaRoleRequired
+        | C::OwnAccount
+        | C::NoRaCode => None,
     }
+}
+
+/// UNL-4 / UNL-8: the refusals of the card proof after which the server keeps the attempt
+/// for a code from the RA team (RA-3).
+fn waits_for_ra_code(problem: &Problem) -> bool {
+    problem.is(ErrorCode::SelfServiceClosed) || problem.is(ErrorCode::NotRegistered)
 }
 
 impl Flow {
     fn bridge(&self) -> Bridge {
         self.bridge.get_value()
+    }
+
+    /// The page of its own for a problem that ends the flow here (with the RA help text
+    /// when the user cannot start again), or the problem back when the user can fix it on
+    /// the current screen. `ra_code`: the attempt a code from the RA team can go on with.
+    fn stopped(&self, mut problem: Problem, ra_code: Option<AttemptId>) -> Result<Step, Problem> {
+        let Some((heading, can_restart)) = stop_heading(problem.code) else {
+            return Err(problem);
+        };
+        if problem.help.is_none() && !can_restart {
+            problem.help = Some(self.ra_help.get_value());
+        }
+        Ok(Step::Stopped {
+            heading,
+            problem,
+            can_restart,
+            ra_code,
+        })
     }
 }
 
@@ -134,20 +167,11 @@ impl Screens for Flow {
     }
 
     /// Shows a problem: inline when the user can fix it here, as its own page otherwise.
-    fn fail(&self, mut problem: Problem) {
-        let Some((heading, can_restart)) = stop_heading(problem.code) else {
-            self.problem.set(Some(problem));
-            return;
-        };
-        if problem.help.is_none() && !can_restart {
-            problem.help = Some(self.ra_help.get_value());
+    fn fail(&self, problem: Problem) {
+        match self.stopped(problem, None) {
+            Ok(stopped) => self.advance(stopped),
+            Err(problem) => self.problem.set(Some(problem)),
         }
-        self.problem.set(None);
-        self.step.set(Step::Stopped {
-            heading,
-            problem,
-            can_restart,
-        });
     }
 
     fn advance(&self, step: Step) {
@@ -195,12 +219,13 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
                 view! { <passcode::PasscodePage flow=flow attempt_id=attempt_id/> }.into_any()
             }
             Step::Done => view! { <done::DonePage/> }.into_any(),
-            Step::Stopped { heading, problem, can_restart } => view! {
+            Step::Stopped { heading, problem, can_restart, ra_code } => view! {
                 <stopped::StoppedPage
                     flow=flow
                     heading=heading
                     problem=problem
                     can_restart=can_restart
+                    ra_code=ra_code
                 />
             }
             .into_any(),
@@ -236,6 +261,22 @@ mod tests {
             ErrorCode::CodeAlreadyUsed,
         ] {
             assert_eq!(stop(code), Some(true), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn ra_3_closed_and_unregistered_users_can_go_on_with_a_code_from_the_ra() {
+        let waits = |code| waits_for_ra_code(&Problem::from_code(code));
+        assert!(waits(ErrorCode::SelfServiceClosed));
+        assert!(waits(ErrorCode::NotRegistered));
+        assert!(!waits(ErrorCode::CardNotGenuine));
+        assert!(!waits(ErrorCode::UnknownCard));
+        for code in [
+            ErrorCode::NoRaCode,
+            ErrorCode::OwnAccount,
+            ErrorCode::RaRoleRequired,
+        ] {
+            assert_eq!(stop(code), None, "{code:?}");
         }
     }
 

@@ -1,5 +1,6 @@
 //! Whose card it is (UNL-2) and the security questions (UNL-3); wrong answers show the
-//! tries left, and the third closes self-service (UNL-4).
+//! tries left, and the third closes self-service (UNL-4). A code from the RA team can
+//! stand in for the answers (RA-3).
 
 use api_types::unlock::{Answer, Answers, AnswersRequest, Question};
 use api_types::values::{BoundedVec, SecurityAnswer};
@@ -7,9 +8,11 @@ use api_types::{AttemptId, ErrorCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::ra_code::RaCodeForm;
 use super::{Flow, Step, Submit};
 use crate::api;
 use crate::errors::Problem;
+use crate::widgets::warning_callout;
 
 #[component]
 pub(super) fn QuestionsPage(
@@ -19,6 +22,7 @@ pub(super) fn QuestionsPage(
     questions: Vec<Question>,
 ) -> impl IntoView {
     let answers = RwSignal::new(vec![String::new(); questions.len()]);
+    let ra_attempt = attempt_id.clone();
     let ids: Vec<u32> = questions.iter().map(|q| q.id).collect();
     let ids = StoredValue::new(ids);
     let send = Submit::new(
@@ -63,18 +67,12 @@ pub(super) fn QuestionsPage(
                 "You are attempting to unlock a Smartcard issued to {holder_name}. If this is not you please do not proceed."
             )}
         </p>
-        <div class="nhsuk-warning-callout">
-            <h2 class="nhsuk-warning-callout__label">
-                <span role="text">
-                    <span class="nhsuk-u-visually-hidden">"Important: "</span>
-                    "Warning"
-                </span>
-            </h2>
+        {warning_callout("Warning", view! {
             <p>
                 "You should not attempt to unlock another staff member's card; this could result in \
                  disciplinary action."
             </p>
-        </div>
+        })}
         <p>
             "To confirm your identity please answer the following security questions. These are \
              questions that you provided when you registered for the Smartcard Unlock Service."
@@ -115,5 +113,17 @@ pub(super) fn QuestionsPage(
             </p>
             <button type="submit" id="next-button" class="nhsuk-button">"Next"</button>
         </form>
+        <details class="nhsuk-details" id="ra-code-details">
+            <summary class="nhsuk-details__summary">
+                <span class="nhsuk-details__summary-text">"I have a code from the RA team"</span>
+            </summary>
+            <div class="nhsuk-details__text">
+                <p>
+                    "If the RA team have checked who you are on the phone and read you a code, \
+                     enter it here instead of answering the questions."
+                </p>
+                <RaCodeForm flow=flow attempt_id=ra_attempt/>
+            </div>
+        </details>
     }
 }

@@ -10,7 +10,7 @@ use api_types::values::CardSignature;
 use api_types::{CardGuid, ErrorCode};
 use leptos::prelude::*;
 
-use super::{Flow, Step, Submit};
+use super::{waits_for_ra_code, Flow, Step, Submit};
 use crate::api;
 use crate::bridge::{Bridge, CardState};
 use crate::errors::Problem;
@@ -70,7 +70,7 @@ pub(super) fn CardStatus(flow: Flow) -> impl IntoView {
 pub(super) fn StartPage(flow: Flow) -> impl IntoView {
     let bridge = flow.bridge();
     let submit = Submit::new(flow, "Talking to your smartcard…", move |_: &()| {
-        begin(bridge.clone())
+        begin(flow, bridge.clone())
     });
     let ready = move || matches!(flow.card.get(), CardState::Present(_)) && !submit.pending();
     view! {
@@ -127,8 +127,9 @@ fn not_ready(card: &CardState) -> Option<Problem> {
 
 /// UNL-1: the card names itself (CHUID) and proves it is genuine (9E signature); then
 /// whose card it is and the questions. A page reloaded during the card update goes back
-/// to it instead (CARD-3: no second emailed code).
-async fn begin(bridge: Bridge) -> Result<Step, Problem> {
+/// to it instead (CARD-3: no second emailed code). A closed or unregistered user stops
+/// here, with the attempt kept for a code from the RA team (UNL-4, UNL-8, RA-3).
+async fn begin(flow: Flow, bridge: Bridge) -> Result<Step, Problem> {
     let status: BridgeStatus = bridge.get(PATH_STATUS).await?;
     let card = status
         .card
@@ -156,7 +157,13 @@ async fn begin(bridge: Bridge) -> Result<Step, Problem> {
         .await?;
     let signature = CardSignature::parse(&signed.signature).map_err(|_| card_error())?;
     let proof =
-        api::step::<CardProof>(&started.attempt_id, &CardProofRequest { signature }).await?;
+        match api::step::<CardProof>(&started.attempt_id, &CardProofRequest { signature }).await {
+            Ok(proof) => proof,
+            Err(problem) if waits_for_ra_code(&problem) => {
+                return flow.stopped(problem, Some(started.attempt_id))
+            }
+            Err(problem) => return Err(problem),
+        };
     Ok(Step::Questions {
         attempt_id: started.attempt_id,
         holder_name: proof.holder_name,

@@ -7,7 +7,7 @@ use api_types::auth::{ChangeContactRequest, MyCard};
 
 use crate::flow::{Outcome, Subject, Write};
 use crate::mail::templates;
-use crate::register::rules::{check_email, check_mobile};
+use crate::register::rules::check_contact;
 use crate::secrets::FlowSecret;
 use crate::store::users;
 use crate::unlock::limits::Scope;
@@ -28,14 +28,8 @@ impl AppState {
         self.limit(ACTION, Scope::User(&uuid), Subject::default(), client)
             .await?;
         let now = self.clock.now();
-        let checked =
-            check_email(&request.email, &self.settings.approved_email_domains).and_then(|email| {
-                let mobile = match request.mobile.as_deref().map(str::trim) {
-                    None | Some("") => None,
-                    Some(typed) => Some(check_mobile(typed)?),
-                };
-                Ok((email, mobile))
-            });
+        let approved = &self.settings.approved_email_domains;
+        let checked = check_contact(&request.email, request.mobile.as_deref(), approved);
         let mut tx = self.store.begin().await?;
         let subject = Subject {
             card_guid: Some(session.info.card_guid),

@@ -242,7 +242,15 @@ fn decide(
         ended_at: None,
     };
     let info = session_info(&user, challenge.card_guid, &session, limits);
-    outcome.write(Write::NewSession(session)).ok("ok", info)
+    // The PIN just verified: the card has all its tries again (RA-2, "as last seen").
+    let tries = i64::from(card_protocol::piv::PIN_TRIES);
+    outcome
+        .write(Write::NewSession(session))
+        .write(Write::PinTriesSeen {
+            card: challenge.card_guid,
+            tries,
+        })
+        .ok("ok", info)
 }
 
 pub(super) fn session_info(
@@ -257,5 +265,6 @@ pub(super) fn session_info(
         card_guid,
         expires_at: session.expires_at,
         idle_timeout_secs: limits.idle,
+        role: user.role,
     }
 }

@@ -156,6 +156,44 @@ pub fn contact_changed(sender: &Sender<'_>, to: &str, name: &str, not_me_link: &
     compose(sender, to, CONTACT_CHANGED_SUBJECT, name, &paragraphs, None)
 }
 
+pub const RA_CHANGED_SUBJECT: &str = "Your Registration Authority changed your smartcard account";
+
+/// RA-3: what the RA did, told to the user (never with a code in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RaNotice {
+    Reopened,
+    PhoneCode,
+    Contact,
+    Role,
+    ReportReviewed,
+}
+
+pub fn ra_changed(sender: &Sender<'_>, to: &str, name: &str, notice: RaNotice) -> Mail {
+    let what = match notice {
+        RaNotice::Reopened => {
+            "Your Registration Authority has reopened self-service unlock for your account:              you can unlock your smartcard yourself again."
+        }
+        RaNotice::PhoneCode => {
+            "Your Registration Authority gave a one-time unlock code by phone for your              smartcard. It works once, for 10 minutes, and only with your own card."
+        }
+        RaNotice::Contact => {
+            "Your Registration Authority changed the email address or mobile number on your              account. Unlock codes now go to the address on record."
+        }
+        RaNotice::Role => "Your Registration Authority changed your role in the RA console.",
+        RaNotice::ReportReviewed => {
+            "Your Registration Authority has looked into the \"this wasn't me\" report made              for your account."
+        }
+    };
+    let paragraphs = [
+        what.to_owned(),
+        format!(
+            "If you did not expect this, contact your Registration Authority at once: {}",
+            sender.ra_help
+        ),
+    ];
+    compose(sender, to, RA_CHANGED_SUBJECT, name, &paragraphs, None)
+}
+
 /// Greeting, paragraphs (the code, if any, after the first), sign-off.
 fn compose(
     sender: &Sender<'_>,

@@ -54,6 +54,20 @@ pub fn check_email(email: &str, approved: &[String]) -> Result<String, AppError>
 }
 
 /// A UK mobile number (`07…`, `+447…` or `447…`, spaces allowed) in E.164 form.
+/// REG-5: an approved email and, unless left empty, a UK mobile, both normalised.
+pub fn check_contact(
+    email: &str,
+    mobile: Option<&str>,
+    approved: &[String],
+) -> Result<(String, Option<String>), AppError> {
+    let email = check_email(email, approved)?;
+    let mobile = match mobile.map(str::trim) {
+        None | Some("") => None,
+        Some(typed) => Some(check_mobile(typed)?),
+    };
+    Ok((email, mobile))
+}
+
 pub fn check_mobile(mobile: &str) -> Result<String, AppError> {
     let digits: String = mobile.chars().filter(|c| !c.is_whitespace()).collect();
     let national = digits

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use api_types::auth::{
     ChangeContact, LoginFinish, LoginStart, Logout, NotMe, PATH_MY_CARD, PATH_SESSION,
 };
+use api_types::ra::{PATH_AUDIT, PATH_AUDIT_CSV, PATH_DASHBOARD, PATH_REPORTS, PATH_USERS};
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::unlock::{
-    Answers, CardProof, Channel, Code, Complete, Endpoint, PublicConfig, Resume, Script, Start,
-    PATH_CA_CERTIFICATE, PATH_CONFIG, PATH_HEALTH,
+    Answers, CardProof, Channel, Code, Complete, Endpoint, PublicConfig, RaCode, Resume, Script,
+    Start, PATH_CA_CERTIFICATE, PATH_CONFIG, PATH_HEALTH,
 };
 use api_types::AttemptId;
 use axum::extract::{
@@ -34,6 +35,7 @@ use crate::unlock::{Client, Started};
 use crate::{AppError, AppState};
 
 mod auth;
+mod ra;
 mod register;
 
 pub use auth::SessionCookie;
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route(CardProof::ROUTE, post(card_proof))
         .route(Answers::ROUTE, post(answers))
         .route(Code::ROUTE, post(code))
+        .route(RaCode::ROUTE, post(ra_code))
         .route(Channel::ROUTE, post(channel))
         .route(Resume::ROUTE, post(resume))
         .route(Script::ROUTE, post(script))
@@ -64,6 +67,17 @@ pub fn router(state: AppState) -> Router {
         .route(RegisterDetails::ROUTE, post(register::details))
         .route(RegisterResend::ROUTE, post(register::resend))
         .route(RegisterConfirm::ROUTE, post(register::confirm))
+        .route(PATH_USERS, get(ra::users))
+        .route("/api/ra/users/{uuid}", get(ra::user))
+        .route("/api/ra/users/{uuid}/reopen", post(ra::reopen))
+        .route("/api/ra/users/{uuid}/contact", post(ra::contact))
+        .route("/api/ra/users/{uuid}/phone-code", post(ra::phone_code))
+        .route("/api/ra/users/{uuid}/role", post(ra::role))
+        .route(PATH_AUDIT, get(ra::audit))
+        .route(PATH_AUDIT_CSV, get(ra::audit_csv))
+        .route(PATH_REPORTS, get(ra::reports))
+        .route("/api/ra/reports/{id}/review", post(ra::review))
+        .route(PATH_DASHBOARD, get(ra::dashboard))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { AppError::NotFound }),
@@ -353,6 +367,18 @@ async fn code(
 ) -> Reply<Code> {
     Ok(Json(
         state.code(&id, flow.as_ref(), request, &client).await?,
+    ))
+}
+
+async fn ra_code(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    AttemptPath(id): AttemptPath,
+    FlowCookie(flow): FlowCookie,
+    ApiJson(request): ApiJson<<RaCode as Endpoint>::Request>,
+) -> Reply<RaCode> {
+    Ok(Json(
+        state.ra_code(&id, flow.as_ref(), request, &client).await?,
     ))
 }
 

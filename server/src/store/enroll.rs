@@ -6,7 +6,7 @@ use card_protocol::pin::Puk;
 use card_protocol::scp03::StaticKeys;
 
 use super::users::NewUser;
-use super::{answers, attempts, cards, users, Store};
+use super::{answers, attempts, cards, phone_codes, users, Store};
 use crate::secrets::{AnswerHasher, Kek, SealPurpose};
 use crate::AppError;
 
@@ -41,6 +41,7 @@ pub async fn enroll(
     let mut tx = store.begin().await?;
     answers::delete_for_user(&mut tx, uuid).await?;
     attempts::delete_for_user(&mut tx, uuid).await?;
+    phone_codes::delete_for_user(&mut tx, uuid).await?;
     cards::delete(&mut tx, &enrolment.card_guid, uuid).await?;
     users::delete(&mut tx, uuid).await?;
     users::insert(&mut tx, &enrolment.user).await?;

@@ -7,11 +7,14 @@
 pub mod answers;
 pub mod attempts;
 pub mod audit;
+pub mod audit_search;
 pub mod cards;
 pub mod certificates;
 pub mod enroll;
 pub mod not_me;
 pub mod outbox;
+pub mod phone_codes;
+pub mod ra;
 pub mod rate_limits;
 pub mod registrations;
 pub mod sessions;
@@ -119,7 +122,10 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
         match migrations {
-            Migrations::Run => migrator.run(&pool).await?,
+            Migrations::Run => {
+                migrator.run(&pool).await?;
+                users::fill_name_keys(&pool).await?;
+            }
             Migrations::Check => {
                 #[derive(sqlx::FromRow)]
                 struct Applied {

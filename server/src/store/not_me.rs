@@ -73,3 +73,68 @@ pub async fn open_reports(conn: &mut AnyConnection) -> Result<Vec<NotMeLink>, St
     .fetch_all(conn)
     .await?)
 }
+
+/// An open report with its user, for the RA's queue.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenReport {
+    pub token_hash: Vec<u8>,
+    pub notice: String,
+    pub reported_at: i64,
+    #[sqlx(flatten)]
+    pub user: super::ra::Listed,
+}
+
+/// Open reports with their users, oldest first (RA-4 work queue).
+pub async fn open_reports_listed(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<OpenReport>, StoreError> {
+    Ok(sqlx::query_as::<_, OpenReport>(
+        "SELECT n.token_hash, n.notice, n.reported_at, u.uuid, u.title, u.given_name, \
+         u.family_name, u.email, u.role, u.registered, u.self_service_closed \
+         FROM not_me_links n JOIN users u ON u.uuid = n.user_uuid \
+         WHERE n.reported_at IS NOT NULL AND n.reviewed_at IS NULL \
+         ORDER BY n.reported_at, n.token_hash LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// How many of a user's reports wait for review.
+pub async fn open_count_for_user(
+    conn: &mut AnyConnection,
+    user_uuid: &str,
+) -> Result<i64, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Count {
+        open: i64,
+    }
+    Ok(sqlx::query_as::<_, Count>(
+        "SELECT COUNT(*) AS open FROM not_me_links WHERE user_uuid = $1 \
+         AND reported_at IS NOT NULL AND reviewed_at IS NULL",
+    )
+    .bind(user_uuid)
+    .fetch_one(conn)
+    .await?
+    .open)
+}
+
+/// The RA reviewed the report.
+pub async fn mark_reviewed(
+    conn: &mut AnyConnection,
+    token_hash: &[u8],
+    at: i64,
+    by: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE not_me_links SET reviewed_at = $1, reviewed_by = $2 \
+         WHERE token_hash = $3 AND reviewed_at IS NULL",
+    )
+    .bind(at)
+    .bind(by)
+    .bind(token_hash.to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,7 +1,10 @@
 //! `users`: staff, their contact details, registration, and the unlock limits that hold
 //! across attempts (UNL-4 counters, wrong codes per day, the fixed question subset).
 
-use sqlx::AnyConnection;
+use api_types::ra::Role;
+use sqlx::{AnyConnection, AnyPool};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
 
 use super::{flag, Backend, StoreError};
 
@@ -16,6 +19,8 @@ pub struct User {
     /// The questions every attempt asks until an unlock succeeds; empty until chosen.
     pub question_ids: Vec<i64>,
     pub mobile: Option<String>,
+    /// RA-1: from the record, never from a client.
+    pub role: Role,
 }
 
 /// The self-service limits for one user, shared by all attempts and instances.
@@ -42,6 +47,7 @@ struct UserRow {
     code_window_started_at: i64,
     unlock_question_ids: String,
     mobile: Option<String>,
+    role: String,
 }
 
 impl TryFrom<UserRow> for User {
@@ -67,13 +73,17 @@ impl TryFrom<UserRow> for User {
                 },
             )?,
             mobile: row.mobile,
+            role: Role::parse(&row.role).ok_or(StoreError::Corrupt {
+                table: "users",
+                column: "role",
+            })?,
         })
     }
 }
 
 const SELECT: &str = "SELECT uuid, title, given_name, family_name, email, registered, \
      unlock_failures, self_service_closed, code_failures, code_window_started_at, \
-     unlock_question_ids, mobile FROM users WHERE uuid = $1";
+     unlock_question_ids, mobile, role FROM users WHERE uuid = $1";
 
 async fn select(
     conn: &mut AnyConnection,
@@ -160,8 +170,8 @@ pub struct NewUser<'a> {
 
 pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO users (uuid, title, given_name, family_name, email, role, registered) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO users (uuid, title, given_name, family_name, email, role, registered, \
+         name_key, family_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(user.uuid)
     .bind(user.title)
@@ -170,6 +180,14 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<(), 
     .bind(user.email)
     .bind(user.role)
     .bind(i64::from(user.registered))
+    .bind(name_key(&format!(
+        "{} {}",
+        user.given_name, user.family_name
+    )))
+    .bind(name_key(&format!(
+        "{} {}",
+        user.family_name, user.given_name
+    )))
     .execute(conn)
     .await?;
     Ok(())
@@ -197,4 +215,80 @@ pub async fn delete(conn: &mut AnyConnection, uuid: &str) -> Result<(), StoreErr
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// RA-2: how names are searched — lowercase, accents folded (`Zoë` → `zoe`), letters,
+/// digits, `'` and `-` kept, runs of anything else one space. Also what a query is
+/// turned into, so `%` and `_` never reach a `LIKE`.
+pub fn name_key(name: &str) -> String {
+    let lower: String = name.chars().flat_map(char::to_lowercase).collect();
+    let folded: String = lower
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' || c == '-' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[derive(sqlx::FromRow)]
+struct NameRow {
+    uuid: String,
+    given_name: String,
+    family_name: String,
+}
+
+/// Gives rows written before names had search keys their keys (at start).
+pub async fn fill_name_keys(pool: &AnyPool) -> Result<u64, StoreError> {
+    let rows = sqlx::query_as::<_, NameRow>(
+        "SELECT uuid, given_name, family_name FROM users WHERE name_key = ''",
+    )
+    .fetch_all(pool)
+    .await?;
+    for row in &rows {
+        sqlx::query("UPDATE users SET name_key = $1, family_key = $2 WHERE uuid = $3")
+            .bind(name_key(&format!("{} {}", row.given_name, row.family_name)))
+            .bind(name_key(&format!("{} {}", row.family_name, row.given_name)))
+            .bind(&row.uuid)
+            .execute(pool)
+            .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// RA-1: a manager's change of someone's role.
+pub async fn set_role(conn: &mut AnyConnection, uuid: &str, role: Role) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET role = $1 WHERE uuid = $2")
+        .bind(role.as_str())
+        .bind(uuid)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_key;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ra_2_names_fold_case_and_accents() {
+        assert_eq!(name_key("Zoë  O'NEILL-Brontë"), "zoe o'neill-bronte");
+        assert_eq!(name_key("ÉLODIE"), "elodie");
+        assert_eq!(name_key("50%_off"), "50 off");
+    }
+
+    proptest! {
+        #[test]
+        fn ra_2_a_key_never_holds_like_wildcards(name in ".{0,40}") {
+            let key = name_key(&name);
+            prop_assert!(!key.contains('%') && !key.contains('_'));
+            prop_assert_eq!(name_key(&key), key.clone());
+        }
+    }
 }

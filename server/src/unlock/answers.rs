@@ -266,6 +266,7 @@ mod tests {
             },
             question_ids: vec![1, 2, 5],
             mobile: None,
+            role: api_types::ra::Role::Staff,
         }
     }
 

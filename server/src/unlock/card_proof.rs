@@ -1,7 +1,8 @@
 //! CARD-6 / UNL-2 / UNL-3 / UNL-8: the card proves it is genuine by signing the challenge
 //! with its 9E key; then whose card it is, and 2–4 of the user's questions at random —
 //! chosen once and then fixed for the user until an unlock succeeds, so starting again
-//! never re-rolls them. Unregistered users and closed accounts are stopped here.
+//! never re-rolls them. Unregistered users and closed accounts are stopped here, their
+//! attempt kept only for a phone code from the RA (RA-3, `ra_code`).
 
 use api_types::unlock::{CardProofRequest, CardProofResponse, Question};
 use api_types::values::CardSignature;
@@ -100,9 +101,12 @@ fn decide(
     ) {
         return outcome.refuse(error);
     }
-    let refusal = if !genuine(&card, &attempt.challenge, signature) {
-        Some(AppError::CardNotGenuine)
-    } else if !user.registered || questions.len() < wanted {
+    if !genuine(&card, &attempt.challenge, signature) {
+        return outcome
+            .write(Write::Attempt(failed(&attempt)))
+            .refuse(AppError::CardNotGenuine);
+    }
+    let refusal = if !user.registered || questions.len() < wanted {
         Some(AppError::NotRegistered)
     } else if user.counters.self_service_closed {
         Some(AppError::SelfServiceClosed)
@@ -110,9 +114,11 @@ fn decide(
         None
     };
     if let Some(error) = refusal {
-        return outcome
-            .write(Write::Attempt(failed(&attempt)))
-            .refuse(error);
+        let ra_only = Attempt {
+            state: AttemptState::RaOnly,
+            ..attempt
+        };
+        return outcome.write(Write::Attempt(ra_only)).refuse(error);
     }
     // The subset already fixed for this user, if it still fits; else this draw, fixed now.
     let fixed: Vec<UserQuestion> = user

@@ -6,7 +6,6 @@
 use api_types::unlock::{CodeAccepted, CodeRequest};
 use api_types::{AttemptId, UnlockCode};
 
-use super::limits::Scope;
 use super::rules::{check_step, count_code_failure, AttemptState, CODE_TTL, MAX_CODE_FAILURES};
 use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
 use crate::secrets::CodePepper;
@@ -25,13 +24,7 @@ impl AppState {
         request: CodeRequest,
         client: &Client,
     ) -> Result<CodeAccepted, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
-            .await?;
-        if let Some(attempt) = self.held_attempt(id, flow).await? {
-            let user = Scope::User(&attempt.user_uuid);
-            self.limit(ACTION, user, Subject::of(&attempt), client)
-                .await?;
-        }
+        self.limit_client_and_user(ACTION, id, flow, client).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {

@@ -196,6 +196,7 @@ fn decide(
             },
         );
     }
+    let card = attempt.card_guid;
     let completed = Attempt {
         state: AttemptState::Completed,
         completed_at: Some(now),
@@ -212,6 +213,10 @@ fn decide(
         .write(Write::UnlockQuestions {
             user_uuid: user.uuid.clone(),
             question_ids: Vec::new(),
+        })
+        .write(Write::PinTriesSeen {
+            card,
+            tries: i64::from(card_protocol::piv::PIN_TRIES),
         })
         .write(not_me.0)
         .write(Write::Mail(templates::unlocked(

@@ -15,11 +15,13 @@ mod channel;
 mod code;
 mod complete;
 pub(crate) mod limits;
+mod ra_code;
 mod resume;
 pub mod rules;
 mod script;
 mod start;
 
+pub use ra_code::{MAX_PHONE_CODE_FAILURES, PHONE_CODE_TTL};
 pub use start::Started;
 
 use api_types::AttemptId;
@@ -113,6 +115,26 @@ impl AppState {
             .map_err(crate::store::StoreError::from)?;
         let attempt = attempts::find(&mut conn, id).await?;
         Ok(attempt.filter(|attempt| flow_matches(attempt, flow)))
+    }
+
+    /// ALL-5 for a step that guesses a code: per client, and per user once the attempt
+    /// is known to be this browser's.
+    async fn limit_client_and_user(
+        &self,
+        action: &'static str,
+        id: &AttemptId,
+        flow: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        use limits::Scope;
+        self.limit(action, Scope::Client(client), Subject::default(), client)
+            .await?;
+        if let Some(attempt) = self.held_attempt(id, flow).await? {
+            let user = Scope::User(&attempt.user_uuid);
+            self.limit(action, user, Subject::of(&attempt), client)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The attempt's card, locked for the rest of the step.

@@ -22,6 +22,9 @@ pub const CODE_FAILURE_WINDOW: i64 = 24 * 3600;
 pub enum AttemptState {
     Started,
     CardProven,
+    /// RA-3: the card proved itself but self-service may not go on (not registered,
+    /// closed): only a phone code from the RA can.
+    RaOnly,
     CodeSent,
     CodeVerified,
     Completed,
@@ -33,6 +36,7 @@ impl AttemptState {
         match self {
             AttemptState::Started => "started",
             AttemptState::CardProven => "card_proven",
+            AttemptState::RaOnly => "ra_only",
             AttemptState::CodeSent => "code_sent",
             AttemptState::CodeVerified => "code_verified",
             AttemptState::Completed => "completed",
@@ -44,6 +48,7 @@ impl AttemptState {
         Some(match text {
             "started" => AttemptState::Started,
             "card_proven" => AttemptState::CardProven,
+            "ra_only" => AttemptState::RaOnly,
             "code_sent" => AttemptState::CodeSent,
             "code_verified" => AttemptState::CodeVerified,
             "completed" => AttemptState::Completed,

@@ -383,6 +383,17 @@ impl TestApp {
     }
 
     pub async fn enroll_with_pin_state(&self, registered: bool, locked: bool) -> TestCard {
+        self.enroll_person(("John", "Rigby"), registered, locked)
+            .await
+    }
+
+    /// A staff member of this name with a card (PIN [`PIN`]), locked or not.
+    pub async fn enroll_person(
+        &self,
+        name: (&str, &str),
+        registered: bool,
+        locked: bool,
+    ) -> TestCard {
         let puk = Puk::generate(&mut OsRng);
         let card = VirtualCard::create(&CreateOptions {
             pin: PIN.into(),
@@ -391,10 +402,16 @@ impl TestApp {
             locked,
         })
         .unwrap();
-        self.enroll_card(card, puk, registered).await
+        self.enroll_named(card, puk, registered, name).await
     }
 
-    pub async fn enroll_card(&self, card: VirtualCard, puk: Puk, registered: bool) -> TestCard {
+    async fn enroll_named(
+        &self,
+        card: VirtualCard,
+        puk: Puk,
+        registered: bool,
+        (given_name, family_name): (&str, &str),
+    ) -> TestCard {
         let guid = CardGuid::from_bytes(card.guid());
         let uuid: String = (0..12)
             .map(|_| char::from(b'0' + rand::random::<u8>() % 10))
@@ -409,8 +426,8 @@ impl TestApp {
                 user: NewUser {
                     uuid: &uuid,
                     title: "Mr",
-                    given_name: "John",
-                    family_name: "Rigby",
+                    given_name,
+                    family_name,
                     email: &email,
                     role: "staff",
                     registered,

@@ -14,6 +14,7 @@ mod issue;
 mod kek;
 mod limits;
 mod not_me;
+mod ra;
 mod races;
 mod register;
 mod robustness;

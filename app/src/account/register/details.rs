@@ -14,31 +14,7 @@ use leptos::prelude::*;
 use super::rules::{check_details, domains_list, ANSWER_FIELDS, EMAIL_FIELD, QUESTION_FIELDS};
 use super::{Reg, Step, Submit};
 use crate::api;
-
-fn group_class(error: bool) -> &'static str {
-    if error {
-        "nhsuk-form-group nhsuk-form-group--error"
-    } else {
-        "nhsuk-form-group"
-    }
-}
-
-/// The error message shown above an input, if the problem is about it.
-fn error_message(reg: Reg, field: &'static str) -> impl IntoView {
-    move || {
-        reg.problem
-            .get()
-            .and_then(|p| p.message_for(field))
-            .map(|message| {
-                view! {
-                    <span class="nhsuk-error-message" id=format!("{field}-error")>
-                        <span class="nhsuk-u-visually-hidden">"Error: "</span>
-                        {message}
-                    </span>
-                }
-            })
-    }
-}
+use crate::widgets::{described_by, error_message, group_class, has_error};
 
 #[component]
 pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoView {
@@ -80,17 +56,9 @@ pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoVi
             check_details(&typed, &email.get_untracked(), &approved.get_value())
         });
     };
-    let has_error = move |field: &'static str| {
-        reg.problem
-            .get()
-            .is_some_and(|p| p.message_for(field).is_some())
-    };
+    let has_error = move |field: &'static str| has_error(reg.problem, field);
     let described_by = move |field: &'static str, hint: Option<&'static str>| {
-        move || {
-            let error = has_error(field).then(|| format!("{field}-error"));
-            let ids: Vec<String> = hint.map(str::to_owned).into_iter().chain(error).collect();
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
+        described_by(reg.problem, field, hint)
     };
     let pairs = choices
         .into_iter()
@@ -101,7 +69,7 @@ pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoVi
             view! {
                 <div class=move || group_class(has_error(question_field))>
                     <label class="nhsuk-label" for=question_field>{format!("Question {n}")}</label>
-                    {error_message(reg, question_field)}
+                    {error_message(reg.problem, question_field)}
                     <select
                         class=move || if has_error(question_field) { "nhsuk-select nhsuk-select--error" } else { "nhsuk-select" }
                         id=question_field
@@ -117,7 +85,7 @@ pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoVi
                 </div>
                 <div class=move || group_class(has_error(answer_field))>
                     <label class="nhsuk-label" for=answer_field>{format!("Answer {n}")}</label>
-                    {error_message(reg, answer_field)}
+                    {error_message(reg.problem, answer_field)}
                     <input
                         class=move || if has_error(answer_field) { "nhsuk-input nhsuk-input--error" } else { "nhsuk-input" }
                         id=answer_field
@@ -146,7 +114,7 @@ pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoVi
             <div class=move || group_class(has_error(EMAIL_FIELD))>
                 <label class="nhsuk-label" for=EMAIL_FIELD>"Email address for your codes"</label>
                 <div class="nhsuk-hint" id="email-hint">{hint}</div>
-                {error_message(reg, EMAIL_FIELD)}
+                {error_message(reg.problem, EMAIL_FIELD)}
                 <input
                     class=move || if has_error(EMAIL_FIELD) { "nhsuk-input nhsuk-input--error" } else { "nhsuk-input" }
                     id=EMAIL_FIELD

@@ -25,6 +25,7 @@ use crate::bridge::{watch_card, Bridge, CardState};
 use crate::errors::{Problem, ProblemSummary};
 use crate::focus_heading;
 use crate::submit::{Screens, Submit};
+use crate::widgets::warning_callout;
 
 /// Where the user is in the registration.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,17 +195,11 @@ fn done() -> impl IntoView {
 fn stopped(reg: Reg, heading: &'static str, problem: Problem, next: Next) -> impl IntoView {
     view! {
         <h1 tabindex="-1">{heading}</h1>
-        <div class="nhsuk-warning-callout">
-            <h2 class="nhsuk-warning-callout__label">
-                <span role="text">
-                    <span class="nhsuk-u-visually-hidden">"Important: "</span>
-                    "What to do next"
-                </span>
-            </h2>
+        {warning_callout("What to do next", view! {
             <p>{problem.message}</p>
             {problem.help.map(|help| view! { <p>{help}</p> })}
             <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
-        </div>
+        })}
         {match next {
             Next::SignIn => view! {
                 <p><a href="/login" id="sign-in-link">"Sign in with your smartcard"</a></p>

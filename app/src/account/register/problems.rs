@@ -70,7 +70,10 @@ pub(super) fn stop_heading(code: ProblemCode) -> Option<(&'static str, Next)> {
         | C::GrantWrongOperation
         | C::GrantWrongScript
         | C::LastTryNeedsConfirmation
-        | C::PinReused => None,
+        | C::PinReused
+        | C::RaRoleRequired
+        | C::OwnAccount
+        | C::NoRaCode => None,
     }
 }
 

@@ -1,0 +1,421 @@
+//! The Registration Authority console (RA-1…RA-4), spoken by the `/ra/` pages to the
+//! server under `/api/ra/`. Every call needs a session whose user the server's records
+//! make an RA agent or manager (the role is never taken from the client); every action
+//! names a [`Reason`], is refused on the RA's own account, is audited under the RA's
+//! identity and tells the user by email.
+//!
+//! - `GET /api/ra/users?q=…&page=…`: find users by UUID (exact) or name (prefix, case-
+//!   and accent-insensitive) ([`UserList`]).
+//! - `GET /api/ra/users/{uuid}`: one user's cards, registration, locks, contact details
+//!   and security events ([`UserRecord`]).
+//! - `POST /api/ra/users/{uuid}/reopen|contact|phone-code|role`: the RA's actions.
+//! - `GET /api/ra/audit?…` and `GET /api/ra/audit.csv?…`: the trail, filtered
+//!   ([`AuditFilter`]), and its CSV export.
+//! - `GET /api/ra/reports`, `POST /api/ra/reports/{id}/review`: "this wasn't me" reports
+//!   as a work queue.
+//! - `GET /api/ra/dashboard`: users at risk ([`Dashboard`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::values::{CardGuid, UnlockCode, ValueError};
+
+/// What a user may do, from the server's records (RA-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[default]
+    Staff,
+    RaAgent,
+    RaManager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::RaAgent => "ra_agent",
+            Role::RaManager => "ra_manager",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "staff" => Role::Staff,
+            "ra_agent" => Role::RaAgent,
+            "ra_manager" => Role::RaManager,
+            _ => return None,
+        })
+    }
+
+    /// May use the RA console at all.
+    pub fn is_ra(self) -> bool {
+        matches!(self, Role::RaAgent | Role::RaManager)
+    }
+}
+
+/// A User's Unique Identifier: exactly 12 digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserUuid(String);
+
+impl UserUuid {
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        let text = text.trim();
+        if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(ValueError::Uuid)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UserUuid {
+    type Error = ValueError;
+    fn try_from(text: String) -> Result<Self, ValueError> {
+        Self::parse(&text)
+    }
+}
+
+impl From<UserUuid> for String {
+    fn from(value: UserUuid) -> String {
+        value.0
+    }
+}
+
+pub const REASON_MAX_CHARS: usize = 500;
+
+/// Why an RA acted (RA-3): 3–500 characters of text, no control characters but line
+/// breaks; kept in the audit trail and the user's notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Reason(String);
+
+impl Reason {
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        let text = text.trim();
+        let length = text.chars().count();
+        let clean = text.chars().all(|c| !c.is_control() || c == '\n');
+        if (3..=REASON_MAX_CHARS).contains(&length) && clean {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(ValueError::Reason)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Reason {
+    type Error = ValueError;
+    fn try_from(text: String) -> Result<Self, ValueError> {
+        Self::parse(&text)
+    }
+}
+
+impl From<Reason> for String {
+    fn from(value: Reason) -> String {
+        value.0
+    }
+}
+
+pub const PATH_USERS: &str = "/api/ra/users";
+pub const PATH_AUDIT: &str = "/api/ra/audit";
+pub const PATH_AUDIT_CSV: &str = "/api/ra/audit.csv";
+pub const PATH_REPORTS: &str = "/api/ra/reports";
+pub const PATH_DASHBOARD: &str = "/api/ra/dashboard";
+/// Users per page of search results.
+pub const USERS_PER_PAGE: u32 = 20;
+/// Audit events per page.
+pub const EVENTS_PER_PAGE: u32 = 50;
+
+/// `GET /api/ra/users/{uuid}`.
+pub fn user_path(uuid: &UserUuid) -> String {
+    format!("{PATH_USERS}/{}", uuid.as_str())
+}
+
+/// One of the RA's actions on a user, e.g. `user_action_path(uuid, RaAction::Reopen)`.
+pub fn user_action_path(uuid: &UserUuid, action: RaAction) -> String {
+    format!("{PATH_USERS}/{}/{}", uuid.as_str(), action.segment())
+}
+
+/// `POST /api/ra/reports/{id}/review`.
+pub fn review_path(report_id: &str) -> String {
+    format!("{PATH_REPORTS}/{report_id}/review")
+}
+
+/// What an RA can do to a user's account (RA-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RaAction {
+    Reopen,
+    Contact,
+    PhoneCode,
+    Role,
+}
+
+impl RaAction {
+    pub fn segment(self) -> &'static str {
+        match self {
+            RaAction::Reopen => "reopen",
+            RaAction::Contact => "contact",
+            RaAction::PhoneCode => "phone-code",
+            RaAction::Role => "role",
+        }
+    }
+}
+
+/// Query of `GET /api/ra/users`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserQuery {
+    /// A 12-digit UUID (exact), or the start of a name.
+    pub q: String,
+    /// From 0.
+    #[serde(default)]
+    pub page: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserList {
+    pub users: Vec<UserSummary>,
+    pub page: u32,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSummary {
+    pub uuid: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+    pub registered: bool,
+    pub self_service_closed: bool,
+}
+
+/// RA-2: everything the RA sees about one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRecord {
+    pub summary: UserSummary,
+    pub mobile: Option<String>,
+    pub locks: Locks,
+    pub cards: Vec<CardRecord>,
+    /// The live phone code, if one was issued and is still usable.
+    pub phone_code: Option<PhoneCodeState>,
+    /// The user's security events, newest first (the latest [`EVENTS_PER_PAGE`]).
+    pub events: Vec<AuditRecord>,
+}
+
+/// Why self-service is closed, if it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Locks {
+    pub self_service_closed: bool,
+    /// UNL-4: three wrong answers.
+    pub questions_locked: bool,
+    /// UNL-5: too many wrong unlock codes in a day.
+    pub code_locked: bool,
+    /// "This wasn't me" reports not yet reviewed.
+    pub open_reports: u32,
+    pub answer_failures: u32,
+    pub code_failures: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardRecord {
+    pub guid: CardGuid,
+    /// Unix seconds.
+    pub issued_at: i64,
+    pub certificate_expires_at: Option<i64>,
+    /// The passcode tries the card had when the server last learnt them (a login, an
+    /// unlock), and when.
+    pub pin_tries_left: Option<u8>,
+    pub pin_tries_seen_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneCodeState {
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub tries_left: u32,
+}
+
+/// The body of every RA action that needs only a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRequest {
+    pub email: String,
+    #[serde(default)]
+    pub mobile: Option<String>,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    pub role: Role,
+    pub reason: Reason,
+}
+
+/// RA-3: a code for the RA to read out on the phone: single use, 10 minutes, a few
+/// tries, and good only in an unlock of this user's own card. Shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneCode {
+    pub code: UnlockCode,
+    pub expires_at: i64,
+    pub tries: u32,
+}
+
+/// RA-4: filters of the audit search and its CSV export; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<String>,
+    /// An action, e.g. `unlock.answers`, or its prefix ending in `.` (`unlock.`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// `ok`, another success outcome, or an error code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Unix seconds, inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<i64>,
+    /// Paging: only events older than this sequence number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+    pub card_guid: Option<String>,
+    pub user_uuid: Option<String>,
+    pub client_addr: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPage {
+    pub events: Vec<AuditRecord>,
+    /// Pass as `before` for the next (older) page.
+    pub next_before: Option<i64>,
+    /// Verified with the first page (no `before`) only: it walks the whole trail.
+    pub chain: Option<ChainState>,
+}
+
+/// RA-4: whether the trail's MAC chains verify under the server's audit key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "state")]
+pub enum ChainState {
+    Intact { rows: u64 },
+    Broken { seq: Option<i64>, reason: String },
+}
+
+/// A "this wasn't me" report in the RA's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub id: String,
+    pub user: UserSummary,
+    /// Which notice carried the link: `unlock`, `registration`, `contact`.
+    pub notice: String,
+    pub reported_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportList {
+    pub reports: Vec<Report>,
+}
+
+/// Users at risk, each list linking to the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dashboard {
+    /// Never confirmed an email address by a registration code.
+    pub unverified_email: Vec<UserSummary>,
+    /// A card certificate expiring within 30 days.
+    pub expiring_certificates: Vec<Expiring>,
+    /// Two or more lockouts within 30 days.
+    pub repeat_lockouts: Vec<Lockouts>,
+    pub open_reports: Vec<Report>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expiring {
+    pub user: UserSummary,
+    pub card_guid: CardGuid,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lockouts {
+    pub user: UserSummary,
+    pub lockouts: u32,
+}
+
+/// Empty JSON object answer of actions that only change state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Done {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ra_3_a_reason_is_real_text() {
+        assert!(Reason::parse("Identity checked on the phone").is_ok());
+        assert!(Reason::parse("  ").is_err());
+        assert!(Reason::parse("ok").is_err());
+        assert!(Reason::parse("bad\u{0}byte").is_err());
+        assert!(Reason::parse(&"x".repeat(REASON_MAX_CHARS + 1)).is_err());
+        assert!(Reason::parse("two\nlines").is_ok());
+    }
+
+    #[test]
+    fn ra_2_a_uuid_is_twelve_digits() {
+        assert!(UserUuid::parse("123456789012").is_ok());
+        assert!(UserUuid::parse("12345678901").is_err());
+        assert!(UserUuid::parse("12345678901a").is_err());
+        assert!(UserUuid::parse("../../etc/pa").is_err());
+    }
+
+    #[test]
+    fn ra_1_roles_round_trip() {
+        for role in [Role::Staff, Role::RaAgent, Role::RaManager] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+}

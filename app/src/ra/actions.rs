@@ -1,0 +1,249 @@
+//! The RA's actions on one user's account (RA-3), each a form with the reason it is done
+//! for (kept in the audit trail and told to the user): reopen self-service, give a code
+//! to read out on the phone (shown once), change the contact details, and — for RA
+//! managers — change the user's role. The server refuses an RA's own account
+//! (`own_account`) and an agent's manager action (`ra_role_required`); the page shows
+//! those refusals like any other.
+
+use std::future::Future;
+
+use api_types::ra::{
+    user_action_path, ContactRequest, PhoneCode, RaAction, Reason, ReasonRequest, Role,
+    RoleRequest, UserSummary, UserUuid,
+};
+use api_types::ErrorCode;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use super::{post_done, reason, role_name, Desk, Did, ReasonField};
+use crate::api;
+use crate::errors::Problem;
+use crate::submit::Submit;
+use crate::widgets::Field;
+
+pub(super) const CONTACT_EMAIL_FIELD: &str = "ra-contact-email";
+const CONTACT_MOBILE_FIELD: &str = "ra-contact-mobile";
+const ROLE_FIELD: &str = "role-select";
+
+/// One action's form: its words and the ids of its reason, hint, progress and button.
+struct Form {
+    heading: &'static str,
+    about: &'static str,
+    reason: &'static str,
+    hint: &'static str,
+    label: &'static str,
+    progress_id: &'static str,
+    progress: &'static str,
+    button: &'static str,
+    press: &'static str,
+}
+
+const REOPEN: Form = Form {
+    heading: "Reopen self-service",
+    about: "Lets the user unlock their smartcard with their security questions again, and \
+            clears the failed tries. Do this once you have checked who they are.",
+    reason: "reopen-reason",
+    hint: "reopen-reason-hint",
+    label: "Reason for reopening self-service",
+    progress_id: "reopen-progress",
+    progress: "Reopening self-service…",
+    button: "reopen-button",
+    press: "Reopen self-service",
+};
+
+const PHONE_CODE: Form = Form {
+    heading: "Give a code by phone",
+    about: "Once you have checked who the caller is, give them a code to read out: they enter \
+            it in the unlock, with their own smartcard in the reader, instead of the security \
+            questions and the emailed code. It works for 10 minutes, once.",
+    reason: "phone-code-reason",
+    hint: "phone-code-reason-hint",
+    label: "Reason for giving a code by phone",
+    progress_id: "phone-code-progress",
+    progress: "Making a code…",
+    button: "phone-code-button",
+    press: "Give a code by phone",
+};
+
+const CONTACT: Form = Form {
+    heading: "Change contact details",
+    about: "Unlock codes are sent to the email address. The user is told at the old address \
+            and the new one.",
+    reason: "contact-reason",
+    hint: "contact-reason-hint",
+    label: "Reason for changing the contact details",
+    progress_id: "contact-progress",
+    progress: "Saving the contact details…",
+    button: "contact-button",
+    press: "Save contact details",
+};
+
+const ROLE: Form = Form {
+    heading: "Change RA role",
+    about: "RA agents and managers can use this console. Only RA managers can change roles.",
+    reason: "role-reason",
+    hint: "role-reason-hint",
+    label: "Reason for changing the role",
+    progress_id: "role-progress",
+    progress: "Changing the role…",
+    button: "role-button",
+    press: "Change role",
+};
+
+/// The actions for one user; the role form only for an RA manager.
+pub(super) fn actions(
+    desk: Desk,
+    manager: bool,
+    uuid: UserUuid,
+    user: &UserSummary,
+    mobile: Option<String>,
+    closed: bool,
+) -> impl IntoView {
+    let name = StoredValue::new(user.display_name.clone());
+    let uuid = StoredValue::new(uuid);
+    let path = move |action| user_action_path(&uuid.get_value(), action);
+    let reopen = closed.then(|| {
+        action_form(
+            desk,
+            REOPEN,
+            ().into_any(),
+            |reason| Ok(ReasonRequest { reason }),
+            move |request: &ReasonRequest| {
+                let said = format!("Self-service reopened for {}.", name.get_value());
+                post_done(path(RaAction::Reopen), request.clone(), said)
+            },
+        )
+    });
+    let phone_code = action_form(
+        desk,
+        PHONE_CODE,
+        ().into_any(),
+        |reason| Ok(ReasonRequest { reason }),
+        move |request: &ReasonRequest| {
+            let (path, request) = (path(RaAction::PhoneCode), request.clone());
+            async move {
+                let code = api::post::<_, PhoneCode>(&path, &request).await?;
+                Ok(Did {
+                    said: format!(
+                        "Code made for {} to unlock their smartcard.",
+                        name.get_value()
+                    ),
+                    phone_code: Some(code),
+                })
+            }
+        },
+    );
+    let email = RwSignal::new(user.email.clone());
+    let mobile = RwSignal::new(mobile.unwrap_or_default());
+    let contact = action_form(
+        desk,
+        CONTACT,
+        contact_inputs(desk, email, mobile).into_any(),
+        move |reason| {
+            let typed = email.get_untracked().trim().to_owned();
+            if typed.is_empty() {
+                return Err(Problem::from_code(ErrorCode::BadRequest)
+                    .with_message("Enter an email address.")
+                    .on_field(CONTACT_EMAIL_FIELD));
+            }
+            let mobile = mobile.get_untracked().trim().to_owned();
+            Ok(ContactRequest {
+                email: typed,
+                mobile: (!mobile.is_empty()).then_some(mobile),
+                reason,
+            })
+        },
+        move |request: &ContactRequest| {
+            let said = format!("Contact details changed for {}.", name.get_value());
+            post_done(path(RaAction::Contact), request.clone(), said)
+        },
+    );
+    let role = manager.then(|| {
+        let chosen = RwSignal::new(user.role);
+        action_form(
+            desk,
+            ROLE,
+            role_select(chosen).into_any(),
+            move |reason| {
+                Ok(RoleRequest {
+                    role: chosen.get_untracked(),
+                    reason,
+                })
+            },
+            move |request: &RoleRequest| {
+                let role = role_name(request.role);
+                let said = format!("{} is now: {role}.", name.get_value());
+                post_done(path(RaAction::Role), request.clone(), said)
+            },
+        )
+    });
+    view! { {reopen} {phone_code} {contact} {role} }
+}
+
+/// One action's form: heading, what it does, its own inputs, the reason and the button.
+fn action_form<I, Fu>(
+    desk: Desk,
+    form: Form,
+    inputs: AnyView,
+    prepare: impl Fn(Reason) -> Result<I, Problem> + Copy + 'static,
+    run: impl Fn(&I) -> Fu + 'static,
+) -> impl IntoView
+where
+    I: 'static,
+    Fu: Future<Output = Result<Did, Problem>> + 'static,
+{
+    let text = RwSignal::new(String::new());
+    let send = Submit::new(desk, form.progress, run);
+    let field = form.reason;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        send.dispatch(|| prepare(reason(field, &text.get_untracked())?));
+    };
+    view! {
+        <h2>{form.heading}</h2>
+        <p>{form.about}</p>
+        <form on:submit=submit novalidate>
+            {inputs}
+            <ReasonField desk=desk field=form.reason hint=form.hint label=form.label
+                told="It is kept in the audit trail, and the user is told it by email." text=text/>
+            {send.status_line(form.progress_id)}
+            <button type="submit" id=form.button class="nhsuk-button">{form.press}</button>
+        </form>
+    }
+}
+
+fn contact_inputs(desk: Desk, email: RwSignal<String>, mobile: RwSignal<String>) -> impl IntoView {
+    view! {
+        {Field::new(CONTACT_EMAIL_FIELD, "Email address")
+            .kind("email")
+            .width("")
+            .view(desk.problem, email)}
+        {Field::new(CONTACT_MOBILE_FIELD, "Mobile number (optional)")
+            .kind("tel")
+            .view(desk.problem, mobile)}
+    }
+}
+
+fn role_select(chosen: RwSignal<Role>) -> impl IntoView {
+    view! {
+        <div class="nhsuk-form-group">
+            <label class="nhsuk-label" for=ROLE_FIELD>"Role"</label>
+            <select
+                class="nhsuk-select"
+                id=ROLE_FIELD
+                name=ROLE_FIELD
+                on:change=move |ev| {
+                    if let Some(role) = Role::parse(&event_target_value(&ev)) {
+                        chosen.set(role);
+                    }
+                }
+            >
+                {[Role::Staff, Role::RaAgent, Role::RaManager].into_iter().map(|role| view! {
+                    <option value=role.as_str() selected=move || chosen.get_untracked() == role>
+                        {role_name(role)}
+                    </option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}

@@ -1,0 +1,268 @@
+//! The audit trail (RA-4): every security event (who, what, when, from where, outcome),
+//! filtered by user, card, action, outcome, client address and dates (UTC days), newest
+//! first, a page at a time; whether the trail's chains verify (tamper evidence); and the
+//! same filters as a CSV download. `?user=UUID` in the page's address fills in the user.
+
+use api_types::ra::{
+    AuditFilter, AuditPage as Page, AuditRecord, ChainState, UserUuid, PATH_AUDIT, PATH_AUDIT_CSV,
+};
+use api_types::time::parse_utc_date;
+use api_types::ErrorCode;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::query::audit_path;
+use super::{console, events_table, nav};
+use crate::api;
+use crate::errors::{FieldError, Problem, ProblemSummary};
+use crate::submit::{Screens, Submit};
+use crate::widgets::{warning_callout, Field};
+
+const USER: &str = "audit-user";
+const CARD: &str = "audit-card";
+const ACTION: &str = "audit-action";
+const OUTCOME: &str = "audit-outcome";
+const CLIENT: &str = "audit-client";
+const FROM: &str = "audit-from";
+const TO: &str = "audit-to";
+
+/// `/ra/audit`.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    console(|_| view! { <Audit/> }.into_any())
+}
+
+/// The filters as typed: user, card, action, outcome, client, from, to.
+type Typed = [String; 7];
+
+/// RA-4: the filters to send, or what is wrong with each input. `to` is the whole of
+/// its day: the server's `to` is exclusive.
+fn filter(typed: &Typed) -> Result<AuditFilter, Vec<FieldError>> {
+    let [user, card, action, outcome, client, from, to] =
+        typed.clone().map(|t| t.trim().to_owned());
+    let some = |text: String| (!text.is_empty()).then_some(text);
+    let mut errors = Vec::new();
+    let mut refuse = |field, message: &str| {
+        errors.push(FieldError {
+            field,
+            message: message.to_owned(),
+        });
+    };
+    if !user.is_empty() && UserUuid::parse(&user).is_err() {
+        refuse(USER, "A UUID is 12 digits.");
+    }
+    let mut day = |field, text: &str| match (text.is_empty(), parse_utc_date(text)) {
+        (true, _) => None,
+        (false, Some(start)) => Some(start),
+        (false, None) => {
+            refuse(field, "Enter a real date, for example 2026-11-23.");
+            None
+        }
+    };
+    let from = day(FROM, &from);
+    let to = day(TO, &to).map(|start| start + 86_400);
+    if let (Some(from), Some(to)) = (from, to) {
+        if to <= from {
+            refuse(
+                TO,
+                "The end date must be the same as or after the start date.",
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(AuditFilter {
+        user: some(user),
+        card: some(card),
+        action: some(action),
+        outcome: some(outcome),
+        client: some(client),
+        from,
+        to,
+        before: None,
+    })
+}
+
+/// The trail as shown: the filters of the first page, the events so far, where the next
+/// page starts, and the chain check of the first page.
+#[derive(Clone, Copy)]
+struct Trail {
+    problem: RwSignal<Option<Problem>>,
+    applied: RwSignal<Option<AuditFilter>>,
+    events: RwSignal<Vec<AuditRecord>>,
+    next_before: RwSignal<Option<i64>>,
+    chain: RwSignal<Option<ChainState>>,
+}
+
+impl Screens for Trail {
+    type Step = (AuditFilter, Page);
+
+    fn problem(&self) -> RwSignal<Option<Problem>> {
+        self.problem
+    }
+
+    fn advance(&self, (filter, page): (AuditFilter, Page)) {
+        self.problem.set(None);
+        self.next_before.set(page.next_before);
+        if filter.before.is_some() {
+            self.events.update(|events| events.extend(page.events));
+        } else {
+            self.events.set(page.events);
+            self.chain.set(page.chain);
+            self.applied.set(Some(filter));
+        }
+    }
+
+    fn fail(&self, problem: Problem) {
+        self.problem.set(Some(problem));
+    }
+}
+
+#[component]
+fn Audit() -> impl IntoView {
+    let trail = Trail {
+        problem: RwSignal::new(None),
+        applied: RwSignal::new(None),
+        events: RwSignal::new(Vec::new()),
+        next_before: RwSignal::new(None),
+        chain: RwSignal::new(None),
+    };
+    let prefill = use_query_map()
+        .with_untracked(|q| q.get("user"))
+        .unwrap_or_default();
+    let typed: [RwSignal<String>; 7] = std::array::from_fn(|i| {
+        RwSignal::new(if i == 0 {
+            prefill.clone()
+        } else {
+            String::new()
+        })
+    });
+    let send = Submit::new(
+        trail,
+        "Searching the audit trail…",
+        |filter: &AuditFilter| {
+            let (filter, path) = (filter.clone(), audit_path(PATH_AUDIT, filter));
+            async move { Ok((filter, api::get::<Page>(&path).await?)) }
+        },
+    );
+    let search = move || {
+        send.dispatch(|| {
+            filter(&typed.map(|t| t.get_untracked()))
+                .map_err(|errors| Problem::from_code(ErrorCode::BadRequest).on_fields(errors))
+        });
+    };
+    search();
+    let older = move |_| {
+        let (Some(filter), Some(before)) = (
+            trail.applied.get_untracked(),
+            trail.next_before.get_untracked(),
+        ) else {
+            return;
+        };
+        send.dispatch(|| {
+            Ok(AuditFilter {
+                before: Some(before),
+                ..filter
+            })
+        });
+    };
+    let [user, card, action, outcome, client, from, to] = typed;
+    view! {
+        {nav("/ra/audit")}
+        {move || trail.problem.get().map(|problem| view! { <ProblemSummary problem=problem/> })}
+        <h1 tabindex="-1">"Audit trail"</h1>
+        <form on:submit=move |ev: SubmitEvent| { ev.prevent_default(); search(); } novalidate>
+            {Field::new(USER, "User UUID").view(trail.problem, user)}
+            {Field::new(CARD, "Card GUID").view(trail.problem, card)}
+            {Field::new(ACTION, "Action")
+                .hint("audit-action-hint", "For example unlock.answers, or unlock. for every step of the unlock.")
+                .view(trail.problem, action)}
+            {Field::new(OUTCOME, "Outcome")
+                .hint("audit-outcome-hint", "ok, or a reason code such as wrong_answers.")
+                .view(trail.problem, outcome)}
+            {Field::new(CLIENT, "Client address").view(trail.problem, client)}
+            {Field::new(FROM, "From (UTC)").kind("date").view(trail.problem, from)}
+            {Field::new(TO, "To (UTC, including that day)").kind("date").view(trail.problem, to)}
+            {send.status_line("audit-progress")}
+            <button type="submit" id="audit-search-button" class="nhsuk-button">"Search"</button>
+        </form>
+        {move || trail.chain.get().map(chain_state)}
+        {move || trail.applied.get().map(|filter| {
+            let csv = audit_path(PATH_AUDIT_CSV, &filter);
+            let events = trail.events.get();
+            let none = events.is_empty().then(|| view! {
+                <p id="audit-none">"No events match these filters."</p>
+            });
+            view! {
+                <p><a href=csv id="audit-csv" download>"Download as CSV"</a></p>
+                {events_table("audit-results", "Security events, newest first".to_owned(), events, true)}
+                {none}
+            }
+        })}
+        {move || trail.next_before.get().map(|_| view! {
+            <button type="button" id="audit-older" class="nhsuk-button nhsuk-button--secondary"
+                on:click=older>
+                "Older events"
+            </button>
+        })}
+    }
+}
+
+/// RA-4: whether the trail is intact, or where it broke (a warning).
+fn chain_state(state: ChainState) -> impl IntoView {
+    match state {
+        ChainState::Intact { rows } => view! {
+            <div class="nhsuk-inset-text">
+                <span class="nhsuk-u-visually-hidden">"Information: "</span>
+                <p id="chain-state">{format!("Audit trail verified: {rows} events, every chain intact")}</p>
+            </div>
+        }
+        .into_any(),
+        ChainState::Broken { seq, reason } => {
+            let at = seq.map(|seq| format!(" at event #{seq}")).unwrap_or_default();
+            view! {
+                {warning_callout("The audit trail has been changed", view! {
+                    <p id="chain-state">{format!("Audit trail BROKEN{at}: {reason}")}</p>
+                })}
+            }
+            .into_any()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(user: &str, from: &str, to: &str) -> Typed {
+        let mut typed = Typed::default();
+        typed[0] = user.to_owned();
+        typed[2] = " unlock. ".to_owned();
+        typed[5] = from.to_owned();
+        typed[6] = to.to_owned();
+        typed
+    }
+
+    #[test]
+    fn ra_4_dates_are_whole_utc_days_and_the_filters_are_checked() {
+        let found = filter(&typed("123456789012", "2026-11-23", "2026-11-23"));
+        let found = found.unwrap_or_default();
+        assert_eq!(found.user.as_deref(), Some("123456789012"));
+        assert_eq!(found.action.as_deref(), Some("unlock."));
+        assert_eq!(found.card, None);
+        assert_eq!(found.from, Some(1_795_392_000));
+        assert_eq!(found.to, Some(1_795_392_000 + 86_400));
+        assert_eq!(filter(&Typed::default()), Ok(AuditFilter::default()));
+        let wrong = filter(&typed("12345", "2026-02-31", ""))
+            .err()
+            .unwrap_or_default();
+        let fields: Vec<_> = wrong.iter().map(|e| e.field).collect();
+        assert_eq!(fields, [USER, FROM]);
+        let backwards = filter(&typed("", "2026-11-24", "2026-11-23"))
+            .err()
+            .unwrap_or_default();
+        assert_eq!(backwards.first().map(|e| e.field), Some(TO));
+    }
+}

@@ -1,0 +1,140 @@
+//! RA-2: find users by UUID (exact) or name (prefix, case- and accent-insensitive), a
+//! page at a time; and one user's record — cards, registration, locks, contact details,
+//! the live phone code and their security events. Opening a record is itself audited
+//! (`ra.view_user`): who looked at whose account is part of the trail.
+
+use api_types::ra::{
+    CardRecord, Locks, PhoneCodeState, UserList, UserQuery, UserRecord, UserUuid, EVENTS_PER_PAGE,
+    USERS_PER_PAGE,
+};
+use api_types::CardGuid;
+
+use super::trail::record;
+use super::{summary, Needs};
+use crate::flow::{Outcome, Subject};
+use crate::secrets::FlowSecret;
+use crate::store::audit_search::{self, Filter};
+use crate::store::ra::{self, Search};
+use crate::store::{not_me, phone_codes, users, StoreError};
+use crate::unlock::rules::MAX_ANSWER_FAILURES;
+use crate::unlock::{Client, MAX_PHONE_CODE_FAILURES};
+use crate::{AppError, AppState};
+
+const VIEW: &str = "ra.view_user";
+/// Deeper than this, narrow the search instead.
+const MAX_PAGE: u32 = 500;
+
+impl AppState {
+    pub async fn ra_search(
+        &self,
+        secret: Option<&FlowSecret>,
+        query: UserQuery,
+        client: &Client,
+    ) -> Result<UserList, AppError> {
+        self.ra_actor(secret, client, Needs::Agent).await?;
+        let page = query.page.min(MAX_PAGE);
+        let typed = query.q.trim();
+        let key = users::name_key(typed);
+        let search = match UserUuid::parse(typed) {
+            Ok(_) => Search::Uuid(typed),
+            Err(_) if key.is_empty() => {
+                return Ok(UserList {
+                    users: Vec::new(),
+                    page,
+                    has_more: false,
+                })
+            }
+            Err(_) => Search::NamePrefix(&key),
+        };
+        let per_page = i64::from(USERS_PER_PAGE);
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let mut found =
+            ra::search(&mut conn, &search, per_page + 1, per_page * i64::from(page)).await?;
+        let has_more = found.len() as i64 > per_page;
+        found.truncate(USERS_PER_PAGE as usize);
+        Ok(UserList {
+            users: found.into_iter().map(summary).collect::<Result<_, _>>()?,
+            page,
+            has_more,
+        })
+    }
+
+    pub async fn ra_user(
+        &self,
+        secret: Option<&FlowSecret>,
+        uuid: &UserUuid,
+        client: &Client,
+    ) -> Result<UserRecord, AppError> {
+        let ra = self.ra_actor(secret, client, Needs::Agent).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let subject = Subject {
+            card_guid: None,
+            user_uuid: Some(uuid.as_str().to_owned()),
+        };
+        let outcome = Outcome::new(VIEW, subject).by(ra.name());
+        let (Some(listed), Some(user)) = (
+            ra::listed(&mut tx, uuid.as_str()).await?,
+            users::find(&mut tx, uuid.as_str()).await?,
+        ) else {
+            return self
+                .finish(tx, now, client, outcome.refuse(AppError::NotFound))
+                .await;
+        };
+        let cards = ra::cards_of(&mut tx, uuid.as_str()).await?;
+        let open_reports = not_me::open_count_for_user(&mut tx, uuid.as_str()).await?;
+        let phone_code = phone_codes::find(&mut tx, uuid.as_str()).await?;
+        let events = audit_search::page(
+            &mut tx,
+            &Filter {
+                user: Some(uuid.as_str().to_owned()),
+                ..Filter::default()
+            },
+            i64::from(EVENTS_PER_PAGE),
+        )
+        .await?;
+        let counters = user.counters;
+        let code_limit = i64::from(self.settings.max_code_failures_per_day);
+        let closed = counters.self_service_closed;
+        let record = UserRecord {
+            summary: summary(listed)?,
+            mobile: user.mobile,
+            locks: Locks {
+                self_service_closed: closed,
+                questions_locked: closed && counters.answer_failures >= MAX_ANSWER_FAILURES,
+                code_locked: closed && counters.code_failures >= code_limit,
+                open_reports: u32::try_from(open_reports).unwrap_or(u32::MAX),
+                answer_failures: u32::try_from(counters.answer_failures).unwrap_or(0),
+                code_failures: u32::try_from(counters.code_failures).unwrap_or(0),
+            },
+            cards: cards
+                .into_iter()
+                .map(|card| {
+                    Ok(CardRecord {
+                        guid: CardGuid::parse(&card.guid).map_err(|_| StoreError::Corrupt {
+                            table: "cards",
+                            column: "guid",
+                        })?,
+                        issued_at: card.created_at,
+                        certificate_expires_at: card.certificate_expires_at,
+                        pin_tries_left: card.pin_tries_left.and_then(|t| u8::try_from(t).ok()),
+                        pin_tries_seen_at: card.pin_tries_seen_at,
+                    })
+                })
+                .collect::<Result<_, AppError>>()?,
+            phone_code: phone_code
+                .filter(|code| {
+                    code.used_at.is_none()
+                        && now < code.expires_at
+                        && code.failures < MAX_PHONE_CODE_FAILURES
+                })
+                .map(|code| PhoneCodeState {
+                    issued_at: code.issued_at,
+                    expires_at: code.expires_at,
+                    tries_left: u32::try_from(MAX_PHONE_CODE_FAILURES - code.failures).unwrap_or(0),
+                }),
+            events: events.into_iter().map(record).collect(),
+        };
+        self.finish(tx, now, client, outcome.ok("ok", record)).await
+    }
+}

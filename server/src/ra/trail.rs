@@ -1,0 +1,372 @@
+//! RA-4: the audit trail for the RA — searched and exported as CSV (streamed a page at a
+//! time, so a trail of any length never sits in memory), its MAC chains verified, the
+//! "this wasn't me" reports as a queue the RA works through, and the at-risk dashboard.
+//! Exports and reviews are audited themselves.
+
+use std::net::IpAddr;
+
+use api_types::ra::{
+    AuditFilter, AuditPage, AuditRecord, ChainState, Dashboard, Expiring, Lockouts, Reason, Report,
+    ReportList, EVENTS_PER_PAGE,
+};
+use api_types::time::utc_date_time;
+use api_types::CardGuid;
+use axum::body::Bytes;
+use futures_util::stream::{self, Stream, StreamExt};
+
+use super::{summary, Needs};
+use crate::flow::{Outcome, Subject, Write};
+use crate::mail::templates::{self, RaNotice};
+use crate::secrets::FlowSecret;
+use crate::store::audit::{self, Verified};
+use crate::store::audit_search::{self, Event, Filter};
+use crate::store::{not_me, ra, users, StoreError};
+use crate::unlock::Client;
+use crate::{AppError, AppState};
+
+const EXPORT: &str = "ra.audit_export";
+const REVIEW: &str = "ra.review_report";
+/// Rows per database read of an export.
+const CSV_BATCH: i64 = 500;
+/// Entries per dashboard list.
+const LISTED: i64 = 50;
+const DAY: i64 = 86_400;
+
+/// The filters as typed, checked: empty means "any"; anything malformed is refused.
+pub fn audit_filter(typed: AuditFilter) -> Result<Filter, AppError> {
+    let given =
+        |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let bad = || AppError::BadFilter;
+    let user = given(typed.user);
+    if let Some(user) = &user {
+        api_types::ra::UserUuid::parse(user).map_err(|_| bad())?;
+    }
+    let card = given(typed.card);
+    if let Some(card) = &card {
+        CardGuid::parse(card).map_err(|_| bad())?;
+    }
+    let word = |v: &String| {
+        v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b"_.".contains(&b))
+    };
+    let action = given(typed.action);
+    let outcome = given(typed.outcome);
+    if !action.iter().chain(outcome.iter()).all(word) {
+        return Err(bad());
+    }
+    let client = given(typed.client);
+    if let Some(client) = &client {
+        client.parse::<IpAddr>().map_err(|_| bad())?;
+    }
+    Ok(Filter {
+        user,
+        card,
+        action,
+        outcome,
+        client,
+        from: typed.from,
+        to: typed.to,
+        before: typed.before,
+    })
+}
+
+pub(super) fn record(event: Event) -> AuditRecord {
+    AuditRecord {
+        seq: event.seq,
+        at: event.at,
+        actor: event.actor,
+        action: event.action,
+        outcome: event.outcome,
+        card_guid: event.card_guid,
+        user_uuid: event.user_uuid,
+        client_addr: event.client_addr,
+        detail: event.detail,
+    }
+}
+
+const CSV_HEADER: &str =
+    "seq,time_utc,unix_time,actor,action,outcome,card_guid,user_uuid,client_addr,detail\r\n";
+
+/// One CSV field: quoted, quotes doubled, and a leading `= + - @` defused so a
+/// spreadsheet never runs a reason typed into the trail as a formula.
+fn field(out: &mut String, value: &str) {
+    out.push('"');
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        out.push('\'');
+    }
+    out.push_str(&value.replace('"', "\"\""));
+    out.push('"');
+}
+
+fn csv_line(out: &mut String, event: &Event) {
+    out.push_str(&event.seq.to_string());
+    out.push(',');
+    field(out, &utc_date_time(event.at));
+    out.push(',');
+    out.push_str(&event.at.to_string());
+    for value in [
+        event.actor.as_str(),
+        &event.action,
+        &event.outcome,
+        event.card_guid.as_deref().unwrap_or(""),
+        event.user_uuid.as_deref().unwrap_or(""),
+        event.client_addr.as_deref().unwrap_or(""),
+        &event.detail,
+    ] {
+        out.push(',');
+        field(out, value);
+    }
+    out.push_str("\r\n");
+}
+
+/// The export's body: the header, then the matching events newest first, one batch per
+/// database read, each read only when the client has taken the one before.
+pub fn csv_stream(state: AppState, filter: Filter) -> impl Stream<Item = Result<Bytes, AppError>> {
+    let header = stream::once(async { Ok(Bytes::from_static(CSV_HEADER.as_bytes())) });
+    let rows = stream::try_unfold(
+        (state, filter, false),
+        |(state, mut filter, finished)| async move {
+            if finished {
+                return Ok(None);
+            }
+            let mut conn = state.store.pool.acquire().await.map_err(StoreError::from)?;
+            let batch = audit_search::page(&mut conn, &filter, CSV_BATCH).await?;
+            drop(conn);
+            let Some(last) = batch.last() else {
+                return Ok(None);
+            };
+            filter.before = Some(last.seq);
+            let mut chunk = String::new();
+            for event in &batch {
+                csv_line(&mut chunk, event);
+            }
+            let finished = (batch.len() as i64) < CSV_BATCH;
+            Ok::<_, AppError>(Some((Bytes::from(chunk), (state, filter, finished))))
+        },
+    );
+    header.chain(rows)
+}
+
+impl AppState {
+    pub async fn ra_audit(
+        &self,
+        secret: Option<&FlowSecret>,
+        filter: Filter,
+        client: &Client,
+    ) -> Result<AuditPage, AppError> {
+        self.ra_actor(secret, client, Needs::Agent).await?;
+        let chain = match filter.before {
+            Some(_) => None,
+            None => Some(
+                match audit::verify(&self.store.pool, &self.audit_key).await? {
+                    Verified::Intact { rows } => ChainState::Intact { rows: rows as u64 },
+                    Verified::Broken { seq, reason, .. } => ChainState::Broken {
+                        seq,
+                        reason: reason.to_owned(),
+                    },
+                },
+            ),
+        };
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let per_page = i64::from(EVENTS_PER_PAGE);
+        let events = audit_search::page(&mut conn, &filter, per_page).await?;
+        let next_before = match events.last() {
+            Some(last) if events.len() as i64 == per_page => Some(last.seq),
+            _ => None,
+        };
+        Ok(AuditPage {
+            events: events.into_iter().map(record).collect(),
+            next_before,
+            chain,
+        })
+    }
+
+    /// Checks the RA may export, and records the export with its filters.
+    pub async fn ra_audit_export(
+        &self,
+        secret: Option<&FlowSecret>,
+        filter: &Filter,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let ra = self.ra_actor(secret, client, Needs::Agent).await?;
+        let now = self.clock.now();
+        let tx = self.store.begin().await?;
+        let subject = Subject {
+            card_guid: None,
+            user_uuid: filter.user.clone(),
+        };
+        let outcome = Outcome::new(EXPORT, subject)
+            .by(ra.name())
+            .detail(format!("{filter:?}"))
+            .ok("ok", ());
+        self.finish(tx, now, client, outcome).await
+    }
+
+    pub async fn ra_reports(
+        &self,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<ReportList, AppError> {
+        self.ra_actor(secret, client, Needs::Agent).await?;
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        Ok(ReportList {
+            reports: open_reports(&mut conn, 200).await?,
+        })
+    }
+
+    /// The RA looked into a report: off the queue, told to the user. Not for a report
+    /// about the RA's own account.
+    pub async fn ra_review(
+        &self,
+        secret: Option<&FlowSecret>,
+        report_id: &str,
+        reason: &Reason,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let ra = self.ra_actor(secret, client, Needs::Agent).await?;
+        let token_hash = hex::decode(report_id).map_err(|_| AppError::NotFound)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let link = not_me::find_for_update(&mut tx, self.store.backend, &token_hash).await?;
+        let open = link.filter(|l| l.reported_at.is_some() && l.reviewed_at.is_none());
+        let Some(link) = open else {
+            let outcome = Outcome::new(REVIEW, Subject::default())
+                .by(ra.name())
+                .refuse(AppError::NotFound);
+            return self.finish(tx, now, client, outcome).await;
+        };
+        let user = users::find(&mut tx, &link.user_uuid).await?;
+        let subject = Subject {
+            card_guid: None,
+            user_uuid: Some(link.user_uuid.clone()),
+        };
+        let outcome = Outcome::new(REVIEW, subject).by(ra.name()).detail(format!(
+            "{} notice: {}",
+            link.notice,
+            reason.as_str()
+        ));
+        let outcome = match (ra.not_self(&link.user_uuid), user) {
+            (Err(refused), _) => outcome.refuse(refused),
+            (Ok(()), None) => outcome.refuse(AppError::NotFound),
+            (Ok(()), Some(user)) => outcome
+                .write(Write::ReportReviewed {
+                    token_hash,
+                    by: ra.uuid.clone(),
+                })
+                .write(Write::Mail(templates::ra_changed(
+                    &self.sender(),
+                    &user.email,
+                    &user.display_name,
+                    RaNotice::ReportReviewed,
+                )))
+                .ok("reviewed", ()),
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+
+    pub async fn ra_dashboard(
+        &self,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<Dashboard, AppError> {
+        self.ra_actor(secret, client, Needs::Agent).await?;
+        let now = self.clock.now();
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let unverified = ra::unregistered(&mut conn, LISTED).await?;
+        let expiring = ra::expiring(&mut conn, now, now + 30 * DAY, LISTED).await?;
+        let lockouts = ra::repeat_lockouts(&mut conn, now - 30 * DAY, 2, LISTED).await?;
+        Ok(Dashboard {
+            unverified_email: unverified
+                .into_iter()
+                .map(summary)
+                .collect::<Result<_, _>>()?,
+            expiring_certificates: expiring
+                .into_iter()
+                .map(|row| {
+                    Ok(Expiring {
+                        card_guid: CardGuid::parse(&row.card_guid).map_err(|_| {
+                            StoreError::Corrupt {
+                                table: "cards",
+                                column: "guid",
+                            }
+                        })?,
+                        expires_at: row.expires_at,
+                        user: summary(row.user)?,
+                    })
+                })
+                .collect::<Result<_, AppError>>()?,
+            repeat_lockouts: lockouts
+                .into_iter()
+                .map(|row| {
+                    Ok(Lockouts {
+                        lockouts: u32::try_from(row.lockouts).unwrap_or(u32::MAX),
+                        user: summary(row.user)?,
+                    })
+                })
+                .collect::<Result<_, AppError>>()?,
+            open_reports: open_reports(&mut conn, LISTED).await?,
+        })
+    }
+}
+
+async fn open_reports(conn: &mut sqlx::AnyConnection, limit: i64) -> Result<Vec<Report>, AppError> {
+    not_me::open_reports_listed(conn, limit)
+        .await?
+        .into_iter()
+        .map(|report| {
+            Ok(Report {
+                id: hex::encode(&report.token_hash),
+                notice: report.notice,
+                reported_at: report.reported_at,
+                user: summary(report.user)?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ra_4_csv_fields_are_quoted_and_never_formulas() {
+        let mut out = String::new();
+        field(&mut out, "=HYPERLINK(\"x\")");
+        assert_eq!(out, "\"'=HYPERLINK(\"\"x\"\")\"");
+        let mut plain = String::new();
+        field(&mut plain, "a,b");
+        assert_eq!(plain, "\"a,b\"");
+    }
+
+    #[test]
+    fn ra_4_filters_are_checked() {
+        let typed = |f: AuditFilter| audit_filter(f).is_ok();
+        assert!(typed(AuditFilter::default()));
+        assert!(typed(AuditFilter {
+            user: Some(" ".into()),
+            action: Some("unlock.".into()),
+            client: Some("127.0.0.1".into()),
+            ..AuditFilter::default()
+        }));
+        for bad in [
+            AuditFilter {
+                user: Some("x".into()),
+                ..AuditFilter::default()
+            },
+            AuditFilter {
+                card: Some("zz".into()),
+                ..AuditFilter::default()
+            },
+            AuditFilter {
+                action: Some("a%".into()),
+                ..AuditFilter::default()
+            },
+            AuditFilter {
+                client: Some("host".into()),
+                ..AuditFilter::default()
+            },
+        ] {
+            assert!(!typed(bad));
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! RA-3: the code an RA read out on the phone, in place of the questions and the emailed
+//! code — after the card proved itself (CARD-6), so it works only with that user's own
+//! card; also for a user who never registered (UNL-8) or whose self-service is closed
+//! (UNL-4), whom the RA has just checked on the phone. Single use, 10 minutes, 3 tries
+//! (ALL-1). A right code lets the card update begin (`channel`, CARD-3).
+
+use api_types::unlock::{CodeAccepted, CodeRequest};
+use api_types::{AttemptId, UnlockCode};
+
+use super::rules::{AttemptState, CODE_TTL};
+use super::{Client, Outcome, Subject, Write};
+use crate::secrets::{CodePepper, FlowSecret};
+use crate::store::attempts::Attempt;
+use crate::store::phone_codes::{self, PhoneCode};
+use crate::{AppError, AppState};
+
+const ACTION: &str = "unlock.ra_code";
+/// RA-3: a phone code works for 10 minutes.
+pub const PHONE_CODE_TTL: i64 = 10 * 60;
+/// RA-3: wrong tries before a phone code is dead.
+pub const MAX_PHONE_CODE_FAILURES: i64 = 3;
+
+impl AppState {
+    pub async fn ra_code(
+        &self,
+        id: &AttemptId,
+        flow: Option<&FlowSecret>,
+        request: CodeRequest,
+        client: &Client,
+    ) -> Result<CodeAccepted, AppError> {
+        self.limit_client_and_user(ACTION, id, flow, client).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+            Ok(attempt) => {
+                let backend = self.store.backend;
+                let code =
+                    phone_codes::find_for_update(&mut tx, backend, &attempt.user_uuid).await?;
+                decide(attempt, code, &request.code, &self.code_pepper, now)
+            }
+            Err(refused) => refused,
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+}
+
+fn decide(
+    attempt: Attempt,
+    stored: Option<PhoneCode>,
+    typed: &UnlockCode,
+    pepper: &CodePepper,
+    now: i64,
+) -> Outcome<CodeAccepted> {
+    let outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    let at_step = matches!(
+        attempt.state,
+        AttemptState::CardProven | AttemptState::RaOnly
+    );
+    if !at_step || now >= attempt.expires_at {
+        let error = super::rules::check_step(
+            attempt.state,
+            AttemptState::CardProven,
+            attempt.expires_at,
+            now,
+        )
+        .err()
+        .unwrap_or(AppError::WrongStep);
+        return outcome.refuse(error);
+    }
+    let Some(code) = stored.filter(|code| code.used_at.is_none()) else {
+        return outcome.refuse(AppError::NoRaCode);
+    };
+    if now >= code.expires_at {
+        return outcome.refuse(AppError::CodeExpired);
+    }
+    if code.failures >= MAX_PHONE_CODE_FAILURES {
+        return outcome.refuse(AppError::CodeTriesExhausted);
+    }
+    let issued_by = format!("phone code from ra:{}", code.issued_by);
+    if !pepper.matches(&code.code_salt, typed, &code.code_hash) {
+        let failures = code.failures + 1;
+        let tries_left = MAX_PHONE_CODE_FAILURES - failures;
+        let counted = PhoneCode { failures, ..code };
+        let outcome = outcome.write(Write::PhoneCode(counted)).detail(format!(
+            "{issued_by}: wrong, {failures} of {MAX_PHONE_CODE_FAILURES}"
+        ));
+        return outcome.refuse(if tries_left <= 0 {
+            AppError::CodeTriesExhausted
+        } else {
+            AppError::CodeInvalid {
+                tries_left: u32::try_from(tries_left).unwrap_or(0),
+            }
+        });
+    }
+    let used = PhoneCode {
+        used_at: Some(now),
+        ..code
+    };
+    let verified = Attempt {
+        state: AttemptState::CodeVerified,
+        code: None,
+        expires_at: now + CODE_TTL,
+        ..attempt
+    };
+    let accepted = CodeAccepted {
+        card_guid: verified.card_guid,
+    };
+    outcome
+        .write(Write::PhoneCode(used))
+        .write(Write::Attempt(verified))
+        .detail(issued_by)
+        .ok("ok", accepted)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::secrets::CodePepper;
+    use api_types::CardGuid;
+
+    fn attempt(state: AttemptState) -> Attempt {
+        Attempt {
+            id: AttemptId::from_bytes([1; 16]),
+            card_guid: CardGuid::from_bytes([2; 16]),
+            user_uuid: "555555555501".into(),
+            state,
+            challenge: [0; 32],
+            created_at: 1000,
+            expires_at: 1000 + 1800,
+            question_ids: vec![],
+            code: None,
+            code_failures: 0,
+            card_updated: false,
+            completed_at: None,
+            flow_hash: None,
+            channel: None,
+        }
+    }
+
+    fn issued(pepper: &CodePepper, code: &UnlockCode) -> PhoneCode {
+        PhoneCode {
+            user_uuid: "555555555501".into(),
+            code_hash: pepper.hash(&[7; 16], code),
+            code_salt: vec![7; 16],
+            issued_by: "999999999901".into(),
+            issued_at: 1000,
+            expires_at: 1000 + PHONE_CODE_TTL,
+            failures: 0,
+            used_at: None,
+        }
+    }
+
+    #[test]
+    fn ra_3_a_phone_code_works_once_within_ten_minutes_and_three_tries() {
+        let pepper = CodePepper::new(&[9; 32]).unwrap();
+        let right = UnlockCode::parse("123456").unwrap();
+        let wrong = UnlockCode::parse("654321").unwrap();
+        let code = issued(&pepper, &right);
+        let state = AttemptState::RaOnly;
+        let ok = decide(attempt(state), Some(code.clone()), &right, &pepper, 1100);
+        assert!(ok.reply.is_ok());
+        let used = PhoneCode {
+            used_at: Some(1100),
+            ..code.clone()
+        };
+        let again = decide(attempt(state), Some(used), &right, &pepper, 1101);
+        assert!(matches!(again.reply, Err(AppError::NoRaCode)));
+        let late = decide(attempt(state), Some(code.clone()), &right, &pepper, 1600);
+        assert!(matches!(late.reply, Err(AppError::CodeExpired)));
+        let miss = decide(attempt(state), Some(code.clone()), &wrong, &pepper, 1100);
+        assert!(matches!(
+            miss.reply,
+            Err(AppError::CodeInvalid { tries_left: 2 })
+        ));
+        let spent = PhoneCode {
+            failures: MAX_PHONE_CODE_FAILURES,
+            ..code.clone()
+        };
+        let dead = decide(attempt(state), Some(spent), &right, &pepper, 1100);
+        assert!(matches!(dead.reply, Err(AppError::CodeTriesExhausted)));
+        let none = decide(attempt(state), None, &right, &pepper, 1100);
+        assert!(matches!(none.reply, Err(AppError::NoRaCode)));
+        let early = decide(
+            attempt(AttemptState::Started),
+            Some(code),
+            &right,
+            &pepper,
+            1100,
+        );
+        assert!(matches!(early.reply, Err(AppError::WrongStep)));
+    }
+}
