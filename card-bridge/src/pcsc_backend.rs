@@ -60,10 +60,16 @@ struct PcscTransport<'a> {
 impl CardTransport for PcscTransport<'_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         let mut buffer = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
-        self.card
+        let answer = self
+            .card
             .transmit(command, &mut buffer)
-            .map(<[u8]>::to_vec)
-            .map_err(map_transport)
+            .map_err(map_transport)?;
+        // Not even a status word: the card left mid-exchange, before PC/SC noticed (seen
+        // with vpcd when a card is pulled under load). Not a card error (BRG-4).
+        if answer.is_empty() {
+            return Err(TransportError::CardRemoved);
+        }
+        Ok(answer.to_vec())
     }
 }
 
