@@ -30,6 +30,9 @@ pub struct BridgeStatus {
     pub readers: Vec<ReaderInfo>,
     /// The first card found, if any.
     pub card: Option<CardInfo>,
+    /// BRG-7: when the bridge's HTTPS certificate ends (unix seconds); none on plain HTTP.
+    #[serde(default)]
+    pub certificate_expires_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

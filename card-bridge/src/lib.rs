@@ -10,7 +10,8 @@
 //! server key pinned in [`BridgeConfig`] and used once ([`grants`], BRG-5). Operations that
 //! spend a PIN try — verify-pin, change-pin and card login (the PIN verified, then the
 //! server's challenge signed with the 9A key: AUTH-1) — read the tries first and reset the
-//! card when they leave it (BRG-6).
+//! card when they leave it (BRG-6). With a certificate from `card-bridge install` it
+//! serves HTTPS and WSS ([`tls`], [`trust`]: BRG-7), which Safari's engine needs.
 
 pub mod error;
 pub mod grants;
@@ -18,9 +19,13 @@ pub mod pcsc_backend;
 pub mod routes;
 pub mod security;
 pub mod simulated;
+pub mod tls;
+pub mod trust;
 pub mod worker;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use api_types::bridge::CardEvent;
 use bridge_grant::GrantVerifier;
@@ -40,6 +45,8 @@ pub struct BridgeConfig {
     pub server_key: GrantVerifier,
     /// Unix seconds, to judge grants' lifetimes: [`Clock::system`] outside tests.
     pub clock: Clock,
+    /// Serve HTTPS/WSS with this certificate (BRG-7); plain HTTP without.
+    pub tls: Option<tls::Served>,
 }
 
 /// A bound, ready-to-serve bridge. Port 0 in tests; [`Bridge::port`] tells the real one.
@@ -47,6 +54,7 @@ pub struct Bridge {
     listener: TcpListener,
     router: axum::Router,
     port: u16,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Bridge {
@@ -64,11 +72,13 @@ impl Bridge {
             events,
             security::Security::new(port, config.allowed_origins),
             grants::Grants::new(config.server_key, config.clock),
+            config.tls.as_ref().map(|served| served.not_after),
         );
         Ok(Self {
             listener,
             router: routes::router(state),
             port,
+            tls: config.tls.map(|served| served.config),
         })
     }
 
@@ -77,6 +87,45 @@ impl Bridge {
     }
 
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).await
+        match self.tls {
+            None => axum::serve(self.listener, self.router).await,
+            Some(config) => serve_tls(self.listener, self.router, config).await,
+        }
+    }
+}
+
+/// HTTPS and WSS: each connection's TLS handshake (10 s at most), then HTTP/1.1 with
+/// upgrades for the card-event WebSocket.
+async fn serve_tls(
+    listener: TcpListener,
+    router: axum::Router,
+    config: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors and the like: wait, don't spin or stop.
+                tracing::warn!(%error, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let (acceptor, router) = (acceptor.clone(), router.clone());
+        tokio::spawn(async move {
+            let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
+            let Ok(Ok(tls)) = handshake.await else {
+                return;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(router);
+            let served = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .with_upgrades()
+                .await;
+            if let Err(error) = served {
+                tracing::debug!(%error, "connection ended");
+            }
+        });
     }
 }

@@ -19,6 +19,8 @@ const APT_PACKAGES: &[&str] = &[
     "opensc",
     "yubico-piv-tool",
     "brotli",
+    // certutil: the card bridge trusts its local CA in browsers' NSS databases (BRG-7).
+    "libnss3-tools",
 ];
 
 pub fn all(root: &Path) -> Result<()> {

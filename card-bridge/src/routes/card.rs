@@ -75,13 +75,16 @@ fn read_status(access: &mut dyn CardAccess) -> Result<BridgeStatus, BridgeError>
         backend: access.backend_name().to_owned(),
         readers,
         card,
+        certificate_expires_at: None,
     })
 }
 
 pub(super) async fn status(
     State(state): State<AppState>,
 ) -> Result<Json<BridgeStatus>, BridgeError> {
-    Ok(Json(state.worker.run(read_status).await?))
+    let mut status = state.worker.run(read_status).await?;
+    status.certificate_expires_at = state.certificate_expires_at;
+    Ok(Json(status))
 }
 
 pub(super) async fn events(

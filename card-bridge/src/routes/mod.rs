@@ -46,6 +46,8 @@ pub struct AppState {
     pub grants: Arc<Grants>,
     /// The card each reader's secure channel was opened to (see [`relay`]).
     pub channels: Arc<Mutex<OpenedChannels>>,
+    /// When the bridge's HTTPS certificate ends (BRG-7), unix seconds.
+    pub certificate_expires_at: Option<i64>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
         events: broadcast::Sender<CardEvent>,
         security: Security,
         grants: Grants,
+        certificate_expires_at: Option<i64>,
     ) -> Self {
         Self {
             worker,
@@ -61,6 +64,7 @@ impl AppState {
             security: Arc::new(security),
             grants: Arc::new(grants),
             channels: Arc::default(),
+            certificate_expires_at,
         }
     }
 }

@@ -37,6 +37,7 @@ fn app() -> axum::Router {
         events,
         Security::new(PORT, vec![ORIGIN.to_owned()]),
         Grants::new(verifier, Clock::from_fn(|| NOW)),
+        None,
     ))
 }
 

@@ -122,6 +122,25 @@ impl CardAccess for Recording {
 }
 
 pub async fn start_with(access: Box<dyn CardAccess>, card: SharedCard) -> TestBridge {
+    start_serving(access, card, None).await
+}
+
+/// A bridge with a simulated card that serves HTTPS/WSS with `tls` (BRG-7).
+pub async fn start_tls(tls: card_bridge::tls::Served) -> TestBridge {
+    let card = new_card(false);
+    start_serving(
+        Box::new(SimulatedAccess::new(card.clone())),
+        card,
+        Some(tls),
+    )
+    .await
+}
+
+async fn start_serving(
+    access: Box<dyn CardAccess>,
+    card: SharedCard,
+    tls: Option<card_bridge::tls::Served>,
+) -> TestBridge {
     let (events, _) = broadcast::channel(16);
     let sent = Sent::default();
     let access = Box::new(Recording {
@@ -138,6 +157,7 @@ pub async fn start_with(access: Box<dyn CardAccess>, card: SharedCard) -> TestBr
             allowed_origins: vec![ORIGIN.to_owned(), OTHER_ORIGIN.to_owned()],
             server_key: GrantVerifier::from_hex(&signer.public_key_hex()).unwrap(),
             clock: Clock::from_fn(move || now.load(Ordering::SeqCst)),
+            tls,
         },
         worker,
         events.clone(),

@@ -12,3 +12,4 @@ mod pcsc;
 mod pin;
 mod relay;
 mod security;
+mod tls;

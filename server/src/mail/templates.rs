@@ -171,17 +171,21 @@ pub enum RaNotice {
 pub fn ra_changed(sender: &Sender<'_>, to: &str, name: &str, notice: RaNotice) -> Mail {
     let what = match notice {
         RaNotice::Reopened => {
-            "Your Registration Authority has reopened self-service unlock for your account:              you can unlock your smartcard yourself again."
+            "Your Registration Authority has reopened self-service unlock for your account: \
+             you can unlock your smartcard yourself again."
         }
         RaNotice::PhoneCode => {
-            "Your Registration Authority gave a one-time unlock code by phone for your              smartcard. It works once, for 10 minutes, and only with your own card."
+            "Your Registration Authority gave a one-time unlock code by phone for your \
+             smartcard. It works once, for 10 minutes, and only with your own card."
         }
         RaNotice::Contact => {
-            "Your Registration Authority changed the email address or mobile number on your              account. Unlock codes now go to the address on record."
+            "Your Registration Authority changed the email address or mobile number on your \
+             account. Unlock codes now go to the address on record."
         }
         RaNotice::Role => "Your Registration Authority changed your role in the RA console.",
         RaNotice::ReportReviewed => {
-            "Your Registration Authority has looked into the \"this wasn't me\" report made              for your account."
+            "Your Registration Authority has looked into the \"this wasn't me\" report made \
+             for your account."
         }
     };
     let paragraphs = [
