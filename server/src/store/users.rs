@@ -221,7 +221,9 @@ pub async fn delete(conn: &mut AnyConnection, uuid: &str) -> Result<(), StoreErr
 /// digits, `'` and `-` kept, runs of anything else one space. Also what a query is
 /// turned into, so `%` and `_` never reach a `LIKE`.
 pub fn name_key(name: &str) -> String {
-    let lower: String = name.chars().flat_map(char::to_lowercase).collect();
+    // Compatibility forms first (`𝐀` is `A`), then lowercase, then decompose what
+    // lowercasing made (`İ` → `i̇`) so every accent comes off.
+    let lower: String = name.nfkd().flat_map(char::to_lowercase).collect();
     let folded: String = lower
         .nfkd()
         .filter(|c| !is_combining_mark(*c))
