@@ -25,7 +25,6 @@ pub mod worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use api_types::bridge::CardEvent;
 use bridge_grant::GrantVerifier;
@@ -54,7 +53,7 @@ pub struct Bridge {
     listener: TcpListener,
     router: axum::Router,
     port: u16,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<Arc<https_serve::ServerConfig>>,
 }
 
 impl Bridge {
@@ -89,43 +88,7 @@ impl Bridge {
     pub async fn run(self) -> std::io::Result<()> {
         match self.tls {
             None => axum::serve(self.listener, self.router).await,
-            Some(config) => serve_tls(self.listener, self.router, config).await,
+            Some(config) => https_serve::serve(self.listener, self.router, config).await,
         }
-    }
-}
-
-/// HTTPS and WSS: each connection's TLS handshake (10 s at most), then HTTP/1.1 with
-/// upgrades for the card-event WebSocket.
-async fn serve_tls(
-    listener: TcpListener,
-    router: axum::Router,
-    config: Arc<rustls::ServerConfig>,
-) -> std::io::Result<()> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(error) => {
-                // Out of file descriptors and the like: wait, don't spin or stop.
-                tracing::warn!(%error, "accepting a connection failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let (acceptor, router) = (acceptor.clone(), router.clone());
-        tokio::spawn(async move {
-            let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
-            let Ok(Ok(tls)) = handshake.await else {
-                return;
-            };
-            let service = hyper_util::service::TowerToHyperService::new(router);
-            let served = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                .with_upgrades()
-                .await;
-            if let Err(error) = served {
-                tracing::debug!(%error, "connection ended");
-            }
-        });
     }
 }

@@ -15,8 +15,6 @@ use rcgen::{
     GeneralSubtree, IsCa, KeyPair, KeyUsagePurpose, NameConstraints, SanType,
     PKCS_ECDSA_P256_SHA256,
 };
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The CA's certificate (public: it goes into trust stores).
 pub const CA_FILE: &str = "bridge-ca.pem";
@@ -41,8 +39,8 @@ pub enum TlsError {
     },
     #[error("{0}: not a PEM certificate or key")]
     Pem(PathBuf),
-    #[error("the bridge's certificate and key do not make a TLS configuration: {0}")]
-    Config(#[from] rustls::Error),
+    #[error("the bridge's certificate and key: {0}")]
+    Config(#[from] https_serve::TlsFileError),
     #[error("the time is out of range")]
     Time,
 }
@@ -144,27 +142,18 @@ pub fn remove(dir: &Path) -> Result<(), TlsError> {
 /// ends (unix seconds).
 #[derive(Clone)]
 pub struct Served {
-    pub config: Arc<rustls::ServerConfig>,
+    pub config: Arc<https_serve::ServerConfig>,
     pub not_after: i64,
 }
 
 pub fn load(dir: &Path) -> Result<Served, TlsError> {
     let cert_path = dir.join(CERT_FILE);
-    let key_path = dir.join(KEY_FILE);
-    let certificate =
-        CertificateDer::from_pem_file(&cert_path).map_err(|_| TlsError::Pem(cert_path.clone()))?;
-    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|_| TlsError::Pem(key_path))?;
-    let not_after = not_after(&certificate).ok_or(TlsError::Pem(cert_path))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(vec![certificate], key)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Served {
-        config: Arc::new(config),
-        not_after,
-    })
+    let (config, chain) = https_serve::config_from_files(&cert_path, &dir.join(KEY_FILE))?;
+    let not_after = chain
+        .first()
+        .and_then(|leaf| not_after(leaf))
+        .ok_or(TlsError::Pem(cert_path))?;
+    Ok(Served { config, not_after })
 }
 
 impl std::fmt::Debug for Served {
@@ -175,7 +164,7 @@ impl std::fmt::Debug for Served {
     }
 }
 
-fn not_after(certificate: &CertificateDer<'_>) -> Option<i64> {
+fn not_after(certificate: &[u8]) -> Option<i64> {
     use der::Decode as _;
     let parsed = x509_cert::Certificate::from_der(certificate).ok()?;
     let end = parsed.tbs_certificate.validity.not_after.to_unix_duration();

@@ -71,6 +71,8 @@ pub enum StartError {
     App(#[from] AppError),
     #[error("certificate authority: {0}")]
     Ca(#[from] ca::OpenError),
+    #[error("HTTPS: {0}")]
+    Tls(#[from] https_serve::TlsFileError),
 }
 
 impl AppState {
@@ -117,11 +119,19 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     port: u16,
+    /// HTTPS, when the settings name a certificate and key.
+    tls: Option<Arc<https_serve::ServerConfig>>,
 }
 
 impl Application {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         let addr = settings.listen;
+        let tls = match (&settings.tls_cert_file, &settings.tls_key_file) {
+            (Some(certificates), Some(key)) => {
+                Some(https_serve::config_from_files(certificates, key)?.0)
+            }
+            _ => None,
+        };
         let state = AppState::new(settings, clock).await?;
         let listener = TcpListener::bind(addr)
             .await
@@ -134,6 +144,7 @@ impl Application {
             listener,
             state,
             port,
+            tls,
         })
     }
 
@@ -172,10 +183,15 @@ impl Application {
             }
         });
         let router = routes::router(self.state);
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
+        match self.tls {
+            Some(config) => https_serve::serve(self.listener, router, config).await,
+            None => {
+                axum::serve(
+                    self.listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+            }
+        }
     }
 }

@@ -41,6 +41,10 @@ pub struct Settings {
     pub migrate_on_start: bool,
     /// The built SPA; not served when unset.
     pub static_dir: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first) and key; plain HTTP
+    /// without (behind a TLS proxy, or the loopback demo).
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
     pub smtp_host: String,
     pub smtp_port: u16,
     /// `none` (only to a relay on this machine), `starttls` or `tls`.
@@ -101,6 +105,7 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("database_url", &self.database_url)
             .field("static_dir", &self.static_dir)
+            .field("tls_cert_file", &self.tls_cert_file)
             .field(
                 "smtp",
                 &format_args!("{}:{}", self.smtp_host, self.smtp_port),
@@ -125,6 +130,8 @@ impl Default for Settings {
             database_url: "sqlite://smartcard.db?mode=rwc".into(),
             migrate_on_start: true,
             static_dir: None,
+            tls_cert_file: None,
+            tls_key_file: None,
             smtp_host: "127.0.0.1".into(),
             smtp_port: 1025,
             smtp_tls: SmtpTls::None,
@@ -257,6 +264,8 @@ impl Settings {
         if let Some(dir) = env("STATIC_DIR") {
             settings.static_dir = Some(PathBuf::from(dir));
         }
+        settings.tls_cert_file = env("TLS_CERT_FILE").map(PathBuf::from);
+        settings.tls_key_file = env("TLS_KEY_FILE").map(PathBuf::from);
         settings.validate()?;
         Ok(settings)
     }
@@ -286,6 +295,12 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "bridge_url",
                 reason: "must be an http(s) URL like http://127.0.0.1:9981".into(),
+            });
+        }
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "tls_cert_file",
+                reason: "HTTPS needs both tls_cert_file and tls_key_file".into(),
             });
         }
         if self.rate_limit_window_secs == 0

@@ -94,11 +94,21 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state.clone());
     let csp = content_security_policy(&state.settings.bridge_url);
+    // Once on HTTPS, browsers must never come back over plain HTTP (a downgrade would
+    // expose the session cookie's origin to anyone on the path).
+    let hsts = state
+        .settings
+        .public_origin_is_https()
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let app = match state.settings.static_dir.clone() {
         Some(dir) => api.fallback_service(spa(dir)),
         None => api.fallback(|| async { AppError::NotFound }),
     };
-    app.layer(SetResponseHeaderLayer::overriding(
+    app.layer(SetResponseHeaderLayer::if_not_present(
+        header::STRICT_TRANSPORT_SECURITY,
+        move |_: &axum::response::Response| hsts.clone(),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,
         csp,
     ))

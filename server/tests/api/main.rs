@@ -10,6 +10,7 @@ mod auth;
 mod channel;
 mod contact;
 mod helpers;
+mod https;
 mod issue;
 mod kek;
 mod limits;
