@@ -200,15 +200,19 @@ fn demo(root: &Path) -> Result<()> {
 
     println!(
         "\n==================== Smartcard Self-Service demo ====================\n\
-         Open   http://127.0.0.1:{SERVER_PORT}/  (Chrome, Edge, Firefox or Safari)\n\
+         Open   http://127.0.0.1:{SERVER_PORT}/  (browser tests prove it in Chromium)\n\
          Card   John Rigby's locked virtual card is in reader \"{VPCD_READER}\"\n\
          \x20      (through pcscd + vpcd; the card bridge listens on 127.0.0.1:{BRIDGE_PORT})\n\
          Answers to his security questions were printed above by seed-demo.\n\
          Mail   read the emailed unlock code at http://127.0.0.1:{MAILDEV_WEB_PORT}/\n\
+         RA     http://127.0.0.1:{SERVER_PORT}/ra with an RA's card in the reader (PIN 1234):\n\
+         \x20      target/debug/virtual-card insert --state {cards}/ravi-patel.json (agent)\n\
+         \x20      or {cards}/grace-okafor.json (manager), after stopping John's card\n\
          Logs   {}\n\
          Stop   Ctrl-C\n\
          ======================================================================",
-        run_dir.display()
+        run_dir.display(),
+        cards = run_dir.join("cards").display(),
     );
     procs::wait_for_ctrl_c(&mut services)
 }
