@@ -1,7 +1,8 @@
 //! The card bridge client: the localhost daemon that reaches the card (BRG-1). It is
 //! another origin, so every call carries `Content-Type: application/json` and the
 //! bridge's custom header (BRG-2) — GETs included. Card insert/remove arrives as
-//! [`CardEvent`]s on its WebSocket; there is no polling.
+//! [`CardEvent`]s on its WebSocket; there is no polling. Before the first call the page
+//! makes sure the browser will let it reach this computer ([`crate::local_network`]).
 
 use api_types::bridge::{CardEvent, CardInfo, BRIDGE_HEADER, BRIDGE_HEADER_VALUE, PATH_EVENTS};
 use api_types::ApiError;
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use crate::api::send;
 use crate::errors::Problem;
+use crate::local_network::{self, Access};
 
 /// How long to wait before trying the WebSocket again while the bridge is down.
 const RECONNECT_MS: u32 = 2_000;
@@ -26,6 +28,13 @@ const RECONNECT_MS: u32 = 2_000;
 pub enum CardState {
     Connecting,
     BridgeUnreachable,
+    /// The browser will ask before the page may reach the bridge: explain, then ask on
+    /// the user's press (`refused`: it was asked and not allowed).
+    AskLocalNetwork {
+        refused: bool,
+    },
+    /// The user told the browser not to let this page reach this computer.
+    LocalNetworkBlocked,
     Trouble(Problem),
     NoCard,
     Present(CardInfo),
@@ -42,6 +51,10 @@ impl Bridge {
         Self {
             base: url.trim_end_matches('/').to_owned(),
         }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// The events WebSocket: the bridge URL with `http` → `ws` (`https` → `wss`).
@@ -75,12 +88,29 @@ impl Bridge {
 }
 
 /// Follows the card over the bridge's WebSocket into `card`; while the bridge is down it
-/// says so and tries to connect again every few seconds. When the page that asked goes
-/// away (another route), the socket is closed and the following stops.
+/// says so and tries to connect again every few seconds. First, and after each failure,
+/// it asks whether the browser lets this page reach this computer at all, and waits for
+/// the user where it does not. When the page that asked goes away (another route), the
+/// socket is closed and the following stops.
 pub fn watch_card(bridge: &Bridge, card: RwSignal<CardState>) {
     let url = bridge.events_url();
     let (follow, stop) = futures_util::future::abortable(async move {
+        let on_loopback = local_network::page_on_loopback();
+        let mut allowed = false;
         loop {
+            let permission = local_network::permission().await;
+            let waiting = match local_network::before_bridge(permission, on_loopback) {
+                Access::Blocked => Some(CardState::LocalNetworkBlocked),
+                Access::Explain if !allowed => Some(CardState::AskLocalNetwork { refused: false }),
+                Access::Explain | Access::Go => None,
+            };
+            if let Some(waiting) = waiting {
+                card.set(waiting);
+                local_network::wait_for_access(card).await;
+                // The user's press reached the bridge (or the block was lifted).
+                allowed = card.get_untracked() == CardState::Connecting;
+                continue;
+            }
             if let Ok(socket) = WebSocket::open(&url) {
                 let (_sink, mut events) = socket.split();
                 while let Some(Ok(message)) = events.next().await {

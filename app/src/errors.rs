@@ -5,6 +5,8 @@
 use api_types::{ApiError, ErrorCode};
 use leptos::prelude::*;
 
+use crate::setup_check::CheckSetupLink;
+
 /// Why a step did not go ahead: a code the server or the card bridge sent, or one of the
 /// two ways the page itself can fail to get an answer. Matched exhaustively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,26 @@ impl ProblemCode {
             Self::BridgeUnreachable => "bridge_unreachable",
             Self::Network => "network",
         }
+    }
+
+    /// Whether "Check my setup" can help: the bridge, the reader or the card on this
+    /// computer is at fault, not the user's answers or the server.
+    pub fn is_setup(self) -> bool {
+        use ErrorCode as C;
+        matches!(
+            self,
+            Self::BridgeUnreachable
+                | Self::Api(
+                    C::HostNotAllowed
+                        | C::OriginNotAllowed
+                        | C::NoReader
+                        | C::NoCard
+                        | C::CardError
+                        | C::PcscUnavailable
+                        | C::GrantInvalid
+                        | C::GrantWrongOrigin
+                )
+        )
     }
 
     /// Plain-language text for every problem the page can meet.
@@ -326,6 +348,7 @@ pub fn ProblemSummary(problem: Problem) -> impl IntoView {
                 {body}
                 {problem.tries_left.map(|n| view! { <p>{tries_left_text(n)}</p> })}
                 {problem.help.map(|help| view! { <p>{help}</p> })}
+                {problem.code.is_setup().then(|| view! { <CheckSetupLink/> })}
                 <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
             </div>
         </div>

@@ -8,7 +8,9 @@ mod account;
 pub mod api;
 pub mod bridge;
 pub mod errors;
+pub mod local_network;
 mod ra;
+mod setup_check;
 mod submit;
 mod unlock;
 mod widgets;
@@ -18,6 +20,7 @@ use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 use wasm_bindgen::JsCast;
 
+use api_types::unlock::PublicConfig;
 use errors::{Problem, ProblemSummary};
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
@@ -28,51 +31,21 @@ pub fn start() {
 #[component]
 fn App() -> impl IntoView {
     let config = LocalResource::new(api::config);
-    // The routes render their view once: the unlock flow appears when the config has
-    // loaded, and a config that cannot be read is a page of its own.
-    let unlock = move || {
-        view! {
-            <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
-                <ErrorBoundary fallback=unavailable>
-                    {move || Suspend::new(async move {
-                        config.await.map(|config| view! { <unlock::Unlock config=config/> })
-                    })}
-                </ErrorBoundary>
-            </Suspense>
-        }
-    };
-    let sign_in = move || {
-        view! {
-            <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
-                <ErrorBoundary fallback=unavailable>
-                    {move || Suspend::new(async move {
-                        config.await.map(|config| view! { <account::SignIn config=config/> })
-                    })}
-                </ErrorBoundary>
-            </Suspense>
-        }
-    };
-    let my_card = move || {
-        view! {
-            <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
-                <ErrorBoundary fallback=unavailable>
-                    {move || Suspend::new(async move {
-                        config.await.map(|config| view! { <account::MyCard config=config/> })
-                    })}
-                </ErrorBoundary>
-            </Suspense>
-        }
-    };
+    // The pages that need the organisation's settings appear once they have loaded.
+    let unlock = move || with_config(config, |config| view! { <unlock::Unlock config=config/> });
+    let sign_in = move || with_config(config, |config| view! { <account::SignIn config=config/> });
+    let my_card = move || with_config(config, |config| view! { <account::MyCard config=config/> });
     let register = move || {
-        view! {
-            <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
-                <ErrorBoundary fallback=unavailable>
-                    {move || Suspend::new(async move {
-                        config.await.map(|config| view! { <account::Register config=config/> })
-                    })}
-                </ErrorBoundary>
-            </Suspense>
-        }
+        with_config(
+            config,
+            |config| view! { <account::Register config=config/> },
+        )
+    };
+    let check_setup = move || {
+        with_config(
+            config,
+            |config| view! { <setup_check::SetupCheck config=config/> },
+        )
     };
     view! {
         <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
@@ -97,6 +70,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/my-card") view=move || my_card/>
                         <Route path=path!("/register") view=move || register/>
                         <Route path=path!("/not-me") view=account::NotMePage/>
+                        <Route path=path!("/check-setup") view=move || check_setup/>
                         <Route path=path!("/ra") view=ra::HomePage/>
                         <Route path=path!("/ra/users/:uuid") view=ra::UserPage/>
                         <Route path=path!("/ra/audit") view=ra::AuditPage/>
@@ -105,6 +79,21 @@ fn App() -> impl IntoView {
                 </Router>
             </main>
         </div>
+    }
+}
+
+/// `page` once the settings have loaded; a config that cannot be read is a page of its
+/// own. The view is rendered once per route.
+fn with_config<V: IntoView + 'static>(
+    config: LocalResource<Result<PublicConfig, Problem>>,
+    page: fn(PublicConfig) -> V,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
+            <ErrorBoundary fallback=unavailable>
+                {move || Suspend::new(async move { config.await.map(page) })}
+            </ErrorBoundary>
+        </Suspense>
     }
 }
 

@@ -16,6 +16,8 @@ use leptos::prelude::*;
 use crate::api;
 use crate::bridge::{Bridge, CardState};
 use crate::errors::{tries_left_text, Problem};
+use crate::local_network::LocalNetworkHelp;
+use crate::setup_check::CheckSetupLink;
 
 /// The passcode input's id.
 pub(super) const PASSCODE_FIELD: &str = "passcode";
@@ -118,7 +120,7 @@ pub(super) fn refresh_card(bridge: Bridge, card: RwSignal<CardState>) {
 
 /// The card in the reader and its tries left, live from the bridge.
 #[component]
-pub(super) fn CardTries(card: RwSignal<CardState>) -> impl IntoView {
+pub(super) fn CardTries(bridge: Bridge, card: RwSignal<CardState>) -> impl IntoView {
     view! {
         <div id="card-status" class="nhsuk-inset-text" aria-live="polite">
             {move || {
@@ -134,8 +136,16 @@ pub(super) fn CardTries(card: RwSignal<CardState>) -> impl IntoView {
                 }.into_any(),
                 (CardState::BridgeUnreachable, _) => view! {
                     <p>{Problem::bridge_unreachable().message}</p>
+                    <CheckSetupLink/>
                 }.into_any(),
-                (CardState::Trouble(problem), _) => view! { <p>{problem.message}</p> }.into_any(),
+                (CardState::AskLocalNetwork { .. } | CardState::LocalNetworkBlocked, _) => view! {
+                    <LocalNetworkHelp bridge=bridge.clone() card=card/>
+                    <CheckSetupLink/>
+                }.into_any(),
+                (CardState::Trouble(problem), _) => view! {
+                    <p>{problem.message}</p>
+                    <CheckSetupLink/>
+                }.into_any(),
                 (CardState::NoCard, _) => view! { <p>"Insert your smartcard into the reader."</p> }.into_any(),
                 _ => view! { <p>"Looking for your smartcard…"</p> }.into_any(),
             }}}

@@ -14,6 +14,7 @@ use super::sign_in::card_signs;
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
 use crate::errors::{tries_left_text, ProblemSummary};
+use crate::local_network::LocalNetworkHelp;
 use crate::widgets::row;
 
 /// REG-5: new email and mobile, after the passcode again on the card.
@@ -87,6 +88,14 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
         CardState::Present(info) => tries_left_text(u32::from(info.pin_tries_left)),
         _ => "Insert your smartcard to see".to_owned(),
     };
+    // BRG-7: a public page may need the browser's leave to reach the card bridge.
+    let local_network = move || {
+        matches!(
+            card.get(),
+            CardState::AskLocalNetwork { .. } | CardState::LocalNetworkBlocked
+        )
+        .then(|| view! { <LocalNetworkHelp bridge=bridge.get_value() card=card/> })
+    };
     let sign_out = Action::new_local(|_: &()| async {
         api::call::<Logout>(Logout::ROUTE, &LogoutRequest {}).await
     });
@@ -121,6 +130,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                                     (false, false) => "Not registered".into(),
                                 })}
                         </dl>
+                        {local_network}
                         <p><a href="/register" id="register-link">
                             {if me.registered { "Change your security questions" } else { "Register for self-service unlock" }}
                         </a></p>

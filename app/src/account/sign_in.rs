@@ -71,6 +71,7 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
     let problem = RwSignal::new(None::<Problem>);
     let next = use_query_map().get_untracked().get("next");
     let refresh_bridge = bridge.clone();
+    let tries_bridge = bridge.clone();
     let action = Action::new_local(move |(passcode, confirm): &(CardPasscode, bool)| {
         sign_in(bridge.clone(), passcode.clone(), *confirm)
     });
@@ -114,7 +115,7 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
         </p>
         <h1 tabindex="-1">"Sign in with your smartcard"</h1>
         {move || problem.get().map(|p| view! { <ProblemSummary problem=p/> })}
-        <CardTries card=card/>
+        <CardTries bridge=tries_bridge card=card/>
         <form on:submit=submit novalidate>
             <PasscodeField
                 pin=pin

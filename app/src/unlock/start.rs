@@ -14,15 +14,19 @@ use super::{waits_for_ra_code, Flow, Step, Submit};
 use crate::api;
 use crate::bridge::{Bridge, CardState};
 use crate::errors::Problem;
+use crate::local_network::LocalNetworkHelp;
+use crate::setup_check::CheckSetupLink;
 
 #[component]
 pub(super) fn CardStatus(flow: Flow) -> impl IntoView {
     let class = move || match flow.card.get() {
         CardState::Present(_) => "nhsuk-inset-text app-card-status app-card-status--ok",
         CardState::Connecting => "nhsuk-inset-text app-card-status",
-        CardState::BridgeUnreachable | CardState::Trouble(_) | CardState::NoCard => {
-            "nhsuk-inset-text app-card-status app-card-status--problem"
-        }
+        CardState::BridgeUnreachable
+        | CardState::AskLocalNetwork { .. }
+        | CardState::LocalNetworkBlocked
+        | CardState::Trouble(_)
+        | CardState::NoCard => "nhsuk-inset-text app-card-status app-card-status--problem",
     };
     view! {
         <div id="card-status" class=class aria-live="polite">
@@ -35,13 +39,20 @@ pub(super) fn CardStatus(flow: Flow) -> impl IntoView {
                         <p><strong>"Card bridge not running"</strong></p>
                         <p>{problem.message}</p>
                         <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
+                        <CheckSetupLink/>
                     }
                         .into_any()
                 }
+                CardState::AskLocalNetwork { .. } | CardState::LocalNetworkBlocked => view! {
+                    <LocalNetworkHelp bridge=flow.bridge() card=flow.card/>
+                    <CheckSetupLink/>
+                }
+                    .into_any(),
                 CardState::Trouble(problem) => view! {
                     <p><strong>"Smartcard service problem"</strong></p>
                     <p>{problem.message}</p>
                     <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
+                    <CheckSetupLink/>
                 }
                     .into_any(),
                 CardState::NoCard => view! {
@@ -118,7 +129,10 @@ pub(super) fn StartPage(flow: Flow) -> impl IntoView {
 /// Why Start cannot go ahead yet, in the words of the card status.
 fn not_ready(card: &CardState) -> Option<Problem> {
     match card {
-        CardState::Present(_) => None,
+        // The explanation and its button are on the screen already.
+        CardState::Present(_)
+        | CardState::AskLocalNetwork { .. }
+        | CardState::LocalNetworkBlocked => None,
         CardState::Connecting | CardState::BridgeUnreachable => Some(Problem::bridge_unreachable()),
         CardState::Trouble(problem) => Some(problem.clone()),
         CardState::NoCard => Some(Problem::from_code(ErrorCode::NoCard)),

@@ -83,7 +83,7 @@ pub(super) fn ConfirmPage(reg: Reg, name: String) -> impl IntoView {
              again. Then you will choose 4 security questions and confirm your email address, and \
              we will email you a registration code."
         </p>
-        <CardTries card=reg.card/>
+        <CardTries bridge=reg.bridge() card=reg.card/>
         <form on:submit=submit novalidate>
             <PasscodeField
                 pin=pin
