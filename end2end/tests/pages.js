@@ -2,6 +2,7 @@
 // the new passcode, sign-in.
 const { expect } = require('@playwright/test');
 const AxeBuilder = require('@axe-core/playwright').default;
+const stack = require('./stack');
 
 /** ALL-3: WCAG 2.2 AA as axe checks it: no violations on the page as it is now. */
 async function expectAccessible(page) {
@@ -34,6 +35,27 @@ async function setNewPasscode(page, pin) {
   await expect(page.getByRole('heading', { name: 'Smartcard Unlocked' })).toBeVisible({ timeout: 30_000 });
 }
 
+/** UNL-5: the code from the email to `to`, typed in. */
+async function enterEmailedCode(page, to) {
+  const mail = await stack.waitForMail(to, 'Smartcard Unlock Code');
+  await page.getByLabel('Smartcard Unlock Code').fill(mail.text.match(/\b(\d{6})\b/)[1]);
+  await page.getByRole('button', { name: 'Next' }).click();
+}
+
+/**
+ * UNL-1…7: the whole unlock from the start page, with the card in the reader: Start,
+ * whose card it is, the answers, the emailed code and the new passcode `pin`.
+ */
+async function unlockFromStart(page, { holder, email, answers, pin }) {
+  await page.goto('/');
+  await expect(page.locator('#card-status')).toContainText('Smartcard detected');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByText(`issued to ${holder}`)).toBeVisible();
+  await answerQuestions(page, answers);
+  await enterEmailedCode(page, email);
+  await setNewPasscode(page, pin);
+}
+
 /** AUTH-1: the passcode on the sign-in page at `path`. */
 async function signIn(page, pin, path = '/login') {
   await page.goto(path);
@@ -42,4 +64,4 @@ async function signIn(page, pin, path = '/login') {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-module.exports = { expectAccessible, answerQuestions, setNewPasscode, signIn };
+module.exports = { expectAccessible, answerQuestions, enterEmailedCode, setNewPasscode, signIn, unlockFromStart };

@@ -3,7 +3,7 @@
 // the user unlocks on the same machine with their card. axe on every RA page.
 const { test, expect } = require('@playwright/test');
 const stack = require('./stack');
-const { expectAccessible, answerQuestions, setNewPasscode, signIn } = require('./pages');
+const { expectAccessible, answerQuestions, setNewPasscode, signIn, unlockFromStart } = require('./pages');
 
 const JOHN = 'john-rigby';
 const JOHN_EMAIL = 'john.rigby@nhs.net';
@@ -80,15 +80,7 @@ test('RA-1..4 / UNL-4: John locks himself out, the RA reopens self-service, John
 
   // John unlocks his own card again.
   await swapCard(JOHN);
-  await page.goto('/');
-  await expect(page.locator('#card-status')).toContainText('Smartcard detected');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await expect(page.getByText('issued to Mr John Rigby')).toBeVisible();
-  await answerQuestions(page, answers);
-  const mail = await stack.waitForMail(JOHN_EMAIL, 'Smartcard Unlock Code');
-  await page.getByLabel('Smartcard Unlock Code').fill(mail.text.match(/\b(\d{6})\b/)[1]);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await setNewPasscode(page, 'Back2wrk');
+  await unlockFromStart(page, { holder: 'Mr John Rigby', email: JOHN_EMAIL, answers, pin: 'Back2wrk' });
 
   // RA-4: the whole story in the audit trail, on the RA's session.
   await swapCard(RA);

@@ -106,11 +106,17 @@ async function insertCard(name) {
   throw new Error(`pcscd never saw the ${name} card in ${env('E2E_VPCD_READER')}`);
 }
 
-async function startBridge(baseURL) {
+/**
+ * The card bridge on HTTPS/WSS with the certificate `card-bridge install` made for this
+ * run (BRG-7). The server key it pins comes from CARD_BRIDGE_SERVER_KEY (BRG-5), set by
+ * xtask.
+ */
+async function startBridge(...origins) {
   const port = env('E2E_BRIDGE_PORT');
-  // The server key it pins comes from CARD_BRIDGE_SERVER_KEY (BRG-5), set by xtask.
   const bridge = new Proc('card-bridge', path.join(BIN(), 'card-bridge'), [
-    '--port', port, '--reader', env('E2E_VPCD_READER'), '--allow-origin', baseURL,
+    '--port', port, '--reader', env('E2E_VPCD_READER'),
+    ...origins.flatMap((origin) => ['--allow-origin', origin]),
+    '--tls-dir', env('E2E_BRIDGE_TLS_DIR'),
   ]);
   await waitForPort(Number(port));
   return bridge;
@@ -225,4 +231,4 @@ async function checkIssuedCard(baseURL, pin) {
   return { listed, verified, signed, reader };
 }
 
-module.exports = { checkIssuedCard, allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };
+module.exports = { Proc, checkIssuedCard, allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };

@@ -2,7 +2,7 @@
 // page ↔ card bridge ↔ PC/SC (pcscd + vpcd) ↔ virtual card, and page ↔ server ↔ SMTP.
 const { test, expect } = require('@playwright/test');
 const stack = require('./stack');
-const { expectAccessible, answerQuestions: answerWith, signIn: signInAt } = require('./pages');
+const { expectAccessible, answerQuestions: answerWith, enterEmailedCode, setNewPasscode, signIn: signInAt } = require('./pages');
 
 const JOHN = 'john-rigby';
 const JOHN_EMAIL = 'john.rigby@nhs.net';
@@ -137,9 +137,7 @@ test('UNL-4: three wrong answers close self-service and send the user to the RA'
 test('UNL-6 / CARD-3: mismatched passcodes are refused before the card is touched; a reload resumes', async ({ page, baseURL }) => {
   await startUnlock(page, baseURL);
   await answerQuestions(page);
-  const mail = await stack.waitForMail(JOHN_EMAIL, 'Smartcard Unlock Code');
-  await page.getByLabel('Smartcard Unlock Code').fill(mail.text.match(/\b(\d{6})\b/)[1]);
-  await page.getByRole('button', { name: 'Next' }).click();
+  await enterEmailedCode(page, JOHN_EMAIL);
   await page.getByLabel('New passcode').fill('abcd1234');
   await page.getByLabel('Confirm passcode').fill('abcd1235');
   await page.getByRole('button', { name: 'Confirm' }).click();
@@ -207,9 +205,11 @@ test('AUTH-1 / BRG-6: sign in with the card; the last try is spent only after a 
   await expect(page.locator('#my-name')).toContainText('Ravi Patel');
   await expectAccessible(page);
   const cookies = await page.context().cookies();
-  const session = cookies.find((c) => c.name === 'scss-session');
+  // ALL-6: on HTTPS the session cookie is __Host- and Secure.
+  const session = cookies.find((c) => c.name === '__Host-scss-session');
   expect(session.httpOnly).toBe(true);
   expect(session.sameSite).toBe('Strict');
+  expect(session.secure).toBe(true);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Sign in with your smartcard' })).toBeVisible();
   await page.goto('/my-card');
@@ -323,13 +323,8 @@ test('The whole story: sign in, register, lock the card, unlock it with those an
     await input.fill(chosen[label]);
   }
   await page.getByRole('button', { name: 'Next' }).click();
-  const unlockCode = await stack.waitForMail('ravi.patel@nhs.net', 'Smartcard Unlock Code');
-  await page.getByLabel('Smartcard Unlock Code').fill(unlockCode.text.match(/\b(\d{6})\b/)[1]);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByLabel('New passcode').fill('R4vi!new');
-  await page.getByLabel('Confirm passcode').fill('R4vi!new');
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page.getByRole('heading', { name: 'Smartcard Unlocked' })).toBeVisible({ timeout: 30_000 });
+  await enterEmailedCode(page, 'ravi.patel@nhs.net');
+  await setNewPasscode(page, 'R4vi!new');
 
   // Sign in with the new passcode; "My card" tells the story.
   await signIn('R4vi!new');

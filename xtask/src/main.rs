@@ -3,6 +3,8 @@
 //! fresh machine.
 
 mod bench;
+mod e2e;
+mod local_tls;
 mod procs;
 mod setup;
 
@@ -11,6 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use local_tls::LocalTls;
 use procs::{run, wait_for_port, Service};
 
 /// Ports the demo and the browser tests use.
@@ -34,20 +37,21 @@ fn main() -> Result<()> {
             setup::all(&root)?;
             build(&root)
         }
-        Some("demo") => demo(&root),
+        Some("demo") => demo(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench::bench(&root, &args[1..]),
         Some("e2e") => {
             setup::all(&root)?;
             build(&root)?;
-            e2e(&root)
+            e2e::e2e(&root)
         }
         _ => {
             eprintln!(
                 "usage: cargo xtask <setup|build|demo|test|e2e|bench>\n\
                  \n  setup  install system packages, npm packages and tools\
                  \n  build  build the server, card bridge, virtual card and the SPA\
-                 \n  demo   run the whole product with a simulated card and a mail catcher\
+                 \n  demo   run the whole product with a virtual card and a mail catcher\
+                 \n         (--https: the page and the bridge on HTTPS with a CA made here)\
                  \n  test   run every test (what CI runs)\
                  \n  e2e    only the Playwright browser tests\
                  \n  bench  measure the unlock's answers step against the argon2id bound\
@@ -121,9 +125,36 @@ fn start_platform(root: &Path, run_dir: &Path) -> Result<Vec<Service>> {
     Ok(services)
 }
 
-fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, port: u16, bridge_port: u16) {
-    cmd.env("SCSS_LISTEN", format!("127.0.0.1:{port}"))
-        .env("SCSS_PUBLIC_ORIGIN", format!("http://127.0.0.1:{port}"))
+/// Where the page and the card bridge are served: their ports on 127.0.0.1, and HTTPS
+/// with the local certificate when `tls` is set.
+#[derive(Clone, Copy)]
+struct Web<'a> {
+    port: u16,
+    bridge_port: u16,
+    tls: Option<&'a LocalTls>,
+}
+
+impl Web<'_> {
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    fn origin(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.scheme(), self.port)
+    }
+
+    fn bridge_url(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.scheme(), self.bridge_port)
+    }
+}
+
+fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, web: Web) {
+    cmd.env("SCSS_LISTEN", format!("127.0.0.1:{}", web.port))
+        .env("SCSS_PUBLIC_ORIGIN", web.origin())
         .env(
             "SCSS_DATABASE_URL",
             format!(
@@ -134,18 +165,22 @@ fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, port: u16, bridge_
         .env("SCSS_STATIC_DIR", dist(root))
         .env("SCSS_SMTP_HOST", "127.0.0.1")
         .env("SCSS_SMTP_PORT", SMTP_PORT.to_string())
-        .env("SCSS_BRIDGE_URL", format!("http://127.0.0.1:{bridge_port}"))
+        .env("SCSS_BRIDGE_URL", web.bridge_url())
         .env("SCSS_KEK_HEX", procs::demo_kek(run_dir))
         .env("SCSS_AUDIT_KEY_HEX", procs::demo_audit_key(run_dir))
         .env("SCSS_CODE_PEPPER_HEX", procs::demo_code_pepper(run_dir))
         .env("SCSS_GRANT_KEY_HEX", procs::demo_grant_key(run_dir));
+    if let Some(tls) = web.tls {
+        cmd.env("SCSS_TLS_CERT_FILE", tls.cert_file())
+            .env("SCSS_TLS_KEY_FILE", tls.key_file());
+    }
 }
 
 /// The public key the bridge pins (BRG-5), from the server's own grant key.
-fn grant_public_key(root: &Path, run_dir: &Path, port: u16, bridge_port: u16) -> Result<String> {
+fn grant_public_key(root: &Path, run_dir: &Path, web: Web) -> Result<String> {
     let mut cmd = Command::new(bin(root, "smartcard-server"));
     cmd.arg("grant-public-key");
-    server_env(&mut cmd, root, run_dir, port, bridge_port);
+    server_env(&mut cmd, root, run_dir, web);
     let output = cmd.output()?;
     if !output.status.success() {
         anyhow::bail!(
@@ -156,17 +191,35 @@ fn grant_public_key(root: &Path, run_dir: &Path, port: u16, bridge_port: u16) ->
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
-fn demo(root: &Path) -> Result<()> {
+fn demo(root: &Path, args: &[String]) -> Result<()> {
+    let https = args.iter().any(|a| a == "--https");
     setup::all(root)?;
     build(root)?;
     let run_dir = root.join(".run/demo");
     std::fs::create_dir_all(&run_dir)?;
     let cards = run_dir.join("cards");
     let mut services = start_platform(root, &run_dir)?;
+    // --https: this computer's own CA, trusted for the user running the demo (ALL-3, BRG-7).
+    let tls = match https {
+        true => {
+            let home = std::env::var_os("HOME").context("HOME is not set")?;
+            Some(LocalTls::install(
+                bin(root, "card-bridge"),
+                &run_dir.join("tls"),
+                Path::new(&home),
+            )?)
+        }
+        false => None,
+    };
+    let web = Web {
+        port: SERVER_PORT,
+        bridge_port: BRIDGE_PORT,
+        tls: tls.as_ref(),
+    };
 
     let mut seed = Command::new(bin(root, "seed-demo"));
     seed.arg("--cards-dir").arg(&cards);
-    server_env(&mut seed, root, &run_dir, SERVER_PORT, BRIDGE_PORT);
+    server_env(&mut seed, root, &run_dir, web);
     run(&mut seed)?;
 
     services.push(Service::start(
@@ -177,44 +230,56 @@ fn demo(root: &Path) -> Result<()> {
             .args(["--vpcd", VPCD_ADDR]),
         &run_dir,
     )?);
-    let origin = format!("http://127.0.0.1:{SERVER_PORT}");
-    services.push(Service::start(
-        "card-bridge",
-        Command::new(bin(root, "card-bridge"))
-            .args(["--port", &BRIDGE_PORT.to_string(), "--reader", VPCD_READER])
-            .args(["--allow-origin", &origin])
-            // `trunk serve` (README, "Working on the SPA") serves the page from :8081.
-            .args(["--allow-origin", "http://127.0.0.1:8081"])
-            .args([
-                "--server-key",
-                &grant_public_key(root, &run_dir, SERVER_PORT, BRIDGE_PORT)?,
-            ]),
-        &run_dir,
-    )?);
+    let mut bridge = Command::new(bin(root, "card-bridge"));
+    bridge
+        .args(["--port", &BRIDGE_PORT.to_string(), "--reader", VPCD_READER])
+        .args(["--allow-origin", &web.origin()])
+        // `trunk serve` (README, "Working on the SPA") serves the page from :8081.
+        .args(["--allow-origin", "http://127.0.0.1:8081"])
+        .args(["--server-key", &grant_public_key(root, &run_dir, web)?]);
+    if let Some(tls) = &tls {
+        bridge.arg("--tls-dir").arg(tls.dir());
+    }
+    services.push(Service::start("card-bridge", &mut bridge, &run_dir)?);
     let mut server = Command::new(bin(root, "smartcard-server"));
     server.arg("serve");
-    server_env(&mut server, root, &run_dir, SERVER_PORT, BRIDGE_PORT);
+    server_env(&mut server, root, &run_dir, web);
     services.push(Service::start("server", &mut server, &run_dir)?);
     wait_for_port(SERVER_PORT, Duration::from_secs(30))?;
     wait_for_port(BRIDGE_PORT, Duration::from_secs(30))?;
 
+    let origin = web.origin();
+    let browsers = match https {
+        true => "the browser tests prove this in Chromium, Firefox ESR and WebKitGTK",
+        false => {
+            "the browser tests prove it over HTTPS, `cargo xtask demo --https`, in\n\
+                  \x20      Chromium, Firefox ESR and WebKitGTK; Safari's engine needs that HTTPS"
+        }
+    };
     println!(
         "\n==================== Smartcard Self-Service demo ====================\n\
-         Open   http://127.0.0.1:{SERVER_PORT}/  (browser tests prove it in Chromium)\n\
+         Open   {origin}/\n\
+         \x20      ({browsers})\n\
+         Setup  {origin}/check-setup says what this computer and browser are missing\n\
          Card   John Rigby's locked virtual card is in reader \"{VPCD_READER}\"\n\
-         \x20      (through pcscd + vpcd; the card bridge listens on 127.0.0.1:{BRIDGE_PORT})\n\
+         \x20      (through pcscd + vpcd; the card bridge listens on {})\n\
          Answers to his security questions were printed above by seed-demo.\n\
          Mail   read the emailed unlock code at http://127.0.0.1:{MAILDEV_WEB_PORT}/\n\
-         RA     http://127.0.0.1:{SERVER_PORT}/ra with an RA's card in the reader (PIN 1234):\n\
+         RA     {origin}/ra with an RA's card in the reader (PIN 1234):\n\
          \x20      target/debug/virtual-card insert --state {cards}/ravi-patel.json (agent)\n\
          \x20      or {cards}/grace-okafor.json (manager), after stopping John's card\n\
          Logs   {}\n\
          Stop   Ctrl-C\n\
          ======================================================================",
+        web.bridge_url(),
         run_dir.display(),
         cards = run_dir.join("cards").display(),
     );
-    procs::wait_for_ctrl_c(&mut services)
+    let stopped = procs::wait_for_ctrl_c(&mut services);
+    // The services go before their certificate does.
+    drop(services);
+    drop(tls);
+    stopped
 }
 
 fn test(root: &Path, args: &[String]) -> Result<()> {
@@ -245,67 +310,7 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         return Ok(());
     }
     build(root)?;
-    e2e_with(root, &run_dir, &mut services)?;
+    e2e::e2e_with(root, &run_dir, &mut services)?;
     println!("all suites passed in {:.0?}", started.elapsed());
-    Ok(())
-}
-
-fn e2e(root: &Path) -> Result<()> {
-    let run_dir = root.join(".run/e2e");
-    let _ = std::fs::remove_dir_all(&run_dir);
-    std::fs::create_dir_all(&run_dir)?;
-    let mut services = start_platform(root, &run_dir)?;
-    e2e_with(root, &run_dir, &mut services)
-}
-
-/// Starts the server; Playwright's fixtures run the card and the bridge per test, so a
-/// test can pull the card or stop the bridge.
-fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Result<()> {
-    let cards = run_dir.join("cards");
-    let mut seed = Command::new(bin(root, "seed-demo"));
-    seed.arg("--cards-dir").arg(&cards);
-    server_env(&mut seed, root, run_dir, E2E_SERVER_PORT, E2E_BRIDGE_PORT);
-    run(&mut seed)?;
-    let mut server = Command::new(bin(root, "smartcard-server"));
-    server.arg("serve");
-    server_env(&mut server, root, run_dir, E2E_SERVER_PORT, E2E_BRIDGE_PORT);
-    services.push(Service::start("server", &mut server, run_dir)?);
-    wait_for_port(E2E_SERVER_PORT, Duration::from_secs(30))?;
-
-    let mut seed_env: Vec<(String, String)> = Vec::new();
-    let mut probe = Command::new("true");
-    server_env(&mut probe, root, run_dir, E2E_SERVER_PORT, E2E_BRIDGE_PORT);
-    for (key, value) in probe.get_envs() {
-        if let (Some(key), Some(value)) = (key.to_str(), value.and_then(|v| v.to_str())) {
-            seed_env.push((key.to_owned(), value.to_owned()));
-        }
-    }
-    let tmp = run_dir.join("tmp");
-    std::fs::create_dir_all(&tmp)?;
-    run(
-        Command::new(root.join("end2end/node_modules/.bin/playwright"))
-            .arg("test")
-            .current_dir(root.join("end2end"))
-            .envs(seed_env)
-            .env("TMPDIR", &tmp)
-            .env(
-                "E2E_BASE_URL",
-                format!("http://127.0.0.1:{E2E_SERVER_PORT}"),
-            )
-            .env("E2E_BRIDGE_PORT", E2E_BRIDGE_PORT.to_string())
-            .env(
-                "CARD_BRIDGE_SERVER_KEY",
-                grant_public_key(root, run_dir, E2E_SERVER_PORT, E2E_BRIDGE_PORT)?,
-            )
-            .env(
-                "E2E_MAILDEV_URL",
-                format!("http://127.0.0.1:{MAILDEV_WEB_PORT}"),
-            )
-            .env("E2E_VPCD_ADDR", VPCD_ADDR)
-            .env("E2E_VPCD_READER", VPCD_READER)
-            .env("E2E_CARDS_DIR", &cards)
-            .env("E2E_RUN_DIR", run_dir)
-            .env("E2E_BIN_DIR", root.join("target/debug")),
-    )?;
     Ok(())
 }

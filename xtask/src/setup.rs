@@ -1,6 +1,7 @@
 //! Installs what the build and the tests need on a fresh machine of our kind, and skips
-//! whatever is already there: Debian packages, the WASM target, npm packages and
-//! wasm-bindgen-cli (pinned to the version in Cargo.lock).
+//! whatever is already there: Debian packages (the browsers and their WebDriver servers
+//! among them), the WASM target, npm packages, wasm-bindgen-cli (pinned to the version
+//! in Cargo.lock) and geckodriver.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -21,7 +22,16 @@ const APT_PACKAGES: &[&str] = &[
     "brotli",
     // certutil: the card bridge trusts its local CA in browsers' NSS databases (BRG-7).
     "libnss3-tools",
+    // The browser tests' other engines (ALL-3): Firefox ESR and WebKitGTK (Safari's engine)
+    // through W3C WebDriver, WebKitGTK in a virtual display.
+    "firefox-esr",
+    "webkit2gtk-driver",
+    "xvfb",
+    "xauth",
 ];
+
+/// geckodriver, Firefox's WebDriver server, from crates.io.
+const GECKODRIVER_VERSION: &str = "0.37.1";
 
 pub fn all(root: &Path) -> Result<()> {
     apt()?;
@@ -37,7 +47,8 @@ pub fn all(root: &Path) -> Result<()> {
                 .current_dir(root.join(dir)))?;
         }
     }
-    wasm_bindgen_cli(root)
+    wasm_bindgen_cli(root)?;
+    geckodriver(root)
 }
 
 fn installed(package: &str) -> bool {
@@ -86,24 +97,28 @@ fn locked_version(root: &Path, package: &str) -> Result<String> {
 
 fn wasm_bindgen_cli(root: &Path) -> Result<()> {
     let version = locked_version(root, "wasm-bindgen")?;
-    let current = Command::new(root.join(".tools/bin/wasm-bindgen"))
+    // Not --locked: one of its locked dependencies is missing from the index.
+    cargo_tool(root, "wasm-bindgen-cli", "wasm-bindgen", &version)
+}
+
+fn geckodriver(root: &Path) -> Result<()> {
+    cargo_tool(root, "geckodriver", "geckodriver", GECKODRIVER_VERSION)
+}
+
+/// `cargo install`s `package` at `version` into `.tools/`, unless its `binary` there
+/// already says that version.
+fn cargo_tool(root: &Path, package: &str, binary: &str, version: &str) -> Result<()> {
+    let current = Command::new(root.join(".tools/bin").join(binary))
         .arg("--version")
         .stderr(Stdio::null())
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    if current.contains(&version) {
+    if current.contains(version) {
         return Ok(());
     }
-    // Not --locked: one of its locked dependencies is missing from the index.
     run(Command::new("cargo")
-        .args([
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            &version,
-            "--root",
-        ])
+        .args(["install", package, "--version", version, "--root"])
         .arg(root.join(".tools"))
         .arg("--target-dir")
         .arg(root.join("target/tools")))
