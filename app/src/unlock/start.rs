@@ -21,9 +21,12 @@ use crate::setup_check::CheckSetupLink;
 pub(super) fn CardStatus(flow: Flow) -> impl IntoView {
     let class = move || match flow.card.get() {
         CardState::Present(_) => "nhsuk-inset-text app-card-status app-card-status--ok",
-        CardState::Connecting => "nhsuk-inset-text app-card-status",
+        // The browser's question to come is no problem yet.
+        CardState::Connecting | CardState::AskLocalNetwork { refused: false } => {
+            "nhsuk-inset-text app-card-status"
+        }
         CardState::BridgeUnreachable
-        | CardState::AskLocalNetwork { .. }
+        | CardState::AskLocalNetwork { refused: true }
         | CardState::LocalNetworkBlocked
         | CardState::Trouble(_)
         | CardState::NoCard => "nhsuk-inset-text app-card-status app-card-status--problem",
