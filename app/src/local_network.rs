@@ -174,18 +174,18 @@ impl Browser {
     }
 }
 
-/// Waits while the page explains or the user has blocked access, and says whether the
-/// user has since allowed it (the button below) or unblocked it in the settings.
+/// Waits while the page explains or the user has blocked access, until the user allows
+/// it (the button below, or the site settings) or lifts the block.
 pub async fn wait_for_access(card: RwSignal<CardState>) {
     loop {
         gloo_timers::future::TimeoutFuture::new(1_000).await;
-        match card.get_untracked() {
-            CardState::LocalNetworkBlocked => {
-                if permission().await != Permission::Denied {
-                    return;
-                }
+        match (card.get_untracked(), permission().await) {
+            (CardState::AskLocalNetwork { .. }, Permission::Granted) => {
+                card.set(CardState::Connecting);
+                return;
             }
-            CardState::AskLocalNetwork { .. } => {}
+            (CardState::LocalNetworkBlocked, Permission::Denied)
+            | (CardState::AskLocalNetwork { .. }, _) => {}
             _ => return,
         }
     }

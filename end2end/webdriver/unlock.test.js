@@ -62,8 +62,14 @@ for (const engine of engines) {
       }
       await clickButton(driver, 'Next');
 
-      // UNL-5: the code, by email. The flow cookie (__Host-, Secure) carries the attempt.
+      // UNL-5: the code, by email. ALL-6: the flow cookie carries the attempt, and this
+      // engine kept it as the server set it (WebKit drops Secure cookies on plain HTTP).
       const codeField = await field(driver, 'Smartcard Unlock Code');
+      const flow = (await driver.manage().getCookies()).find((c) => c.name === '__Host-scss-flow');
+      assert.ok(flow, 'the __Host- flow cookie is kept');
+      assert.equal(flow.secure, true);
+      assert.equal(flow.httpOnly, true);
+      assert.equal(flow.sameSite, 'Strict');
       const mail = await stack.waitForMail(JOHN_EMAIL, 'Smartcard Unlock Code');
       await codeField.sendKeys(mail.text.match(/\b(\d{6})\b/)[1]);
       await clickButton(driver, 'Next');
