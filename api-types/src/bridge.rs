@@ -20,6 +20,16 @@ pub const PATH_CHANGE_PIN: &str = "/v1/card/change-pin";
 pub const PATH_VERIFY_PIN: &str = "/v1/card/verify-pin";
 pub const PATH_CARD_LOGIN: &str = "/v1/card/login";
 
+/// BRG-7: the bridge's certificate is due for renewal (`card-bridge install` again) this
+/// long before it ends: the bridge warns, and "Check my setup" says so.
+pub const CERTIFICATE_RENEW_DAYS: i64 = 30;
+
+/// Whether a bridge certificate ending at `not_after` is due for renewal at `now` (unix
+/// seconds).
+pub fn certificate_due_for_renewal(not_after: i64, now: i64) -> bool {
+    not_after - now < CERTIFICATE_RENEW_DAYS * 86_400
+}
+
 /// `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,7 +5,8 @@
 //! fix. Every bridge problem on the other pages links here.
 
 use api_types::bridge::{
-    BridgeStatus, SignChallengeRequest, SignChallengeResponse, PATH_SIGN_CHALLENGE, PATH_STATUS,
+    certificate_due_for_renewal, BridgeStatus, SignChallengeRequest, SignChallengeResponse,
+    PATH_SIGN_CHALLENGE, PATH_STATUS,
 };
 use api_types::time::utc_date;
 use api_types::unlock::PublicConfig;
@@ -13,10 +14,6 @@ use leptos::prelude::*;
 
 use crate::bridge::Bridge;
 use crate::local_network::{self, Browser, Permission};
-
-/// The bridge warns this long before its certificate ends (BRG-7).
-const RENEW_DAYS: i64 = 30;
-const DAY: i64 = 86_400;
 
 #[component]
 pub fn CheckSetupLink() -> impl IntoView {
@@ -147,7 +144,7 @@ pub fn lines(f: &Facts) -> Vec<Line> {
         )
     });
     out.push(match (f.bridge_https, status.certificate_expires_at) {
-        (true, Some(end)) if end - f.now < RENEW_DAYS * DAY => line(
+        (true, Some(end)) if certificate_due_for_renewal(end, f.now) => line(
             "certificate",
             "Card bridge certificate",
             Fix,
@@ -342,6 +339,7 @@ mod tests {
     use super::*;
 
     const NOW: i64 = 1_800_000_000;
+    const DAY: i64 = 86_400;
 
     fn ready() -> Facts {
         Facts {

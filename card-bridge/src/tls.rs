@@ -24,8 +24,7 @@ pub const CERT_FILE: &str = "bridge.pem";
 pub const KEY_FILE: &str = "bridge-key.pem";
 /// How long the bridge's certificate (and its CA) last.
 pub const VALID_DAYS: i64 = 397;
-/// The bridge warns this long before its certificate ends.
-pub const RENEW_DAYS: i64 = 30;
+pub use api_types::bridge::certificate_due_for_renewal as due_for_renewal;
 const DAY: i64 = 86_400;
 
 #[derive(Debug, thiserror::Error)]
@@ -169,9 +168,4 @@ fn not_after(certificate: &[u8]) -> Option<i64> {
     let parsed = x509_cert::Certificate::from_der(certificate).ok()?;
     let end = parsed.tbs_certificate.validity.not_after.to_unix_duration();
     i64::try_from(end.as_secs()).ok()
-}
-
-/// Whether the certificate should be renewed (re-installed) by `now`.
-pub fn due_for_renewal(not_after: i64, now: i64) -> bool {
-    not_after - now < RENEW_DAYS * DAY
 }
