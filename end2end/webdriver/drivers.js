@@ -11,7 +11,7 @@ const ENGINES = {
   firefox: {
     name: 'Firefox ESR',
     port: 4444,
-    command: () => [stack.env('E2E_GECKODRIVER'), ['--host', '127.0.0.1', '--port', '4444']],
+    command: (port) => [stack.env('E2E_GECKODRIVER'), ['--host', '127.0.0.1', '--port', String(port)]],
     // The profile xtask made, where `card-bridge install` trusted this run's CA.
     capabilities: (prefs) => ({
       browserName: 'firefox',
@@ -32,7 +32,7 @@ const ENGINES = {
   webkit: {
     name: 'WebKitGTK',
     port: 4445,
-    command: () => ['WebKitWebDriver', ['--host=127.0.0.1', '--port=4445']],
+    command: (port) => ['WebKitWebDriver', ['--host=127.0.0.1', `--port=${port}`]],
     // It trusts the system store, where `card-bridge install` (as root) put the CA.
     capabilities: () => ({
       browserName: 'MiniBrowser',
@@ -44,7 +44,7 @@ const ENGINES = {
 /** Starts the engine's WebDriver server and a browser session on it (Firefox: with `prefs`). */
 async function openBrowser(engine, prefs = {}) {
   const spec = ENGINES[engine];
-  const [cmd, args] = spec.command();
+  const [cmd, args] = spec.command(spec.port);
   const driverProcess = new stack.Proc(`${engine}-driver`, cmd, args);
   await stack.waitForPort(spec.port);
   let driver;

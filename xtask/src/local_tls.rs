@@ -46,6 +46,8 @@ impl LocalTls {
         &self.dir
     }
 
+    // The file names below are the ones card-bridge's `tls` module writes (xtask does
+    // not link the bridge, which would bring PC/SC into the build tool).
     pub fn cert_file(&self) -> PathBuf {
         self.dir.join("bridge.pem")
     }

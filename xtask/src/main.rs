@@ -53,7 +53,7 @@ fn main() -> Result<()> {
                  \n  demo   run the whole product with a virtual card and a mail catcher\
                  \n         (--https: the page and the bridge on HTTPS with a CA made here)\
                  \n  test   run every test (what CI runs)\
-                 \n  e2e    only the Playwright browser tests\
+                 \n  e2e    only the browser tests (Chromium, Firefox ESR, WebKitGTK)\
                  \n  bench  measure the unlock's answers step against the argon2id bound\
                  \n         (release build; ARGS after it go to unlock-bench, see --help)"
             );
@@ -200,16 +200,15 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     let cards = run_dir.join("cards");
     let mut services = start_platform(root, &run_dir)?;
     // --https: this computer's own CA, trusted for the user running the demo (ALL-3, BRG-7).
-    let tls = match https {
-        true => {
-            let home = std::env::var_os("HOME").context("HOME is not set")?;
-            Some(LocalTls::install(
-                bin(root, "card-bridge"),
-                &run_dir.join("tls"),
-                Path::new(&home),
-            )?)
-        }
-        false => None,
+    let tls = if https {
+        let home = std::env::var_os("HOME").context("HOME is not set")?;
+        Some(LocalTls::install(
+            bin(root, "card-bridge"),
+            &run_dir.join("tls"),
+            Path::new(&home),
+        )?)
+    } else {
+        None
     };
     let web = Web {
         port: SERVER_PORT,
@@ -249,12 +248,11 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     wait_for_port(BRIDGE_PORT, Duration::from_secs(30))?;
 
     let origin = web.origin();
-    let browsers = match https {
-        true => "the browser tests prove this in Chromium, Firefox ESR and WebKitGTK",
-        false => {
-            "the browser tests prove it over HTTPS, `cargo xtask demo --https`, in\n\
-                  \x20      Chromium, Firefox ESR and WebKitGTK; Safari's engine needs that HTTPS"
-        }
+    let browsers = if https {
+        "the browser tests prove this in Chromium, Firefox ESR and WebKitGTK"
+    } else {
+        "the browser tests prove it over HTTPS, `cargo xtask demo --https`, in\n\
+         \x20      Chromium, Firefox ESR and WebKitGTK; Safari's engine needs that HTTPS"
     };
     println!(
         "\n==================== Smartcard Self-Service demo ====================\n\
