@@ -3,7 +3,7 @@
 //! private keys never leave it), the CA certifies the public keys, and the certificates
 //! are written back with PUT DATA — all sealed, so nothing between can swap a key or a
 //! certificate. Then the certificates and the new 9E key are recorded, with an audit
-//! event. The card speaks through any [`CardTransport`]: the demo seed's in-process
+//! event — and a failed issuance is an audit event too. The card speaks through any [`CardTransport`]: the demo seed's in-process
 //! virtual card today, the RA console's bridge later. The card's language is
 //! `card_protocol::issue`'s; this module only drives it.
 
@@ -16,10 +16,12 @@ use p256::elliptic_curve::sec1::ToEncodedPoint;
 
 use crate::ca::{CaError, CardSlot, Holder, Issued};
 use crate::card_channel::{fresh_challenge, handshake};
-use crate::store::audit::{self, AuditEntry};
-use crate::store::certificates::{self, NewCardCertificate};
-use crate::store::{cards, users, StoreError};
+use crate::flow::{Outcome, Subject, Write};
+use crate::store::users::{self, User};
+use crate::store::{cards, StoreError};
 use crate::{AppError, AppState};
+
+const ISSUE: &str = "card.issue";
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
@@ -71,13 +73,33 @@ fn ca_slot(slot: KeySlot) -> CardSlot {
 }
 
 impl AppState {
-    /// Issues the enrolled card in `transport` to its holder (see the module docs).
+    /// Issues the enrolled card in `transport` to its holder (see the module docs). Done
+    /// or not, the attempt is one audit event (RA-4), through `finish`.
     pub async fn issue_card<T: CardTransport>(
         &self,
         transport: T,
         guid: &CardGuid,
     ) -> Result<IssuedCard, IssueError> {
         let now = self.clock.now();
+        let (holder, result) = match self.holder_of(guid).await {
+            Ok((card_row, user)) => {
+                let result = self.write_to_card(transport, guid, &card_row, &user, now);
+                (Some(user.uuid), result)
+            }
+            Err(refused) => (None, Err(refused)),
+        };
+        let outcome = decide_issue(*guid, holder.as_deref(), &result);
+        let tx = self.store.begin().await?;
+        match (self.finish_offline(tx, now, outcome).await, result) {
+            (Ok(()), result) => result,
+            // The card's own failure says more than the one recording it.
+            (Err(_), Err(failed)) => Err(failed),
+            (Err(unrecorded), Ok(_)) => Err(unrecorded.into()),
+        }
+    }
+
+    /// The card's row and its holder, if the card is enrolled.
+    async fn holder_of(&self, guid: &CardGuid) -> Result<(cards::Card, User), IssueError> {
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let card_row = cards::find(&mut conn, guid)
             .await?
@@ -85,19 +107,29 @@ impl AppState {
         let user = users::find(&mut conn, &card_row.user_uuid)
             .await?
             .ok_or(IssueError::NotEnrolled)?;
-        drop(conn);
+        Ok((card_row, user))
+    }
+
+    /// Generates the keys on the card and writes their certificates, all sealed.
+    fn write_to_card<T: CardTransport>(
+        &self,
+        transport: T,
+        guid: &CardGuid,
+        card_row: &cards::Card,
+        user: &User,
+        now: i64,
+    ) -> Result<IssuedCard, IssueError> {
         let holder = Holder {
             display_name: &user.display_name,
             uuid: &user.uuid,
             organisation: &self.settings.organisation_name,
         };
-
         let mut card = PivClient::new(transport);
         card.select()?;
         if card.read_chuid()?.guid != *guid.as_bytes() {
             return Err(IssueError::WrongCard);
         }
-        let handshake = handshake(&self.kek, &card_row, fresh_challenge())?;
+        let handshake = handshake(&self.kek, card_row, fresh_challenge())?;
         let answer = card.transmit(&handshake.initialize_update())?;
         let (external_authenticate, mut session) =
             handshake.authenticate(&answer, card_protocol::unlock::LEVEL)?;
@@ -126,55 +158,54 @@ impl AppState {
         else {
             return Err(AppError::Invariant("issuance fills two slots").into());
         };
-        let result = IssuedCard {
+        Ok(IssuedCard {
             piv_auth,
             card_auth,
             card_auth_public_key: card_key.to_encoded_point(false).as_bytes().to_vec(),
-        };
-        self.record_issue(guid, &user.uuid, &result, now).await?;
-        Ok(result)
+        })
     }
+}
 
-    async fn record_issue(
-        &self,
-        guid: &CardGuid,
-        user_uuid: &str,
-        issued: &IssuedCard,
-        now: i64,
-    ) -> Result<(), IssueError> {
-        let mut tx = self.store.begin().await?;
-        for (slot, certificate) in [
-            (CardSlot::PivAuthentication, &issued.piv_auth),
-            (CardSlot::CardAuthentication, &issued.card_auth),
-        ] {
-            certificates::insert_card_certificate(
-                &mut tx,
-                &NewCardCertificate {
-                    serial: &certificate.serial,
-                    card_guid: guid,
-                    slot: slot.as_str(),
-                    certificate: &certificate.der,
-                    issued_at: now,
-                    not_after: certificate.not_after,
-                },
-            )
-            .await?;
+/// CERT-1 / RA-4: what issuance records — the certificates and the new 9E key when the
+/// card took them; else the failure, with the reason for the log (no secret in it).
+fn decide_issue(
+    guid: CardGuid,
+    holder: Option<&str>,
+    result: &Result<IssuedCard, IssueError>,
+) -> Outcome<()> {
+    let subject = match holder {
+        Some(uuid) => Subject::card_of(guid, uuid),
+        None => Subject::card(guid),
+    };
+    let outcome = Outcome::new(ISSUE, subject).by("issuer".into());
+    let issued = match result {
+        Ok(issued) => issued,
+        Err(failed) => {
+            let refusal = match failed {
+                IssueError::NotEnrolled => AppError::UnknownCard,
+                _ => AppError::CardUpdateFailed,
+            };
+            return outcome.detail(failed.to_string()).refuse(refusal);
         }
-        cards::set_card_auth_key(&mut tx, guid, &issued.card_auth_public_key).await?;
-        let entry = AuditEntry {
-            actor: "issuer".into(),
-            action: "card.issue".into(),
-            outcome: "ok".into(),
-            card_guid: Some(guid.to_hex()),
-            user_uuid: Some(user_uuid.to_owned()),
-            client_addr: None,
-            detail: format!(
-                "9A certificate {}, 9E certificate {}",
-                issued.piv_auth.serial, issued.card_auth.serial
-            ),
-        };
-        audit::append(&mut tx, self.store.backend, &self.audit_key, now, &entry).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(())
-    }
+    };
+    outcome
+        .write(Write::CardCertificate {
+            card: guid,
+            slot: CardSlot::PivAuthentication,
+            issued: issued.piv_auth.clone(),
+        })
+        .write(Write::CardCertificate {
+            card: guid,
+            slot: CardSlot::CardAuthentication,
+            issued: issued.card_auth.clone(),
+        })
+        .write(Write::CardAuthKey {
+            card: guid,
+            public_key: issued.card_auth_public_key.clone(),
+        })
+        .detail(format!(
+            "9A certificate {}, 9E certificate {}",
+            issued.piv_auth.serial, issued.card_auth.serial
+        ))
+        .ok("ok", ())
 }

@@ -8,10 +8,11 @@
 pub mod auth;
 pub mod ca;
 pub mod card_channel;
-pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod flow;
 pub mod issue;
 pub mod mail;

@@ -3,54 +3,24 @@
 //! Referer; the page posts it, so a mail scanner fetching the link reports nothing).
 //! Using it records the report in the audit trail for the RA's work queue and closes
 //! self-service for the user (as UNL-4 does) until the RA has reviewed it. Only the
-//! token's SHA-256 is kept.
+//! token's SHA-256 is kept; links are made by the kernel ([`crate::flow::notice`]).
 
 use api_types::auth::{NotMeRequest, NotMeResponse};
 
-use crate::flow::{Outcome, Subject, Write};
+use crate::flow::{Client, Outcome, Scope, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::not_me::{self, NotMeLink};
 use crate::store::users::{self, User};
-use crate::unlock::limits::Scope;
-use crate::unlock::Client;
 use crate::{AppError, AppState};
 
 const ACTION: &str = "user.not_me";
-/// How long a notice's link can be used.
-pub const LINK_TTL: i64 = 30 * 24 * 3600;
-
-/// A new link for a notice to `user_uuid`: the write that keeps its hash, and the URL.
-pub(crate) fn new_link(
-    public_origin: &str,
-    user_uuid: &str,
-    notice: &str,
-    now: i64,
-) -> (Write, String) {
-    let token = FlowSecret::generate();
-    let link = NotMeLink {
-        token_hash: token.hash(),
-        user_uuid: user_uuid.to_owned(),
-        notice: notice.to_owned(),
-        created_at: now,
-        expires_at: now + LINK_TTL,
-        reported_at: None,
-        reviewed_at: None,
-    };
-    let url = format!(
-        "{}/not-me#{}",
-        public_origin.trim_end_matches('/'),
-        token.cookie_value()
-    );
-    (Write::NotMeLink(link), url)
-}
-
 impl AppState {
     pub async fn not_me(
         &self,
         request: NotMeRequest,
         client: &Client,
     ) -> Result<NotMeResponse, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+        self.limit(ACTION, Scope::Client(client), Subject::anonymous(), client)
             .await?;
         let now = self.clock.now();
         let hash = FlowSecret::from_bytes(*request.token.as_bytes()).hash();
@@ -69,15 +39,9 @@ impl AppState {
 
 fn decide(link: Option<NotMeLink>, user: Option<User>, now: i64) -> Outcome<NotMeResponse> {
     let (Some(link), Some(user)) = (link, user) else {
-        return Outcome::new(ACTION, Subject::default()).refuse(AppError::NotFound);
+        return Outcome::new(ACTION, Subject::anonymous()).refuse(AppError::NotFound);
     };
-    let outcome = Outcome::new(
-        ACTION,
-        Subject {
-            card_guid: None,
-            user_uuid: Some(user.uuid.clone()),
-        },
-    );
+    let outcome = Outcome::new(ACTION, Subject::user(&user.uuid));
     if link.reported_at.is_some() {
         return outcome.refuse(AppError::CodeAlreadyUsed);
     }
@@ -97,4 +61,46 @@ fn decide(link: Option<NotMeLink>, user: Option<User>, now: i64) -> Outcome<NotM
         })
         .detail(format!("reported from the {} notice", link.notice))
         .ok("reported", NotMeResponse { reported: true })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::john;
+
+    fn link(reported_at: Option<i64>) -> NotMeLink {
+        NotMeLink {
+            token_hash: vec![1; 32],
+            user_uuid: "555555555501".into(),
+            notice: "unlock".into(),
+            created_at: 1000,
+            expires_at: 2000,
+            reported_at,
+            reviewed_at: None,
+        }
+    }
+
+    #[test]
+    fn ra_4_a_report_closes_self_service_and_is_recorded_once() {
+        let outcome = decide(Some(link(None)), Some(john()), 1999);
+        assert!(outcome.reply.is_ok());
+        assert!(outcome.writes().iter().any(|w| matches!(w,
+            Write::UnlockCounters { after, .. } if after.self_service_closed)));
+        assert!(outcome
+            .writes()
+            .iter()
+            .any(|w| matches!(w, Write::NotMeReported(_))));
+        let again = decide(Some(link(Some(1500))), Some(john()), 1600);
+        assert!(matches!(again.reply, Err(AppError::CodeAlreadyUsed)));
+        assert!(again.writes().is_empty());
+    }
+
+    #[test]
+    fn ra_4_an_old_or_unknown_link_reports_nothing() {
+        let late = decide(Some(link(None)), Some(john()), 2000);
+        assert!(matches!(late.reply, Err(AppError::NotFound)));
+        assert!(late.writes().is_empty());
+        let unknown = decide(None, None, 1500);
+        assert!(matches!(unknown.reply, Err(AppError::NotFound)));
+    }
 }

@@ -3,8 +3,8 @@
 //! `previous_keks`, while the servers run with the same settings (so both stay
 //! readable); once it reports nothing left, drop the old key from the settings.
 
+use crate::flow::{Outcome, Subject};
 use crate::secrets::{Kek, SealPurpose};
-use crate::store::audit::{self, AuditEntry};
 use crate::store::cards::{self, Card};
 use crate::store::certificates;
 use crate::store::StoreError;
@@ -27,10 +27,24 @@ fn stale(kek: &Kek, card: &Card) -> bool {
         || stale(card.scp03_keys_enc.as_deref())
 }
 
-/// Re-seals every stale card, each in its own short transaction (compare-and-set, so an
-/// unlock running meanwhile is never overwritten); a few passes pick up those that
-/// changed under it.
+const ROTATE: &str = "kek.rotate";
+
+/// Re-seals every stale card and the CA's key, and records it (RA-4) through `finish`.
 pub async fn rotate_kek(state: &AppState) -> Result<Rotated, AppError> {
+    let rotated = reseal_all(state).await;
+    let outcome = decide_rotation(state.kek.current_version(), &rotated);
+    let tx = state.store.begin().await?;
+    let now = state.clock.now();
+    match (state.finish_offline(tx, now, outcome).await, rotated) {
+        (_, Err(failed)) => Err(failed),
+        (Ok(()), rotated) => rotated,
+        (Err(unrecorded), Ok(_)) => Err(unrecorded),
+    }
+}
+
+/// Each stale card in its own short transaction (compare-and-set, so an unlock running
+/// meanwhile is never overwritten); a few passes pick up those that changed under it.
+async fn reseal_all(state: &AppState) -> Result<Rotated, AppError> {
     let kek = &state.kek;
     let mut rotated = Rotated {
         cards: 0,
@@ -71,7 +85,6 @@ pub async fn rotate_kek(state: &AppState) -> Result<Rotated, AppError> {
         }
     }
     reseal_ca_key(state).await?;
-    record(state, &rotated).await?;
     Ok(rotated)
 }
 
@@ -89,31 +102,49 @@ async fn reseal_ca_key(state: &AppState) -> Result<(), AppError> {
     Ok(())
 }
 
-/// RA-4: the rotation is a security event too.
-async fn record(state: &AppState, rotated: &Rotated) -> Result<(), AppError> {
-    let entry = AuditEntry {
-        actor: "operator".into(),
-        action: "kek.rotate".into(),
-        outcome: if rotated.changed == 0 {
-            "ok"
-        } else {
-            "incomplete"
-        }
-        .into(),
-        card_guid: None,
-        user_uuid: None,
-        client_addr: None,
-        detail: format!(
-            "KEK version {}: {} of {} cards re-sealed, {} changed meanwhile",
-            state.kek.current_version(),
-            rotated.resealed,
-            rotated.cards,
-            rotated.changed
-        ),
-    };
-    let mut tx = state.store.begin().await?;
-    let now = state.clock.now();
-    audit::append(&mut tx, state.store.backend, &state.audit_key, now, &entry).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+/// RA-4: the rotation is a security event too, whether it finished, left cards for
+/// another run, or failed.
+fn decide_rotation(kek_version: u32, rotated: &Result<Rotated, AppError>) -> Outcome<()> {
+    let outcome = Outcome::new(ROTATE, Subject::anonymous()).by("operator".into());
+    match rotated {
+        Ok(rotated) => outcome
+            .detail(format!(
+                "KEK version {kek_version}: {} of {} cards re-sealed, {} changed meanwhile",
+                rotated.resealed, rotated.cards, rotated.changed
+            ))
+            .ok(
+                if rotated.changed == 0 {
+                    "ok"
+                } else {
+                    "incomplete"
+                },
+                (),
+            ),
+        Err(failed) => outcome
+            .detail(format!("KEK version {kek_version}: {failed}"))
+            .refuse(AppError::Invariant("rotation failed")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ra_4_a_rotation_is_recorded_done_incomplete_or_failed() {
+        let done = Rotated {
+            cards: 3,
+            resealed: 3,
+            changed: 0,
+        };
+        let outcome = decide_rotation(2, &Ok(done));
+        assert!(outcome.reply.is_ok());
+        assert_eq!(
+            outcome.audit_detail(),
+            "KEK version 2: 3 of 3 cards re-sealed, 0 changed meanwhile"
+        );
+        let failed = decide_rotation(2, &Err(AppError::Invariant("a test")));
+        assert!(failed.reply.is_err());
+        assert!(failed.audit_detail().contains("a test"));
+    }
 }

@@ -3,15 +3,17 @@
 //! an approved domain (REG-3), the mobile a UK mobile; the OLD address is told, with a
 //! "this wasn't me" link.
 
+use std::ops::ControlFlow;
+
 use api_types::auth::{ChangeContactRequest, MyCard};
 
-use crate::flow::{Outcome, Subject, Write};
-use crate::mail::templates;
-use crate::register::rules::check_contact;
+use crate::flow::card_again::CardProvenAgain;
+use crate::flow::contact::check_contact;
+use crate::flow::notice::not_me_link;
+use crate::flow::{Client, Outcome, Subject, Write};
+use crate::mail::templates::{self, Sender};
 use crate::secrets::FlowSecret;
-use crate::store::users;
-use crate::unlock::limits::Scope;
-use crate::unlock::Client;
+use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
 const ACTION: &str = "user.contact";
@@ -23,60 +25,142 @@ impl AppState {
         request: ChangeContactRequest,
         client: &Client,
     ) -> Result<MyCard, AppError> {
-        let session = self.current_session(secret, client).await?;
-        let uuid = session.info.uuid.clone();
-        self.limit(ACTION, Scope::User(&uuid), Subject::default(), client)
-            .await?;
-        let now = self.clock.now();
-        let approved = &self.settings.approved_email_domains;
-        let checked = check_contact(&request.email, request.mobile.as_deref(), approved);
-        let mut tx = self.store.begin().await?;
-        let subject = Subject {
-            card_guid: Some(session.info.card_guid),
-            user_uuid: Some(uuid.clone()),
-        };
-        let mut outcome = Outcome::new(ACTION, subject);
-        let (spent, proven) = self
+        let (session, now, mut tx) = self.session_step(ACTION, secret, client).await?;
+        let info = &session.info;
+        let proof = self
             .card_proven_again(
                 &mut tx,
-                session.info.card_guid,
+                info.card_guid,
                 &request.login_id,
                 &request.signature,
                 now,
             )
             .await?;
-        if let Some(spent) = spent {
-            outcome = outcome.write(spent);
-        }
-        let user = users::find_for_update(&mut tx, self.store.backend, &uuid).await?;
-        let outcome = match (proven, checked, user) {
-            (Err(refused), _, _) | (_, Err(refused), _) => outcome.refuse(refused),
-            (Ok(()), Ok(_), None) => outcome.refuse(AppError::NotSignedIn),
-            (Ok(()), Ok((email, mobile)), Some(user)) => {
-                let (link, url) = crate::not_me::new_link(
-                    &self.settings.public_origin,
-                    &user.uuid,
-                    "contact",
-                    now,
-                );
-                let notice = templates::contact_changed(
-                    &self.sender(),
-                    &user.email,
-                    &user.display_name,
-                    &url,
-                );
-                outcome
-                    .write(Write::Contact {
-                        user_uuid: user.uuid.clone(),
-                        email,
-                        mobile,
-                    })
-                    .write(link)
-                    .write(Write::Mail(notice))
-                    .ok("changed", ())
-            }
+        let user = users::find_for_update(&mut tx, self.store.backend, &info.uuid).await?;
+        let approved = &self.settings.approved_email_domains;
+        let given = Given {
+            subject: Subject::session(info),
+            proof,
+            user,
+            contact: check_contact(&request.email, request.mobile.as_deref(), approved),
+            sender: &self.sender(),
+            public_origin: &self.settings.public_origin,
+            not_me_token: FlowSecret::generate(),
         };
-        self.finish(tx, now, client, outcome).await?;
+        self.finish(tx, now, client, decide(given, now)).await?;
         self.my_card(secret, client).await
+    }
+}
+
+/// What the step read and was given.
+struct Given<'a> {
+    subject: Subject,
+    proof: CardProvenAgain,
+    user: Option<User>,
+    /// The new email and mobile, checked and normalised, or why not.
+    contact: Result<(String, Option<String>), AppError>,
+    sender: &'a Sender<'a>,
+    public_origin: &'a str,
+    not_me_token: FlowSecret,
+}
+
+fn decide(given: Given<'_>, now: i64) -> Outcome<()> {
+    let outcome = match given.proof.gate(Outcome::new(ACTION, given.subject)) {
+        ControlFlow::Continue(outcome) => outcome,
+        ControlFlow::Break(refused) => return refused,
+    };
+    let (email, mobile) = match given.contact {
+        Ok(contact) => contact,
+        Err(refused) => return outcome.refuse(refused),
+    };
+    let Some(user) = given.user else {
+        return outcome.refuse(AppError::NotSignedIn);
+    };
+    let (link, url) = not_me_link(
+        given.public_origin,
+        &user.uuid,
+        "contact",
+        given.not_me_token,
+        now,
+    );
+    // The old address hears of it: if this wasn't them, their link closes self-service.
+    let notice = templates::contact_changed(given.sender, &user.email, &user.display_name, &url);
+    outcome
+        .write(Write::Contact {
+            user_uuid: user.uuid,
+            email,
+            mobile,
+        })
+        .write(link)
+        .write(Write::Mail(notice))
+        .ok("changed", ())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::users::UnlockCounters;
+    use api_types::auth::LoginId;
+    use api_types::CardGuid;
+
+    const SENDER: Sender<'static> = Sender {
+        organisation: "Org",
+        ra_help: "Call the RA.",
+    };
+
+    fn change(
+        proof: CardProvenAgain,
+        contact: Result<(String, Option<String>), AppError>,
+    ) -> Outcome<()> {
+        let given = Given {
+            subject: Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501"),
+            proof,
+            user: Some(User {
+                uuid: "555555555501".into(),
+                display_name: "Mr John Rigby".into(),
+                email: "old@nhs.net".into(),
+                registered: true,
+                counters: UnlockCounters::default(),
+                question_ids: vec![],
+                mobile: None,
+                role: api_types::ra::Role::Staff,
+            }),
+            contact,
+            sender: &SENDER,
+            public_origin: "https://ss.example",
+            not_me_token: FlowSecret::from_bytes([8; 32]),
+        };
+        decide(given, 1000)
+    }
+
+    fn proven() -> CardProvenAgain {
+        CardProvenAgain::proven(LoginId::from_bytes([1; 16]))
+    }
+
+    #[test]
+    fn reg_5_a_change_tells_the_old_address_with_a_not_me_link() {
+        let new = Ok(("new@nhs.net".to_owned(), Some("+447700900123".to_owned())));
+        let outcome = change(proven(), new);
+        assert!(outcome.reply.is_ok());
+        let writes = outcome.writes();
+        assert!(writes.iter().any(|w| matches!(w,
+            Write::Contact { email, mobile: Some(m), .. } if email == "new@nhs.net"
+                && m == "+447700900123")));
+        assert!(writes.iter().any(|w| matches!(w,
+            Write::Mail(m) if m.to == "old@nhs.net" && m.text.contains("/not-me#"))));
+        assert!(writes.iter().any(|w| matches!(w, Write::NotMeLink(_))));
+    }
+
+    #[test]
+    fn reg_5_a_bad_address_or_an_unproven_card_changes_nothing() {
+        let outcome = change(proven(), Err(AppError::EmailNotApproved));
+        assert!(matches!(outcome.reply, Err(AppError::EmailNotApproved)));
+        // The challenge is spent all the same, and nothing else is written.
+        assert!(matches!(outcome.writes(), [Write::UseLoginChallenge(_)]));
+        let new = Ok(("new@nhs.net".to_owned(), None));
+        let outcome = change(CardProvenAgain::refused(AppError::CardNotGenuine), new);
+        assert!(matches!(outcome.reply, Err(AppError::CardNotGenuine)));
+        assert!(outcome.writes().is_empty());
     }
 }

@@ -6,20 +6,17 @@ use api_types::auth::{
 };
 use api_types::values::Challenge;
 use api_types::CardGuid;
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use p256::ecdsa::{Signature, VerifyingKey};
 
 use super::LOGIN_CHALLENGE_TTL;
 use crate::ca::CertificateAuthority;
-use crate::flow::{Outcome, Subject, Write};
+use crate::flow::card_again::check_card_signature;
+use crate::flow::session::{session_info, Limits};
+use crate::flow::{Client, Outcome, Scope, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
-use crate::store::cards;
+use crate::store::cards::{self, Card};
 use crate::store::certificates::{self, CardCertificate};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, User};
-use crate::store::Tx;
-use crate::unlock::limits::Scope;
-use crate::unlock::Client;
 use crate::{AppError, AppState};
 
 const START: &str = "auth.login_start";
@@ -38,48 +35,18 @@ impl AppState {
         request: LoginStartRequest,
         client: &Client,
     ) -> Result<LoginStartResponse, AppError> {
-        let subject = Subject {
-            card_guid: Some(request.card_guid),
-            user_uuid: None,
-        };
-        self.limit(START, Scope::Client(client), Subject::default(), client)
+        let guid = request.card_guid;
+        self.limit(START, Scope::Client(client), Subject::anonymous(), client)
             .await?;
-        self.limit(
-            START,
-            Scope::Card(&request.card_guid),
-            subject.clone(),
-            client,
-        )
-        .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let card = cards::find(&mut tx, &request.card_guid).await?;
-        let subject = Subject {
-            user_uuid: card.as_ref().map(|c| c.user_uuid.clone()),
-            ..subject
-        };
-        let known = card.is_some();
-        let challenge = LoginChallenge {
+        self.limit(START, Scope::Card(&guid), Subject::card(guid), client)
+            .await?;
+        let (now, mut tx) = self.open().await?;
+        let card = cards::find(&mut tx, &guid).await?;
+        let fresh = FreshChallenge {
             id: LoginId::from_bytes(random_bytes()),
-            card_guid: request.card_guid,
             challenge: random_bytes(),
-            created_at: now,
-            expires_at: now + LOGIN_CHALLENGE_TTL,
-            used_at: None,
         };
-        let outcome = Outcome::new(START, subject);
-        let outcome = if known {
-            let response = LoginStartResponse {
-                login_id: challenge.id.clone(),
-                challenge: Challenge::from_bytes(challenge.challenge),
-                expires_at: challenge.expires_at,
-            };
-            outcome
-                .write(Write::NewLoginChallenge(challenge))
-                .ok("ok", response)
-        } else {
-            outcome.refuse(AppError::UnknownCard)
-        };
+        let outcome = decide_start(guid, card.as_ref(), fresh, now);
         self.finish(tx, now, client, outcome).await
     }
 
@@ -88,10 +55,9 @@ impl AppState {
         request: LoginFinishRequest,
         client: &Client,
     ) -> Result<Login, AppError> {
-        self.limit(FINISH, Scope::Client(client), Subject::default(), client)
+        self.limit(FINISH, Scope::Client(client), Subject::anonymous(), client)
             .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let (now, mut tx) = self.open().await?;
         let loaded = match sessions::find_challenge_for_update(
             &mut tx,
             self.store.backend,
@@ -115,15 +81,45 @@ impl AppState {
             None => None,
         };
         let secret = FlowSecret::generate();
-        let settings = &self.settings;
-        let limits = Limits {
-            idle: i64::from(settings.session_idle_secs),
-            absolute: i64::from(settings.session_absolute_secs),
-        };
+        let limits = self.session_limits();
         let outcome = decide(loaded, &request, &self.ca, &secret, limits, now);
         let info = self.finish(tx, now, client, outcome).await?;
         Ok(Login { info, secret })
     }
+}
+
+/// A new challenge's random values, drawn before `decide_start`.
+struct FreshChallenge {
+    id: LoginId,
+    challenge: [u8; 32],
+}
+
+/// AUTH-1: a challenge only for a card we know; an unknown card is refused and recorded.
+fn decide_start(
+    guid: CardGuid,
+    card: Option<&Card>,
+    fresh: FreshChallenge,
+    now: i64,
+) -> Outcome<LoginStartResponse> {
+    let Some(card) = card else {
+        return Outcome::new(START, Subject::card(guid)).refuse(AppError::UnknownCard);
+    };
+    let challenge = LoginChallenge {
+        id: fresh.id,
+        card_guid: guid,
+        challenge: fresh.challenge,
+        created_at: now,
+        expires_at: now + LOGIN_CHALLENGE_TTL,
+        used_at: None,
+    };
+    let response = LoginStartResponse {
+        login_id: challenge.id.clone(),
+        challenge: Challenge::from_bytes(challenge.challenge),
+        expires_at: challenge.expires_at,
+    };
+    Outcome::new(START, Subject::card_of(guid, &card.user_uuid))
+        .write(Write::NewLoginChallenge(challenge))
+        .ok("ok", response)
 }
 
 /// What `login/finish` read.
@@ -131,74 +127,6 @@ struct Loaded {
     challenge: LoginChallenge,
     user: Option<User>,
     certificates: Vec<CardCertificate>,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Limits {
-    pub idle: i64,
-    pub absolute: i64,
-}
-
-/// The card's 9A key, from a certificate our CA issued it that is current and not
-/// revoked (the CA checks the certificate itself again).
-fn login_key(
-    certificates: &[CardCertificate],
-    ca: &CertificateAuthority,
-    now: i64,
-) -> Option<VerifyingKey> {
-    certificates
-        .iter()
-        .filter(|c| c.slot == "9a" && c.revoked_at.is_none() && now < c.not_after)
-        .find_map(|stored| ca.current_key(&stored.certificate, now))
-}
-
-impl AppState {
-    /// REG-1 / REG-5: the passcode entered again and verified on the session's own card —
-    /// a fresh login challenge for that card, signed by its 9A key. A challenge for that
-    /// card is spent whatever the verdict; the write doing so comes back with it.
-    pub(crate) async fn card_proven_again(
-        &self,
-        tx: &mut Tx,
-        card_guid: CardGuid,
-        login_id: &LoginId,
-        signature: &api_types::values::CardSignature,
-        now: i64,
-    ) -> Result<(Option<Write>, Result<(), AppError>), AppError> {
-        let challenge =
-            sessions::find_challenge_for_update(tx, self.store.backend, login_id).await?;
-        Ok(match challenge {
-            Some(challenge) if challenge.card_guid == card_guid => {
-                let certs = certificates::for_card(tx, &card_guid).await?;
-                let verdict = check_card_signature(&challenge, &certs, &self.ca, signature, now);
-                (Some(Write::UseLoginChallenge(challenge.id)), verdict)
-            }
-            Some(_) => (None, Err(AppError::CardNotGenuine)),
-            None => (None, Err(AppError::NotFound)),
-        })
-    }
-}
-
-/// AUTH-1 / REG-1: a signature over an unused, current challenge, by the 9A key of the
-/// challenge's card, as its current certificate from our CA names it.
-fn check_card_signature(
-    challenge: &LoginChallenge,
-    certificates: &[CardCertificate],
-    ca: &CertificateAuthority,
-    signature: &api_types::values::CardSignature,
-    now: i64,
-) -> Result<(), AppError> {
-    if challenge.used_at.is_some() || now >= challenge.expires_at {
-        return Err(AppError::LoginExpired);
-    }
-    let key = login_key(certificates, ca, now).ok_or(AppError::CertificateNotValid)?;
-    let signed = Signature::from_der(signature.as_bytes())
-        .ok()
-        .is_some_and(|signature| key.verify_prehash(&challenge.challenge, &signature).is_ok());
-    if signed {
-        Ok(())
-    } else {
-        Err(AppError::CardNotGenuine)
-    }
 }
 
 fn decide(
@@ -215,11 +143,11 @@ fn decide(
         certificates,
     }) = loaded
     else {
-        return Outcome::new(FINISH, Subject::default()).refuse(AppError::NotFound);
+        return Outcome::new(FINISH, Subject::anonymous()).refuse(AppError::NotFound);
     };
-    let subject = Subject {
-        card_guid: Some(challenge.card_guid),
-        user_uuid: user.as_ref().map(|u| u.uuid.clone()),
+    let subject = match &user {
+        Some(user) => Subject::card_of(challenge.card_guid, &user.uuid),
+        None => Subject::card(challenge.card_guid),
     };
     // Single use: whatever follows, this challenge is spent.
     let outcome =
@@ -253,18 +181,33 @@ fn decide(
         .ok("ok", info)
 }
 
-pub(super) fn session_info(
-    user: &User,
-    card_guid: CardGuid,
-    session: &Session,
-    limits: Limits,
-) -> SessionInfo {
-    SessionInfo {
-        display_name: user.display_name.clone(),
-        uuid: user.uuid.clone(),
-        card_guid,
-        expires_at: session.expires_at,
-        idle_timeout_secs: limits.idle,
-        role: user.role,
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::fixtures::card;
+
+    fn fresh() -> FreshChallenge {
+        FreshChallenge {
+            id: LoginId::from_bytes([1; 16]),
+            challenge: [2; 32],
+        }
+    }
+
+    #[test]
+    fn auth_1_a_known_card_gets_a_challenge_that_ends_in_two_minutes() {
+        let guid = CardGuid::from_bytes([9; 16]);
+        let outcome = decide_start(guid, Some(&card()), fresh(), 1000);
+        let response = outcome.reply.as_ref().unwrap();
+        assert_eq!(response.expires_at, 1000 + LOGIN_CHALLENGE_TTL);
+        assert!(matches!(outcome.writes(), [Write::NewLoginChallenge(c)]
+            if c.card_guid == guid && c.challenge == [2; 32] && c.used_at.is_none()));
+    }
+
+    #[test]
+    fn auth_1_an_unknown_card_writes_nothing_but_its_refusal() {
+        let outcome = decide_start(CardGuid::from_bytes([9; 16]), None, fresh(), 1000);
+        assert!(matches!(outcome.reply, Err(AppError::UnknownCard)));
+        assert!(outcome.writes().is_empty());
     }
 }

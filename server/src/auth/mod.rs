@@ -5,15 +5,16 @@
 //! that the certificate is current and not revoked; then a server-side session — stored
 //! in the database so any instance serves it, found by the SHA-256 of the secret in an
 //! HttpOnly, SameSite=Strict cookie — ends after an idle time and an absolute time from
-//! configuration, or at logout.
+//! configuration, or at logout. Finding the session behind a cookie is the kernel's
+//! ([`crate::flow::session`]), since every signed-in flow needs it.
 
 mod contact;
 mod login;
+mod logout;
 mod my_card;
-mod session;
 
+pub use crate::flow::CurrentSession;
 pub use login::Login;
-pub use session::CurrentSession;
 
 /// How long a login challenge may be answered.
 pub const LOGIN_CHALLENGE_TTL: i64 = 120;

@@ -3,9 +3,9 @@
 
 use api_types::auth::{MyCard, SecurityEvent};
 
+use crate::flow::Client;
 use crate::secrets::FlowSecret;
 use crate::store::{audit, certificates, users, StoreError};
-use crate::unlock::Client;
 use crate::{AppError, AppState};
 
 /// How many events the page lists.

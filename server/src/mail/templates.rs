@@ -4,7 +4,7 @@
 
 use api_types::UnlockCode;
 
-use crate::unlock::rules::CODE_TTL;
+use crate::flow::codes::CodeKind;
 
 /// A message ready for the outbox.
 #[derive(Clone, PartialEq, Eq)]
@@ -47,9 +47,9 @@ fn not_me(sender: &Sender<'_>, link: &str) -> String {
 pub const UNLOCK_CODE_SUBJECT: &str = "Smartcard Unlock Code";
 pub const UNLOCKED_SUBJECT: &str = "Your smartcard has been unlocked";
 
-/// "15 minutes", from the code's lifetime.
+/// "15 minutes", from the emailed codes' lifetime (the same for unlock and registration).
 fn code_validity() -> String {
-    let minutes = CODE_TTL / 60;
+    let minutes = CodeKind::Unlock.policy().ttl / 60;
     format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
 }
 

@@ -11,13 +11,15 @@ use api_types::CardGuid;
 
 use super::trail::record;
 use super::{summary, Needs};
-use crate::flow::{Outcome, Subject};
+use crate::flow::codes::{CodeKind, HeldCode};
+use crate::flow::lockout::MAX_ANSWER_FAILURES;
+use crate::flow::{Client, Outcome, Subject};
 use crate::secrets::FlowSecret;
-use crate::store::audit_search::{self, Filter};
-use crate::store::ra::{self, Search};
-use crate::store::{not_me, phone_codes, users, StoreError};
-use crate::unlock::rules::MAX_ANSWER_FAILURES;
-use crate::unlock::{Client, MAX_PHONE_CODE_FAILURES};
+use crate::store::audit_search::{self, Event, Filter};
+use crate::store::phone_codes::{self, PhoneCode};
+use crate::store::ra::{self, CardListing, Listed, Search};
+use crate::store::users::{self, User};
+use crate::store::{not_me, StoreError};
 use crate::{AppError, AppState};
 
 const VIEW: &str = "ra.view_user";
@@ -66,75 +68,101 @@ impl AppState {
         client: &Client,
     ) -> Result<UserRecord, AppError> {
         let ra = self.ra_actor(secret, client, Needs::Agent).await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let subject = Subject {
-            card_guid: None,
-            user_uuid: Some(uuid.as_str().to_owned()),
+        let (now, mut tx) = self.open().await?;
+        let uuid = uuid.as_str();
+        let found = match (
+            ra::listed(&mut tx, uuid).await?,
+            users::find(&mut tx, uuid).await?,
+        ) {
+            (Some(listed), Some(user)) => Some(Loaded {
+                listed,
+                user,
+                cards: ra::cards_of(&mut tx, uuid).await?,
+                open_reports: not_me::open_count_for_user(&mut tx, uuid).await?,
+                phone_code: phone_codes::find(&mut tx, uuid).await?,
+                events: audit_search::page(
+                    &mut tx,
+                    &Filter {
+                        user: Some(uuid.to_owned()),
+                        ..Filter::default()
+                    },
+                    i64::from(EVENTS_PER_PAGE),
+                )
+                .await?,
+            }),
+            _ => None,
         };
-        let outcome = Outcome::new(VIEW, subject).by(ra.name());
-        let (Some(listed), Some(user)) = (
-            ra::listed(&mut tx, uuid.as_str()).await?,
-            users::find(&mut tx, uuid.as_str()).await?,
-        ) else {
-            return self
-                .finish(tx, now, client, outcome.refuse(AppError::NotFound))
-                .await;
-        };
-        let cards = ra::cards_of(&mut tx, uuid.as_str()).await?;
-        let open_reports = not_me::open_count_for_user(&mut tx, uuid.as_str()).await?;
-        let phone_code = phone_codes::find(&mut tx, uuid.as_str()).await?;
-        let events = audit_search::page(
-            &mut tx,
-            &Filter {
-                user: Some(uuid.as_str().to_owned()),
-                ..Filter::default()
-            },
-            i64::from(EVENTS_PER_PAGE),
-        )
-        .await?;
-        let counters = user.counters;
+        let outcome = Outcome::new(VIEW, Subject::user(uuid)).by(ra.name());
         let code_limit = i64::from(self.settings.max_code_failures_per_day);
-        let closed = counters.self_service_closed;
-        let record = UserRecord {
-            summary: summary(listed)?,
-            mobile: user.mobile,
-            locks: Locks {
-                self_service_closed: closed,
-                questions_locked: closed && counters.answer_failures >= MAX_ANSWER_FAILURES,
-                code_locked: closed && counters.code_failures >= code_limit,
-                open_reports: u32::try_from(open_reports).unwrap_or(u32::MAX),
-                answer_failures: u32::try_from(counters.answer_failures).unwrap_or(0),
-                code_failures: u32::try_from(counters.code_failures).unwrap_or(0),
+        let outcome = match found {
+            Some(loaded) => match decide_record(loaded, code_limit, now) {
+                Ok(record) => outcome.ok("ok", record),
+                Err(corrupt) => outcome.refuse(corrupt),
             },
-            cards: cards
-                .into_iter()
-                .map(|card| {
-                    Ok(CardRecord {
-                        guid: CardGuid::parse(&card.guid).map_err(|_| StoreError::Corrupt {
-                            table: "cards",
-                            column: "guid",
-                        })?,
-                        issued_at: card.created_at,
-                        certificate_expires_at: card.certificate_expires_at,
-                        pin_tries_left: card.pin_tries_left.and_then(|t| u8::try_from(t).ok()),
-                        pin_tries_seen_at: card.pin_tries_seen_at,
-                    })
-                })
-                .collect::<Result<_, AppError>>()?,
-            phone_code: phone_code
-                .filter(|code| {
-                    code.used_at.is_none()
-                        && now < code.expires_at
-                        && code.failures < MAX_PHONE_CODE_FAILURES
-                })
-                .map(|code| PhoneCodeState {
-                    issued_at: code.issued_at,
-                    expires_at: code.expires_at,
-                    tries_left: u32::try_from(MAX_PHONE_CODE_FAILURES - code.failures).unwrap_or(0),
-                }),
-            events: events.into_iter().map(record).collect(),
+            None => outcome.refuse(AppError::NotFound),
         };
-        self.finish(tx, now, client, outcome.ok("ok", record)).await
+        self.finish(tx, now, client, outcome).await
     }
+}
+
+/// What the RA's view of one user reads.
+struct Loaded {
+    listed: Listed,
+    user: User,
+    cards: Vec<CardListing>,
+    open_reports: i64,
+    phone_code: Option<PhoneCode>,
+    events: Vec<Event>,
+}
+
+/// RA-2: the user's record as the RA sees it at `now`: which locks hold, and the phone
+/// code only while it still works.
+fn decide_record(loaded: Loaded, code_limit: i64, now: i64) -> Result<UserRecord, AppError> {
+    let Loaded {
+        listed,
+        user,
+        cards,
+        open_reports,
+        phone_code,
+        events,
+    } = loaded;
+    let counters = user.counters;
+    let closed = counters.self_service_closed;
+    let kind = CodeKind::RaPhone;
+    Ok(UserRecord {
+        summary: summary(listed)?,
+        mobile: user.mobile,
+        locks: Locks {
+            self_service_closed: closed,
+            questions_locked: closed && counters.answer_failures >= MAX_ANSWER_FAILURES,
+            code_locked: closed && counters.code_failures >= code_limit,
+            open_reports: u32::try_from(open_reports).unwrap_or(u32::MAX),
+            answer_failures: u32::try_from(counters.answer_failures).unwrap_or(0),
+            code_failures: u32::try_from(counters.code_failures).unwrap_or(0),
+        },
+        cards: cards
+            .into_iter()
+            .map(|card| {
+                Ok(CardRecord {
+                    guid: CardGuid::parse(&card.guid).map_err(|_| StoreError::Corrupt {
+                        table: "cards",
+                        column: "guid",
+                    })?,
+                    issued_at: card.created_at,
+                    certificate_expires_at: card.certificate_expires_at,
+                    pin_tries_left: card.pin_tries_left.and_then(|t| u8::try_from(t).ok()),
+                    pin_tries_seen_at: card.pin_tries_seen_at,
+                })
+            })
+            .collect::<Result<_, AppError>>()?,
+        phone_code: phone_code.and_then(|code| {
+            let held = HeldCode::phone(&code);
+            held.live(kind, now).then(|| PhoneCodeState {
+                issued_at: code.issued_at,
+                expires_at: code.expires_at,
+                tries_left: held.tries_left(kind),
+            })
+        }),
+        events: events.into_iter().map(record).collect(),
+    })
 }

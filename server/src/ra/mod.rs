@@ -10,17 +10,19 @@
 
 mod act;
 mod find;
+mod review;
 mod trail;
 
 pub use trail::{audit_filter, csv_stream};
 
-use api_types::ra::{Role, UserSummary};
+use api_types::ra::{Role, UserSummary, UserUuid};
 use api_types::CardGuid;
 
-use crate::flow::{Outcome, Subject};
+use crate::flow::{Client, Outcome, Subject};
 use crate::secrets::FlowSecret;
 use crate::store::ra::Listed;
-use crate::unlock::Client;
+use crate::store::users::{self, User};
+use crate::store::Tx;
 use crate::{AppError, AppState};
 
 const ACCESS: &str = "ra.access";
@@ -56,7 +58,36 @@ pub enum Needs {
     Manager,
 }
 
+/// An RA's action on a user, opened: the RA, the time, the transaction, and — unless the
+/// user is the RA themselves or unknown — the outcome begun under the RA's name with the
+/// reason, and the user, locked for the step.
+type RaTarget<T> = (RaActor, i64, Tx, Result<(Outcome<T>, User), Outcome<T>>);
+
 impl AppState {
+    /// The opening every RA action shares (RA-1, RA-3): the RA's role from their record,
+    /// then the user, never the RA's own account.
+    async fn ra_target<T>(
+        &self,
+        (action, needs): (&'static str, Needs),
+        secret: Option<&FlowSecret>,
+        uuid: &UserUuid,
+        reason: &str,
+        client: &Client,
+    ) -> Result<RaTarget<T>, AppError> {
+        let ra = self.ra_actor(secret, client, needs).await?;
+        let (now, mut tx) = self.open().await?;
+        let outcome = Outcome::new(action, Subject::user(uuid.as_str()))
+            .by(ra.name())
+            .detail(reason.to_owned());
+        let user = users::find_for_update(&mut tx, self.store.backend, uuid.as_str()).await?;
+        let user = match (ra.not_self(uuid.as_str()), user) {
+            (Err(refused), _) => Err(outcome.refuse(refused)),
+            (Ok(()), None) => Err(outcome.refuse(AppError::NotFound)),
+            (Ok(()), Some(user)) => Ok((outcome, user)),
+        };
+        Ok((ra, now, tx, user))
+    }
+
     /// The RA behind the session cookie, with the role `needs` from their record; anyone
     /// else is refused (not signed in: `not_signed_in`; signed in: `ra_role_required`,
     /// audited, so probing the console shows in the trail).
@@ -79,13 +110,8 @@ impl AppState {
         if allowed {
             return Ok(actor);
         }
-        let now = self.clock.now();
-        let tx = self.store.begin().await?;
-        let subject = Subject {
-            card_guid: Some(info.card_guid),
-            user_uuid: Some(info.uuid),
-        };
-        let outcome = Outcome::<RaActor>::new(ACCESS, subject)
+        let (now, tx) = self.open().await?;
+        let outcome = Outcome::<RaActor>::new(ACCESS, Subject::session(&info))
             .by(actor.name())
             .detail(format!("role {} needs {needs:?}", info.role.as_str()))
             .refuse(AppError::RaRoleRequired);

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use api_types::ra::{
-    AuditFilter, AuditPage, AuditRecord, ChainState, Dashboard, Expiring, Lockouts, Reason, Report,
+    AuditFilter, AuditPage, AuditRecord, ChainState, Dashboard, Expiring, Lockouts, Report,
     ReportList, EVENTS_PER_PAGE,
 };
 use api_types::time::utc_date_time;
@@ -15,17 +15,14 @@ use axum::body::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
 
 use super::{summary, Needs};
-use crate::flow::{Outcome, Subject, Write};
-use crate::mail::templates::{self, RaNotice};
+use crate::flow::{Client, Outcome, Subject};
 use crate::secrets::FlowSecret;
 use crate::store::audit::{self, Verified};
 use crate::store::audit_search::{self, Event, Filter};
-use crate::store::{not_me, ra, users, StoreError};
-use crate::unlock::Client;
+use crate::store::{not_me, ra, StoreError};
 use crate::{AppError, AppState};
 
 const EXPORT: &str = "ra.audit_export";
-const REVIEW: &str = "ra.review_report";
 /// Rows per database read of an export.
 const CSV_BATCH: i64 = 500;
 /// Entries per dashboard list.
@@ -189,11 +186,10 @@ impl AppState {
         client: &Client,
     ) -> Result<(), AppError> {
         let ra = self.ra_actor(secret, client, Needs::Agent).await?;
-        let now = self.clock.now();
-        let tx = self.store.begin().await?;
-        let subject = Subject {
-            card_guid: None,
-            user_uuid: filter.user.clone(),
+        let (now, tx) = self.open().await?;
+        let subject = match &filter.user {
+            Some(uuid) => Subject::user(uuid),
+            None => Subject::anonymous(),
         };
         let outcome = Outcome::new(EXPORT, subject)
             .by(ra.name())
@@ -212,56 +208,6 @@ impl AppState {
         Ok(ReportList {
             reports: open_reports(&mut conn, 200).await?,
         })
-    }
-
-    /// The RA looked into a report: off the queue, told to the user. Not for a report
-    /// about the RA's own account.
-    pub async fn ra_review(
-        &self,
-        secret: Option<&FlowSecret>,
-        report_id: &str,
-        reason: &Reason,
-        client: &Client,
-    ) -> Result<(), AppError> {
-        let ra = self.ra_actor(secret, client, Needs::Agent).await?;
-        let token_hash = hex::decode(report_id).map_err(|_| AppError::NotFound)?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let link = not_me::find_for_update(&mut tx, self.store.backend, &token_hash).await?;
-        let open = link.filter(|l| l.reported_at.is_some() && l.reviewed_at.is_none());
-        let Some(link) = open else {
-            let outcome = Outcome::new(REVIEW, Subject::default())
-                .by(ra.name())
-                .refuse(AppError::NotFound);
-            return self.finish(tx, now, client, outcome).await;
-        };
-        let user = users::find(&mut tx, &link.user_uuid).await?;
-        let subject = Subject {
-            card_guid: None,
-            user_uuid: Some(link.user_uuid.clone()),
-        };
-        let outcome = Outcome::new(REVIEW, subject).by(ra.name()).detail(format!(
-            "{} notice: {}",
-            link.notice,
-            reason.as_str()
-        ));
-        let outcome = match (ra.not_self(&link.user_uuid), user) {
-            (Err(refused), _) => outcome.refuse(refused),
-            (Ok(()), None) => outcome.refuse(AppError::NotFound),
-            (Ok(()), Some(user)) => outcome
-                .write(Write::ReportReviewed {
-                    token_hash,
-                    by: ra.uuid.clone(),
-                })
-                .write(Write::Mail(templates::ra_changed(
-                    &self.sender(),
-                    &user.email,
-                    &user.display_name,
-                    RaNotice::ReportReviewed,
-                )))
-                .ok("reviewed", ()),
-        };
-        self.finish(tx, now, client, outcome).await
     }
 
     pub async fn ra_dashboard(

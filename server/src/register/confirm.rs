@@ -1,18 +1,18 @@
 //! REG-4: the registration code — right, in time, within its tries — makes the new
 //! answers and email the user's (re-registering replaces the old answers), and a notice
-//! goes to the registered address.
+//! goes to the registered address. The code's rule is the kernel's
+//! ([`crate::flow::codes::judge_code`]), the same as every other code's.
 
 use api_types::register::{RegisterConfirmRequest, RegisterConfirmResponse, RegistrationId};
 use api_types::UnlockCode;
 
-use crate::flow::{Outcome, Subject, Write};
+use crate::flow::codes::{judge_code, CodeKind, CodeVerdict, HeldCode};
+use crate::flow::notice::not_me_link;
+use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{CodePepper, FlowSecret};
 use crate::store::registrations::{Registration, RegistrationState};
 use crate::store::users::{self, User};
-use crate::unlock::limits::Scope;
-use crate::unlock::rules::MAX_CODE_FAILURES;
-use crate::unlock::Client;
 use crate::{AppError, AppState};
 
 const ACTION: &str = "register.confirm";
@@ -25,36 +25,21 @@ impl AppState {
         request: RegisterConfirmRequest,
         client: &Client,
     ) -> Result<RegisterConfirmResponse, AppError> {
-        let session = self.current_session(secret, client).await?;
-        self.limit(
-            ACTION,
-            Scope::User(&session.info.uuid),
-            Subject::default(),
-            client,
-        )
-        .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = match self
-            .owned_registration(&mut tx, id, &session, ACTION)
-            .await?
-        {
+        let (session, now, mut tx, registration) =
+            self.registration_step(ACTION, id, secret, client).await?;
+        let outcome = match registration {
             Ok(registration) => {
                 let user = users::find(&mut tx, &registration.user_uuid).await?;
-                let not_me = crate::not_me::new_link(
-                    &self.settings.public_origin,
-                    &registration.user_uuid,
-                    "registration",
-                    now,
-                );
-                decide(
-                    registration,
+                let given = Given {
+                    subject: Subject::session(&session.info),
                     user,
-                    &request.code,
-                    &self.code_pepper,
-                    (&self.sender(), not_me),
-                    now,
-                )
+                    code: &request.code,
+                    pepper: &self.code_pepper,
+                    sender: &self.sender(),
+                    public_origin: &self.settings.public_origin,
+                    not_me_token: FlowSecret::generate(),
+                };
+                decide(registration, given, now)
             }
             Err(refused) => refused,
         };
@@ -62,26 +47,28 @@ impl AppState {
     }
 }
 
-fn decide(
-    r: Registration,
+/// What the step read, the code typed, and what a notice needs.
+struct Given<'a> {
+    subject: Subject,
     user: Option<User>,
-    code: &UnlockCode,
-    pepper: &CodePepper,
-    (sender, not_me): (&Sender<'_>, (Write, String)),
-    now: i64,
-) -> Outcome<RegisterConfirmResponse> {
-    let outcome = Outcome::new(
-        ACTION,
-        Subject {
-            card_guid: None,
-            user_uuid: Some(r.user_uuid.clone()),
-        },
-    );
-    let failed = |r: &Registration| Registration {
+    code: &'a UnlockCode,
+    pepper: &'a CodePepper,
+    sender: &'a Sender<'a>,
+    public_origin: &'a str,
+    /// The notice's "this wasn't me" link (RA-4).
+    not_me_token: FlowSecret,
+}
+
+fn failed(r: &Registration) -> Registration {
+    Registration {
         state: RegistrationState::Failed,
         code: None,
         ..r.clone()
-    };
+    }
+}
+
+fn decide(r: Registration, given: Given<'_>, now: i64) -> Outcome<RegisterConfirmResponse> {
+    let outcome = Outcome::new(ACTION, given.subject);
     match r.state {
         RegistrationState::CodeSent => {}
         RegistrationState::Completed => return outcome.refuse(AppError::CodeAlreadyUsed),
@@ -89,31 +76,39 @@ fn decide(
             return outcome.refuse(AppError::WrongStep)
         }
     }
-    let (Some(stored), Some(email), Some(user)) = (&r.code, r.email.clone(), user) else {
+    let (Some(stored), Some(email), Some(user)) = (&r.code, r.email.clone(), given.user) else {
         return outcome.refuse(AppError::Invariant("code sent without code, email or user"));
     };
-    if now >= stored.expires_at || now >= r.expires_at {
-        return outcome
-            .write(Write::Registration(failed(&r)))
-            .refuse(AppError::CodeExpired);
-    }
-    if !pepper.matches(&stored.salt, code, &stored.hash) {
-        let code_failures = r.code_failures + 1;
-        let exhausted = code_failures >= MAX_CODE_FAILURES;
-        let counted = Registration {
-            code_failures,
-            ..if exhausted { failed(&r) } else { r.clone() }
-        };
-        return outcome
-            .write(Write::Registration(counted))
-            .detail(format!("wrong code {code_failures}"))
-            .refuse(if exhausted {
-                AppError::CodeTriesExhausted
-            } else {
-                AppError::CodeInvalid {
-                    tries_left: u32::try_from(MAX_CODE_FAILURES - code_failures).unwrap_or(0),
+    // The registration's own end bounds its code too.
+    let held = HeldCode {
+        expires_at: stored.expires_at.min(r.expires_at),
+        ..HeldCode::of(stored, r.code_failures)
+    };
+    let verdict = judge_code(CodeKind::Registration, held, given.code, given.pepper, now);
+    match verdict {
+        CodeVerdict::Right => {}
+        CodeVerdict::Wrong {
+            failures,
+            tries_left,
+        } => {
+            let counted = Registration {
+                code_failures: failures,
+                ..if tries_left <= 0 {
+                    failed(&r)
+                } else {
+                    r.clone()
                 }
-            });
+            };
+            return outcome
+                .write(Write::Registration(counted))
+                .detail(format!("wrong code {failures}"))
+                .refuse(verdict.refusal().unwrap_or(AppError::CodeTriesExhausted));
+        }
+        CodeVerdict::Used | CodeVerdict::Expired | CodeVerdict::Exhausted => {
+            return outcome
+                .write(Write::Registration(failed(&r)))
+                .refuse(verdict.refusal().unwrap_or(AppError::CodeExpired));
+        }
     }
     let completed = Registration {
         state: RegistrationState::Completed,
@@ -121,24 +116,30 @@ fn decide(
         completed_at: Some(now),
         ..r.clone()
     };
+    let (link, url) = not_me_link(
+        given.public_origin,
+        &user.uuid,
+        "registration",
+        given.not_me_token,
+        now,
+    );
+    let notice = templates::registered(given.sender, &email, &user.display_name, &url);
     outcome
         .write(Write::ApplyRegistration {
             user_uuid: user.uuid.clone(),
-            email: email.clone(),
+            email,
             answers: r.answers,
         })
         // The next unlock draws its questions from the new answers.
         .write(Write::UnlockQuestions {
-            user_uuid: user.uuid.clone(),
+            user_uuid: user.uuid,
             question_ids: Vec::new(),
         })
         .write(Write::Registration(completed))
-        .write(not_me.0)
-        .write(Write::Mail(templates::registered(
-            sender,
-            &email,
-            &user.display_name,
-            &not_me.1,
-        )))
+        .write(link)
+        .write(Write::Mail(notice))
         .ok("registered", RegisterConfirmResponse { registered: true })
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,18 +6,15 @@ use std::collections::HashSet;
 
 use api_types::register::{CodeSent, RegisterDetailsRequest, RegistrationId, ResendRequest};
 
-use super::rules::{check_answers, check_email};
-use crate::flow::Subject;
-use crate::flow::{Outcome, Write};
+use super::rules::check_answers;
+use crate::flow::codes::{mask_email, CodeKind, FreshCode};
+use crate::flow::contact::check_email;
+use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
-use crate::secrets::{new_unlock_code, random_bytes, CodePepper, FlowSecret};
-use crate::store::attempts::StoredCode;
+use crate::secrets::{CodePepper, FlowSecret};
 use crate::store::registrations::{self, HashedAnswer, Registration, RegistrationState};
 use crate::store::users;
 use crate::store::StoreError;
-use crate::unlock::limits::Scope;
-use crate::unlock::rules::{mask_email, CODE_TTL, MAX_CODE_FAILURES};
-use crate::unlock::Client;
 use crate::{AppError, AppState};
 
 const DETAILS: &str = "register.details";
@@ -31,33 +28,24 @@ impl AppState {
         request: RegisterDetailsRequest,
         client: &Client,
     ) -> Result<CodeSent, AppError> {
-        let session = self.current_session(secret, client).await?;
-        self.limit(
-            DETAILS,
-            Scope::User(&session.info.uuid),
-            Subject::default(),
-            client,
-        )
-        .await?;
-        // Checked and hashed before the transaction: argon2 holds no lock (REG-2).
+        // Checked and hashed before the step opens: argon2 holds no lock (REG-2).
         let checked = self.check_details(&request).await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = match self
-            .owned_registration(&mut tx, id, &session, DETAILS)
-            .await?
-        {
+        let (session, now, mut tx, registration) =
+            self.registration_step(DETAILS, id, secret, client).await?;
+        let outcome = match registration {
             Ok(registration) => {
                 let name = users::find(&mut tx, &registration.user_uuid)
                     .await?
                     .map(|u| u.display_name)
                     .unwrap_or_default();
                 let given = Given {
+                    subject: Subject::session(&session.info),
                     name: &name,
+                    fresh: FreshCode::draw(),
                     pepper: &self.code_pepper,
                     sender: &self.sender(),
                 };
-                decide_details(registration, checked, &given, now)
+                decide_details(registration, checked, given, now)
             }
             Err(refused) => refused,
         };
@@ -110,31 +98,22 @@ impl AppState {
         _request: ResendRequest,
         client: &Client,
     ) -> Result<CodeSent, AppError> {
-        let session = self.current_session(secret, client).await?;
-        self.limit(
-            RESEND,
-            Scope::User(&session.info.uuid),
-            Subject::default(),
-            client,
-        )
-        .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = match self
-            .owned_registration(&mut tx, id, &session, RESEND)
-            .await?
-        {
+        let (session, now, mut tx, registration) =
+            self.registration_step(RESEND, id, secret, client).await?;
+        let outcome = match registration {
             Ok(registration) => {
                 let name = users::find(&mut tx, &registration.user_uuid)
                     .await?
                     .map(|u| u.display_name)
                     .unwrap_or_default();
                 let given = Given {
+                    subject: Subject::session(&session.info),
                     name: &name,
+                    fresh: FreshCode::draw(),
                     pepper: &self.code_pepper,
                     sender: &self.sender(),
                 };
-                decide_resend(registration, &given, now)
+                decide_resend(registration, given, now)
             }
             Err(refused) => refused,
         };
@@ -142,9 +121,12 @@ impl AppState {
     }
 }
 
-/// What a code email needs.
+/// Whom the events are about, and what a code email needs.
 struct Given<'a> {
+    subject: Subject,
     name: &'a str,
+    /// The code sent if the step goes ahead.
+    fresh: FreshCode,
     pepper: &'a CodePepper,
     sender: &'a Sender<'a>,
 }
@@ -157,7 +139,8 @@ fn still_open(r: &Registration, waiting: &[RegistrationState], now: i64) -> Resu
     if now >= r.expires_at {
         return Err(AppError::AttemptExpired);
     }
-    if r.code_failures >= MAX_CODE_FAILURES {
+    // The tries are the registration's, across every code it was sent.
+    if r.code_failures >= CodeKind::Registration.policy().max_failures {
         return Err(AppError::CodeTriesExhausted);
     }
     Ok(())
@@ -166,30 +149,31 @@ fn still_open(r: &Registration, waiting: &[RegistrationState], now: i64) -> Resu
 /// A fresh code to the registration's email; the failures counted so far stay.
 fn send_code(
     r: Registration,
-    given: &Given<'_>,
+    given: Given<'_>,
     action: &'static str,
     now: i64,
 ) -> Outcome<CodeSent> {
-    let subject = Subject {
-        card_guid: None,
-        user_uuid: Some(r.user_uuid.clone()),
-    };
+    let outcome = Outcome::new(action, given.subject);
     let Some(email) = r.email.clone() else {
-        return Outcome::new(action, subject).refuse(AppError::WrongStep);
+        return outcome.refuse(AppError::WrongStep);
     };
-    let (code, salt) = (new_unlock_code(), random_bytes::<16>());
-    let expires_at = now + CODE_TTL;
-    let mail = templates::registration_code(given.sender, &email, given.name, &code, expires_at);
+    let stored = given
+        .fresh
+        .stored(CodeKind::Registration, given.pepper, now);
+    let expires_at = stored.expires_at;
+    let mail = templates::registration_code(
+        given.sender,
+        &email,
+        given.name,
+        &given.fresh.code,
+        expires_at,
+    );
     let sent = Registration {
         state: RegistrationState::CodeSent,
-        code: Some(StoredCode {
-            hash: given.pepper.hash(&salt, &code),
-            salt: salt.to_vec(),
-            expires_at,
-        }),
+        code: Some(stored),
         ..r
     };
-    Outcome::new(action, subject)
+    outcome
         .write(Write::Registration(sent))
         .write(Write::Mail(mail))
         .ok(
@@ -204,16 +188,12 @@ fn send_code(
 fn decide_details(
     r: Registration,
     checked: Result<(String, Vec<HashedAnswer>), AppError>,
-    given: &Given<'_>,
+    given: Given<'_>,
     now: i64,
 ) -> Outcome<CodeSent> {
-    let subject = Subject {
-        card_guid: None,
-        user_uuid: Some(r.user_uuid.clone()),
-    };
     let waiting = [RegistrationState::Started, RegistrationState::CodeSent];
     if let Err(refused) = still_open(&r, &waiting, now) {
-        return Outcome::new(DETAILS, subject).refuse(refused);
+        return Outcome::new(DETAILS, given.subject).refuse(refused);
     }
     match checked {
         Ok((email, answers)) => send_code(
@@ -226,17 +206,16 @@ fn decide_details(
             DETAILS,
             now,
         ),
-        Err(refused) => Outcome::new(DETAILS, subject).refuse(refused),
+        Err(refused) => Outcome::new(DETAILS, given.subject).refuse(refused),
     }
 }
 
-fn decide_resend(r: Registration, given: &Given<'_>, now: i64) -> Outcome<CodeSent> {
+fn decide_resend(r: Registration, given: Given<'_>, now: i64) -> Outcome<CodeSent> {
     if let Err(refused) = still_open(&r, &[RegistrationState::CodeSent], now) {
-        let subject = Subject {
-            card_guid: None,
-            user_uuid: Some(r.user_uuid.clone()),
-        };
-        return Outcome::new(RESEND, subject).refuse(refused);
+        return Outcome::new(RESEND, given.subject).refuse(refused);
     }
     send_code(r, given, RESEND, now)
 }
+
+#[cfg(test)]
+mod tests;

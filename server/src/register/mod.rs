@@ -5,7 +5,8 @@
 //! approved domain (REG-3), and emails a registration code; `resend` sends a new code
 //! (the tries already used still count); `confirm` takes the code (15 minutes, single
 //! use, limited tries, REG-4), replaces the user's answers and email, and emails a
-//! notice. Every step needs the session that began the registration (ALL-6).
+//! notice. Every step needs the session that began the registration (ALL-6), and every
+//! audit event names that session's card and user.
 
 mod begin;
 mod confirm;
@@ -14,8 +15,8 @@ pub mod rules;
 
 use api_types::register::RegistrationId;
 
-use crate::auth::CurrentSession;
-use crate::flow::{Outcome, Subject};
+use crate::flow::{Client, CurrentSession, Outcome, Subject};
+use crate::secrets::FlowSecret;
 use crate::store::registrations::{self, Registration};
 use crate::store::Tx;
 use crate::{AppError, AppState};
@@ -23,33 +24,36 @@ use crate::{AppError, AppState};
 /// How long a registration may take from its card check to its code.
 pub const REGISTRATION_TTL: i64 = 30 * 60;
 
+/// A step on a registration, opened: the session, the time, the transaction, and the
+/// registration locked if this session began it — else the refusal to finish with.
+type RegistrationStep<T> = (CurrentSession, i64, Tx, Result<Registration, Outcome<T>>);
+
 impl AppState {
-    /// The registration, locked, if the session that began it is the one asking; any
-    /// other asker gets "not found", recorded under the registration's user.
-    async fn owned_registration<T>(
+    /// The kernel's [`AppState::session_step`], then the registration if the session that
+    /// began it is the one asking; any other asker gets "not found", recorded under the
+    /// asking session.
+    async fn registration_step<T>(
         &self,
-        tx: &mut Tx,
-        id: &RegistrationId,
-        session: &CurrentSession,
         action: &'static str,
-    ) -> Result<Result<Registration, Outcome<T>>, AppError> {
-        let subject = Subject {
-            card_guid: Some(session.info.card_guid),
-            user_uuid: Some(session.info.uuid.clone()),
+        id: &RegistrationId,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<RegistrationStep<T>, AppError> {
+        let (session, now, mut tx) = self.session_step(action, secret, client).await?;
+        let refused = || Outcome::new(action, Subject::session(&session.info));
+        let registration = match registrations::find_for_update(&mut tx, self.store.backend, id)
+            .await?
+        {
+            Some(r)
+                if r.user_uuid == session.info.uuid && r.session_hash == session.secret_hash =>
+            {
+                Ok(r)
+            }
+            Some(_) => Err(refused()
+                .detail("another session's registration".into())
+                .refuse(AppError::NotFound)),
+            None => Err(refused().refuse(AppError::NotFound)),
         };
-        Ok(
-            match registrations::find_for_update(tx, self.store.backend, id).await? {
-                Some(r)
-                    if r.user_uuid == session.info.uuid
-                        && r.session_hash == session.secret_hash =>
-                {
-                    Ok(r)
-                }
-                Some(_) => Err(Outcome::new(action, subject)
-                    .detail("another session's registration".into())
-                    .refuse(AppError::NotFound)),
-                None => Err(Outcome::new(action, subject).refuse(AppError::NotFound)),
-            },
-        )
+        Ok((session, now, tx, registration))
     }
 }

@@ -29,9 +29,10 @@ use serde::de::DeserializeOwned;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::client::client_addr;
+use crate::flow::client::client_addr;
+use crate::flow::Client;
 use crate::secrets::FlowSecret;
-use crate::unlock::{Client, Started};
+use crate::unlock::Started;
 use crate::{AppError, AppState};
 
 mod auth;

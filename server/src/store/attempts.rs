@@ -4,7 +4,6 @@ use api_types::{AttemptId, CardGuid};
 use sqlx::AnyConnection;
 
 use super::{flag, Backend, StoreError};
-use crate::unlock::rules::AttemptState;
 
 /// An unlock attempt as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +53,48 @@ pub struct SealedSent {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HexBytes(#[serde(with = "hex::serde")] pub Vec<u8>);
 
-/// The emailed code, as a salted hash (ALL-1).
+/// Where an unlock attempt stands (UNL-1…UNL-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptState {
+    Started,
+    CardProven,
+    /// RA-3: the card proved itself but self-service may not go on (not registered,
+    /// closed): only a phone code from the RA can.
+    RaOnly,
+    CodeSent,
+    CodeVerified,
+    Completed,
+    Failed,
+}
+
+impl AttemptState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptState::Started => "started",
+            AttemptState::CardProven => "card_proven",
+            AttemptState::RaOnly => "ra_only",
+            AttemptState::CodeSent => "code_sent",
+            AttemptState::CodeVerified => "code_verified",
+            AttemptState::Completed => "completed",
+            AttemptState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "started" => AttemptState::Started,
+            "card_proven" => AttemptState::CardProven,
+            "ra_only" => AttemptState::RaOnly,
+            "code_sent" => AttemptState::CodeSent,
+            "code_verified" => AttemptState::CodeVerified,
+            "completed" => AttemptState::Completed,
+            "failed" => AttemptState::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A one-time code, as a salted keyed hash (ALL-1, [`crate::flow::codes`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCode {
     pub hash: Vec<u8>,

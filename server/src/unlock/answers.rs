@@ -7,16 +7,16 @@
 //! racing step can neither be counted twice nor get a code for an account it closed.
 
 use api_types::unlock::{AnswersRequest, AnswersResponse};
-use api_types::{AttemptId, UnlockCode};
+use api_types::AttemptId;
 
-use super::limits::Scope;
-use super::rules::{
-    check_step, count_answer_failure, mask_email, AttemptState, CODE_TTL, MAX_ANSWER_FAILURES,
-};
+use super::rules::{check_step, AttemptState};
 use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
+use crate::flow::codes::{mask_email, CodeKind, FreshCode};
+use crate::flow::lockout::{answer_tries_left, count_answer_failure, MAX_ANSWER_FAILURES};
+use crate::flow::Scope;
 use crate::mail::templates::{self, Sender};
-use crate::secrets::{new_unlock_code, random_bytes, FlowSecret};
-use crate::store::attempts::{Attempt, StoredCode};
+use crate::secrets::{CodePepper, FlowSecret};
+use crate::store::attempts::Attempt;
 use crate::store::users::User;
 use crate::store::{answers, StoreError};
 use crate::{AppError, AppState};
@@ -36,14 +36,6 @@ enum Checked {
     },
 }
 
-/// A fresh code, used only if the answers are right.
-struct FreshCode {
-    code: UnlockCode,
-    salt: [u8; 16],
-    /// The keyed hash the attempt keeps (ALL-1, ALL-7).
-    hash: Vec<u8>,
-}
-
 impl AppState {
     pub async fn answers(
         &self,
@@ -52,21 +44,20 @@ impl AppState {
         request: AnswersRequest,
         client: &Client,
     ) -> Result<AnswersResponse, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+        self.limit(ACTION, Scope::Client(client), Subject::anonymous(), client)
             .await?;
         let checked = self.check_answers(id, flow, &request, client).await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+        let (now, mut tx, attempt) = self.open_attempt(ACTION, id, flow).await?;
+        let outcome = match attempt {
             Ok(attempt) => {
                 let user = self.lock_user(&mut tx, &attempt).await?;
-                let (code, salt) = (new_unlock_code(), random_bytes());
-                let fresh = FreshCode {
-                    hash: self.code_pepper.hash(&salt, &code),
-                    code,
-                    salt,
+                let given = Given {
+                    user: &user,
+                    fresh: FreshCode::draw(),
+                    pepper: &self.code_pepper,
+                    sender: &self.sender(),
                 };
-                decide(attempt, &user, checked, fresh, &self.sender(), now)
+                decide(attempt, checked, given, now)
             }
             Err(refused) => refused,
         };
@@ -90,7 +81,7 @@ impl AppState {
         self.limit(
             ACTION,
             Scope::User(&attempt.user_uuid),
-            Subject::of(&attempt),
+            Subject::attempt(&attempt),
             client,
         )
         .await?;
@@ -139,15 +130,28 @@ impl AppState {
     }
 }
 
+/// What the step read besides the attempt, and what it needs to send a code.
+struct Given<'a> {
+    user: &'a User,
+    /// Used only if the answers are right.
+    fresh: FreshCode,
+    pepper: &'a CodePepper,
+    sender: &'a Sender<'a>,
+}
+
 fn decide(
     attempt: Attempt,
-    user: &User,
     checked: Checked,
-    fresh: FreshCode,
-    sender: &Sender<'_>,
+    given: Given<'_>,
     now: i64,
 ) -> Outcome<AnswersResponse> {
-    let outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    let Given {
+        user,
+        fresh,
+        pepper,
+        sender,
+    } = given;
+    let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     // A closed account hears that first, whatever state this attempt is in (UNL-4).
     if user.counters.self_service_closed {
         return refuse_closed(outcome, &attempt, AttemptState::CardProven);
@@ -188,18 +192,15 @@ fn decide(
                 .write(Write::Attempt(failed(&attempt)))
                 .refuse(AppError::SelfServiceClosed)
         } else {
-            let tries_left = super::rules::answer_tries_left(after);
+            let tries_left = answer_tries_left(after);
             outcome.refuse(AppError::WrongAnswers { tries_left })
         };
     }
-    let code_expires_at = now + CODE_TTL;
+    let stored = fresh.stored(CodeKind::Unlock, pepper, now);
+    let code_expires_at = stored.expires_at;
     let code_sent = Attempt {
         state: AttemptState::CodeSent,
-        code: Some(StoredCode {
-            hash: fresh.hash,
-            salt: fresh.salt.to_vec(),
-            expires_at: code_expires_at,
-        }),
+        code: Some(stored),
         code_failures: 0,
         ..attempt
     };
@@ -226,47 +227,26 @@ fn decide(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::fixtures;
     use crate::store::users::UnlockCounters;
-    use api_types::CardGuid;
-
-    const SENDER: Sender<'static> = Sender {
-        organisation: "Org",
-        ra_help: "Call the RA.",
-    };
+    use api_types::UnlockCode;
 
     fn attempt() -> Attempt {
         Attempt {
-            id: AttemptId::from_bytes([1; 16]),
-            card_guid: CardGuid::from_bytes([2; 16]),
-            user_uuid: "555555555501".into(),
-            state: AttemptState::CardProven,
-            challenge: [0; 32],
-            created_at: 1000,
-            expires_at: 1000 + 1800,
             question_ids: vec![1, 2, 5],
-            code: None,
-            code_failures: 0,
-            card_updated: false,
-            completed_at: None,
-            flow_hash: None,
-            channel: None,
+            ..fixtures::attempt(AttemptState::CardProven)
         }
     }
 
     fn user(answer_failures: i64, closed: bool) -> User {
         User {
-            uuid: "555555555501".into(),
-            display_name: "Mr John Rigby".into(),
-            email: "john.rigby@nhs.net".into(),
-            registered: true,
             counters: UnlockCounters {
                 answer_failures,
                 self_service_closed: closed,
                 ..UnlockCounters::default()
             },
             question_ids: vec![1, 2, 5],
-            mobile: None,
-            role: api_types::ra::Role::Staff,
+            ..fixtures::john()
         }
     }
 
@@ -277,24 +257,24 @@ mod tests {
         }
     }
 
-    fn fresh() -> FreshCode {
-        FreshCode {
-            code: UnlockCode::parse("024680").unwrap(),
-            salt: [3; 16],
-            hash: vec![4; 32],
-        }
+    /// The step for `user`, with a fresh code "024680".
+    fn decide_for(user: &User, checked: Checked, now: i64) -> Outcome<AnswersResponse> {
+        let pepper = fixtures::pepper();
+        let given = Given {
+            user,
+            fresh: FreshCode {
+                code: UnlockCode::parse("024680").unwrap(),
+                salt: [3; 16],
+            },
+            pepper: &pepper,
+            sender: &fixtures::SENDER,
+        };
+        decide(attempt(), checked, given, now)
     }
 
     #[test]
     fn unl_5_right_answers_send_a_code_that_expires_in_15_minutes() {
-        let outcome = decide(
-            attempt(),
-            &user(2, false),
-            verified(true),
-            fresh(),
-            &SENDER,
-            1100,
-        );
+        let outcome = decide_for(&user(2, false), verified(true), 1100);
         assert_eq!(outcome.reply.as_ref().unwrap().code_expires_at, 1100 + 900);
         let writes = outcome.writes();
         assert!(writes
@@ -310,14 +290,7 @@ mod tests {
 
     #[test]
     fn unl_4_the_third_wrong_answer_closes_self_service() {
-        let outcome = decide(
-            attempt(),
-            &user(2, false),
-            verified(false),
-            fresh(),
-            &SENDER,
-            1100,
-        );
+        let outcome = decide_for(&user(2, false), verified(false), 1100);
         assert!(matches!(outcome.reply, Err(AppError::SelfServiceClosed)));
         assert!(outcome.writes().iter().any(|w| matches!(w,
             Write::Attempt(a) if a.state == AttemptState::Failed)));
@@ -326,14 +299,7 @@ mod tests {
 
     #[test]
     fn unl_4_a_wrong_answer_before_the_third_says_tries_left() {
-        let outcome = decide(
-            attempt(),
-            &user(0, false),
-            verified(false),
-            fresh(),
-            &SENDER,
-            1100,
-        );
+        let outcome = decide_for(&user(0, false), verified(false), 1100);
         assert!(matches!(
             outcome.reply,
             Err(AppError::WrongAnswers { tries_left: 2 })
@@ -342,14 +308,7 @@ mod tests {
 
     #[test]
     fn unl_4_a_closed_account_gets_no_code_even_with_right_answers() {
-        let outcome = decide(
-            attempt(),
-            &user(3, true),
-            verified(true),
-            fresh(),
-            &SENDER,
-            1100,
-        );
+        let outcome = decide_for(&user(3, true), verified(true), 1100);
         assert!(matches!(outcome.reply, Err(AppError::SelfServiceClosed)));
         assert!(!outcome.writes().iter().any(|w| matches!(w, Write::Mail(_))));
     }
@@ -363,18 +322,11 @@ mod tests {
                 all_right: false,
             },
         ] {
-            let outcome = decide(attempt(), &user(0, false), checked, fresh(), &SENDER, 1100);
+            let outcome = decide_for(&user(0, false), checked, 1100);
             assert!(matches!(outcome.reply, Err(AppError::WrongStep)));
             assert!(outcome.writes().is_empty());
         }
-        let outcome = decide(
-            attempt(),
-            &user(0, false),
-            Checked::NotTheQuestionsAsked,
-            fresh(),
-            &SENDER,
-            1100,
-        );
+        let outcome = decide_for(&user(0, false), Checked::NotTheQuestionsAsked, 1100);
         assert!(matches!(
             outcome.reply,
             Err(AppError::AnswersDoNotMatchQuestions)
@@ -384,14 +336,7 @@ mod tests {
 
     #[test]
     fn unl_3_answers_after_the_attempt_expired_are_refused() {
-        let outcome = decide(
-            attempt(),
-            &user(0, false),
-            verified(true),
-            fresh(),
-            &SENDER,
-            1000 + 1800,
-        );
+        let outcome = decide_for(&user(0, false), verified(true), 1000 + 1800);
         assert!(matches!(outcome.reply, Err(AppError::AttemptExpired)));
     }
 }

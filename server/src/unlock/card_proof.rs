@@ -12,9 +12,9 @@ use p256::ecdsa::{Signature, VerifyingKey};
 use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
 
-use super::limits::Scope;
-use super::rules::{answer_tries_left, check_step, AttemptState, CHALLENGE_TTL};
-use super::{failed, Client, Outcome, Subject, Write};
+use super::rules::{check_step, AttemptState, CHALLENGE_TTL};
+use super::{failed, Client, Guard, Outcome, Subject, Write};
+use crate::flow::lockout::answer_tries_left;
 use crate::secrets::FlowSecret;
 use crate::store::answers::{self, UserQuestion};
 use crate::store::attempts::Attempt;
@@ -42,12 +42,11 @@ impl AppState {
         request: CardProofRequest,
         client: &Client,
     ) -> Result<CardProofResponse, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+        let (now, mut tx, attempt) = self
+            .attempt_step(ACTION, id, flow, client, Guard::Client)
             .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
         let wanted = self.settings.questions_per_unlock as usize;
-        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+        let outcome = match attempt {
             Ok(attempt) => {
                 let card = cards::find(&mut tx, &attempt.card_guid).await?;
                 let user = users::find(&mut tx, &attempt.user_uuid).await?;
@@ -91,7 +90,7 @@ fn decide(
         user,
         mut questions,
     } = loaded;
-    let outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     let challenge_expires_at = attempt.expires_at.min(attempt.created_at + CHALLENGE_TTL);
     if let Err(error) = check_step(
         attempt.state,
@@ -154,4 +153,105 @@ fn decide(
         attempts_left: answer_tries_left(user.counters),
     };
     outcome.write(Write::Attempt(proven)).ok("ok", response)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::fixtures::{attempt, john, written_attempt};
+    use p256::ecdsa::signature::hazmat::PrehashSigner;
+    use p256::ecdsa::SigningKey;
+
+    fn key() -> SigningKey {
+        SigningKey::from_slice(&[7; 32]).unwrap()
+    }
+
+    fn card() -> Card {
+        let public_key = key().verifying_key().to_encoded_point(false);
+        Card {
+            card_auth_public_key: public_key.as_bytes().to_vec(),
+            ..crate::fixtures::card()
+        }
+    }
+
+    fn signed(by: &SigningKey, challenge: &[u8; 32]) -> CardSignature {
+        let signature: Signature = by.sign_prehash(challenge).unwrap();
+        CardSignature::from_bytes(signature.to_der().as_bytes().to_vec()).unwrap()
+    }
+
+    fn questions() -> Vec<UserQuestion> {
+        (1..=5)
+            .map(|id| UserQuestion {
+                question_id: id,
+                text: format!("question {id}"),
+            })
+            .collect()
+    }
+
+    fn prove(user: User, by: &SigningKey, now: i64) -> Outcome<CardProofResponse> {
+        let attempt = attempt(AttemptState::Started);
+        let signature = signed(by, &attempt.challenge);
+        let loaded = Loaded {
+            attempt,
+            card: card(),
+            user,
+            questions: questions(),
+        };
+        decide(loaded, &signature, 3, now)
+    }
+
+    fn asked(outcome: &Outcome<CardProofResponse>) -> Vec<u32> {
+        let response = outcome.reply.as_ref().unwrap();
+        response.questions.iter().map(|q| q.id).collect()
+    }
+
+    #[test]
+    fn card_6_a_genuine_card_gets_questions_drawn_once_and_fixed() {
+        let outcome = prove(john(), &key(), 1000);
+        assert_eq!(asked(&outcome).len(), 3);
+        assert_eq!(written_attempt(&outcome).state, AttemptState::CardProven);
+        assert!(outcome.writes().iter().any(|w| matches!(w,
+            Write::UnlockQuestions { question_ids, .. } if question_ids.len() == 3)));
+        // UNL-3: the questions already fixed for the user are asked again, not re-drawn.
+        let fixed = User {
+            question_ids: vec![5, 2, 4],
+            ..john()
+        };
+        let outcome = prove(fixed, &key(), 1000);
+        assert_eq!(asked(&outcome), [5, 2, 4]);
+        assert!(!outcome
+            .writes()
+            .iter()
+            .any(|w| matches!(w, Write::UnlockQuestions { .. })));
+    }
+
+    #[test]
+    fn card_6_another_key_or_a_late_answer_proves_nothing() {
+        let other = SigningKey::from_slice(&[8; 32]).unwrap();
+        let outcome = prove(john(), &other, 1000);
+        assert!(matches!(outcome.reply, Err(AppError::CardNotGenuine)));
+        assert_eq!(written_attempt(&outcome).state, AttemptState::Failed);
+        let late = prove(john(), &key(), 1000 + CHALLENGE_TTL);
+        assert!(matches!(late.reply, Err(AppError::AttemptExpired)));
+        assert!(late.writes().is_empty());
+    }
+
+    #[test]
+    fn unl_8_unregistered_or_closed_users_are_kept_only_for_an_ra_code() {
+        let unregistered = User {
+            registered: false,
+            ..john()
+        };
+        let mut closed = john();
+        closed.counters.self_service_closed = true;
+        for (user, refused) in [
+            (unregistered, AppError::NotRegistered),
+            (closed, AppError::SelfServiceClosed),
+        ] {
+            let outcome = prove(user, &key(), 1000);
+            assert_eq!(outcome.reply.as_ref().unwrap_err().code(), refused.code());
+            assert_eq!(written_attempt(&outcome).state, AttemptState::RaOnly);
+        }
+    }
 }

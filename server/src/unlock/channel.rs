@@ -7,9 +7,8 @@ use api_types::unlock::{ChannelOpen, ChannelRequest};
 use api_types::AttemptId;
 use bridge_grant::Operation;
 
-use super::limits::Scope;
 use super::rules::{check_step, AttemptState};
-use super::{Client, Outcome, Subject, Write};
+use super::{Client, Guard, Outcome, Subject, Write};
 use crate::card_channel::{fresh_challenge, handshake};
 use crate::secrets::FlowSecret;
 use crate::store::attempts::{Attempt, ChannelState};
@@ -25,11 +24,10 @@ impl AppState {
         _request: ChannelRequest,
         client: &Client,
     ) -> Result<ChannelOpen, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+        let (now, mut tx, attempt) = self
+            .attempt_step(ACTION, id, flow, client, Guard::Client)
             .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+        let outcome = match attempt {
             Ok(attempt) => {
                 let card = self.lock_card(&mut tx, &attempt).await?;
                 let state = ChannelState {
@@ -61,7 +59,7 @@ fn decide(
     response: ChannelOpen,
     now: i64,
 ) -> Outcome<ChannelOpen> {
-    let outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     if let Err(error) = check_step(
         attempt.state,
         AttemptState::CodeVerified,

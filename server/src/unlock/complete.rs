@@ -10,10 +10,11 @@ use api_types::AttemptId;
 use card_protocol::apdu::CommandApdu;
 use card_protocol::unlock::{judge, Outcome as ScriptOutcome, Sent};
 
-use super::limits::Scope;
-use super::rules::{check_step, count_unlock_success, AttemptState};
-use super::{failed, Client, Outcome, Subject, Write};
+use super::rules::{check_step, AttemptState};
+use super::{failed, Client, Guard, Outcome, Subject, Write};
 use crate::card_channel::{handshake, parse_answers};
+use crate::flow::lockout::count_unlock_success;
+use crate::flow::notice::not_me_link;
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{FlowSecret, SealPurpose};
 use crate::store::attempts::Attempt;
@@ -31,11 +32,10 @@ impl AppState {
         request: CompleteRequest,
         client: &Client,
     ) -> Result<CompleteResponse, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+        let (now, mut tx, attempt) = self
+            .attempt_step(ACTION, id, flow, client, Guard::Client)
             .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+        let outcome = match attempt {
             Ok(attempt) => {
                 let card = self.lock_card(&mut tx, &attempt).await?;
                 let user = self.lock_user(&mut tx, &attempt).await?;
@@ -51,10 +51,11 @@ impl AppState {
                     None => None,
                 };
                 let judged = self.judge(&attempt, &card, &request)?;
-                let not_me = crate::not_me::new_link(
+                let not_me = not_me_link(
                     &self.settings.public_origin,
                     &user.uuid,
                     "unlock",
+                    FlowSecret::generate(),
                     now,
                 );
                 decide(
@@ -133,7 +134,7 @@ fn decide(
     (sender, not_me): (&Sender<'_>, (Write, String)),
     now: i64,
 ) -> Outcome<CompleteResponse> {
-    let mut outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    let mut outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     if let Err(error) = check_step(
         attempt.state,
         AttemptState::CodeVerified,

@@ -7,18 +7,15 @@
 use api_types::unlock::{CodeAccepted, CodeRequest};
 use api_types::{AttemptId, UnlockCode};
 
-use super::rules::{AttemptState, CODE_TTL};
-use super::{Client, Outcome, Subject, Write};
+use super::rules::{check_step, AttemptState, CARD_UPDATE_TTL};
+use super::{Client, Guard, Outcome, Subject, Write};
+use crate::flow::codes::{judge_code, CodeKind, CodeVerdict, HeldCode};
 use crate::secrets::{CodePepper, FlowSecret};
 use crate::store::attempts::Attempt;
 use crate::store::phone_codes::{self, PhoneCode};
 use crate::{AppError, AppState};
 
 const ACTION: &str = "unlock.ra_code";
-/// RA-3: a phone code works for 10 minutes.
-pub const PHONE_CODE_TTL: i64 = 10 * 60;
-/// RA-3: wrong tries before a phone code is dead.
-pub const MAX_PHONE_CODE_FAILURES: i64 = 3;
 
 impl AppState {
     pub async fn ra_code(
@@ -28,10 +25,10 @@ impl AppState {
         request: CodeRequest,
         client: &Client,
     ) -> Result<CodeAccepted, AppError> {
-        self.limit_client_and_user(ACTION, id, flow, client).await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+        let (now, mut tx, attempt) = self
+            .attempt_step(ACTION, id, flow, client, Guard::ClientAndUser)
+            .await?;
+        let outcome = match attempt {
             Ok(attempt) => {
                 let backend = self.store.backend;
                 let code =
@@ -51,13 +48,13 @@ fn decide(
     pepper: &CodePepper,
     now: i64,
 ) -> Outcome<CodeAccepted> {
-    let outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     let at_step = matches!(
         attempt.state,
         AttemptState::CardProven | AttemptState::RaOnly
     );
     if !at_step || now >= attempt.expires_at {
-        let error = super::rules::check_step(
+        let error = check_step(
             attempt.state,
             AttemptState::CardProven,
             attempt.expires_at,
@@ -67,30 +64,27 @@ fn decide(
         .unwrap_or(AppError::WrongStep);
         return outcome.refuse(error);
     }
-    let Some(code) = stored.filter(|code| code.used_at.is_none()) else {
+    let Some(code) = stored else {
         return outcome.refuse(AppError::NoRaCode);
     };
-    if now >= code.expires_at {
-        return outcome.refuse(AppError::CodeExpired);
-    }
-    if code.failures >= MAX_PHONE_CODE_FAILURES {
-        return outcome.refuse(AppError::CodeTriesExhausted);
-    }
+    let held = HeldCode::phone(&code);
     let issued_by = format!("phone code from ra:{}", code.issued_by);
-    if !pepper.matches(&code.code_salt, typed, &code.code_hash) {
-        let failures = code.failures + 1;
-        let tries_left = MAX_PHONE_CODE_FAILURES - failures;
-        let counted = PhoneCode { failures, ..code };
-        let outcome = outcome.write(Write::PhoneCode(counted)).detail(format!(
-            "{issued_by}: wrong, {failures} of {MAX_PHONE_CODE_FAILURES}"
-        ));
-        return outcome.refuse(if tries_left <= 0 {
-            AppError::CodeTriesExhausted
-        } else {
-            AppError::CodeInvalid {
-                tries_left: u32::try_from(tries_left).unwrap_or(0),
-            }
-        });
+    let max = CodeKind::RaPhone.policy().max_failures;
+    let verdict = judge_code(CodeKind::RaPhone, held, typed, pepper, now);
+    match verdict {
+        CodeVerdict::Right => {}
+        // Spent: as if there were none, so the RA is asked for another.
+        CodeVerdict::Used => return outcome.refuse(AppError::NoRaCode),
+        CodeVerdict::Wrong { failures, .. } => {
+            let counted = PhoneCode { failures, ..code };
+            return outcome
+                .write(Write::PhoneCode(counted))
+                .detail(format!("{issued_by}: wrong, {failures} of {max}"))
+                .refuse(verdict.refusal().unwrap_or(AppError::CodeTriesExhausted));
+        }
+        CodeVerdict::Expired | CodeVerdict::Exhausted => {
+            return outcome.refuse(verdict.refusal().unwrap_or(AppError::CodeTriesExhausted))
+        }
     }
     let used = PhoneCode {
         used_at: Some(now),
@@ -99,7 +93,7 @@ fn decide(
     let verified = Attempt {
         state: AttemptState::CodeVerified,
         code: None,
-        expires_at: now + CODE_TTL,
+        expires_at: now + CARD_UPDATE_TTL,
         ..attempt
     };
     let accepted = CodeAccepted {
@@ -116,27 +110,8 @@ fn decide(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::fixtures::attempt;
     use crate::secrets::CodePepper;
-    use api_types::CardGuid;
-
-    fn attempt(state: AttemptState) -> Attempt {
-        Attempt {
-            id: AttemptId::from_bytes([1; 16]),
-            card_guid: CardGuid::from_bytes([2; 16]),
-            user_uuid: "555555555501".into(),
-            state,
-            challenge: [0; 32],
-            created_at: 1000,
-            expires_at: 1000 + 1800,
-            question_ids: vec![],
-            code: None,
-            code_failures: 0,
-            card_updated: false,
-            completed_at: None,
-            flow_hash: None,
-            channel: None,
-        }
-    }
 
     fn issued(pepper: &CodePepper, code: &UnlockCode) -> PhoneCode {
         PhoneCode {
@@ -145,7 +120,7 @@ mod tests {
             code_salt: vec![7; 16],
             issued_by: "999999999901".into(),
             issued_at: 1000,
-            expires_at: 1000 + PHONE_CODE_TTL,
+            expires_at: 1000 + CodeKind::RaPhone.policy().ttl,
             failures: 0,
             used_at: None,
         }
@@ -174,7 +149,7 @@ mod tests {
             Err(AppError::CodeInvalid { tries_left: 2 })
         ));
         let spent = PhoneCode {
-            failures: MAX_PHONE_CODE_FAILURES,
+            failures: CodeKind::RaPhone.policy().max_failures,
             ..code.clone()
         };
         let dead = decide(attempt(state), Some(spent), &right, &pepper, 1100);

@@ -13,9 +13,8 @@ use bridge_grant::Operation;
 use card_protocol::pin::{generate_one_time_pin, Pin, Puk};
 use rand::rngs::OsRng;
 
-use super::limits::Scope;
 use super::rules::{check_step, AttemptState};
-use super::{Client, Outcome, Subject, Write};
+use super::{Client, Guard, Outcome, Subject, Write};
 use crate::card_channel::{handshake, parse_answers};
 use crate::secrets::{FlowSecret, Kek, SealPurpose};
 use crate::store::attempts::{Attempt, ChannelState, HexBytes, SealedSent};
@@ -59,11 +58,10 @@ impl AppState {
         request: ScriptRequest,
         client: &Client,
     ) -> Result<SealedScript, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+        let (now, mut tx, attempt) = self
+            .attempt_step(ACTION, id, flow, client, Guard::Client)
             .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = match self.find_attempt(&mut tx, id, flow, ACTION).await? {
+        let outcome = match attempt {
             Ok(attempt) => {
                 let card = self.lock_card(&mut tx, &attempt).await?;
                 // Only on a channel opened and not yet used.
@@ -160,7 +158,7 @@ fn decide(
     built: Option<Result<Built, AppError>>,
     now: i64,
 ) -> Outcome<SealedScript> {
-    let outcome = Outcome::new(ACTION, Subject::of(&attempt));
+    let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     if let Err(error) = check_step(
         attempt.state,
         AttemptState::CodeVerified,

@@ -6,9 +6,9 @@ use api_types::unlock::{StartRequest, StartResponse};
 use api_types::values::Challenge;
 use api_types::{AttemptId, CardGuid};
 
-use super::limits::Scope;
 use super::rules::{AttemptState, ATTEMPT_TTL, CHALLENGE_TTL};
 use super::{Client, Outcome, Subject, Write};
+use crate::flow::Scope;
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::attempts::Attempt;
 use crate::store::cards::{self, Card};
@@ -25,21 +25,12 @@ pub struct Started {
 
 impl AppState {
     pub async fn start(&self, request: StartRequest, client: &Client) -> Result<Started, AppError> {
-        let card_subject = Subject {
-            card_guid: Some(request.card_guid),
-            user_uuid: None,
-        };
-        self.limit(ACTION, Scope::Client(client), Subject::default(), client)
+        let guid = request.card_guid;
+        self.limit(ACTION, Scope::Client(client), Subject::anonymous(), client)
             .await?;
-        self.limit(
-            ACTION,
-            Scope::Card(&request.card_guid),
-            card_subject,
-            client,
-        )
-        .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        self.limit(ACTION, Scope::Card(&guid), Subject::card(guid), client)
+            .await?;
+        let (now, mut tx) = self.open().await?;
         let card = cards::find(&mut tx, &request.card_guid).await?;
         let fresh = Fresh {
             id: AttemptId::from_bytes(random_bytes()),
@@ -60,11 +51,7 @@ struct Fresh {
 
 fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcome<Started> {
     let Some(card) = card else {
-        let subject = Subject {
-            card_guid: Some(guid),
-            user_uuid: None,
-        };
-        return Outcome::new(ACTION, subject).refuse(AppError::UnknownCard);
+        return Outcome::new(ACTION, Subject::card(guid)).refuse(AppError::UnknownCard);
     };
     let attempt = Attempt {
         id: fresh.id,
@@ -87,7 +74,7 @@ fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcom
         challenge: Challenge::from_bytes(attempt.challenge),
         expires_at: now + CHALLENGE_TTL,
     };
-    Outcome::new(ACTION, Subject::of(&attempt))
+    Outcome::new(ACTION, Subject::attempt(&attempt))
         .write(Write::NewAttempt(attempt))
         .ok(
             "ok",
@@ -120,15 +107,7 @@ mod tests {
 
     #[test]
     fn unl_1_a_known_card_opens_an_attempt_whose_challenge_expires_first() {
-        let card = Card {
-            guid: "09".repeat(16),
-            user_uuid: "555555555501".into(),
-            card_auth_public_key: vec![],
-            puk_enc: vec![],
-            puk_next_enc: None,
-            scp03_keys_enc: None,
-            scp03_key_version: None,
-        };
+        let card = crate::fixtures::card();
         let outcome = decide(CardGuid::from_bytes([9; 16]), Some(&card), fresh(), 1000);
         let started = outcome.reply.as_ref().unwrap();
         assert_eq!(started.response.expires_at, 1000 + CHALLENGE_TTL);

@@ -60,13 +60,19 @@ async fn cert_1_a_card_is_issued_its_own_keys_and_the_cas_certificates(db: Db) {
 }
 both!(cert_1_a_card_is_issued_its_own_keys_and_the_cas_certificates);
 
-async fn cert_1_only_the_enrolled_card_itself_is_issued(db: Db) {
+async fn cert_1_only_the_enrolled_card_itself_is_issued_and_a_refusal_is_audited(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll(true).await;
     let other = app.enroll(true).await;
     // Another card in the reader than the one named.
     let refused = app.state.issue_card(other.card.clone(), &card.guid).await;
     assert!(matches!(refused, Err(IssueError::WrongCard)), "{refused:?}");
+    // RA-4: a failed issuance is a security event too, under the card it named.
+    let events = app.audit_events(&card).await;
+    assert_eq!(
+        events.last(),
+        Some(&("card.issue".to_owned(), "card_update_failed".to_owned()))
+    );
     // A card the server never enrolled.
     let stranger = api_types::CardGuid::from_bytes([0x42; 16]);
     let refused = app.state.issue_card(card.card.clone(), &stranger).await;
@@ -75,4 +81,4 @@ async fn cert_1_only_the_enrolled_card_itself_is_issued(db: Db) {
         "{refused:?}"
     );
 }
-both!(cert_1_only_the_enrolled_card_itself_is_issued);
+both!(cert_1_only_the_enrolled_card_itself_is_issued_and_a_refusal_is_audited);

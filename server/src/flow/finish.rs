@@ -1,39 +1,22 @@
-//! The shape every flow copies (ENGINEERING.md, "Our house style"): a step loads what it
-//! needs, a pure `decide` with `now` returns an [`Outcome`] — its [`Write`]s, its mail, its
-//! audit event and its reply — and [`AppState::finish`] applies all of it in one
-//! transaction. So every exit, refusals included, leaves its audit row (RA-4), and no
-//! step writes anything any other way.
+//! The one way a step ends: [`AppState::finish`] applies an [`Outcome`]'s [`Write`]s, its
+//! mail and its audit event in one transaction (RA-4), and only then gives its reply.
 
 use api_types::auth::LoginId;
 use api_types::CardGuid;
 
+use super::{Client, Outcome};
+use crate::ca::{CardSlot, Issued};
 use crate::mail::templates::{Mail, Sender};
 use crate::store::attempts::{self, Attempt};
-use crate::store::audit::{self, AuditEntry};
+use crate::store::audit;
+use crate::store::certificates::{self, NewCardCertificate};
 use crate::store::not_me::{self, NotMeLink};
 use crate::store::phone_codes::{self, PhoneCode};
 use crate::store::registrations::{self, HashedAnswer, Registration};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, UnlockCounters};
 use crate::store::{cards, outbox, ra, Tx};
-use crate::unlock::Client;
 use crate::{AppError, AppState};
-
-/// What an event is about. Unknown until the attempt is found.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Subject {
-    pub(crate) card_guid: Option<CardGuid>,
-    pub(crate) user_uuid: Option<String>,
-}
-
-impl Subject {
-    pub(crate) fn of(attempt: &Attempt) -> Self {
-        Self {
-            card_guid: Some(attempt.card_guid),
-            user_uuid: Some(attempt.user_uuid.clone()),
-        }
-    }
-}
 
 /// One state change a step decided on, applied by [`AppState::finish`].
 #[derive(Debug)]
@@ -109,101 +92,22 @@ pub(crate) enum Write {
         token_hash: Vec<u8>,
         by: String,
     },
+    /// CERT-1: a certificate our CA issued and the card now holds.
+    CardCertificate {
+        card: CardGuid,
+        slot: CardSlot,
+        issued: Issued,
+    },
+    /// CARD-6: the 9E key the card generated, for checking its signatures.
+    CardAuthKey {
+        card: CardGuid,
+        public_key: Vec<u8>,
+    },
     /// RA-2: the passcode tries a card was seen with.
     PinTriesSeen {
         card: CardGuid,
         tries: i64,
     },
-}
-
-/// Everything one step decided: the writes, the audit event and the reply.
-#[derive(Debug)]
-pub(crate) struct Outcome<T> {
-    action: &'static str,
-    subject: Subject,
-    /// Who acted, when not the card the event is about (an RA: `ra:<uuid>`).
-    actor: Option<String>,
-    /// The audit outcome on success; a refusal is recorded under its error code.
-    ok_outcome: &'static str,
-    detail: String,
-    writes: Vec<Write>,
-    /// False only for routine successes that are not security events (a session serving
-    /// a request); every refusal is audited.
-    audited: bool,
-    pub(crate) reply: Result<T, AppError>,
-}
-
-impl<T> Outcome<T> {
-    pub(crate) fn new(action: &'static str, subject: Subject) -> Self {
-        Self {
-            action,
-            subject,
-            actor: None,
-            ok_outcome: "ok",
-            detail: String::new(),
-            writes: Vec::new(),
-            audited: true,
-            reply: Err(AppError::Invariant("outcome without a reply")),
-        }
-    }
-
-    /// The event is recorded as done by `actor` (RA-3, RA-4).
-    pub(crate) fn by(mut self, actor: String) -> Self {
-        self.actor = Some(actor);
-        self
-    }
-
-    pub(crate) fn write(mut self, write: Write) -> Self {
-        self.writes.push(write);
-        self
-    }
-
-    pub(crate) fn detail(mut self, detail: String) -> Self {
-        self.detail = detail;
-        self
-    }
-
-    pub(crate) fn ok(mut self, outcome: &'static str, reply: T) -> Self {
-        self.ok_outcome = outcome;
-        self.reply = Ok(reply);
-        self
-    }
-
-    pub(crate) fn refuse(mut self, error: AppError) -> Self {
-        self.reply = Err(error);
-        self
-    }
-
-    /// Not a security event when it succeeds (refusals are still audited).
-    pub(crate) fn unaudited_if_ok(mut self) -> Self {
-        self.audited = false;
-        self
-    }
-
-    fn audit_entry(&self, client: &Client) -> AuditEntry {
-        let card_guid = self.subject.card_guid.map(|g| g.to_hex());
-        AuditEntry {
-            actor: self
-                .actor
-                .clone()
-                .or_else(|| card_guid.clone())
-                .unwrap_or_else(|| "anonymous".into()),
-            action: self.action.into(),
-            outcome: match &self.reply {
-                Ok(_) => self.ok_outcome.into(),
-                Err(error) => error.code().as_str().into(),
-            },
-            card_guid,
-            user_uuid: self.subject.user_uuid.clone(),
-            client_addr: Some(client.addr.to_string()),
-            detail: self.detail.clone(),
-        }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn writes(&self) -> &[Write] {
-        &self.writes
-    }
 }
 
 impl AppState {
@@ -215,12 +119,33 @@ impl AppState {
     }
 
     /// Applies a step's outcome — writes, mail, audit event — and commits; then the
-    /// reply. The one way a step ends.
+    /// reply. The one way a request's step ends.
     pub(crate) async fn finish<T>(
+        &self,
+        tx: Tx,
+        now: i64,
+        client: &Client,
+        outcome: Outcome<T>,
+    ) -> Result<T, AppError> {
+        self.apply(tx, now, Some(client), outcome).await
+    }
+
+    /// [`Self::finish`] for the operator's commands (issuing a card, rotating the KEK),
+    /// which come from no client address.
+    pub(crate) async fn finish_offline<T>(
+        &self,
+        tx: Tx,
+        now: i64,
+        outcome: Outcome<T>,
+    ) -> Result<T, AppError> {
+        self.apply(tx, now, None, outcome).await
+    }
+
+    async fn apply<T>(
         &self,
         mut tx: Tx,
         now: i64,
-        client: &Client,
+        client: Option<&Client>,
         outcome: Outcome<T>,
     ) -> Result<T, AppError> {
         let mut mailed = false;
@@ -272,6 +197,20 @@ impl AppState {
                 }
                 Write::ReportReviewed { token_hash, by } => {
                     not_me::mark_reviewed(&mut tx, token_hash, now, by).await?
+                }
+                Write::CardCertificate { card, slot, issued } => {
+                    let certificate = NewCardCertificate {
+                        serial: &issued.serial,
+                        card_guid: card,
+                        slot: slot.as_str(),
+                        certificate: &issued.der,
+                        issued_at: now,
+                        not_after: issued.not_after,
+                    };
+                    certificates::insert_card_certificate(&mut tx, &certificate).await?
+                }
+                Write::CardAuthKey { card, public_key } => {
+                    cards::set_card_auth_key(&mut tx, card, public_key).await?
                 }
                 Write::PinTriesSeen { card, tries } => {
                     ra::set_pin_tries(&mut tx, card, *tries, now).await?

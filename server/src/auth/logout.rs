@@ -1,0 +1,24 @@
+//! AUTH-2: logout ends the session for good; the cookie names nothing after it.
+
+use crate::flow::{Client, Outcome, Subject, Write};
+use crate::secrets::FlowSecret;
+use crate::{AppError, AppState};
+
+const LOGOUT: &str = "auth.logout";
+
+impl AppState {
+    /// Ends the session behind `secret` (refused without one: `not_signed_in`).
+    pub async fn logout(
+        &self,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let current = self.current_session(secret, client).await?;
+        let now = self.clock.now();
+        let tx = self.store.begin().await?;
+        let outcome = Outcome::new(LOGOUT, Subject::session(&current.info))
+            .write(Write::EndSession(current.secret_hash))
+            .ok("ok", ());
+        self.finish(tx, now, client, outcome).await
+    }
+}

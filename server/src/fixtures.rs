@@ -1,0 +1,80 @@
+//! Values the unit tests of every flow's `decide` share: a user, a sender, a pepper.
+
+#![allow(clippy::unwrap_used)]
+
+use api_types::{AttemptId, CardGuid};
+
+use crate::flow::{Outcome, Write};
+use crate::mail::templates::Sender;
+use crate::secrets::CodePepper;
+use crate::store::attempts::Attempt;
+use crate::store::cards::Card;
+use crate::store::users::{UnlockCounters, User};
+
+pub(crate) const SENDER: Sender<'static> = Sender {
+    organisation: "Org",
+    ra_help: "Call the RA.",
+};
+
+/// John Rigby, registered, staff, nothing counted against him.
+pub(crate) fn john() -> User {
+    User {
+        uuid: "555555555501".into(),
+        display_name: "Mr John Rigby".into(),
+        email: "john.rigby@nhs.net".into(),
+        registered: true,
+        counters: UnlockCounters::default(),
+        question_ids: vec![],
+        mobile: None,
+        role: api_types::ra::Role::Staff,
+    }
+}
+
+pub(crate) fn pepper() -> CodePepper {
+    CodePepper::new(&[6; 32]).unwrap()
+}
+
+/// John's attempt on card `02…02`, begun at 1000, in `state`.
+pub(crate) fn attempt(state: crate::store::attempts::AttemptState) -> Attempt {
+    Attempt {
+        id: AttemptId::from_bytes([1; 16]),
+        card_guid: CardGuid::from_bytes([2; 16]),
+        user_uuid: "555555555501".into(),
+        state,
+        challenge: [0; 32],
+        created_at: 1000,
+        expires_at: 1000 + 1800,
+        question_ids: vec![],
+        code: None,
+        code_failures: 0,
+        card_updated: false,
+        completed_at: None,
+        flow_hash: None,
+        channel: None,
+    }
+}
+
+/// The attempt an outcome writes (the tests' question: "what state did it leave?").
+pub(crate) fn written_attempt<T>(outcome: &Outcome<T>) -> &Attempt {
+    outcome
+        .writes()
+        .iter()
+        .find_map(|w| match w {
+            Write::Attempt(a) => Some(a),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// John's card `02…02`, with no keys or secrets.
+pub(crate) fn card() -> Card {
+    Card {
+        guid: "02".repeat(16),
+        user_uuid: "555555555501".into(),
+        card_auth_public_key: vec![],
+        puk_enc: vec![],
+        puk_next_enc: None,
+        scp03_keys_enc: None,
+        scp03_key_version: None,
+    }
+}

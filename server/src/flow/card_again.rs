@@ -1,0 +1,131 @@
+//! AUTH-1 / REG-1 / REG-5: the card proves who holds it — a signature over a fresh,
+//! single-use login challenge by the 9A key named in the current certificate our CA
+//! issued to that card (so the PIN was verified on it). Login uses [`check_card_signature`];
+//! a signed-in step that needs the passcode entered again (registration, a contact change)
+//! uses [`AppState::card_proven_again`], for the session's own card only.
+
+use std::ops::ControlFlow;
+
+use api_types::auth::LoginId;
+use api_types::values::CardSignature;
+use api_types::CardGuid;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+
+use super::{Outcome, Write};
+use crate::ca::CertificateAuthority;
+use crate::store::certificates::{self, CardCertificate};
+use crate::store::sessions::{self, LoginChallenge};
+use crate::store::Tx;
+use crate::{AppError, AppState};
+
+/// The card's answer to a challenge for a signed-in step: the challenge it spent (spent
+/// whatever the verdict) and whether it proved the session's card.
+#[derive(Debug)]
+#[must_use]
+pub(crate) struct CardProvenAgain {
+    spent: Option<Write>,
+    verdict: Result<(), AppError>,
+}
+
+impl CardProvenAgain {
+    /// The outcome with the spent challenge written, to go on with if the card proved
+    /// itself; else (`Break`) the same outcome refused, ready to finish.
+    pub(crate) fn gate<T>(self, outcome: Outcome<T>) -> ControlFlow<Outcome<T>, Outcome<T>> {
+        let outcome = match self.spent {
+            Some(spent) => outcome.write(spent),
+            None => outcome,
+        };
+        match self.verdict {
+            Ok(()) => ControlFlow::Continue(outcome),
+            Err(refused) => ControlFlow::Break(outcome.refuse(refused)),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn proven(challenge: LoginId) -> Self {
+        Self {
+            spent: Some(Write::UseLoginChallenge(challenge)),
+            verdict: Ok(()),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn refused(error: AppError) -> Self {
+        Self {
+            spent: None,
+            verdict: Err(error),
+        }
+    }
+}
+
+impl AppState {
+    /// REG-1 / REG-5: the passcode entered again and verified on the session's own card —
+    /// a fresh login challenge for that card, signed by its 9A key. A challenge for
+    /// another card proves nothing and is left alone.
+    pub(crate) async fn card_proven_again(
+        &self,
+        tx: &mut Tx,
+        card_guid: CardGuid,
+        login_id: &LoginId,
+        signature: &CardSignature,
+        now: i64,
+    ) -> Result<CardProvenAgain, AppError> {
+        let challenge =
+            sessions::find_challenge_for_update(tx, self.store.backend, login_id).await?;
+        Ok(match challenge {
+            Some(challenge) if challenge.card_guid == card_guid => {
+                let certs = certificates::for_card(tx, &card_guid).await?;
+                let verdict = check_card_signature(&challenge, &certs, &self.ca, signature, now);
+                CardProvenAgain {
+                    spent: Some(Write::UseLoginChallenge(challenge.id)),
+                    verdict,
+                }
+            }
+            Some(_) => CardProvenAgain {
+                spent: None,
+                verdict: Err(AppError::CardNotGenuine),
+            },
+            None => CardProvenAgain {
+                spent: None,
+                verdict: Err(AppError::NotFound),
+            },
+        })
+    }
+}
+
+/// The card's 9A key, from a certificate our CA issued it that is current and not
+/// revoked (the CA checks the certificate itself again).
+fn login_key(
+    certificates: &[CardCertificate],
+    ca: &CertificateAuthority,
+    now: i64,
+) -> Option<VerifyingKey> {
+    certificates
+        .iter()
+        .filter(|c| c.slot == "9a" && c.revoked_at.is_none() && now < c.not_after)
+        .find_map(|stored| ca.current_key(&stored.certificate, now))
+}
+
+/// AUTH-1 / REG-1: a signature over an unused, current challenge, by the 9A key of the
+/// challenge's card, as its current certificate from our CA names it.
+pub(crate) fn check_card_signature(
+    challenge: &LoginChallenge,
+    certificates: &[CardCertificate],
+    ca: &CertificateAuthority,
+    signature: &CardSignature,
+    now: i64,
+) -> Result<(), AppError> {
+    if challenge.used_at.is_some() || now >= challenge.expires_at {
+        return Err(AppError::LoginExpired);
+    }
+    let key = login_key(certificates, ca, now).ok_or(AppError::CertificateNotValid)?;
+    let signed = Signature::from_der(signature.as_bytes())
+        .ok()
+        .is_some_and(|signature| key.verify_prehash(&challenge.challenge, &signature).is_ok());
+    if signed {
+        Ok(())
+    } else {
+        Err(AppError::CardNotGenuine)
+    }
+}

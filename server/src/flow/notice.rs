@@ -1,0 +1,55 @@
+//! The "this wasn't me" link every notice email carries (RA-4):
+//! `{public_origin}/not-me#TOKEN`, the token in the fragment (in no server log, no
+//! Referer), only its SHA-256 kept. Made here for every flow that sends a notice; used
+//! by the `not_me` flow.
+
+use crate::secrets::FlowSecret;
+use crate::store::not_me::NotMeLink;
+
+use super::Write;
+
+/// How long a notice's link can be used.
+pub(crate) const LINK_TTL: i64 = 30 * 24 * 3600;
+
+/// A new link in a notice to `user_uuid`: the write that keeps its hash, and the URL.
+/// `token` is drawn by the step's loader, so a `decide` stays pure.
+pub(crate) fn not_me_link(
+    public_origin: &str,
+    user_uuid: &str,
+    notice: &str,
+    token: FlowSecret,
+    now: i64,
+) -> (Write, String) {
+    let link = NotMeLink {
+        token_hash: token.hash(),
+        user_uuid: user_uuid.to_owned(),
+        notice: notice.to_owned(),
+        created_at: now,
+        expires_at: now + LINK_TTL,
+        reported_at: None,
+        reviewed_at: None,
+    };
+    let url = format!(
+        "{}/not-me#{}",
+        public_origin.trim_end_matches('/'),
+        token.cookie_value()
+    );
+    (Write::NotMeLink(link), url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ra_4_the_link_carries_its_token_only_in_the_fragment_and_keeps_only_its_hash() {
+        let token = FlowSecret::from_bytes([5; 32]);
+        let value = token.cookie_value();
+        let hash = token.hash();
+        let (write, url) = not_me_link("https://ss.example/", "555555555501", "unlock", token, 100);
+        assert_eq!(url, format!("https://ss.example/not-me#{value}"));
+        assert!(matches!(write, Write::NotMeLink(link)
+            if link.token_hash == hash && link.expires_at == 100 + LINK_TTL
+                && link.notice == "unlock"));
+    }
+}

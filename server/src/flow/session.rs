@@ -1,0 +1,170 @@
+//! AUTH-2: the session behind a cookie, for every signed-in flow — found by its secret's
+//! hash, refused once ended, idle too long or past its absolute end (and then ended for
+//! good), its idle clock started again by every request it serves.
+
+use api_types::auth::SessionInfo;
+use api_types::CardGuid;
+
+use super::{Client, Outcome, Subject, Write};
+use crate::secrets::FlowSecret;
+use crate::store::sessions::{self, Session};
+use crate::store::users::{self, User};
+use crate::{AppError, AppState};
+
+const SESSION: &str = "auth.session";
+
+/// Who a request comes from, once [`AppState::current_session`] accepted its cookie.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub info: SessionInfo,
+    pub secret_hash: Vec<u8>,
+}
+
+impl AppState {
+    pub(crate) fn session_limits(&self) -> Limits {
+        Limits {
+            idle: i64::from(self.settings.session_idle_secs),
+            absolute: i64::from(self.settings.session_absolute_secs),
+        }
+    }
+
+    /// The signed-in user behind `secret`, or `not_signed_in`.
+    pub async fn current_session(
+        &self,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<CurrentSession, AppError> {
+        let Some(secret) = secret else {
+            return Err(AppError::NotSignedIn);
+        };
+        let now = self.clock.now();
+        let hash = secret.hash();
+        let mut tx = self.store.begin().await?;
+        let session = sessions::find_session(&mut tx, &hash).await?;
+        let user = match &session {
+            Some(session) => users::find(&mut tx, &session.user_uuid).await?,
+            None => None,
+        };
+        // No such session, or one already ended: refused without a row in the trail,
+        // so anonymous page loads cannot flood it.
+        let (Some(session), Some(user)) = (session, user) else {
+            return Err(AppError::NotSignedIn);
+        };
+        if session.ended_at.is_some() {
+            return Err(AppError::NotSignedIn);
+        }
+        let outcome = decide(session, user, self.session_limits(), now);
+        let info = self.finish(tx, now, client, outcome).await?;
+        Ok(CurrentSession {
+            info,
+            secret_hash: hash,
+        })
+    }
+}
+
+fn alive(session: &Session, limits: Limits, now: i64) -> bool {
+    now < session.expires_at && now - session.last_seen_at < limits.idle
+}
+
+fn decide(session: Session, user: User, limits: Limits, now: i64) -> Outcome<SessionInfo> {
+    let card_guid = CardGuid::parse(&session.card_guid).ok();
+    let subject = match card_guid {
+        Some(guid) => Subject::card_of(guid, &user.uuid),
+        None => Subject::user(&user.uuid),
+    };
+    let outcome = Outcome::new(SESSION, subject);
+    let Some(card_guid) = card_guid else {
+        return outcome.refuse(AppError::NotSignedIn);
+    };
+    if session.ended_at.is_some() {
+        return outcome.refuse(AppError::NotSignedIn);
+    }
+    if !alive(&session, limits, now) {
+        return outcome
+            .write(Write::EndSession(session.secret_hash))
+            .detail("session timed out".into())
+            .refuse(AppError::NotSignedIn);
+    }
+    let info = session_info(&user, card_guid, &session, limits);
+    outcome
+        .write(Write::TouchSession(session.secret_hash))
+        .unaudited_if_ok()
+        .ok("ok", info)
+}
+
+/// AUTH-2: how long a session may sit idle, and how long it may live at all.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) idle: i64,
+    pub(crate) absolute: i64,
+}
+
+pub(crate) fn session_info(
+    user: &User,
+    card_guid: CardGuid,
+    session: &Session,
+    limits: Limits,
+) -> SessionInfo {
+    SessionInfo {
+        display_name: user.display_name.clone(),
+        uuid: user.uuid.clone(),
+        card_guid,
+        expires_at: session.expires_at,
+        idle_timeout_secs: limits.idle,
+        role: user.role,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::john;
+
+    const LIMITS: Limits = Limits {
+        idle: 900,
+        absolute: 8 * 3600,
+    };
+
+    /// A session begun at 1000, last used at `last_seen_at`.
+    fn session(last_seen_at: i64) -> Session {
+        Session {
+            secret_hash: vec![1; 32],
+            user_uuid: "555555555501".into(),
+            card_guid: "02".repeat(16),
+            created_at: 1000,
+            last_seen_at,
+            expires_at: 1000 + LIMITS.absolute,
+            ended_at: None,
+        }
+    }
+
+    #[test]
+    fn auth_2_a_session_in_use_is_touched_and_not_audited() {
+        let outcome = decide(session(1000), john(), LIMITS, 1000 + 899);
+        assert!(outcome.reply.is_ok());
+        assert!(!outcome.audited);
+        assert!(matches!(outcome.writes(), [Write::TouchSession(_)]));
+    }
+
+    #[test]
+    fn auth_2_idle_too_long_ends_the_session_for_good() {
+        let outcome = decide(session(1000), john(), LIMITS, 1000 + 900);
+        assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
+        assert!(matches!(outcome.writes(), [Write::EndSession(_)]));
+    }
+
+    #[test]
+    fn auth_2_however_busy_a_session_ends_at_its_absolute_end() {
+        let end = 1000 + LIMITS.absolute;
+        let outcome = decide(session(end - 1), john(), LIMITS, end);
+        assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
+        assert!(matches!(outcome.writes(), [Write::EndSession(_)]));
+        let ended = Session {
+            ended_at: Some(1100),
+            ..session(1100)
+        };
+        let outcome = decide(ended, john(), LIMITS, 1101);
+        assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
+        assert!(outcome.writes().is_empty());
+    }
+}

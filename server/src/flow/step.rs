@@ -1,0 +1,117 @@
+//! How a step opens, written once (in the spirit of Kanidm's
+//! `check_for_early_return_conditions`): ALL-5's rate limits, then the time and the
+//! transaction, then the row the step moves — found only for the browser or session that
+//! holds it (ALL-6), any other asker refused as "not found" and recorded. A step then
+//! loads what else it needs, calls its pure `decide` and ends in
+//! [`AppState::finish`](crate::AppState::finish).
+
+use api_types::AttemptId;
+
+use super::{Client, CurrentSession, Outcome, Scope, Subject};
+use crate::secrets::FlowSecret;
+use crate::store::attempts::{self, Attempt};
+use crate::store::{StoreError, Tx};
+use crate::{AppError, AppState};
+
+/// A signed-in step, opened: who, when, and the transaction it ends in.
+pub(crate) type SessionStep = (CurrentSession, i64, Tx);
+
+/// What a step on an attempt counts against ALL-5 before it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guard {
+    /// Per client address.
+    Client,
+    /// Per client address, and per user once the attempt is known to be this browser's:
+    /// for the steps that guess a code.
+    ClientAndUser,
+}
+
+/// A step on an unlock attempt, opened: the time, the transaction it ends in, and the
+/// attempt locked for the step if this browser holds it — else the refusal to finish with.
+pub(crate) type AttemptStep<T> = (i64, Tx, Result<Attempt, Outcome<T>>);
+
+/// ALL-6: the attempt id names an attempt; only the flow cookie of the browser that
+/// started it proves the right to move it.
+fn flow_matches(attempt: &Attempt, flow: Option<&FlowSecret>) -> bool {
+    match (flow, &attempt.flow_hash) {
+        (Some(flow), Some(hash)) => flow.matches(hash),
+        _ => false,
+    }
+}
+
+impl AppState {
+    /// The time and a transaction: every step's last opening move.
+    pub(crate) async fn open(&self) -> Result<(i64, Tx), AppError> {
+        let now = self.clock.now();
+        Ok((now, self.store.begin().await?))
+    }
+
+    /// A signed-in step: the session behind the cookie (AUTH-2), the user's own rate
+    /// limit (ALL-5), the time and the transaction.
+    pub(crate) async fn session_step(
+        &self,
+        action: &'static str,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<SessionStep, AppError> {
+        let session = self.current_session(secret, client).await?;
+        let user = Scope::User(&session.info.uuid);
+        self.limit(action, user, Subject::session(&session.info), client)
+            .await?;
+        let (now, tx) = self.open().await?;
+        Ok((session, now, tx))
+    }
+
+    /// A step on an unlock attempt: its rate limits, then [`Self::open_attempt`].
+    pub(crate) async fn attempt_step<T>(
+        &self,
+        action: &'static str,
+        id: &AttemptId,
+        flow: Option<&FlowSecret>,
+        client: &Client,
+        guard: Guard,
+    ) -> Result<AttemptStep<T>, AppError> {
+        self.limit(action, Scope::Client(client), Subject::anonymous(), client)
+            .await?;
+        if guard == Guard::ClientAndUser {
+            if let Some(attempt) = self.held_attempt(id, flow).await? {
+                let user = Scope::User(&attempt.user_uuid);
+                self.limit(action, user, Subject::attempt(&attempt), client)
+                    .await?;
+            }
+        }
+        self.open_attempt(action, id, flow).await
+    }
+
+    /// The time, the transaction, and the attempt this browser holds, locked. Unknown ids
+    /// and a missing or wrong flow cookie are the same refusal (not found), recorded; the
+    /// wrong cookie under the attempt's card, so the RA can see a leaked id being tried.
+    pub(crate) async fn open_attempt<T>(
+        &self,
+        action: &'static str,
+        id: &AttemptId,
+        flow: Option<&FlowSecret>,
+    ) -> Result<AttemptStep<T>, AppError> {
+        let (now, mut tx) = self.open().await?;
+        let attempt = match attempts::find_for_update(&mut tx, self.store.backend, id).await? {
+            Some(attempt) if flow_matches(&attempt, flow) => Ok(attempt),
+            Some(attempt) => Err(Outcome::new(action, Subject::attempt(&attempt))
+                .detail("flow cookie missing or wrong".into())
+                .refuse(AppError::NotFound)),
+            None => Err(Outcome::new(action, Subject::anonymous()).refuse(AppError::NotFound)),
+        };
+        Ok((now, tx, attempt))
+    }
+
+    /// The attempt, read without a lock, if this browser holds it: for the checks made
+    /// before a step's transaction (per-user limits, slow hashes).
+    pub(crate) async fn held_attempt(
+        &self,
+        id: &AttemptId,
+        flow: Option<&FlowSecret>,
+    ) -> Result<Option<Attempt>, AppError> {
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let attempt = attempts::find(&mut conn, id).await?;
+        Ok(attempt.filter(|attempt| flow_matches(attempt, flow)))
+    }
+}

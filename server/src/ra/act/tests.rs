@@ -1,0 +1,128 @@
+#![allow(clippy::unwrap_used)]
+use super::*;
+use crate::fixtures::{john, pepper, SENDER};
+use crate::flow::codes::{judge_code, CodeVerdict, HeldCode};
+use crate::flow::Subject;
+use api_types::ra::Role;
+use api_types::{CardGuid, UnlockCode};
+
+fn begun<T>(action: &'static str) -> Outcome<T> {
+    Outcome::new(action, Subject::user("555555555501")).by("ra:999999999901".into())
+}
+
+fn mails<T>(outcome: &Outcome<T>) -> Vec<&str> {
+    outcome
+        .writes()
+        .iter()
+        .filter_map(|w| match w {
+            Write::Mail(m) => Some(m.to.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ra() -> RaActor {
+    RaActor {
+        uuid: "999999999901".into(),
+        role: Role::RaAgent,
+        card_guid: CardGuid::from_bytes([4; 16]),
+    }
+}
+
+#[test]
+fn ra_3_reopening_clears_the_counters_and_the_drawn_questions_and_tells_the_user() {
+    let mut closed = john();
+    closed.counters = UnlockCounters {
+        answer_failures: 3,
+        self_service_closed: true,
+        ..UnlockCounters::default()
+    };
+    let outcome = decide_reopen(begun(REOPEN), &closed, &SENDER);
+    assert!(outcome.reply.is_ok());
+    assert!(outcome.writes().iter().any(|w| matches!(w,
+        Write::UnlockCounters { before, after, .. }
+            if before.self_service_closed && *after == UnlockCounters::default())));
+    assert!(outcome.writes().iter().any(|w| matches!(w,
+        Write::UnlockQuestions { question_ids, .. } if question_ids.is_empty())));
+    assert_eq!(mails(&outcome), ["john.rigby@nhs.net"]);
+}
+
+#[test]
+fn ra_3_a_contact_change_tells_the_old_and_the_new_address_once_each() {
+    let new = Ok(("new@nhs.net".to_owned(), None));
+    let outcome = decide_contact(begun(CONTACT), &john(), new, &SENDER);
+    assert!(outcome.reply.is_ok());
+    assert_eq!(mails(&outcome), ["john.rigby@nhs.net", "new@nhs.net"]);
+    let same = Ok((
+        "John.Rigby@nhs.net".to_owned(),
+        Some("+447700900123".into()),
+    ));
+    let outcome = decide_contact(begun(CONTACT), &john(), same, &SENDER);
+    assert_eq!(mails(&outcome), ["john.rigby@nhs.net"]);
+    let refused = decide_contact(
+        begun(CONTACT),
+        &john(),
+        Err(AppError::MobileMalformed),
+        &SENDER,
+    );
+    assert!(matches!(refused.reply, Err(AppError::MobileMalformed)));
+    assert!(refused.writes().is_empty());
+}
+
+#[test]
+fn ra_3_a_phone_code_is_kept_only_as_a_hash_that_its_code_matches_for_ten_minutes() {
+    let fresh = FreshCode {
+        code: UnlockCode::parse("112233").unwrap(),
+        salt: [5; 16],
+    };
+    let pepper = pepper();
+    let outcome = decide_phone_code(
+        begun(PHONE_CODE),
+        (&ra(), &john()),
+        (fresh, &pepper),
+        &SENDER,
+        1000,
+    );
+    let shown = outcome.reply.as_ref().unwrap();
+    assert_eq!(shown.code.expose(), "112233");
+    assert_eq!((shown.expires_at, shown.tries), (1000 + 600, 3));
+    let Some(Write::NewPhoneCode(kept)) = outcome.writes().first() else {
+        panic!("no phone code written");
+    };
+    assert_eq!(kept.issued_by, "999999999901");
+    assert_ne!(kept.code_hash, b"112233".to_vec());
+    // The mail says a code was given, never the code.
+    assert!(outcome.writes().iter().any(|w| matches!(w,
+        Write::Mail(m) if !m.text.contains("112233"))));
+    let held = HeldCode {
+        hash: &kept.code_hash,
+        salt: &kept.code_salt,
+        expires_at: kept.expires_at,
+        failures: 0,
+        used: false,
+    };
+    let typed = UnlockCode::parse("112233").unwrap();
+    let verdict = judge_code(CodeKind::RaPhone, held, &typed, &pepper, 1599);
+    assert_eq!(verdict, CodeVerdict::Right);
+}
+
+#[test]
+fn ra_1_a_role_change_is_recorded_from_and_to_with_the_reason() {
+    let request = RoleRequest {
+        role: Role::RaAgent,
+        reason: Reason::parse("new starter").unwrap(),
+    };
+    let outcome = decide_role(begun(ROLE), &john(), &request, &SENDER);
+    assert!(outcome.writes().iter().any(|w| matches!(
+        w,
+        Write::Role {
+            role: Role::RaAgent,
+            ..
+        }
+    )));
+    assert_eq!(
+        outcome.audit_detail(),
+        "role staff -> ra_agent: new starter"
+    );
+    assert_eq!(mails(&outcome), ["john.rigby@nhs.net"]);
+}
