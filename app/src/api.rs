@@ -1,6 +1,7 @@
 //! The server client (same origin, JSON over HTTP with gloo-net), typed per endpoint by
 //! [`Endpoint`]: a screen names the step, never a path or a response type. Every failure
-//! becomes a [`Problem`]: the server's own [`ApiError`] when it sent one, else `network`.
+//! becomes a [`Problem`]: the server's own [`ApiError`] when it sent one, else `network`,
+//! with the answer's `x-request-id` for the helpdesk (OPS-3).
 
 use api_types::auth::{SessionInfo, PATH_SESSION};
 use api_types::unlock::{
@@ -20,12 +21,23 @@ pub(crate) async fn answer<T: DeserializeOwned>(
     response: Response,
     unreachable: fn() -> Problem,
 ) -> Result<T, Problem> {
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .map(String::into_boxed_str);
+    let problem = |problem: Problem| Problem {
+        request_id: request_id.clone(),
+        ..problem
+    };
     if response.ok() {
-        return response.json::<T>().await.map_err(|_| unreachable());
+        return response
+            .json::<T>()
+            .await
+            .map_err(|_| problem(unreachable()));
     }
     match response.json::<ApiError>().await {
-        Ok(error) => Err(error.into()),
-        Err(_) => Err(unreachable()),
+        Ok(error) => Err(problem(error.into())),
+        Err(_) => Err(problem(unreachable())),
     }
 }
 

@@ -6,6 +6,7 @@ use api_types::{ApiError, ErrorCode};
 use leptos::prelude::*;
 
 use crate::setup_check::CheckSetupLink;
+use crate::widgets::reason_code;
 
 /// Why a step did not go ahead: a code the server or the card bridge sent, or one of the
 /// two ways the page itself can fail to get an answer. Matched exhaustively.
@@ -214,6 +215,9 @@ pub struct Problem {
     pub field: Option<&'static str>,
     /// Problems with further inputs, listed in the summary after the first.
     pub also: Vec<FieldError>,
+    /// The server's `x-request-id` for the answer, shown beside the reason code (OPS-3).
+    /// (Boxed: a `Problem` stays small enough to be an `Err`.)
+    pub request_id: Option<Box<str>>,
 }
 
 impl Problem {
@@ -226,6 +230,7 @@ impl Problem {
             help: None,
             field: None,
             also: Vec::new(),
+            request_id: None,
         }
     }
 
@@ -323,6 +328,7 @@ pub fn ProblemSummary(problem: Problem) -> impl IntoView {
         }
     });
     let fields = problem.field_errors();
+    let reason = reason_code(&problem);
     let body = if fields.is_empty() {
         view! { <p>{problem.message}</p> }.into_any()
     } else {
@@ -349,7 +355,7 @@ pub fn ProblemSummary(problem: Problem) -> impl IntoView {
                 {problem.tries_left.map(|n| view! { <p>{tries_left_text(n)}</p> })}
                 {problem.help.map(|help| view! { <p>{help}</p> })}
                 {problem.code.is_setup().then(|| view! { <CheckSetupLink/> })}
-                <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
+                {reason}
             </div>
         </div>
     }

@@ -1,7 +1,7 @@
 //! Small pieces of page shared by the screens (ALL-3): a summary-list row, a labelled
 //! input in a form group that shows its error beside it (linked from the
-//! [`ProblemSummary`](crate::errors::ProblemSummary)), a table's header row, and times as
-//! people read them.
+//! [`ProblemSummary`](crate::errors::ProblemSummary)), a table's header row, the reason
+//! code with its request id, and times as people read them.
 
 use api_types::time::utc_date_time;
 use leptos::prelude::*;
@@ -16,6 +16,16 @@ pub(crate) fn row(key: &'static str, id: &'static str, value: String) -> impl In
             <dd class="nhsuk-summary-list__value" id=id>{value}</dd>
         </div>
     }
+}
+
+/// The reason code support staff ask for and, for a server answer, its request id beside
+/// it: what finds that request's line in the server's log (OPS-3).
+pub(crate) fn reason_code(problem: &Problem) -> impl IntoView {
+    let request = problem
+        .request_id
+        .as_ref()
+        .map(|id| format!(" (request {id})"));
+    view! { <p class="reason-code">"Reason code: " {problem.code.as_str()} {request}</p> }
 }
 
 /// The class of a form group, marked when its input has a problem.

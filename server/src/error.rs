@@ -190,7 +190,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            // OPS-3: in the request's span, so the line carries its request id. `Display`
+            // (and every source's) names the failure, never a secret (ALL-7).
+            tracing::error!(error = %crate::trace::Causes(&self), "request failed");
         }
         let mut response = (status, axum::Json(self.to_api_error())).into_response();
         if let AppError::RateLimited { retry_after } = self {

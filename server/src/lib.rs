@@ -3,7 +3,8 @@
 //!
 //! Layers per request: a thin handler ([`routes`]) → one step in [`unlock`]: load, a pure
 //! decision with `now` from the injected [`clock`], one `finish` that writes → SQL in
-//! [`store`], mail words in [`mail::templates`].
+//! [`store`], mail words in [`mail::templates`]. Around it all, [`trace`]: a request id in
+//! and out, and one log line per request (OPS-3).
 
 pub mod auth;
 pub mod ca;
@@ -23,6 +24,7 @@ pub mod rotate;
 pub mod routes;
 pub mod secrets;
 pub mod store;
+pub mod trace;
 pub mod unlock;
 
 use std::net::SocketAddr;
@@ -183,7 +185,8 @@ impl Application {
                 tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             }
         });
-        let router = routes::router(self.state);
+        let trusted_proxies = self.state.settings.trusted_proxies.clone();
+        let router = trace::requests(routes::router(self.state), &trusted_proxies);
         match self.tls {
             Some(config) => https_serve::serve(self.listener, router, config).await,
             None => {

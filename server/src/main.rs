@@ -60,7 +60,7 @@ async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+                .unwrap_or_else(|_| server::trace::DEFAULT_LOG_FILTER.into()),
         )
         .init();
     let args = Args::parse();

@@ -9,7 +9,7 @@ use super::ra_code::RaCodeForm;
 use super::{waits_for_ra_code, Flow, Step};
 use crate::errors::Problem;
 use crate::submit::Screens;
-use crate::widgets::warning_callout;
+use crate::widgets::{reason_code, warning_callout};
 
 #[component]
 pub(super) fn StoppedPage(
@@ -20,6 +20,7 @@ pub(super) fn StoppedPage(
     ra_code: Option<AttemptId>,
 ) -> impl IntoView {
     let help = problem.help.clone();
+    let reason = reason_code(&problem);
     // Closed by the answers just now: the attempt has ended, and a new one can take a code.
     let start_for_code = ra_code.is_none() && waits_for_ra_code(&problem);
     view! {
@@ -27,7 +28,7 @@ pub(super) fn StoppedPage(
         {warning_callout("What to do next", view! {
             <p>{problem.message}</p>
             {help.map(|help| view! { <p>{help}</p> })}
-            <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
+            {reason}
         })}
         {ra_code.map(|attempt_id| view! {
             <h2>"If the RA team gave you a code"</h2>

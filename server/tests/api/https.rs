@@ -50,7 +50,7 @@ async fn all_3_the_server_serves_https_with_hsts(db: Db) {
     );
     let config: PublicConfig = response.json().await.unwrap();
     assert!(!config.organisation_name.is_empty());
-    // The SPA's fallback and errors carry it too.
+    // The SPA's fallback and errors carry it too, and a request id (OPS-3).
     let missing = client
         .get(format!("https://127.0.0.1:{}/api/nothing", app.port))
         .send()
@@ -58,6 +58,7 @@ async fn all_3_the_server_serves_https_with_hsts(db: Db) {
         .unwrap();
     assert_eq!(missing.status(), 404);
     assert!(missing.headers().contains_key("strict-transport-security"));
+    assert!(missing.headers().contains_key("x-request-id"));
     // Plain HTTP on the HTTPS port gets no page.
     let plain = reqwest::get(app.url(PATH_CONFIG)).await;
     assert!(plain.is_err() || !plain.unwrap().status().is_success());

@@ -21,4 +21,5 @@ mod register;
 mod robustness;
 mod sealed;
 mod security;
+mod trace;
 mod unlock;

@@ -25,7 +25,7 @@ use crate::bridge::{watch_card, Bridge, CardState};
 use crate::errors::{Problem, ProblemSummary};
 use crate::focus_heading;
 use crate::submit::{Screens, Submit};
-use crate::widgets::warning_callout;
+use crate::widgets::{reason_code, warning_callout};
 
 /// Where the user is in the registration.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,12 +193,13 @@ fn done() -> impl IntoView {
 
 /// A problem that ends this registration, and what to do next.
 fn stopped(reg: Reg, heading: &'static str, problem: Problem, next: Next) -> impl IntoView {
+    let reason = reason_code(&problem);
     view! {
         <h1 tabindex="-1">{heading}</h1>
         {warning_callout("What to do next", view! {
             <p>{problem.message}</p>
             {problem.help.map(|help| view! { <p>{help}</p> })}
-            <p class="reason-code">"Reason code: " {problem.code.as_str()}</p>
+            {reason}
         })}
         {match next {
             Next::SignIn => view! {
