@@ -67,8 +67,8 @@ pub struct ChangeContactRequest {
 pub struct SecurityEvent {
     /// Unix seconds.
     pub at: i64,
-    /// e.g. `auth.login`, `unlock.complete`, `register.confirm`.
-    pub action: String,
+    /// What happened; the page says it in words.
+    pub action: crate::audit::AuditAction,
     /// `ok` or an error code.
     pub outcome: String,
 }

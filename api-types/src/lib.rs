@@ -4,6 +4,7 @@
 //! Binary values travel as lowercase hex strings. Every error body is [`ApiError`]:
 //! a stable machine code the UI maps to plain language, plus an English message.
 
+pub mod audit;
 pub mod auth;
 pub mod bridge;
 pub mod error;

@@ -17,6 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::audit::AuditRecord;
+
 use crate::values::{CardGuid, UnlockCode, ValueError};
 
 /// What a user may do, from the server's records (RA-1).
@@ -305,20 +307,6 @@ pub struct AuditFilter {
     /// Paging: only events older than this sequence number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditRecord {
-    pub seq: i64,
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub outcome: String,
-    pub card_guid: Option<String>,
-    pub user_uuid: Option<String>,
-    pub client_addr: Option<String>,
-    pub detail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 //! virtual card today, the RA console's bridge later. The card's language is
 //! `card_protocol::issue`'s; this module only drives it.
 
+use api_types::audit::AuditAction;
 use api_types::CardGuid;
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::client::{CardTransport, PivClient, PivError};
@@ -21,7 +22,7 @@ use crate::store::users::{self, User};
 use crate::store::{cards, StoreError};
 use crate::{AppError, AppState};
 
-const ISSUE: &str = "card.issue";
+const ISSUE: AuditAction = AuditAction::CardIssue;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {

@@ -5,6 +5,7 @@
 //! self-service for the user (as UNL-4 does) until the RA has reviewed it. Only the
 //! token's SHA-256 is kept; links are made by the kernel ([`crate::flow::notice`]).
 
+use api_types::audit::AuditAction;
 use api_types::auth::{NotMeRequest, NotMeResponse};
 
 use crate::flow::{Client, Outcome, Scope, Subject, Write};
@@ -13,7 +14,7 @@ use crate::store::not_me::{self, NotMeLink};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "user.not_me";
+const ACTION: AuditAction = AuditAction::NotMe;
 impl AppState {
     pub async fn not_me(
         &self,

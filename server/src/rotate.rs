@@ -9,6 +9,7 @@ use crate::store::cards::{self, Card};
 use crate::store::certificates;
 use crate::store::StoreError;
 use crate::{AppError, AppState};
+use api_types::audit::AuditAction;
 
 /// What a rotation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,7 @@ fn stale(kek: &Kek, card: &Card) -> bool {
         || stale(card.scp03_keys_enc.as_deref())
 }
 
-const ROTATE: &str = "kek.rotate";
+const ROTATE: AuditAction = AuditAction::KekRotate;
 
 /// Re-seals every stale card and the CA's key, and records it (RA-4) through `finish`.
 pub async fn rotate_kek(state: &AppState) -> Result<Rotated, AppError> {

@@ -6,6 +6,7 @@
 //! starts from "My card" with the same passcode check on the card.
 
 mod card_check;
+mod events;
 mod my_card;
 mod not_me;
 mod register;

@@ -6,10 +6,11 @@
 use api_types::auth::{
     ChangeContact, ChangeContactRequest, Logout, LogoutRequest, MyCard as Mine, PATH_MY_CARD,
 };
-use api_types::time::utc_date as date;
+use api_types::time::{utc_date as date, utc_date_time};
 use api_types::unlock::{Endpoint, PublicConfig};
 use leptos::prelude::*;
 
+use super::events::{event_words, outcome_words};
 use super::sign_in::card_signs;
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
@@ -141,11 +142,15 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                         <h2>"Recent security events"</h2>
                         <table class="nhsuk-table" id="my-events">
                             <thead class="nhsuk-table__head"><tr>
-                                <th scope="col">"Date"</th><th scope="col">"Event"</th><th scope="col">"Outcome"</th>
+                                <th scope="col">"Date and time"</th><th scope="col">"What happened"</th><th scope="col">"Outcome"</th>
                             </tr></thead>
                             <tbody>
                                 {me.events.into_iter().map(|e| view! {
-                                    <tr><td>{date(e.at)}</td><td>{e.action}</td><td>{e.outcome}</td></tr>
+                                    <tr>
+                                        <td>{utc_date_time(e.at)}" UTC"</td>
+                                        <td>{event_words(e.action)}</td>
+                                        <td>{outcome_words(&e.outcome)}</td>
+                                    </tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

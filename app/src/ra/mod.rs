@@ -159,7 +159,7 @@ fn events_table(
                     <tr class="nhsuk-table__row" data-seq=e.seq.to_string()>
                         {cell(minute(e.at))}
                         {cell(e.actor)}
-                        {cell(e.action)}
+                        {cell(e.action.as_str().to_owned())}
                         {cell(e.outcome)}
                         {subjects.then(|| view! {
                             <td class="nhsuk-table__cell">

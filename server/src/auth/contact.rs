@@ -5,6 +5,7 @@
 
 use std::ops::ControlFlow;
 
+use api_types::audit::AuditAction;
 use api_types::auth::{ChangeContactRequest, MyCard};
 
 use crate::flow::card_again::CardProvenAgain;
@@ -16,7 +17,7 @@ use crate::secrets::FlowSecret;
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "user.contact";
+const ACTION: AuditAction = AuditAction::ContactChange;
 
 impl AppState {
     pub async fn change_contact(

@@ -1,6 +1,7 @@
 //! AUTH-1: `login/start` (a challenge for the card) and `login/finish` (its 9A signature
 //! → a session).
 
+use api_types::audit::AuditAction;
 use api_types::auth::{
     LoginFinishRequest, LoginId, LoginStartRequest, LoginStartResponse, SessionInfo,
 };
@@ -19,8 +20,8 @@ use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
-const START: &str = "auth.login_start";
-const FINISH: &str = "auth.login";
+const START: AuditAction = AuditAction::LoginStart;
+const FINISH: AuditAction = AuditAction::Login;
 
 /// A finished login: who, and the secret only the session cookie carries.
 #[derive(Debug)]

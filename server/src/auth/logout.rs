@@ -3,8 +3,9 @@
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::{AppError, AppState};
+use api_types::audit::AuditAction;
 
-const LOGOUT: &str = "auth.logout";
+const LOGOUT: AuditAction = AuditAction::Logout;
 
 impl AppState {
     /// Ends the session behind `secret` (refused without one: `not_signed_in`).

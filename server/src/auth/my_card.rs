@@ -5,7 +5,8 @@ use api_types::auth::{MyCard, SecurityEvent};
 
 use crate::flow::Client;
 use crate::secrets::FlowSecret;
-use crate::store::{audit, certificates, users, StoreError};
+use crate::store::audit_search::{self, Filter};
+use crate::store::{certificates, users, StoreError};
 use crate::{AppError, AppState};
 
 /// How many events the page lists.
@@ -30,15 +31,21 @@ impl AppState {
             .filter(|c| c.slot == "9a" && c.revoked_at.is_none() && c.not_after > now)
             .map(|c| c.not_after)
             .max();
-        let events = audit::recent_for_user(&mut conn, &info.uuid, RECENT_EVENTS)
+        let mine = Filter {
+            user: Some(info.uuid.clone()),
+            ..Filter::default()
+        };
+        let events = audit_search::page(&mut conn, &mine, RECENT_EVENTS)
             .await?
             .into_iter()
-            .map(|e| SecurityEvent {
-                at: e.at,
-                action: e.action,
-                outcome: e.outcome,
+            .map(|e| {
+                Ok(SecurityEvent {
+                    action: e.action()?,
+                    at: e.at,
+                    outcome: e.outcome,
+                })
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         Ok(MyCard {
             display_name: user.display_name,
             uuid: user.uuid,

@@ -7,6 +7,7 @@
 use super::{Client, Outcome, Subject};
 use crate::store::rate_limits::{self, Hits};
 use crate::{AppError, AppState};
+use api_types::audit::AuditAction;
 
 /// Whom a limit counts.
 pub(crate) enum Scope<'a> {
@@ -50,7 +51,7 @@ impl AppState {
     /// Counts one hit for `action` in `scope`, and refuses over the limit.
     pub(crate) async fn limit(
         &self,
-        action: &'static str,
+        action: AuditAction,
         scope: Scope<'_>,
         subject: Subject,
         client: &Client,
@@ -62,7 +63,7 @@ impl AppState {
             Scope::Card(_) | Scope::User(_) => settings.rate_limit_per_card,
         });
         let now = self.clock.now();
-        let key = scope.key(action);
+        let key = scope.key(action.as_str());
         let hits = rate_limits::hit(&self.store.pool, &key, now, now - window).await?;
         match verdict(hits, limit, window, now) {
             Verdict::Allowed => Ok(()),

@@ -2,6 +2,7 @@
 //! built by a pure `decide`, applied by [`AppState::finish`](crate::AppState::finish)
 //! (RA-4: every exit, refusals included, is one audit event).
 
+use api_types::audit::AuditAction;
 use api_types::auth::SessionInfo;
 use api_types::CardGuid;
 
@@ -62,7 +63,7 @@ impl Subject {
 /// Everything one step decided: the writes, the audit event and the reply.
 #[derive(Debug)]
 pub(crate) struct Outcome<T> {
-    pub(super) action: &'static str,
+    pub(super) action: AuditAction,
     pub(super) subject: Subject,
     /// Who acted, when not the card the event is about (an RA: `ra:<uuid>`).
     pub(super) actor: Option<String>,
@@ -77,7 +78,7 @@ pub(crate) struct Outcome<T> {
 }
 
 impl<T> Outcome<T> {
-    pub(crate) fn new(action: &'static str, subject: Subject) -> Self {
+    pub(crate) fn new(action: AuditAction, subject: Subject) -> Self {
         Self {
             action,
             subject,
@@ -132,7 +133,7 @@ impl<T> Outcome<T> {
                 .clone()
                 .or_else(|| card_guid.clone())
                 .unwrap_or_else(|| "anonymous".into()),
-            action: self.action.into(),
+            action: self.action.as_str().into(),
             outcome: match &self.reply {
                 Ok(_) => self.ok_outcome.into(),
                 Err(error) => error.code().as_str().into(),

@@ -2,6 +2,7 @@
 //! hash, refused once ended, idle too long or past its absolute end (and then ended for
 //! good), its idle clock started again by every request it serves.
 
+use api_types::audit::AuditAction;
 use api_types::auth::SessionInfo;
 use api_types::CardGuid;
 
@@ -11,7 +12,7 @@ use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
-const SESSION: &str = "auth.session";
+const SESSION: AuditAction = AuditAction::Session;
 
 /// Who a request comes from, once [`AppState::current_session`] accepted its cookie.
 #[derive(Debug, Clone)]

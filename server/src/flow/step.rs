@@ -5,6 +5,7 @@
 //! loads what else it needs, calls its pure `decide` and ends in
 //! [`AppState::finish`](crate::AppState::finish).
 
+use api_types::audit::AuditAction;
 use api_types::AttemptId;
 
 use super::{Client, CurrentSession, Outcome, Scope, Subject};
@@ -50,7 +51,7 @@ impl AppState {
     /// limit (ALL-5), the time and the transaction.
     pub(crate) async fn session_step(
         &self,
-        action: &'static str,
+        action: AuditAction,
         secret: Option<&FlowSecret>,
         client: &Client,
     ) -> Result<SessionStep, AppError> {
@@ -65,7 +66,7 @@ impl AppState {
     /// A step on an unlock attempt: its rate limits, then [`Self::open_attempt`].
     pub(crate) async fn attempt_step<T>(
         &self,
-        action: &'static str,
+        action: AuditAction,
         id: &AttemptId,
         flow: Option<&FlowSecret>,
         client: &Client,
@@ -88,7 +89,7 @@ impl AppState {
     /// wrong cookie under the attempt's card, so the RA can see a leaked id being tried.
     pub(crate) async fn open_attempt<T>(
         &self,
-        action: &'static str,
+        action: AuditAction,
         id: &AttemptId,
         flow: Option<&FlowSecret>,
     ) -> Result<AttemptStep<T>, AppError> {

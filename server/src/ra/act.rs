@@ -5,6 +5,7 @@
 //! `finish` writing the change, the user's notice and the audit event under the RA's name
 //! with the reason.
 
+use api_types::audit::AuditAction;
 use api_types::ra::{ContactRequest, PhoneCode, Reason, RoleRequest, UserUuid};
 
 use super::{Needs, RaActor};
@@ -17,10 +18,10 @@ use crate::store::phone_codes;
 use crate::store::users::{UnlockCounters, User};
 use crate::{AppError, AppState};
 
-const REOPEN: &str = "ra.reopen";
-const CONTACT: &str = "ra.contact";
-const PHONE_CODE: &str = "ra.phone_code";
-const ROLE: &str = "ra.role";
+const REOPEN: AuditAction = AuditAction::RaReopen;
+const CONTACT: AuditAction = AuditAction::RaContact;
+const PHONE_CODE: AuditAction = AuditAction::RaPhoneCode;
+const ROLE: AuditAction = AuditAction::RaRole;
 
 impl AppState {
     /// UNL-4 undone: the counters cleared, fresh questions next time.

@@ -3,13 +3,13 @@
 //! the live phone code and their security events. Opening a record is itself audited
 //! (`ra.view_user`): who looked at whose account is part of the trail.
 
+use api_types::audit::AuditAction;
 use api_types::ra::{
     CardRecord, Locks, PhoneCodeState, UserList, UserQuery, UserRecord, UserUuid, EVENTS_PER_PAGE,
     USERS_PER_PAGE,
 };
 use api_types::CardGuid;
 
-use super::trail::record;
 use super::{summary, Needs};
 use crate::flow::codes::{CodeKind, HeldCode};
 use crate::flow::lockout::MAX_ANSWER_FAILURES;
@@ -22,7 +22,7 @@ use crate::store::users::{self, User};
 use crate::store::{not_me, StoreError};
 use crate::{AppError, AppState};
 
-const VIEW: &str = "ra.view_user";
+const VIEW: AuditAction = AuditAction::RaViewUser;
 /// Deeper than this, narrow the search instead.
 const MAX_PAGE: u32 = 500;
 
@@ -163,6 +163,9 @@ fn decide_record(loaded: Loaded, code_limit: i64, now: i64) -> Result<UserRecord
                 tries_left: held.tries_left(kind),
             })
         }),
-        events: events.into_iter().map(record).collect(),
+        events: events
+            .into_iter()
+            .map(Event::into_record)
+            .collect::<Result<_, _>>()?,
     })
 }

@@ -15,6 +15,7 @@ mod trail;
 
 pub use trail::{audit_filter, csv_stream};
 
+use api_types::audit::AuditAction;
 use api_types::ra::{Role, UserSummary, UserUuid};
 use api_types::CardGuid;
 
@@ -25,7 +26,7 @@ use crate::store::users::{self, User};
 use crate::store::Tx;
 use crate::{AppError, AppState};
 
-const ACCESS: &str = "ra.access";
+const ACCESS: AuditAction = AuditAction::RaAccess;
 
 /// An RA, as a request's session showed them.
 #[derive(Debug, Clone)]
@@ -68,7 +69,7 @@ impl AppState {
     /// then the user, never the RA's own account.
     async fn ra_target<T>(
         &self,
-        (action, needs): (&'static str, Needs),
+        (action, needs): (AuditAction, Needs),
         secret: Option<&FlowSecret>,
         uuid: &UserUuid,
         reason: &str,

@@ -2,6 +2,7 @@
 //! is audited under the RA's name with the reason, and the user is told. Not for a
 //! report about the RA's own account (RA-1).
 
+use api_types::audit::AuditAction;
 use api_types::ra::Reason;
 
 use super::{Needs, RaActor};
@@ -12,7 +13,7 @@ use crate::store::not_me::{self, NotMeLink};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
-const REVIEW: &str = "ra.review_report";
+const REVIEW: AuditAction = AuditAction::RaReviewReport;
 
 impl AppState {
     pub async fn ra_review(

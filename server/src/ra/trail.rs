@@ -5,9 +5,10 @@
 
 use std::net::IpAddr;
 
+use api_types::audit::AuditAction;
 use api_types::ra::{
-    AuditFilter, AuditPage, AuditRecord, ChainState, Dashboard, Expiring, Lockouts, Report,
-    ReportList, EVENTS_PER_PAGE,
+    AuditFilter, AuditPage, ChainState, Dashboard, Expiring, Lockouts, Report, ReportList,
+    EVENTS_PER_PAGE,
 };
 use api_types::time::utc_date_time;
 use api_types::CardGuid;
@@ -22,7 +23,7 @@ use crate::store::audit_search::{self, Event, Filter};
 use crate::store::{not_me, ra, StoreError};
 use crate::{AppError, AppState};
 
-const EXPORT: &str = "ra.audit_export";
+const EXPORT: AuditAction = AuditAction::RaAuditExport;
 /// Rows per database read of an export.
 const CSV_BATCH: i64 = 500;
 /// Entries per dashboard list.
@@ -65,20 +66,6 @@ pub fn audit_filter(typed: AuditFilter) -> Result<Filter, AppError> {
         to: typed.to,
         before: typed.before,
     })
-}
-
-pub(super) fn record(event: Event) -> AuditRecord {
-    AuditRecord {
-        seq: event.seq,
-        at: event.at,
-        actor: event.actor,
-        action: event.action,
-        outcome: event.outcome,
-        card_guid: event.card_guid,
-        user_uuid: event.user_uuid,
-        client_addr: event.client_addr,
-        detail: event.detail,
-    }
 }
 
 const CSV_HEADER: &str =
@@ -172,7 +159,10 @@ impl AppState {
             _ => None,
         };
         Ok(AuditPage {
-            events: events.into_iter().map(record).collect(),
+            events: events
+                .into_iter()
+                .map(Event::into_record)
+                .collect::<Result<_, _>>()?,
             next_before,
             chain,
         })

@@ -4,6 +4,7 @@
 
 use std::ops::ControlFlow;
 
+use api_types::audit::AuditAction;
 use api_types::register::{RegisterBeginRequest, RegisterBeginResponse, RegistrationId};
 use api_types::unlock::Question;
 
@@ -15,7 +16,7 @@ use crate::store::registrations::{self, Registration, RegistrationState};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "register.begin";
+const ACTION: AuditAction = AuditAction::RegisterBegin;
 
 impl AppState {
     pub async fn register_begin(

@@ -3,6 +3,7 @@
 //! goes to the registered address. The code's rule is the kernel's
 //! ([`crate::flow::codes::judge_code`]), the same as every other code's.
 
+use api_types::audit::AuditAction;
 use api_types::register::{RegisterConfirmRequest, RegisterConfirmResponse, RegistrationId};
 use api_types::UnlockCode;
 
@@ -15,7 +16,7 @@ use crate::store::registrations::{Registration, RegistrationState};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "register.confirm";
+const ACTION: AuditAction = AuditAction::RegisterConfirm;
 
 impl AppState {
     pub async fn register_confirm(

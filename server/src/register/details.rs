@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use api_types::audit::AuditAction;
 use api_types::register::{CodeSent, RegisterDetailsRequest, RegistrationId, ResendRequest};
 
 use super::rules::check_answers;
@@ -17,8 +18,8 @@ use crate::store::users;
 use crate::store::StoreError;
 use crate::{AppError, AppState};
 
-const DETAILS: &str = "register.details";
-const RESEND: &str = "register.resend";
+const DETAILS: AuditAction = AuditAction::RegisterDetails;
+const RESEND: AuditAction = AuditAction::RegisterResend;
 
 impl AppState {
     pub async fn register_details(
@@ -150,7 +151,7 @@ fn still_open(r: &Registration, waiting: &[RegistrationState], now: i64) -> Resu
 fn send_code(
     r: Registration,
     given: Given<'_>,
-    action: &'static str,
+    action: AuditAction,
     now: i64,
 ) -> Outcome<CodeSent> {
     let outcome = Outcome::new(action, given.subject);

@@ -13,6 +13,7 @@ mod confirm;
 mod details;
 pub mod rules;
 
+use api_types::audit::AuditAction;
 use api_types::register::RegistrationId;
 
 use crate::flow::{Client, CurrentSession, Outcome, Subject};
@@ -34,7 +35,7 @@ impl AppState {
     /// asking session.
     async fn registration_step<T>(
         &self,
-        action: &'static str,
+        action: AuditAction,
         id: &RegistrationId,
         secret: Option<&FlowSecret>,
         client: &Client,

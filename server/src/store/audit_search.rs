@@ -1,7 +1,9 @@
 //! RA-4: the audit trail searched — by user, card, action (exact, or a prefix ending in
 //! `.`), outcome, client address and time — newest first, a page at a time by sequence
 //! number, so neither a page nor the CSV export holds more than one page in memory.
+//! "My card" reads a user's recent events through the same [`page`].
 
+use api_types::audit::{AuditAction, AuditRecord};
 use sqlx::AnyConnection;
 
 use super::StoreError;
@@ -20,6 +22,8 @@ pub struct Filter {
     pub before: Option<i64>,
 }
 
+/// An event as read back: the one row type of the trail's read side (the write side's is
+/// [`super::audit::AuditEntry`]), for the RA console, its CSV export and "My card".
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Event {
     pub seq: i64,
@@ -31,6 +35,31 @@ pub struct Event {
     pub user_uuid: Option<String>,
     pub client_addr: Option<String>,
     pub detail: String,
+}
+
+impl Event {
+    /// What happened; a name no [`AuditAction`] has is a corrupt row.
+    pub fn action(&self) -> Result<AuditAction, StoreError> {
+        AuditAction::parse(&self.action).ok_or(StoreError::Corrupt {
+            table: "audit_log",
+            column: "action",
+        })
+    }
+
+    /// The wire record (RA-4).
+    pub fn into_record(self) -> Result<AuditRecord, StoreError> {
+        Ok(AuditRecord {
+            action: self.action()?,
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor,
+            outcome: self.outcome,
+            card_guid: self.card_guid,
+            user_uuid: self.user_uuid,
+            client_addr: self.client_addr,
+            detail: self.detail,
+        })
+    }
 }
 
 enum Value {

@@ -6,6 +6,7 @@
 //! on all cores; the step then locks the attempt and the user and re-checks both, so a
 //! racing step can neither be counted twice nor get a code for an account it closed.
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{AnswersRequest, AnswersResponse};
 use api_types::AttemptId;
 
@@ -21,7 +22,7 @@ use crate::store::users::User;
 use crate::store::{answers, StoreError};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.answers";
+const ACTION: AuditAction = AuditAction::UnlockAnswers;
 
 /// What the slow check found, before the lock.
 #[derive(Debug, Clone, PartialEq, Eq)]

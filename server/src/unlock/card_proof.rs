@@ -4,6 +4,7 @@
 //! never re-rolls them. Unregistered users and closed accounts are stopped here, their
 //! attempt kept only for a phone code from the RA (RA-3, `ra_code`).
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{CardProofRequest, CardProofResponse, Question};
 use api_types::values::CardSignature;
 use api_types::AttemptId;
@@ -23,7 +24,7 @@ use crate::store::users::{self, User};
 use crate::store::StoreError;
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.card_proof";
+const ACTION: AuditAction = AuditAction::UnlockCardProof;
 
 /// What this step reads about one attempt.
 struct Loaded {

@@ -3,6 +3,7 @@
 //! stopped, page reloaded): a new channel, never a second emailed code. A new opening
 //! replaces any earlier one, so answers to an older channel can no longer be used.
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{ChannelOpen, ChannelRequest};
 use api_types::AttemptId;
 use bridge_grant::Operation;
@@ -14,7 +15,7 @@ use crate::secrets::FlowSecret;
 use crate::store::attempts::{Attempt, ChannelState};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.channel";
+const ACTION: AuditAction = AuditAction::UnlockChannel;
 
 impl AppState {
     pub async fn channel(

@@ -3,6 +3,7 @@
 //! UNL-4, so starting again never buys fresh tries. A right code lets the card update
 //! begin (`channel`, CARD-3).
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{CodeAccepted, CodeRequest};
 use api_types::{AttemptId, UnlockCode};
 
@@ -16,7 +17,7 @@ use crate::store::attempts::Attempt;
 use crate::store::users::User;
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.code";
+const ACTION: AuditAction = AuditAction::UnlockCode;
 
 impl AppState {
     pub async fn code(

@@ -5,6 +5,7 @@
 //! is adopted or dropped), so no card is left with a PUK the server doesn't know. Then
 //! the page reports the local PIN change, and the unlock is finished.
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{CompleteRequest, CompleteResponse};
 use api_types::AttemptId;
 use card_protocol::apdu::CommandApdu;
@@ -22,7 +23,7 @@ use crate::store::cards::Card;
 use crate::store::users::User;
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.complete";
+const ACTION: AuditAction = AuditAction::UnlockComplete;
 
 impl AppState {
     pub async fn complete(

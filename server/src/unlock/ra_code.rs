@@ -4,6 +4,7 @@
 //! (UNL-4), whom the RA has just checked on the phone. Single use, 10 minutes, 3 tries
 //! (ALL-1). A right code lets the card update begin (`channel`, CARD-3).
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{CodeAccepted, CodeRequest};
 use api_types::{AttemptId, UnlockCode};
 
@@ -15,7 +16,7 @@ use crate::store::attempts::Attempt;
 use crate::store::phone_codes::{self, PhoneCode};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.ra_code";
+const ACTION: AuditAction = AuditAction::UnlockRaCode;
 
 impl AppState {
     pub async fn ra_code(

@@ -3,6 +3,7 @@
 //! without a second emailed code. Only an attempt whose code was accepted, still in time,
 //! is resumed; anything else is "not found", as for any attempt this browser doesn't hold.
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{ResumeRequest, ResumeResponse};
 
 use super::rules::AttemptState;
@@ -12,7 +13,7 @@ use crate::secrets::FlowSecret;
 use crate::store::attempts::{self, Attempt};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.resume";
+const ACTION: AuditAction = AuditAction::UnlockResume;
 
 impl AppState {
     pub async fn resume(

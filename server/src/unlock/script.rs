@@ -7,6 +7,7 @@
 //! The new PUK is kept as pending until the card confirms it, and re-used until then, so
 //! an interrupted unlock never leaves a PUK the server doesn't know.
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{ScriptRequest, SealedScript};
 use api_types::AttemptId;
 use bridge_grant::Operation;
@@ -21,7 +22,7 @@ use crate::store::attempts::{Attempt, ChannelState, HexBytes, SealedSent};
 use crate::store::cards::Card;
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.script";
+const ACTION: AuditAction = AuditAction::UnlockScript;
 
 /// Fresh secrets for one script, drawn before the decision.
 pub(super) struct FreshSecrets {

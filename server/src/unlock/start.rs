@@ -2,6 +2,7 @@
 //! answers with a challenge for the card's 9E key (CARD-6), and the flow secret that the
 //! handler sets as this browser's cookie for the attempt (ALL-6).
 
+use api_types::audit::AuditAction;
 use api_types::unlock::{StartRequest, StartResponse};
 use api_types::values::Challenge;
 use api_types::{AttemptId, CardGuid};
@@ -14,7 +15,7 @@ use crate::store::attempts::Attempt;
 use crate::store::cards::{self, Card};
 use crate::{AppError, AppState};
 
-const ACTION: &str = "unlock.start";
+const ACTION: AuditAction = AuditAction::UnlockStart;
 
 /// A new attempt: what the page is told, and the secret only its cookie carries.
 #[derive(Debug)]

@@ -597,12 +597,17 @@ impl TestApp {
     }
 
     pub async fn audit_events(&self, card: &TestCard) -> Vec<(String, String)> {
-        server::store::audit::events_for_user(&self.state.store.pool, &card.uuid)
+        let mut conn = self.state.store.pool.acquire().await.unwrap();
+        let theirs = server::store::audit_search::Filter {
+            user: Some(card.uuid.clone()),
+            ..Default::default()
+        };
+        let mut events = server::store::audit_search::page(&mut conn, &theirs, i64::MAX)
             .await
-            .unwrap()
-            .into_iter()
-            .map(|e| (e.action, e.outcome))
-            .collect()
+            .unwrap();
+        // Oldest first, as they happened.
+        events.reverse();
+        events.into_iter().map(|e| (e.action, e.outcome)).collect()
     }
 }
 

@@ -3,10 +3,11 @@ use super::*;
 use crate::fixtures::{john, pepper, SENDER};
 use crate::flow::codes::{judge_code, CodeVerdict, HeldCode};
 use crate::flow::Subject;
+use api_types::audit::AuditAction;
 use api_types::ra::Role;
 use api_types::{CardGuid, UnlockCode};
 
-fn begun<T>(action: &'static str) -> Outcome<T> {
+fn begun<T>(action: AuditAction) -> Outcome<T> {
     Outcome::new(action, Subject::user("555555555501")).by("ra:999999999901".into())
 }
 
