@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bridge;
+pub mod contact;
 pub mod error;
 pub mod passcode;
 pub mod ra;

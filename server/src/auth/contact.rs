@@ -7,9 +7,10 @@ use std::ops::ControlFlow;
 
 use api_types::audit::AuditAction;
 use api_types::auth::{ChangeContactRequest, MyCard};
+use api_types::contact::{EmailAddress, UkMobile};
 
 use crate::flow::card_again::CardProvenAgain;
-use crate::flow::contact::check_contact;
+use crate::flow::contact::parse_contact;
 use crate::flow::notice::not_me_link;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
@@ -43,7 +44,7 @@ impl AppState {
             subject: Subject::session(info),
             proof,
             user,
-            contact: check_contact(&request.email, request.mobile.as_deref(), approved),
+            contact: parse_contact(&request.email, request.mobile.as_deref(), approved),
             sender: &self.sender(),
             public_origin: &self.settings.public_origin,
             not_me_token: FlowSecret::generate(),
@@ -59,7 +60,7 @@ struct Given<'a> {
     proof: CardProvenAgain,
     user: Option<User>,
     /// The new email and mobile, checked and normalised, or why not.
-    contact: Result<(String, Option<String>), AppError>,
+    contact: Result<(EmailAddress, Option<UkMobile>), AppError>,
     sender: &'a Sender<'a>,
     public_origin: &'a str,
     not_me_token: FlowSecret,
@@ -112,7 +113,7 @@ mod tests {
 
     fn change(
         proof: CardProvenAgain,
-        contact: Result<(String, Option<String>), AppError>,
+        contact: Result<(EmailAddress, Option<UkMobile>), AppError>,
     ) -> Outcome<()> {
         let given = Given {
             subject: Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501"),
@@ -141,13 +142,13 @@ mod tests {
 
     #[test]
     fn reg_5_a_change_tells_the_old_address_with_a_not_me_link() {
-        let new = Ok(("new@nhs.net".to_owned(), Some("+447700900123".to_owned())));
+        let new = parse_contact("new@nhs.net", Some("07700 900123"), &["nhs.net".into()]);
         let outcome = change(proven(), new);
         assert!(outcome.reply.is_ok());
         let writes = outcome.writes();
         assert!(writes.iter().any(|w| matches!(w,
-            Write::Contact { email, mobile: Some(m), .. } if email == "new@nhs.net"
-                && m == "+447700900123")));
+            Write::Contact { email, mobile: Some(m), .. } if email.as_str() == "new@nhs.net"
+                && m.as_str() == "+447700900123")));
         assert!(writes.iter().any(|w| matches!(w,
             Write::Mail(m) if m.to == "old@nhs.net" && m.text.contains("/not-me#"))));
         assert!(writes.iter().any(|w| matches!(w, Write::NotMeLink(_))));
@@ -159,7 +160,7 @@ mod tests {
         assert!(matches!(outcome.reply, Err(AppError::EmailNotApproved)));
         // The challenge is spent all the same, and nothing else is written.
         assert!(matches!(outcome.writes(), [Write::UseLoginChallenge(_)]));
-        let new = Ok(("new@nhs.net".to_owned(), None));
+        let new = parse_contact("new@nhs.net", None, &["nhs.net".into()]);
         let outcome = change(CardProvenAgain::refused(AppError::CardNotGenuine), new);
         assert!(matches!(outcome.reply, Err(AppError::CardNotGenuine)));
         assert!(outcome.writes().is_empty());

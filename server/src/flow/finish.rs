@@ -2,6 +2,7 @@
 //! mail and its audit event in one transaction (RA-4), and only then gives its reply.
 
 use api_types::auth::LoginId;
+use api_types::contact::{EmailAddress, UkMobile};
 use api_types::CardGuid;
 
 use super::{Client, Outcome};
@@ -69,8 +70,8 @@ pub(crate) enum Write {
     /// REG-5: the user's new email and mobile.
     Contact {
         user_uuid: String,
-        email: String,
-        mobile: Option<String>,
+        email: EmailAddress,
+        mobile: Option<UkMobile>,
     },
     /// REG-4: the confirmed answers and email become the user's.
     ApplyRegistration {
@@ -181,7 +182,10 @@ impl AppState {
                     user_uuid,
                     email,
                     mobile,
-                } => users::set_contact(&mut tx, user_uuid, email, mobile.as_deref()).await?,
+                } => {
+                    let mobile = mobile.as_ref().map(UkMobile::as_str);
+                    users::set_contact(&mut tx, user_uuid, email.as_str(), mobile).await?
+                }
                 Write::NotMeReported(hash) => not_me::mark_reported(&mut tx, hash, now).await?,
                 Write::NewRegistration(r) => registrations::insert(&mut tx, r).await?,
                 Write::Registration(r) => registrations::save(&mut tx, r).await?,

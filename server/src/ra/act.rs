@@ -6,11 +6,12 @@
 //! with the reason.
 
 use api_types::audit::AuditAction;
+use api_types::contact::{EmailAddress, UkMobile};
 use api_types::ra::{ContactRequest, PhoneCode, Reason, RoleRequest, UserUuid};
 
 use super::{Needs, RaActor};
 use crate::flow::codes::{CodeKind, FreshCode};
-use crate::flow::contact::check_contact;
+use crate::flow::contact::parse_contact;
 use crate::flow::{Client, Outcome, Write};
 use crate::mail::templates::{self, RaNotice, Sender};
 use crate::secrets::{CodePepper, FlowSecret};
@@ -53,7 +54,7 @@ impl AppState {
         client: &Client,
     ) -> Result<(), AppError> {
         let approved = &self.settings.approved_email_domains;
-        let checked = check_contact(&request.email, request.mobile.as_deref(), approved);
+        let checked = parse_contact(&request.email, request.mobile.as_deref(), approved);
         let action = (CONTACT, Needs::Agent);
         let reason = request.reason.as_str();
         let (_, now, tx, user) = self.ra_target(action, secret, uuid, reason, client).await?;
@@ -125,7 +126,7 @@ fn decide_reopen(outcome: Outcome<()>, user: &User, sender: &Sender<'_>) -> Outc
 fn decide_contact(
     outcome: Outcome<()>,
     user: &User,
-    checked: Result<(String, Option<String>), AppError>,
+    checked: Result<(EmailAddress, Option<UkMobile>), AppError>,
     sender: &Sender<'_>,
 ) -> Outcome<()> {
     let (email, mobile) = match checked {
@@ -133,8 +134,8 @@ fn decide_contact(
         Err(refused) => return outcome.refuse(refused),
     };
     let mut told = vec![user.email.clone()];
-    if !email.eq_ignore_ascii_case(&user.email) {
-        told.push(email.clone());
+    if !email.as_str().eq_ignore_ascii_case(&user.email) {
+        told.push(email.as_str().to_owned());
     }
     let mut outcome = outcome.write(Write::Contact {
         user_uuid: user.uuid.clone(),

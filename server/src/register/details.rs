@@ -5,11 +5,11 @@
 use std::collections::HashSet;
 
 use api_types::audit::AuditAction;
+use api_types::contact::EmailAddress;
 use api_types::register::{CodeSent, RegisterDetailsRequest, RegistrationId, ResendRequest};
 
 use super::rules::check_answers;
 use crate::flow::codes::{mask_email, CodeKind, FreshCode};
-use crate::flow::contact::check_email;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{CodePepper, FlowSecret};
@@ -68,9 +68,10 @@ impl AppState {
         if let Err(refused) = check_answers(answers, &offered) {
             return Ok(Err(refused));
         }
-        let email = match check_email(&request.email, &self.settings.approved_email_domains) {
-            Ok(email) => email,
-            Err(refused) => return Ok(Err(refused)),
+        let approved = &self.settings.approved_email_domains;
+        let email = match EmailAddress::parse_approved(&request.email, approved) {
+            Ok(email) => email.into_string(),
+            Err(refused) => return Ok(Err(refused.into())),
         };
         let hasher = self.hasher.clone();
         let plain: Vec<(i64, String)> = answers

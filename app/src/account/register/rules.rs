@@ -3,7 +3,8 @@
 //! characters, and one plain email address on an approved domain (or a subdomain of
 //! one). Pure functions; each problem names the input it is about.
 
-use api_types::register::{RegisterDetailsRequest, ANSWERS_NEEDED, MAX_EMAIL_LEN};
+use api_types::contact::{ContactError, EmailAddress};
+use api_types::register::{RegisterDetailsRequest, ANSWERS_NEEDED};
 use api_types::unlock::Answer;
 use api_types::values::{BoundedVec, SecurityAnswer, SECURITY_ANSWER_MAX_CHARS};
 use api_types::ErrorCode;
@@ -82,66 +83,34 @@ pub(super) fn domains_list(approved: &[String]) -> String {
     }
 }
 
-/// REG-3: the address as the server takes it (trimmed), if it is one plain address on an
-/// approved domain or a subdomain of one; else the problem, with the code the server
-/// would answer.
+/// REG-3: the address as the server takes it, by the same rule
+/// ([`EmailAddress::parse_approved`]); else the problem, with the code the server would
+/// answer.
 pub(super) fn check_email(
     typed: &str,
     approved: &[String],
 ) -> Result<String, (ErrorCode, FieldError)> {
-    let email = typed.trim();
-    let refuse = |code, message: String| {
-        Err((
-            code,
-            FieldError {
-                field: EMAIL_FIELD,
-                message,
-            },
-        ))
+    let refused = match EmailAddress::parse_approved(typed, approved) {
+        Ok(email) => return Ok(email.into_string()),
+        Err(refused) => refused,
     };
-    if email.is_empty() {
-        return refuse(
-            ErrorCode::BadRequest,
-            "Enter your email address.".to_owned(),
-        );
-    }
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._+-'".contains(c))
+    let message = match refused {
+        _ if typed.trim().is_empty() => "Enter your email address.".to_owned(),
+        ContactError::EmailNotApproved => {
+            format!("Enter an email address at {}.", domains_list(approved))
+        }
+        ContactError::EmailMalformed | ContactError::MobileMalformed => {
+            let example = approved.first().map_or("nhs.net", String::as_str);
+            format!("Enter an email address in the correct format, like name@{example}.")
+        }
     };
-    let well_formed = email.len() <= MAX_EMAIL_LEN
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            plain(local)
-                && domain.split('.').count() >= 2
-                && domain.split('.').all(|label| {
-                    !label.is_empty()
-                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                })
-        });
-    if !well_formed {
-        let example = approved.first().map_or("nhs.net", String::as_str);
-        return refuse(
-            ErrorCode::BadRequest,
-            format!("Enter an email address in the correct format, like name@{example}."),
-        );
-    }
-    let domain = email
-        .rsplit_once('@')
-        .map(|(_, domain)| domain.to_ascii_lowercase())
-        .unwrap_or_default();
-    let on_approved = approved.iter().any(|a| {
-        let a = a.to_ascii_lowercase();
-        domain == a || domain.ends_with(&format!(".{a}"))
-    });
-    if on_approved {
-        Ok(email.to_owned())
-    } else {
-        refuse(
-            ErrorCode::EmailNotApproved,
-            format!("Enter an email address at {}.", domains_list(approved)),
-        )
-    }
+    Err((
+        ErrorCode::from(refused),
+        FieldError {
+            field: EMAIL_FIELD,
+            message,
+        },
+    ))
 }
 
 /// REG-2 / REG-3 together: the request to send, or one problem listing every input that
@@ -217,9 +186,10 @@ mod tests {
 
     #[test]
     fn reg_3_only_well_formed_addresses_on_approved_domains_are_sent() {
+        // The address the server keeps: trimmed, its domain lowercased (api-types' rule).
         assert_eq!(
             check_email(" ravi.patel@NHS.net ", &approved()),
-            Ok("ravi.patel@NHS.net".to_owned())
+            Ok("ravi.patel@nhs.net".to_owned())
         );
         assert!(check_email("r@trust.nhs.uk", &approved()).is_ok());
         for refused in ["r@evilnhs.net", "r@nhs.net.evil.com", "r@gmail.com"] {

@@ -50,14 +50,12 @@ fn ra_3_reopening_clears_the_counters_and_the_drawn_questions_and_tells_the_user
 
 #[test]
 fn ra_3_a_contact_change_tells_the_old_and_the_new_address_once_each() {
-    let new = Ok(("new@nhs.net".to_owned(), None));
+    let approved = ["nhs.net".to_owned()];
+    let new = parse_contact("new@nhs.net", None, &approved);
     let outcome = decide_contact(begun(CONTACT), &john(), new, &SENDER);
     assert!(outcome.reply.is_ok());
     assert_eq!(mails(&outcome), ["john.rigby@nhs.net", "new@nhs.net"]);
-    let same = Ok((
-        "John.Rigby@nhs.net".to_owned(),
-        Some("+447700900123".into()),
-    ));
+    let same = parse_contact("John.Rigby@nhs.net", Some("07700900123"), &approved);
     let outcome = decide_contact(begun(CONTACT), &john(), same, &SENDER);
     assert_eq!(mails(&outcome), ["john.rigby@nhs.net"]);
     let refused = decide_contact(
