@@ -36,7 +36,7 @@ pub fn handshake(
         table: "cards",
         column,
     };
-    let guid = card.card_guid()?;
+    let guid = card.guid;
     let sealed = card
         .scp03_keys_enc
         .as_deref()

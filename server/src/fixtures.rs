@@ -69,7 +69,7 @@ pub(crate) fn written_attempt<T>(outcome: &Outcome<T>) -> &Attempt {
 /// John's card `02…02`, with no keys or secrets.
 pub(crate) fn card() -> Card {
     Card {
-        guid: "02".repeat(16),
+        guid: CardGuid::from_bytes([2; 16]),
         user_uuid: "555555555501".into(),
         card_auth_public_key: vec![],
         puk_enc: vec![],

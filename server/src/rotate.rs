@@ -59,7 +59,7 @@ async fn reseal_all(state: &AppState) -> Result<Rotated, AppError> {
         rotated.cards = all.len();
         rotated.changed = 0;
         for card in all.iter().filter(|card| stale(kek, card)) {
-            let guid = card.card_guid()?;
+            let guid = card.guid;
             let again = |sealed: Option<&[u8]>, purpose: SealPurpose| {
                 sealed
                     .map(|s| kek.reseal(s, &guid, purpose, purpose))

@@ -164,7 +164,7 @@ fn decide(
     let session = Session {
         secret_hash: secret.hash(),
         user_uuid: user.uuid.clone(),
-        card_guid: challenge.card_guid.to_hex(),
+        card_guid: challenge.card_guid,
         created_at: now,
         last_seen_at: now,
         expires_at: now + limits.absolute,

@@ -68,15 +68,8 @@ fn alive(session: &Session, limits: Limits, now: i64) -> bool {
 }
 
 fn decide(session: Session, user: User, limits: Limits, now: i64) -> Outcome<SessionInfo> {
-    let card_guid = CardGuid::parse(&session.card_guid).ok();
-    let subject = match card_guid {
-        Some(guid) => Subject::card_of(guid, &user.uuid),
-        None => Subject::user(&user.uuid),
-    };
-    let outcome = Outcome::new(SESSION, subject);
-    let Some(card_guid) = card_guid else {
-        return outcome.refuse(AppError::NotSignedIn);
-    };
+    let card_guid = session.card_guid;
+    let outcome = Outcome::new(SESSION, Subject::card_of(card_guid, &user.uuid));
     if session.ended_at.is_some() {
         return outcome.refuse(AppError::NotSignedIn);
     }
@@ -131,7 +124,7 @@ mod tests {
         Session {
             secret_hash: vec![1; 32],
             user_uuid: "555555555501".into(),
-            card_guid: "02".repeat(16),
+            card_guid: CardGuid::from_bytes([2; 16]),
             created_at: 1000,
             last_seen_at,
             expires_at: 1000 + LIMITS.absolute,

@@ -6,9 +6,9 @@ use sqlx::AnyConnection;
 
 use super::{Backend, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card {
-    pub guid: String,
+    pub guid: CardGuid,
     pub user_uuid: String,
     /// SEC1 P-256 public key of the card authentication key (slot 9E).
     pub card_auth_public_key: Vec<u8>,
@@ -21,12 +21,33 @@ pub struct Card {
     pub scp03_key_version: Option<i64>,
 }
 
-impl Card {
-    /// The GUID as stored, parsed.
-    pub fn card_guid(&self) -> Result<CardGuid, StoreError> {
-        CardGuid::parse(&self.guid).map_err(|_| StoreError::Corrupt {
-            table: "cards",
-            column: "guid",
+/// A `cards` row as stored; [`Card`] once its GUID has parsed.
+#[derive(sqlx::FromRow)]
+struct CardRow {
+    guid: String,
+    user_uuid: String,
+    card_auth_public_key: Vec<u8>,
+    puk_enc: Vec<u8>,
+    puk_next_enc: Option<Vec<u8>>,
+    scp03_keys_enc: Option<Vec<u8>>,
+    scp03_key_version: Option<i64>,
+}
+
+impl TryFrom<CardRow> for Card {
+    type Error = StoreError;
+
+    fn try_from(row: CardRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            guid: CardGuid::parse(&row.guid).map_err(|_| StoreError::Corrupt {
+                table: "cards",
+                column: "guid",
+            })?,
+            user_uuid: row.user_uuid,
+            card_auth_public_key: row.card_auth_public_key,
+            puk_enc: row.puk_enc,
+            puk_next_enc: row.puk_next_enc,
+            scp03_keys_enc: row.scp03_keys_enc,
+            scp03_key_version: row.scp03_key_version,
         })
     }
 }
@@ -38,10 +59,12 @@ const SELECT: &str = "SELECT guid, user_uuid, card_auth_public_key, puk_enc, puk
                       scp03_keys_enc, scp03_key_version FROM cards WHERE guid = $1";
 
 pub async fn find(conn: &mut AnyConnection, guid: &CardGuid) -> Result<Option<Card>, StoreError> {
-    Ok(sqlx::query_as::<_, Card>(SELECT)
+    sqlx::query_as::<_, CardRow>(SELECT)
         .bind(guid.to_hex())
         .fetch_optional(conn)
-        .await?)
+        .await?
+        .map(Card::try_from)
+        .transpose()
 }
 
 /// Loads a card and locks it, for a step that may change its PUKs.
@@ -50,12 +73,12 @@ pub async fn find_for_update(
     backend: Backend,
     guid: &CardGuid,
 ) -> Result<Option<Card>, StoreError> {
-    Ok(
-        sqlx::query_as::<_, Card>(&format!("{SELECT}{}", backend.for_update()))
-            .bind(guid.to_hex())
-            .fetch_optional(conn)
-            .await?,
-    )
+    sqlx::query_as::<_, CardRow>(&format!("{SELECT}{}", backend.for_update()))
+        .bind(guid.to_hex())
+        .fetch_optional(conn)
+        .await?
+        .map(Card::try_from)
+        .transpose()
 }
 
 /// Remembers a PUK about to be sent to the card.
@@ -92,11 +115,12 @@ pub async fn adopt_pending_puk(
 
 /// Every card's sealed values, for a KEK rotation.
 pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Card>, StoreError> {
-    Ok(
-        sqlx::query_as::<_, Card>(&format!("SELECT {COLUMNS} FROM cards ORDER BY guid"))
-            .fetch_all(conn)
-            .await?,
-    )
+    sqlx::query_as::<_, CardRow>(&format!("SELECT {COLUMNS} FROM cards ORDER BY guid"))
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(Card::try_from)
+        .collect()
 }
 
 /// A card's sealed values, as written back by a KEK rotation.
@@ -121,7 +145,7 @@ pub async fn reseal(
     .bind(after.puk_enc.to_vec())
     .bind(after.puk_next_enc.map(<[u8]>::to_vec))
     .bind(after.scp03_keys_enc.map(<[u8]>::to_vec))
-    .bind(&before.guid)
+    .bind(before.guid.to_hex())
     .bind(before.puk_enc.clone())
     .bind(before.puk_next_enc.clone().unwrap_or_default())
     .bind(i64::from(before.puk_next_enc.is_some()))

@@ -99,15 +99,43 @@ pub async fn use_challenge(
 }
 
 /// A session as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub secret_hash: Vec<u8>,
     pub user_uuid: String,
-    pub card_guid: String,
+    pub card_guid: CardGuid,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub ended_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    secret_hash: Vec<u8>,
+    user_uuid: String,
+    card_guid: String,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    ended_at: Option<i64>,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            card_guid: CardGuid::parse(&row.card_guid)
+                .map_err(|_| corrupt("sessions", "card_guid"))?,
+            secret_hash: row.secret_hash,
+            user_uuid: row.user_uuid,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            expires_at: row.expires_at,
+            ended_at: row.ended_at,
+        })
+    }
 }
 
 pub async fn insert_session(conn: &mut AnyConnection, session: &Session) -> Result<(), StoreError> {
@@ -117,7 +145,7 @@ pub async fn insert_session(conn: &mut AnyConnection, session: &Session) -> Resu
     )
     .bind(session.secret_hash.clone())
     .bind(&session.user_uuid)
-    .bind(&session.card_guid)
+    .bind(session.card_guid.to_hex())
     .bind(session.created_at)
     .bind(session.last_seen_at)
     .bind(session.expires_at)
@@ -130,13 +158,15 @@ pub async fn find_session(
     conn: &mut AnyConnection,
     secret_hash: &[u8],
 ) -> Result<Option<Session>, StoreError> {
-    Ok(sqlx::query_as::<_, Session>(
+    sqlx::query_as::<_, SessionRow>(
         "SELECT secret_hash, user_uuid, card_guid, created_at, last_seen_at, expires_at, \
          ended_at FROM sessions WHERE secret_hash = $1",
     )
     .bind(secret_hash.to_vec())
     .fetch_optional(conn)
-    .await?)
+    .await?
+    .map(Session::try_from)
+    .transpose()
 }
 
 /// A request was served in the session: its idle clock starts again.

@@ -34,7 +34,7 @@ pub(super) struct FreshSecrets {
 impl FreshSecrets {
     pub(super) fn draw(kek: &Kek, card: &Card) -> Result<Self, AppError> {
         let next_puk = Puk::generate(&mut OsRng);
-        let guid = card.card_guid()?;
+        let guid = card.guid;
         Ok(Self {
             one_time_pin: generate_one_time_pin(&mut OsRng),
             next_puk_sealed: kek.seal(next_puk.as_bytes(), &guid, SealPurpose::PendingPuk)?,
@@ -90,7 +90,7 @@ impl AppState {
         request: &ScriptRequest,
         now: i64,
     ) -> Result<Built, AppError> {
-        let guid = card.card_guid()?;
+        let guid = card.guid;
         let answers = parse_answers(request.card_answers.as_slice().iter().map(|a| a.as_bytes()))?;
         let puk = Puk::from_bytes(&self.kek.open(&card.puk_enc, &guid, SealPurpose::Puk)?)?;
         let fresh = FreshSecrets::draw(&self.kek, card)?;
