@@ -143,6 +143,28 @@ pub fn registered(sender: &Sender<'_>, to: &str, name: &str, not_me_link: &str) 
     compose(sender, to, REGISTERED_SUBJECT, name, &paragraphs, None)
 }
 
+pub const REGISTRATION_REPLACED_SUBJECT: &str =
+    "Your Smartcard Self-Service security questions were replaced";
+
+/// REG-4 / RA-4: to the address on record before a re-registration moved the unlock
+/// codes elsewhere, so a stranger who re-registered cannot quietly take the route.
+pub fn registration_replaced(sender: &Sender<'_>, to: &str, name: &str, not_me_link: &str) -> Mail {
+    let paragraphs = [
+        "Someone registered again for Smartcard Self-Service with your card: your security \
+         questions were replaced, and unlock codes now go to a different email address."
+            .to_owned(),
+        not_me(sender, not_me_link),
+    ];
+    compose(
+        sender,
+        to,
+        REGISTRATION_REPLACED_SUBJECT,
+        name,
+        &paragraphs,
+        None,
+    )
+}
+
 pub const CONTACT_CHANGED_SUBJECT: &str = "Your Smartcard Self-Service contact details changed";
 
 /// REG-5: to the old address, when the email (or mobile) on record changes.

@@ -1,6 +1,7 @@
 //! REG-4: the registration code — right, in time, within its tries — makes the new
 //! answers and email the user's (re-registering replaces the old answers), and a notice
-//! goes to the registered address. The code's rule is the kernel's
+//! goes to the registered address — and, when a re-registration moves the email, to the
+//! address it leaves, with the same "this wasn't me" link. The code's rule is the kernel's
 //! ([`crate::flow::codes::judge_code`]), the same as every other code's.
 
 use api_types::audit::AuditAction;
@@ -125,6 +126,16 @@ fn decide(r: Registration, given: Given<'_>, now: i64) -> Outcome<RegisterConfir
         now,
     );
     let notice = templates::registered(given.sender, &email, &user.display_name, &url);
+    // Re-registering moves the recovery route: the address it leaves is told too, with
+    // the same link (RA-4), so a stranger at the new address cannot do it quietly.
+    let moved = user.registered && !user.email.eq_ignore_ascii_case(&email);
+    let old_address = moved.then(|| {
+        templates::registration_replaced(given.sender, &user.email, &user.display_name, &url)
+    });
+    let outcome = match old_address {
+        Some(notice) => outcome.write(Write::Mail(notice)),
+        None => outcome,
+    };
     outcome
         .write(Write::ApplyRegistration {
             user_uuid: user.uuid.clone(),

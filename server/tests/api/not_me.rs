@@ -10,12 +10,12 @@ use crate::both;
 use crate::helpers::*;
 
 /// The token in a notice's `/not-me#TOKEN` link.
-fn token_in(mail: &str) -> NotMeToken {
+pub(crate) fn token_in(mail: &str) -> NotMeToken {
     let start = mail.find("/not-me#").expect("a not-me link") + "/not-me#".len();
     NotMeToken::parse(&mail[start..start + 64]).unwrap()
 }
 
-async fn report(app: &TestApp, token: NotMeToken) -> Result<(), ErrorCode> {
+pub(crate) async fn report(app: &TestApp, token: NotMeToken) -> Result<(), ErrorCode> {
     app.send::<NotMe>(NotMe::ROUTE.into(), None, &NotMeRequest { token })
         .await
         .map(|_| ())

@@ -258,3 +258,31 @@ async fn reg_1_needs_the_card_again_and_the_session_that_began_it(db: Db) {
         .unwrap();
 }
 both!(reg_1_needs_the_card_again_and_the_session_that_began_it);
+
+async fn reg_4_ra_4_re_registering_elsewhere_tells_the_address_it_leaves(db: Db) {
+    let app = TestApp::spawn(db).await;
+    // Registered, with an address on record that unlock codes go to.
+    let card = app.enroll_unlocked().await;
+    let (_, cookie) = login(&app, &card).await.unwrap();
+    let begun = begin(&app, &card, &cookie).await.unwrap();
+    let elsewhere = format!("elsewhere.{}@trust.nhs.uk", &card.uuid);
+    details(&app, &begun, &cookie, ANSWERS, &elsewhere)
+        .await
+        .unwrap();
+    let code =
+        code_in(&wait_for_mail(&elsewhere, "Smartcard Self-Service registration code").await);
+    assert!(confirm(&app, &begun, &cookie, code).await.unwrap());
+    wait_for_mail(&elsewhere, "You have registered for Smartcard Self-Service").await;
+    // The address the route left hears of it, and its link closes self-service.
+    let told = wait_for_mail(
+        &card.email,
+        "Your Smartcard Self-Service security questions were replaced",
+    )
+    .await;
+    crate::not_me::report(&app, crate::not_me::token_in(&told))
+        .await
+        .unwrap();
+    let (_, proof) = app.start_and_prove(&card).await;
+    assert_eq!(proof.unwrap_err().code(), ErrorCode::SelfServiceClosed);
+}
+both!(reg_4_ra_4_re_registering_elsewhere_tells_the_address_it_leaves);

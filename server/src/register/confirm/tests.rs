@@ -53,11 +53,20 @@ fn user() -> User {
 }
 
 fn confirm(r: Registration, typed: &str, now: i64) -> Outcome<RegisterConfirmResponse> {
+    confirm_for(user(), r, typed, now)
+}
+
+fn confirm_for(
+    user: User,
+    r: Registration,
+    typed: &str,
+    now: i64,
+) -> Outcome<RegisterConfirmResponse> {
     let pepper = pepper();
     let code = UnlockCode::parse(typed).unwrap();
     let given = Given {
         subject: Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501"),
-        user: Some(user()),
+        user: Some(user),
         code: &code,
         pepper: &pepper,
         sender: &SENDER,
@@ -139,4 +148,49 @@ fn reg_4_a_used_or_unsent_code_is_refused_without_a_write() {
     let outcome = confirm(early, "135790", 1100);
     assert!(matches!(outcome.reply, Err(AppError::WrongStep)));
     assert!(outcome.writes().is_empty());
+}
+
+fn mailed_to(outcome: &Outcome<RegisterConfirmResponse>) -> Vec<&str> {
+    outcome
+        .writes()
+        .iter()
+        .filter_map(|w| match w {
+            Write::Mail(m) => Some(m.to.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn reg_4_a_first_registration_tells_only_the_new_address() {
+    // Not registered before: the address on record was never a recovery route.
+    let outcome = confirm(sent(0), "135790", 1100);
+    assert_eq!(mailed_to(&outcome), ["john.rigby@nhs.net"]);
+}
+
+#[test]
+fn reg_4_re_registering_elsewhere_tells_the_address_it_leaves_with_the_not_me_link() {
+    let registered = User {
+        registered: true,
+        ..user()
+    };
+    let outcome = confirm_for(registered.clone(), sent(0), "135790", 1100);
+    assert_eq!(mailed_to(&outcome), ["old@nhs.net", "john.rigby@nhs.net"]);
+    let links: Vec<&str> = outcome
+        .writes()
+        .iter()
+        .filter_map(|w| match w {
+            Write::Mail(m) => m.text.split_whitespace().find(|w| w.contains("/not-me#")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(links.len(), 2);
+    assert_eq!(links[0], links[1]);
+    // Same address again (any case): nothing moved, one notice.
+    let same = User {
+        email: "John.Rigby@NHS.net".into(),
+        ..registered
+    };
+    let outcome = confirm_for(same, sent(0), "135790", 1100);
+    assert_eq!(mailed_to(&outcome), ["john.rigby@nhs.net"]);
 }
