@@ -1,8 +1,10 @@
 //! "This wasn't me" (issue 8; RA-4): every notice email carries a single-use link,
 //! `{public_origin}/not-me#TOKEN` (the token in the fragment: in no server log, no
 //! Referer; the page posts it, so a mail scanner fetching the link reports nothing).
-//! Using it records the report in the audit trail for the RA's work queue and closes
-//! self-service for the user (as UNL-4 does) until the RA has reviewed it. Only the
+//! Using it records the report in the audit trail for the RA's work queue, closes
+//! self-service for the user (as UNL-4 does) until the RA has reviewed it, and — the
+//! incident stop, RA-6 — fails every unlock and registration in progress and ends every
+//! session of theirs. Only the
 //! token's SHA-256 is kept; links are made by the kernel ([`crate::flow::notice`]).
 
 use api_types::audit::AuditAction;
@@ -59,6 +61,10 @@ fn decide(link: Option<NotMeLink>, user: Option<User>, now: i64) -> Outcome<NotM
             user_uuid: user.uuid.clone(),
             before: user.counters,
             after: closed,
+        })
+        // RA-6: and whatever is under way stops, wherever it had got to.
+        .write(Write::StopFlows {
+            user_uuid: user.uuid.clone(),
         })
         .detail(format!("reported from the {} notice", link.notice))
         .ok("reported", NotMeResponse { reported: true })

@@ -11,7 +11,7 @@ use api_types::contact::{EmailAddress, UkMobile};
 
 use crate::flow::card_again::CardProvenAgain;
 use crate::flow::contact::parse_contact;
-use crate::flow::notice::not_me_link;
+use crate::flow::notice::NotMeDraw;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::FlowSecret;
@@ -46,8 +46,7 @@ impl AppState {
             user,
             contact: parse_contact(&request.email, request.mobile.as_deref(), approved),
             sender: &self.sender(),
-            public_origin: &self.settings.public_origin,
-            not_me_token: FlowSecret::generate(),
+            not_me: self.not_me_draw(),
         };
         self.finish(tx, now, client, decide(given, now)).await?;
         self.my_card(secret, client).await
@@ -62,8 +61,7 @@ struct Given<'a> {
     /// The new email and mobile, checked and normalised, or why not.
     contact: Result<(EmailAddress, Option<UkMobile>), AppError>,
     sender: &'a Sender<'a>,
-    public_origin: &'a str,
-    not_me_token: FlowSecret,
+    not_me: NotMeDraw<'a>,
 }
 
 fn decide(given: Given<'_>, now: i64) -> Outcome<()> {
@@ -71,20 +69,18 @@ fn decide(given: Given<'_>, now: i64) -> Outcome<()> {
         ControlFlow::Continue(outcome) => outcome,
         ControlFlow::Break(refused) => return refused,
     };
+    let Some(user) = given.user else {
+        return outcome.refuse(AppError::NotSignedIn);
+    };
+    // RA-6: while closed, where codes go stays where the RA found it.
+    if user.counters.self_service_closed {
+        return outcome.refuse(AppError::SelfServiceClosed);
+    }
     let (email, mobile) = match given.contact {
         Ok(contact) => contact,
         Err(refused) => return outcome.refuse(refused),
     };
-    let Some(user) = given.user else {
-        return outcome.refuse(AppError::NotSignedIn);
-    };
-    let (link, url) = not_me_link(
-        given.public_origin,
-        &user.uuid,
-        "contact",
-        given.not_me_token,
-        now,
-    );
+    let (link, url) = given.not_me.link(&user.uuid, "contact", now);
     // The old address hears of it: if this wasn't them, their link closes self-service.
     let notice = templates::contact_changed(given.sender, &user.email, &user.display_name, &url);
     outcome
@@ -102,7 +98,6 @@ fn decide(given: Given<'_>, now: i64) -> Outcome<()> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::store::users::UnlockCounters;
     use api_types::auth::LoginId;
     use api_types::CardGuid;
 
@@ -115,23 +110,28 @@ mod tests {
         proof: CardProvenAgain,
         contact: Result<(EmailAddress, Option<UkMobile>), AppError>,
     ) -> Outcome<()> {
+        change_as(john_old(), proof, contact)
+    }
+
+    fn john_old() -> User {
+        User {
+            email: "old@nhs.net".into(),
+            ..crate::fixtures::john()
+        }
+    }
+
+    fn change_as(
+        user: User,
+        proof: CardProvenAgain,
+        contact: Result<(EmailAddress, Option<UkMobile>), AppError>,
+    ) -> Outcome<()> {
         let given = Given {
             subject: Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501"),
             proof,
-            user: Some(User {
-                uuid: "555555555501".into(),
-                display_name: "Mr John Rigby".into(),
-                email: "old@nhs.net".into(),
-                registered: true,
-                counters: UnlockCounters::default(),
-                question_ids: vec![],
-                mobile: None,
-                role: api_types::ra::Role::Staff,
-            }),
+            user: Some(user),
             contact,
             sender: &SENDER,
-            public_origin: "https://ss.example",
-            not_me_token: FlowSecret::from_bytes([8; 32]),
+            not_me: NotMeDraw::for_tests(),
         };
         decide(given, 1000)
     }
@@ -164,5 +164,15 @@ mod tests {
         let outcome = change(CardProvenAgain::refused(AppError::CardNotGenuine), new);
         assert!(matches!(outcome.reply, Err(AppError::CardNotGenuine)));
         assert!(outcome.writes().is_empty());
+    }
+
+    #[test]
+    fn ra_6_a_closed_account_keeps_its_contact_details() {
+        let mut closed = john_old();
+        closed.counters.self_service_closed = true;
+        let new = parse_contact("new@nhs.net", None, &["nhs.net".into()]);
+        let outcome = change_as(closed, proven(), new);
+        assert!(matches!(outcome.reply, Err(AppError::SelfServiceClosed)));
+        assert!(matches!(outcome.writes(), [Write::UseLoginChallenge(_)]));
     }
 }

@@ -104,6 +104,11 @@ pub(crate) enum Write {
         card: CardGuid,
         public_key: Vec<u8>,
     },
+    /// RA-6: the incident stop — every unlock and registration the user has in progress
+    /// fails, their live phone code is spent and every session of theirs ends.
+    StopFlows {
+        user_uuid: String,
+    },
     /// RA-2: the passcode tries a card was seen with.
     PinTriesSeen {
         card: CardGuid,
@@ -215,6 +220,12 @@ impl AppState {
                 }
                 Write::CardAuthKey { card, public_key } => {
                     cards::set_card_auth_key(&mut tx, card, public_key).await?
+                }
+                Write::StopFlows { user_uuid } => {
+                    attempts::fail_open_for_user(&mut tx, user_uuid).await?;
+                    registrations::fail_open_for_user(&mut tx, user_uuid).await?;
+                    phone_codes::spend(&mut tx, user_uuid, now).await?;
+                    sessions::end_all_for_user(&mut tx, user_uuid, now).await?;
                 }
                 Write::PinTriesSeen { card, tries } => {
                     ra::set_pin_tries(&mut tx, card, *tries, now).await?

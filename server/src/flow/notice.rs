@@ -11,9 +11,40 @@ use super::Write;
 /// How long a notice's link can be used.
 pub(crate) const LINK_TTL: i64 = 30 * 24 * 3600;
 
+/// A notice's link, drawn by a step's loader (the token is random) for its `decide` to
+/// use — or not: a refusal sends no notice and writes no link.
+pub(crate) struct NotMeDraw<'a> {
+    pub(crate) public_origin: &'a str,
+    pub(crate) token: FlowSecret,
+}
+
+impl NotMeDraw<'_> {
+    /// The link for a notice to `user_uuid`: the write that keeps its hash, and the URL.
+    pub(crate) fn link(self, user_uuid: &str, notice: &str, now: i64) -> (Write, String) {
+        not_me_link(self.public_origin, user_uuid, notice, self.token, now)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        NotMeDraw {
+            public_origin: "https://ss.example",
+            token: FlowSecret::from_bytes([8; 32]),
+        }
+    }
+}
+
+impl crate::AppState {
+    /// A fresh link for a step that may send a notice.
+    pub(crate) fn not_me_draw(&self) -> NotMeDraw<'_> {
+        NotMeDraw {
+            public_origin: &self.settings.public_origin,
+            token: FlowSecret::generate(),
+        }
+    }
+}
+
 /// A new link in a notice to `user_uuid`: the write that keeps its hash, and the URL.
-/// `token` is drawn by the step's loader, so a `decide` stays pure.
-pub(crate) fn not_me_link(
+fn not_me_link(
     public_origin: &str,
     user_uuid: &str,
     notice: &str,

@@ -58,8 +58,8 @@ pub fn unlock_code(
     sender: &Sender<'_>,
     to: &str,
     name: &str,
-    code: &UnlockCode,
-    expires_at: i64,
+    (code, expires_at): (&UnlockCode, i64),
+    not_me_link: &str,
 ) -> Mail {
     let validity = code_validity();
     let paragraphs = [
@@ -67,11 +67,8 @@ pub fn unlock_code(
          to unlock your Smartcard and set a new passcode."
             .to_owned(),
         format!("This code is valid for {validity}."),
-        format!(
-            "If you did not request a Smartcard Unlock Code please inform your organisation's \
-             Registration Authority so that this can be investigated: {}",
-            sender.ra_help
-        ),
+        // RA-6: someone else asking for a code is the moment to stop them.
+        not_me(sender, not_me_link),
     ];
     Mail {
         expires_at: Some(expires_at),
@@ -190,7 +187,12 @@ pub enum RaNotice {
     ReportReviewed,
 }
 
-pub fn ra_changed(sender: &Sender<'_>, to: &str, name: &str, notice: RaNotice) -> Mail {
+pub fn ra_changed(
+    sender: &Sender<'_>,
+    (to, name): (&str, &str),
+    notice: RaNotice,
+    not_me_link: &str,
+) -> Mail {
     let what = match notice {
         RaNotice::Reopened => {
             "Your Registration Authority has reopened self-service unlock for your account: \
@@ -210,13 +212,7 @@ pub fn ra_changed(sender: &Sender<'_>, to: &str, name: &str, notice: RaNotice) -
              for your account."
         }
     };
-    let paragraphs = [
-        what.to_owned(),
-        format!(
-            "If you did not expect this, contact your Registration Authority at once: {}",
-            sender.ra_help
-        ),
-    ];
+    let paragraphs = [what.to_owned(), not_me(sender, not_me_link)];
     compose(sender, to, RA_CHANGED_SUBJECT, name, &paragraphs, None)
 }
 
@@ -298,7 +294,8 @@ mod tests {
     #[test]
     fn unl_5_code_mail_says_15_minutes_and_how_to_reach_the_ra() {
         let code = UnlockCode::parse("012345").unwrap();
-        let mail = unlock_code(&SENDER, "j@nhs.net", "Mr John Rigby", &code, 900);
+        let link = "https://selfservice.example.nhs.uk/not-me#cd34";
+        let mail = unlock_code(&SENDER, "j@nhs.net", "Mr John Rigby", (&code, 900), link);
         assert_eq!(mail.expires_at, Some(900));
         assert_eq!(mail.subject, "Smartcard Unlock Code");
         for part in [&mail.text, &mail.html] {
@@ -306,6 +303,8 @@ mod tests {
             assert!(part.contains("012345"));
             assert!(part.contains("0121 000 4050"));
             assert!(part.contains("Registration Authority"));
+            // RA-6: a code nobody asked for is stopped from the mail itself.
+            assert!(part.contains(link));
         }
         assert!(!format!("{mail:?}").contains("012345"));
     }

@@ -9,11 +9,11 @@ use api_types::audit::AuditAction;
 use api_types::contact::{EmailAddress, UkMobile};
 use api_types::ra::{ContactRequest, PhoneCode, Reason, RoleRequest, UserUuid};
 
-use super::{Needs, RaActor};
+use super::{tell, Needs, Notify, RaActor};
 use crate::flow::codes::{CodeKind, FreshCode};
 use crate::flow::contact::parse_contact;
 use crate::flow::{Client, Outcome, Write};
-use crate::mail::templates::{self, RaNotice, Sender};
+use crate::mail::templates::RaNotice;
 use crate::secrets::{CodePepper, FlowSecret};
 use crate::store::phone_codes;
 use crate::store::users::{UnlockCounters, User};
@@ -38,7 +38,7 @@ impl AppState {
             .ra_target(action, secret, uuid, reason.as_str(), client)
             .await?;
         let outcome = match user {
-            Ok((outcome, user)) => decide_reopen(outcome, &user, &self.sender()),
+            Ok((outcome, user)) => decide_reopen(outcome, &user, self.notify(now)),
             Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
@@ -59,7 +59,7 @@ impl AppState {
         let reason = request.reason.as_str();
         let (_, now, tx, user) = self.ra_target(action, secret, uuid, reason, client).await?;
         let outcome = match user {
-            Ok((outcome, user)) => decide_contact(outcome, &user, checked, &self.sender()),
+            Ok((outcome, user)) => decide_contact(outcome, &user, checked, self.notify(now)),
             Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
@@ -81,7 +81,7 @@ impl AppState {
         let outcome = match user {
             Ok((outcome, user)) => {
                 let fresh = (FreshCode::draw(), &self.code_pepper);
-                decide_phone_code(outcome, (&ra, &user), fresh, &self.sender(), now)
+                decide_phone_code(outcome, (&ra, &user), fresh, self.notify(now))
             }
             Err(refused) => refused,
         };
@@ -100,16 +100,15 @@ impl AppState {
         let reason = request.reason.as_str();
         let (_, now, tx, user) = self.ra_target(action, secret, uuid, reason, client).await?;
         let outcome = match user {
-            Ok((outcome, user)) => decide_role(outcome, &user, request, &self.sender()),
+            Ok((outcome, user)) => decide_role(outcome, &user, request, self.notify(now)),
             Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
     }
 }
 
-fn decide_reopen(outcome: Outcome<()>, user: &User, sender: &Sender<'_>) -> Outcome<()> {
-    let notice = templates::ra_changed(sender, &user.email, &user.display_name, RaNotice::Reopened);
-    outcome
+fn decide_reopen(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outcome<()> {
+    tell(outcome, user, (RaNotice::Reopened, None), notify)
         .write(Write::UnlockCounters {
             user_uuid: user.uuid.clone(),
             before: user.counters,
@@ -119,7 +118,6 @@ fn decide_reopen(outcome: Outcome<()>, user: &User, sender: &Sender<'_>) -> Outc
             user_uuid: user.uuid.clone(),
             question_ids: Vec::new(),
         })
-        .write(Write::Mail(notice))
         .ok("reopened", ())
 }
 
@@ -127,41 +125,35 @@ fn decide_contact(
     outcome: Outcome<()>,
     user: &User,
     checked: Result<(EmailAddress, Option<UkMobile>), AppError>,
-    sender: &Sender<'_>,
+    notify: Notify<'_>,
 ) -> Outcome<()> {
     let (email, mobile) = match checked {
         Ok(checked) => checked,
         Err(refused) => return outcome.refuse(refused),
     };
-    let mut told = vec![user.email.clone()];
-    if !email.as_str().eq_ignore_ascii_case(&user.email) {
-        told.push(email.as_str().to_owned());
-    }
-    let mut outcome = outcome.write(Write::Contact {
-        user_uuid: user.uuid.clone(),
-        email,
-        mobile,
-    });
-    for to in told {
-        let notice = templates::ra_changed(sender, &to, &user.display_name, RaNotice::Contact);
-        outcome = outcome.write(Write::Mail(notice));
-    }
-    outcome.ok("changed", ())
+    // Both the old and the new address are told.
+    let moved = !email.as_str().eq_ignore_ascii_case(&user.email);
+    let also = moved.then_some(email.as_str());
+    let outcome = tell(outcome, user, (RaNotice::Contact, also), notify);
+    outcome
+        .write(Write::Contact {
+            user_uuid: user.uuid.clone(),
+            email,
+            mobile,
+        })
+        .ok("changed", ())
 }
 
 fn decide_phone_code(
     outcome: Outcome<PhoneCode>,
     (ra, user): (&RaActor, &User),
     (fresh, pepper): (FreshCode, &CodePepper),
-    sender: &Sender<'_>,
-    now: i64,
+    notify: Notify<'_>,
 ) -> Outcome<PhoneCode> {
-    let kind = CodeKind::RaPhone;
+    let (kind, now) = (CodeKind::RaPhone, notify.now);
     let stored = fresh.stored(kind, pepper, now);
     let expires_at = stored.expires_at;
-    let notice =
-        templates::ra_changed(sender, &user.email, &user.display_name, RaNotice::PhoneCode);
-    outcome
+    tell(outcome, user, (RaNotice::PhoneCode, None), notify)
         .write(Write::NewPhoneCode(phone_codes::PhoneCode {
             user_uuid: user.uuid.clone(),
             code_hash: stored.hash,
@@ -172,7 +164,6 @@ fn decide_phone_code(
             failures: 0,
             used_at: None,
         }))
-        .write(Write::Mail(notice))
         .ok(
             "issued",
             PhoneCode {
@@ -187,22 +178,20 @@ fn decide_role(
     outcome: Outcome<()>,
     user: &User,
     request: &RoleRequest,
-    sender: &Sender<'_>,
+    notify: Notify<'_>,
 ) -> Outcome<()> {
-    let notice = templates::ra_changed(sender, &user.email, &user.display_name, RaNotice::Role);
     let detail = format!(
         "role {} -> {}: {}",
         user.role.as_str(),
         request.role.as_str(),
         request.reason.as_str()
     );
-    outcome
+    tell(outcome, user, (RaNotice::Role, None), notify)
         .detail(detail)
         .write(Write::Role {
             user_uuid: user.uuid.clone(),
             role: request.role,
         })
-        .write(Write::Mail(notice))
         .ok("changed", ())
 }
 

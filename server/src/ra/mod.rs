@@ -19,7 +19,9 @@ use api_types::audit::AuditAction;
 use api_types::ra::{Role, UserSummary, UserUuid};
 use api_types::CardGuid;
 
-use crate::flow::{Client, Outcome, Subject};
+use crate::flow::notice::NotMeDraw;
+use crate::flow::{Client, Outcome, Subject, Write};
+use crate::mail::templates::{self, RaNotice, Sender};
 use crate::secrets::FlowSecret;
 use crate::store::ra::Listed;
 use crate::store::users::{self, User};
@@ -118,6 +120,42 @@ impl AppState {
             .refuse(AppError::RaRoleRequired);
         self.finish(tx, now, client, outcome).await
     }
+}
+
+/// How an RA action tells the user (RA-3): the mail's sender and a "this wasn't me" link
+/// (RA-6), drawn by the step's loader, at `now`.
+struct Notify<'a> {
+    sender: Sender<'a>,
+    not_me: NotMeDraw<'a>,
+    now: i64,
+}
+
+impl AppState {
+    fn notify(&self, now: i64) -> Notify<'_> {
+        Notify {
+            sender: self.sender(),
+            not_me: self.not_me_draw(),
+            now,
+        }
+    }
+}
+
+/// The user's notice of `what` — to their address, and to `also` (a new address) — with
+/// one "this wasn't me" link, so an action an RA was tricked into can be stopped.
+fn tell<T>(
+    outcome: Outcome<T>,
+    user: &User,
+    (what, also): (RaNotice, Option<&str>),
+    notify: Notify<'_>,
+) -> Outcome<T> {
+    let (link, url) = notify.not_me.link(&user.uuid, "ra", notify.now);
+    let mut outcome = outcome.write(link);
+    for to in std::iter::once(user.email.as_str()).chain(also) {
+        let to_user = (to, user.display_name.as_str());
+        let notice = templates::ra_changed(&notify.sender, to_user, what, &url);
+        outcome = outcome.write(Write::Mail(notice));
+    }
+    outcome
 }
 
 fn display_name(title: &str, given: &str, family: &str) -> String {

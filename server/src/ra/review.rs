@@ -5,9 +5,9 @@
 use api_types::audit::AuditAction;
 use api_types::ra::Reason;
 
-use super::{Needs, RaActor};
+use super::{tell, Needs, Notify, RaActor};
 use crate::flow::{Client, Outcome, Subject, Write};
-use crate::mail::templates::{self, RaNotice, Sender};
+use crate::mail::templates::RaNotice;
 use crate::secrets::FlowSecret;
 use crate::store::not_me::{self, NotMeLink};
 use crate::store::users::{self, User};
@@ -31,7 +31,7 @@ impl AppState {
             Some(link) => users::find(&mut tx, &link.user_uuid).await?,
             None => None,
         };
-        let outcome = decide_review(&ra, (link, user), reason, &self.sender());
+        let outcome = decide_review(&ra, (link, user), reason, self.notify(now));
         self.finish(tx, now, client, outcome).await
     }
 }
@@ -40,7 +40,7 @@ fn decide_review(
     ra: &RaActor,
     (link, user): (Option<NotMeLink>, Option<User>),
     reason: &Reason,
-    sender: &Sender<'_>,
+    notify: Notify<'_>,
 ) -> Outcome<()> {
     let open = link.filter(|l| l.reported_at.is_some() && l.reviewed_at.is_none());
     let Some(link) = open else {
@@ -57,18 +57,11 @@ fn decide_review(
     let Some(user) = user else {
         return outcome.refuse(AppError::NotFound);
     };
-    let notice = templates::ra_changed(
-        sender,
-        &user.email,
-        &user.display_name,
-        RaNotice::ReportReviewed,
-    );
-    outcome
+    tell(outcome, &user, (RaNotice::ReportReviewed, None), notify)
         .write(Write::ReportReviewed {
             token_hash: link.token_hash,
             by: ra.uuid.clone(),
         })
-        .write(Write::Mail(notice))
         .ok("reviewed", ())
 }
 
@@ -102,16 +95,22 @@ mod tests {
 
     fn review(ra_uuid: &str, link: NotMeLink) -> Outcome<()> {
         let reason = Reason::parse("called the user").unwrap();
-        decide_review(&ra(ra_uuid), (Some(link), Some(john())), &reason, &SENDER)
+        let notify = Notify {
+            sender: SENDER,
+            not_me: crate::flow::notice::NotMeDraw::for_tests(),
+            now: 1000,
+        };
+        decide_review(&ra(ra_uuid), (Some(link), Some(john())), &reason, notify)
     }
 
     #[test]
     fn ra_4_an_open_report_leaves_the_queue_and_the_user_is_told() {
         let outcome = review("999999999901", link(true, false));
         assert!(outcome.reply.is_ok());
+        let writes = outcome.writes();
         assert!(
-            matches!(outcome.writes(), [Write::ReportReviewed { by, .. }, Write::Mail(m)]
-            if by == "999999999901" && m.to == "john.rigby@nhs.net")
+            matches!(writes, [Write::NotMeLink(_), Write::Mail(m), Write::ReportReviewed { by, .. }]
+            if by == "999999999901" && m.to == "john.rigby@nhs.net" && m.text.contains("/not-me#"))
         );
         assert_eq!(outcome.audit_detail(), "unlock notice: called the user");
     }

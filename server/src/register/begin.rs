@@ -74,6 +74,10 @@ fn decide(
     let Some(user) = loaded.user else {
         return outcome.refuse(AppError::NotSignedIn);
     };
+    // RA-6: a closed account is the RA's to reopen, not the card holder's to re-register.
+    if user.counters.self_service_closed {
+        return outcome.refuse(AppError::SelfServiceClosed);
+    }
     let registration = Registration {
         id,
         user_uuid: user.uuid.clone(),
@@ -153,12 +157,23 @@ mod tests {
     }
 
     #[test]
-    fn reg_1_without_the_card_proven_again_nothing_begins() {
+    fn reg_1_ra_6_without_the_card_proven_again_or_while_closed_nothing_begins() {
         for refused in [AppError::CardNotGenuine, AppError::LoginExpired] {
             let outcome = begin(CardProvenAgain::refused(refused), true);
             assert!(outcome.reply.is_err());
             assert!(outcome.writes().is_empty());
         }
+        let mut closed = loaded(true);
+        if let Some(user) = closed.user.as_mut() {
+            user.counters.self_service_closed = true;
+        }
+        let subject = Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501");
+        let proof = CardProvenAgain::proven(LoginId::from_bytes([1; 16]));
+        let approved = ["nhs.net".to_owned()];
+        let id = RegistrationId::from_bytes([5; 16]);
+        let stopped = decide((subject, proof), closed, (id, &approved), 1000);
+        assert!(matches!(stopped.reply, Err(AppError::SelfServiceClosed)));
+        assert!(matches!(stopped.writes(), [Write::UseLoginChallenge(_)]));
         let gone = begin(CardProvenAgain::proven(LoginId::from_bytes([1; 16])), false);
         assert!(matches!(gone.reply, Err(AppError::NotSignedIn)));
         assert!(matches!(gone.writes(), [Write::UseLoginChallenge(_)]));

@@ -9,7 +9,7 @@ use api_types::register::{RegisterConfirmRequest, RegisterConfirmResponse, Regis
 use api_types::UnlockCode;
 
 use crate::flow::codes::{judge_code, CodeKind, CodeVerdict, HeldCode};
-use crate::flow::notice::not_me_link;
+use crate::flow::notice::NotMeDraw;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{CodePepper, FlowSecret};
@@ -38,8 +38,7 @@ impl AppState {
                     code: &request.code,
                     pepper: &self.code_pepper,
                     sender: &self.sender(),
-                    public_origin: &self.settings.public_origin,
-                    not_me_token: FlowSecret::generate(),
+                    not_me: self.not_me_draw(),
                 };
                 decide(registration, given, now)
             }
@@ -56,9 +55,8 @@ struct Given<'a> {
     code: &'a UnlockCode,
     pepper: &'a CodePepper,
     sender: &'a Sender<'a>,
-    public_origin: &'a str,
     /// The notice's "this wasn't me" link (RA-4).
-    not_me_token: FlowSecret,
+    not_me: NotMeDraw<'a>,
 }
 
 fn failed(r: &Registration) -> Registration {
@@ -81,6 +79,12 @@ fn decide(r: Registration, given: Given<'_>, now: i64) -> Outcome<RegisterConfir
     let (Some(stored), Some(email), Some(user)) = (&r.code, r.email.clone(), given.user) else {
         return outcome.refuse(AppError::Invariant("code sent without code, email or user"));
     };
+    // RA-6: closed meanwhile (a report, three strikes): the registration dies with it.
+    if user.counters.self_service_closed {
+        return outcome
+            .write(Write::Registration(failed(&r)))
+            .refuse(AppError::SelfServiceClosed);
+    }
     // The registration's own end bounds its code too.
     let held = HeldCode {
         expires_at: stored.expires_at.min(r.expires_at),
@@ -118,13 +122,7 @@ fn decide(r: Registration, given: Given<'_>, now: i64) -> Outcome<RegisterConfir
         completed_at: Some(now),
         ..r.clone()
     };
-    let (link, url) = not_me_link(
-        given.public_origin,
-        &user.uuid,
-        "registration",
-        given.not_me_token,
-        now,
-    );
+    let (link, url) = given.not_me.link(&user.uuid, "registration", now);
     let notice = templates::registered(given.sender, &email, &user.display_name, &url);
     // Re-registering moves the recovery route: the address it leaves is told too, with
     // the same link (RA-4), so a stranger at the new address cannot do it quietly.

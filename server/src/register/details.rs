@@ -10,12 +10,12 @@ use api_types::register::{CodeSent, RegisterDetailsRequest, RegistrationId, Rese
 
 use super::rules::check_answers;
 use crate::flow::codes::{mask_email, CodeKind, FreshCode};
-use crate::flow::{Client, Outcome, Subject, Write};
+use crate::flow::{Client, CurrentSession, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{CodePepper, FlowSecret};
 use crate::store::registrations::{self, HashedAnswer, Registration, RegistrationState};
 use crate::store::users;
-use crate::store::StoreError;
+use crate::store::{StoreError, Tx};
 use crate::{AppError, AppState};
 
 const DETAILS: AuditAction = AuditAction::RegisterDetails;
@@ -35,17 +35,7 @@ impl AppState {
             self.registration_step(DETAILS, id, secret, client).await?;
         let outcome = match registration {
             Ok(registration) => {
-                let name = users::find(&mut tx, &registration.user_uuid)
-                    .await?
-                    .map(|u| u.display_name)
-                    .unwrap_or_default();
-                let given = Given {
-                    subject: Subject::session(&session.info),
-                    name: &name,
-                    fresh: FreshCode::draw(),
-                    pepper: &self.code_pepper,
-                    sender: &self.sender(),
-                };
+                let given = self.code_given(&mut tx, &session, &registration).await?;
                 decide_details(registration, checked, given, now)
             }
             Err(refused) => refused,
@@ -104,17 +94,7 @@ impl AppState {
             self.registration_step(RESEND, id, secret, client).await?;
         let outcome = match registration {
             Ok(registration) => {
-                let name = users::find(&mut tx, &registration.user_uuid)
-                    .await?
-                    .map(|u| u.display_name)
-                    .unwrap_or_default();
-                let given = Given {
-                    subject: Subject::session(&session.info),
-                    name: &name,
-                    fresh: FreshCode::draw(),
-                    pepper: &self.code_pepper,
-                    sender: &self.sender(),
-                };
+                let given = self.code_given(&mut tx, &session, &registration).await?;
                 decide_resend(registration, given, now)
             }
             Err(refused) => refused,
@@ -126,15 +106,47 @@ impl AppState {
 /// Whom the events are about, and what a code email needs.
 struct Given<'a> {
     subject: Subject,
-    name: &'a str,
+    name: String,
+    /// RA-6: the account was closed meanwhile.
+    closed: bool,
     /// The code sent if the step goes ahead.
     fresh: FreshCode,
     pepper: &'a CodePepper,
-    sender: &'a Sender<'a>,
+    sender: Sender<'a>,
+}
+
+impl AppState {
+    /// What sending a code for `registration` needs: its user's name and state, a fresh
+    /// code.
+    async fn code_given(
+        &self,
+        tx: &mut Tx,
+        session: &CurrentSession,
+        registration: &Registration,
+    ) -> Result<Given<'_>, AppError> {
+        let user = users::find(tx, &registration.user_uuid).await?;
+        Ok(Given {
+            subject: Subject::session(&session.info),
+            closed: user
+                .as_ref()
+                .is_some_and(|u| u.counters.self_service_closed),
+            name: user.map(|u| u.display_name).unwrap_or_default(),
+            fresh: FreshCode::draw(),
+            pepper: &self.code_pepper,
+            sender: self.sender(),
+        })
+    }
 }
 
 /// A registration still open for `now`, or why not.
-fn still_open(r: &Registration, waiting: &[RegistrationState], now: i64) -> Result<(), AppError> {
+fn still_open(
+    r: &Registration,
+    (waiting, closed): (&[RegistrationState], bool),
+    now: i64,
+) -> Result<(), AppError> {
+    if closed {
+        return Err(AppError::SelfServiceClosed);
+    }
     if !waiting.contains(&r.state) {
         return Err(AppError::WrongStep);
     }
@@ -164,9 +176,9 @@ fn send_code(
         .stored(CodeKind::Registration, given.pepper, now);
     let expires_at = stored.expires_at;
     let mail = templates::registration_code(
-        given.sender,
+        &given.sender,
         &email,
-        given.name,
+        &given.name,
         &given.fresh.code,
         expires_at,
     );
@@ -194,7 +206,7 @@ fn decide_details(
     now: i64,
 ) -> Outcome<CodeSent> {
     let waiting = [RegistrationState::Started, RegistrationState::CodeSent];
-    if let Err(refused) = still_open(&r, &waiting, now) {
+    if let Err(refused) = still_open(&r, (&waiting, given.closed), now) {
         return Outcome::new(DETAILS, given.subject).refuse(refused);
     }
     match checked {
@@ -213,7 +225,7 @@ fn decide_details(
 }
 
 fn decide_resend(r: Registration, given: Given<'_>, now: i64) -> Outcome<CodeSent> {
-    if let Err(refused) = still_open(&r, &[RegistrationState::CodeSent], now) {
+    if let Err(refused) = still_open(&r, (&[RegistrationState::CodeSent], given.closed), now) {
         return Outcome::new(RESEND, given.subject).refuse(refused);
     }
     send_code(r, given, RESEND, now)

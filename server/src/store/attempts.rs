@@ -268,3 +268,18 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user_uuid: &str) -> Resul
         .await?;
     Ok(())
 }
+
+/// RA-6: every unlock attempt of a user still in progress fails now.
+pub async fn fail_open_for_user(
+    conn: &mut AnyConnection,
+    user_uuid: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE unlock_attempts SET state = 'failed' WHERE user_uuid = $1 \
+         AND state NOT IN ('completed', 'failed')",
+    )
+    .bind(user_uuid)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

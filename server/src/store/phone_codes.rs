@@ -83,3 +83,13 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user_uuid: &str) -> Resul
         .await?;
     Ok(())
 }
+
+/// RA-6: a user's live phone code, if any, can no longer be used.
+pub async fn spend(conn: &mut AnyConnection, user_uuid: &str, at: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE ra_phone_codes SET used_at = $1 WHERE user_uuid = $2 AND used_at IS NULL")
+        .bind(at)
+        .bind(user_uuid)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

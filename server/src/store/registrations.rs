@@ -210,3 +210,18 @@ pub async fn all_questions(conn: &mut AnyConnection) -> Result<Vec<(i64, String)
             .collect(),
     )
 }
+
+/// RA-6: every registration of a user still in progress fails now, its code gone.
+pub async fn fail_open_for_user(
+    conn: &mut AnyConnection,
+    user_uuid: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE registrations SET state = 'failed', code_hash = NULL, code_salt = NULL, \
+         code_expires_at = NULL WHERE user_uuid = $1 AND state NOT IN ('completed', 'failed')",
+    )
+    .bind(user_uuid)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

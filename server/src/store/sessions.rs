@@ -197,3 +197,19 @@ pub async fn end_session(
         .await?;
     Ok(())
 }
+
+/// RA-6: every session of a user ends now.
+pub async fn end_all_for_user(
+    conn: &mut AnyConnection,
+    user_uuid: &str,
+    at: i64,
+) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_uuid = $2 AND ended_at IS NULL")
+            .bind(at)
+            .bind(user_uuid)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

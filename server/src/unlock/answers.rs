@@ -14,6 +14,7 @@ use super::rules::{check_step, AttemptState};
 use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
 use crate::flow::codes::{mask_email, CodeKind, FreshCode};
 use crate::flow::lockout::{answer_tries_left, count_answer_failure, MAX_ANSWER_FAILURES};
+use crate::flow::notice::NotMeDraw;
 use crate::flow::Scope;
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{CodePepper, FlowSecret};
@@ -57,6 +58,7 @@ impl AppState {
                     fresh: FreshCode::draw(),
                     pepper: &self.code_pepper,
                     sender: &self.sender(),
+                    not_me: self.not_me_draw(),
                 };
                 decide(attempt, checked, given, now)
             }
@@ -138,6 +140,8 @@ struct Given<'a> {
     fresh: FreshCode,
     pepper: &'a CodePepper,
     sender: &'a Sender<'a>,
+    /// The code email's "this wasn't me" link (RA-6).
+    not_me: NotMeDraw<'a>,
 }
 
 fn decide(
@@ -151,6 +155,7 @@ fn decide(
         fresh,
         pepper,
         sender,
+        not_me,
     } = given;
     let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     // A closed account hears that first, whatever state this attempt is in (UNL-4).
@@ -205,15 +210,12 @@ fn decide(
         code_failures: 0,
         ..attempt
     };
-    let mail = templates::unlock_code(
-        sender,
-        &user.email,
-        &user.display_name,
-        &fresh.code,
-        code_expires_at,
-    );
+    let (link, url) = not_me.link(&user.uuid, "unlock_code", now);
+    let code = (&fresh.code, code_expires_at);
+    let mail = templates::unlock_code(sender, &user.email, &user.display_name, code, &url);
     outcome
         .write(Write::Attempt(code_sent))
+        .write(link)
         .write(Write::Mail(mail))
         .ok(
             "code_sent",
@@ -269,6 +271,7 @@ mod tests {
             },
             pepper: &pepper,
             sender: &fixtures::SENDER,
+            not_me: crate::flow::notice::NotMeDraw::for_tests(),
         };
         decide(attempt(), checked, given, now)
     }
@@ -278,9 +281,9 @@ mod tests {
         let outcome = decide_for(&user(2, false), verified(true), 1100);
         assert_eq!(outcome.reply.as_ref().unwrap().code_expires_at, 1100 + 900);
         let writes = outcome.writes();
-        assert!(writes
-            .iter()
-            .any(|w| matches!(w, Write::Mail(m) if m.text.contains("024680"))));
+        assert!(writes.iter().any(|w| matches!(w,
+            Write::Mail(m) if m.text.contains("024680") && m.text.contains("/not-me#"))));
+        assert!(writes.iter().any(|w| matches!(w, Write::NotMeLink(_))));
         // UNL-4: right answers alone forgive nothing.
         assert!(!writes
             .iter()

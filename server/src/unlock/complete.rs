@@ -15,7 +15,6 @@ use super::rules::{check_step, AttemptState};
 use super::{failed, Client, Guard, Outcome, Subject, Write};
 use crate::card_channel::{handshake, parse_answers};
 use crate::flow::lockout::count_unlock_success;
-use crate::flow::notice::not_me_link;
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{FlowSecret, SealPurpose};
 use crate::store::attempts::Attempt;
@@ -52,13 +51,7 @@ impl AppState {
                     None => None,
                 };
                 let judged = self.judge(&attempt, &card, &request)?;
-                let not_me = not_me_link(
-                    &self.settings.public_origin,
-                    &user.uuid,
-                    "unlock",
-                    FlowSecret::generate(),
-                    now,
-                );
+                let not_me = self.not_me_draw().link(&user.uuid, "unlock", now);
                 decide(
                     attempt,
                     judged,

@@ -70,8 +70,7 @@ fn confirm_for(
         code: &code,
         pepper: &pepper,
         sender: &SENDER,
-        public_origin: "https://ss.example",
-        not_me_token: FlowSecret::from_bytes([8; 32]),
+        not_me: crate::flow::notice::NotMeDraw::for_tests(),
     };
     decide(r, given, now)
 }
@@ -193,4 +192,14 @@ fn reg_4_re_registering_elsewhere_tells_the_address_it_leaves_with_the_not_me_li
     };
     let outcome = confirm_for(same, sent(0), "135790", 1100);
     assert_eq!(mailed_to(&outcome), ["john.rigby@nhs.net"]);
+}
+
+#[test]
+fn ra_6_a_closed_account_cannot_finish_registering_even_with_the_right_code() {
+    let mut closed = user();
+    closed.counters.self_service_closed = true;
+    let outcome = confirm_for(closed, sent(0), "135790", 1100);
+    assert!(matches!(outcome.reply, Err(AppError::SelfServiceClosed)));
+    assert_eq!(saved(&outcome).unwrap().state, RegistrationState::Failed);
+    assert!(mailed_to(&outcome).is_empty());
 }

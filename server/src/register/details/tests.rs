@@ -28,13 +28,14 @@ fn with<T>(f: impl FnOnce(Given<'_>) -> T) -> T {
     let pepper = CodePepper::new(&[6; 32]).unwrap();
     f(Given {
         subject: Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501"),
-        name: "Mr John Rigby",
+        name: "Mr John Rigby".into(),
+        closed: false,
         fresh: FreshCode {
             code: UnlockCode::parse("246802").unwrap(),
             salt: [1; 16],
         },
         pepper: &pepper,
-        sender: &SENDER,
+        sender: SENDER,
     })
 }
 
@@ -83,4 +84,29 @@ fn reg_4_a_resend_keeps_the_tries_already_used_and_none_after_the_last() {
     let early = registration(RegistrationState::Started, 0);
     let outcome = with(|given| decide_resend(early, given, 1100));
     assert!(matches!(outcome.reply, Err(AppError::WrongStep)));
+}
+
+#[test]
+fn ra_6_a_closed_account_gets_no_registration_code() {
+    let closed = |r: Registration, resend: bool| {
+        with(|given| {
+            let given = Given {
+                closed: true,
+                ..given
+            };
+            if resend {
+                decide_resend(r, given, 1100)
+            } else {
+                decide_details(r, checked(), given, 1100)
+            }
+        })
+    };
+    for (r, resend) in [
+        (registration(RegistrationState::Started, 0), false),
+        (registration(RegistrationState::CodeSent, 0), true),
+    ] {
+        let outcome = closed(r, resend);
+        assert!(matches!(outcome.reply, Err(AppError::SelfServiceClosed)));
+        assert!(outcome.writes().is_empty());
+    }
 }
