@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod bridge;
+pub mod endpoint;
 pub mod error;
 pub mod passcode;
 pub mod ra;
@@ -14,6 +15,7 @@ pub mod time;
 pub mod unlock;
 pub mod values;
 
+pub use endpoint::{Endpoint, Method};
 pub use error::{ApiError, ErrorCode};
 pub use passcode::{CardPasscode, PasscodeError};
 pub use values::{AttemptId, CardGuid, UnlockCode, ValueError};
