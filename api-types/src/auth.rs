@@ -10,15 +10,34 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::unlock::Endpoint;
+use crate::endpoints;
 use crate::values::{AttemptId, CardGuid, CardSignature, Challenge};
 
 /// A login attempt's id (16 random bytes, hex), like an unlock attempt's.
 pub type LoginId = AttemptId;
 
-pub const PATH_SESSION: &str = "/api/auth/session";
-/// `GET`: "My card" for the signed-in user ([`MyCard`]).
-pub const PATH_MY_CARD: &str = "/api/me";
+endpoints! {
+    /// AUTH-1: the card names itself; a fresh single-use challenge for its 9A key.
+    LoginStart = POST "/api/auth/login/start", LoginStartRequest => LoginStartResponse;
+    /// AUTH-1 / AUTH-2: the signed challenge; a session cookie and who is signed in.
+    LoginFinish = POST "/api/auth/login/finish", LoginFinishRequest => SessionInfo;
+    /// AUTH-2: ends the session and clears its cookie.
+    Logout = POST "/api/auth/logout", LogoutRequest => LogoutResponse;
+    /// AUTH-2: who is signed in on this browser, or `not_signed_in`.
+    Session = GET "/api/auth/session", () => SessionInfo;
+    /// REG-5: "My card" for the signed-in user.
+    Me = GET "/api/me", () => MyCard;
+    /// REG-5: change the email and mobile on "My card". The passcode is entered again and
+    /// verified on the card first (a fresh login challenge signed by the session's card),
+    /// because the email is where unlock codes go; the old address is told.
+    ChangeContact = POST "/api/me/contact", ChangeContactRequest => MyCard;
+    /// "This wasn't me": the single-use link in every notice email (unlock, registration,
+    /// contact change) leads to a page that posts its token here; the report is recorded
+    /// for the RA and self-service closes for the user until the RA has reviewed it. The
+    /// token travels in the link's fragment (`/not-me#TOKEN`), so it is in no server log
+    /// or Referer, and a mail scanner fetching the link reports nothing.
+    NotMe = POST "/api/not-me", NotMeRequest => NotMeResponse;
+}
 
 /// REG-5: what the signed-in user sees about themselves and their card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,16 +58,6 @@ pub struct MyCard {
     pub certificate_expires_at: Option<i64>,
     /// The most recent security events, newest first.
     pub events: Vec<SecurityEvent>,
-}
-
-/// REG-5: change the email and mobile on "My card". The passcode is entered again and
-/// verified on the card first (a fresh login challenge signed by the session's card),
-/// because the email is where unlock codes go; the old address is told.
-pub struct ChangeContact;
-impl Endpoint for ChangeContact {
-    const ROUTE: &'static str = "/api/me/contact";
-    type Request = ChangeContactRequest;
-    type Response = MyCard;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,18 +82,6 @@ pub struct SecurityEvent {
     pub outcome: String,
 }
 
-/// "This wasn't me": the single-use link in every notice email (unlock, registration,
-/// contact change) leads to a page that posts its token here; the report is recorded for
-/// the RA and self-service closes for the user until the RA has reviewed it. The token
-/// travels in the link's fragment (`/not-me#TOKEN`), so it is in no server log or
-/// Referer, and a mail scanner fetching the link reports nothing.
-pub struct NotMe;
-impl Endpoint for NotMe {
-    const ROUTE: &'static str = "/api/not-me";
-    type Request = NotMeRequest;
-    type Response = NotMeResponse;
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotMeRequest {
@@ -95,27 +92,6 @@ pub struct NotMeRequest {
 #[serde(deny_unknown_fields)]
 pub struct NotMeResponse {
     pub reported: bool,
-}
-
-pub struct LoginStart;
-impl Endpoint for LoginStart {
-    const ROUTE: &'static str = "/api/auth/login/start";
-    type Request = LoginStartRequest;
-    type Response = LoginStartResponse;
-}
-
-pub struct LoginFinish;
-impl Endpoint for LoginFinish {
-    const ROUTE: &'static str = "/api/auth/login/finish";
-    type Request = LoginFinishRequest;
-    type Response = SessionInfo;
-}
-
-pub struct Logout;
-impl Endpoint for Logout {
-    const ROUTE: &'static str = "/api/auth/logout";
-    type Request = LogoutRequest;
-    type Response = LogoutResponse;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod bridge;
 pub mod contact;
+pub mod endpoint;
 pub mod error;
 pub mod passcode;
 pub mod ra;
@@ -16,6 +17,7 @@ pub mod time;
 pub mod unlock;
 pub mod values;
 
+pub use endpoint::{Endpoint, Method};
 pub use error::{ApiError, ErrorCode};
 pub use passcode::{CardPasscode, PasscodeError};
 pub use values::{AttemptId, CardGuid, UnlockCode, ValueError};

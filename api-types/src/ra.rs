@@ -4,22 +4,48 @@
 //! names a [`Reason`], is refused on the RA's own account, is audited under the RA's
 //! identity and tells the user by email.
 //!
-//! - `GET /api/ra/users?q=…&page=…`: find users by UUID (exact) or name (prefix, case-
-//!   and accent-insensitive) ([`UserList`]).
-//! - `GET /api/ra/users/{uuid}`: one user's cards, registration, locks, contact details
-//!   and security events ([`UserRecord`]).
-//! - `POST /api/ra/users/{uuid}/reopen|contact|phone-code|role`: the RA's actions.
-//! - `GET /api/ra/audit?…` and `GET /api/ra/audit.csv?…`: the trail, filtered
-//!   ([`AuditFilter`]), and its CSV export.
-//! - `GET /api/ra/reports`, `POST /api/ra/reports/{id}/review`: "this wasn't me" reports
-//!   as a work queue.
-//! - `GET /api/ra/dashboard`: users at risk ([`Dashboard`]).
+//! - [`SearchUsers`]: find users by UUID (exact) or name (prefix, case- and
+//!   accent-insensitive).
+//! - [`ViewUser`]: one user's cards, registration, locks, contact details and security
+//!   events.
+//! - [`Reopen`], [`ChangeUserContact`], [`IssuePhoneCode`], [`ChangeRole`]: the RA's
+//!   actions on a user.
+//! - [`Audit`] and [`AuditCsv`]: the trail, filtered ([`AuditFilter`]), and its CSV export.
+//! - [`Reports`], [`ReviewReport`]: "this wasn't me" reports as a work queue.
+//! - [`ViewDashboard`]: users at risk.
 
 use serde::{Deserialize, Serialize};
 
 pub use crate::audit::AuditRecord;
 
+use crate::endpoint::{NotJson, Segment};
+use crate::endpoints;
 use crate::values::{CardGuid, UnlockCode, ValueError};
+
+endpoints! {
+    /// RA-2: users by UUID (exact) or the start of a name, a page at a time.
+    SearchUsers = GET "/api/ra/users", UserQuery => UserList;
+    /// RA-2: everything the RA sees about one user.
+    ViewUser = GET "/api/ra/users/{uuid}" UserUuid, () => UserRecord;
+    /// RA-3 / UNL-4: reopen self-service for a user it was closed for.
+    Reopen = POST "/api/ra/users/{uuid}/reopen" UserUuid, ReasonRequest => Done;
+    /// RA-3: change a user's email and mobile; both addresses are told.
+    ChangeUserContact = POST "/api/ra/users/{uuid}/contact" UserUuid, ContactRequest => Done;
+    /// RA-3 / UNL-8: a code for the RA to read out on the phone, shown once.
+    IssuePhoneCode = POST "/api/ra/users/{uuid}/phone-code" UserUuid, ReasonRequest => PhoneCode;
+    /// RA-1: an RA manager changes a user's role.
+    ChangeRole = POST "/api/ra/users/{uuid}/role" UserUuid, RoleRequest => Done;
+    /// RA-4: the audit trail, filtered, newest first, a page at a time.
+    Audit = GET "/api/ra/audit", AuditFilter => AuditPage;
+    /// RA-4: the same filters as a CSV download, streamed. Not JSON: the page links to it.
+    AuditCsv = GET "/api/ra/audit.csv", AuditFilter => NotJson;
+    /// RA-4: the open "this wasn't me" reports.
+    Reports = GET "/api/ra/reports", () => ReportList;
+    /// RA-4: a report was looked into; it leaves the queue.
+    ReviewReport = POST "/api/ra/reports/{id}/review" ReportId, ReasonRequest => Done;
+    /// RA-4: users at risk.
+    ViewDashboard = GET "/api/ra/dashboard", () => Dashboard;
+}
 
 /// What a user may do, from the server's records (RA-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -75,6 +101,12 @@ impl UserUuid {
     }
 }
 
+impl Segment for UserUuid {
+    fn segment(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TryFrom<String> for UserUuid {
     type Error = ValueError;
     fn try_from(text: String) -> Result<Self, ValueError> {
@@ -126,52 +158,37 @@ impl From<Reason> for String {
     }
 }
 
-pub const PATH_USERS: &str = "/api/ra/users";
-pub const PATH_AUDIT: &str = "/api/ra/audit";
-pub const PATH_AUDIT_CSV: &str = "/api/ra/audit.csv";
-pub const PATH_REPORTS: &str = "/api/ra/reports";
-pub const PATH_DASHBOARD: &str = "/api/ra/dashboard";
 /// Users per page of search results.
 pub const USERS_PER_PAGE: u32 = 20;
 /// Audit events per page.
 pub const EVENTS_PER_PAGE: u32 = 50;
 
-/// `GET /api/ra/users/{uuid}`.
-pub fn user_path(uuid: &UserUuid) -> String {
-    format!("{PATH_USERS}/{}", uuid.as_str())
-}
+/// A "this wasn't me" report's id, as the server listed it ([`Report::id`]). Any text:
+/// the server judges it (an id it does not know is simply not found, after the role
+/// check), and the path carries it percent-encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReportId(String);
 
-/// One of the RA's actions on a user, e.g. `user_action_path(uuid, RaAction::Reopen)`.
-pub fn user_action_path(uuid: &UserUuid, action: RaAction) -> String {
-    format!("{PATH_USERS}/{}/{}", uuid.as_str(), action.segment())
-}
-
-/// `POST /api/ra/reports/{id}/review`.
-pub fn review_path(report_id: &str) -> String {
-    format!("{PATH_REPORTS}/{report_id}/review")
-}
-
-/// What an RA can do to a user's account (RA-3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RaAction {
-    Reopen,
-    Contact,
-    PhoneCode,
-    Role,
-}
-
-impl RaAction {
-    pub fn segment(self) -> &'static str {
-        match self {
-            RaAction::Reopen => "reopen",
-            RaAction::Contact => "contact",
-            RaAction::PhoneCode => "phone-code",
-            RaAction::Role => "role",
-        }
+impl ReportId {
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-/// Query of `GET /api/ra/users`.
+impl From<String> for ReportId {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl Segment for ReportId {
+    fn segment(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The query of [`SearchUsers`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserQuery {
     /// A 12-digit UUID (exact), or the start of a name.

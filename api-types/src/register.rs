@@ -12,7 +12,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::LoginId;
-use crate::unlock::{Answer, Endpoint, Question};
+use crate::endpoints;
+use crate::unlock::{Answer, Question};
 use crate::values::{AttemptId, BoundedVec, CardSignature, UnlockCode};
 
 /// A registration's id (16 random bytes, hex).
@@ -23,32 +24,15 @@ pub const ANSWERS_NEEDED: usize = 4;
 /// The longest email address accepted (RFC 5321).
 pub const MAX_EMAIL_LEN: usize = 254;
 
-pub struct RegisterBegin;
-impl Endpoint for RegisterBegin {
-    const ROUTE: &'static str = "/api/register/begin";
-    type Request = RegisterBeginRequest;
-    type Response = RegisterBeginResponse;
-}
-
-pub struct RegisterDetails;
-impl Endpoint for RegisterDetails {
-    const ROUTE: &'static str = "/api/register/{id}/details";
-    type Request = RegisterDetailsRequest;
-    type Response = CodeSent;
-}
-
-pub struct RegisterResend;
-impl Endpoint for RegisterResend {
-    const ROUTE: &'static str = "/api/register/{id}/resend";
-    type Request = ResendRequest;
-    type Response = CodeSent;
-}
-
-pub struct RegisterConfirm;
-impl Endpoint for RegisterConfirm {
-    const ROUTE: &'static str = "/api/register/{id}/confirm";
-    type Request = RegisterConfirmRequest;
-    type Response = RegisterConfirmResponse;
+endpoints! {
+    /// REG-1: a fresh card signature for the session's card; the questions and the email.
+    RegisterBegin = POST "/api/register/begin", RegisterBeginRequest => RegisterBeginResponse;
+    /// REG-2 / REG-3: four answers and the email; a registration code is emailed.
+    RegisterDetails = POST "/api/register/{id}/details" RegistrationId, RegisterDetailsRequest => CodeSent;
+    /// REG-3: a new code (the tries already used still count).
+    RegisterResend = POST "/api/register/{id}/resend" RegistrationId, ResendRequest => CodeSent;
+    /// REG-3 / REG-4: the emailed code; registered, and a notice is emailed.
+    RegisterConfirm = POST "/api/register/{id}/confirm" RegistrationId, RegisterConfirmRequest => RegisterConfirmResponse;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

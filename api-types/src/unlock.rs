@@ -19,89 +19,47 @@
 //! reloaded), the page starts again at step 5 for the same attempt: no second emailed
 //! code.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::endpoint::NotJson;
+use crate::endpoints;
 use crate::values::{
     AttemptId, BoundedVec, CardGuid, CardSignature, Challenge, ResponseHex, SecurityAnswer,
     UnlockCode,
 };
 
-/// One server endpoint: its route, request and response, written once so the server's
-/// router, the SPA and the tests cannot disagree. Every endpoint is a `POST` of JSON.
-pub trait Endpoint {
-    /// The axum route; `{id}` stands for the [`AttemptId`].
-    const ROUTE: &'static str;
-    type Request: Serialize + DeserializeOwned;
-    type Response: Serialize + DeserializeOwned;
-
-    /// The concrete path for one attempt (routes without `{id}` are returned as they are).
-    fn path(id: &AttemptId) -> String {
-        Self::ROUTE.replace("{id}", id.as_str())
-    }
-}
-
-macro_rules! endpoint {
-    ($(#[$doc:meta])* $name:ident, $route:literal, $request:ty => $response:ty) => {
-        $(#[$doc])*
-        pub struct $name;
-        impl Endpoint for $name {
-            const ROUTE: &'static str = $route;
-            type Request = $request;
-            type Response = $response;
-        }
-    };
-}
-
-endpoint!(
+endpoints! {
     /// UNL-1: the card names itself; the server answers with a challenge.
-    Start, "/api/unlock/start", StartRequest => StartResponse
-);
-endpoint!(
+    Start = POST "/api/unlock/start", StartRequest => StartResponse;
     /// CARD-3: after a reload, the attempt this browser's flow cookie holds for this card,
     /// if its code was accepted and the card update is not finished: the page goes on
     /// with it, and no second code is emailed.
-    Resume, "/api/unlock/resume", ResumeRequest => ResumeResponse
-);
-endpoint!(
+    Resume = POST "/api/unlock/resume", ResumeRequest => ResumeResponse;
     /// CARD-6 / UNL-2 / UNL-3: the signed challenge; whose card it is and the questions.
-    CardProof, "/api/unlock/{id}/card-proof", CardProofRequest => CardProofResponse
-);
-endpoint!(
+    CardProof = POST "/api/unlock/{id}/card-proof" AttemptId, CardProofRequest => CardProofResponse;
     /// UNL-3 / UNL-4 / UNL-5: the answers; a code is emailed.
-    Answers, "/api/unlock/{id}/answers", AnswersRequest => AnswersResponse
-);
-endpoint!(
+    Answers = POST "/api/unlock/{id}/answers" AttemptId, AnswersRequest => AnswersResponse;
     /// UNL-5: the emailed code; the opening of the secure channel to the card.
-    Code, "/api/unlock/{id}/code", CodeRequest => CodeAccepted
-);
-endpoint!(
+    Code = POST "/api/unlock/{id}/code" AttemptId, CodeRequest => CodeAccepted;
     /// RA-3: instead of the questions and the emailed code, a code the RA team read out on
     /// the phone — accepted after the card proved itself, also when self-service is closed
     /// or the user never registered (UNL-4, UNL-8), and only for this card's own user.
-    RaCode, "/api/unlock/{id}/ra-code", CodeRequest => CodeAccepted
-);
-endpoint!(
+    RaCode = POST "/api/unlock/{id}/ra-code" AttemptId, CodeRequest => CodeAccepted;
     /// CARD-3: the opening of a secure channel to the card, for an attempt whose code was
     /// verified (again after any failure).
-    Channel, "/api/unlock/{id}/channel", ChannelRequest => ChannelOpen
-);
-endpoint!(
+    Channel = POST "/api/unlock/{id}/channel" AttemptId, ChannelRequest => ChannelOpen;
     /// CARD-3: the card's answers to the opening; the sealed unlock script.
-    Script, "/api/unlock/{id}/script", ScriptRequest => SealedScript
-);
-endpoint!(
+    Script = POST "/api/unlock/{id}/script" AttemptId, ScriptRequest => SealedScript;
     /// UNL-7: what the card answered; unlocked.
-    Complete, "/api/unlock/{id}/complete", CompleteRequest => CompleteResponse
-);
-
-/// `GET`: the organisation's public settings ([`PublicConfig`]).
-pub const PATH_CONFIG: &str = "/api/config";
-/// `GET`: the certificate authority's certificate, PEM (CERT-1): what relying parties and
-/// `openssl verify` check card certificates against.
-pub const PATH_CA_CERTIFICATE: &str = "/api/ca-certificate";
-/// `GET`: liveness.
-pub const PATH_HEALTH: &str = "/api/health";
+    Complete = POST "/api/unlock/{id}/complete" AttemptId, CompleteRequest => CompleteResponse;
+    /// ALL-4: the organisation's public settings.
+    Config = GET "/api/config", () => PublicConfig;
+    /// CERT-1: the certificate authority's certificate, PEM — what relying parties and
+    /// `openssl verify` check card certificates against. Not JSON: a file to download.
+    CaCertificate = GET "/api/ca-certificate", () => NotJson;
+    /// Liveness, for load balancers and `cargo xtask`: the text `ok`, not JSON.
+    Health = GET "/api/health", () => NotJson;
+}
 
 /// `GET /api/config`: public, organisation-specific settings for the page (ALL-4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -290,17 +248,6 @@ mod tests {
         };
         let printed = format!("{response:?}");
         assert!(!printed.contains("73914205"));
-    }
-
-    #[test]
-    fn routes_and_paths_come_from_one_place() {
-        let id = AttemptId::parse(&"0a".repeat(16)).unwrap();
-        assert_eq!(Start::path(&id), "/api/unlock/start");
-        assert_eq!(
-            CardProof::path(&id),
-            format!("/api/unlock/{}/card-proof", "0a".repeat(16))
-        );
-        assert_eq!(Complete::ROUTE, "/api/unlock/{id}/complete");
     }
 
     #[test]

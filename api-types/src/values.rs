@@ -191,6 +191,12 @@ impl AttemptId {
     }
 }
 
+impl crate::endpoint::Segment for AttemptId {
+    fn segment(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::fmt::Debug for AttemptId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

@@ -20,7 +20,7 @@ use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 use wasm_bindgen::JsCast;
 
-use api_types::unlock::PublicConfig;
+use api_types::unlock::{Config, PublicConfig};
 use errors::{Problem, ProblemSummary};
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
@@ -30,7 +30,7 @@ pub fn start() {
 
 #[component]
 fn App() -> impl IntoView {
-    let config = LocalResource::new(api::config);
+    let config = LocalResource::new(|| api::call::<Config>(&(), &()));
     // The pages that need the organisation's settings appear once they have loaded.
     let unlock = move || with_config(config, |config| view! { <unlock::Unlock config=config/> });
     let sign_in = move || with_config(config, |config| view! { <account::SignIn config=config/> });

@@ -9,7 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use api_types::unlock::PATH_HEALTH;
+use api_types::unlock::Health;
+use api_types::Endpoint;
 use secrecy::SecretString;
 use server::Settings;
 
@@ -133,7 +134,7 @@ impl ServerProcess {
 
     /// Polls `/api/health` until it answers 200.
     pub async fn wait_healthy(&mut self, client: &reqwest::Client, within: Duration) -> Result<()> {
-        let url = format!("{}{PATH_HEALTH}", self.base_url);
+        let url = format!("{}{}", self.base_url, Health::path(&()));
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait()? {

@@ -8,11 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use api_types::unlock::{
-    Answer, Answers, AnswersRequest, CardProof, CardProofRequest, Endpoint, Question, Start,
-    StartRequest,
+    Answer, Answers, AnswersRequest, CardProof, CardProofRequest, Question, Start, StartRequest,
 };
 use api_types::values::{BoundedVec, CardSignature, SecurityAnswer};
-use api_types::{ApiError, AttemptId, CardGuid};
+use api_types::{ApiError, AttemptId, CardGuid, Endpoint};
 use card_protocol::client::PivClient;
 use card_protocol::pin::Puk;
 use rand::rngs::OsRng;
@@ -141,10 +140,11 @@ async fn enroll_one(state: &AppState, now: i64, index: usize) -> Result<BenchUse
 async fn post<E: Endpoint>(
     client: &reqwest::Client,
     base: &str,
-    path: &str,
+    params: &E::Params,
     (addr, cookie): (&str, Option<&str>),
     request: &E::Request,
 ) -> Result<(HeaderMap, E::Response)> {
+    let path = E::path(params);
     let mut post = client
         .post(format!("{base}{path}"))
         .header(ORIGIN, base)
@@ -172,8 +172,7 @@ async fn prepare_one(client: &reqwest::Client, base: &str, user: BenchUser) -> R
     let start = StartRequest {
         card_guid: user.guid,
     };
-    let (headers, started) =
-        post::<Start>(client, base, Start::ROUTE, (&user.addr, None), &start).await?;
+    let (headers, started) = post::<Start>(client, base, &(), (&user.addr, None), &start).await?;
     // The flow cookie, if this server sets one: `name=value` before the attributes.
     let cookie = headers
         .get(SET_COOKIE)
@@ -188,9 +187,8 @@ async fn prepare_one(client: &reqwest::Client, base: &str, user: BenchUser) -> R
     let proof = CardProofRequest {
         signature: CardSignature::from_bytes(signature)?,
     };
-    let path = CardProof::path(&started.attempt_id);
-    let (_, proven) =
-        post::<CardProof>(client, base, &path, (&user.addr, cookie.as_deref()), &proof).await?;
+    let caller = (user.addr.as_str(), cookie.as_deref());
+    let (_, proven) = post::<CardProof>(client, base, &started.attempt_id, caller, &proof).await?;
     Ok(Prepared {
         id: started.attempt_id,
         addr: user.addr,
@@ -266,9 +264,8 @@ pub async fn answer_all(
                     return Ok::<_, anyhow::Error>(latencies);
                 };
                 let sent = Instant::now();
-                let path = Answers::path(&step.id);
                 let caller = (step.addr.as_str(), step.cookie.as_deref());
-                post::<Answers>(&client, &base, &path, caller, &step.request).await?;
+                post::<Answers>(&client, &base, &step.id, caller, &step.request).await?;
                 latencies.push(sent.elapsed());
             }
         });

@@ -8,7 +8,6 @@ use api_types::bridge::{
     BridgeStatus, CardLoginRequest, CardLoginResponse, PATH_CARD_LOGIN, PATH_STATUS,
 };
 use api_types::passcode::CardPasscode;
-use api_types::unlock::Endpoint;
 use api_types::values::CardSignature;
 use api_types::{CardGuid, ErrorCode};
 use leptos::prelude::*;
@@ -41,8 +40,7 @@ pub(super) async fn card_signs(
     if expected.is_some_and(|expected| expected != card_guid) {
         return Err(Problem::from_code(ErrorCode::CardChanged));
     }
-    let started =
-        api::call::<LoginStart>(LoginStart::ROUTE, &LoginStartRequest { card_guid }).await?;
+    let started = api::call::<LoginStart>(&(), &LoginStartRequest { card_guid }).await?;
     let signed: CardLoginResponse = bridge
         .post(
             PATH_CARD_LOGIN,

@@ -3,11 +3,9 @@
 //! out. Without a session the page says so and links to sign in. An RA (RA-1) also
 //! gets a link to the RA console.
 
-use api_types::auth::{
-    ChangeContact, ChangeContactRequest, Logout, LogoutRequest, MyCard as Mine, PATH_MY_CARD,
-};
+use api_types::auth::{ChangeContact, ChangeContactRequest, Logout, LogoutRequest, Me, Session};
 use api_types::time::{utc_date as date, utc_date_time};
-use api_types::unlock::{Endpoint, PublicConfig};
+use api_types::unlock::PublicConfig;
 use leptos::prelude::*;
 
 use super::events::{event_words, outcome_words};
@@ -35,7 +33,7 @@ fn contact_form(bridge: Bridge, email: String, mobile: Option<String>) -> impl I
                 email,
                 mobile: Some(mobile),
             };
-            api::call::<ChangeContact>(ChangeContact::ROUTE, &request).await
+            api::call::<ChangeContact>(&(), &request).await
         }
     });
     Effect::new(move |_| {
@@ -76,9 +74,9 @@ fn contact_form(bridge: Bridge, email: String, mobile: Option<String>) -> impl I
 
 #[component]
 pub fn MyCard(config: PublicConfig) -> impl IntoView {
-    let current = LocalResource::new(|| api::get::<Mine>(PATH_MY_CARD));
+    let current = LocalResource::new(|| api::call::<Me>(&(), &()));
     // RA-1: the console link is for RA roles only (the server checks every RA call).
-    let session = LocalResource::new(api::session);
+    let session = LocalResource::new(|| api::call::<Session>(&(), &()));
     let is_ra = move || session.map(|s| s.as_ref().is_ok_and(|s| s.role.is_ra())) == Some(true);
     let bridge = StoredValue::new(Bridge::new(&config.bridge_url));
     // The card's state is the card's to say: tries left, live from the bridge.
@@ -97,9 +95,8 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
         )
         .then(|| view! { <LocalNetworkHelp bridge=bridge.get_value() card=card/> })
     };
-    let sign_out = Action::new_local(|_: &()| async {
-        api::call::<Logout>(Logout::ROUTE, &LogoutRequest {}).await
-    });
+    let sign_out =
+        Action::new_local(|_: &()| async { api::call::<Logout>(&(), &LogoutRequest {}).await });
     Effect::new(move |_| {
         if let Some(Ok(_)) = sign_out.value().get() {
             let _ = window().location().assign("/login");

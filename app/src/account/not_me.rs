@@ -3,7 +3,6 @@
 //! the button, so a mail scanner that fetches the link reports nothing.
 
 use api_types::auth::{NotMe, NotMeRequest};
-use api_types::unlock::Endpoint;
 use api_types::values::NotMeToken;
 use api_types::ErrorCode;
 use leptos::prelude::*;
@@ -20,7 +19,7 @@ fn token_from_page() -> Option<NotMeToken> {
 pub fn NotMePage() -> impl IntoView {
     let report = Action::new_local(|_: &()| async {
         let token = token_from_page().ok_or_else(|| Problem::from_code(ErrorCode::NotFound))?;
-        api::call::<NotMe>(NotMe::ROUTE, &NotMeRequest { token }).await
+        api::call::<NotMe>(&(), &NotMeRequest { token }).await
     });
     view! {
         <p id="progress" class="app-progress" role="status" aria-live="polite">

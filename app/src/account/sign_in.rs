@@ -4,7 +4,7 @@
 
 use api_types::auth::{LoginFinish, LoginFinishRequest, LoginId};
 use api_types::passcode::CardPasscode;
-use api_types::unlock::{Endpoint, PublicConfig};
+use api_types::unlock::PublicConfig;
 use api_types::values::CardSignature;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
@@ -56,7 +56,7 @@ async fn sign_in(
         login_id,
         signature,
     };
-    api::call::<LoginFinish>(LoginFinish::ROUTE, &finish).await?;
+    api::call::<LoginFinish>(&(), &finish).await?;
     Ok(())
 }
 

@@ -8,8 +8,8 @@
 use std::future::Future;
 
 use api_types::ra::{
-    user_action_path, ContactRequest, PhoneCode, RaAction, Reason, ReasonRequest, Role,
-    RoleRequest, UserSummary, UserUuid,
+    ChangeRole, ChangeUserContact, ContactRequest, IssuePhoneCode, Reason, ReasonRequest, Reopen,
+    Role, RoleRequest, UserSummary, UserUuid,
 };
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
@@ -101,7 +101,6 @@ pub(super) fn actions(
 ) -> impl IntoView {
     let name = StoredValue::new(user.display_name.clone());
     let uuid = StoredValue::new(uuid);
-    let path = move |action| user_action_path(&uuid.get_value(), action);
     let reopen = closed.then(|| {
         action_form(
             desk,
@@ -110,7 +109,7 @@ pub(super) fn actions(
             |reason| Ok(ReasonRequest { reason }),
             move |request: &ReasonRequest| {
                 let said = format!("Self-service reopened for {}.", name.get_value());
-                post_done(path(RaAction::Reopen), request.clone(), said)
+                post_done::<Reopen>(uuid.get_value(), request.clone(), said)
             },
         )
     });
@@ -120,9 +119,9 @@ pub(super) fn actions(
         ().into_any(),
         |reason| Ok(ReasonRequest { reason }),
         move |request: &ReasonRequest| {
-            let (path, request) = (path(RaAction::PhoneCode), request.clone());
+            let (uuid, request) = (uuid.get_value(), request.clone());
             async move {
-                let code = api::post::<_, PhoneCode>(&path, &request).await?;
+                let code = api::call::<IssuePhoneCode>(&uuid, &request).await?;
                 Ok(Did {
                     said: format!(
                         "Code made for {} to unlock their smartcard.",
@@ -155,7 +154,7 @@ pub(super) fn actions(
         },
         move |request: &ContactRequest| {
             let said = format!("Contact details changed for {}.", name.get_value());
-            post_done(path(RaAction::Contact), request.clone(), said)
+            post_done::<ChangeUserContact>(uuid.get_value(), request.clone(), said)
         },
     );
     let role = manager.then(|| {
@@ -173,7 +172,7 @@ pub(super) fn actions(
             move |request: &RoleRequest| {
                 let role = role_name(request.role);
                 let said = format!("{} is now: {role}.", name.get_value());
-                post_done(path(RaAction::Role), request.clone(), said)
+                post_done::<ChangeRole>(uuid.get_value(), request.clone(), said)
             },
         )
     });

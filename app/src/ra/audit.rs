@@ -4,15 +4,15 @@
 //! same filters as a CSV download. `?user=UUID` in the page's address fills in the user.
 
 use api_types::ra::{
-    AuditFilter, AuditPage as Page, AuditRecord, ChainState, UserUuid, PATH_AUDIT, PATH_AUDIT_CSV,
+    Audit as Search, AuditCsv, AuditFilter, AuditPage as Page, AuditRecord, ChainState, UserUuid,
 };
 use api_types::time::parse_utc_date;
+use api_types::Endpoint;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::query::audit_path;
 use super::{console, events_table, nav};
 use crate::api;
 use crate::errors::{FieldError, Problem, ProblemSummary};
@@ -143,8 +143,11 @@ fn Audit() -> impl IntoView {
         trail,
         "Searching the audit trail…",
         |filter: &AuditFilter| {
-            let (filter, path) = (filter.clone(), audit_path(PATH_AUDIT, filter));
-            async move { Ok((filter, api::get::<Page>(&path).await?)) }
+            let filter = filter.clone();
+            async move {
+                let page = api::call::<Search>(&(), &filter).await?;
+                Ok((filter, page))
+            }
         },
     );
     let search = move || {
@@ -190,13 +193,16 @@ fn Audit() -> impl IntoView {
         </form>
         {move || trail.chain.get().map(chain_state)}
         {move || trail.applied.get().map(|filter| {
-            let csv = audit_path(PATH_AUDIT_CSV, &filter);
+            // A download, not JSON: the page links to it.
+            let csv = AuditCsv::target(&(), &filter).ok().map(|csv| view! {
+                <p><a href=csv id="audit-csv" download>"Download as CSV"</a></p>
+            });
             let events = trail.events.get();
             let none = events.is_empty().then(|| view! {
                 <p id="audit-none">"No events match these filters."</p>
             });
             view! {
-                <p><a href=csv id="audit-csv" download>"Download as CSV"</a></p>
+                {csv}
                 {events_table("audit-results", "Security events, newest first".to_owned(), events, true)}
                 {none}
             }

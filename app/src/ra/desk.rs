@@ -6,9 +6,8 @@
 //! [`Submit`]: crate::submit::Submit
 
 use api_types::ra::{Done, PhoneCode, Reason, REASON_MAX_CHARS};
-use api_types::ErrorCode;
+use api_types::{Endpoint, ErrorCode};
 use leptos::prelude::*;
-use serde::Serialize;
 
 use super::in_console_words;
 use crate::api;
@@ -160,13 +159,14 @@ pub(super) fn ReasonField(
     }
 }
 
-/// `POST`s an action's body and says what was done.
-pub(super) async fn post_done<B: Serialize>(
-    path: String,
-    body: B,
+/// Calls an action `E` that answers [`Done`], e.g. `post_done::<Reopen>(uuid, request,
+/// said)`, and says what was done.
+pub(super) async fn post_done<E: Endpoint<Response = Done>>(
+    params: E::Params,
+    request: E::Request,
     said: String,
 ) -> Result<Did, Problem> {
-    api::post::<_, Done>(&path, &body).await?;
+    api::call::<E>(&params, &request).await?;
     Ok(Did::said(said))
 }
 

@@ -2,13 +2,12 @@
 //! a page of results at a time, and the users at risk: no verified email, certificates
 //! expiring within 30 days, repeat lockouts and open "this wasn't me" reports (RA-4).
 
-use api_types::ra::{Dashboard, UserList, UserSummary, PATH_DASHBOARD};
+use api_types::ra::{Dashboard, SearchUsers, UserList, UserQuery, UserSummary, ViewDashboard};
 use api_types::time::utc_date;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use super::query::users_path;
 use super::{console, loading, nav, not_loaded, notice_name, user_link};
 use crate::api;
 use crate::errors::{Problem, ProblemSummary};
@@ -55,8 +54,16 @@ fn Home() -> impl IntoView {
     };
     let typed = RwSignal::new(String::new());
     let send = Submit::new(search, "Searching…", |(q, page): &(String, u32)| {
-        let (q, path) = (q.clone(), users_path(q, *page));
-        async move { Ok((q, api::get::<UserList>(&path).await?)) }
+        let query = UserQuery {
+            q: q.clone(),
+            page: *page,
+        };
+        async move {
+            Ok((
+                query.q.clone(),
+                api::call::<SearchUsers>(&(), &query).await?,
+            ))
+        }
     });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -164,7 +171,7 @@ fn at_risk(heading: &'static str, id: &'static str, items: Vec<AnyView>) -> impl
 /// The users at risk (`GET /api/ra/dashboard`), each linking to their page.
 #[component]
 fn DashboardLists() -> impl IntoView {
-    let dashboard = LocalResource::new(|| api::get::<Dashboard>(PATH_DASHBOARD));
+    let dashboard = LocalResource::new(|| api::call::<ViewDashboard>(&(), &()));
     view! {
         <h2>"Users who may need help"</h2>
         <Suspense fallback=loading>

@@ -13,11 +13,11 @@ mod actions;
 mod audit;
 mod desk;
 mod home;
-mod query;
 mod reports;
 mod user;
 
-use api_types::auth::SessionInfo;
+use api_types::auth::{Session, SessionInfo};
+use api_types::endpoint::percent_encode;
 use api_types::ra::{AuditRecord, Role};
 use api_types::ErrorCode;
 use leptos::prelude::*;
@@ -40,7 +40,7 @@ fn loading() -> impl IntoView {
 /// RA-1: the page for a signed-in RA; else why not, and where to go.
 /// One function for every page (not generic): the wasm carries this once.
 fn console(page: fn(SessionInfo) -> AnyView) -> impl IntoView {
-    let session = LocalResource::new(api::session);
+    let session = LocalResource::new(|| api::call::<Session>(&(), &()));
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
@@ -81,7 +81,7 @@ fn sign_in_first() -> impl IntoView {
         <h1 tabindex="-1">"You are not signed in"</h1>
         <p>"The RA console is for the Registration Authority team. Sign in with your own smartcard to use it."</p>
         <p>
-            <a href=format!("/login?next={}", query::encode(&here)) id="sign-in-link">
+            <a href=format!("/login?next={}", percent_encode(&here, b"-._~/")) id="sign-in-link">
                 "Sign in with your smartcard"
             </a>
         </p>

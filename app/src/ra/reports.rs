@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use api_types::ra::{review_path, ReasonRequest, Report, ReportList, PATH_REPORTS};
+use api_types::ra::{ReasonRequest, Report, ReportId, Reports as OpenReports, ReviewReport};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -26,7 +26,7 @@ fn Reports() -> impl IntoView {
     let desk = Desk::new();
     let list = LocalResource::new(move || {
         desk.version.track();
-        api::get::<ReportList>(PATH_REPORTS)
+        api::call::<OpenReports>(&(), &())
     });
     view! {
         {nav("/ra/reports")}
@@ -105,10 +105,10 @@ fn review_form(desk: Desk, row: usize, report: Report) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let name = report.user.display_name.clone();
     let label = format!("Reason for marking the report for {name} as reviewed");
-    let path = review_path(&report.id);
+    let id = ReportId::from(report.id.clone());
     let send = Submit::new(desk, "Saving…", move |request: &ReasonRequest| {
         let said = format!("The report for {name} is marked as reviewed.");
-        post_done(path.clone(), request.clone(), said)
+        post_done::<ReviewReport>(id.clone(), request.clone(), said)
     });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -5,7 +5,7 @@
 //! again after every action.
 
 use api_types::auth::SessionInfo;
-use api_types::ra::{user_path, CardRecord, Locks, Role, UserRecord, UserUuid};
+use api_types::ra::{CardRecord, Locks, Role, UserRecord, UserUuid, ViewUser};
 use api_types::time::utc_date;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -39,11 +39,11 @@ fn ByUuid(me: SessionInfo) -> impl IntoView {
 #[component]
 fn User(me: SessionInfo, uuid: UserUuid) -> impl IntoView {
     let desk = Desk::new();
-    let path = user_path(&uuid);
+    let user = uuid.clone();
     let record = LocalResource::new(move || {
         desk.version.track();
-        let path = path.clone();
-        async move { api::get::<UserRecord>(&path).await }
+        let user = user.clone();
+        async move { api::call::<ViewUser>(&user, &()).await }
     });
     let manager = me.role == Role::RaManager;
     let uuid = StoredValue::new(uuid);

@@ -1,8 +1,8 @@
 //! The emailed Smartcard Unlock Code (UNL-5). Once it is accepted the user chooses the
 //! new passcode, and the card update begins.
 
-use api_types::unlock::{Code, CodeRequest, Endpoint};
-use api_types::{AttemptId, ErrorCode, UnlockCode};
+use api_types::unlock::{Code, CodeRequest};
+use api_types::{AttemptId, Endpoint, ErrorCode, UnlockCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -19,13 +19,13 @@ pub(super) fn send_code<E, S>(
     attempt_id: AttemptId,
 ) -> Submit<S, CodeRequest>
 where
-    E: Endpoint<Request = CodeRequest> + 'static,
+    E: Endpoint<Params = AttemptId, Request = CodeRequest> + 'static,
     S: Screens<Step = Step>,
 {
     Submit::new(screens, progress, move |request: &CodeRequest| {
         let (attempt_id, request) = (attempt_id.clone(), request.clone());
         async move {
-            api::step::<E>(&attempt_id, &request).await?;
+            api::call::<E>(&attempt_id, &request).await?;
             Ok(Step::NewPasscode { attempt_id })
         }
     })

@@ -168,18 +168,18 @@ async fn relay(bridge: &Bridge, relay: SignedRelay) -> Result<RelayResponse, Pro
 async fn sealed_update(bridge: &Bridge, attempt_id: &AttemptId) -> Result<SealedScript, Problem> {
     let mut tries = 0;
     loop {
-        let opening = api::step::<Channel>(attempt_id, &ChannelRequest {}).await?;
+        let opening = api::call::<Channel>(attempt_id, &ChannelRequest {}).await?;
         let opened = relay(bridge, opening.relay).await?;
         let request = ScriptRequest {
             card_answers: answers(opened)?,
         };
-        let sealed = api::step::<Script>(attempt_id, &request).await?;
+        let sealed = api::call::<Script>(attempt_id, &request).await?;
         let ran = relay(bridge, sealed.relay.clone()).await?;
         let report = CompleteRequest {
             script_responses: answers(ran)?,
             pin_changed: false,
         };
-        match api::step::<Complete>(attempt_id, &report).await {
+        match api::call::<Complete>(attempt_id, &report).await {
             Ok(_) => return Ok(sealed),
             Err(problem) if problem.is(ErrorCode::CardUpdateFailed) && tries < 2 => tries += 1,
             Err(problem) => return Err(problem),
@@ -211,6 +211,6 @@ async fn update_card(
         script_responses: BoundedVec::new(Vec::new()).map_err(|_| Problem::network())?,
         pin_changed: true,
     };
-    api::step::<Complete>(attempt_id, &done).await?;
+    api::call::<Complete>(attempt_id, &done).await?;
     Ok(())
 }

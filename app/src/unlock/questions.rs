@@ -31,7 +31,7 @@ pub(super) fn QuestionsPage(
         move |request: &AnswersRequest| {
             let (attempt_id, request) = (attempt_id.clone(), request.clone());
             async move {
-                let sent = api::step::<Answers>(&attempt_id, &request).await?;
+                let sent = api::call::<Answers>(&attempt_id, &request).await?;
                 Ok(Step::Code {
                     attempt_id,
                     email_hint: sent.email_hint,

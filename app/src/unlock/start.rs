@@ -5,7 +5,7 @@
 use api_types::bridge::{
     BridgeStatus, SignChallengeRequest, SignChallengeResponse, PATH_SIGN_CHALLENGE, PATH_STATUS,
 };
-use api_types::unlock::{CardProof, CardProofRequest, ResumeRequest, StartRequest};
+use api_types::unlock::{CardProof, CardProofRequest, Resume, ResumeRequest, Start, StartRequest};
 use api_types::values::CardSignature;
 use api_types::{CardGuid, ErrorCode};
 use leptos::prelude::*;
@@ -153,7 +153,7 @@ async fn begin(flow: Flow, bridge: Bridge) -> Result<Step, Problem> {
         .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?;
     let card_error = || Problem::from_code(ErrorCode::CardError);
     let card_guid = CardGuid::parse(&card.guid).map_err(|_| card_error())?;
-    match api::resume(&ResumeRequest { card_guid }).await {
+    match api::call::<Resume>(&(), &ResumeRequest { card_guid }).await {
         Ok(resumed) => {
             return Ok(Step::NewPasscode {
                 attempt_id: resumed.attempt_id,
@@ -162,7 +162,7 @@ async fn begin(flow: Flow, bridge: Bridge) -> Result<Step, Problem> {
         Err(problem) if problem.is(ErrorCode::NotFound) => {}
         Err(problem) => return Err(problem),
     }
-    let started = api::start(&StartRequest { card_guid }).await?;
+    let started = api::call::<Start>(&(), &StartRequest { card_guid }).await?;
     let signed: SignChallengeResponse = bridge
         .post(
             PATH_SIGN_CHALLENGE,
@@ -174,7 +174,7 @@ async fn begin(flow: Flow, bridge: Bridge) -> Result<Step, Problem> {
         .await?;
     let signature = CardSignature::parse(&signed.signature).map_err(|_| card_error())?;
     let proof =
-        match api::step::<CardProof>(&started.attempt_id, &CardProofRequest { signature }).await {
+        match api::call::<CardProof>(&started.attempt_id, &CardProofRequest { signature }).await {
             Ok(proof) => proof,
             Err(problem) if waits_for_ra_code(&problem) => {
                 return flow.stopped(problem, Some(started.attempt_id))

@@ -1,54 +1,32 @@
-//! HTTP edge of card login and sessions (AUTH-1, AUTH-2): the session cookie — HttpOnly,
-//! SameSite=Strict, `__Host-` and Secure whenever the origin is HTTPS, like the unlock's
-//! flow cookie — and the handlers.
+//! HTTP edge of card login and sessions (AUTH-1, AUTH-2), "My card" (REG-5) and "this
+//! wasn't me": the session cookie is set at login, cleared at logout and sent back with
+//! every signed-in call.
 
 use api_types::auth::{
-    ChangeContact, LoginFinish, LoginStart, Logout, LogoutResponse, MyCard, NotMe, SessionInfo,
+    ChangeContact, LoginFinish, LoginStart, Logout, LogoutResponse, Me, NotMe, Session,
 };
-use api_types::unlock::Endpoint;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 
-use super::{cookie, cookie_name, cookie_value, ApiJson, Requester};
-use crate::secrets::FlowSecret;
+use super::cookies::{session_cookie, SessionCookie};
+use super::extract::{ApiJson, Body, Reply, Requester};
 use crate::{AppError, AppState};
-
-fn session_cookie_name(state: &AppState) -> &'static str {
-    cookie_name(state, "scss-session", "__Host-scss-session")
-}
-
-/// `Max-Age` 0 clears the cookie.
-fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, AppError> {
-    cookie(state, session_cookie_name(state), value, max_age)
-}
-
-/// The session secret this browser sent, if any.
-pub struct SessionCookie(pub Option<FlowSecret>);
-
-impl FromRequestParts<AppState> for SessionCookie {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let value = cookie_value(&parts.headers, session_cookie_name(state));
-        Ok(SessionCookie(value.and_then(|v| FlowSecret::parse(&v))))
-    }
-}
 
 pub(super) async fn login_start(
     State(state): State<AppState>,
     Requester(client): Requester,
-    ApiJson(request): ApiJson<<LoginStart as Endpoint>::Request>,
-) -> Result<Json<<LoginStart as Endpoint>::Response>, AppError> {
+    ApiJson(request): Body<LoginStart>,
+) -> Reply<LoginStart> {
     Ok(Json(state.login_start(request, &client).await?))
 }
 
+/// Who is signed in, with the session cookie.
 pub(super) async fn login_finish(
     State(state): State<AppState>,
     Requester(client): Requester,
-    ApiJson(request): ApiJson<<LoginFinish as Endpoint>::Request>,
+    ApiJson(request): Body<LoginFinish>,
 ) -> Result<impl IntoResponse, AppError> {
     let login = state.login_finish(request, &client).await?;
     let max_age = i64::from(state.settings.session_absolute_secs);
@@ -60,7 +38,7 @@ pub(super) async fn session(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-) -> Result<Json<SessionInfo>, AppError> {
+) -> Reply<Session> {
     Ok(Json(
         state.current_session(secret.as_ref(), &client).await?.info,
     ))
@@ -70,7 +48,7 @@ pub(super) async fn my_card(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-) -> Result<Json<MyCard>, AppError> {
+) -> Reply<Me> {
     Ok(Json(state.my_card(secret.as_ref(), &client).await?))
 }
 
@@ -78,8 +56,8 @@ pub(super) async fn change_contact(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    ApiJson(request): ApiJson<<ChangeContact as Endpoint>::Request>,
-) -> Result<Json<MyCard>, AppError> {
+    ApiJson(request): Body<ChangeContact>,
+) -> Reply<ChangeContact> {
     Ok(Json(
         state
             .change_contact(secret.as_ref(), request, &client)
@@ -90,16 +68,17 @@ pub(super) async fn change_contact(
 pub(super) async fn not_me(
     State(state): State<AppState>,
     Requester(client): Requester,
-    ApiJson(request): ApiJson<<NotMe as Endpoint>::Request>,
-) -> Result<Json<<NotMe as Endpoint>::Response>, AppError> {
+    ApiJson(request): Body<NotMe>,
+) -> Reply<NotMe> {
     Ok(Json(state.not_me(request, &client).await?))
 }
 
+/// Ends the session and clears its cookie.
 pub(super) async fn logout(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    ApiJson(_request): ApiJson<<Logout as Endpoint>::Request>,
+    ApiJson(_request): Body<Logout>,
 ) -> Result<impl IntoResponse, AppError> {
     state.logout(secret.as_ref(), &client).await?;
     let cleared = session_cookie(&state, "", 0)?;

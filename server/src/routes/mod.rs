@@ -1,86 +1,109 @@
-//! HTTP edge: thin handlers that parse (newtypes from `api-types`), call one step in
-//! [`crate::unlock`], and answer JSON; plus the built SPA. Routes come from the
-//! `api-types` endpoints, so the SPA and the tests use the same paths. Every refusal is
-//! an [`ApiError`](api_types::ApiError) body.
+//! HTTP edge: thin handlers that parse (newtypes from `api-types`), call one step of a
+//! flow, and answer JSON; plus the built SPA. The router is built from the endpoints
+//! `api-types` declares ([`Endpoint`]): each one's route and method come from its one
+//! declaration, which the SPA and the tests use too, so no path or method is written
+//! here. Every refusal is an [`ApiError`](api_types::ApiError) body.
+//!
+//! - `unlock`, `auth`, `register`, `ra`, `public`: the handlers, by flow.
+//! - `extract`: what handlers take from a request (body, query, path value, requester).
+//! - `cookies`: the flow and session cookies.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use api_types::auth::{
-    ChangeContact, LoginFinish, LoginStart, Logout, NotMe, PATH_MY_CARD, PATH_SESSION,
+use api_types::auth::{ChangeContact, LoginFinish, LoginStart, Logout, Me, NotMe, Session};
+use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
+use api_types::ra::{
+    Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, Reopen, Reports, ReviewReport,
+    SearchUsers, ViewDashboard, ViewUser,
 };
-use api_types::ra::{PATH_AUDIT, PATH_AUDIT_CSV, PATH_DASHBOARD, PATH_REPORTS, PATH_USERS};
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::unlock::{
-    Answers, CardProof, Channel, Code, Complete, Endpoint, PublicConfig, RaCode, Resume, Script,
-    Start, PATH_CA_CERTIFICATE, PATH_CONFIG, PATH_HEALTH,
+    Answers, CaCertificate, CardProof, Channel, Code, Complete, Config, Health, RaCode, Resume,
+    Script, Start,
 };
-use api_types::AttemptId;
-use axum::extract::{
-    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State,
-};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::de::DeserializeOwned;
+use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::flow::client::client_addr;
-use crate::flow::Client;
-use crate::secrets::FlowSecret;
-use crate::unlock::Started;
 use crate::{AppError, AppState};
 
 mod auth;
+mod cookies;
+mod extract;
+mod public;
 mod ra;
 mod register;
-
-pub use auth::SessionCookie;
+mod unlock;
 
 const BODY_LIMIT: usize = 16 * 1024;
 
+/// A router that takes endpoints as `api-types` declares them.
+trait Serve {
+    /// Serves endpoint `E` with `handler` at `E::ROUTE` for `E::METHOD`: the route and the
+    /// method come from the one declaration the SPA and the tests use too.
+    fn serve<E: Endpoint, H: Handler<T, AppState>, T: 'static>(self, _: E, handler: H) -> Self;
+}
+
+impl Serve for Router<AppState> {
+    fn serve<E: Endpoint, H: Handler<T, AppState>, T: 'static>(self, _: E, handler: H) -> Self {
+        let method = match E::METHOD {
+            Verb::Get => get(handler),
+            Verb::Post => post(handler),
+        };
+        self.route(E::ROUTE, method)
+    }
+}
+
+/// Every endpoint `api-types` declares, and the handler that serves it.
+fn api() -> Router<AppState> {
+    Router::new()
+        .serve(Health, public::health)
+        .serve(Config, public::config)
+        .serve(CaCertificate, public::ca_certificate)
+        .serve(Start, unlock::start)
+        .serve(Resume, unlock::resume)
+        .serve(CardProof, unlock::card_proof)
+        .serve(Answers, unlock::answers)
+        .serve(Code, unlock::code)
+        .serve(RaCode, unlock::ra_code)
+        .serve(Channel, unlock::channel)
+        .serve(Script, unlock::script)
+        .serve(Complete, unlock::complete)
+        .serve(LoginStart, auth::login_start)
+        .serve(LoginFinish, auth::login_finish)
+        .serve(Logout, auth::logout)
+        .serve(Session, auth::session)
+        .serve(NotMe, auth::not_me)
+        .serve(Me, auth::my_card)
+        .serve(ChangeContact, auth::change_contact)
+        .serve(RegisterBegin, register::begin)
+        .serve(RegisterDetails, register::details)
+        .serve(RegisterResend, register::resend)
+        .serve(RegisterConfirm, register::confirm)
+        .serve(SearchUsers, ra::users)
+        .serve(ViewUser, ra::user)
+        .serve(Reopen, ra::reopen)
+        .serve(ChangeUserContact, ra::contact)
+        .serve(IssuePhoneCode, ra::phone_code)
+        .serve(ChangeRole, ra::role)
+        .serve(Audit, ra::audit)
+        .serve(AuditCsv, ra::audit_csv)
+        .serve(Reports, ra::reports)
+        .serve(ReviewReport, ra::review)
+        .serve(ViewDashboard, ra::dashboard)
+}
+
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route(PATH_HEALTH, get(|| async { "ok" }))
-        .route(PATH_CONFIG, get(config))
-        .route(PATH_CA_CERTIFICATE, get(ca_certificate))
-        .route(Start::ROUTE, post(start))
-        .route(CardProof::ROUTE, post(card_proof))
-        .route(Answers::ROUTE, post(answers))
-        .route(Code::ROUTE, post(code))
-        .route(RaCode::ROUTE, post(ra_code))
-        .route(Channel::ROUTE, post(channel))
-        .route(Resume::ROUTE, post(resume))
-        .route(Script::ROUTE, post(script))
-        .route(Complete::ROUTE, post(complete))
-        .route(LoginStart::ROUTE, post(auth::login_start))
-        .route(LoginFinish::ROUTE, post(auth::login_finish))
-        .route(Logout::ROUTE, post(auth::logout))
-        .route(PATH_SESSION, get(auth::session))
-        .route(NotMe::ROUTE, post(auth::not_me))
-        .route(PATH_MY_CARD, get(auth::my_card))
-        .route(ChangeContact::ROUTE, post(auth::change_contact))
-        .route(RegisterBegin::ROUTE, post(register::begin))
-        .route(RegisterDetails::ROUTE, post(register::details))
-        .route(RegisterResend::ROUTE, post(register::resend))
-        .route(RegisterConfirm::ROUTE, post(register::confirm))
-        .route(PATH_USERS, get(ra::users))
-        .route("/api/ra/users/{uuid}", get(ra::user))
-        .route("/api/ra/users/{uuid}/reopen", post(ra::reopen))
-        .route("/api/ra/users/{uuid}/contact", post(ra::contact))
-        .route("/api/ra/users/{uuid}/phone-code", post(ra::phone_code))
-        .route("/api/ra/users/{uuid}/role", post(ra::role))
-        .route(PATH_AUDIT, get(ra::audit))
-        .route(PATH_AUDIT_CSV, get(ra::audit_csv))
-        .route(PATH_REPORTS, get(ra::reports))
-        .route("/api/ra/reports/{id}/review", post(ra::review))
-        .route(PATH_DASHBOARD, get(ra::dashboard))
+    let api = api()
+        // Any other path under the API is a JSON 404, never the SPA's page.
         .route(
-            "/api/{*rest}",
+            &format!("{API_PREFIX}{{*rest}}"),
             axum::routing::any(|| async { AppError::NotFound }),
         )
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
@@ -155,72 +178,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Our cookies' names: `__Host-` (so only this exact origin, over HTTPS, can set them)
-/// whenever the page is served over HTTPS; a plain name only for an `http://` demo.
-fn cookie_name(state: &AppState, plain: &'static str, host: &'static str) -> &'static str {
-    if state.settings.public_origin_is_https() {
-        host
-    } else {
-        plain
-    }
-}
-
-/// One of our cookies (ALL-6): HttpOnly, SameSite=Strict, the whole site, Secure on
-/// HTTPS. `Max-Age` 0 clears it.
-fn cookie(
-    state: &AppState,
-    name: &str,
-    value: &str,
-    max_age: i64,
-) -> Result<HeaderValue, AppError> {
-    let secure = if state.settings.public_origin_is_https() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie =
-        format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}");
-    HeaderValue::from_str(&cookie).map_err(|_| AppError::Invariant("cookie header"))
-}
-
-fn flow_cookie_name(state: &AppState) -> &'static str {
-    cookie_name(state, "scss-flow", "__Host-scss-flow")
-}
-
-fn flow_cookie(state: &AppState, flow: &FlowSecret) -> Result<HeaderValue, AppError> {
-    let max_age = crate::unlock::rules::ATTEMPT_TTL;
-    cookie(
-        state,
-        flow_cookie_name(state),
-        &flow.cookie_value(),
-        max_age,
-    )
-}
-
-/// The flow secret this browser sent, if any.
-pub struct FlowCookie(pub Option<FlowSecret>);
-
-impl FromRequestParts<AppState> for FlowCookie {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let value = cookie_value(&parts.headers, flow_cookie_name(state));
-        Ok(FlowCookie(value.and_then(|v| FlowSecret::parse(&v))))
-    }
-}
-
-/// The value of the cookie `name` in a request, if sent.
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
-}
-
 /// The page may load only our own files and talk only to us and the card bridge.
 fn content_security_policy(bridge_url: &str) -> HeaderValue {
     let bridge = bridge_url.trim_end_matches('/');
@@ -257,183 +214,4 @@ fn spa(dir: PathBuf) -> Router {
                 }
             },
         ))
-}
-
-/// JSON body extractor whose refusals are [`AppError`]s (ALL-2): the values inside are
-/// parsed by their `api-types` newtypes on the way in.
-pub struct ApiJson<T>(pub T);
-
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = AppError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(value) = Json::<T>::from_request(request, state).await?;
-        Ok(ApiJson(value))
-    }
-}
-
-/// The attempt id in the path; any other shape is simply not found, never echoed.
-pub struct AttemptPath(pub AttemptId);
-
-impl<S: Send + Sync> FromRequestParts<S> for AttemptPath {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        Path::<AttemptId>::from_request_parts(parts, state)
-            .await
-            .map(|Path(id)| AttemptPath(id))
-            .map_err(|_| AppError::NotFound)
-    }
-}
-
-/// The requester: the peer, or behind a trusted proxy its `X-Forwarded-For` (ALL-5).
-pub struct Requester(pub Client);
-
-impl FromRequestParts<AppState> for Requester {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::Invariant("no peer address"))?;
-        let forwarded: Vec<&str> = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let addr = client_addr(peer.ip(), &forwarded, &state.settings.trusted_proxies);
-        Ok(Requester(Client { addr }))
-    }
-}
-
-async fn ca_certificate(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
-    let pem = state
-        .ca
-        .certificate_pem()
-        .map_err(|_| AppError::Invariant("CA certificate does not encode"))?;
-    Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem))
-}
-
-async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
-    Json(PublicConfig {
-        organisation_name: state.settings.organisation_name.clone(),
-        ra_help: state.settings.ra_help.clone(),
-        bridge_url: state.settings.bridge_url.clone(),
-    })
-}
-
-type Reply<E> = Result<Json<<E as Endpoint>::Response>, AppError>;
-
-async fn start(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    ApiJson(request): ApiJson<<Start as Endpoint>::Request>,
-) -> Result<impl IntoResponse, AppError> {
-    let Started { response, flow } = state.start(request, &client).await?;
-    let cookie = flow_cookie(&state, &flow)?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::SET_COOKIE, cookie)],
-        Json(response),
-    ))
-}
-
-async fn card_proof(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
-    FlowCookie(flow): FlowCookie,
-    ApiJson(request): ApiJson<<CardProof as Endpoint>::Request>,
-) -> Reply<CardProof> {
-    Ok(Json(
-        state
-            .card_proof(&id, flow.as_ref(), request, &client)
-            .await?,
-    ))
-}
-
-async fn answers(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
-    FlowCookie(flow): FlowCookie,
-    ApiJson(request): ApiJson<<Answers as Endpoint>::Request>,
-) -> Reply<Answers> {
-    Ok(Json(
-        state.answers(&id, flow.as_ref(), request, &client).await?,
-    ))
-}
-
-async fn code(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
-    FlowCookie(flow): FlowCookie,
-    ApiJson(request): ApiJson<<Code as Endpoint>::Request>,
-) -> Reply<Code> {
-    Ok(Json(
-        state.code(&id, flow.as_ref(), request, &client).await?,
-    ))
-}
-
-async fn ra_code(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
-    FlowCookie(flow): FlowCookie,
-    ApiJson(request): ApiJson<<RaCode as Endpoint>::Request>,
-) -> Reply<RaCode> {
-    Ok(Json(
-        state.ra_code(&id, flow.as_ref(), request, &client).await?,
-    ))
-}
-
-async fn resume(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    FlowCookie(flow): FlowCookie,
-    ApiJson(request): ApiJson<<Resume as Endpoint>::Request>,
-) -> Reply<Resume> {
-    Ok(Json(state.resume(flow.as_ref(), request, &client).await?))
-}
-
-async fn channel(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
-    FlowCookie(flow): FlowCookie,
-    ApiJson(request): ApiJson<<Channel as Endpoint>::Request>,
-) -> Reply<Channel> {
-    Ok(Json(
-        state.channel(&id, flow.as_ref(), request, &client).await?,
-    ))
-}
-
-async fn script(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
-    FlowCookie(flow): FlowCookie,
-    ApiJson(request): ApiJson<<Script as Endpoint>::Request>,
-) -> Reply<Script> {
-    Ok(Json(
-        state.script(&id, flow.as_ref(), request, &client).await?,
-    ))
-}
-
-async fn complete(
-    State(state): State<AppState>,
-    Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
-    FlowCookie(flow): FlowCookie,
-    ApiJson(request): ApiJson<<Complete as Endpoint>::Request>,
-) -> Reply<Complete> {
-    Ok(Json(
-        state.complete(&id, flow.as_ref(), request, &client).await?,
-    ))
 }

@@ -4,56 +4,25 @@
 //! [`crate::ra`], never here.
 
 use api_types::ra::{
-    AuditFilter, AuditPage, ContactRequest, Dashboard, Done, PhoneCode, ReasonRequest, ReportList,
-    RoleRequest, UserList, UserQuery, UserRecord, UserUuid,
+    Audit, AuditCsv, ChangeRole, ChangeUserContact, Done, IssuePhoneCode, Reopen, Reports,
+    ReviewReport, SearchUsers, ViewDashboard, ViewUser,
 };
-use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::body::Body as Streamed;
+use axum::extract::State;
 use axum::http::header;
-use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::de::DeserializeOwned;
 
-use super::{ApiJson, Requester, SessionCookie};
+use super::cookies::SessionCookie;
+use super::extract::{ApiJson, ApiQuery, Body, Param, Params, QueryOf, Reply, Requester};
 use crate::{AppError, AppState};
-
-/// A query string whose refusal is an [`AppError`].
-pub(super) struct ApiQuery<T>(T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(value)| ApiQuery(value))
-            .map_err(|_| AppError::BadFilter)
-    }
-}
-
-/// The user's UUID in the path.
-pub(super) struct UserPath(UserUuid);
-
-impl<S: Send + Sync> FromRequestParts<S> for UserPath {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let Path(text) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::NotFound)?;
-        UserUuid::parse(&text)
-            .map(UserPath)
-            .map_err(|_| AppError::NotFound)
-    }
-}
 
 pub(super) async fn users(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    ApiQuery(query): ApiQuery<UserQuery>,
-) -> Result<Json<UserList>, AppError> {
+    ApiQuery(query): QueryOf<SearchUsers>,
+) -> Reply<SearchUsers> {
     Ok(Json(
         state.ra_search(secret.as_ref(), query, &client).await?,
     ))
@@ -63,8 +32,8 @@ pub(super) async fn user(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    UserPath(uuid): UserPath,
-) -> Result<Json<UserRecord>, AppError> {
+    Param(uuid): Params<ViewUser>,
+) -> Reply<ViewUser> {
     Ok(Json(state.ra_user(secret.as_ref(), &uuid, &client).await?))
 }
 
@@ -72,9 +41,9 @@ pub(super) async fn reopen(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    UserPath(uuid): UserPath,
-    ApiJson(request): ApiJson<ReasonRequest>,
-) -> Result<Json<Done>, AppError> {
+    Param(uuid): Params<Reopen>,
+    ApiJson(request): Body<Reopen>,
+) -> Reply<Reopen> {
     state
         .ra_reopen(secret.as_ref(), &uuid, &request.reason, &client)
         .await?;
@@ -85,9 +54,9 @@ pub(super) async fn contact(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    UserPath(uuid): UserPath,
-    ApiJson(request): ApiJson<ContactRequest>,
-) -> Result<Json<Done>, AppError> {
+    Param(uuid): Params<ChangeUserContact>,
+    ApiJson(request): Body<ChangeUserContact>,
+) -> Reply<ChangeUserContact> {
     state
         .ra_contact(secret.as_ref(), &uuid, &request, &client)
         .await?;
@@ -98,9 +67,9 @@ pub(super) async fn phone_code(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    UserPath(uuid): UserPath,
-    ApiJson(request): ApiJson<ReasonRequest>,
-) -> Result<Json<PhoneCode>, AppError> {
+    Param(uuid): Params<IssuePhoneCode>,
+    ApiJson(request): Body<IssuePhoneCode>,
+) -> Reply<IssuePhoneCode> {
     Ok(Json(
         state
             .ra_phone_code(secret.as_ref(), &uuid, &request.reason, &client)
@@ -112,9 +81,9 @@ pub(super) async fn role(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    UserPath(uuid): UserPath,
-    ApiJson(request): ApiJson<RoleRequest>,
-) -> Result<Json<Done>, AppError> {
+    Param(uuid): Params<ChangeRole>,
+    ApiJson(request): Body<ChangeRole>,
+) -> Reply<ChangeRole> {
     state
         .ra_role(secret.as_ref(), &uuid, &request, &client)
         .await?;
@@ -125,26 +94,27 @@ pub(super) async fn audit(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    ApiQuery(filter): ApiQuery<AuditFilter>,
-) -> Result<Json<AuditPage>, AppError> {
+    ApiQuery(filter): QueryOf<Audit>,
+) -> Reply<Audit> {
     let filter = crate::ra::audit_filter(filter)?;
     Ok(Json(
         state.ra_audit(secret.as_ref(), filter, &client).await?,
     ))
 }
 
+/// The CSV file, streamed (not JSON, see [`AuditCsv`]).
 pub(super) async fn audit_csv(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    ApiQuery(filter): ApiQuery<AuditFilter>,
+    ApiQuery(filter): QueryOf<AuditCsv>,
 ) -> Result<impl IntoResponse, AppError> {
     let mut filter = crate::ra::audit_filter(filter)?;
     filter.before = None;
     state
         .ra_audit_export(secret.as_ref(), &filter, &client)
         .await?;
-    let body = Body::from_stream(crate::ra::csv_stream(state, filter));
+    let body = Streamed::from_stream(crate::ra::csv_stream(state, filter));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -161,7 +131,7 @@ pub(super) async fn reports(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-) -> Result<Json<ReportList>, AppError> {
+) -> Reply<Reports> {
     Ok(Json(state.ra_reports(secret.as_ref(), &client).await?))
 }
 
@@ -169,11 +139,11 @@ pub(super) async fn review(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    Path(id): Path<String>,
-    ApiJson(request): ApiJson<ReasonRequest>,
-) -> Result<Json<Done>, AppError> {
+    Param(id): Params<ReviewReport>,
+    ApiJson(request): Body<ReviewReport>,
+) -> Reply<ReviewReport> {
     state
-        .ra_review(secret.as_ref(), &id, &request.reason, &client)
+        .ra_review(secret.as_ref(), id.as_str(), &request.reason, &client)
         .await?;
     Ok(Json(Done {}))
 }
@@ -182,6 +152,6 @@ pub(super) async fn dashboard(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-) -> Result<Json<Dashboard>, AppError> {
+) -> Reply<ViewDashboard> {
     Ok(Json(state.ra_dashboard(secret.as_ref(), &client).await?))
 }

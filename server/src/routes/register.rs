@@ -1,20 +1,18 @@
 //! HTTP edge of registration (REG-1…REG-4): every step needs the session cookie.
 
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
-use api_types::unlock::Endpoint;
 use axum::extract::State;
 use axum::Json;
 
-use super::{ApiJson, AttemptPath, Requester, SessionCookie};
-use crate::{AppError, AppState};
-
-type Reply<E> = Result<Json<<E as Endpoint>::Response>, AppError>;
+use super::cookies::SessionCookie;
+use super::extract::{ApiJson, Body, Param, Params, Reply, Requester};
+use crate::AppState;
 
 pub(super) async fn begin(
     State(state): State<AppState>,
     Requester(client): Requester,
     SessionCookie(secret): SessionCookie,
-    ApiJson(request): ApiJson<<RegisterBegin as Endpoint>::Request>,
+    ApiJson(request): Body<RegisterBegin>,
 ) -> Reply<RegisterBegin> {
     Ok(Json(
         state
@@ -26,9 +24,9 @@ pub(super) async fn begin(
 pub(super) async fn details(
     State(state): State<AppState>,
     Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
+    Param(id): Params<RegisterDetails>,
     SessionCookie(secret): SessionCookie,
-    ApiJson(request): ApiJson<<RegisterDetails as Endpoint>::Request>,
+    ApiJson(request): Body<RegisterDetails>,
 ) -> Reply<RegisterDetails> {
     Ok(Json(
         state
@@ -40,9 +38,9 @@ pub(super) async fn details(
 pub(super) async fn resend(
     State(state): State<AppState>,
     Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
+    Param(id): Params<RegisterResend>,
     SessionCookie(secret): SessionCookie,
-    ApiJson(request): ApiJson<<RegisterResend as Endpoint>::Request>,
+    ApiJson(request): Body<RegisterResend>,
 ) -> Reply<RegisterResend> {
     Ok(Json(
         state
@@ -54,9 +52,9 @@ pub(super) async fn resend(
 pub(super) async fn confirm(
     State(state): State<AppState>,
     Requester(client): Requester,
-    AttemptPath(id): AttemptPath,
+    Param(id): Params<RegisterConfirm>,
     SessionCookie(secret): SessionCookie,
-    ApiJson(request): ApiJson<<RegisterConfirm as Endpoint>::Request>,
+    ApiJson(request): Body<RegisterConfirm>,
 ) -> Reply<RegisterConfirm> {
     Ok(Json(
         state

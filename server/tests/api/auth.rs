@@ -3,12 +3,11 @@
 //! signature from another card, an expired certificate, cookie-less and cross-site calls.
 
 use api_types::auth::{
-    LoginFinish, LoginFinishRequest, LoginStart, LoginStartRequest, Logout, LogoutRequest,
-    SessionInfo, PATH_SESSION,
+    LoginFinish, LoginFinishRequest, LoginStart, LoginStartRequest, Logout, LogoutRequest, Me,
+    Session, SessionInfo,
 };
-use api_types::unlock::Endpoint;
 use api_types::values::CardSignature;
-use api_types::{ApiError, ErrorCode};
+use api_types::ErrorCode;
 use card_protocol::client::PivClient;
 use card_protocol::pin::Pin;
 use reqwest::StatusCode;
@@ -30,17 +29,13 @@ pub async fn login(app: &TestApp, card: &TestCard) -> Result<(SessionInfo, Strin
     let start = LoginStartRequest {
         card_guid: card.guid,
     };
-    let (_, started) = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
-        .await?;
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await?;
     let signature = card_signs(card, started.challenge.as_bytes());
     let finish = LoginFinishRequest {
         login_id: started.login_id,
         signature,
     };
-    let (headers, info) = app
-        .send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &finish)
-        .await?;
+    let (headers, info) = app.send::<LoginFinish>(None, &(), &finish).await?;
     let set_cookie = headers["set-cookie"].to_str().unwrap();
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
@@ -48,32 +43,19 @@ pub async fn login(app: &TestApp, card: &TestCard) -> Result<(SessionInfo, Strin
     Ok((info, set_cookie.split(';').next().unwrap().to_owned()))
 }
 
-/// `GET /api/auth/session` with this cookie (or none).
+/// Who is signed in with this cookie (or none).
 async fn session(app: &TestApp, cookie: Option<&str>) -> Result<SessionInfo, ErrorCode> {
-    let mut get = reqwest::Client::new().get(app.url(PATH_SESSION));
-    if let Some(cookie) = cookie {
-        get = get.header("cookie", cookie);
-    }
-    let response = get.send().await.unwrap();
-    if response.status().is_success() {
-        Ok(response.json().await.unwrap())
-    } else {
-        let status = response.status();
-        let error: ApiError = response.json().await.unwrap();
-        assert_eq!(status.as_u16(), error.code.http_status());
-        Err(error.code)
-    }
+    app.send::<Session>(cookie, &(), &())
+        .await
+        .map(|(_, info)| info)
+        .map_err(|refused| refused.code())
 }
 
 async fn logout(app: &TestApp, cookie: &str) -> Result<(), ErrorCode> {
-    app.send::<Logout>(
-        Logout::ROUTE.into(),
-        Some(cookie.to_owned()),
-        &LogoutRequest {},
-    )
-    .await
-    .map(|_| ())
-    .map_err(|refused| refused.code())
+    app.call_as::<Logout>(cookie, &(), &LogoutRequest {})
+        .await
+        .map(|_| ())
+        .map_err(|refused| refused.code())
 }
 
 async fn auth_1_a_card_and_its_pin_sign_in_and_logout_ends_the_session(db: Db) {
@@ -157,29 +139,21 @@ async fn auth_1_a_challenge_works_once_and_not_for_long(db: Db) {
         signature: card_signs(&card, started.challenge.as_bytes()),
         login_id: started.login_id,
     };
-    let (_, started) = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
-        .await
-        .unwrap();
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await.unwrap();
     let request = finish(started);
-    app.send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &request)
-        .await
-        .unwrap();
+    app.send::<LoginFinish>(None, &(), &request).await.unwrap();
     // The same signed challenge again: a replay.
     let replayed = app
-        .send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &request)
+        .send::<LoginFinish>(None, &(), &request)
         .await
         .unwrap_err();
     assert_eq!(replayed.code(), ErrorCode::LoginExpired);
     // Answered too late.
-    let (_, started) = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
-        .await
-        .unwrap();
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await.unwrap();
     let request = finish(started);
     app.clock.advance(121);
     let late = app
-        .send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &request)
+        .send::<LoginFinish>(None, &(), &request)
         .await
         .unwrap_err();
     assert_eq!(late.code(), ErrorCode::LoginExpired);
@@ -188,7 +162,7 @@ async fn auth_1_a_challenge_works_once_and_not_for_long(db: Db) {
         card_guid: api_types::CardGuid::from_bytes([9; 16]),
     };
     let refused = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &stranger)
+        .send::<LoginStart>(None, &(), &stranger)
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::UnknownCard);
@@ -202,16 +176,13 @@ async fn auth_1_another_cards_signature_or_an_expired_certificate_is_refused(db:
     let start = LoginStartRequest {
         card_guid: card.guid,
     };
-    let (_, started) = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
-        .await
-        .unwrap();
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await.unwrap();
     let request = LoginFinishRequest {
         signature: card_signs(&other, started.challenge.as_bytes()),
         login_id: started.login_id,
     };
     let refused = app
-        .send::<LoginFinish>(LoginFinish::ROUTE.into(), None, &request)
+        .send::<LoginFinish>(None, &(), &request)
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::CardNotGenuine);
@@ -237,11 +208,13 @@ async fn all_6_sessions_need_their_cookie_and_our_origin(db: Db) {
         ErrorCode::NotSignedIn
     );
     // Logout from another site's page: refused before it reaches the session.
-    let response = reqwest::Client::new()
-        .post(app.url(Logout::ROUTE))
-        .header("origin", "https://evil.example")
-        .header("cookie", &cookie)
-        .json(&LogoutRequest {})
+    let response = app
+        .request_from::<Logout>(
+            "https://evil.example",
+            Some(&cookie),
+            &(),
+            &LogoutRequest {},
+        )
         .send()
         .await
         .unwrap();
@@ -266,20 +239,12 @@ async fn auth_2_an_https_origin_gets_a_host_prefixed_secure_session_cookie() {
     tokio::spawn(app.run_until_stopped());
     let app = TestApp::attach(port, state, db).await;
     let card = app.enroll_unlocked().await;
-    let client = reqwest::Client::new();
-    let post = |path: &str, body: String| {
-        client
-            .post(format!("http://127.0.0.1:{port}{path}"))
-            .header("origin", HTTPS)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
-    let start = serde_json::to_string(&LoginStartRequest {
+    let start = LoginStartRequest {
         card_guid: card.guid,
-    })
-    .unwrap();
-    let started: api_types::auth::LoginStartResponse = post(LoginStart::ROUTE, start)
+    };
+    let started: api_types::auth::LoginStartResponse = app
+        .request_from::<LoginStart>(HTTPS, None, &(), &start)
+        .send()
         .await
         .unwrap()
         .json()
@@ -289,7 +254,9 @@ async fn auth_2_an_https_origin_gets_a_host_prefixed_secure_session_cookie() {
         signature: card_signs(&card, started.challenge.as_bytes()),
         login_id: started.login_id,
     };
-    let response = post(LoginFinish::ROUTE, serde_json::to_string(&finish).unwrap())
+    let response = app
+        .request_from::<LoginFinish>(HTTPS, None, &(), &finish)
+        .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -309,14 +276,7 @@ async fn reg_5_my_card_shows_the_user_their_card_and_their_events(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll_unlocked().await;
     let (_, cookie) = login(&app, &card).await.unwrap();
-    let get = |cookie: Option<String>| {
-        let mut request = reqwest::Client::new().get(app.url(api_types::auth::PATH_MY_CARD));
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        request.send()
-    };
-    let mine: api_types::auth::MyCard = get(Some(cookie)).await.unwrap().json().await.unwrap();
+    let mine = app.call_as::<Me>(&cookie, &(), &()).await.unwrap();
     assert_eq!(
         (mine.uuid.as_str(), mine.card_guid),
         (card.uuid.as_str(), card.guid)
@@ -332,6 +292,7 @@ async fn reg_5_my_card_shows_the_user_their_card_and_their_events(db: Db) {
         "newest first: {actions:?}"
     );
     assert!(actions.contains(&"card.issue"));
-    assert_eq!(get(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let refused = app.call::<Me>(&(), &()).await.unwrap_err();
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 }
 both!(reg_5_my_card_shows_the_user_their_card_and_their_events);

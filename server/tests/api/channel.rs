@@ -67,10 +67,11 @@ both!(card_3_the_server_opens_a_secure_channel_from_sealed_keys);
 // the same database) keeps the same CA.
 async fn cert_1_the_ca_certificate_is_published_and_kept(db: Db) {
     let app = TestApp::spawn(db).await;
+    // A PEM file, not JSON: the raw answer.
     let fetch = |app: &TestApp| {
-        let url = app.url(api_types::unlock::PATH_CA_CERTIFICATE);
+        let request = app.request::<api_types::unlock::CaCertificate>(None, &(), &());
         async move {
-            let response = reqwest::get(url).await.unwrap();
+            let response = request.send().await.unwrap();
             assert_eq!(response.headers()["content-type"], "application/x-pem-file");
             response.text().await.unwrap()
         }

@@ -2,7 +2,6 @@
 //! email, a UK mobile, and a notice to the old address.
 
 use api_types::auth::{ChangeContact, ChangeContactRequest, LoginStart, LoginStartRequest};
-use api_types::unlock::Endpoint;
 use api_types::ErrorCode;
 
 use crate::auth::{card_signs, login};
@@ -20,16 +19,14 @@ async fn change(
     let start = LoginStartRequest {
         card_guid: card.guid,
     };
-    let (_, started) = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
-        .await?;
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await?;
     let request = ChangeContactRequest {
         signature: card_signs(card, started.challenge.as_bytes()),
         login_id: started.login_id,
         email: email.into(),
         mobile: mobile.map(Into::into),
     };
-    app.send::<ChangeContact>(ChangeContact::ROUTE.into(), Some(cookie.into()), &request)
+    app.send::<ChangeContact>(Some(cookie), &(), &request)
         .await
         .map(|(_, mine)| mine)
 }
@@ -67,13 +64,13 @@ async fn reg_5_contact_changes_need_the_card_and_tell_the_old_address(db: Db) {
         mobile: None,
     };
     let refused = app
-        .send::<ChangeContact>(ChangeContact::ROUTE.into(), Some(cookie.clone()), &request)
+        .send::<ChangeContact>(Some(&cookie), &(), &request)
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::NotFound);
     // Without a session.
     let refused = app
-        .send::<ChangeContact>(ChangeContact::ROUTE.into(), None, &request)
+        .send::<ChangeContact>(None, &(), &request)
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::NotSignedIn);

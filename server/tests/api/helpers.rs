@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use api_types::bridge::SignedRelay;
+use api_types::endpoint::{Endpoint, Method};
 use api_types::unlock::{
     Answer, Answers, AnswersRequest, CardProof, CardProofRequest, CardProofResponse, Channel,
-    ChannelOpen, ChannelRequest, Code, CodeRequest, Complete, CompleteRequest, Endpoint, Script,
+    ChannelOpen, ChannelRequest, Code, CodeRequest, Complete, CompleteRequest, Script,
     ScriptRequest, SealedScript, Start, StartRequest,
 };
 use api_types::values::{BoundedVec, CardSignature, Challenge, ResponseHex, SecurityAnswer};
@@ -258,9 +259,10 @@ impl TestApp {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// POSTs any JSON from our own page's origin, for the tests that send what no
-    /// well-behaved page would.
-    pub async fn post_raw(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    /// POSTs any JSON to any path from our own page's origin, for the tests that send what
+    /// no well-behaved page would: a malformed body (raw JSON, as no typed request can be
+    /// malformed) or a path no endpoint's parameter can fill.
+    pub async fn post_raw(&self, path: &str, body: &impl serde::Serialize) -> (StatusCode, Value) {
         let cookie = self
             .flows
             .lock()
@@ -272,7 +274,7 @@ impl TestApp {
         if let Some(cookie) = cookie {
             post = post.header("cookie", cookie);
         }
-        let response = post.json(&body).send().await.unwrap();
+        let response = post.json(body).send().await.unwrap();
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body)
@@ -283,21 +285,51 @@ impl TestApp {
         self.flows.lock().unwrap().get(id).cloned()
     }
 
+    /// Endpoint `E`'s request as a page on `origin` sends it: a `GET` with the request as
+    /// its query, or a `POST` of the request as JSON with the page's `Origin`; with
+    /// `cookie`, if any. Not sent yet, for the tests that look at the raw answer.
+    pub fn request_from<E: Endpoint>(
+        &self,
+        origin: &str,
+        cookie: Option<&str>,
+        params: &E::Params,
+        request: &E::Request,
+    ) -> reqwest::RequestBuilder {
+        let url = self.url(&E::target(params, request).unwrap());
+        let builder = match E::METHOD {
+            Method::Get => self.client.get(url),
+            Method::Post => self.client.post(url).header("origin", origin).json(request),
+        };
+        match cookie {
+            Some(cookie) => builder.header("cookie", cookie),
+            None => builder,
+        }
+    }
+
+    /// Endpoint `E`'s request as our own page sends it (see [`Self::request_from`]).
+    pub fn request<E: Endpoint>(
+        &self,
+        cookie: Option<&str>,
+        params: &E::Params,
+        request: &E::Request,
+    ) -> reqwest::RequestBuilder {
+        self.request_from::<E>(ORIGIN, cookie, params, request)
+    }
+
+    /// Sends endpoint `E`'s request from our page with `cookie` (if any) and reads the
+    /// answer: the headers and the typed body, or the refusal — whose status must be its
+    /// code's, and which is never cached (ALL-6).
     pub async fn send<E: Endpoint>(
         &self,
-        path: String,
-        cookie: Option<String>,
+        cookie: Option<&str>,
+        params: &E::Params,
         request: &E::Request,
     ) -> Result<(HeaderMap, E::Response), Refused> {
-        let mut post = self
-            .client
-            .post(self.url(&path))
-            .header("origin", ORIGIN)
-            .json(request);
-        if let Some(cookie) = cookie {
-            post = post.header("cookie", cookie);
-        }
-        let response = post.send().await.unwrap();
+        let response = self
+            .request::<E>(cookie, params, request)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         assert_eq!(response.headers()["cache-control"], "no-store"); // ALL-6
         if status.is_success() {
@@ -310,20 +342,44 @@ impl TestApp {
         }
     }
 
+    /// Endpoint `E`, from a browser without cookies: the typed answer or the refusal.
+    pub async fn call<E: Endpoint>(&self, params: &E::Params, request: &E::Request) -> Reply<E> {
+        self.send::<E>(None, params, request)
+            .await
+            .map(|(_, response)| response)
+    }
+
+    /// Endpoint `E`, from a browser holding `cookie` (a session, say).
+    pub async fn call_as<E: Endpoint>(
+        &self,
+        cookie: &str,
+        params: &E::Params,
+        request: &E::Request,
+    ) -> Reply<E> {
+        self.send::<E>(Some(cookie), params, request)
+            .await
+            .map(|(_, response)| response)
+    }
+
     /// One step of an attempt, typed by its endpoint, from the browser that started it.
-    pub async fn step<E: Endpoint>(&self, id: &AttemptId, request: &E::Request) -> Reply<E> {
-        self.step_with_cookie::<E>(id, self.flow_cookie(id), request)
+    pub async fn step<E: Endpoint<Params = AttemptId>>(
+        &self,
+        id: &AttemptId,
+        request: &E::Request,
+    ) -> Reply<E> {
+        let cookie = self.flow_cookie(id);
+        self.step_with_cookie::<E>(id, cookie.as_deref(), request)
             .await
     }
 
     /// One step with whatever cookie an attacker has (or none).
-    pub async fn step_with_cookie<E: Endpoint>(
+    pub async fn step_with_cookie<E: Endpoint<Params = AttemptId>>(
         &self,
         id: &AttemptId,
-        cookie: Option<String>,
+        cookie: Option<&str>,
         request: &E::Request,
     ) -> Reply<E> {
-        self.send::<E>(E::path(id), cookie, request)
+        self.send::<E>(cookie, id, request)
             .await
             .map(|(_, response)| response)
     }
@@ -331,9 +387,7 @@ impl TestApp {
     /// UNL-1: start with a card's GUID; the flow cookie is kept for the attempt's steps.
     pub async fn start(&self, guid: CardGuid) -> Reply<Start> {
         let request = StartRequest { card_guid: guid };
-        let (headers, started) = self
-            .send::<Start>(Start::ROUTE.to_owned(), None, &request)
-            .await?;
+        let (headers, started) = self.send::<Start>(None, &(), &request).await?;
         let set_cookie = headers["set-cookie"].to_str().unwrap();
         for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
             assert!(set_cookie.contains(attribute), "{set_cookie}");

@@ -1,20 +1,16 @@
 //! ALL-5: rate limits on the steps a stranger can call, shared by every instance, with
 //! 429 + Retry-After + `rate_limited`; a flood leaves a bounded trace.
 
-use api_types::unlock::{Endpoint, Start};
+use api_types::unlock::{Start, StartRequest};
 use api_types::{CardGuid, ErrorCode};
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::both;
 use crate::helpers::*;
 
 async fn start_from(app: &TestApp, guid: CardGuid, forwarded_for: &str) -> StatusCode {
-    app.client
-        .post(app.url(Start::ROUTE))
-        .header("origin", ORIGIN)
+    app.request::<Start>(None, &(), &StartRequest { card_guid: guid })
         .header("x-forwarded-for", forwarded_for)
-        .json(&json!({ "card_guid": guid }))
         .send()
         .await
         .unwrap()
@@ -34,11 +30,11 @@ async fn all_5_start_is_limited_per_client_and_recovers_after_the_window(db: Db)
         app.start(card.guid).await.unwrap();
     }
     let second = app.restart().await;
+    let request = StartRequest {
+        card_guid: card.guid,
+    };
     let response = second
-        .client
-        .post(second.url(Start::ROUTE))
-        .header("origin", ORIGIN)
-        .json(&json!({ "card_guid": card.guid }))
+        .request::<Start>(None, &(), &request)
         .send()
         .await
         .unwrap();

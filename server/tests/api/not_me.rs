@@ -2,7 +2,6 @@
 //! the user, and is recorded for the RA.
 
 use api_types::auth::{NotMe, NotMeRequest};
-use api_types::unlock::Endpoint;
 use api_types::values::NotMeToken;
 use api_types::ErrorCode;
 
@@ -16,7 +15,7 @@ pub(crate) fn token_in(mail: &str) -> NotMeToken {
 }
 
 pub(crate) async fn report(app: &TestApp, token: NotMeToken) -> Result<(), ErrorCode> {
-    app.send::<NotMe>(NotMe::ROUTE.into(), None, &NotMeRequest { token })
+    app.send::<NotMe>(None, &(), &NotMeRequest { token })
         .await
         .map(|_| ())
         .map_err(|refused| refused.code())

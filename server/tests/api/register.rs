@@ -7,7 +7,7 @@ use api_types::register::{
     CodeSent, RegisterBegin, RegisterBeginRequest, RegisterBeginResponse, RegisterConfirm,
     RegisterConfirmRequest, RegisterDetails, RegisterDetailsRequest, RegisterResend, ResendRequest,
 };
-use api_types::unlock::{Answer, Endpoint};
+use api_types::unlock::Answer;
 use api_types::values::{BoundedVec, SecurityAnswer};
 use api_types::{ErrorCode, UnlockCode};
 
@@ -24,17 +24,12 @@ async fn begin(
     let start = LoginStartRequest {
         card_guid: card.guid,
     };
-    let (_, started) = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
-        .await?;
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await?;
     let request = RegisterBeginRequest {
         signature: card_signs(card, started.challenge.as_bytes()),
         login_id: started.login_id,
     };
-    let cookie = Some(cookie.to_owned());
-    app.send::<RegisterBegin>(RegisterBegin::ROUTE.into(), cookie, &request)
-        .await
-        .map(|(_, r)| r)
+    app.call_as::<RegisterBegin>(cookie, &(), &request).await
 }
 
 fn answers(pairs: &[(i64, &str)]) -> BoundedVec<Answer, 4> {
@@ -61,7 +56,7 @@ async fn details(
         answers: answers(pairs),
         email: email.into(),
     };
-    app.step_with_cookie::<RegisterDetails>(&begun.registration_id, Some(cookie.into()), &request)
+    app.step_with_cookie::<RegisterDetails>(&begun.registration_id, Some(cookie), &request)
         .await
 }
 
@@ -72,7 +67,7 @@ async fn confirm(
     code: UnlockCode,
 ) -> Result<bool, Refused> {
     let request = RegisterConfirmRequest { code };
-    app.step_with_cookie::<RegisterConfirm>(&begun.registration_id, Some(cookie.into()), &request)
+    app.step_with_cookie::<RegisterConfirm>(&begun.registration_id, Some(cookie), &request)
         .await
         .map(|r| r.registered)
 }
@@ -138,7 +133,7 @@ async fn reg_4_wrong_resent_and_expired_codes(db: Db) {
     );
     // A new code: the old one stops working, and the tries used still count.
     let resend = ResendRequest {};
-    app.step_with_cookie::<RegisterResend>(&begun.registration_id, Some(cookie.clone()), &resend)
+    app.step_with_cookie::<RegisterResend>(&begun.registration_id, Some(&cookie), &resend)
         .await
         .unwrap();
     let second =
@@ -219,30 +214,24 @@ async fn reg_1_needs_the_card_again_and_the_session_that_began_it(db: Db) {
     let start = LoginStartRequest {
         card_guid: card.guid,
     };
-    let (_, started) = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
-        .await
-        .unwrap();
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await.unwrap();
     let request = RegisterBeginRequest {
         signature: card_signs(&card, started.challenge.as_bytes()),
         login_id: started.login_id,
     };
     let refused = app
-        .send::<RegisterBegin>(RegisterBegin::ROUTE.into(), None, &request)
+        .send::<RegisterBegin>(None, &(), &request)
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::NotSignedIn);
     // Another card's signature, for this card's challenge.
-    let (_, started) = app
-        .send::<LoginStart>(LoginStart::ROUTE.into(), None, &start)
-        .await
-        .unwrap();
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await.unwrap();
     let request = RegisterBeginRequest {
         signature: card_signs(&other, started.challenge.as_bytes()),
         login_id: started.login_id,
     };
     let refused = app
-        .send::<RegisterBegin>(RegisterBegin::ROUTE.into(), Some(cookie.clone()), &request)
+        .send::<RegisterBegin>(Some(&cookie), &(), &request)
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::CardNotGenuine);

@@ -1,7 +1,8 @@
 //! ALL-2: bad input anywhere gets a clear error, and nothing half-written stays.
 
-use api_types::unlock::{Endpoint, Start};
-use api_types::ErrorCode;
+use api_types::unlock::{Answer, Answers, AnswersRequest, CardProofRequest, Code, Start};
+use api_types::values::{BoundedVec, CardSignature, SecurityAnswer};
+use api_types::{Endpoint, ErrorCode};
 use serde_json::json;
 
 use crate::both;
@@ -12,6 +13,8 @@ async fn all_2_malformed_input_is_refused_and_nothing_is_written(db: Db) {
     let card = app.enroll(true).await;
     let attempts = app.count("unlock_attempts").await;
     let audit = app.count("audit_log").await;
+    // Bodies no typed request can be (a bad GUID, an unknown field, not an object): raw
+    // JSON on purpose.
     for (body, status) in [
         (json!({ "card_guid": "zz" }), 400),
         (json!({ "card_guid": "abcd" }), 400),
@@ -20,26 +23,31 @@ async fn all_2_malformed_input_is_refused_and_nothing_is_written(db: Db) {
         (json!({ "guid": card.guid.to_hex() }), 400),
         (json!([1, 2, 3]), 400),
     ] {
-        let (got, error) = app.post_raw(Start::ROUTE, body.clone()).await;
+        let (got, error) = app.post_raw(Start::ROUTE, &body).await;
         assert_eq!(got, status, "{body} → {error}");
         assert_eq!(error["code"], "bad_request", "{error}");
         assert!(!error["message"].as_str().unwrap().is_empty());
     }
+    // Larger than the body limit, whatever it holds: raw JSON on purpose.
     let huge = app
         .client
-        .post(app.url("/api/unlock/start"))
+        .post(app.url(Start::ROUTE))
         .header("origin", ORIGIN)
         .json(&json!({ "card_guid": "a".repeat(20_000) }))
         .send()
         .await
         .unwrap();
     assert_eq!(huge.status(), 413);
+    // Paths no attempt id can fill (and one well-formed id of no attempt).
+    let proof = CardProofRequest {
+        signature: CardSignature::from_bytes(vec![0]).unwrap(),
+    };
     for path in [
         "/api/unlock/not-an-id/card-proof",
         "/api/unlock/0123456789abcdef0123456789abcdef/card-proof",
         "/api/unlock/../../etc/passwd/card-proof",
     ] {
-        let (status, error) = app.post_raw(path, json!({ "signature": "00" })).await;
+        let (status, error) = app.post_raw(path, &proof).await;
         assert_eq!(status, 404, "{path} → {error}");
         assert_eq!(error["code"], "not_found");
     }
@@ -47,27 +55,26 @@ async fn all_2_malformed_input_is_refused_and_nothing_is_written(db: Db) {
     let (id, proof) = app.start_and_prove(&card).await;
     let proof = proof.unwrap();
     // Answers to questions that were not asked, or twice, are refused without counting.
-    let (status, error) = app
-        .post_raw(
-            &api_types::unlock::Answers::path(&id),
-            json!({ "answers": [{ "question_id": 19, "answer": "x" }] }),
-        )
-        .await;
-    assert_eq!(status, 400, "{error}");
+    let unasked = AnswersRequest {
+        answers: BoundedVec::new(vec![Answer {
+            question_id: 19,
+            answer: SecurityAnswer::parse("x").unwrap(),
+        }])
+        .unwrap(),
+    };
+    let refused = app.step::<Answers>(&id, &unasked).await.unwrap_err();
+    assert_eq!(refused.status, 400, "{refused:?}");
+    // An answer too long, too many answers, a code with a letter: no typed request can
+    // hold them, so raw JSON on purpose.
     for body in [
         json!({ "answers": [{ "question_id": 1, "answer": "x".repeat(201) }] }),
         json!({ "answers": vec![json!({ "question_id": 1, "answer": "x" }); 5] }),
     ] {
-        let (status, _) = app
-            .post_raw(&api_types::unlock::Answers::path(&id), body)
-            .await;
+        let (status, _) = app.post_raw(&Answers::path(&id), &body).await;
         assert_eq!(status, 400);
     }
     let (status, _) = app
-        .post_raw(
-            &api_types::unlock::Code::path(&id),
-            json!({ "code": "12a456" }),
-        )
+        .post_raw(&Code::path(&id), &json!({ "code": "12a456" }))
         .await;
     assert_eq!(status, 400);
     assert_eq!(app.count("unlock_attempts").await, attempts + 1);

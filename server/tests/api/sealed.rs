@@ -216,8 +216,11 @@ async fn card_3_a_reloaded_page_resumes_its_attempt_without_a_second_code(db: Db
     let resume = |cookie: Option<String>, guid| {
         let request = ResumeRequest { card_guid: guid };
         let app = &app;
-        let id = id.clone();
-        async move { app.step_with_cookie::<Resume>(&id, cookie, &request).await }
+        async move {
+            app.send::<Resume>(cookie.as_deref(), &(), &request)
+                .await
+                .map(|(_, resumed)| resumed)
+        }
     };
     let cookie = app.flow_cookie(&id);
     // Before the code is accepted there is nothing to resume: the user starts again.

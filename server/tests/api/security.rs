@@ -3,12 +3,12 @@
 
 use api_types::unlock::{
     Answer, Answers, AnswersRequest, CardProof, CardProofRequest, Channel, ChannelRequest,
-    Complete, CompleteRequest, Endpoint, Start,
+    Complete, CompleteRequest, Config, Start, StartRequest,
 };
 use api_types::values::{BoundedVec, SecurityAnswer};
+use api_types::Endpoint;
 use api_types::ErrorCode;
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::both;
 use crate::helpers::*;
@@ -29,7 +29,7 @@ async fn all_6_an_attempt_id_without_its_flow_cookie_is_worthless(db: Db) {
         let refused = app
             .step_with_cookie::<CardProof>(
                 &id,
-                cookie.clone(),
+                cookie.as_deref(),
                 &CardProofRequest {
                     signature: signature.clone(),
                 },
@@ -54,7 +54,7 @@ async fn all_6_an_attempt_id_without_its_flow_cookie_is_worthless(db: Db) {
     };
     for cookie in &strangers {
         let refused = app
-            .step_with_cookie::<Answers>(&id, cookie.clone(), &answers)
+            .step_with_cookie::<Answers>(&id, cookie.as_deref(), &answers)
             .await
             .unwrap_err();
         assert_eq!(refused.code(), ErrorCode::NotFound);
@@ -67,7 +67,7 @@ async fn all_6_an_attempt_id_without_its_flow_cookie_is_worthless(db: Db) {
     // Nor is a channel to the card opened for a stranger.
     for cookie in &strangers {
         let refused = app
-            .step_with_cookie::<Channel>(&id, cookie.clone(), &ChannelRequest {})
+            .step_with_cookie::<Channel>(&id, cookie.as_deref(), &ChannelRequest {})
             .await
             .unwrap_err();
         assert_eq!(refused.code(), ErrorCode::NotFound);
@@ -76,7 +76,7 @@ async fn all_6_an_attempt_id_without_its_flow_cookie_is_worthless(db: Db) {
             pin_changed: true,
         };
         let refused = app
-            .step_with_cookie::<Complete>(&id, cookie.clone(), &forged)
+            .step_with_cookie::<Complete>(&id, cookie.as_deref(), &forged)
             .await
             .unwrap_err();
         assert_eq!(refused.code(), ErrorCode::NotFound);
@@ -102,7 +102,11 @@ async fn all_6_cross_site_requests_are_refused_and_write_nothing(db: Db) {
     let cookie = app.flow_cookie(&id).unwrap();
     let audit = app.count("audit_log").await;
     let attempts = app.count("unlock_attempts").await;
-    let start = json!({ "card_guid": card.guid }).to_string();
+    // The bodies as strings: each case sends them under its own content type.
+    let start = serde_json::to_string(&StartRequest {
+        card_guid: card.guid,
+    })
+    .unwrap();
     let form = format!("card_guid={}", card.guid.to_hex());
     let script = Channel::path(&id);
     let json = Some("application/json");
@@ -143,7 +147,7 @@ async fn all_6_cross_site_requests_are_refused_and_write_nothing(db: Db) {
             &script,
             Some("https://evil.example"),
             json,
-            &"{}".to_owned(),
+            &serde_json::to_string(&ChannelRequest {}).unwrap(),
             foreign,
         ),
     ];
@@ -188,11 +192,11 @@ async fn all_6_an_https_origin_gets_a_host_prefixed_secure_cookie() {
     // The database lives as long as the app that holds it.
     let app = TestApp::attach(port, state, db).await;
     let card = app.enroll(true).await;
-    let client = reqwest::Client::new();
-    let response = client
-        .post(format!("http://127.0.0.1:{port}{}", Start::ROUTE))
-        .header("origin", "https://selfservice.example.nhs.uk")
-        .json(&json!({ "card_guid": card.guid }))
+    let start = StartRequest {
+        card_guid: card.guid,
+    };
+    let response = app
+        .request_from::<Start>("https://selfservice.example.nhs.uk", None, &(), &start)
         .send()
         .await
         .unwrap();
@@ -206,10 +210,6 @@ async fn all_6_an_https_origin_gets_a_host_prefixed_secure_cookie() {
         assert!(cookie.contains(attribute), "{cookie}");
     }
     assert!(!cookie.contains("Domain"), "{cookie}");
-    let config = client
-        .get(format!("http://127.0.0.1:{port}/api/config"))
-        .send()
-        .await
-        .unwrap();
+    let config = app.request::<Config>(None, &(), &()).send().await.unwrap();
     assert_eq!(config.headers()["cache-control"], "no-store");
 }

@@ -4,7 +4,8 @@
 
 use std::sync::Mutex;
 
-use api_types::unlock::{Code, CodeRequest, Endpoint, Start, StartRequest, PATH_HEALTH};
+use api_types::unlock::{Code, CodeRequest, Config, Health, Start, StartRequest};
+use api_types::Endpoint;
 use reqwest::header::HeaderValue;
 use reqwest::{RequestBuilder, Response};
 use serde_json::json;
@@ -38,13 +39,15 @@ async fn ops_3_every_response_carries_a_request_id(db: Db) {
     let get = |path: &str| app.client.get(app.url(path));
     let post = |path: &str| app.client.post(app.url(path));
     let requests: Vec<(RequestBuilder, u16)> = vec![
-        (get(PATH_HEALTH), 200),
+        (get(Health::ROUTE), 200),
         (get("/unlock"), 200),
         (get("/app.js"), 200),
         (get("/nope.js"), 404),
         (get("/api/nope"), 404),
         (get(Start::ROUTE), 405),
         (post(Start::ROUTE).body("{}"), 415),
+        // An empty object where a card's GUID belongs (malformed JSON on purpose), from
+        // another origin and then from ours.
         (
             post(Start::ROUTE)
                 .header("origin", "https://elsewhere.example")
@@ -75,7 +78,11 @@ both!(ops_3_every_response_carries_a_request_id);
 async fn ops_3_a_safe_incoming_request_id_is_echoed(db: Db) {
     let app = TestApp::spawn(db).await;
     let longest = "x".repeat(64);
-    for (path, status) in [(PATH_HEALTH, 200), ("/api/nope", 404), ("/elsewhere", 404)] {
+    for (path, status) in [
+        (Health::ROUTE, 200),
+        ("/api/nope", 404),
+        ("/elsewhere", 404),
+    ] {
         for id in ["helpdesk-42", "A.b_c-9", longest.as_str()] {
             let response = app
                 .client
@@ -110,7 +117,7 @@ async fn ops_3_an_unsafe_incoming_request_id_is_replaced(db: Db) {
     for id in &unsafe_ids {
         let response = app
             .client
-            .get(app.url(PATH_HEALTH))
+            .get(app.url(Health::ROUTE))
             .header(REQUEST_ID, id.clone())
             .send()
             .await
@@ -175,33 +182,28 @@ async fn ops_3_the_log_finds_a_request_by_its_id_and_holds_no_secret(db: Db) {
     let flow_secret = cookie.split_once('=').unwrap().1.to_owned();
     let step_id = format!("ops3-{}", rand::random::<u64>());
     let response = app
-        .client
-        .post(app.url(&Code::path(&id)))
-        .header("origin", ORIGIN)
-        .header("cookie", &cookie)
+        .request::<Code>(Some(&cookie), &id, &CodeRequest { code: code.clone() })
         .header(REQUEST_ID, &step_id)
-        .json(&CodeRequest { code: code.clone() })
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(request_id(&response), step_id);
     let query_secret = format!("query-secret-{}", rand::random::<u64>());
-    let path = format!("/api/config?code={query_secret}");
+    // A query the endpoint does not take, carrying a secret.
+    let path = format!("{}?code={query_secret}", Config::ROUTE);
     let config = app.client.get(app.url(&path)).send().await.unwrap();
     assert_eq!(config.status(), 200);
 
     // A failure inside: the database goes away under the server.
     app.state.store.pool.close().await;
     let failed_id = format!("ops3-failed-{}", rand::random::<u64>());
+    let start = StartRequest {
+        card_guid: card.guid,
+    };
     let failed = app
-        .client
-        .post(app.url(Start::ROUTE))
-        .header("origin", ORIGIN)
+        .request::<Start>(None, &(), &start)
         .header(REQUEST_ID, &failed_id)
-        .json(&StartRequest {
-            card_guid: card.guid,
-        })
         .send()
         .await
         .unwrap();

@@ -6,7 +6,6 @@ use api_types::register::{
     CodeSent, RegisterConfirm, RegisterConfirmRequest, RegisterResend, RegistrationId,
     ResendRequest,
 };
-use api_types::unlock::Endpoint;
 use api_types::{ErrorCode, UnlockCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -60,7 +59,7 @@ pub(super) fn CodePage(
             RegisterConfirmRequest { code: code.clone() },
         );
         async move {
-            let done = api::call::<RegisterConfirm>(&RegisterConfirm::path(&id), &request).await?;
+            let done = api::call::<RegisterConfirm>(&id, &request).await?;
             if done.registered {
                 Ok(Step::Done)
             } else {
@@ -71,8 +70,7 @@ pub(super) fn CodePage(
     let resend = Submit::new(reg, "Sending a new code…", move |(): &()| {
         let id = id.clone();
         async move {
-            let sent =
-                api::call::<RegisterResend>(&RegisterResend::path(&id), &ResendRequest {}).await?;
+            let sent = api::call::<RegisterResend>(&id, &ResendRequest {}).await?;
             Ok(Step::Code {
                 id,
                 sent,

@@ -4,7 +4,6 @@
 
 use api_types::passcode::CardPasscode;
 use api_types::register::{RegisterBegin, RegisterBeginRequest};
-use api_types::unlock::Endpoint;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -34,7 +33,7 @@ pub(super) fn ConfirmPage(reg: Reg, name: String) -> impl IntoView {
                     login_id,
                     signature,
                 };
-                let begun = api::call::<RegisterBegin>(RegisterBegin::ROUTE, &request).await?;
+                let begun = api::call::<RegisterBegin>(&(), &request).await?;
                 Ok(Step::Details(begun))
             }
         },

@@ -7,7 +7,6 @@
 use api_types::register::{
     RegisterBeginResponse, RegisterDetails, RegisterDetailsRequest, ANSWERS_NEEDED,
 };
-use api_types::unlock::Endpoint;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -39,8 +38,7 @@ pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoVi
         move |request: &RegisterDetailsRequest| {
             let (id, request) = (id.clone(), request.clone());
             async move {
-                let sent =
-                    api::call::<RegisterDetails>(&RegisterDetails::path(&id), &request).await?;
+                let sent = api::call::<RegisterDetails>(&id, &request).await?;
                 Ok(Step::Code {
                     id,
                     sent,

@@ -13,7 +13,7 @@ mod details;
 mod problems;
 mod rules;
 
-use api_types::auth::SessionInfo;
+use api_types::auth::{Session, SessionInfo};
 use api_types::register::{CodeSent, RegisterBeginResponse, RegistrationId};
 use api_types::unlock::PublicConfig;
 use api_types::{CardGuid, ErrorCode};
@@ -109,7 +109,7 @@ impl Screens for Reg {
 /// The registration, mounted at `/register`: for a signed-in user only.
 #[component]
 pub fn Register(config: PublicConfig) -> impl IntoView {
-    let session = LocalResource::new(api::session);
+    let session = LocalResource::new(|| api::call::<Session>(&(), &()));
     let config = StoredValue::new(config);
     view! {
         <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>

@@ -1,0 +1,360 @@
+//! Every endpoint of the server's API, declared once as a type: its method, its route
+//! (the axum template), what fills the route's `{…}`, its request — the JSON body of a
+//! `POST`, the query string of a `GET` — and its response. The server builds its router
+//! from these declarations, the SPA calls through them (`api::call::<E>`) and so do the
+//! API tests (`TestApp::call::<E>`): none of the three writes a path, a method or a body
+//! type of its own, so they cannot disagree.
+//!
+//! An endpoint is declared in one line, under its doc comment, with
+//! [`endpoints!`](crate::endpoints!), beside the types it carries (`unlock`, `auth`,
+//! `register`, `ra`):
+//!
+//! ```
+//! # use api_types::endpoints;
+//! # use api_types::values::AttemptId;
+//! # use api_types::unlock::{CodeRequest, CodeAccepted, PublicConfig};
+//! endpoints! {
+//!     /// UNL-5: the emailed code.
+//!     Code = POST "/api/unlock/{id}/code" AttemptId, CodeRequest => CodeAccepted;
+//!     /// ALL-4: the organisation's public settings.
+//!     Config = GET "/api/config", () => PublicConfig;
+//! }
+//! ```
+//!
+//! Three endpoints answer something other than JSON — the health check's `ok`, the CA
+//! certificate's PEM and the audit trail's CSV export — and say so with [`NotJson`]: they
+//! are declared like the rest (so the router serves them from here too), but read as
+//! text or followed as links, never through a typed call.
+//!
+//! A route has at most one `{…}`; its type fills it ([`Segment`]), `()` when there is
+//! none (then it is left out of the declaration). The compiler checks that the two agree:
+//!
+//! ```compile_fail
+//! # use api_types::endpoints;
+//! # use api_types::unlock::{CodeRequest, CodeAccepted};
+//! endpoints! {
+//!     /// No type fills `{id}`: refused at compile time.
+//!     Code = POST "/api/unlock/{id}/code", CodeRequest => CodeAccepted;
+//! }
+//! ```
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Where every endpoint's route starts (checked when it is declared); the server answers
+/// any other path under it with a JSON 404.
+pub const API_PREFIX: &str = "/api/";
+
+/// The methods the API uses: `GET` reads; `POST` changes state, and is refused unless it
+/// is JSON from our own page (ALL-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// One server endpoint. Declare it with [`endpoints!`](crate::endpoints!).
+pub trait Endpoint {
+    const METHOD: Method;
+    /// The axum route, e.g. `/api/unlock/{id}/code`.
+    const ROUTE: &'static str;
+    /// What fills the route's `{…}`: `()` when it has none.
+    type Params: PathParams;
+    /// `POST`: the JSON body. `GET`: the query string's fields (`()` for none).
+    type Request: Serialize + DeserializeOwned;
+    /// The JSON answer; [`NotJson`] for the few endpoints that answer something else.
+    type Response: Serialize + DeserializeOwned;
+
+    /// The concrete path, e.g. `/api/unlock/0a0a…/code`.
+    fn path(params: &Self::Params) -> String {
+        params.fill(Self::ROUTE)
+    }
+
+    /// What goes on the request line: the path and, for a `GET`, the request as its
+    /// query string (left out when it has no fields). A `POST`'s request is its body.
+    fn target(params: &Self::Params, request: &Self::Request) -> Result<String, QueryError> {
+        let path = Self::path(params);
+        match Self::METHOD {
+            Method::Post => Ok(path),
+            Method::Get => {
+                let query = serde_urlencoded::to_string(request)?;
+                Ok(if query.is_empty() {
+                    path
+                } else {
+                    format!("{path}?{query}")
+                })
+            }
+        }
+    }
+}
+
+/// A `GET`'s request did not fit a query string (a nested value). Our queries are flat
+/// structs, so this is a programming error, reported rather than panicking.
+#[derive(Debug, thiserror::Error)]
+#[error("the request does not fit a query string: {0}")]
+pub struct QueryError(#[from] serde_urlencoded::ser::Error);
+
+/// What fills a route's `{…}`: `()` for a route without one, or one [`Segment`].
+pub trait PathParams {
+    /// How many `{…}` this fills: 0 or 1.
+    const SLOTS: usize;
+    /// `route` with its `{…}` filled in.
+    fn fill(&self, route: &str) -> String;
+}
+
+impl PathParams for () {
+    const SLOTS: usize = 0;
+    fn fill(&self, route: &str) -> String {
+        route.to_owned()
+    }
+}
+
+/// A value that fills a route's one `{…}`: an attempt's or a registration's id, a user's
+/// UUID, a report's id. Its text is percent-encoded where it must be, so a value can never
+/// split into more segments or start a query of its own.
+pub trait Segment {
+    fn segment(&self) -> &str;
+}
+
+impl<T: Segment> PathParams for T {
+    const SLOTS: usize = 1;
+    fn fill(&self, route: &str) -> String {
+        match (route.find('{'), route.find('}')) {
+            (Some(open), Some(close)) if open < close => format!(
+                "{}{}{}",
+                &route[..open],
+                percent_encode(self.segment(), b"-._~"),
+                &route[close + 1..]
+            ),
+            _ => route.to_owned(),
+        }
+    }
+}
+
+/// `text` with ASCII letters, digits and the bytes in `keep` as they are, every other byte
+/// of its UTF-8 as `%XX`: a path segment keeps `-._~`, a query value may keep `/` too.
+pub fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether `route` starts with `prefix` (for the check in [`endpoints!`](crate::endpoints!)).
+pub const fn starts_with(route: &str, prefix: &str) -> bool {
+    let (route, prefix) = (route.as_bytes(), prefix.as_bytes());
+    if route.len() < prefix.len() {
+        return false;
+    }
+    let mut at = 0;
+    while at < prefix.len() {
+        if route[at] != prefix[at] {
+            return false;
+        }
+        at += 1;
+    }
+    true
+}
+
+/// How many `{…}` a route has; the compiler compares it with [`PathParams::SLOTS`].
+pub const fn slots(route: &str) -> usize {
+    let bytes = route.as_bytes();
+    let (mut at, mut count) = (0, 0);
+    while at < bytes.len() {
+        if bytes[at] == b'{' {
+            count += 1;
+        }
+        at += 1;
+    }
+    count
+}
+
+/// The answer of the few endpoints that do not answer JSON — the health check's `ok`, the
+/// CA certificate's PEM, the audit trail's CSV export. They are read as text or followed
+/// as links (a download), never decoded: no value of this type exists, and decoding one
+/// fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NotJson {}
+
+/// Declares endpoints, each in one line under its doc comment:
+/// `Name = METHOD "route" [ParamsType], Request => Response;` where `METHOD` is `GET` or
+/// `POST` and the params type is left out when the route has no `{…}`. Each becomes a
+/// unit struct implementing [`Endpoint`]; the compiler checks that the route is under
+/// [`API_PREFIX`] and that its `{…}` and the params type agree.
+#[macro_export]
+macro_rules! endpoints {
+    (@method GET) => {
+        $crate::endpoint::Method::Get
+    };
+    (@method POST) => {
+        $crate::endpoint::Method::Post
+    };
+    (@params) => {
+        ()
+    };
+    (@params $params:ty) => {
+        $params
+    };
+    (@one [$($doc:meta)*] $name:ident $method:ident $route:literal [$params:ty] $request:ty, $response:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name;
+
+        impl $crate::endpoint::Endpoint for $name {
+            const METHOD: $crate::endpoint::Method = $crate::endpoints!(@method $method);
+            const ROUTE: &'static str = $route;
+            type Params = $params;
+            type Request = $request;
+            type Response = $response;
+        }
+
+        const _: () = assert!(
+            $crate::endpoint::slots($route)
+                == <$params as $crate::endpoint::PathParams>::SLOTS,
+            concat!("the route of ", stringify!($name), " and its path parameter disagree")
+        );
+        const _: () = assert!(
+            $crate::endpoint::starts_with($route, $crate::endpoint::API_PREFIX),
+            concat!("the route of ", stringify!($name), " is not under /api/")
+        );
+    };
+    ($(
+        $(#[$doc:meta])*
+        $name:ident = $method:ident $route:literal $($params:ty)?, $request:ty => $response:ty;
+    )+) => {
+        $(
+            $crate::endpoints!(
+                @one [$($doc)*] $name $method $route [$crate::endpoints!(@params $($params)?)] $request, $response
+            );
+        )+
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ra::{AuditFilter, ReportId, UserQuery, UserUuid};
+    use crate::values::AttemptId;
+
+    #[test]
+    fn a_path_is_the_route_filled_in() {
+        let id = AttemptId::parse(&"0a".repeat(16)).unwrap();
+        assert_eq!(crate::unlock::Start::path(&()), "/api/unlock/start");
+        assert_eq!(
+            crate::unlock::CardProof::path(&id),
+            format!("/api/unlock/{}/card-proof", "0a".repeat(16))
+        );
+        assert_eq!(crate::unlock::Complete::ROUTE, "/api/unlock/{id}/complete");
+        let uuid = UserUuid::parse("123456789012").unwrap();
+        assert_eq!(
+            crate::ra::Reopen::path(&uuid),
+            "/api/ra/users/123456789012/reopen"
+        );
+        assert_eq!(
+            crate::ra::ViewUser::path(&uuid),
+            "/api/ra/users/123456789012"
+        );
+    }
+
+    #[test]
+    fn a_segment_never_adds_a_path_or_a_query() {
+        let odd = ReportId::from("../x?y=1#z é".to_owned());
+        assert_eq!(
+            crate::ra::ReviewReport::path(&odd),
+            "/api/ra/reports/..%2Fx%3Fy%3D1%23z%20%C3%A9/review"
+        );
+    }
+
+    #[test]
+    fn percent_encoding_keeps_only_what_it_is_told() {
+        assert_eq!(
+            percent_encode("/ra/users/1?x=#", b"-._~/"),
+            "/ra/users/1%3Fx%3D%23"
+        );
+        assert_eq!(
+            percent_encode("O'Brien & é", b""),
+            "O%27Brien%20%26%20%C3%A9"
+        );
+    }
+
+    #[test]
+    fn a_post_sends_its_request_as_the_body() {
+        let id = AttemptId::parse(&"0a".repeat(16)).unwrap();
+        let target = crate::unlock::Channel::target(&id, &crate::unlock::ChannelRequest {});
+        assert_eq!(target.unwrap(), crate::unlock::Channel::path(&id));
+    }
+
+    #[test]
+    fn ra_2_a_name_is_one_value_however_it_is_written() {
+        let query = |q: &str, page| UserQuery {
+            q: q.to_owned(),
+            page,
+        };
+        let target = crate::ra::SearchUsers::target(&(), &query("Rigby", 0)).unwrap();
+        assert_eq!(target, "/api/ra/users?q=Rigby&page=0");
+        let target = crate::ra::SearchUsers::target(&(), &query("O'Brien & co=1 é", 2)).unwrap();
+        assert_eq!(target, "/api/ra/users?q=O%27Brien+%26+co%3D1+%C3%A9&page=2");
+        // The server reads back exactly what was meant.
+        let (_, sent) = target.split_once('?').unwrap();
+        let read: UserQuery = serde_urlencoded::from_str(sent).unwrap();
+        assert_eq!(read, query("O'Brien & co=1 é", 2));
+    }
+
+    #[test]
+    fn ra_4_the_audit_query_carries_only_the_filters_given() {
+        assert_eq!(
+            crate::ra::Audit::target(&(), &AuditFilter::default()).unwrap(),
+            "/api/ra/audit"
+        );
+        let filter = AuditFilter {
+            user: Some("123456789012".into()),
+            action: Some("unlock.".into()),
+            from: Some(1_795_392_000),
+            before: Some(77),
+            ..AuditFilter::default()
+        };
+        assert_eq!(
+            crate::ra::Audit::target(&(), &filter).unwrap(),
+            "/api/ra/audit?user=123456789012&action=unlock.&from=1795392000&before=77"
+        );
+        let csv = AuditFilter {
+            before: None,
+            ..filter
+        };
+        assert_eq!(
+            crate::ra::AuditCsv::target(&(), &csv).unwrap(),
+            "/api/ra/audit.csv?user=123456789012&action=unlock.&from=1795392000"
+        );
+    }
+
+    #[test]
+    fn a_get_without_a_query_is_its_path() {
+        assert_eq!(
+            crate::unlock::Config::target(&(), &()).unwrap(),
+            "/api/config"
+        );
+        assert_eq!(
+            crate::ra::Reports::target(&(), &()).unwrap(),
+            "/api/ra/reports"
+        );
+    }
+
+    #[test]
+    fn not_json_is_never_decoded() {
+        assert!(serde_json::from_str::<NotJson>(r#""ok""#).is_err());
+    }
+
+    #[test]
+    fn routes_are_checked_for_their_braces_and_their_prefix() {
+        assert_eq!(slots("/api/ra/users/{uuid}/role"), 1);
+        assert_eq!(slots("/api/health"), 0);
+        assert!(starts_with("/api/health", API_PREFIX));
+        assert!(!starts_with("/apihealth", API_PREFIX));
+        assert!(!starts_with("/ap", API_PREFIX));
+    }
+}

@@ -1,0 +1,35 @@
+//! What anyone may read, signed in or not: liveness, the organisation's public settings
+//! (ALL-4) and the certificate authority's certificate (CERT-1).
+
+use api_types::unlock::{Config, PublicConfig};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+
+use super::extract::Reply;
+use crate::{AppError, AppState};
+
+/// The text `ok` (not JSON, see [`api_types::unlock::Health`]).
+pub(super) async fn health() -> &'static str {
+    "ok"
+}
+
+pub(super) async fn config(State(state): State<AppState>) -> Reply<Config> {
+    Ok(Json(PublicConfig {
+        organisation_name: state.settings.organisation_name.clone(),
+        ra_help: state.settings.ra_help.clone(),
+        bridge_url: state.settings.bridge_url.clone(),
+    }))
+}
+
+/// The PEM file (not JSON, see [`api_types::unlock::CaCertificate`]).
+pub(super) async fn ca_certificate(
+    State(state): State<AppState>,
+) -> Result<impl IntoResponse, AppError> {
+    let pem = state
+        .ca
+        .certificate_pem()
+        .map_err(|_| AppError::Invariant("CA certificate does not encode"))?;
+    Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem))
+}
