@@ -44,7 +44,7 @@ pub async fn login(app: &TestApp, card: &TestCard) -> Result<(SessionInfo, Strin
 }
 
 /// Who is signed in with this cookie (or none).
-async fn session(app: &TestApp, cookie: Option<&str>) -> Result<SessionInfo, ErrorCode> {
+pub(crate) async fn session(app: &TestApp, cookie: Option<&str>) -> Result<SessionInfo, ErrorCode> {
     app.send::<Session>(cookie, &(), &())
         .await
         .map(|(_, info)| info)

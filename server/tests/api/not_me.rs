@@ -70,3 +70,31 @@ async fn ra_4_this_wasnt_me_reports_once_and_closes_self_service(db: Db) {
     );
 }
 both!(ra_4_this_wasnt_me_reports_once_and_closes_self_service);
+
+async fn ra_6_a_report_mid_unlock_stops_it_and_ends_every_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let (_, cookie) = crate::auth::login(&app, &card).await.unwrap();
+    // The card locks; someone gets past the code step with it.
+    card.card.with_card(|c| c.lock_pin().unwrap());
+    let (id, proof) = app.start_and_prove(&card).await;
+    app.answer(&id, &proof.unwrap(), true).await.unwrap();
+    let mail = wait_for_mail(&card.email, "Smartcard Unlock Code").await;
+    app.code(&id, &code_in(&mail)).await.unwrap();
+    // The holder reads the code email and says it wasn't them.
+    report(&app, token_in(&mail)).await.unwrap();
+    // The unlock goes no further, whatever step it had reached.
+    assert_eq!(
+        app.channel(&id).await.unwrap_err().code(),
+        ErrorCode::AttemptEnded
+    );
+    // Every session of theirs has ended.
+    assert_eq!(
+        crate::auth::session(&app, Some(&cookie)).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    // And a new attempt stops at the card proof: closed until the RA has looked.
+    let (_, proof) = app.start_and_prove(&card).await;
+    assert_eq!(proof.unwrap_err().code(), ErrorCode::SelfServiceClosed);
+}
+both!(ra_6_a_report_mid_unlock_stops_it_and_ends_every_session);
