@@ -7,7 +7,7 @@ use api_types::bridge::CardLoginRequest;
 use card_protocol::client::PivClient;
 use card_protocol::pin::Pin;
 use card_protocol::piv;
-use card_protocol::StatusWord;
+use card_protocol::{Ins, KeySlot, StatusWord};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{DerSignature, VerifyingKey};
 use serde_json::Value;
@@ -54,19 +54,19 @@ fn login_commands(pin: &str, challenge: &[u8; 32]) -> Vec<Vec<u8>> {
         piv::get_data(piv::TAG_CHUID).to_bytes(),
         piv::verify_pin_status().to_bytes(),
         piv::verify_pin(&Pin::parse(pin).unwrap()).to_bytes(),
-        piv::general_authenticate_sign(piv::SLOT_PIV_AUTH, challenge).to_bytes(),
+        piv::general_authenticate_sign(KeySlot::PivAuth, challenge).to_bytes(),
         piv::verify_pin_reset().to_bytes(),
     ]
 }
 
 fn sent_a_pin(sent: &[Vec<u8>]) -> bool {
     sent.iter()
-        .any(|apdu| apdu[1] == piv::INS_VERIFY && apdu.len() > 5)
+        .any(|apdu| apdu[1] == Ins::Verify.byte() && apdu.len() > 5)
 }
 
 fn sent_a_signing(sent: &[Vec<u8>]) -> bool {
     sent.iter()
-        .any(|apdu| apdu[1] == piv::INS_GENERAL_AUTHENTICATE)
+        .any(|apdu| apdu[1] == Ins::GeneralAuthenticate.byte())
 }
 
 #[tokio::test]
@@ -195,7 +195,7 @@ async fn auth_1_a_different_card_than_expected_is_refused_before_the_pin_is_trie
     );
     let sent = bridge.take_sent();
     assert!(
-        !sent.iter().any(|apdu| apdu[1] == piv::INS_VERIFY),
+        !sent.iter().any(|apdu| apdu[1] == Ins::Verify.byte()),
         "{sent:?}"
     );
     assert!(!sent_a_signing(&sent));

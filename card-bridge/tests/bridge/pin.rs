@@ -5,7 +5,7 @@
 use bridge_grant::Operation;
 use card_protocol::client::PivClient;
 use card_protocol::pin::{Pin, Puk};
-use card_protocol::piv;
+use card_protocol::{piv, Ins};
 
 use crate::helpers::*;
 
@@ -18,7 +18,7 @@ fn sent_commands(bridge: &TestBridge) -> Vec<(u8, bool)> {
         .collect()
 }
 
-const VERIFY_WITH_PIN: (u8, bool) = (piv::INS_VERIFY, true);
+const VERIFY_WITH_PIN: (u8, bool) = (Ins::Verify.byte(), true);
 
 async fn body(response: reqwest::Response) -> serde_json::Value {
     assert_eq!(response.status(), 200);
@@ -59,7 +59,7 @@ async fn brg_6_the_last_try_is_spent_only_when_the_user_confirms() {
     );
     assert!(!sent_commands(&bridge)
         .iter()
-        .any(|&(ins, _)| ins == piv::INS_CHANGE_REFERENCE_DATA));
+        .any(|&(ins, _)| ins == Ins::ChangeReferenceData.byte()));
     assert_eq!(bridge.card.with_card(|c| c.pin_tries_left()), 1);
 
     // Confirmed, the try is spent: the right PIN restores the tries.
@@ -93,11 +93,14 @@ async fn brg_6_a_blocked_pin_is_refused_without_trying_it() {
     let (status, error) = refusal(bridge.change_pin(Some(grant), PIN, "4321", true).await).await;
     assert_eq!((status, error["code"].as_str()), (423, Some("pin_blocked")));
     let sent = sent_commands(&bridge);
-    assert!(sent.contains(&(piv::INS_VERIFY, false)), "tries were read");
+    assert!(
+        sent.contains(&(Ins::Verify.byte(), false)),
+        "tries were read"
+    );
     assert!(!sent.contains(&VERIFY_WITH_PIN));
     assert!(!sent
         .iter()
-        .any(|&(ins, _)| ins == piv::INS_CHANGE_REFERENCE_DATA));
+        .any(|&(ins, _)| ins == Ins::ChangeReferenceData.byte()));
     assert_eq!(bridge.card_state(), before);
 }
 
