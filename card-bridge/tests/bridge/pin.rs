@@ -156,19 +156,26 @@ async fn brg_6_a_wrong_pin_reports_the_tries_left() {
 }
 
 #[tokio::test]
-async fn card_2_the_new_pin_is_checked_before_the_grant_or_the_card_is_used() {
+async fn card_2_a_malformed_pin_is_refused_before_the_grant_or_the_card_is_used() {
     let bridge = start_simulated(false).await;
     let grant = bridge.grant(Operation::ChangePin, None);
     for bad in ["123", "123456789", "12\u{e9}4"] {
-        let response = bridge
-            .change_pin(Some(grant.clone()), PIN, bad, false)
-            .await;
-        assert_eq!(response.status(), 422, "{bad}");
-        assert_eq!(error_code(response).await, "invalid_passcode");
+        for (current, new) in [(PIN, bad), (bad, "4321")] {
+            let response = bridge
+                .change_pin(Some(grant.clone()), current, new, false)
+                .await;
+            let (status, error) = refusal(response).await;
+            assert_eq!(
+                (status, error["code"].as_str()),
+                (400, Some("bad_request")),
+                "{current:?} -> {new:?}"
+            );
+        }
     }
     let response = bridge.verify_pin("12", false).await;
     assert_eq!(error_code(response).await, "bad_request");
     assert!(bridge.take_sent().is_empty());
+    // The grant was not spent by the refusals.
     body(bridge.change_pin(Some(grant), PIN, "4321", false).await).await;
 }
 
