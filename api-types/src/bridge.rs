@@ -3,8 +3,17 @@
 //! Every HTTP call carries `Content-Type: application/json` and the
 //! [`BRIDGE_HEADER`] header, so no "simple" cross-origin request can reach the bridge.
 //! Binary values are lowercase hex.
+//!
+//! Parse, don't validate (ALL-2, BRG-2): GUIDs, challenges, signatures, card answers and
+//! passcodes are the newtypes of [`crate::values`] and [`crate::passcode`], so serde
+//! itself refuses a malformed one — the bridge answers `bad_request` before any handler
+//! runs, and the page cannot build a request the bridge would refuse. On the wire they
+//! are the same JSON strings as ever.
 
 use serde::{Deserialize, Serialize};
+
+use crate::passcode::CardPasscode;
+use crate::values::{CardGuid, CardSignature, Challenge, ResponseHex};
 
 /// Custom header required on every bridge call (value: [`BRIDGE_HEADER_VALUE`]).
 pub const BRIDGE_HEADER: &str = "x-card-bridge";
@@ -57,7 +66,7 @@ pub struct ReaderInfo {
 pub struct CardInfo {
     pub reader: String,
     /// The card's GUID from its CHUID (16 bytes, hex).
-    pub guid: String,
+    pub guid: CardGuid,
     /// PIN tries left, read with an empty VERIFY (costs no try); 0 when blocked.
     pub pin_tries_left: u8,
     pub pin_blocked: bool,
@@ -85,18 +94,18 @@ pub enum CardEvent {
 #[serde(deny_unknown_fields)]
 pub struct SignChallengeRequest {
     /// 32 bytes, hex. Signed as a prehashed P-256 digest.
-    pub challenge: String,
+    pub challenge: Challenge,
     /// If set, refuse (card_changed) unless the inserted card has this GUID.
     #[serde(default)]
-    pub expected_guid: Option<String>,
+    pub expected_guid: Option<CardGuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignChallengeResponse {
-    pub guid: String,
+    pub guid: CardGuid,
     /// DER-encoded ECDSA signature, hex.
-    pub signature: String,
+    pub signature: CardSignature,
 }
 
 /// A grant the server signed for one card-changing bridge operation (BRG-5): `claims` is
@@ -146,7 +155,7 @@ impl From<SignedRelay> for RelayRequest {
 #[serde(deny_unknown_fields)]
 pub struct RelayResponse {
     /// One response APDU (data + SW, hex) per command that ran.
-    pub responses: Vec<String>,
+    pub responses: Vec<ResponseHex>,
 }
 
 /// `POST /v1/card/change-pin`: CHANGE REFERENCE DATA for the PIN, done locally so the
@@ -158,8 +167,8 @@ pub struct RelayResponse {
 pub struct ChangePinRequest {
     #[serde(default)]
     pub grant: Option<SignedGrant>,
-    pub current_pin: String,
-    pub new_pin: String,
+    pub current_pin: CardPasscode,
+    pub new_pin: CardPasscode,
     #[serde(default)]
     pub confirm_last_try: bool,
 }
@@ -179,7 +188,7 @@ impl std::fmt::Debug for ChangePinRequest {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyPinRequest {
-    pub pin: String,
+    pub pin: CardPasscode,
     #[serde(default)]
     pub confirm_last_try: bool,
 }
@@ -206,13 +215,13 @@ pub struct VerifyPinResponse {
 #[serde(deny_unknown_fields)]
 pub struct CardLoginRequest {
     /// 32 bytes, hex. Signed as a prehashed P-256 digest.
-    pub challenge: String,
-    pub pin: String,
+    pub challenge: Challenge,
+    pub pin: CardPasscode,
     #[serde(default)]
     pub confirm_last_try: bool,
     /// If set, refuse (card_changed) unless the inserted card has this GUID.
     #[serde(default)]
-    pub expected_guid: Option<String>,
+    pub expected_guid: Option<CardGuid>,
 }
 
 impl std::fmt::Debug for CardLoginRequest {
@@ -227,13 +236,121 @@ impl std::fmt::Debug for CardLoginRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CardLoginResponse {
-    pub guid: String,
+    pub guid: CardGuid,
     /// DER-encoded ECDSA signature by the 9A key, hex.
-    pub signature: String,
+    pub signature: CardSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePinResponse {
     pub pin_tries_left: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn guid() -> String {
+        "ab".repeat(16)
+    }
+
+    #[test]
+    fn brg_2_malformed_values_are_refused_by_serde() {
+        let challenge = "cd".repeat(32);
+        let bad_requests = [
+            json!({"challenge": "cd".repeat(31)}),
+            json!({"challenge": "zz".repeat(32)}),
+            json!({"challenge": challenge, "expected_guid": "abcd"}),
+            json!({"challenge": 7}),
+        ];
+        for bad in bad_requests {
+            assert!(
+                serde_json::from_value::<SignChallengeRequest>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        for pin in ["123", "123456789", "12\u{e9}4", "12\t4"] {
+            let verify = json!({"pin": pin});
+            assert!(
+                serde_json::from_value::<VerifyPinRequest>(verify).is_err(),
+                "{pin:?}"
+            );
+            let login = json!({"challenge": challenge, "pin": pin});
+            assert!(
+                serde_json::from_value::<CardLoginRequest>(login).is_err(),
+                "{pin:?}"
+            );
+            for (current, new) in [(pin, "1234"), ("1234", pin)] {
+                let change = json!({"current_pin": current, "new_pin": new});
+                assert!(serde_json::from_value::<ChangePinRequest>(change).is_err());
+            }
+        }
+        let bad_answers = [
+            json!({"guid": "ab", "signature": "3000"}),
+            json!({"guid": guid(), "signature": "30 00"}),
+            json!({"guid": guid(), "signature": "00".repeat(129)}),
+        ];
+        for bad in bad_answers {
+            assert!(
+                serde_json::from_value::<CardLoginResponse>(bad.clone()).is_err(),
+                "{bad}"
+            );
+            assert!(serde_json::from_value::<SignChallengeResponse>(bad).is_err());
+        }
+        let card = json!({"reader": "R", "guid": "xy", "pin_tries_left": 3, "pin_blocked": false});
+        assert!(serde_json::from_value::<CardInfo>(card).is_err());
+        let relayed = json!({"responses": ["9000", "9g00"]});
+        assert!(serde_json::from_value::<RelayResponse>(relayed).is_err());
+    }
+
+    #[test]
+    fn brg_1_the_wire_json_is_the_same_strings_as_before() {
+        let login: CardLoginRequest = serde_json::from_value(json!({
+            "challenge": "CD".repeat(32),
+            "pin": "a b!~8*(",
+            "expected_guid": guid(),
+        }))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&login).unwrap(),
+            json!({
+                "challenge": "cd".repeat(32),
+                "pin": "a b!~8*(",
+                "confirm_last_try": false,
+                "expected_guid": guid(),
+            })
+        );
+        let change: ChangePinRequest =
+            serde_json::from_value(json!({"current_pin": "1234", "new_pin": "5678"})).unwrap();
+        let sent: Value = serde_json::to_value(&change).unwrap();
+        assert_eq!(
+            (sent["current_pin"].as_str(), sent["new_pin"].as_str()),
+            (Some("1234"), Some("5678"))
+        );
+        let signed = json!({"guid": guid(), "signature": "3006020101020102"});
+        let answer: SignChallengeResponse = serde_json::from_value(signed.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&answer).unwrap(), signed);
+        let relayed = json!({"responses": ["9000", "0102639c"]});
+        let answer: RelayResponse = serde_json::from_value(relayed.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&answer).unwrap(), relayed);
+    }
+
+    #[test]
+    fn all_7_requests_never_print_a_passcode() {
+        let login: CardLoginRequest = serde_json::from_value(json!({
+            "challenge": "cd".repeat(32),
+            "pin": "s3cret",
+        }))
+        .unwrap();
+        let verify: VerifyPinRequest = serde_json::from_value(json!({"pin": "s3cret"})).unwrap();
+        let change: ChangePinRequest =
+            serde_json::from_value(json!({"current_pin": "s3cret", "new_pin": "n3wone"})).unwrap();
+        let shown = format!("{login:?} {verify:?} {change:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("n3wone"),
+            "{shown}"
+        );
+    }
 }

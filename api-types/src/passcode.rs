@@ -1,8 +1,11 @@
 //! The Smartcard Passcode rule (CARD-2, UNL-6): 4–8 standard keyboard characters
 //! (printable ASCII, space included). The card applies the same rule; this copy lets the
-//! page and the bridge refuse a bad passcode before the card is touched.
+//! page and the bridge refuse a bad passcode before the card is touched — the bridge's
+//! request bodies hold a [`CardPasscode`], so serde refuses a bad one at the boundary.
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 pub const CARD_PASSCODE_MIN: usize = 4;
 pub const CARD_PASSCODE_MAX: usize = 8;
@@ -17,9 +20,11 @@ pub enum PasscodeError {
     Mismatch,
 }
 
-/// A syntactically valid card passcode. Deliberately not `Serialize`/`Debug`-printing its
-/// content: it must never end up in a log.
-#[derive(Clone, PartialEq, Eq)]
+/// A syntactically valid card passcode. It must never end up in a log: `Debug` does not
+/// print it, and it is wiped when dropped (BRG-6). It travels only from the page to the
+/// card bridge on this computer (CARD-3), as a JSON string; the string it is read from is
+/// wiped once parsed.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct CardPasscode(String);
 
 impl std::fmt::Debug for CardPasscode {
@@ -50,6 +55,21 @@ impl CardPasscode {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+impl Serialize for CardPasscode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Through [`CardPasscode::parse`], as `try_from = "String"` would, but the string read
+/// is wiped whether or not it parses.
+impl<'de> Deserialize<'de> for CardPasscode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Zeroizing::new(String::deserialize(deserializer)?);
+        Self::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -90,6 +110,23 @@ mod tests {
     fn all_7_debug_never_shows_the_passcode() {
         let p = CardPasscode::parse("s3cret").unwrap();
         assert!(!format!("{p:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn brg_6_a_passcode_can_be_wiped() {
+        let mut p = CardPasscode::parse("s3cret").unwrap();
+        p.zeroize();
+        assert_eq!(p.expose(), "");
+    }
+
+    #[test]
+    fn card_2_serde_goes_through_parse_and_keeps_the_plain_string() {
+        let p: CardPasscode = serde_json::from_str("\"a b!~8*(\"").unwrap();
+        assert_eq!(p.expose(), "a b!~8*(");
+        assert_eq!(serde_json::to_string(&p).unwrap(), "\"a b!~8*(\"");
+        for bad in ["\"123\"", "\"123456789\"", "\"12\\t45\"", "1234", "null"] {
+            assert!(serde_json::from_str::<CardPasscode>(bad).is_err(), "{bad}");
+        }
     }
 
     proptest! {

@@ -168,8 +168,12 @@ mod tests {
         let none = r#"{"event":"snapshot","status":{"version":"1","backend":"pcsc","readers":[],"card":null}}"#;
         assert_eq!(card_state(none), Some(CardState::NoCard));
         let some = r#"{"event":"snapshot","status":{"version":"1","backend":"pcsc","readers":[],
-            "card":{"reader":"r","guid":"00","pin_tries_left":0,"pin_blocked":true}}}"#;
+            "card":{"reader":"r","guid":"000102030405060708090a0b0c0d0e0f","pin_tries_left":0,
+            "pin_blocked":true}}}"#;
         assert!(matches!(card_state(some), Some(CardState::Present(c)) if c.pin_blocked));
+        // A GUID that is not 16 bytes of hex is no card the page can use (ALL-2).
+        let malformed = some.replace("000102030405060708090a0b0c0d0e0f", "00");
+        assert_eq!(card_state(&malformed), None);
         assert_eq!(card_state(r#"{"event":"removed","reader":"r"}"#), None);
         let trouble = card_state(r#"{"code":"pcsc_unavailable","message":"x"}"#);
         assert!(matches!(trouble, Some(CardState::Trouble(p)) if p.is(ErrorCode::PcscUnavailable)));

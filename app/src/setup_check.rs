@@ -10,6 +10,7 @@ use api_types::bridge::{
 };
 use api_types::time::utc_date;
 use api_types::unlock::PublicConfig;
+use api_types::values::Challenge;
 use leptos::prelude::*;
 
 use crate::bridge::Bridge;
@@ -263,7 +264,7 @@ async fn card_auth_key_works(bridge: &Bridge) -> bool {
         return false;
     }
     let request = SignChallengeRequest {
-        challenge: challenge.iter().map(|b| format!("{b:02x}")).collect(),
+        challenge: Challenge::from_bytes(challenge),
         expected_guid: None,
     };
     bridge
@@ -357,7 +358,7 @@ mod tests {
                 }],
                 card: Some(CardInfo {
                     reader: "Reader 0".into(),
-                    guid: "00".repeat(16),
+                    guid: api_types::CardGuid::from_bytes([0; 16]),
                     pin_tries_left: 3,
                     pin_blocked: false,
                 }),

@@ -2,7 +2,6 @@
 //! (ALL-2, BRG-2, BRG-4, BRG-5, BRG-6, CARD-5, AUTH-1). The HTTP status comes from
 //! [`ErrorCode::http_status`], the one mapping the server uses too.
 
-use api_types::passcode::PasscodeError;
 use api_types::{ApiError, ErrorCode};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -52,8 +51,6 @@ pub enum BridgeError {
     LastTryNeedsConfirmation,
     #[error("The card refuses a passcode it has had in its last five changes.")]
     PinReused,
-    #[error("{0}")]
-    InvalidPasscode(#[from] PasscodeError),
     #[error("The server's permission for this card operation was refused: {0}.")]
     Grant(#[from] GrantError),
     #[error("Internal error in the card bridge.")]
@@ -83,7 +80,6 @@ impl BridgeError {
             E::PinBlocked => ErrorCode::PinBlocked,
             E::LastTryNeedsConfirmation => ErrorCode::LastTryNeedsConfirmation,
             E::PinReused => ErrorCode::PinReused,
-            E::InvalidPasscode(_) => ErrorCode::InvalidPasscode,
             E::Grant(grant) => grant_code(*grant),
             E::Internal(_) => ErrorCode::Internal,
         }

@@ -1,5 +1,6 @@
 //! ISO 7816-4 command and response APDUs, cases 1–4 in short and extended form.
 
+use crate::ins::Ins;
 use crate::sw::StatusWord;
 use thiserror::Error;
 use zeroize::Zeroize;
@@ -21,6 +22,10 @@ pub enum ApduError {
 
 /// A command APDU. Commands that carry a PIN or PUK are wiped with [`Zeroize`] once sent
 /// (BRG-6); there is deliberately no `Drop` wiping, so fields can still be moved out.
+///
+/// Built with an [`Ins`]; the `ins` byte stays raw because a command read off the wire
+/// may carry any byte ([`Self::instruction`] reads it, and a card answers `6D00` when no
+/// [`Ins`] names it).
 #[derive(Debug, Clone, PartialEq, Eq, Zeroize)]
 pub struct CommandApdu {
     pub cla: u8,
@@ -33,7 +38,13 @@ pub struct CommandApdu {
 }
 
 impl CommandApdu {
-    pub fn new(cla: u8, ins: u8, p1: u8, p2: u8) -> Self {
+    pub fn new(cla: u8, ins: Ins, p1: u8, p2: u8) -> Self {
+        Self::raw(cla, ins.byte(), p1, p2)
+    }
+
+    /// A command whose INS is a byte no [`Ins`] may name: one read off the wire, or one a
+    /// test sends to see a card refuse it. Everything this product sends uses [`Self::new`].
+    pub fn raw(cla: u8, ins: u8, p1: u8, p2: u8) -> Self {
         Self {
             cla,
             ins,
@@ -42,6 +53,16 @@ impl CommandApdu {
             data: Vec::new(),
             le: None,
         }
+    }
+
+    /// The instruction, if the INS byte is one we know.
+    pub fn instruction(&self) -> Option<Ins> {
+        Ins::parse(self.ins)
+    }
+
+    /// Whether this is an `ins` command.
+    pub fn is(&self, ins: Ins) -> bool {
+        self.ins == ins.byte()
     }
 
     pub fn with_data(mut self, data: Vec<u8>) -> Self {
@@ -98,7 +119,7 @@ impl CommandApdu {
 
     pub fn parse(bytes: &[u8]) -> Result<Self, ApduError> {
         let (&[cla, ins, p1, p2], body) = split_header(bytes)?;
-        let mut cmd = Self::new(cla, ins, p1, p2);
+        let mut cmd = Self::raw(cla, ins, p1, p2);
         let bad = || ApduError::BadLength(bytes.len());
         match body {
             // Case 1.
@@ -215,7 +236,7 @@ mod tests {
 
     #[test]
     fn encodes_the_four_short_cases() {
-        let c = CommandApdu::new(0, 0x20, 0, 0x80);
+        let c = CommandApdu::new(0, Ins::Verify, 0, 0x80);
         assert_eq!(c.to_bytes(), hex("00 20 00 80"));
         assert_eq!(c.clone().with_le(256).to_bytes(), hex("00 20 00 80 00"));
         let c3 = c.clone().with_data(vec![1, 2]);
@@ -225,11 +246,11 @@ mod tests {
 
     #[test]
     fn goes_extended_only_when_needed() {
-        let c = CommandApdu::new(0, 0xDB, 0x3F, 0xFF).with_data(vec![7; 300]);
+        let c = CommandApdu::new(0, Ins::PutData, 0x3F, 0xFF).with_data(vec![7; 300]);
         let b = c.to_bytes();
         assert_eq!(b.get(..7), Some(&hex("00 DB 3F FF 00 01 2C")[..]));
         assert_eq!(b.len(), 7 + 300);
-        let c2 = CommandApdu::new(0, 0xCB, 0x3F, 0xFF).with_le(65536);
+        let c2 = CommandApdu::new(0, Ins::GetData, 0x3F, 0xFF).with_le(65536);
         assert_eq!(c2.to_bytes(), hex("00 CB 3F FF 00 00 00"));
         let c4 = c.with_le(1000);
         assert_eq!(c4.to_bytes().get(307..), Some(&hex("03 E8")[..]));
@@ -238,7 +259,7 @@ mod tests {
 
     #[test]
     fn data_too_long_is_an_error_not_a_panic() {
-        let c = CommandApdu::new(0, 0, 0, 0).with_data(vec![0; MAX_DATA + 1]);
+        let c = CommandApdu::raw(0, 0, 0, 0).with_data(vec![0; MAX_DATA + 1]);
         assert_eq!(c.try_to_bytes(), Err(ApduError::DataTooLong(MAX_DATA + 1)));
         assert!(c.to_bytes().is_empty());
     }

@@ -6,9 +6,11 @@
 //! new PIN the card refuses as one of its last five is [`PivError::PinReused`] (CARD-5).
 
 use crate::apdu::{ApduError, CommandApdu, ResponseApdu};
-use crate::issue::{self, KeySlot};
+use crate::ins::Ins;
+use crate::issue;
 use crate::pin::{Pin, PinError, Puk};
 use crate::piv::{self, Chuid, PinStatus};
+use crate::slot::KeySlot;
 use crate::sw::StatusWord;
 use crate::tlv::TlvError;
 use thiserror::Error;
@@ -147,7 +149,7 @@ impl<T: CardTransport> PivClient<T> {
                 ));
             }
             let le = if avail == 0 { 256 } else { usize::from(avail) };
-            let get = CommandApdu::new(0x00, piv::INS_GET_RESPONSE, 0x00, 0x00).with_le(le);
+            let get = CommandApdu::new(0x00, Ins::GetResponse, 0x00, 0x00).with_le(le);
             let next = self.exchange(&get.try_to_bytes()?)?;
             data.extend_from_slice(&next.data);
             sw = next.sw;
@@ -185,7 +187,7 @@ impl<T: CardTransport> PivClient<T> {
 
     pub fn verify_pin(&mut self, pin: &Pin) -> Result<(), PivError> {
         let sw = self.transmit_secret(piv::verify_pin(pin))?;
-        pin_result(piv::INS_VERIFY, sw)
+        pin_result(Ins::Verify, sw)
     }
 
     /// VERIFY with P1=FF: the PIN is no longer verified. `Ok(false)` when the card does
@@ -201,25 +203,25 @@ impl<T: CardTransport> PivClient<T> {
         if sw == StatusWord::PIN_REUSED {
             return Err(PivError::PinReused);
         }
-        pin_result(piv::INS_CHANGE_REFERENCE_DATA, sw)
+        pin_result(Ins::ChangeReferenceData, sw)
     }
 
     pub fn change_puk(&mut self, old: &Puk, new: &Puk) -> Result<(), PivError> {
         let sw = self.transmit_secret(piv::change_puk(old, new))?;
-        puk_result(piv::INS_CHANGE_REFERENCE_DATA, sw)
+        puk_result(Ins::ChangeReferenceData, sw)
     }
 
     /// Unblock the PIN with the PUK and set a new PIN.
     pub fn reset_retry_counter(&mut self, puk: &Puk, new_pin: &Pin) -> Result<(), PivError> {
         let sw = self.transmit_secret(piv::reset_retry_counter(puk, new_pin))?;
-        puk_result(piv::INS_RESET_RETRY_COUNTER, sw)
+        puk_result(Ins::ResetRetryCounter, sw)
     }
 
     /// Sign a P-256 digest with the 9E card authentication key (no PIN, CARD-6).
     /// Returns the DER signature.
     pub fn sign_with_card_auth_key(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, PivError> {
         let data =
-            self.expect_success(&piv::general_authenticate_sign(piv::SLOT_CARD_AUTH, digest))?;
+            self.expect_success(&piv::general_authenticate_sign(KeySlot::CardAuth, digest))?;
         piv::parse_signature(&data)
     }
 
@@ -228,7 +230,7 @@ impl<T: CardTransport> PivClient<T> {
     /// ([`PivError::Status`]). Returns the DER signature.
     pub fn sign_with_piv_auth_key(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, PivError> {
         let data =
-            self.expect_success(&piv::general_authenticate_sign(piv::SLOT_PIV_AUTH, digest))?;
+            self.expect_success(&piv::general_authenticate_sign(KeySlot::PivAuth, digest))?;
         piv::parse_signature(&data)
     }
 
@@ -266,7 +268,7 @@ impl<T: CardTransport> PivClient<T> {
     }
 }
 
-fn pin_result(ins: u8, sw: StatusWord) -> Result<(), PivError> {
+fn pin_result(ins: Ins, sw: StatusWord) -> Result<(), PivError> {
     if sw.is_success() {
         return Ok(());
     }
@@ -276,11 +278,14 @@ fn pin_result(ins: u8, sw: StatusWord) -> Result<(), PivError> {
     match sw.tries_left() {
         Some(0) => Err(PivError::Blocked),
         Some(tries_left) => Err(PivError::WrongPin { tries_left }),
-        None => Err(PivError::Status { ins, sw }),
+        None => Err(PivError::Status {
+            ins: ins.byte(),
+            sw,
+        }),
     }
 }
 
-fn puk_result(ins: u8, sw: StatusWord) -> Result<(), PivError> {
+fn puk_result(ins: Ins, sw: StatusWord) -> Result<(), PivError> {
     if sw.is_success() {
         return Ok(());
     }
@@ -290,7 +295,10 @@ fn puk_result(ins: u8, sw: StatusWord) -> Result<(), PivError> {
     match sw.tries_left() {
         Some(0) => Err(PivError::PukBlocked),
         Some(tries_left) => Err(PivError::WrongPuk { tries_left }),
-        None => Err(PivError::Status { ins, sw }),
+        None => Err(PivError::Status {
+            ins: ins.byte(),
+            sw,
+        }),
     }
 }
 
@@ -355,7 +363,7 @@ mod tests {
     fn resends_with_le_on_6cxx() {
         let mut client = PivClient::new(Replay::new(vec![hex("6C 02"), hex("AB CD 90 00")]));
         let resp = client
-            .transmit(&CommandApdu::new(0, 0xCA, 0, 0).with_le(256))
+            .transmit(&CommandApdu::raw(0, 0xCA, 0, 0).with_le(256))
             .unwrap();
         assert_eq!(resp.data, hex("AB CD"));
         assert_eq!(
@@ -404,9 +412,9 @@ mod tests {
         assert!(matches!(
             client.change_pin(&old, &new),
             Err(PivError::Status {
-                ins: 0x24,
+                ins,
                 sw: StatusWord::WRONG_DATA
-            })
+            }) if Ins::parse(ins) == Some(Ins::ChangeReferenceData)
         ));
     }
 
@@ -451,9 +459,9 @@ mod tests {
         assert!(matches!(
             client.sign_with_card_auth_key(&[0; 32]),
             Err(PivError::Status {
-                ins: 0x87,
+                ins,
                 sw: StatusWord(0x6A86)
-            })
+            }) if Ins::parse(ins) == Some(Ins::GeneralAuthenticate)
         ));
     }
 

@@ -19,11 +19,15 @@
 
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::client::PivError;
+use crate::ins::Ins;
 use crate::piv;
 use crate::sw::StatusWord;
 use crate::tlv;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::PublicKey;
+
+/// The slots issuance fills; their one definition is [`crate::slot`].
+pub use crate::slot::KeySlot;
 
 /// Length of an uncompressed SEC1 P-256 point: `04 ‖ X ‖ Y`.
 pub const P256_POINT_LEN: usize = 65;
@@ -31,53 +35,14 @@ pub const P256_POINT_LEN: usize = 65;
 /// containers hold under 2 KB; ours are about 500 bytes).
 pub const MAX_CERTIFICATE_OBJECT: usize = 4096;
 
-/// The key slots issuance fills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeySlot {
-    /// 9A, PIV authentication: signs only after the PIN is verified (AUTH-1).
-    PivAuth,
-    /// 9E, card authentication: signs without the PIN (CARD-6).
-    CardAuth,
-}
-
-impl KeySlot {
-    pub const ALL: [KeySlot; 2] = [KeySlot::PivAuth, KeySlot::CardAuth];
-
-    /// The key reference (P2 of GENERATE and GENERAL AUTHENTICATE).
-    pub const fn key_ref(self) -> u8 {
-        match self {
-            KeySlot::PivAuth => piv::SLOT_PIV_AUTH,
-            KeySlot::CardAuth => piv::SLOT_CARD_AUTH,
-        }
-    }
-
-    /// The tag of the slot's certificate object.
-    pub const fn certificate_tag(self) -> u32 {
-        match self {
-            KeySlot::PivAuth => piv::TAG_CERT_PIV_AUTH,
-            KeySlot::CardAuth => piv::TAG_CERT_CARD_AUTH,
-        }
-    }
-
-    pub fn from_key_ref(key_ref: u8) -> Option<KeySlot> {
-        KeySlot::ALL.into_iter().find(|s| s.key_ref() == key_ref)
-    }
-
-    pub fn from_certificate_tag(tag: u32) -> Option<KeySlot> {
-        KeySlot::ALL
-            .into_iter()
-            .find(|s| s.certificate_tag() == tag)
-    }
-}
-
 /// GENERATE ASYMMETRIC KEY PAIR, P-256: `00 47 00 <slot> 05 AC 03 80 01 11 00`.
 pub fn generate_key_pair(slot: KeySlot) -> CommandApdu {
-    piv::generate_key_pair(slot.key_ref(), piv::ALG_ECC_P256)
+    piv::generate_key_pair(slot, piv::ALG_ECC_P256)
 }
 
 /// The new public key from the card's (unwrapped) answer to [`generate_key_pair`].
 pub fn public_key(answer: &ResponseApdu) -> Result<PublicKey, PivError> {
-    success(piv::INS_GENERATE_ASYMMETRIC_KEY_PAIR, answer)?;
+    success(Ins::GenerateAsymmetricKeyPair, answer)?;
     parse_public_key(&answer.data)
 }
 
@@ -137,7 +102,7 @@ pub fn written(parts: usize, answers: &[ResponseApdu]) -> Result<(), PivError> {
     }
     answers
         .iter()
-        .try_for_each(|answer| success(piv::INS_PUT_DATA, answer))
+        .try_for_each(|answer| success(Ins::PutData, answer))
 }
 
 /// GET DATA of the slot's certificate object (no PIN, no channel needed).
@@ -151,7 +116,7 @@ pub fn certificate(answer: &ResponseApdu) -> Result<Option<Vec<u8>>, PivError> {
     if answer.sw == StatusWord::FILE_NOT_FOUND {
         return Ok(None);
     }
-    success(piv::INS_GET_DATA, answer)?;
+    success(Ins::GetData, answer)?;
     parse_certificate_object(&answer.data).map(Some)
 }
 
@@ -181,11 +146,14 @@ pub fn parse_certificate_object(object: &[u8]) -> Result<Vec<u8>, PivError> {
     Ok(der.to_vec())
 }
 
-fn success(ins: u8, answer: &ResponseApdu) -> Result<(), PivError> {
+fn success(ins: Ins, answer: &ResponseApdu) -> Result<(), PivError> {
     if answer.sw.is_success() {
         Ok(())
     } else {
-        Err(PivError::Status { ins, sw: answer.sw })
+        Err(PivError::Status {
+            ins: ins.byte(),
+            sw: answer.sw,
+        })
     }
 }
 
@@ -274,8 +242,8 @@ mod tests {
             .iter()
             .all(|p| p.cla == 0x10 && p.data.len() == piv::CHAIN_PART));
         assert_eq!(
-            (last.cla, last.ins, last.p1, last.p2),
-            (0x00, 0xDB, 0x3F, 0xFF)
+            (last.cla, last.instruction(), last.p1, last.p2),
+            (0x00, Some(Ins::PutData), 0x3F, 0xFF)
         );
         // Every part is a short APDU.
         assert!(parts
@@ -315,19 +283,6 @@ mod tests {
             None
         );
         assert!(certificate(&ResponseApdu::status(StatusWord(0x6982))).is_err());
-    }
-
-    #[test]
-    fn slots_name_their_key_and_object() {
-        for slot in KeySlot::ALL {
-            assert_eq!(KeySlot::from_key_ref(slot.key_ref()), Some(slot));
-            assert_eq!(
-                KeySlot::from_certificate_tag(slot.certificate_tag()),
-                Some(slot)
-            );
-        }
-        assert_eq!(KeySlot::from_key_ref(0x9C), None);
-        assert_eq!(KeySlot::from_certificate_tag(0x5FC10A), None);
     }
 
     proptest! {

@@ -3,7 +3,9 @@
 //! [`crate::issue`] builds issuance (GENERATE, certificate objects) from them.
 
 use crate::apdu::CommandApdu;
+use crate::ins::Ins;
 use crate::pin::{Pin, Puk};
+use crate::slot::KeySlot;
 use crate::sw::StatusWord;
 use crate::tlv;
 
@@ -16,25 +18,14 @@ pub const PIV_AID_FULL: &[u8] = &[
     0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00,
 ];
 
-pub const INS_SELECT: u8 = 0xA4;
-pub const INS_GET_DATA: u8 = 0xCB;
-pub const INS_VERIFY: u8 = 0x20;
-pub const INS_CHANGE_REFERENCE_DATA: u8 = 0x24;
-pub const INS_RESET_RETRY_COUNTER: u8 = 0x2C;
 /// The passcode tries our cards are issued with: a card locks after three wrong passcodes,
 /// and a right one (or an unlock) gives all three back.
 pub const PIN_TRIES: u8 = 3;
-pub const INS_GENERAL_AUTHENTICATE: u8 = 0x87;
-pub const INS_GET_RESPONSE: u8 = 0xC0;
-pub const INS_GENERATE_ASYMMETRIC_KEY_PAIR: u8 = 0x47;
-pub const INS_PUT_DATA: u8 = 0xDB;
 /// The CLA bit of ISO command chaining: more parts of this command follow.
 pub const CLA_CHAINING: u8 = 0x10;
 
 pub const KEY_REF_PIN: u8 = 0x80;
 pub const KEY_REF_PUK: u8 = 0x81;
-pub const SLOT_PIV_AUTH: u8 = 0x9A;
-pub const SLOT_CARD_AUTH: u8 = 0x9E;
 pub const ALG_ECC_P256: u8 = 0x11;
 
 /// Card Holder Unique Identifier object.
@@ -47,10 +38,6 @@ pub const TAG_DYN_AUTH_CHALLENGE: u32 = 0x81;
 pub const TAG_DATA_OBJECT: u32 = 0x53;
 /// Tag list of GET DATA and PUT DATA: which object.
 pub const TAG_OBJECT_ID: u32 = 0x5C;
-/// X.509 Certificate for PIV Authentication (the 9A key's certificate).
-pub const TAG_CERT_PIV_AUTH: u32 = 0x5FC105;
-/// X.509 Certificate for Card Authentication (the 9E key's certificate).
-pub const TAG_CERT_CARD_AUTH: u32 = 0x5FC101;
 /// Inside a certificate object: the DER certificate, its CertInfo (`00`: not
 /// compressed), and the empty error detection code.
 pub const TAG_CERTIFICATE: u32 = 0x70;
@@ -70,7 +57,7 @@ pub const CHAIN_PART: usize = 239;
 
 /// SELECT the PIV application by its AID prefix.
 pub fn select() -> CommandApdu {
-    CommandApdu::new(0x00, INS_SELECT, 0x04, 0x00)
+    CommandApdu::new(0x00, Ins::Select, 0x04, 0x00)
         .with_data(PIV_AID.to_vec())
         .with_le(256)
 }
@@ -85,7 +72,7 @@ fn object_id(tag: u32) -> Vec<u8> {
 
 /// GET DATA for one object: `00 CB 3F FF 5C <tag>`.
 pub fn get_data(tag: u32) -> CommandApdu {
-    CommandApdu::new(0x00, INS_GET_DATA, 0x3F, 0xFF)
+    CommandApdu::new(0x00, Ins::GetData, 0x3F, 0xFF)
         .with_data(object_id(tag))
         .with_le(256)
 }
@@ -97,7 +84,7 @@ pub fn get_data(tag: u32) -> CommandApdu {
 pub fn put_data(tag: u32, object: &[u8]) -> Vec<CommandApdu> {
     let mut data = object_id(tag);
     data.extend_from_slice(object);
-    chain(CommandApdu::new(0x00, INS_PUT_DATA, 0x3F, 0xFF).with_data(data))
+    chain(CommandApdu::new(0x00, Ins::PutData, 0x3F, 0xFF).with_data(data))
 }
 
 /// Split a command into ISO-chained parts of at most [`CHAIN_PART`] data bytes: every
@@ -117,7 +104,14 @@ pub fn chain(command: CommandApdu) -> Vec<CommandApdu> {
     } = command;
     let mut parts: Vec<CommandApdu> = data
         .chunks(CHAIN_PART)
-        .map(|part| CommandApdu::new(cla | CLA_CHAINING, ins, p1, p2).with_data(part.to_vec()))
+        .map(|part| CommandApdu {
+            cla: cla | CLA_CHAINING,
+            ins,
+            p1,
+            p2,
+            data: part.to_vec(),
+            le: None,
+        })
         .collect();
     if let Some(last) = parts.last_mut() {
         last.cla = cla;
@@ -128,39 +122,39 @@ pub fn chain(command: CommandApdu) -> Vec<CommandApdu> {
 
 /// GENERATE ASYMMETRIC KEY PAIR in `slot`: `00 47 00 slot AC{80 algorithm} 00`. The card
 /// answers with the new public key ([`crate::issue::parse_public_key`]).
-pub fn generate_key_pair(slot: u8, algorithm: u8) -> CommandApdu {
+pub fn generate_key_pair(slot: KeySlot, algorithm: u8) -> CommandApdu {
     let template = tlv::encode(TAG_ALGORITHM, &[algorithm]);
-    CommandApdu::new(0x00, INS_GENERATE_ASYMMETRIC_KEY_PAIR, 0x00, slot)
+    CommandApdu::new(0x00, Ins::GenerateAsymmetricKeyPair, 0x00, slot.key_ref())
         .with_data(tlv::encode(TAG_KEY_TEMPLATE, &template))
         .with_le(256)
 }
 
 pub fn verify_pin(pin: &Pin) -> CommandApdu {
-    CommandApdu::new(0x00, INS_VERIFY, 0x00, KEY_REF_PIN).with_data(pin.padded().to_vec())
+    CommandApdu::new(0x00, Ins::Verify, 0x00, KEY_REF_PIN).with_data(pin.padded().to_vec())
 }
 
 /// Empty VERIFY: answers 9000 (verified) or 63Cx / 6983 and spends no try (BRG-6).
 pub fn verify_pin_status() -> CommandApdu {
-    CommandApdu::new(0x00, INS_VERIFY, 0x00, KEY_REF_PIN)
+    CommandApdu::new(0x00, Ins::Verify, 0x00, KEY_REF_PIN)
 }
 
 /// VERIFY with P1=FF: drop the verified state of the PIN.
 pub fn verify_pin_reset() -> CommandApdu {
-    CommandApdu::new(0x00, INS_VERIFY, 0xFF, KEY_REF_PIN)
+    CommandApdu::new(0x00, Ins::Verify, 0xFF, KEY_REF_PIN)
 }
 
 pub fn change_pin(old: &Pin, new: &Pin) -> CommandApdu {
     let mut data = Vec::with_capacity(16);
     data.extend_from_slice(old.padded());
     data.extend_from_slice(new.padded());
-    CommandApdu::new(0x00, INS_CHANGE_REFERENCE_DATA, 0x00, KEY_REF_PIN).with_data(data)
+    CommandApdu::new(0x00, Ins::ChangeReferenceData, 0x00, KEY_REF_PIN).with_data(data)
 }
 
 pub fn change_puk(old: &Puk, new: &Puk) -> CommandApdu {
     let mut data = Vec::with_capacity(16);
     data.extend_from_slice(old.as_bytes());
     data.extend_from_slice(new.as_bytes());
-    CommandApdu::new(0x00, INS_CHANGE_REFERENCE_DATA, 0x00, KEY_REF_PUK).with_data(data)
+    CommandApdu::new(0x00, Ins::ChangeReferenceData, 0x00, KEY_REF_PUK).with_data(data)
 }
 
 /// RESET RETRY COUNTER: PUK || new PIN; unblocks the PIN and sets it.
@@ -168,15 +162,15 @@ pub fn reset_retry_counter(puk: &Puk, new_pin: &Pin) -> CommandApdu {
     let mut data = Vec::with_capacity(16);
     data.extend_from_slice(puk.as_bytes());
     data.extend_from_slice(new_pin.padded());
-    CommandApdu::new(0x00, INS_RESET_RETRY_COUNTER, 0x00, KEY_REF_PIN).with_data(data)
+    CommandApdu::new(0x00, Ins::ResetRetryCounter, 0x00, KEY_REF_PIN).with_data(data)
 }
 
 /// GENERAL AUTHENTICATE: sign a P-256 digest with the key in `slot`:
 /// `00 87 11 slot 7C{82 00, 81 digest} 00`.
-pub fn general_authenticate_sign(slot: u8, digest: &[u8; 32]) -> CommandApdu {
+pub fn general_authenticate_sign(slot: KeySlot, digest: &[u8; 32]) -> CommandApdu {
     let mut inner = tlv::encode(TAG_DYN_AUTH_RESPONSE, &[]);
     tlv::encode_into(&mut inner, TAG_DYN_AUTH_CHALLENGE, digest);
-    CommandApdu::new(0x00, INS_GENERAL_AUTHENTICATE, ALG_ECC_P256, slot)
+    CommandApdu::new(0x00, Ins::GeneralAuthenticate, ALG_ECC_P256, slot.key_ref())
         .with_data(tlv::encode(TAG_DYN_AUTH, &inner))
         .with_le(256)
 }
@@ -279,7 +273,7 @@ pub fn pin_status_from_sw(sw: StatusWord) -> Result<PinStatus, PivError> {
         Some(0) => Ok(PinStatus::Blocked),
         Some(n) => Ok(PinStatus::TriesLeft(n)),
         None => Err(PivError::Status {
-            ins: INS_VERIFY,
+            ins: Ins::Verify.byte(),
             sw,
         }),
     }
@@ -322,7 +316,7 @@ mod tests {
             change_puk(&puk, &puk2).to_bytes().get(..5),
             Some(&hex("00 24 00 81 10")[..])
         );
-        let ga = general_authenticate_sign(SLOT_CARD_AUTH, &[0xAA; 32]).to_bytes();
+        let ga = general_authenticate_sign(KeySlot::CardAuth, &[0xAA; 32]).to_bytes();
         let mut want = hex("00 87 11 9E 26 7C 24 82 00 81 20");
         want.extend([0xAA; 32]);
         want.push(0);
@@ -332,18 +326,19 @@ mod tests {
     #[test]
     fn card_1_generate_and_put_data_bytes() {
         assert_eq!(
-            generate_key_pair(SLOT_CARD_AUTH, ALG_ECC_P256).to_bytes(),
+            generate_key_pair(KeySlot::CardAuth, ALG_ECC_P256).to_bytes(),
             hex("00 47 00 9E 05 AC 03 80 01 11 00")
         );
         assert_eq!(
             put_data(0x5FC105, &hex("53 00")),
-            vec![CommandApdu::new(0, 0xDB, 0x3F, 0xFF).with_data(hex("5C 03 5F C1 05 53 00"))]
+            vec![CommandApdu::new(0, Ins::PutData, 0x3F, 0xFF)
+                .with_data(hex("5C 03 5F C1 05 53 00"))]
         );
     }
 
     #[test]
     fn card_1_chain_keeps_header_and_le_on_the_last_part() {
-        let cmd = CommandApdu::new(0x00, 0xDB, 0x3F, 0xFF)
+        let cmd = CommandApdu::new(0x00, Ins::PutData, 0x3F, 0xFF)
             .with_data((0..600u32).map(|i| i as u8).collect())
             .with_le(256);
         let parts = chain(cmd.clone());
@@ -355,10 +350,10 @@ mod tests {
         assert_eq!(les, vec![None, None, Some(256)]);
         assert!(parts
             .iter()
-            .all(|p| (p.ins, p.p1, p.p2) == (0xDB, 0x3F, 0xFF)));
+            .all(|p| (p.instruction(), p.p1, p.p2) == (Some(Ins::PutData), 0x3F, 0xFF)));
         let data: Vec<u8> = parts.into_iter().flat_map(|p| p.data).collect();
         assert_eq!(data, cmd.data);
-        let short = CommandApdu::new(0, 0xDB, 0x3F, 0xFF).with_data(vec![1; CHAIN_PART]);
+        let short = CommandApdu::new(0, Ins::PutData, 0x3F, 0xFF).with_data(vec![1; CHAIN_PART]);
         assert_eq!(chain(short.clone()), vec![short]);
     }
 
@@ -411,9 +406,9 @@ mod tests {
         assert!(matches!(
             pin_status_from_sw(StatusWord(0x6A88)),
             Err(PivError::Status {
-                ins: 0x20,
+                ins,
                 sw: StatusWord(0x6A88)
-            })
+            }) if Ins::parse(ins) == Some(Ins::Verify)
         ));
     }
 

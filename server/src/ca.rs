@@ -20,6 +20,8 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
+use card_protocol::KeySlot;
+
 use crate::secrets::{Kek, SecretsError};
 use crate::store::{certificates, Store, StoreError};
 
@@ -39,24 +41,6 @@ pub enum CaError {
     Key,
     #[error("a time outside what a certificate can carry")]
     Time,
-}
-
-/// Which card key a certificate is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CardSlot {
-    /// 9A: the holder's login certificate (AUTH-1), used with the PIN.
-    PivAuthentication,
-    /// 9E: the card's own certificate, used without the PIN (CARD-6).
-    CardAuthentication,
-}
-
-impl CardSlot {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PivAuthentication => "9a",
-            Self::CardAuthentication => "9e",
-        }
-    }
 }
 
 /// A certificate the CA issued.
@@ -216,22 +200,23 @@ impl CertificateAuthority {
         .ok()
     }
 
-    /// A certificate for a key a card generated, naming its holder.
+    /// A certificate for the key a card generated in `slot`, naming its holder (9A) or
+    /// the holder's card (9E).
     pub fn issue(
         &self,
-        slot: CardSlot,
+        slot: KeySlot,
         holder: &Holder<'_>,
         public_key: &p256::PublicKey,
         now: i64,
     ) -> Result<Issued, CaError> {
         let name = escape(holder.display_name);
         let subject = match slot {
-            CardSlot::PivAuthentication => format!(
+            KeySlot::PivAuth => format!(
                 "CN={name},UID={},O={}",
                 escape(holder.uuid),
                 escape(holder.organisation)
             ),
-            CardSlot::CardAuthentication => format!(
+            KeySlot::CardAuth => format!(
                 "CN=Card Authentication {name},UID={},O={}",
                 escape(holder.uuid),
                 escape(holder.organisation)

@@ -11,11 +11,11 @@ use api_types::audit::AuditAction;
 use api_types::CardGuid;
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::client::{CardTransport, PivClient, PivError};
-use card_protocol::issue::{self, KeySlot};
 use card_protocol::scp03::{HostSession, Scp03Error};
+use card_protocol::{issue, KeySlot};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 
-use crate::ca::{CaError, CardSlot, Holder, Issued};
+use crate::ca::{CaError, Holder, Issued};
 use crate::card_channel::{fresh_challenge, handshake};
 use crate::flow::{Outcome, Subject, Write};
 use crate::store::users::{self, User};
@@ -64,13 +64,6 @@ fn sealed<T: CardTransport>(
     let wrapped = session.wrap(command)?;
     let answer = card.transmit(&wrapped)?;
     Ok(session.unwrap(answer)?)
-}
-
-fn ca_slot(slot: KeySlot) -> CardSlot {
-    match slot {
-        KeySlot::PivAuth => CardSlot::PivAuthentication,
-        KeySlot::CardAuth => CardSlot::CardAuthentication,
-    }
 }
 
 impl AppState {
@@ -140,7 +133,7 @@ impl AppState {
         for slot in KeySlot::ALL {
             let answer = sealed(&mut card, &mut session, issue::generate_key_pair(slot))?;
             let public_key = issue::public_key(&answer)?;
-            let certificate = self.ca.issue(ca_slot(slot), &holder, &public_key, now)?;
+            let certificate = self.ca.issue(slot, &holder, &public_key, now)?;
             issued.push((slot, public_key, certificate));
         }
         for (slot, _, certificate) in &issued {
@@ -192,12 +185,12 @@ fn decide_issue(
     outcome
         .write(Write::CardCertificate {
             card: guid,
-            slot: CardSlot::PivAuthentication,
+            slot: KeySlot::PivAuth,
             issued: issued.piv_auth.clone(),
         })
         .write(Write::CardCertificate {
             card: guid,
-            slot: CardSlot::CardAuthentication,
+            slot: KeySlot::CardAuth,
             issued: issued.card_auth.clone(),
         })
         .write(Write::CardAuthKey {

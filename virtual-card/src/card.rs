@@ -15,10 +15,9 @@ use crate::pin_history::PinHistory;
 use crate::secure_channel::{Scp03KeySet, SecureChannel, Step};
 use crate::state::CardError;
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
-use card_protocol::issue::KeySlot;
 use card_protocol::piv::{self, Chuid};
 use card_protocol::scp03::StaticKeys;
-use card_protocol::{tlv, Pin, Puk, StatusWord};
+use card_protocol::{tlv, Ins, KeySlot, Pin, Puk, StatusWord};
 use keys::Keys;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use std::path::{Path, PathBuf};
@@ -40,8 +39,6 @@ const MEMORY_FAILURE: StatusWord = StatusWord(0x6581);
 /// Default tries for PIN and PUK (CARD-2).
 const DEFAULT_MAX_TRIES: u8 = 3;
 
-const INS_GET_VERSION: u8 = 0xFD;
-const INS_GET_SERIAL: u8 = 0xF8;
 /// Version reported to yubico-piv-tool's GET VERSION.
 const YK_VERSION: [u8; 3] = [5, 1, 2];
 
@@ -255,7 +252,7 @@ impl VirtualCard {
             self.chain = None;
             return ResponseApdu::status(StatusWord::WRONG_LENGTH);
         };
-        if cmd.ins == piv::INS_GET_RESPONSE && cmd.cla == 0 {
+        if cmd.is(Ins::GetResponse) && cmd.cla == 0 {
             return self.get_response(&cmd);
         }
         self.pending.clear();
@@ -286,7 +283,7 @@ impl VirtualCard {
             self.chain = None;
             return ResponseApdu::status(StatusWord::CLA_NOT_SUPPORTED);
         }
-        if keys::is_admin(cmd.ins) && !sealed {
+        if cmd.instruction().is_some_and(keys::is_admin) && !sealed {
             self.chain = None;
             return ResponseApdu::status(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
         }
@@ -301,39 +298,29 @@ impl VirtualCard {
         }
     }
 
+    /// One whole command. An INS no [`Ins`] names, and one that has no meaning here (the
+    /// secure channel's handshake and GET RESPONSE are answered before this), is `6D00`
+    /// whether or not PIV is selected.
     fn dispatch(&mut self, cmd: &CommandApdu) -> Reply {
-        if cmd.ins == piv::INS_SELECT {
-            return self.select(cmd);
-        }
-        let known = [
-            piv::INS_GET_DATA,
-            piv::INS_VERIFY,
-            piv::INS_CHANGE_REFERENCE_DATA,
-            piv::INS_RESET_RETRY_COUNTER,
-            piv::INS_GENERAL_AUTHENTICATE,
-            piv::INS_GENERATE_ASYMMETRIC_KEY_PAIR,
-            piv::INS_PUT_DATA,
-            INS_GET_VERSION,
-            INS_GET_SERIAL,
-        ];
-        if !known.contains(&cmd.ins) {
-            return Err(StatusWord::INS_NOT_SUPPORTED);
-        }
+        let handler: fn(&mut Self, &CommandApdu) -> Reply = match cmd.instruction() {
+            Some(Ins::Select) => return self.select(cmd),
+            Some(Ins::GetData) => Self::get_data,
+            Some(Ins::Verify) => Self::verify,
+            Some(Ins::ChangeReferenceData) => Self::change_reference_data,
+            Some(Ins::ResetRetryCounter) => Self::reset_retry_counter,
+            Some(Ins::GeneralAuthenticate) => Self::general_authenticate,
+            Some(Ins::GenerateAsymmetricKeyPair) => Self::generate_key_pair,
+            Some(Ins::PutData) => Self::put_data,
+            Some(Ins::GetVersion) => |_, _| Ok(YK_VERSION.to_vec()),
+            Some(Ins::GetSerial) => |card, _| Ok(card.serial.to_be_bytes().to_vec()),
+            None | Some(Ins::GetResponse | Ins::InitializeUpdate | Ins::ExternalAuthenticate) => {
+                return Err(StatusWord::INS_NOT_SUPPORTED)
+            }
+        };
         if !self.selected {
             return Err(StatusWord::CONDITIONS_NOT_SATISFIED);
         }
-        match cmd.ins {
-            piv::INS_GET_DATA => self.get_data(cmd),
-            piv::INS_VERIFY => self.verify(cmd),
-            piv::INS_CHANGE_REFERENCE_DATA => self.change_reference_data(cmd),
-            piv::INS_RESET_RETRY_COUNTER => self.reset_retry_counter(cmd),
-            piv::INS_GENERAL_AUTHENTICATE => self.general_authenticate(cmd),
-            piv::INS_GENERATE_ASYMMETRIC_KEY_PAIR => self.generate_key_pair(cmd),
-            piv::INS_PUT_DATA => self.put_data(cmd),
-            INS_GET_VERSION => Ok(YK_VERSION.to_vec()),
-            INS_GET_SERIAL => Ok(self.serial.to_be_bytes().to_vec()),
-            _ => Err(StatusWord::INS_NOT_SUPPORTED),
-        }
+        handler(self, cmd)
     }
 
     /// SELECT by AID: any prefix (5 bytes or more) of the full PIV AID. A failed SELECT
@@ -379,5 +366,29 @@ mod tests {
             [0x3B, 0x80, 0x80, 0x01, 0x01],
             "OpenSC's PIVKey ATR: no EC"
         );
+    }
+
+    #[test]
+    fn card_1_an_ins_no_instruction_names_is_answered_6d00_selected_or_not() {
+        let mut card = VirtualCard::create(&CreateOptions::default()).unwrap();
+        let unknown: Vec<u8> = (0..=u8::MAX).filter(|&b| Ins::parse(b).is_none()).collect();
+        assert_eq!(unknown.len(), 256 - Ins::ALL.len());
+        for selected in [false, true] {
+            if selected {
+                let answer = card.process(&piv::select().to_bytes());
+                assert!(answer.ends_with(&[0x90, 0x00]));
+            }
+            for &ins in &unknown {
+                let answer = card.process(&CommandApdu::raw(0, ins, 0, 0).to_bytes());
+                assert_eq!(answer, [0x6D, 0x00], "INS {ins:02X}, selected {selected}");
+            }
+        }
+        // The handshake's instructions mean nothing outside GlobalPlatform's class.
+        for ins in [Ins::InitializeUpdate, Ins::ExternalAuthenticate] {
+            let answer = card.process(&CommandApdu::new(0, ins, 0, 0).to_bytes());
+            assert_eq!(answer, [0x6D, 0x00], "{ins}");
+        }
+        // Nothing was spent or changed by any of it.
+        assert_eq!(card.pin_tries_left(), 3);
     }
 }

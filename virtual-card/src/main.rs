@@ -1,6 +1,6 @@
 //! `virtual-card`: create, inspect, lock and insert a software PIV card (CARD-4).
 
-use card_protocol::issue::KeySlot;
+use card_protocol::KeySlot;
 use clap::{Parser, Subcommand};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use serde_json::json;
@@ -141,15 +141,16 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
 
 fn show(card: &VirtualCard) -> serde_json::Value {
     let sec1 = |key: p256::PublicKey| hex::encode(key.to_encoded_point(false).as_bytes());
+    let certificates: serde_json::Map<String, serde_json::Value> = KeySlot::ALL
+        .into_iter()
+        .map(|slot| (slot.to_string(), card.certificate(slot).is_some().into()))
+        .collect();
     json!({
         "guid": hex::encode(card.guid()),
         "serial": card.serial(),
         "card_auth_public_key": hex::encode(card.card_auth_public_key_sec1()),
         "piv_auth_public_key": card.public_key(KeySlot::PivAuth).map(sec1),
-        "certificates": {
-            "9a": card.certificate(KeySlot::PivAuth).is_some(),
-            "9e": card.certificate(KeySlot::CardAuth).is_some(),
-        },
+        "certificates": certificates,
         "pin_tries_left": card.pin_tries_left(),
         "pin_blocked": card.pin_blocked(),
         "puk_tries_left": card.puk_tries_left(),

@@ -23,12 +23,8 @@
 
 use crate::state::{CardError, Scp03State};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
-use card_protocol::piv;
-use card_protocol::scp03::{
-    CardHandshake, CardScp03, CardSession, Scp03Error, StaticKeys, INS_EXTERNAL_AUTHENTICATE,
-    INS_INITIALIZE_UPDATE,
-};
-use card_protocol::StatusWord;
+use card_protocol::scp03::{CardHandshake, CardScp03, CardSession, Scp03Error, StaticKeys};
+use card_protocol::{Ins, StatusWord};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use zeroize::Zeroizing;
@@ -193,7 +189,7 @@ impl SecureChannel {
     pub(crate) fn step(&mut self, command: CommandApdu, selected: bool) -> Step {
         // Whatever happens next, the previous state is used up unless put back.
         let previous = std::mem::take(&mut self.state);
-        if (command.cla, command.ins) == (CLA_GP, INS_INITIALIZE_UPDATE) {
+        if command.cla == CLA_GP && command.is(Ins::InitializeUpdate) {
             if !selected {
                 return refuse(StatusWord::CONDITIONS_NOT_SATISFIED);
             }
@@ -208,7 +204,7 @@ impl SecureChannel {
         let sealed = command.cla & CLA_SM != 0;
         match previous {
             State::Handshake(handshake)
-                if (command.cla, command.ins) == (CLA_GP_SM, INS_EXTERNAL_AUTHENTICATE) =>
+                if command.cla == CLA_GP_SM && command.is(Ins::ExternalAuthenticate) =>
             {
                 match handshake.external_authenticate(&command) {
                     Ok((answer, session)) => {
@@ -220,9 +216,7 @@ impl SecureChannel {
             }
             State::Open(mut session) if sealed => match session.unwrap_command(command) {
                 // Selecting ends the session; a sealed SELECT is not run at all.
-                Ok(inner) if inner.ins == piv::INS_SELECT => {
-                    refuse(StatusWord::CONDITIONS_NOT_SATISFIED)
-                }
+                Ok(inner) if inner.is(Ins::Select) => refuse(StatusWord::CONDITIONS_NOT_SATISFIED),
                 Ok(inner) => {
                     self.state = State::Open(session);
                     Step::Inner(inner)

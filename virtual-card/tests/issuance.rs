@@ -9,8 +9,9 @@
 mod support;
 
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
-use card_protocol::issue::{self, KeySlot};
+use card_protocol::issue;
 use card_protocol::piv;
+use card_protocol::KeySlot;
 use card_protocol::{Pin, PivClient, StatusWord};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
@@ -139,7 +140,7 @@ fn cert_1_certificates_written_in_the_session_read_back_plain_without_pin() {
     );
     // The object is exactly what PIV stores: 53{70 cert, 71 00, FE 00}.
     let raw = client
-        .transmit(&piv::get_data(piv::TAG_CERT_PIV_AUTH))
+        .transmit(&piv::get_data(KeySlot::PivAuth.certificate_tag()))
         .unwrap();
     assert_eq!(raw.data, issue::certificate_object(&piv_auth.certificate));
 
@@ -247,14 +248,15 @@ fn card_1_put_data_and_generate_refuse_what_they_do_not_store() {
     // Only the two certificate objects; the CHUID is the issuer's, not writable here.
     let chuid = piv::put_data(piv::TAG_CHUID, &[0x53, 0x00]).remove(0);
     assert_eq!(sw(&mut issuer, chuid), StatusWord::FILE_NOT_FOUND);
-    let mut not_53 = piv::put_data(piv::TAG_CERT_PIV_AUTH, &[0x54, 0x00]).remove(0);
+    let mut not_53 = piv::put_data(KeySlot::PivAuth.certificate_tag(), &[0x54, 0x00]).remove(0);
     assert_eq!(sw(&mut issuer, not_53.clone()), StatusWord::WRONG_DATA);
     not_53.p1 = 0;
     assert_eq!(sw(&mut issuer, not_53), StatusWord::INCORRECT_P1P2);
     // GENERATE: P-256 only, slots 9A and 9E only.
-    let rsa = piv::generate_key_pair(piv::SLOT_PIV_AUTH, 0x07);
+    let rsa = piv::generate_key_pair(KeySlot::PivAuth, 0x07);
     assert_eq!(sw(&mut issuer, rsa), StatusWord::WRONG_DATA);
-    let slot_9c = piv::generate_key_pair(0x9C, piv::ALG_ECC_P256);
+    let mut slot_9c = piv::generate_key_pair(KeySlot::PivAuth, piv::ALG_ECC_P256);
+    slot_9c.p2 = 0x9C; // a PIV slot, but none of ours
     assert_eq!(sw(&mut issuer, slot_9c), StatusWord::INCORRECT_P1P2);
     assert_eq!(card.with_card(|c| c.public_key(KeySlot::PivAuth)), None);
 
@@ -262,12 +264,12 @@ fn card_1_put_data_and_generate_refuse_what_they_do_not_store() {
     let ca = TestCa::new();
     let key = issuer.generate(KeySlot::PivAuth);
     issuer.put_certificate(KeySlot::PivAuth, &ca.issue("Holder", &key, 9));
-    let delete = piv::put_data(piv::TAG_CERT_PIV_AUTH, &[0x53, 0x00]).remove(0);
+    let delete = piv::put_data(KeySlot::PivAuth.certificate_tag(), &[0x53, 0x00]).remove(0);
     assert_eq!(sw(&mut issuer, delete), StatusWord::SUCCESS);
     let mut client = plain(&card);
     assert_eq!(client.read_certificate(KeySlot::PivAuth).unwrap(), None);
     let answer = client
-        .transmit(&piv::get_data(piv::TAG_CERT_PIV_AUTH))
+        .transmit(&piv::get_data(KeySlot::PivAuth.certificate_tag()))
         .unwrap();
     assert_eq!(answer, ResponseApdu::status(StatusWord::FILE_NOT_FOUND));
 }

@@ -14,7 +14,7 @@
 
 mod support;
 
-use card_protocol::issue::KeySlot;
+use card_protocol::KeySlot;
 use der::DecodePem;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
@@ -470,7 +470,14 @@ fn cert_1_an_issued_card_is_a_normal_piv_card_to_opensc_through_pcscd() {
     assert_eq!(pem_certificate(&read.text), piv_auth.certificate);
     let read = run(
         "yubico-piv-tool",
-        &["-r", READER, "-a", "read-certificate", "-s", "9a"],
+        &[
+            "-r",
+            READER,
+            "-a",
+            "read-certificate",
+            "-s",
+            KeySlot::PivAuth.as_str(),
+        ],
     );
     assert!(read.ok, "{}", read.text);
     assert_eq!(pem_certificate(&read.text), piv_auth.certificate);

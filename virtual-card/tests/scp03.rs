@@ -8,7 +8,7 @@
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::piv::{self, Chuid, PinStatus};
 use card_protocol::scp03::{HostHandshake, HostSession, Scp03Error, SecurityLevel, StaticKeys};
-use card_protocol::{unlock, Pin, PivClient, Puk, StatusWord};
+use card_protocol::{unlock, Ins, Pin, PivClient, Puk, StatusWord};
 use rand::rngs::OsRng;
 use std::path::PathBuf;
 use virtual_card::{CardState, CreateOptions, Scp03KeySet, SharedCard, VirtualCard};
@@ -252,7 +252,7 @@ fn card_3_plain_commands_work_as_before_and_end_a_session() {
     let answer = client.transmit(&handshake.initialize_update()).unwrap();
     assert_eq!(answer.sw, StatusWord::CONDITIONS_NOT_SATISFIED);
     client.select().unwrap();
-    let sealed_cla = CommandApdu::new(0x84, 0x20, 0, 0x80).with_data(vec![0; 8]);
+    let sealed_cla = CommandApdu::new(0x84, Ins::Verify, 0, 0x80).with_data(vec![0; 8]);
     assert_eq!(client.transmit(&sealed_cla).unwrap().sw, REFUSED);
 
     let mut server = open_ok(&card);
@@ -268,9 +268,10 @@ fn card_3_plain_commands_work_as_before_and_end_a_session() {
 fn card_3_chained_commands_work_inside_the_channel() {
     let card = card(false);
     let mut server = open_ok(&card);
-    let first = CommandApdu::new(0x10, 0x20, 0, 0x80).with_data(b"12".to_vec());
+    let first = CommandApdu::new(0x10, Ins::Verify, 0, 0x80).with_data(b"12".to_vec());
     assert_eq!(server.send(first), Ok(ok()));
-    let last = CommandApdu::new(0x00, 0x20, 0, 0x80).with_data(b"34\xFF\xFF\xFF\xFF".to_vec());
+    let last =
+        CommandApdu::new(0x00, Ins::Verify, 0, 0x80).with_data(b"34\xFF\xFF\xFF\xFF".to_vec());
     assert_eq!(server.send(last), Ok(ok()));
     assert_eq!(
         server.send_sw(piv::verify_pin_status()),

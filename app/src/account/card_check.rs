@@ -31,12 +31,11 @@ pub(super) async fn card_signs(
     confirm_last_try: bool,
     expected: Option<CardGuid>,
 ) -> Result<(LoginId, CardSignature), Problem> {
-    let card_error = || Problem::from_code(ErrorCode::CardError);
     let status: BridgeStatus = bridge.get(PATH_STATUS).await?;
     let card = status
         .card
         .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?;
-    let card_guid = CardGuid::parse(&card.guid).map_err(|_| card_error())?;
+    let card_guid = card.guid;
     if expected.is_some_and(|expected| expected != card_guid) {
         return Err(Problem::from_code(ErrorCode::CardChanged));
     }
@@ -45,15 +44,14 @@ pub(super) async fn card_signs(
         .post(
             PATH_CARD_LOGIN,
             &CardLoginRequest {
-                challenge: started.challenge.to_hex(),
-                pin: passcode.expose().to_owned(),
+                challenge: started.challenge,
+                pin: passcode.clone(),
                 confirm_last_try,
-                expected_guid: Some(card.guid),
+                expected_guid: Some(card_guid),
             },
         )
         .await?;
-    let signature = CardSignature::parse(&signed.signature).map_err(|_| card_error())?;
-    Ok((started.login_id, signature))
+    Ok((started.login_id, signed.signature))
 }
 
 /// What a press of the passcode form does (BRG-6).

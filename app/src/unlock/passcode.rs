@@ -148,14 +148,7 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
 
 /// The card's answers as the server takes them.
 fn answers<const N: usize>(relayed: RelayResponse) -> Result<BoundedVec<ResponseHex, N>, Problem> {
-    relayed
-        .responses
-        .iter()
-        .map(|r| ResponseHex::parse(r))
-        .collect::<Result<Vec<_>, _>>()
-        .ok()
-        .and_then(|all| BoundedVec::new(all).ok())
-        .ok_or_else(|| Problem::from_code(ErrorCode::CardError))
+    BoundedVec::new(relayed.responses).map_err(|_| Problem::from_code(ErrorCode::CardError))
 }
 
 async fn relay(bridge: &Bridge, relay: SignedRelay) -> Result<RelayResponse, Problem> {
@@ -195,13 +188,16 @@ async fn update_card(
     passcode: &CardPasscode,
 ) -> Result<(), Problem> {
     let sealed = sealed_update(bridge, attempt_id).await?;
+    // The server's one-time PIN is a card passcode; anything else is a malformed answer,
+    // as a server answer that does not parse is.
+    let one_time_pin = CardPasscode::parse(&sealed.one_time_pin).map_err(|_| Problem::network())?;
     bridge
         .post::<_, ChangePinResponse>(
             PATH_CHANGE_PIN,
             &ChangePinRequest {
                 grant: Some(sealed.change_pin),
-                current_pin: sealed.one_time_pin,
-                new_pin: passcode.expose().to_owned(),
+                current_pin: one_time_pin,
+                new_pin: passcode.clone(),
                 // Right after the reset the card has all its tries (BRG-6).
                 confirm_last_try: false,
             },

@@ -6,8 +6,7 @@ use api_types::bridge::{
     BridgeStatus, SignChallengeRequest, SignChallengeResponse, PATH_SIGN_CHALLENGE, PATH_STATUS,
 };
 use api_types::unlock::{CardProof, CardProofRequest, Resume, ResumeRequest, Start, StartRequest};
-use api_types::values::CardSignature;
-use api_types::{CardGuid, ErrorCode};
+use api_types::ErrorCode;
 use leptos::prelude::*;
 
 use super::{waits_for_ra_code, Flow, Step, Submit};
@@ -151,8 +150,7 @@ async fn begin(flow: Flow, bridge: Bridge) -> Result<Step, Problem> {
     let card = status
         .card
         .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?;
-    let card_error = || Problem::from_code(ErrorCode::CardError);
-    let card_guid = CardGuid::parse(&card.guid).map_err(|_| card_error())?;
+    let card_guid = card.guid;
     match api::call::<Resume>(&(), &ResumeRequest { card_guid }).await {
         Ok(resumed) => {
             return Ok(Step::NewPasscode {
@@ -167,12 +165,12 @@ async fn begin(flow: Flow, bridge: Bridge) -> Result<Step, Problem> {
         .post(
             PATH_SIGN_CHALLENGE,
             &SignChallengeRequest {
-                challenge: started.challenge.to_hex(),
-                expected_guid: Some(card.guid),
+                challenge: started.challenge,
+                expected_guid: Some(card_guid),
             },
         )
         .await?;
-    let signature = CardSignature::parse(&signed.signature).map_err(|_| card_error())?;
+    let signature = signed.signature;
     let proof =
         match api::call::<CardProof>(&started.attempt_id, &CardProofRequest { signature }).await {
             Ok(proof) => proof,

@@ -1,12 +1,14 @@
 //! Reading the card (BRG-1): status (readers, the card's GUID, PIN tries read with the
 //! empty VERIFY, which costs none — BRG-6), insert/remove events pushed over a WebSocket,
 //! and the CARD-6 proof of presence (a challenge signed with the 9E key, no PIN needed).
-//! The helpers every card job starts with ([`open_card`], the challenge and GUID parsers)
-//! live here too.
+//! The helper every card job starts with ([`open_card`]) lives here too. Requests carry
+//! their challenge and GUID as [`Challenge`] and [`CardGuid`]: serde has refused a
+//! malformed one (`bad_request`) before a handler runs.
 
 use api_types::bridge::{
     BridgeStatus, CardEvent, CardInfo, SignChallengeRequest, SignChallengeResponse,
 };
+use api_types::values::{CardGuid, CardSignature};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::Json;
@@ -14,7 +16,7 @@ use card_protocol::client::{CardTransport, PivClient};
 use card_protocol::piv::PinStatus;
 use tokio::sync::broadcast;
 
-use super::{decode_hex, ApiJson, AppState};
+use super::{ApiJson, AppState};
 use crate::worker::{DynTransport, Leave};
 use crate::{BridgeError, CardAccess};
 
@@ -25,15 +27,22 @@ pub const DEFAULT_PIN_TRIES: u8 = 3;
 /// Selects PIV and reads the GUID, refusing if it is not the card the flow started with.
 pub(super) fn open_card(
     transport: &mut dyn CardTransport,
-    expected_guid: Option<[u8; 16]>,
+    expected_guid: Option<CardGuid>,
 ) -> Result<(PivClient<DynTransport<'_>>, [u8; 16]), BridgeError> {
     let mut piv = PivClient::new(DynTransport(transport));
     piv.select()?;
     let guid = piv.read_chuid()?.guid;
     match expected_guid {
-        Some(expected) if expected != guid => Err(BridgeError::CardChanged),
+        Some(expected) if *expected.as_bytes() != guid => Err(BridgeError::CardChanged),
         _ => Ok((piv, guid)),
     }
+}
+
+/// A DER signature from the card, as the wire carries it; one too long for any P-256
+/// signature is the card's fault.
+pub(super) fn card_signature(der: Vec<u8>) -> Result<CardSignature, BridgeError> {
+    CardSignature::from_bytes(der)
+        .map_err(|_| BridgeError::CardError("the card's signature is too long".into()))
 }
 
 /// Tries left and blocked, from the empty VERIFY.
@@ -55,7 +64,7 @@ fn read_status(access: &mut dyn CardAccess) -> Result<BridgeStatus, BridgeError>
             let (pin_tries_left, pin_blocked) = pin_tries(piv.pin_status()?);
             card = Some(CardInfo {
                 reader: inserted.presence.reader.clone(),
-                guid: hex::encode(guid),
+                guid: CardGuid::from_bytes(guid),
                 pin_tries_left,
                 pin_blocked,
             });
@@ -142,38 +151,22 @@ async fn push_events(mut socket: WebSocket, state: AppState) {
     }
 }
 
-/// The optional `expected_guid` of a request: 16 bytes, hex.
-pub(super) fn decode_expected_guid(value: Option<&str>) -> Result<Option<[u8; 16]>, BridgeError> {
-    value
-        .map(|guid| {
-            decode_hex("expected_guid", guid)?
-                .try_into()
-                .map_err(|_| BridgeError::BadRequest("expected_guid must be 16 bytes".into()))
-        })
-        .transpose()
-}
-
-/// A server challenge to sign: 32 bytes, hex (a prehashed P-256 digest).
-pub(super) fn decode_challenge(value: &str) -> Result<[u8; 32], BridgeError> {
-    decode_hex("challenge", value)?
-        .try_into()
-        .map_err(|_| BridgeError::BadRequest("challenge must be 32 bytes".into()))
-}
-
 pub(super) async fn sign_challenge(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SignChallengeRequest>,
 ) -> Result<Json<SignChallengeResponse>, BridgeError> {
-    let challenge = decode_challenge(&request.challenge)?;
-    let expected = decode_expected_guid(request.expected_guid.as_deref())?;
+    let SignChallengeRequest {
+        challenge,
+        expected_guid,
+    } = request;
     let response = state
         .worker
         .with_card(Leave::AsIs, move |card| {
-            let (mut piv, guid) = open_card(card.transport, expected)?;
-            let signature = piv.sign_with_card_auth_key(&challenge)?;
+            let (mut piv, guid) = open_card(card.transport, expected_guid)?;
+            let signature = piv.sign_with_card_auth_key(challenge.as_bytes())?;
             Ok(SignChallengeResponse {
-                guid: hex::encode(guid),
-                signature: hex::encode(signature),
+                guid: CardGuid::from_bytes(guid),
+                signature: card_signature(signature)?,
             })
         })
         .await?;

@@ -7,18 +7,19 @@
 //!
 //! No server grant: nothing on the card changes but the PIN tries, which BRG-6 guards.
 //! The server checks the signature against the certificate it issued for this card. As
-//! in [`super::pin`], the PIN string is wiped as soon as it is parsed, and the parsed PIN
-//! and the command carrying it when dropped or sent.
+//! in [`super::pin`], the passcode is wiped as soon as it is in the card's form, and that
+//! PIN and the command carrying it when dropped or sent.
 
 use api_types::bridge::{CardLoginRequest, CardLoginResponse};
+use api_types::values::CardGuid;
 use axum::extract::State;
 use axum::Json;
 use card_protocol::client::{CardTransport, PivClient};
 use card_protocol::sw::StatusWord;
 use zeroize::Zeroize;
 
-use super::card::{decode_challenge, decode_expected_guid, open_card};
-use super::pin::{may_spend_a_try, parse_pin};
+use super::card::{card_signature, open_card};
+use super::pin::{card_pin, may_spend_a_try};
 use super::{ApiJson, AppState};
 use crate::worker::Leave;
 use crate::BridgeError;
@@ -40,11 +41,11 @@ pub(super) async fn card_login(
     State(state): State<AppState>,
     ApiJson(mut request): ApiJson<CardLoginRequest>,
 ) -> Result<Json<CardLoginResponse>, BridgeError> {
-    let parsed = parse_pin("pin", &request.pin);
+    let parsed = card_pin("pin", &request.pin);
     request.pin.zeroize();
     let pin = parsed?;
-    let challenge = decode_challenge(&request.challenge)?;
-    let expected = decode_expected_guid(request.expected_guid.as_deref())?;
+    let challenge = request.challenge;
+    let expected = request.expected_guid;
     let confirm_last_try = request.confirm_last_try;
     let response = state
         .worker
@@ -52,14 +53,14 @@ pub(super) async fn card_login(
             let (mut piv, guid) = open_card(card.transport, expected)?;
             may_spend_a_try(piv.pin_status()?, confirm_last_try)?;
             piv.verify_pin(&pin)?;
-            let signed = sign_login_challenge(&mut piv, &challenge);
+            let signed = sign_login_challenge(&mut piv, challenge.as_bytes());
             // Whatever the signing gave, the PIN is verified no longer than needed.
             let forgot = piv.forget_pin();
             let signature = signed?;
             forgot?;
             Ok(CardLoginResponse {
-                guid: hex::encode(guid),
-                signature: hex::encode(signature),
+                guid: CardGuid::from_bytes(guid),
+                signature: card_signature(signature)?,
             })
         })
         .await?;

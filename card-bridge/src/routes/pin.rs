@@ -8,19 +8,21 @@
 //!
 //! Both follow BRG-6: the tries left are read first with the empty VERIFY (which costs
 //! none); a blocked PIN is refused, and the last try is spent only with the user's
-//! explicit `confirm_last_try`. The PIN strings are wiped as soon as they are parsed,
-//! the parsed PINs and the commands carrying them when dropped or sent, and the card is
-//! reset when the bridge leaves it, so the PIN does not stay verified for another program.
+//! explicit `confirm_last_try`. The passcodes arrive as [`CardPasscode`]s (CARD-2: serde
+//! refuses a malformed one, current or new, with `bad_request` before the grant or the
+//! card is used); each is wiped as soon as it is in the card's form, the card's PINs and
+//! the commands carrying them when dropped or sent, and the card is reset when the bridge
+//! leaves it, so the PIN does not stay verified for another program.
 //! Card login ([`super::login`]) verifies the PIN by the same rules.
 
 use api_types::bridge::{ChangePinRequest, ChangePinResponse, VerifyPinRequest, VerifyPinResponse};
-use api_types::passcode::PasscodeError;
+use api_types::passcode::CardPasscode;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use bridge_grant::Operation;
 use card_protocol::client::{CardTransport, PivClient};
-use card_protocol::pin::{Pin, PinError};
+use card_protocol::pin::Pin;
 use card_protocol::piv::PinStatus;
 use zeroize::Zeroize;
 
@@ -40,21 +42,10 @@ pub fn may_spend_a_try(status: PinStatus, confirm_last_try: bool) -> Result<(), 
     }
 }
 
-/// The new passcode follows the card passcode rule (CARD-2); the same errors as
-/// [`api_types::passcode::CardPasscode`], without keeping a copy of it.
-fn parse_new_pin(text: &str) -> Result<Pin, BridgeError> {
-    Pin::parse(text).map_err(|e| {
-        BridgeError::InvalidPasscode(match e {
-            PinError::NotPrintable => PasscodeError::NotKeyboardCharacters,
-            PinError::PinLength | PinError::PukLength | PinError::BadPadding => {
-                PasscodeError::WrongLength
-            }
-        })
-    })
-}
-
-pub(super) fn parse_pin(field: &str, text: &str) -> Result<Pin, BridgeError> {
-    Pin::parse(text).map_err(|e| BridgeError::BadRequest(format!("{field}: {e}")))
+/// The card's form of a passcode. [`CardPasscode`] has the card's own rule (CARD-2), so
+/// this refuses nothing serde let through; should the rules ever part, it is a bad request.
+pub(super) fn card_pin(field: &str, passcode: &CardPasscode) -> Result<Pin, BridgeError> {
+    Pin::parse(passcode.expose()).map_err(|e| BridgeError::BadRequest(format!("{field}: {e}")))
 }
 
 /// After a right PIN: drop its verified state at once (VERIFY P1=FF; the reset on leaving
@@ -70,8 +61,8 @@ pub(super) async fn change_pin(
     headers: HeaderMap,
     ApiJson(mut request): ApiJson<ChangePinRequest>,
 ) -> Result<Json<ChangePinResponse>, BridgeError> {
-    let parsed = parse_pin("current_pin", &request.current_pin)
-        .and_then(|current| Ok((current, parse_new_pin(&request.new_pin)?)));
+    let parsed = card_pin("current_pin", &request.current_pin)
+        .and_then(|current| Ok((current, card_pin("new_pin", &request.new_pin)?)));
     request.current_pin.zeroize();
     request.new_pin.zeroize();
     let (current, new) = parsed?;
@@ -101,7 +92,7 @@ pub(super) async fn verify_pin(
     State(state): State<AppState>,
     ApiJson(mut request): ApiJson<VerifyPinRequest>,
 ) -> Result<Json<VerifyPinResponse>, BridgeError> {
-    let parsed = parse_pin("pin", &request.pin);
+    let parsed = card_pin("pin", &request.pin);
     request.pin.zeroize();
     let pin = parsed?;
     let confirm_last_try = request.confirm_last_try;
@@ -143,16 +134,16 @@ mod tests {
         assert!(may_spend_a_try(TriesLeft(1), true).is_ok());
     }
 
-    #[test]
-    fn card_2_a_bad_new_pin_is_an_invalid_passcode() {
-        for (text, want) in [
-            ("123", PasscodeError::WrongLength),
-            ("123456789", PasscodeError::WrongLength),
-            ("12\u{e9}4", PasscodeError::NotKeyboardCharacters),
-        ] {
-            match parse_new_pin(text) {
-                Err(BridgeError::InvalidPasscode(got)) => assert_eq!(got, want, "{text}"),
-                other => panic!("{text}: {other:?}"),
+    proptest::proptest! {
+        // CARD-2: the page's passcode rule and the card's PIN rule are one rule, so what
+        // serde let through always reaches the card.
+        #[test]
+        fn card_2_every_card_passcode_is_a_card_pin(text in "\\PC{0,10}") {
+            let passcode = CardPasscode::parse(&text);
+            proptest::prop_assert_eq!(passcode.is_ok(), Pin::parse(&text).is_ok());
+            if let Ok(passcode) = passcode {
+                let pin = card_pin("pin", &passcode).unwrap();
+                proptest::prop_assert_eq!(pin.len(), text.len());
             }
         }
     }

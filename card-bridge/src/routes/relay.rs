@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use api_types::bridge::{RelayRequest, RelayResponse};
+use api_types::values::ResponseHex;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
@@ -98,9 +99,14 @@ pub(super) async fn relay(
             Operation::ChangePin => Err(GrantError::WrongOperation.into()),
         })
         .await?;
-    Ok(Json(RelayResponse {
-        responses: responses.iter().map(hex::encode).collect(),
-    }))
+    let responses = responses
+        .into_iter()
+        .map(|response| {
+            ResponseHex::from_bytes(response)
+                .map_err(|_| BridgeError::CardError("the card's answer is too long".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Json(RelayResponse { responses }))
 }
 
 fn open_channel(

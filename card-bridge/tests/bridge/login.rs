@@ -4,10 +4,12 @@
 //! confirmed; a blocked PIN never tried; the PIN never left verified.
 
 use api_types::bridge::CardLoginRequest;
+use api_types::values::{CardGuid, Challenge};
+use api_types::CardPasscode;
 use card_protocol::client::PivClient;
 use card_protocol::pin::Pin;
 use card_protocol::piv;
-use card_protocol::StatusWord;
+use card_protocol::{Ins, KeySlot, StatusWord};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{DerSignature, VerifyingKey};
 use serde_json::Value;
@@ -19,8 +21,8 @@ const CHALLENGE: [u8; 32] = [0x3c; 32];
 
 fn login(pin: &str, confirm_last_try: bool) -> CardLoginRequest {
     CardLoginRequest {
-        challenge: hex::encode(CHALLENGE),
-        pin: pin.to_owned(),
+        challenge: Challenge::from_bytes(CHALLENGE),
+        pin: CardPasscode::parse(pin).unwrap(),
         confirm_last_try,
         expected_guid: None,
     }
@@ -54,19 +56,19 @@ fn login_commands(pin: &str, challenge: &[u8; 32]) -> Vec<Vec<u8>> {
         piv::get_data(piv::TAG_CHUID).to_bytes(),
         piv::verify_pin_status().to_bytes(),
         piv::verify_pin(&Pin::parse(pin).unwrap()).to_bytes(),
-        piv::general_authenticate_sign(piv::SLOT_PIV_AUTH, challenge).to_bytes(),
+        piv::general_authenticate_sign(KeySlot::PivAuth, challenge).to_bytes(),
         piv::verify_pin_reset().to_bytes(),
     ]
 }
 
 fn sent_a_pin(sent: &[Vec<u8>]) -> bool {
     sent.iter()
-        .any(|apdu| apdu[1] == piv::INS_VERIFY && apdu.len() > 5)
+        .any(|apdu| apdu[1] == Ins::Verify.byte() && apdu.len() > 5)
 }
 
 fn sent_a_signing(sent: &[Vec<u8>]) -> bool {
     sent.iter()
-        .any(|apdu| apdu[1] == piv::INS_GENERAL_AUTHENTICATE)
+        .any(|apdu| apdu[1] == Ins::GeneralAuthenticate.byte())
 }
 
 #[tokio::test]
@@ -94,7 +96,7 @@ async fn auth_1_the_right_pin_gets_the_challenge_signed_with_the_9a_key() {
     // Every login signs its own challenge.
     let other = [0xa5; 32];
     let request = CardLoginRequest {
-        challenge: hex::encode(other),
+        challenge: Challenge::from_bytes(other),
         ..login(PIN, false)
     };
     let body = signed_in(&bridge, &request).await;
@@ -185,7 +187,7 @@ async fn auth_2_the_last_wrong_login_blocks_the_pin_and_later_ones_are_not_tried
 async fn auth_1_a_different_card_than_expected_is_refused_before_the_pin_is_tried() {
     let (bridge, key) = issued_bridge(false).await;
     let other = CardLoginRequest {
-        expected_guid: Some("00".repeat(16)),
+        expected_guid: Some(CardGuid::from_bytes([0; 16])),
         ..login(PIN, false)
     };
     let (status, error) = refusal(bridge.card_login(&other).await).await;
@@ -195,14 +197,14 @@ async fn auth_1_a_different_card_than_expected_is_refused_before_the_pin_is_trie
     );
     let sent = bridge.take_sent();
     assert!(
-        !sent.iter().any(|apdu| apdu[1] == piv::INS_VERIFY),
+        !sent.iter().any(|apdu| apdu[1] == Ins::Verify.byte()),
         "{sent:?}"
     );
     assert!(!sent_a_signing(&sent));
 
     // The card the flow started with is signed for.
     let same = CardLoginRequest {
-        expected_guid: Some(hex::encode(bridge.guid())),
+        expected_guid: Some(CardGuid::from_bytes(bridge.guid())),
         ..login(PIN, false)
     };
     let body = signed_in(&bridge, &same).await;
@@ -217,41 +219,38 @@ async fn auth_1_a_different_card_than_expected_is_refused_before_the_pin_is_trie
 async fn auth_1_a_bad_request_is_refused_before_the_card_is_touched() {
     let (bridge, _) = issued_bridge(false).await;
     let before = bridge.card_state();
-    let good = login(PIN, true);
-    let mut bad: Vec<CardLoginRequest> = ["00".repeat(31), "00".repeat(33), "zz".repeat(32)]
+    let good = serde_json::to_value(login(PIN, true)).unwrap();
+    let with = |field: &str, value: Value| {
+        let mut request = good.clone();
+        request[field] = value;
+        request
+    };
+    let mut bad: Vec<Value> = ["00".repeat(31), "00".repeat(33), "zz".repeat(32)]
         .into_iter()
         .chain([String::new(), "0".repeat(63)])
-        .map(|challenge| CardLoginRequest {
-            challenge,
-            ..good.clone()
-        })
+        .map(|challenge| with("challenge", challenge.into()))
         .collect();
     for guid in ["00".repeat(15), "xyz".to_owned()] {
-        bad.push(CardLoginRequest {
-            expected_guid: Some(guid),
-            ..good.clone()
-        });
+        bad.push(with("expected_guid", guid.into()));
     }
     for pin in ["12", "123456789", "12\u{e9}4"] {
-        bad.push(login(pin, true));
+        bad.push(with("pin", pin.into()));
     }
+    // Unknown fields are refused too.
+    bad.push(with("grant", Value::Null));
     for request in &bad {
-        let (status, error) = refusal(bridge.card_login(request).await).await;
+        let response = bridge
+            .post(api_types::bridge::PATH_CARD_LOGIN, request)
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = refusal(response).await;
         assert_eq!(
             (status, error["code"].as_str()),
             (400, Some("bad_request")),
-            "{request:?}"
+            "{request}"
         );
     }
-    // Unknown fields are refused too.
-    let mut extra = serde_json::to_value(&good).unwrap();
-    extra["grant"] = Value::Null;
-    let response = bridge
-        .post(api_types::bridge::PATH_CARD_LOGIN, &extra)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(error_code(response).await, "bad_request");
     assert!(bridge.take_sent().is_empty());
     assert_eq!(bridge.card_state(), before);
 }

@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use api_types::bridge::{CardLoginRequest, PATH_SIGN_CHALLENGE, PATH_STATUS};
+use api_types::values::{CardGuid, Challenge};
+use api_types::CardPasscode;
 use bridge_grant::Operation;
 use card_bridge::pcsc_backend::{spawn_event_watcher, PcscAccess};
 use card_protocol::client::PivClient;
@@ -154,10 +156,10 @@ async fn pcsc_unlock_through_pcscd_and_vpcd_with_events() {
     // one transaction, and the card reset after it.
     let login = bridge
         .card_login(&CardLoginRequest {
-            challenge: hex::encode(challenge),
-            pin: "Pa55".into(),
+            challenge: Challenge::from_bytes(challenge),
+            pin: CardPasscode::parse("Pa55").unwrap(),
             confirm_last_try: false,
-            expected_guid: Some(guid.clone()),
+            expected_guid: Some(CardGuid::parse(&guid).unwrap()),
         })
         .await;
     assert_eq!(login.status(), 200);

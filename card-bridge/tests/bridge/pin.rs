@@ -5,7 +5,7 @@
 use bridge_grant::Operation;
 use card_protocol::client::PivClient;
 use card_protocol::pin::{Pin, Puk};
-use card_protocol::piv;
+use card_protocol::{piv, Ins};
 
 use crate::helpers::*;
 
@@ -18,7 +18,7 @@ fn sent_commands(bridge: &TestBridge) -> Vec<(u8, bool)> {
         .collect()
 }
 
-const VERIFY_WITH_PIN: (u8, bool) = (piv::INS_VERIFY, true);
+const VERIFY_WITH_PIN: (u8, bool) = (Ins::Verify.byte(), true);
 
 async fn body(response: reqwest::Response) -> serde_json::Value {
     assert_eq!(response.status(), 200);
@@ -59,7 +59,7 @@ async fn brg_6_the_last_try_is_spent_only_when_the_user_confirms() {
     );
     assert!(!sent_commands(&bridge)
         .iter()
-        .any(|&(ins, _)| ins == piv::INS_CHANGE_REFERENCE_DATA));
+        .any(|&(ins, _)| ins == Ins::ChangeReferenceData.byte()));
     assert_eq!(bridge.card.with_card(|c| c.pin_tries_left()), 1);
 
     // Confirmed, the try is spent: the right PIN restores the tries.
@@ -93,11 +93,14 @@ async fn brg_6_a_blocked_pin_is_refused_without_trying_it() {
     let (status, error) = refusal(bridge.change_pin(Some(grant), PIN, "4321", true).await).await;
     assert_eq!((status, error["code"].as_str()), (423, Some("pin_blocked")));
     let sent = sent_commands(&bridge);
-    assert!(sent.contains(&(piv::INS_VERIFY, false)), "tries were read");
+    assert!(
+        sent.contains(&(Ins::Verify.byte(), false)),
+        "tries were read"
+    );
     assert!(!sent.contains(&VERIFY_WITH_PIN));
     assert!(!sent
         .iter()
-        .any(|&(ins, _)| ins == piv::INS_CHANGE_REFERENCE_DATA));
+        .any(|&(ins, _)| ins == Ins::ChangeReferenceData.byte()));
     assert_eq!(bridge.card_state(), before);
 }
 
@@ -153,19 +156,26 @@ async fn brg_6_a_wrong_pin_reports_the_tries_left() {
 }
 
 #[tokio::test]
-async fn card_2_the_new_pin_is_checked_before_the_grant_or_the_card_is_used() {
+async fn card_2_a_malformed_pin_is_refused_before_the_grant_or_the_card_is_used() {
     let bridge = start_simulated(false).await;
     let grant = bridge.grant(Operation::ChangePin, None);
     for bad in ["123", "123456789", "12\u{e9}4"] {
-        let response = bridge
-            .change_pin(Some(grant.clone()), PIN, bad, false)
-            .await;
-        assert_eq!(response.status(), 422, "{bad}");
-        assert_eq!(error_code(response).await, "invalid_passcode");
+        for (current, new) in [(PIN, bad), (bad, "4321")] {
+            let response = bridge
+                .change_pin(Some(grant.clone()), current, new, false)
+                .await;
+            let (status, error) = refusal(response).await;
+            assert_eq!(
+                (status, error["code"].as_str()),
+                (400, Some("bad_request")),
+                "{current:?} -> {new:?}"
+            );
+        }
     }
     let response = bridge.verify_pin("12", false).await;
     assert_eq!(error_code(response).await, "bad_request");
     assert!(bridge.take_sent().is_empty());
+    // The grant was not spent by the refusals.
     body(bridge.change_pin(Some(grant), PIN, "4321", false).await).await;
 }
 

@@ -1,7 +1,11 @@
 //! BRG-1 / BRG-2: who may talk to the bridge, and how.
 
-use api_types::bridge::{PATH_SIGN_CHALLENGE, PATH_STATUS};
+use api_types::bridge::{
+    PATH_CARD_LOGIN, PATH_CHANGE_PIN, PATH_SIGN_CHALLENGE, PATH_STATUS, PATH_VERIFY_PIN,
+};
+use bridge_grant::Operation;
 use futures_util::StreamExt;
+use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::*;
@@ -186,6 +190,88 @@ async fn brg_2_body_limit_and_unknown_fields() {
     let response = bridge.get("/v1/nothing-here").send().await.unwrap();
     assert_eq!(response.status(), 404);
     assert_eq!(error_code(response).await, "not_found");
+}
+
+/// Malformed values a page (or anything else) might put in the typed fields.
+const BAD_HEX: [&str; 5] = ["", "0", "zz", "0g", "\u{e9}\u{e9}"];
+const BAD_PINS: [&str; 5] = ["", "123", "123456789", "12\u{e9}4", "12\t4"];
+
+#[tokio::test]
+async fn brg_2_a_malformed_challenge_guid_or_pin_is_a_bad_request_before_the_card_is_used() {
+    let bridge = start_simulated(false).await;
+    let before = bridge.card_state();
+    let grant = bridge.grant(Operation::ChangePin, None);
+    let challenge = "5a".repeat(32);
+    let guid = hex::encode(bridge.guid());
+    let login = json!({ "challenge": challenge, "pin": PIN, "expected_guid": guid });
+    let sign = json!({ "challenge": challenge, "expected_guid": guid });
+    let change = json!({ "grant": grant, "current_pin": PIN, "new_pin": "4321" });
+    let with = |good: &Value, field: &str, value: Value| {
+        let mut request = good.clone();
+        request[field] = value;
+        request
+    };
+    let mut bad: Vec<(&str, &str, Value)> = Vec::new();
+    let challenges = BAD_HEX
+        .iter()
+        .map(|&hex| hex.to_owned())
+        .chain(["5a".repeat(31), "5a".repeat(33)]);
+    let guids = BAD_HEX
+        .iter()
+        .map(|&hex| hex.to_owned())
+        .chain(["00".repeat(15), "00".repeat(17)]);
+    for value in challenges.map(Value::from).chain([json!(7), json!(null)]) {
+        bad.push((
+            PATH_SIGN_CHALLENGE,
+            "challenge",
+            with(&sign, "challenge", value.clone()),
+        ));
+        bad.push((
+            PATH_CARD_LOGIN,
+            "challenge",
+            with(&login, "challenge", value),
+        ));
+    }
+    for value in guids.map(Value::from).chain([json!(7)]) {
+        bad.push((
+            PATH_SIGN_CHALLENGE,
+            "expected_guid",
+            with(&sign, "expected_guid", value.clone()),
+        ));
+        bad.push((
+            PATH_CARD_LOGIN,
+            "expected_guid",
+            with(&login, "expected_guid", value),
+        ));
+    }
+    for value in BAD_PINS.map(Value::from).into_iter().chain([json!(1234)]) {
+        bad.push((PATH_CARD_LOGIN, "pin", with(&login, "pin", value.clone())));
+        bad.push((PATH_VERIFY_PIN, "pin", json!({ "pin": value })));
+        bad.push((
+            PATH_CHANGE_PIN,
+            "current_pin",
+            with(&change, "current_pin", value.clone()),
+        ));
+        bad.push((PATH_CHANGE_PIN, "new_pin", with(&change, "new_pin", value)));
+    }
+    for (path, field, request) in &bad {
+        let response = bridge.post(path, request).send().await.unwrap();
+        let (status, error) = refusal(response).await;
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (400, Some("bad_request")),
+            "{path} {request}"
+        );
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{path} {request}: {message}");
+    }
+    assert!(bridge.take_sent().is_empty(), "the card was used");
+    assert_eq!(bridge.card_state(), before);
+    // The same bodies with good values are served (the grant was not spent above).
+    for (path, request) in [(PATH_SIGN_CHALLENGE, sign), (PATH_CHANGE_PIN, change)] {
+        let response = bridge.post(path, &request).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
 }
 
 fn preflight(bridge: &TestBridge, origin: &str, headers: &str) -> reqwest::RequestBuilder {

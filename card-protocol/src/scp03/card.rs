@@ -9,11 +9,9 @@
 
 use super::channel::{Channel, Exchange, MAC_LEN};
 use super::crypto::{self, constant, SessionKeys};
-use super::{
-    Scp03Error, SecurityLevel, StaticKeys, INS_EXTERNAL_AUTHENTICATE, INS_INITIALIZE_UPDATE,
-    I_PSEUDO_RANDOM, I_RENC, I_RMAC, SCP_ID,
-};
+use super::{Scp03Error, SecurityLevel, StaticKeys, I_PSEUDO_RANDOM, I_RENC, I_RMAC, SCP_ID};
 use crate::apdu::{CommandApdu, ResponseApdu};
+use crate::ins::Ins;
 use crate::sw::StatusWord;
 use rand_core::CryptoRngCore;
 use subtle::ConstantTimeEq;
@@ -98,7 +96,7 @@ impl CardScp03 {
         if command.cla != 0x80 {
             return Err(Scp03Error::UnsupportedClass(command.cla));
         }
-        if command.ins != INS_INITIALIZE_UPDATE {
+        if !command.is(Ins::InitializeUpdate) {
             return Err(Scp03Error::UnexpectedCommand(command.ins));
         }
         if command.p1 != 0 && command.p1 != self.key_version {
@@ -186,7 +184,7 @@ impl CardHandshake {
         if command.cla != 0x84 {
             return Err(Scp03Error::UnsupportedClass(command.cla));
         }
-        if command.ins != INS_EXTERNAL_AUTHENTICATE {
+        if !command.is(Ins::ExternalAuthenticate) {
             return Err(Scp03Error::UnexpectedCommand(command.ins));
         }
         let level = SecurityLevel::from_byte(command.p1)?;

@@ -9,11 +9,9 @@
 
 use super::channel::{Channel, Exchange, MAC_LEN};
 use super::crypto::{self, constant, SessionKeys};
-use super::{
-    Scp03Error, SecurityLevel, StaticKeys, INS_EXTERNAL_AUTHENTICATE, INS_INITIALIZE_UPDATE,
-    I_PSEUDO_RANDOM, I_RENC, I_RMAC, SCP_ID,
-};
+use super::{Scp03Error, SecurityLevel, StaticKeys, I_PSEUDO_RANDOM, I_RENC, I_RMAC, SCP_ID};
 use crate::apdu::{CommandApdu, ResponseApdu};
+use crate::ins::Ins;
 use crate::sw::StatusWord;
 use rand_core::CryptoRngCore;
 use std::collections::VecDeque;
@@ -46,7 +44,7 @@ impl HostHandshake {
 
     /// `80 50 <key version> 00 08 <host challenge> 00`.
     pub fn initialize_update(&self) -> CommandApdu {
-        CommandApdu::new(0x80, INS_INITIALIZE_UPDATE, self.key_version, 0)
+        CommandApdu::new(0x80, Ins::InitializeUpdate, self.key_version, 0)
             .with_data(self.host_challenge.to_vec())
             .with_le(256)
     }
@@ -84,13 +82,13 @@ impl HostHandshake {
         let host_cryptogram = crypto::cryptogram(&keys.mac, constant::HOST_CRYPTOGRAM, &context);
 
         let mut channel = Channel::new(keys, level);
-        let header = [0x84, INS_EXTERNAL_AUTHENTICATE, level.byte(), 0];
+        let mut command = CommandApdu::new(0x84, Ins::ExternalAuthenticate, level.byte(), 0);
+        let header = [command.cla, command.ins, command.p1, command.p2];
         let mac = channel.command_mac(header, &host_cryptogram);
         let mut data = Vec::with_capacity(8 + MAC_LEN);
         data.extend_from_slice(&host_cryptogram);
         data.extend_from_slice(&mac);
-        let [cla, ins, p1, p2] = header;
-        let command = CommandApdu::new(cla, ins, p1, p2).with_data(data);
+        command.data = data;
         let session = HostSession {
             channel,
             confirmed: false,

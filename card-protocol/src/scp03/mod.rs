@@ -37,10 +37,6 @@ use crypto::AesKey;
 use std::fmt;
 use thiserror::Error;
 
-/// INS of INITIALIZE UPDATE.
-pub const INS_INITIALIZE_UPDATE: u8 = 0x50;
-/// INS of EXTERNAL AUTHENTICATE.
-pub const INS_EXTERNAL_AUTHENTICATE: u8 = 0x82;
 /// The SCP identifier in the key information of INITIALIZE UPDATE's response.
 pub const SCP_ID: u8 = 0x03;
 

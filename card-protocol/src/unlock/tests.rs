@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
+use crate::ins::Ins;
 use crate::scp03::{CardScp03, StaticKeys};
 use proptest::prelude::*;
 use rand::rngs::OsRng;
@@ -44,7 +45,7 @@ fn exchange(sws: &[StatusWord]) -> (ResponseApdu, Vec<CommandApdu>, Vec<Response
     let mut answers = vec![ea_answer];
     for (command, sw) in script[1..].iter().zip(sws) {
         let plain = session.unwrap_command(command.clone()).unwrap();
-        assert!(plain.ins == 0x2C || plain.ins == 0x24);
+        assert!(plain.is(Ins::ResetRetryCounter) || plain.is(Ins::ChangeReferenceData));
         answers.push(session.wrap_response(ResponseApdu::status(*sw)).unwrap());
     }
     (card_answer, script, answers)
@@ -66,7 +67,10 @@ fn card_3_the_puks_and_one_time_pin_travel_only_encrypted() {
     let (_, script, _) = exchange(&[OK, OK]);
     let (puk, _, next) = secrets();
     assert_eq!(script.len(), 3);
-    assert_eq!((script[0].cla, script[0].ins), (0x84, 0x82));
+    assert_eq!(
+        (script[0].cla, script[0].instruction()),
+        (0x84, Some(Ins::ExternalAuthenticate))
+    );
     for command in &script[1..] {
         assert_eq!(command.cla, 0x04);
         for secret in [puk.as_bytes(), next.as_bytes()] {

@@ -2,6 +2,7 @@
 //! their card's certificate expiry, and their own recent security events. Read-only.
 
 use api_types::auth::{MyCard, SecurityEvent};
+use card_protocol::KeySlot;
 
 use crate::flow::Client;
 use crate::secrets::FlowSecret;
@@ -28,7 +29,7 @@ impl AppState {
         let certificate_expires_at = certificates::for_card(&mut conn, &info.card_guid)
             .await?
             .into_iter()
-            .filter(|c| c.slot == "9a" && c.revoked_at.is_none() && c.not_after > now)
+            .filter(|c| c.slot == KeySlot::PivAuth && c.revoked_at.is_none() && c.not_after > now)
             .map(|c| c.not_after)
             .max();
         let mine = Filter {

@@ -33,12 +33,7 @@ fn cert_1_the_ca_issues_certificates_for_card_generated_keys() {
     let card_key = SigningKey::random(&mut OsRng);
     let public = p256::PublicKey::from(*card_key.verifying_key());
     let issued = ca
-        .issue(
-            CardSlot::PivAuthentication,
-            &holder("John Rigby"),
-            &public,
-            NOW,
-        )
+        .issue(KeySlot::PivAuth, &holder("John Rigby"), &public, NOW)
         .unwrap();
     let leaf = Certificate::from_der(&issued.der).unwrap();
     let root = Certificate::from_der(ca.certificate_der()).unwrap();
@@ -74,7 +69,7 @@ fn all_2_a_name_cannot_add_attributes_to_a_certificate() {
     let public = p256::PublicKey::from(*SigningKey::random(&mut OsRng).verifying_key());
     let issued = ca
         .issue(
-            CardSlot::PivAuthentication,
+            KeySlot::PivAuth,
             &holder("Rigby, O=Evil+CN=Admin"),
             &public,
             NOW,

@@ -9,6 +9,7 @@ use std::ops::ControlFlow;
 use api_types::auth::LoginId;
 use api_types::values::CardSignature;
 use api_types::CardGuid;
+use card_protocol::KeySlot;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 
@@ -103,7 +104,7 @@ fn login_key(
 ) -> Option<VerifyingKey> {
     certificates
         .iter()
-        .filter(|c| c.slot == "9a" && c.revoked_at.is_none() && now < c.not_after)
+        .filter(|c| c.slot == KeySlot::PivAuth && c.revoked_at.is_none() && now < c.not_after)
         .find_map(|stored| ca.current_key(&stored.certificate, now))
 }
 

@@ -4,9 +4,10 @@
 use api_types::auth::LoginId;
 use api_types::contact::{EmailAddress, UkMobile};
 use api_types::CardGuid;
+use card_protocol::KeySlot;
 
 use super::{Client, Outcome};
-use crate::ca::{CardSlot, Issued};
+use crate::ca::Issued;
 use crate::mail::templates::{Mail, Sender};
 use crate::store::attempts::{self, Attempt};
 use crate::store::audit;
@@ -96,7 +97,7 @@ pub(crate) enum Write {
     /// CERT-1: a certificate our CA issued and the card now holds.
     CardCertificate {
         card: CardGuid,
-        slot: CardSlot,
+        slot: KeySlot,
         issued: Issued,
     },
     /// CARD-6: the 9E key the card generated, for checking its signatures.
@@ -211,7 +212,7 @@ impl AppState {
                     let certificate = NewCardCertificate {
                         serial: &issued.serial,
                         card_guid: card,
-                        slot: slot.as_str(),
+                        slot: *slot,
                         certificate: &issued.der,
                         issued_at: now,
                         not_after: issued.not_after,

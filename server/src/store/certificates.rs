@@ -2,6 +2,7 @@
 //! sealed key, and what it issued to each card.
 
 use api_types::CardGuid;
+use card_protocol::KeySlot;
 use sqlx::AnyConnection;
 
 use super::StoreError;
@@ -54,8 +55,8 @@ pub async fn set_authority_key(conn: &mut AnyConnection, key_enc: &[u8]) -> Resu
 pub struct NewCardCertificate<'a> {
     pub serial: &'a str,
     pub card_guid: &'a CardGuid,
-    /// `9a` or `9e`.
-    pub slot: &'a str,
+    /// Kept as its stable text, `9a` or `9e` ([`KeySlot::as_str`]).
+    pub slot: KeySlot,
     pub certificate: &'a [u8],
     pub issued_at: i64,
     pub not_after: i64,
@@ -71,7 +72,7 @@ pub async fn insert_card_certificate(
     )
     .bind(new.serial)
     .bind(new.card_guid.to_hex())
-    .bind(new.slot)
+    .bind(new.slot.as_str())
     .bind(new.certificate.to_vec())
     .bind(new.issued_at)
     .bind(new.not_after)
@@ -81,14 +82,43 @@ pub async fn insert_card_certificate(
 }
 
 /// A certificate issued to a card.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct CardCertificate {
     pub serial: String,
-    pub slot: String,
+    pub slot: KeySlot,
     pub certificate: Vec<u8>,
     pub issued_at: i64,
     pub not_after: i64,
     pub revoked_at: Option<i64>,
+}
+
+/// The row as stored; [`CardCertificate`] once its slot has parsed.
+#[derive(sqlx::FromRow)]
+struct CardCertificateRow {
+    serial: String,
+    slot: String,
+    certificate: Vec<u8>,
+    issued_at: i64,
+    not_after: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<CardCertificateRow> for CardCertificate {
+    type Error = StoreError;
+
+    fn try_from(row: CardCertificateRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            serial: row.serial,
+            slot: KeySlot::parse(&row.slot).map_err(|_| StoreError::Corrupt {
+                table: "card_certificates",
+                column: "slot",
+            })?,
+            certificate: row.certificate,
+            issued_at: row.issued_at,
+            not_after: row.not_after,
+            revoked_at: row.revoked_at,
+        })
+    }
 }
 
 /// A card's certificates, newest first.
@@ -96,11 +126,51 @@ pub async fn for_card(
     conn: &mut AnyConnection,
     card_guid: &CardGuid,
 ) -> Result<Vec<CardCertificate>, StoreError> {
-    Ok(sqlx::query_as::<_, CardCertificate>(
+    sqlx::query_as::<_, CardCertificateRow>(
         "SELECT serial, slot, certificate, issued_at, not_after, revoked_at \
          FROM card_certificates WHERE card_guid = $1 ORDER BY issued_at DESC, serial",
     )
     .bind(card_guid.to_hex())
     .fetch_all(conn)
-    .await?)
+    .await?
+    .into_iter()
+    .map(CardCertificate::try_from)
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(slot: &str) -> CardCertificateRow {
+        CardCertificateRow {
+            serial: "01".into(),
+            slot: slot.into(),
+            certificate: vec![0x30, 0x00],
+            issued_at: 1,
+            not_after: 2,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn cert_1_a_stored_slot_parses_or_the_row_is_corrupt() {
+        for slot in KeySlot::ALL {
+            let parsed = CardCertificate::try_from(row(slot.as_str()));
+            assert!(matches!(parsed, Ok(c) if c.slot == slot));
+        }
+        for bad in ["9A", "9c", "", "piv"] {
+            let parsed = CardCertificate::try_from(row(bad));
+            assert!(
+                matches!(
+                    parsed,
+                    Err(StoreError::Corrupt {
+                        table: "card_certificates",
+                        column: "slot"
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
 }

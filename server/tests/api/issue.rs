@@ -30,7 +30,7 @@ async fn cert_1_a_card_is_issued_its_own_keys_and_the_cas_certificates(db: Db) {
     piv.select().unwrap();
     for (slot, name) in [(KeySlot::PivAuth, "9a"), (KeySlot::CardAuth, "9e")] {
         let on_card = piv.read_certificate(slot).unwrap().unwrap();
-        let stored = recorded.iter().find(|c| c.slot == name).unwrap();
+        let stored = recorded.iter().find(|c| c.slot == slot).unwrap();
         assert_eq!(on_card, stored.certificate, "slot {name}");
         let cert = Certificate::from_der(&on_card).unwrap();
         assert_eq!(cert.tbs_certificate.issuer, ca.tbs_certificate.subject);

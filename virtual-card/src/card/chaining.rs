@@ -4,7 +4,7 @@
 
 use super::VirtualCard;
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
-use card_protocol::StatusWord;
+use card_protocol::{piv, StatusWord};
 
 /// Cap on command-chained data, so a client cannot grow the card's buffer forever.
 const MAX_CHAINED: usize = 8 * 1024;
@@ -27,7 +27,7 @@ impl VirtualCard {
         if data.len() > MAX_CHAINED {
             return Err(StatusWord::WRONG_LENGTH);
         }
-        if cmd.cla & 0x10 != 0 {
+        if cmd.cla & piv::CLA_CHAINING != 0 {
             self.chain = Some((key, data));
             return Ok(None);
         }
@@ -78,7 +78,7 @@ fn more_data(remaining: usize) -> StatusWord {
 mod tests {
     use super::*;
     use crate::card::CreateOptions;
-    use card_protocol::piv;
+    use card_protocol::{piv, Ins};
 
     fn success(data: Vec<u8>) -> ResponseApdu {
         ResponseApdu::new(data, StatusWord::SUCCESS)
@@ -91,7 +91,11 @@ mod tests {
         let first = card.deliver(success(data.clone()), Some(256));
         assert_eq!(first.data.len(), 256);
         assert_eq!(first.sw, StatusWord(0x6100)); // 344 left: "256 or more"
-        let get = |le: usize| CommandApdu::new(0, 0xC0, 0, 0).with_le(le).to_bytes();
+        let get = |le: usize| {
+            CommandApdu::new(0, Ins::GetResponse, 0, 0)
+                .with_le(le)
+                .to_bytes()
+        };
         let second = ResponseApdu::parse(&card.process(&get(256))).unwrap();
         assert_eq!(second.sw, StatusWord(0x6158)); // 88 left
         let third = ResponseApdu::parse(&card.process(&get(0x58))).unwrap();
@@ -114,7 +118,9 @@ mod tests {
         let mut card = VirtualCard::create(&CreateOptions::default()).unwrap();
         let _ = card.deliver(success(vec![7; 600]), None);
         card.process(&piv::select().to_bytes());
-        let get = CommandApdu::new(0, 0xC0, 0, 0).with_le(256).to_bytes();
+        let get = CommandApdu::new(0, Ins::GetResponse, 0, 0)
+            .with_le(256)
+            .to_bytes();
         assert_eq!(card.process(&get), vec![0x69, 0x85]);
     }
 
@@ -122,7 +128,7 @@ mod tests {
     fn card_1_chained_data_is_capped() {
         let mut card = VirtualCard::create(&CreateOptions::default()).unwrap();
         card.process(&piv::select().to_bytes());
-        let part = CommandApdu::new(0x10, 0xCB, 0x3F, 0xFF).with_data(vec![0; 255]);
+        let part = CommandApdu::new(0x10, Ins::GetData, 0x3F, 0xFF).with_data(vec![0; 255]);
         let answers: Vec<Vec<u8>> = (0..33).map(|_| card.process(&part.to_bytes())).collect();
         // 32 × 255 = 8160 bytes fit; the 33rd part goes over 8 KiB.
         assert!(answers[..32].iter().all(|a| a == &[0x90, 0x00]));

@@ -21,8 +21,8 @@
 use super::{Reply, VirtualCard};
 use crate::state::{CardError, CardState};
 use card_protocol::apdu::CommandApdu;
-use card_protocol::issue::{self, KeySlot};
-use card_protocol::{piv, tlv, StatusWord};
+use card_protocol::issue;
+use card_protocol::{piv, tlv, Ins, KeySlot, StatusWord};
 use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::ecdsa::{Signature, SigningKey};
 use rand::rngs::OsRng;
@@ -137,11 +137,8 @@ fn is_data_object(bytes: &[u8]) -> bool {
 }
 
 /// The commands that only run sealed in the SCP03 session.
-pub(super) fn is_admin(ins: u8) -> bool {
-    matches!(
-        ins,
-        piv::INS_GENERATE_ASYMMETRIC_KEY_PAIR | piv::INS_PUT_DATA
-    )
+pub(super) fn is_admin(ins: Ins) -> bool {
+    matches!(ins, Ins::GenerateAsymmetricKeyPair | Ins::PutData)
 }
 
 impl VirtualCard {

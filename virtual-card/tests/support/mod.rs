@@ -7,8 +7,9 @@
 #![allow(dead_code)]
 
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
-use card_protocol::issue::{self, KeySlot};
+use card_protocol::issue;
 use card_protocol::scp03::{HostHandshake, HostSession, Scp03Error, SecurityLevel};
+use card_protocol::KeySlot;
 use card_protocol::PivClient;
 use der::{Decode, Encode, EncodePem};
 use p256::ecdsa::{DerSignature, SigningKey};

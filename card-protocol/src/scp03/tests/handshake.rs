@@ -59,7 +59,7 @@ fn card_3_scp03_host_refuses_unwrap_before_external_authenticate_is_confirmed() 
     let (_, mut host) = host
         .authenticate(&answer, SecurityLevel::CMacCDecRMacREnc)
         .unwrap();
-    host.wrap(CommandApdu::new(0, 0xCA, 0, 0)).unwrap();
+    host.wrap(CommandApdu::raw(0, 0xCA, 0, 0)).unwrap();
     assert_eq!(
         host.unwrap(ok(vec![0; 8])),
         Err(Scp03Error::NotAuthenticated)
@@ -128,7 +128,7 @@ fn card_3_scp03_host_refuses_malformed_initialize_update_answers() {
 fn card_3_scp03_card_refuses_malformed_handshake_commands() {
     let mut card = CardScp03::new(test_keys(), 0x30, KDD);
     let mut refuse = |c: CommandApdu| card.initialize_update(&c, &mut OsRng).map(|_| ()).err();
-    let good = CommandApdu::new(0x80, 0x50, 0x30, 0).with_data(vec![0; 8]);
+    let good = CommandApdu::new(0x80, Ins::InitializeUpdate, 0x30, 0).with_data(vec![0; 8]);
     assert_eq!(
         refuse(CommandApdu {
             cla: 0x81,

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::apdu::{CommandApdu, ResponseApdu};
+use crate::ins::Ins;
 use crate::sw::StatusWord;
 use rand_core::{CryptoRng, OsRng, RngCore};
 

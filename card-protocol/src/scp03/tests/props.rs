@@ -77,7 +77,7 @@ proptest! {
         sw in success_or_warning(),
     ) {
         let (mut host, mut card) = open(level);
-        let sealed = host.wrap(CommandApdu::new(0, 0xCB, 0x3F, 0xFF).with_le(256)).unwrap();
+        let sealed = host.wrap(CommandApdu::new(0, Ins::GetData, 0x3F, 0xFF).with_le(256)).unwrap();
         card.unwrap_command(sealed).unwrap();
         let response = ResponseApdu::new(data, sw);
         let sealed = card.wrap_response(response.clone()).unwrap();
@@ -93,7 +93,7 @@ proptest! {
         flip in 1u8..=255,
     ) {
         let (mut host, mut card) = open(level);
-        let sealed = host.wrap(CommandApdu::new(0, 0xCB, 0x3F, 0xFF).with_le(256)).unwrap();
+        let sealed = host.wrap(CommandApdu::new(0, Ins::GetData, 0x3F, 0xFF).with_le(256)).unwrap();
         card.unwrap_command(sealed).unwrap();
         let mut bytes = card.wrap_response(ResponseApdu::new(data, sw)).unwrap().to_bytes();
         let i = at.index(bytes.len());

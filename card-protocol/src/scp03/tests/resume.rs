@@ -25,8 +25,10 @@ fn round_trip() -> (ResponseApdu, Vec<CommandApdu>, Vec<ResponseApdu>) {
         .external_authenticate(&external_authenticate)
         .unwrap();
     let commands = [
-        CommandApdu::new(0x00, 0x2C, 0x00, 0x80).with_data(b"12345678ABCDEFGH".to_vec()),
-        CommandApdu::new(0x00, 0x24, 0x00, 0x81).with_data(b"1234567887654321".to_vec()),
+        CommandApdu::new(0x00, Ins::ResetRetryCounter, 0x00, 0x80)
+            .with_data(b"12345678ABCDEFGH".to_vec()),
+        CommandApdu::new(0x00, Ins::ChangeReferenceData, 0x00, 0x81)
+            .with_data(b"1234567887654321".to_vec()),
     ];
     let mut sealed = vec![external_authenticate];
     let mut answers = vec![ea_answer];
@@ -109,7 +111,10 @@ fn card_3_scp03_resume_refuses_commands_this_session_did_not_send() {
     let reordered = [sealed[0].clone(), sealed[2].clone(), sealed[1].clone()];
     assert_eq!(resume(&reordered), Err(Scp03Error::NotThisSession));
     // A plain command.
-    let plain = [sealed[0].clone(), CommandApdu::new(0x00, 0xA4, 0x04, 0x00)];
+    let plain = [
+        sealed[0].clone(),
+        CommandApdu::new(0x00, Ins::Select, 0x04, 0x00),
+    ];
     assert_eq!(resume(&plain), Err(Scp03Error::NotThisSession));
     // A different challenge than the one the card answered.
     let other_host = HostHandshake::new(test_keys(), 0x30, [0xA5; 8]);

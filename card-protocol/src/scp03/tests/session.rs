@@ -6,29 +6,30 @@ use super::*;
 fn script() -> Vec<(CommandApdu, ResponseApdu)> {
     vec![
         (
-            CommandApdu::new(0x00, 0x20, 0x00, 0x80),
+            CommandApdu::new(0x00, Ins::Verify, 0x00, 0x80),
             ResponseApdu::status(StatusWord::tries(3)),
         ),
         (
-            CommandApdu::new(0x00, 0xCB, 0x3F, 0xFF).with_le(256),
+            CommandApdu::new(0x00, Ins::GetData, 0x3F, 0xFF).with_le(256),
             ok(b"CHUID and more".to_vec()),
         ),
         (
-            CommandApdu::new(0x00, 0x2C, 0x00, 0x80).with_data(b"12345678ABCDEFGH".to_vec()),
+            CommandApdu::new(0x00, Ins::ResetRetryCounter, 0x00, 0x80)
+                .with_data(b"12345678ABCDEFGH".to_vec()),
             ok(vec![]),
         ),
         (
-            CommandApdu::new(0x00, 0x47, 0x00, 0x9A)
+            CommandApdu::new(0x00, Ins::GenerateAsymmetricKeyPair, 0x00, 0x9A)
                 .with_data(hex("AC 03 80 01 11"))
                 .with_le(256),
             ok(vec![0x7F; 70]),
         ),
         (
-            CommandApdu::new(0x10, 0xDB, 0x3F, 0xFF).with_data(vec![0x53; 1200]),
+            CommandApdu::new(0x10, Ins::PutData, 0x3F, 0xFF).with_data(vec![0x53; 1200]),
             ResponseApdu::status(StatusWord(0x6A84)),
         ),
         (
-            CommandApdu::new(0x80, 0xCA, 0x00, 0x66).with_le(256),
+            CommandApdu::raw(0x80, 0xCA, 0x00, 0x66).with_le(256),
             ok(vec![0; 16]),
         ),
     ]
@@ -86,7 +87,8 @@ fn card_3_scp03_aes_256_keys_round_trip() {
 
 fn sealed_pair(level: SecurityLevel) -> (HostSession, CardSession, CommandApdu) {
     let (mut host, card) = open(level);
-    let plain = CommandApdu::new(0x00, 0x2C, 0x00, 0x80).with_data(b"12345678ABCDEFGH".to_vec());
+    let plain = CommandApdu::new(0x00, Ins::ResetRetryCounter, 0x00, 0x80)
+        .with_data(b"12345678ABCDEFGH".to_vec());
     let sealed = host.wrap(plain).unwrap();
     (host, card, sealed)
 }
@@ -97,7 +99,7 @@ fn card_3_scp03_flipped_ciphertext_bit_is_refused_and_closes_the_session() {
     sealed.data[3] ^= 0x01;
     assert_eq!(card.unwrap_command(sealed), Err(Scp03Error::BadMac));
     assert!(!card.is_open());
-    let next = host.wrap(CommandApdu::new(0, 0xCA, 0, 0)).unwrap();
+    let next = host.wrap(CommandApdu::raw(0, 0xCA, 0, 0)).unwrap();
     assert_eq!(card.unwrap_command(next), Err(Scp03Error::SessionClosed));
     assert_eq!(
         card.wrap_response(ok(vec![])),
@@ -136,13 +138,13 @@ fn card_3_scp03_response_from_an_earlier_command_is_refused() {
     let first = card.wrap_response(ok(b"first".to_vec())).unwrap();
     assert_eq!(host.unwrap(first.clone()).unwrap(), ok(b"first".to_vec()));
     let second = host
-        .wrap(CommandApdu::new(0, 0xCB, 0x3F, 0xFF).with_le(256))
+        .wrap(CommandApdu::new(0, Ins::GetData, 0x3F, 0xFF).with_le(256))
         .unwrap();
     card.unwrap_command(second).unwrap();
     assert_eq!(host.unwrap(first), Err(Scp03Error::BadMac));
     assert!(!host.is_open());
     assert_eq!(
-        host.wrap(CommandApdu::new(0, 0xCA, 0, 0)),
+        host.wrap(CommandApdu::raw(0, 0xCA, 0, 0)),
         Err(Scp03Error::SessionClosed)
     );
 }
@@ -176,16 +178,16 @@ fn card_3_scp03_tampered_response_is_refused() {
 #[test]
 fn card_3_scp03_plain_or_foreign_class_commands_are_refused_inside_the_session() {
     let (_, mut card) = open(SecurityLevel::CMacCDecRMacREnc);
-    let plain = CommandApdu::new(0x00, 0x2C, 0x00, 0x80).with_data(vec![0; 24]);
+    let plain = CommandApdu::new(0x00, Ins::ResetRetryCounter, 0x00, 0x80).with_data(vec![0; 24]);
     assert_eq!(card.unwrap_command(plain), Err(Scp03Error::NotSecured));
     assert!(!card.is_open());
 
     let (mut host, mut card) = open(SecurityLevel::CMacCDecRMacREnc);
     for cla in [0x01, 0x0C, 0x40, 0x84] {
-        let refused = host.wrap(CommandApdu::new(cla, 0xCA, 0, 0));
+        let refused = host.wrap(CommandApdu::raw(cla, 0xCA, 0, 0));
         assert_eq!(refused, Err(Scp03Error::UnsupportedClass(cla)));
     }
-    let mut sealed = host.wrap(CommandApdu::new(0x00, 0xCA, 0, 0)).unwrap();
+    let mut sealed = host.wrap(CommandApdu::raw(0x00, 0xCA, 0, 0)).unwrap();
     sealed.cla |= 0x01; // another logical channel: not this session's
     assert_eq!(
         card.unwrap_command(sealed),
@@ -196,10 +198,10 @@ fn card_3_scp03_plain_or_foreign_class_commands_are_refused_inside_the_session()
 #[test]
 fn card_3_scp03_too_long_and_too_short_data_are_refused() {
     let (mut host, mut card) = open(SecurityLevel::CMacCDecRMacREnc);
-    let huge = CommandApdu::new(0, 0xDB, 0x3F, 0xFF).with_data(vec![0; 65_520]);
+    let huge = CommandApdu::new(0, Ins::PutData, 0x3F, 0xFF).with_data(vec![0; 65_520]);
     assert_eq!(host.wrap(huge), Err(Scp03Error::DataTooLong(65_520)));
     assert!(host.is_open());
-    let short = CommandApdu::new(0x04, 0xCA, 0, 0).with_data(vec![0; 7]);
+    let short = CommandApdu::raw(0x04, 0xCA, 0, 0).with_data(vec![0; 7]);
     assert_eq!(card.unwrap_command(short), Err(Scp03Error::WrongLength(7)));
     assert_eq!(
         Scp03Error::WrongLength(7).status_word(),
@@ -212,12 +214,12 @@ fn card_3_scp03_counters_refuse_when_exhausted() {
     let (mut host, mut card) = open(SecurityLevel::CMacCDecRMacREnc);
     host.channel.counter = u64::MAX;
     assert_eq!(
-        host.wrap(CommandApdu::new(0, 0xCA, 0, 0)),
+        host.wrap(CommandApdu::raw(0, 0xCA, 0, 0)),
         Err(Scp03Error::CounterExhausted)
     );
     assert!(!host.is_open());
     card.channel.counter = u64::MAX;
-    let sealed = CommandApdu::new(0x04, 0xCA, 0, 0).with_data(vec![0; 8]);
+    let sealed = CommandApdu::raw(0x04, 0xCA, 0, 0).with_data(vec![0; 8]);
     assert_eq!(
         card.unwrap_command(sealed),
         Err(Scp03Error::CounterExhausted)
