@@ -191,6 +191,38 @@ fn content_security_policy(bridge_url: &str) -> HeaderValue {
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'"))
 }
 
+/// A request path as a path inside the SPA's folder: percent-decoded, and only plain
+/// names — no `..`, `.`, root, drive prefix or backslash, however encoded.
+fn asset_path(uri_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(uri_path.trim_start_matches('/'))?;
+    if decoded.contains('\\') || decoded.contains('\0') {
+        return None;
+    }
+    let path = PathBuf::from(&decoded);
+    let plain = path
+        .components()
+        .all(|part| matches!(part, std::path::Component::Normal(_)));
+    (plain && !decoded.starts_with('/')).then_some(path)
+}
+
+/// `%XX` escapes decoded; a broken escape or text that is not UTF-8 is no path at all.
+fn percent_decode(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' {
+            let hex = tail.get(..2)?;
+            let value = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            bytes.push(value);
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// The SPA: files as they are (pre-compressed when present), `index.html` for app routes,
 /// but a real 404 for a missing asset (a path with an extension).
 fn spa(dir: PathBuf) -> Router {
@@ -205,8 +237,12 @@ fn spa(dir: PathBuf) -> Router {
             move |request: Request, next: Next| {
                 let dir = dir.clone();
                 async move {
-                    let path = request.uri().path().trim_start_matches('/').to_owned();
-                    let last = path.rsplit('/').next().unwrap_or("");
+                    // Judged before the filesystem is asked anything, so a probe learns
+                    // nothing about files outside the SPA (a `..` or absolute path is 404).
+                    let Some(path) = asset_path(request.uri().path()) else {
+                        return StatusCode::NOT_FOUND.into_response();
+                    };
+                    let last = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                     if last.contains('.') && !dir.join(&path).is_file() {
                         return StatusCode::NOT_FOUND.into_response();
                     }
@@ -214,4 +250,46 @@ fn spa(dir: PathBuf) -> Router {
                 }
             },
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn all_2_only_plain_paths_inside_the_spa_reach_the_filesystem() {
+        assert_eq!(
+            asset_path("/app_bg.wasm"),
+            Some(PathBuf::from("app_bg.wasm"))
+        );
+        assert_eq!(
+            asset_path("/snippets/a/b.js"),
+            Some(PathBuf::from("snippets/a/b.js"))
+        );
+        assert_eq!(asset_path("/ra/users"), Some(PathBuf::from("ra/users")));
+        for probe in [
+            "/../../etc/ld.so.conf",
+            "/%2e%2e/%2E%2E/etc/passwd",
+            "/a/../../x.js",
+            "/./x.js",
+            "/%2Fetc%2Fpasswd",
+            "/..%5c..%5cwindows%5cwin.ini",
+            "/x%00.js",
+            "/%zz.js",
+            "/%ff.js",
+        ] {
+            assert_eq!(asset_path(probe), None, "{probe}");
+        }
+    }
+
+    proptest! {
+        // ALL-2: any path is judged without a panic, and what passes never climbs out.
+        #[test]
+        fn all_2_no_path_climbs_out(path in "/[a-z./%0-9A-F\\\\]{0,40}") {
+            if let Some(inside) = asset_path(&path) {
+                prop_assert!(inside.components().all(|c| matches!(c, std::path::Component::Normal(_))));
+            }
+        }
+    }
 }

@@ -167,3 +167,51 @@ fn all_2_bad_settings_are_clear_startup_errors() {
         .to_string()
         .contains("bridge_url"));
 }
+
+/// A request line sent as it is (HTTP clients tidy `..` away before sending).
+async fn raw_status(app: &TestApp, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = format!("127.0.0.1:{}", app.port);
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn all_2_a_path_out_of_the_spa_is_404_whether_or_not_the_file_exists() {
+    let base = std::env::temp_dir().join(format!("scss-probe-{}", rand::random::<u64>()));
+    let dir = base.join("spa");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<html>spa</html>").unwrap();
+    std::fs::write(dir.join("app.js"), "export default 1").unwrap();
+    // A file beside the SPA's folder, which no request may find out about.
+    std::fs::write(base.join("secret.conf"), "x").unwrap();
+    let db = std::sync::Arc::new(TestApp::spawn(Db::Sqlite).await.db.clone());
+    let app = TestApp::on(
+        (*db).clone(),
+        std::sync::Arc::new(server::TestClock::new(START)),
+        Some(dir.clone()),
+    )
+    .await;
+    assert_eq!(raw_status(&app, "/app.js").await, 200);
+    for probe in [
+        "/../secret.conf",
+        "/../missing.conf",
+        "/%2e%2e/secret.conf",
+        "/%2E%2E/missing.conf",
+        "/x/../../secret.conf",
+        "/..%2fsecret.conf",
+        "/../../etc/ld.so.conf",
+    ] {
+        assert_eq!(raw_status(&app, probe).await, 404, "{probe}");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}
