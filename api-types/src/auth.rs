@@ -11,10 +11,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::endpoints;
-use crate::values::{AttemptId, CardGuid, CardSignature, Challenge};
+use crate::values::{CardGuid, CardSignature, Challenge};
 
 /// A login attempt's id (16 random bytes, hex), like an unlock attempt's.
-pub type LoginId = AttemptId;
+pub use crate::values::LoginId;
 
 endpoints! {
     /// AUTH-1: the card names itself; a fresh single-use challenge for its 9A key.

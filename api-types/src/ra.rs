@@ -163,22 +163,50 @@ pub const USERS_PER_PAGE: u32 = 20;
 /// Audit events per page.
 pub const EVENTS_PER_PAGE: u32 = 50;
 
-/// A "this wasn't me" report's id, as the server listed it ([`Report::id`]). Any text:
-/// the server judges it (an id it does not know is simply not found, after the role
-/// check), and the path carries it percent-encoded.
+/// A "this wasn't me" report's id, as the server listed it ([`Report::id`]): the SHA-256
+/// of the link's token, 64 lowercase hex characters (the token itself is never shown).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct ReportId(String);
 
 impl ReportId {
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        let ok = text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(ValueError::NotHex)
+        }
+    }
+
+    /// The id of the report whose token hashes to `token_hash`.
+    pub fn of_hash(token_hash: &[u8; 32]) -> Self {
+        Self(token_hash.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The token's hash, as the store keys it.
+    pub fn hash_bytes(&self) -> Vec<u8> {
+        (0..self.0.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&self.0[i..i + 2], 16).ok())
+            .collect()
+    }
 }
 
-impl From<String> for ReportId {
-    fn from(text: String) -> Self {
-        Self(text)
+impl TryFrom<String> for ReportId {
+    type Error = ValueError;
+    fn try_from(text: String) -> Result<Self, ValueError> {
+        Self::parse(&text)
+    }
+}
+
+impl From<ReportId> for String {
+    fn from(id: ReportId) -> String {
+        id.0
     }
 }
 
@@ -348,7 +376,7 @@ pub enum ChainState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
-    pub id: String,
+    pub id: ReportId,
     pub user: UserSummary,
     /// Which notice carried the link: `unlock`, `registration`, `contact`.
     pub notice: String,

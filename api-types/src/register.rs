@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::auth::LoginId;
 use crate::endpoints;
 use crate::unlock::{Answer, Question};
-use crate::values::{AttemptId, BoundedVec, CardSignature, UnlockCode};
+use crate::values::{BoundedVec, CardSignature, UnlockCode};
 
 /// A registration's id (16 random bytes, hex).
-pub type RegistrationId = AttemptId;
+pub use crate::values::RegistrationId;
 
 /// How many questions a registration answers (REG-2).
 pub const ANSWERS_NEEDED: usize = 4;

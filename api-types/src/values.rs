@@ -16,6 +16,7 @@ pub enum ValueError {
     HexTooLong { max: usize },
     #[error("must be hex")]
     NotHex,
+    /// Any row id ([`AttemptId`], [`RegistrationId`], [`LoginId`]).
     #[error("must be 32 lowercase hex characters")]
     AttemptId,
     #[error("must be {UNLOCK_CODE_DIGITS} digits")]
@@ -166,60 +167,76 @@ pub type ResponseHex = BoundedHex<512>;
 /// The secret of a "this wasn't me" link: 32 random bytes, hex.
 pub type NotMeToken = FixedHex<32>;
 
-/// The server's id for one unlock attempt: 16 random bytes as 32 lowercase hex
-/// characters. It names an attempt; it is not a credential.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AttemptId(String);
+/// A server-made id: 16 random bytes as 32 lowercase hex characters. It names a row; it
+/// is never a credential (ALL-6: the flow or session cookie is). One type per kind of row,
+/// so an attempt's id can never be passed where a registration's is expected.
+macro_rules! row_id {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
 
-impl AttemptId {
-    pub fn parse(text: &str) -> Result<Self, ValueError> {
-        let ok = text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if ok {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(ValueError::AttemptId)
+        impl $name {
+            pub fn parse(text: &str) -> Result<Self, ValueError> {
+                let ok = text.len() == 32
+                    && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                if ok {
+                    Ok(Self(text.to_owned()))
+                } else {
+                    Err(ValueError::AttemptId)
+                }
+            }
+
+            pub fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(encode_hex(&bytes))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
 
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(encode_hex(&bytes))
-    }
+        impl crate::endpoint::Segment for $name {
+            fn segment(&self) -> &str {
+                &self.0
+            }
+        }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ValueError;
+            fn try_from(text: String) -> Result<Self, ValueError> {
+                Self::parse(&text)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    )*};
 }
 
-impl crate::endpoint::Segment for AttemptId {
-    fn segment(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for AttemptId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::fmt::Display for AttemptId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for AttemptId {
-    type Error = ValueError;
-    fn try_from(text: String) -> Result<Self, ValueError> {
-        Self::parse(&text)
-    }
-}
-
-impl From<AttemptId> for String {
-    fn from(value: AttemptId) -> String {
-        value.0
-    }
+row_id! {
+    /// The server's id for one unlock attempt (UNL-1).
+    AttemptId;
+    /// The server's id for one registration (REG-1).
+    RegistrationId;
+    /// The server's id for one login challenge (AUTH-1).
+    LoginId;
 }
 
 pub const UNLOCK_CODE_DIGITS: usize = 6;

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use api_types::ra::{ReasonRequest, Report, ReportId, Reports as OpenReports, ReviewReport};
+use api_types::ra::{ReasonRequest, Report, Reports as OpenReports, ReviewReport};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -62,7 +62,7 @@ fn table(desk: Desk, reports: Vec<Report>) -> impl IntoView {
             {table_head(["User", "Notice", "Reported (UTC)", "Review"])}
             <tbody class="nhsuk-table__body">
                 {reports.into_iter().enumerate().map(|(row, report)| {
-                    let id = report.id.clone();
+                    let id = report.id.as_str().to_owned();
                     let user = user_link(&report.user.uuid, report.user.display_name.clone());
                     let notice = notice_name(&report.notice);
                     let at = minute(report.reported_at);
@@ -105,7 +105,7 @@ fn review_form(desk: Desk, row: usize, report: Report) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let name = report.user.display_name.clone();
     let label = format!("Reason for marking the report for {name} as reviewed");
-    let id = ReportId::from(report.id.clone());
+    let id = report.id.clone();
     let send = Submit::new(desk, "Saving…", move |request: &ReasonRequest| {
         let said = format!("The report for {name} is marked as reviewed.");
         post_done::<ReviewReport>(id.clone(), request.clone(), said)

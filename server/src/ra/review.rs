@@ -3,7 +3,7 @@
 //! report about the RA's own account (RA-1).
 
 use api_types::audit::AuditAction;
-use api_types::ra::Reason;
+use api_types::ra::{Reason, ReportId};
 
 use super::{tell, Needs, Notify, RaActor};
 use crate::flow::{Client, Outcome, Subject, Write};
@@ -19,12 +19,12 @@ impl AppState {
     pub async fn ra_review(
         &self,
         secret: Option<&FlowSecret>,
-        report_id: &str,
+        report_id: &ReportId,
         reason: &Reason,
         client: &Client,
     ) -> Result<(), AppError> {
         let ra = self.ra_actor(secret, client, Needs::Agent).await?;
-        let token_hash = hex::decode(report_id).map_err(|_| AppError::NotFound)?;
+        let token_hash = report_id.hash_bytes();
         let (now, mut tx) = self.open().await?;
         let link = not_me::find_for_update(&mut tx, self.store.backend, &token_hash).await?;
         let user = match &link {

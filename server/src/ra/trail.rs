@@ -7,8 +7,8 @@ use std::net::IpAddr;
 
 use api_types::audit::AuditAction;
 use api_types::ra::{
-    AuditFilter, AuditPage, ChainState, Dashboard, Expiring, Lockouts, Report, ReportList,
-    EVENTS_PER_PAGE,
+    AuditFilter, AuditPage, ChainState, Dashboard, Expiring, Lockouts, Report, ReportId,
+    ReportList, EVENTS_PER_PAGE,
 };
 use api_types::time::utc_date_time;
 use api_types::CardGuid;
@@ -251,7 +251,12 @@ async fn open_reports(conn: &mut sqlx::AnyConnection, limit: i64) -> Result<Vec<
         .into_iter()
         .map(|report| {
             Ok(Report {
-                id: hex::encode(&report.token_hash),
+                id: ReportId::of_hash(&report.token_hash.as_slice().try_into().map_err(|_| {
+                    StoreError::Corrupt {
+                        table: "not_me_links",
+                        column: "token_hash",
+                    }
+                })?),
                 notice: report.notice,
                 reported_at: report.reported_at,
                 user: summary(report.user)?,

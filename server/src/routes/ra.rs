@@ -143,7 +143,7 @@ pub(super) async fn review(
     ApiJson(request): Body<ReviewReport>,
 ) -> Reply<ReviewReport> {
     state
-        .ra_review(secret.as_ref(), id.as_str(), &request.reason, &client)
+        .ra_review(secret.as_ref(), &id, &request.reason, &client)
         .await?;
     Ok(Json(Done {}))
 }

@@ -372,10 +372,11 @@ impl TestApp {
             .await
     }
 
-    /// One step with whatever cookie an attacker has (or none).
-    pub async fn step_with_cookie<E: Endpoint<Params = AttemptId>>(
+    /// One step of a flow (an attempt, a registration) with whatever cookie the caller
+    /// has: the browser's own, an attacker's, or none.
+    pub async fn step_with_cookie<E: Endpoint>(
         &self,
-        id: &AttemptId,
+        id: &E::Params,
         cookie: Option<&str>,
         request: &E::Request,
     ) -> Reply<E> {

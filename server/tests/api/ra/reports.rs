@@ -82,7 +82,7 @@ async fn ra_4_ra_5_not_me_reports_are_a_queue_and_the_dashboard_lists_who_is_at_
         (report.user.uuid.as_str(), report.notice.as_str()),
         (john.uuid.as_str(), "unlock")
     );
-    let id = ReportId::from(report.id.clone());
+    let id = report.id.clone();
     as_ra::<ReviewReport>(&app, &cookie, &id, &reason())
         .await
         .unwrap();
@@ -92,7 +92,7 @@ async fn ra_4_ra_5_not_me_reports_are_a_queue_and_the_dashboard_lists_who_is_at_
             .unwrap_err(),
         ErrorCode::NotFound
     );
-    let unknown = ReportId::from("zz".to_owned());
+    let unknown = ReportId::of_hash(&[0x5a; 32]);
     assert_eq!(
         as_ra::<ReviewReport>(&app, &cookie, &unknown, &reason())
             .await

@@ -65,7 +65,7 @@ async fn ra_writes(
         role: Role::RaManager,
         reason: reason.reason.clone(),
     };
-    let report = ReportId::from("00".to_owned());
+    let report = ReportId::of_hash(&[0; 32]);
     vec![
         send!(app, origin, cookie, Reopen, user, &reason),
         send!(app, origin, cookie, ChangeUserContact, user, &contact),
