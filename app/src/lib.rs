@@ -7,6 +7,7 @@
 mod account;
 pub mod api;
 pub mod bridge;
+mod contact;
 pub mod errors;
 pub mod local_network;
 mod ra;

@@ -64,7 +64,8 @@ impl<S: Screens, I: 'static> Submit<S, I> {
 
     /// Runs the step with the input `prepare` gives, unless the step is already running
     /// (a second press does nothing). When `prepare` refuses the input, its problem is
-    /// shown on the screen and nothing is sent.
+    /// shown as the flow shows every problem (in its words, by its input) and nothing is
+    /// sent.
     pub(crate) fn dispatch(&self, prepare: impl FnOnce() -> Result<I, Problem>) {
         if self.pending.get_untracked() {
             return;
@@ -74,7 +75,7 @@ impl<S: Screens, I: 'static> Submit<S, I> {
                 self.screens.problem().set(None);
                 self.action.dispatch_local(input);
             }
-            Err(problem) => self.screens.problem().set(Some(problem)),
+            Err(problem) => self.screens.fail(problem),
         }
     }
 

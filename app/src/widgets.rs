@@ -1,12 +1,14 @@
-//! Small pieces of page shared by the screens (ALL-3): a summary-list row, a labelled
-//! input in a form group that shows its error beside it (linked from the
-//! [`ProblemSummary`](crate::errors::ProblemSummary)), a table's header row, the reason
-//! code with its request id, and times as people read them.
+//! Small pieces of page shared by the screens (ALL-3): a summary-list row, the one
+//! labelled input in a form group that shows its error beside it ([`Field`], linked from
+//! the [`ProblemSummary`](crate::errors::ProblemSummary)), a table's header row, the
+//! reason code with its request id, and times as people read them.
+
+use std::borrow::Cow;
 
 use api_types::time::utc_date_time;
 use leptos::prelude::*;
 
-use crate::errors::Problem;
+use crate::errors::{tries_left_text, Problem};
 
 /// One row of an NHS.UK summary list; the value carries `id` for tests and links.
 pub(crate) fn row(key: &'static str, id: &'static str, value: String) -> impl IntoView {
@@ -37,23 +39,28 @@ pub(crate) fn group_class(error: bool) -> &'static str {
     }
 }
 
-/// The error message shown above an input (`{field}-error`), if the problem is about it.
+/// The error message shown above an input (`{field}-error`), if the problem is about it;
+/// with the tries left when the input is the one the problem is first about (a wrong
+/// code, a wrong passcode).
 pub(crate) fn error_message(
     problem: RwSignal<Option<Problem>>,
     field: &'static str,
 ) -> impl IntoView {
     move || {
-        problem
-            .get()
-            .and_then(|p| p.message_for(field))
-            .map(|message| {
-                view! {
-                    <span class="nhsuk-error-message" id=format!("{field}-error")>
-                        <span class="nhsuk-u-visually-hidden">"Error: "</span>
-                        {message}
-                    </span>
-                }
+        problem.get().and_then(|p| {
+            let message = p.message_for(field)?;
+            let tries = p
+                .tries_left
+                .filter(|_| p.field == Some(field))
+                .map(|n| format!(" {}", tries_left_text(n)));
+            Some(view! {
+                <span class="nhsuk-error-message" id=format!("{field}-error")>
+                    <span class="nhsuk-u-visually-hidden">"Error: "</span>
+                    {message}
+                    {tries}
+                </span>
             })
+        })
     }
 }
 
@@ -78,41 +85,50 @@ pub(crate) fn described_by(
     }
 }
 
-/// A labelled text input in its form group, with its hint and its error message (ALL-3).
-#[derive(Clone, Copy)]
+/// Words that are fixed, or made for one page (a question's text, a hint naming the
+/// approved domains).
+type Words = Cow<'static, str>;
+
+/// Every NHS.UK text input in its form group (ALL-3) — text, email, tel, password, a
+/// one-time code: its label, hint and error message (from the problem's field errors,
+/// with `aria-describedby`), the error class on the group and the input.
+#[derive(Clone)]
 pub(crate) struct Field {
     id: &'static str,
-    label: &'static str,
+    label: Words,
     /// The hint's id and words.
-    hint: Option<(&'static str, &'static str)>,
+    hint: Option<(&'static str, Words)>,
     kind: &'static str,
     width: &'static str,
     inputmode: Option<&'static str>,
     autocomplete: &'static str,
+    /// The security question an answer is for (`data-question-id`).
+    question: Option<u32>,
 }
 
 impl Field {
     /// A text input of the default width, with no autocomplete.
-    pub(crate) fn new(id: &'static str, label: &'static str) -> Self {
+    pub(crate) fn new(id: &'static str, label: impl Into<Words>) -> Self {
         Self {
             id,
-            label,
+            label: label.into(),
             hint: None,
             kind: "text",
             width: "nhsuk-input--width-20",
             inputmode: None,
             autocomplete: "off",
+            question: None,
         }
     }
 
-    pub(crate) fn hint(self, id: &'static str, words: &'static str) -> Self {
+    pub(crate) fn hint(self, id: &'static str, words: impl Into<Words>) -> Self {
         Self {
-            hint: Some((id, words)),
+            hint: Some((id, words.into())),
             ..self
         }
     }
 
-    /// The input's `type`: `search`, `email`, `date`…
+    /// The input's `type`: `search`, `email`, `tel`, `date`…
     pub(crate) fn kind(self, kind: &'static str) -> Self {
         Self { kind, ..self }
     }
@@ -122,11 +138,39 @@ impl Field {
         Self { width, ..self }
     }
 
+    /// What the browser may fill it with: `email`, `tel`…
+    pub(crate) fn autocomplete(self, autocomplete: &'static str) -> Self {
+        Self {
+            autocomplete,
+            ..self
+        }
+    }
+
+    /// A passcode: hidden as it is typed; `autocomplete` is `current-password` or
+    /// `new-password`.
+    pub(crate) fn password(self, autocomplete: &'static str) -> Self {
+        Self {
+            kind: "password",
+            autocomplete,
+            width: "nhsuk-input--width-10",
+            ..self
+        }
+    }
+
     /// A one-time code: a numeric keypad, filled from a message where the device can.
     pub(crate) fn one_time_code(self) -> Self {
         Self {
             inputmode: Some("numeric"),
             autocomplete: "one-time-code",
+            width: "nhsuk-input--width-10",
+            ..self
+        }
+    }
+
+    /// The answer to security question `id`.
+    pub(crate) fn question(self, id: u32) -> Self {
+        Self {
+            question: Some(id),
             ..self
         }
     }
@@ -145,8 +189,10 @@ impl Field {
             width,
             inputmode,
             autocomplete,
+            question,
         } = self;
         let error = move || has_error(problem, id);
+        let hint_id = hint.as_ref().map(|(hint, _)| *hint);
         view! {
             <div class=move || group_class(error())>
                 <label class="nhsuk-label" for=id>{label}</label>
@@ -163,7 +209,8 @@ impl Field {
                     inputmode=inputmode
                     autocomplete=autocomplete
                     spellcheck="false"
-                    aria-describedby=described_by(problem, id, hint.map(|(hint, _)| hint))
+                    data-question-id=question.map(|q| q.to_string())
+                    aria-describedby=described_by(problem, id, hint_id)
                     prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))
                 />

@@ -1,7 +1,9 @@
-//! The passcode checked on the card, shared by sign-in (AUTH-1) and the registration's
-//! "Confirm it's you" (REG-1): the card's tries left from the bridge, the warning before
-//! the last try (BRG-6), and the card signing a fresh login challenge with its 9A key.
-//! The passcode goes to the bridge on this computer only, never to the server.
+//! The passcode checked on the card, shared by sign-in (AUTH-1), the registration's
+//! "Confirm it's you" (REG-1) and My card's contact change (REG-5): the card's tries left
+//! from the bridge, read before anything is tried, the warning before the last try and
+//! `confirm_last_try` only after it (BRG-6), another card than the session's refused
+//! before any passcode is sent, and the card signing a fresh login challenge with its 9A
+//! key. The passcode goes to the bridge on this computer only, never to the server.
 
 use api_types::auth::{LoginId, LoginStart, LoginStartRequest};
 use api_types::bridge::{
@@ -17,9 +19,21 @@ use crate::bridge::{Bridge, CardState};
 use crate::errors::{tries_left_text, Problem};
 use crate::local_network::LocalNetworkHelp;
 use crate::setup_check::CheckSetupLink;
+use crate::widgets::Field;
 
-/// The passcode input's id.
+/// The passcode input's id on the sign-in page and the registration's.
 pub(super) const PASSCODE_FIELD: &str = "passcode";
+
+/// The card passcode input: `id`, `label`, and the hint (`hint` is its id) that says
+/// where the passcode goes.
+pub(super) fn passcode_input(id: &'static str, label: &'static str, hint: &'static str) -> Field {
+    Field::new(id, label)
+        .hint(
+            hint,
+            "It is checked on your smartcard. It is not sent to us.",
+        )
+        .password("current-password")
+}
 
 /// AUTH-1 / REG-1: the passcode verified on the card in the reader, which then signs a
 /// fresh login challenge with its 9A key (the bridge applies BRG-6): the login id and
@@ -76,21 +90,24 @@ pub(super) fn tries(card: &CardState) -> Option<(u8, bool)> {
     }
 }
 
-/// BRG-6 / CARD-2: what to do with the typed passcode, given the card's tries left and
-/// whether the last-try warning is showing. A passcode the card could never hold, or a
-/// locked card, costs no try.
-pub(super) fn gate(typed: &str, tries: Option<(u8, bool)>, warned: bool) -> Gate {
+/// BRG-6 / CARD-2: what to do with the passcode typed into input `field`, given the
+/// card's tries left and whether the last-try warning is showing. A passcode the card
+/// could never hold, or a locked card, costs no try.
+pub(super) fn gate(
+    field: &'static str,
+    typed: &str,
+    tries: Option<(u8, bool)>,
+    warned: bool,
+) -> Gate {
     if typed.is_empty() {
         return Gate::Refuse(
             Problem::from_code(ErrorCode::InvalidPasscode)
                 .with_message("Enter your smartcard passcode.")
-                .on_field(PASSCODE_FIELD),
+                .on_field(field),
         );
     }
     let Ok(passcode) = CardPasscode::parse(typed) else {
-        return Gate::Refuse(
-            Problem::from_code(ErrorCode::InvalidPasscode).on_field(PASSCODE_FIELD),
-        );
+        return Gate::Refuse(Problem::from_code(ErrorCode::InvalidPasscode).on_field(field));
     };
     match tries {
         Some((_, true)) => Gate::Refuse(Problem::from_code(ErrorCode::PinBlocked)),
@@ -99,6 +116,33 @@ pub(super) fn gate(typed: &str, tries: Option<(u8, bool)>, warned: bool) -> Gate
             passcode,
             confirm_last_try: warned,
         },
+    }
+}
+
+/// REG-1 / REG-5 / BRG-6: [`gate`], after the card in the reader: with `expected` (the
+/// session's card), any other card is refused before a passcode is sent to it.
+pub(super) fn gate_card(
+    field: &'static str,
+    typed: &str,
+    card: &CardState,
+    expected: Option<CardGuid>,
+    warned: bool,
+) -> Gate {
+    if let (Some(expected), CardState::Present(info)) = (expected, card) {
+        if CardGuid::parse(&info.guid).ok() != Some(expected) {
+            return Gate::Refuse(Problem::from_code(ErrorCode::CardChanged));
+        }
+    }
+    gate(field, typed, tries(card), warned)
+}
+
+/// A passcode the card refused is shown by its input `field` (with the tries left).
+pub(super) fn by_passcode(problem: Problem, field: &'static str) -> Problem {
+    let about_passcode = problem.is(ErrorCode::WrongPin) || problem.is(ErrorCode::InvalidPasscode);
+    if about_passcode && problem.field.is_none() {
+        problem.on_field(field)
+    } else {
+        problem
     }
 }
 
@@ -149,16 +193,16 @@ pub(super) fn CardTries(bridge: Bridge, card: RwSignal<CardState>) -> impl IntoV
     }
 }
 
-/// The last-try warning (BRG-6) and the passcode input, with its error beside it. The
-/// input shows `pin`, so clearing `pin` clears it.
+/// The last-try warning (BRG-6) and the passcode input `field` (see
+/// [`passcode_input`]), with its error beside it. The input shows `pin`, so clearing
+/// `pin` clears it.
 #[component]
 pub(super) fn PasscodeField(
+    field: Field,
     pin: RwSignal<String>,
     last_try: RwSignal<bool>,
     problem: RwSignal<Option<Problem>>,
-    hint: &'static str,
 ) -> impl IntoView {
-    let error = move || problem.get().and_then(|p| p.message_for(PASSCODE_FIELD));
     view! {
         {move || last_try.get().then(|| view! {
             <div class="nhsuk-warning-callout" id="last-try-warning" role="alert">
@@ -166,32 +210,23 @@ pub(super) fn PasscodeField(
                 <p>"If this passcode is wrong, your smartcard will lock and you will need to unlock it."</p>
             </div>
         })}
-        <div class=move || if error().is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }>
-            <label class="nhsuk-label" for=PASSCODE_FIELD>"Smartcard passcode"</label>
-            <div class="nhsuk-hint" id="passcode-hint">{hint}</div>
-            {move || error().map(|message| view! {
-                <span class="nhsuk-error-message" id="passcode-error">
-                    <span class="nhsuk-u-visually-hidden">"Error: "</span>
-                    {message}
-                </span>
-            })}
-            <input
-                class=move || if error().is_some() {
-                    "nhsuk-input nhsuk-input--width-10 nhsuk-input--error"
-                } else {
-                    "nhsuk-input nhsuk-input--width-10"
-                }
-                id=PASSCODE_FIELD
-                name=PASSCODE_FIELD
-                type="password"
-                autocomplete="current-password"
-                aria-describedby=move || if error().is_some() { "passcode-hint passcode-error" } else { "passcode-hint" }
-                prop:value=move || pin.get()
-                on:input=move |ev| pin.set(event_target_value(&ev))
-            />
-        </div>
+        {field.view(problem, pin)}
     }
 }
+
+/// For tests: a card in the reader, as the bridge reports it, with `tries` left.
+#[cfg(test)]
+pub(super) fn card(guid: &str, tries: u8) -> CardState {
+    let json =
+        format!(r#"{{"reader":"r","guid":"{guid}","pin_tries_left":{tries},"pin_blocked":false}}"#);
+    serde_json::from_str(&json).map_or(CardState::NoCard, CardState::Present)
+}
+
+/// For tests: the session's card, and another.
+#[cfg(test)]
+pub(super) const MINE: &str = "0102030405060708090a0b0c0d0e0f10";
+#[cfg(test)]
+pub(super) const OTHER: &str = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 #[cfg(test)]
 mod tests {
@@ -206,16 +241,19 @@ mod tests {
 
     #[test]
     fn brg_6_the_last_try_is_spent_only_after_the_warning() {
-        assert_eq!(gate("1234", Some((1, false)), false), Gate::WarnLastTry);
+        assert_eq!(
+            gate(PASSCODE_FIELD, "1234", Some((1, false)), false),
+            Gate::WarnLastTry
+        );
         assert!(matches!(
-            gate("1234", Some((1, false)), true),
+            gate(PASSCODE_FIELD, "1234", Some((1, false)), true),
             Gate::Verify {
                 confirm_last_try: true,
                 ..
             }
         ));
         assert!(matches!(
-            gate("1234", Some((3, false)), false),
+            gate(PASSCODE_FIELD, "1234", Some((3, false)), false),
             Gate::Verify {
                 confirm_last_try: false,
                 ..
@@ -223,7 +261,7 @@ mod tests {
         ));
         // Tries not known (bridge still connecting): the bridge itself refuses the last.
         assert!(matches!(
-            gate("1234", None, false),
+            gate(PASSCODE_FIELD, "1234", None, false),
             Gate::Verify {
                 confirm_last_try: false,
                 ..
@@ -234,7 +272,7 @@ mod tests {
     #[test]
     fn card_2_a_passcode_the_card_cannot_hold_costs_no_try() {
         for typed in ["", "123", "123456789", "12é4"] {
-            let problem = refused(gate(typed, Some((3, false)), false));
+            let problem = refused(gate(PASSCODE_FIELD, typed, Some((3, false)), false));
             assert!(
                 problem.is_some_and(
                     |p| p.is(ErrorCode::InvalidPasscode) && p.field == Some(PASSCODE_FIELD)
@@ -242,7 +280,46 @@ mod tests {
                 "{typed:?}"
             );
         }
-        let locked = refused(gate("1234", Some((0, true)), true));
+        let locked = refused(gate(PASSCODE_FIELD, "1234", Some((0, true)), true));
         assert!(locked.is_some_and(|p| p.is(ErrorCode::PinBlocked)));
+    }
+
+    #[test]
+    fn brg_6_reg_1_another_card_in_the_reader_is_refused_before_a_passcode_is_sent() {
+        let mine = CardGuid::parse(MINE).ok();
+        assert!(mine.is_some());
+        let other = refused(gate_card(
+            PASSCODE_FIELD,
+            "1234",
+            &card(OTHER, 3),
+            mine,
+            false,
+        ));
+        assert!(other.is_some_and(|p| p.is(ErrorCode::CardChanged)));
+        // Even the last try's warning waits for the right card.
+        let last = refused(gate_card(
+            PASSCODE_FIELD,
+            "1234",
+            &card(OTHER, 1),
+            mine,
+            false,
+        ));
+        assert!(last.is_some_and(|p| p.is(ErrorCode::CardChanged)));
+        assert_eq!(
+            gate_card(PASSCODE_FIELD, "1234", &card(MINE, 1), mine, false),
+            Gate::WarnLastTry
+        );
+        assert!(matches!(
+            gate_card(PASSCODE_FIELD, "1234", &card(MINE, 3), mine, false),
+            Gate::Verify {
+                confirm_last_try: false,
+                ..
+            }
+        ));
+        // Sign-in takes whichever card is inserted.
+        assert!(matches!(
+            gate_card(PASSCODE_FIELD, "1234", &card(OTHER, 3), None, false),
+            Gate::Verify { .. }
+        ));
     }
 }

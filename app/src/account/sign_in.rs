@@ -2,33 +2,21 @@
 //! before the last try (BRG-6), and a locked card sent to unlock. Then My card, or the RA
 //! console page that sent the user here (`?next=/ra…`, RA-1).
 
-use api_types::auth::{LoginFinish, LoginFinishRequest, LoginId};
+use api_types::auth::{LoginFinish, LoginFinishRequest};
 use api_types::passcode::CardPasscode;
 use api_types::unlock::PublicConfig;
-use api_types::values::CardSignature;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::card_check::{self, gate, refresh_card, tries, CardTries, Gate, PasscodeField};
+use super::card_check::{
+    self, by_passcode, gate, passcode_input, refresh_card, tries, CardTries, Gate, PasscodeField,
+    PASSCODE_FIELD,
+};
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
-use crate::errors::{Problem, ProblemSummary};
-
-/// The passcode as typed, verified on whichever card is in the reader, which signs a
-/// fresh login challenge (see [`card_check::card_signs`]; kept for callers that have
-/// not moved to its [`gate`] yet).
-pub(super) async fn card_signs(
-    bridge: &Bridge,
-    pin: String,
-    confirm_last_try: bool,
-) -> Result<(LoginId, CardSignature), Problem> {
-    let passcode = CardPasscode::parse(&pin).map_err(|_| {
-        Problem::from_code(ErrorCode::InvalidPasscode).on_field(card_check::PASSCODE_FIELD)
-    })?;
-    card_check::card_signs(bridge, &passcode, confirm_last_try, None).await
-}
+use crate::errors::{Flow, Problem, ProblemSummary};
 
 /// Where to go once signed in: `next` when it is a page of this site's RA console (a
 /// path, never another site's address), else My card.
@@ -82,7 +70,10 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
         Some(Err(found)) => {
             refresh_card(refresh_bridge.clone(), card);
             last_try.set(found.is(ErrorCode::LastTryNeedsConfirmation));
-            problem.set(Some(found));
+            problem.set(Some(by_passcode(
+                found.in_flow(Flow::SignIn),
+                PASSCODE_FIELD,
+            )));
         }
         None => {}
     });
@@ -93,6 +84,7 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
         }
         problem.set(None);
         match gate(
+            PASSCODE_FIELD,
             &pin.get_untracked(),
             tries(&card.get_untracked()),
             last_try.get_untracked(),
@@ -118,10 +110,10 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
         <CardTries bridge=tries_bridge card=card/>
         <form on:submit=submit novalidate>
             <PasscodeField
+                field=passcode_input(PASSCODE_FIELD, "Smartcard passcode", "passcode-hint")
                 pin=pin
                 last_try=last_try
                 problem=problem
-                hint="It is checked on your smartcard. It is not sent to us."
             />
             <button type="submit" id="sign-in-button" class="nhsuk-button">
                 {move || if last_try.get() { "Use my last try" } else { "Sign in" }}

@@ -11,18 +11,22 @@ use api_types::ra::{
     ChangeRole, ChangeUserContact, ContactRequest, IssuePhoneCode, Reason, ReasonRequest, Reopen,
     Role, RoleRequest, UserSummary, UserUuid,
 };
-use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::{post_done, reason, role_name, Desk, Did, ReasonField};
 use crate::api;
+use crate::contact::{check_contact, ContactFields};
 use crate::errors::Problem;
 use crate::submit::Submit;
 use crate::widgets::Field;
 
 pub(super) const CONTACT_EMAIL_FIELD: &str = "ra-contact-email";
 const CONTACT_MOBILE_FIELD: &str = "ra-contact-mobile";
+const CONTACT_FIELDS: ContactFields = ContactFields {
+    email: CONTACT_EMAIL_FIELD,
+    mobile: CONTACT_MOBILE_FIELD,
+};
 const ROLE_FIELD: &str = "role-select";
 
 /// One action's form: its words and the ids of its reason, hint, progress and button.
@@ -139,16 +143,16 @@ pub(super) fn actions(
         CONTACT,
         contact_inputs(desk, email, mobile).into_any(),
         move |reason| {
-            let typed = email.get_untracked().trim().to_owned();
-            if typed.is_empty() {
-                return Err(Problem::from_code(ErrorCode::BadRequest)
-                    .with_message("Enter an email address.")
-                    .on_field(CONTACT_EMAIL_FIELD));
-            }
-            let mobile = mobile.get_untracked().trim().to_owned();
+            // RA-3: the same rules as the server's; it alone knows the approved domains.
+            let contact = check_contact(
+                CONTACT_FIELDS,
+                &email.get_untracked(),
+                &mobile.get_untracked(),
+                None,
+            )?;
             Ok(ContactRequest {
-                email: typed,
-                mobile: (!mobile.is_empty()).then_some(mobile),
+                email: contact.email,
+                mobile: contact.mobile,
                 reason,
             })
         },

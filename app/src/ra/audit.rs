@@ -116,7 +116,7 @@ impl Screens for Trail {
     }
 
     fn fail(&self, problem: Problem) {
-        self.problem.set(Some(problem));
+        self.problem.set(Some(super::in_console_words(problem)));
     }
 }
 

@@ -42,7 +42,7 @@ impl Screens for Search {
     }
 
     fn fail(&self, problem: Problem) {
-        self.problem.set(Some(problem));
+        self.problem.set(Some(super::in_console_words(problem)));
     }
 }
 

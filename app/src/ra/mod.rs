@@ -23,7 +23,7 @@ use api_types::ErrorCode;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::errors::{Problem, ProblemCode, ProblemSummary};
+use crate::errors::{Flow, Problem, ProblemSummary};
 use crate::widgets::{minute, table_head};
 
 use self::desk::{post_done, reason, Desk, Did, ReasonField};
@@ -186,20 +186,15 @@ fn notice_name(notice: &str) -> String {
     }
 }
 
-/// The shared sentences speak to the card holder; here the reader is the RA.
+/// A problem in the console's words (the reader is the RA, [`Flow::Ra`]), an address
+/// off the approved domains beside the contact form's email input.
 fn in_console_words(problem: Problem) -> Problem {
-    use ErrorCode as C;
-    let message = match problem.code {
-        ProblemCode::Api(C::NotFound) => "That user or report could not be found.",
-        ProblemCode::Api(C::NotSignedIn) => {
-            "Your session has ended. Sign in again with your smartcard."
-        }
-        ProblemCode::Api(C::EmailNotApproved) => {
-            return problem.on_field(actions::CONTACT_EMAIL_FIELD)
-        }
-        _ => return problem,
-    };
-    problem.with_message(message)
+    let problem = problem.in_flow(Flow::Ra);
+    if problem.is(ErrorCode::EmailNotApproved) && problem.field.is_none() {
+        problem.on_field(actions::CONTACT_EMAIL_FIELD)
+    } else {
+        problem
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::{Flow, Step, Submit};
 use crate::api;
 use crate::errors::Problem;
 use crate::submit::Screens;
+use crate::widgets::Field;
 
 /// Sends a code for this attempt to `E` (the emailed code, UNL-5, or the RA team's,
 /// RA-3); once it is accepted, the user chooses the new passcode.
@@ -53,22 +54,14 @@ pub(super) fn CodePage(flow: Flow, attempt_id: AttemptId, email_hint: String) ->
             )}
         </p>
         <form on:submit=submit novalidate>
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="unlock-code">"Smartcard Unlock Code"</label>
-                <div class="nhsuk-hint" id="unlock-code-hint">
-                    "The code is 6 digits and is valid for 15 minutes. Check your junk folder if it has not arrived."
-                </div>
-                <input
-                    class="nhsuk-input nhsuk-input--width-10"
-                    id="unlock-code"
-                    name="unlock-code"
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    aria-describedby="unlock-code-hint"
-                    on:input=move |ev| code.set(event_target_value(&ev))
-                />
-            </div>
+            {Field::new("unlock-code", "Smartcard Unlock Code")
+                .hint(
+                    "unlock-code-hint",
+                    "The code is 6 digits and is valid for 15 minutes. Check your junk folder if \
+                     it has not arrived.",
+                )
+                .one_time_code()
+                .view(flow.problem, code)}
             <button type="submit" id="next-button" class="nhsuk-button">"Next"</button>
         </form>
     }

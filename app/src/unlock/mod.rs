@@ -19,7 +19,7 @@ use api_types::{AttemptId, ErrorCode};
 use leptos::prelude::*;
 
 use crate::bridge::{watch_card, Bridge, CardState};
-use crate::errors::{Problem, ProblemCode, ProblemSummary};
+use crate::errors::{self, stop_in, Next, Problem, ProblemSummary};
 use crate::focus_heading;
 use crate::submit::{Screens, Submit};
 
@@ -62,73 +62,6 @@ struct Flow {
     card: RwSignal<CardState>,
 }
 
-/// How a problem is shown: on the current screen (`None`), or as a page of its own with
-/// a heading and whether the user may start again.
-fn stop_heading(code: ProblemCode) -> Option<(&'static str, bool)> {
-    use ErrorCode as C;
-    let ProblemCode::Api(code) = code else {
-        // The bridge or the server did not answer: the user can try again here.
-        return None;
-    };
-    match code {
-        C::SelfServiceClosed => Some(("You cannot use self-service unlock", false)),
-        C::NotRegistered => Some(("You are not registered for self-service unlock", false)),
-        C::UnknownCard | C::CardNotGenuine | C::CardRefusedUpdate => {
-            Some(("This smartcard cannot be unlocked here", false))
-        }
-        C::AlreadyUnlocked => Some(("Your smartcard is already unlocked", false)),
-        C::AttemptEnded
-        | C::CodeAlreadyUsed
-        | C::AttemptExpired
-        | C::CodeExpired
-        | C::CodeTriesExhausted
-        | C::WrongStep
-        | C::NotFound => Some(("Please start again", true)),
-        C::BadRequest
-        | C::MethodNotAllowed
-        | C::Internal
-        | C::RateLimited
-        | C::WrongAnswers
-        | C::CodeInvalid
-        | C::CardUpdateFailed
-        | C::HostNotAllowed
-        | C::OriginNotAllowed
-        | C::UnsupportedMediaType
-        | C::MissingBridgeHeader
-        | C::PayloadTooLarge
-        | C::NoReader
-        | C::NoCard
-        | C::CardRemoved
-        | C::CardChanged
-        | C::CardBusy
-        | C::CardError
-        | C::PcscUnavailable
-        | C::WrongPin
-        | C::PinBlocked
-        | C::InvalidPasscode
-        | C::CommandNotAllowed
-        | C::ChannelFailed
-        | C::GrantMissing
-        | C::GrantInvalid
-        | C::GrantExpired
-        | C::GrantReplayed
-        | C::GrantWrongOrigin
-        | C::GrantWrongCard
-        | C::GrantWrongOperation
-        | C::GrantWrongScript
-        | C::LastTryNeedsConfirmation
-        | C::PinReused
-        | C::NotSignedIn
-        | C::CertificateNotValid
-        | C::LoginExpired
-        | C::QuestionsInvalid
-        | C::EmailNotApproved
-        | C::RaRoleRequired
-        | C::OwnAccount
-        | C::NoRaCode => None,
-    }
-}
-
 /// UNL-4 / UNL-8: the refusals of the card proof after which the server keeps the attempt
 /// for a code from the RA team (RA-3).
 fn waits_for_ra_code(problem: &Problem) -> bool {
@@ -142,11 +75,14 @@ impl Flow {
 
     /// The page of its own for a problem that ends the flow here (with the RA help text
     /// when the user cannot start again), or the problem back when the user can fix it on
-    /// the current screen. `ra_code`: the attempt a code from the RA team can go on with.
-    fn stopped(&self, mut problem: Problem, ra_code: Option<AttemptId>) -> Result<Step, Problem> {
-        let Some((heading, can_restart)) = stop_heading(problem.code) else {
+    /// the current screen; either in the unlock's words. `ra_code`: the attempt a code
+    /// from the RA team can go on with.
+    fn stopped(&self, problem: Problem, ra_code: Option<AttemptId>) -> Result<Step, Problem> {
+        let mut problem = problem.in_flow(errors::Flow::Unlock);
+        let Some((heading, next)) = stop_in(errors::Flow::Unlock, problem.code) else {
             return Err(problem);
         };
+        let can_restart = next == Next::StartAgain;
         if problem.help.is_none() && !can_restart {
             problem.help = Some(self.ra_help.get_value());
         }
@@ -237,8 +173,11 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
 mod tests {
     use super::*;
 
+    use crate::errors::ProblemCode;
+
     fn stop(code: ErrorCode) -> Option<bool> {
-        stop_heading(ProblemCode::Api(code)).map(|(_, can_restart)| can_restart)
+        stop_in(errors::Flow::Unlock, ProblemCode::Api(code))
+            .map(|(_, next)| next == Next::StartAgain)
     }
 
     #[test]
@@ -290,7 +229,10 @@ mod tests {
         ] {
             assert_eq!(stop(code), None, "{code:?}");
         }
-        assert_eq!(stop_heading(ProblemCode::BridgeUnreachable), None);
-        assert_eq!(stop_heading(ProblemCode::Network), None);
+        assert_eq!(
+            stop_in(errors::Flow::Unlock, ProblemCode::BridgeUnreachable),
+            None
+        );
+        assert_eq!(stop_in(errors::Flow::Unlock, ProblemCode::Network), None);
     }
 }

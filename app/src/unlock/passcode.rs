@@ -21,12 +21,12 @@ use super::{Flow, Step, Submit};
 use crate::api;
 use crate::bridge::Bridge;
 use crate::errors::Problem;
+use crate::widgets::Field;
 
 #[component]
 pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
     let first = RwSignal::new(String::new());
     let second = RwSignal::new(String::new());
-    let field_error = RwSignal::new(None::<(&'static str, String)>);
     let bridge = flow.bridge();
     let update = Submit::new(
         flow,
@@ -44,7 +44,6 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         update.dispatch(|| {
-            field_error.set(None);
             // UNL-6 / CARD-2: checked here, before anything reaches the card.
             CardPasscode::parse_confirmed(&first.get_untracked(), &second.get_untracked()).map_err(
                 |error| {
@@ -53,56 +52,12 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
                     } else {
                         "new-passcode"
                     };
-                    let message = error.to_string();
-                    field_error.set(Some((field, message.clone())));
                     Problem::from_code(ErrorCode::InvalidPasscode)
-                        .with_message(&message)
+                        .with_message(&error.to_string())
                         .on_field(field)
                 },
             )
         });
-    };
-    let error_for = move |field: &'static str| {
-        move || {
-            field_error
-                .get()
-                .filter(|(f, _)| *f == field)
-                .map(|(_, message)| {
-                    view! {
-                        <span class="nhsuk-error-message" id=format!("{field}-error")>
-                            <span class="nhsuk-u-visually-hidden">"Error: "</span>
-                            {message}
-                        </span>
-                    }
-                })
-        }
-    };
-    let group_class = move |field: &'static str| {
-        move || {
-            if field_error.get().is_some_and(|(f, _)| f == field) {
-                "nhsuk-form-group nhsuk-form-group--error"
-            } else {
-                "nhsuk-form-group"
-            }
-        }
-    };
-    let has_error = move |field: &'static str| field_error.get().is_some_and(|(f, _)| f == field);
-    let input_class = move |field: &'static str| {
-        move || {
-            if has_error(field) {
-                "nhsuk-input nhsuk-input--width-10 nhsuk-input--error"
-            } else {
-                "nhsuk-input nhsuk-input--width-10"
-            }
-        }
-    };
-    let described_by = move |field: &'static str, hint: &'static str| {
-        move || match (has_error(field), hint.is_empty()) {
-            (true, true) => Some(format!("{field}-error")),
-            (true, false) => Some(format!("{hint} {field}-error")),
-            (false, true) => None,
-            (false, false) => Some(hint.to_owned()),
-        }
     };
     view! {
         {update.progress_line()}
@@ -112,35 +67,17 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
              the Confirm button. You may use the passcode you had before."
         </p>
         <form on:submit=submit novalidate>
-            <div class=group_class("new-passcode")>
-                <label class="nhsuk-label" for="new-passcode">"New passcode"</label>
-                <div class="nhsuk-hint" id="new-passcode-hint">
-                    "The passcode must be between 4 and 8 characters long. You can use any standard keyboard characters."
-                </div>
-                {error_for("new-passcode")}
-                <input
-                    class=input_class("new-passcode")
-                    id="new-passcode"
-                    name="new-passcode"
-                    type="password"
-                    autocomplete="new-password"
-                    aria-describedby=described_by("new-passcode", "new-passcode-hint")
-                    on:input=move |ev| first.set(event_target_value(&ev))
-                />
-            </div>
-            <div class=group_class("confirm-passcode")>
-                <label class="nhsuk-label" for="confirm-passcode">"Confirm passcode"</label>
-                {error_for("confirm-passcode")}
-                <input
-                    class=input_class("confirm-passcode")
-                    id="confirm-passcode"
-                    name="confirm-passcode"
-                    type="password"
-                    autocomplete="new-password"
-                    aria-describedby=described_by("confirm-passcode", "")
-                    on:input=move |ev| second.set(event_target_value(&ev))
-                />
-            </div>
+            {Field::new("new-passcode", "New passcode")
+                .hint(
+                    "new-passcode-hint",
+                    "The passcode must be between 4 and 8 characters long. You can use any \
+                     standard keyboard characters.",
+                )
+                .password("new-password")
+                .view(flow.problem, first)}
+            {Field::new("confirm-passcode", "Confirm passcode")
+                .password("new-password")
+                .view(flow.problem, second)}
             <button type="submit" id="confirm-button" class="nhsuk-button">"Confirm"</button>
         </form>
     }

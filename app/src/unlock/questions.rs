@@ -2,6 +2,7 @@
 //! tries left, and the third closes self-service (UNL-4). A code from the RA team can
 //! stand in for the answers (RA-3).
 
+use api_types::register::ANSWERS_NEEDED;
 use api_types::unlock::{Answer, Answers, AnswersRequest, Question};
 use api_types::values::{BoundedVec, SecurityAnswer};
 use api_types::{AttemptId, ErrorCode};
@@ -12,7 +13,10 @@ use super::ra_code::RaCodeForm;
 use super::{Flow, Step, Submit};
 use crate::api;
 use crate::errors::Problem;
-use crate::widgets::warning_callout;
+use crate::widgets::{warning_callout, Field};
+
+/// The answers' inputs, in the order the questions are asked.
+const ANSWER_FIELDS: [&str; ANSWERS_NEEDED] = ["answer-0", "answer-1", "answer-2", "answer-3"];
 
 #[component]
 pub(super) fn QuestionsPage(
@@ -21,10 +25,16 @@ pub(super) fn QuestionsPage(
     holder_name: String,
     questions: Vec<Question>,
 ) -> impl IntoView {
-    let answers = RwSignal::new(vec![String::new(); questions.len()]);
+    // UNL-3: a user has ANSWERS_NEEDED questions, so at most that many are asked.
+    let asked: Vec<(Question, &'static str, RwSignal<String>)> = questions
+        .into_iter()
+        .zip(ANSWER_FIELDS)
+        .map(|(question, field)| (question, field, RwSignal::new(String::new())))
+        .collect();
+    let answers: Vec<(u32, RwSignal<String>)> =
+        asked.iter().map(|(q, _, answer)| (q.id, *answer)).collect();
+    let answers = StoredValue::new(answers);
     let ra_attempt = attempt_id.clone();
-    let ids: Vec<u32> = questions.iter().map(|q| q.id).collect();
-    let ids = StoredValue::new(ids);
     let send = Submit::new(
         flow,
         "Checking your answers and sending your code…",
@@ -42,12 +52,11 @@ pub(super) fn QuestionsPage(
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         send.dispatch(|| {
-            let parsed: Result<Vec<Answer>, _> = ids
+            let parsed: Result<Vec<Answer>, _> = answers
                 .get_value()
                 .into_iter()
-                .zip(answers.get_untracked())
                 .map(|(question_id, answer)| {
-                    SecurityAnswer::parse(&answer).map(|answer| Answer {
+                    SecurityAnswer::parse(&answer.get_untracked()).map(|answer| Answer {
                         question_id,
                         answer,
                     })
@@ -78,33 +87,13 @@ pub(super) fn QuestionsPage(
              questions that you provided when you registered for the Smartcard Unlock Service."
         </p>
         <form on:submit=submit novalidate>
-            {questions
+            {asked
                 .into_iter()
-                .enumerate()
-                .map(|(index, question)| {
-                    let id = format!("answer-{index}");
-                    view! {
-                        <div class="nhsuk-form-group">
-                            <label class="nhsuk-label" for=id.clone()>{question.text}</label>
-                            <input
-                                class="nhsuk-input"
-                                id=id.clone()
-                                name=id
-                                type="text"
-                                autocomplete="off"
-                                spellcheck="false"
-                                data-question-id=question.id.to_string()
-                                on:input=move |ev| {
-                                    let value = event_target_value(&ev);
-                                    answers.update(|all| {
-                                        if let Some(slot) = all.get_mut(index) {
-                                            *slot = value;
-                                        }
-                                    });
-                                }
-                            />
-                        </div>
-                    }
+                .map(|(question, field, answer)| {
+                    Field::new(field, question.text)
+                        .width("")
+                        .question(question.id)
+                        .view(flow.problem, answer)
                 })
                 .collect_view()}
             <p class="nhsuk-body-s">

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use super::code::send_code;
 use super::{Flow, Step};
-use crate::errors::{Problem, ProblemCode};
+use crate::errors::{self, Problem};
 use crate::submit::Screens;
 use crate::widgets::Field;
 
@@ -46,19 +46,22 @@ impl Screens for ByPhone {
 /// (`Ok`); any other problem as the flow shows it (`Err`).
 fn in_ra_code_words(problem: Problem) -> Result<Problem, Problem> {
     use ErrorCode as C;
-    let ProblemCode::Api(code) = problem.code else {
-        return Err(problem);
-    };
-    let message = match code {
-        C::CodeInvalid => "That code from the RA team is not right. Check it and try again.",
-        C::CodeExpired => "That code from the RA team has expired. Ask the RA team for a new code.",
-        C::CodeTriesExhausted | C::CodeAlreadyUsed => {
-            "That code from the RA team cannot be used any more. Ask the RA team for a new code."
-        }
-        C::NoRaCode => return Ok(problem.on_field(RA_CODE_FIELD)),
-        _ => return Err(problem),
-    };
-    Ok(problem.with_message(message).on_field(RA_CODE_FIELD))
+    let about_the_code = [
+        C::CodeInvalid,
+        C::CodeExpired,
+        C::CodeTriesExhausted,
+        C::CodeAlreadyUsed,
+        C::NoRaCode,
+    ]
+    .into_iter()
+    .any(|code| problem.is(code));
+    if about_the_code {
+        Ok(problem
+            .in_flow(errors::Flow::PhoneCode)
+            .on_field(RA_CODE_FIELD))
+    } else {
+        Err(problem)
+    }
 }
 
 /// The form: "Code from the RA team" and Continue.
@@ -82,7 +85,6 @@ pub(super) fn RaCodeForm(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
                     "ra-code-hint",
                     "The 6 digits the RA team read out to you on the phone. The code works for 10 minutes.",
                 )
-                .width("nhsuk-input--width-10")
                 .one_time_code()
                 .view(flow.problem, code)}
             {send.status_line("ra-code-progress")}

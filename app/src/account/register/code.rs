@@ -12,7 +12,8 @@ use leptos::prelude::*;
 
 use super::{Reg, Step, Submit};
 use crate::api;
-use crate::errors::{tries_left_text, Problem};
+use crate::errors::Problem;
+use crate::widgets::Field;
 
 /// The code input's id.
 pub(super) const CODE_FIELD: &str = "registration-code";
@@ -97,14 +98,6 @@ pub(super) fn CodePage(
             resend.dispatch(|| Ok(()));
         }
     };
-    // The message beside the input, with the tries left after a wrong code.
-    let error = move || {
-        reg.problem.get().and_then(|p| {
-            let tries = p.tries_left.map(tries_left_text);
-            p.message_for(CODE_FIELD)
-                .map(|message| tries.map_or(message.clone(), |t| format!("{message} {t}")))
-        })
-    };
     let sent_to = if resent {
         format!(
             "We have sent a new registration code to {}.",
@@ -135,35 +128,10 @@ pub(super) fn CodePage(
             </p>
         })}
         <form on:submit=submit novalidate>
-            <div class=move || if error().is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }>
-                <label class="nhsuk-label" for=CODE_FIELD>"Registration code"</label>
-                <div class="nhsuk-hint" id="registration-code-hint">"The code is 6 digits."</div>
-                {move || error().map(|message| view! {
-                    <span class="nhsuk-error-message" id="registration-code-error">
-                        <span class="nhsuk-u-visually-hidden">"Error: "</span>
-                        {message}
-                    </span>
-                })}
-                <input
-                    class=move || if error().is_some() {
-                        "nhsuk-input nhsuk-input--width-10 nhsuk-input--error"
-                    } else {
-                        "nhsuk-input nhsuk-input--width-10"
-                    }
-                    id=CODE_FIELD
-                    name=CODE_FIELD
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    spellcheck="false"
-                    aria-describedby=move || if error().is_some() {
-                        "registration-code-hint registration-code-error"
-                    } else {
-                        "registration-code-hint"
-                    }
-                    on:input=move |ev| code.set(event_target_value(&ev))
-                />
-            </div>
+            {Field::new(CODE_FIELD, "Registration code")
+                .hint("registration-code-hint", "The code is 6 digits.")
+                .one_time_code()
+                .view(reg.problem, code)}
             <button type="submit" id="confirm-code-button" class="nhsuk-button">"Confirm"</button>
         </form>
         <h2 class="nhsuk-heading-s">"If the code has not arrived"</h2>

@@ -10,9 +10,11 @@ use leptos::prelude::*;
 
 use super::{Reg, Step, Submit};
 use crate::account::card_check::{
-    card_signs, gate, refresh_card, tries, CardTries, Gate, PasscodeField,
+    card_signs, gate_card, passcode_input, refresh_card, CardTries, Gate, PasscodeField,
+    PASSCODE_FIELD,
 };
 use crate::api;
+use crate::submit::Screens;
 
 #[component]
 pub(super) fn ConfirmPage(reg: Reg, name: String) -> impl IntoView {
@@ -51,13 +53,15 @@ pub(super) fn ConfirmPage(reg: Reg, name: String) -> impl IntoView {
         if check.pending_untracked() {
             return;
         }
-        let typed = pin.get_untracked();
-        match gate(
-            &typed,
-            tries(&reg.card.get_untracked()),
+        // REG-1: only the card this session signed in with; no passcode goes to another.
+        match gate_card(
+            PASSCODE_FIELD,
+            &pin.get_untracked(),
+            &reg.card.get_untracked(),
+            Some(reg.card_guid),
             last_try.get_untracked(),
         ) {
-            Gate::Refuse(problem) => reg.problem.set(Some(problem)),
+            Gate::Refuse(problem) => reg.fail(problem),
             Gate::WarnLastTry => {
                 reg.problem.set(None);
                 last_try.set(true);
@@ -85,10 +89,10 @@ pub(super) fn ConfirmPage(reg: Reg, name: String) -> impl IntoView {
         <CardTries bridge=reg.bridge() card=reg.card/>
         <form on:submit=submit novalidate>
             <PasscodeField
+                field=passcode_input(PASSCODE_FIELD, "Smartcard passcode", "passcode-hint")
                 pin=pin
                 last_try=last_try
                 problem=reg.problem
-                hint="It is checked on your smartcard. It is not sent to us."
             />
             <button type="submit" id="confirm-passcode-button" class="nhsuk-button">
                 {move || if last_try.get() { "Use my last try" } else { "Continue" }}

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use super::rules::{check_details, domains_list, ANSWER_FIELDS, EMAIL_FIELD, QUESTION_FIELDS};
 use super::{Reg, Step, Submit};
 use crate::api;
-use crate::widgets::{described_by, error_message, group_class, has_error};
+use crate::widgets::{described_by, error_message, group_class, has_error, Field};
 
 #[component]
 pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoView {
@@ -81,20 +81,9 @@ pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoVi
                         }).collect_view()}
                     </select>
                 </div>
-                <div class=move || group_class(has_error(answer_field))>
-                    <label class="nhsuk-label" for=answer_field>{format!("Answer {n}")}</label>
-                    {error_message(reg.problem, answer_field)}
-                    <input
-                        class=move || if has_error(answer_field) { "nhsuk-input nhsuk-input--error" } else { "nhsuk-input" }
-                        id=answer_field
-                        name=answer_field
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
-                        aria-describedby=described_by(answer_field, None)
-                        on:input=move |ev| answer.set(event_target_value(&ev))
-                    />
-                </div>
+                {Field::new(answer_field, format!("Answer {n}"))
+                    .width("")
+                    .view(reg.problem, answer)}
             }
         })
         .collect_view();
@@ -109,22 +98,12 @@ pub(super) fn DetailsPage(reg: Reg, begun: RegisterBeginResponse) -> impl IntoVi
         </p>
         <form on:submit=submit novalidate>
             {pairs}
-            <div class=move || group_class(has_error(EMAIL_FIELD))>
-                <label class="nhsuk-label" for=EMAIL_FIELD>"Email address for your codes"</label>
-                <div class="nhsuk-hint" id="email-hint">{hint}</div>
-                {error_message(reg.problem, EMAIL_FIELD)}
-                <input
-                    class=move || if has_error(EMAIL_FIELD) { "nhsuk-input nhsuk-input--error" } else { "nhsuk-input" }
-                    id=EMAIL_FIELD
-                    name=EMAIL_FIELD
-                    type="email"
-                    autocomplete="email"
-                    spellcheck="false"
-                    aria-describedby=described_by(EMAIL_FIELD, Some("email-hint"))
-                    prop:value=move || email.get()
-                    on:input=move |ev| email.set(event_target_value(&ev))
-                />
-            </div>
+            {Field::new(EMAIL_FIELD, "Email address for your codes")
+                .hint("email-hint", hint)
+                .kind("email")
+                .autocomplete("email")
+                .width("")
+                .view(reg.problem, email)}
             <button type="submit" id="send-code-button" class="nhsuk-button">"Send me a code"</button>
         </form>
     }

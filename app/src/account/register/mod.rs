@@ -19,10 +19,10 @@ use api_types::unlock::PublicConfig;
 use api_types::{CardGuid, ErrorCode};
 use leptos::prelude::*;
 
-use self::problems::{in_registration_words, stop_heading};
+use self::problems::in_registration;
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
-use crate::errors::{Problem, ProblemSummary};
+use crate::errors::{stop_in, Flow, Next, Problem, ProblemSummary};
 use crate::focus_heading;
 use crate::submit::{Screens, Submit};
 use crate::widgets::{reason_code, warning_callout};
@@ -46,15 +46,6 @@ enum Step {
         problem: Problem,
         next: Next,
     },
-}
-
-/// What a page of its own offers next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Next {
-    SignIn,
-    StartAgain,
-    /// Only the Registration Authority can help (their help text is shown).
-    AskRa,
 }
 
 /// The registration's shared state; all handles, so it is `Copy` into every closure.
@@ -90,8 +81,8 @@ impl Screens for Reg {
 
     /// Inline when the user can fix it here, as a page of its own otherwise.
     fn fail(&self, problem: Problem) {
-        let mut problem = in_registration_words(problem);
-        let Some((heading, next)) = stop_heading(problem.code) else {
+        let mut problem = in_registration(problem);
+        let Some((heading, next)) = stop_in(Flow::Register, problem.code) else {
             self.problem.set(Some(problem));
             return;
         };

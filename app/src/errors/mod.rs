@@ -1,12 +1,21 @@
 //! What went wrong, in plain language, with the stable reason code support staff use.
-//! [`ProblemCode::sentence`] is the one place a code becomes words; its match is
-//! exhaustive over every [`ErrorCode`], so a new code cannot ship without its sentence.
+//! [`words`] is the one place a code becomes words: a general sentence that names no
+//! particular flow, and one table of what each [`Flow`] says in its own words
+//! ([`sentence_in`], [`Problem::in_flow`]); [`ends`] says which problems end a flow
+//! ([`stop_in`]). Their matches are exhaustive over every [`ErrorCode`], so a new code
+//! cannot ship without its sentence and its ending.
+
+mod ends;
+mod words;
 
 use api_types::{ApiError, ErrorCode};
 use leptos::prelude::*;
 
 use crate::setup_check::CheckSetupLink;
 use crate::widgets::reason_code;
+
+pub use ends::{stop_in, Next};
+pub use words::{sentence_in, Flow};
 
 /// Why a step did not go ahead: a code the server or the card bridge sent, or one of the
 /// two ways the page itself can fail to get an answer. Matched exhaustively.
@@ -50,144 +59,10 @@ impl ProblemCode {
         )
     }
 
-    /// Plain-language text for every problem the page can meet.
+    /// The general sentence for this problem, naming no particular flow; a flow says it
+    /// in its own words with [`sentence_in`].
     pub fn sentence(self) -> &'static str {
-        use ErrorCode as C;
-        match self {
-            Self::BridgeUnreachable => {
-                "The Smartcard Self-Service card bridge is not running on this computer, so this \
-                 page cannot reach your smartcard. Start the card bridge (ask your IT team if it \
-                 is not installed), then try again."
-            }
-            Self::Network => {
-                "We could not reach the Smartcard Self-Service. Check your connection and try again."
-            }
-            Self::Api(code) => match code {
-                C::BadRequest => "Something in the request was not right. Please check and try again.",
-                C::NotFound => "This unlock could not be found. Please start again.",
-                C::MethodNotAllowed | C::Internal => {
-                    "Something went wrong on our side. Please try again."
-                }
-                C::RateLimited => "Too many tries. Please wait a few minutes and try again.",
-                C::UnknownCard => {
-                    "This smartcard is not known to the self-service system. Please contact your \
-                     Registration Authority."
-                }
-                C::NotRegistered => {
-                    "You have not registered for self-service unlock, so your smartcard cannot be \
-                     unlocked here. Your Registration Authority can unlock it."
-                }
-                C::CardNotGenuine => {
-                    "This smartcard could not prove it is genuine. Please contact your Registration \
-                     Authority."
-                }
-                C::SelfServiceClosed => {
-                    "After 3 failed attempts at the security questions, self-service unlock is closed \
-                     for your account. Please contact your Registration Authority to unlock your \
-                     smartcard."
-                }
-                C::WrongAnswers => "One or more of your answers was not right.",
-                C::AttemptExpired => "This unlock took too long and has expired. Please start again.",
-                C::WrongStep => "This step has already been done. Please start again.",
-                C::CodeInvalid => "That Smartcard Unlock Code is not right. Check the email and try again.",
-                C::CodeExpired => "That Smartcard Unlock Code has expired. Please start again.",
-                C::CodeTriesExhausted => "Too many wrong codes. Please start again.",
-                C::CardUpdateFailed => {
-                    "Your smartcard was not updated. Keep it in the reader and press Confirm again."
-                }
-                C::AttemptEnded => "This unlock attempt has ended. Please start again.",
-                C::AlreadyUnlocked => {
-                    "This smartcard has already been unlocked. Remove and reinsert it, then log in with \
-                     your new passcode."
-                }
-                C::CodeAlreadyUsed => {
-                    "That Smartcard Unlock Code has already been used. Please start again."
-                }
-                C::CardRefusedUpdate => {
-                    "Your smartcard refused the update, so it cannot be unlocked here. Please contact \
-                     your Registration Authority."
-                }
-                C::HostNotAllowed | C::OriginNotAllowed => {
-                    "The card bridge on this computer is not set up to work with this website. Please \
-                     contact your IT team."
-                }
-                C::UnsupportedMediaType
-                | C::MissingBridgeHeader
-                | C::PayloadTooLarge
-                | C::CommandNotAllowed => {
-                    "The card bridge refused the request. Please refresh the page and try again."
-                }
-                C::NoReader => "No smartcard reader was found. Connect your reader and try again.",
-                C::NoCard => "No smartcard was found. Insert your smartcard and try again.",
-                C::CardRemoved => {
-                    "Your smartcard was taken out of the reader before we finished. Nothing has been lost: \
-                     put it back in the reader and try again."
-                }
-                C::CardChanged => {
-                    "A different smartcard is in the reader. Insert the card you started with."
-                }
-                C::CardBusy => "Your smartcard is busy. Wait a moment and try again.",
-                C::CardError => "Your smartcard did not respond as expected. Remove it, reinsert it and try again.",
-                C::PcscUnavailable => {
-                    "The smartcard service on this computer is not running. Please contact your IT team."
-                }
-                C::WrongPin => "The smartcard did not accept the passcode.",
-                C::PinBlocked => "The smartcard passcode is locked.",
-                C::InvalidPasscode => {
-                    "The passcode must be between 4 and 8 characters long, using standard keyboard characters."
-                }
-                C::ChannelFailed => {
-                    "We could not open a secure connection to your smartcard. Keep it in the reader \
-                     and press Confirm again."
-                }
-                C::GrantMissing
-                | C::GrantInvalid
-                | C::GrantWrongOrigin
-                | C::GrantWrongOperation
-                | C::GrantWrongScript => {
-                    "The card bridge did not accept this website's permission for the card update. \
-                     Refresh the page and try again; if it happens again, contact your IT team."
-                }
-                C::GrantExpired | C::GrantReplayed => {
-                    "The permission for this card update has run out. Press Confirm again."
-                }
-                C::GrantWrongCard => {
-                    "A different smartcard is in the reader. Insert the card you started with."
-                }
-                C::LastTryNeedsConfirmation => {
-                    "Your smartcard has one passcode try left. If that try is wrong, the card locks."
-                }
-                C::NotSignedIn => "You are not signed in, or your session has ended. Please sign in again.",
-                C::CertificateNotValid => {
-                    "Your smartcard's certificate is not valid any more. Please contact your \
-                     Registration Authority."
-                }
-                C::LoginExpired => "That sign-in took too long. Please try again.",
-                C::QuestionsInvalid => {
-                    "Choose 4 different questions and answer each of them."
-                }
-                C::EmailNotApproved => {
-                    "That email address is not on an approved domain. Use your work address, \
-                     for example one ending nhs.net."
-                }
-                C::PinReused => {
-                    "That passcode is one of your last five. Choose a passcode you have not used \
-                     recently."
-                }
-                C::RaRoleRequired => {
-                    "Your account does not have the Registration Authority role this needs. Ask \
-                     an RA manager if you should have it."
-                }
-                C::OwnAccount => {
-                    "You cannot make changes to your own account. Ask another member of the RA \
-                     team to do it."
-                }
-                C::NoRaCode => {
-                    "There is no code from the RA team waiting for you. Ask the RA team to give \
-                     you a new code on the phone."
-                }
-            },
-        }
+        words::general(self)
     }
 }
 
@@ -236,6 +111,15 @@ impl Problem {
 
     pub fn from_code(code: ErrorCode) -> Self {
         Self::new(code)
+    }
+
+    /// The problem in `flow`'s own words (see [`sentence_in`]); a message written for
+    /// this problem alone is kept.
+    pub fn in_flow(mut self, flow: Flow) -> Self {
+        if self.message == self.code.sentence() {
+            sentence_in(flow, self.code).clone_into(&mut self.message);
+        }
+        self
     }
 
     pub fn with_message(mut self, message: &str) -> Self {
@@ -381,7 +265,7 @@ mod tests {
     }
 
     #[test]
-    fn all_2_every_error_code_has_a_stable_string_and_a_sentence() {
+    fn all_2_every_error_code_has_a_stable_string() {
         let codes = ErrorCode::ALL
             .into_iter()
             .map(ProblemCode::Api)
@@ -391,19 +275,26 @@ mod tests {
             if let ProblemCode::Api(api) = code {
                 assert_eq!(code.as_str(), api.as_str(), "{code:?}");
             }
-            let text = code.sentence();
-            assert!(!text.is_empty(), "{code:?} has no sentence");
-            assert!(text.ends_with('.'), "{code:?}: {text}");
-            assert!(
-                !text.contains(code.as_str()),
-                "{code:?} leaks its code into the sentence"
-            );
             strings.push(code.as_str());
         }
         let count = strings.len();
         strings.sort_unstable();
         strings.dedup();
         assert_eq!(strings.len(), count, "two problems share a reason code");
+    }
+
+    #[test]
+    fn all_3_a_problem_takes_its_flows_words_but_keeps_a_message_of_its_own() {
+        let wrong = Problem::from_code(ErrorCode::CodeInvalid).in_flow(Flow::Register);
+        assert_eq!(
+            wrong.message,
+            sentence_in(Flow::Register, ProblemCode::Api(ErrorCode::CodeInvalid))
+        );
+        let own = Problem::from_code(ErrorCode::CodeInvalid)
+            .with_message("Enter the 6-digit code.")
+            .in_flow(Flow::Register);
+        assert_eq!(own.message, "Enter the 6-digit code.");
+        assert_eq!(Problem::network().in_flow(Flow::Ra), Problem::network());
     }
 
     #[test]
