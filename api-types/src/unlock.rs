@@ -70,6 +70,9 @@ pub struct PublicConfig {
     pub ra_help: String,
     /// Where the page finds the card bridge, e.g. `http://127.0.0.1:9981`.
     pub bridge_url: String,
+    /// REG-3: the domains an email address may be on, so the page judges an address the
+    /// way the server will before it asks the card for anything.
+    pub approved_email_domains: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -129,7 +129,7 @@ pub(super) fn gate_card(
     warned: bool,
 ) -> Gate {
     if let (Some(expected), CardState::Present(info)) = (expected, card) {
-        if CardGuid::parse(&info.guid).ok() != Some(expected) {
+        if info.guid != expected {
             return Gate::Refuse(Problem::from_code(ErrorCode::CardChanged));
         }
     }

@@ -113,6 +113,8 @@ struct ContactChange {
     version: RwSignal<u32>,
     /// The version of the record that shows the change just saved.
     saved: RwSignal<Option<u32>>,
+    /// REG-3: the domains the email may be on, from the public config.
+    approved: StoredValue<Vec<String>>,
 }
 
 impl Screens for ContactChange {
@@ -184,13 +186,10 @@ fn contact_form(change: ContactChange, me: &Mine) -> impl IntoView {
             pin: &typed_pin,
         };
         let card = change.card.get_untracked();
-        // REG-3: the public config carries no approved domains, so the page checks the
-        // address's form and the server its domain (its `email_not_approved` is shown by
-        // the email input); pass them here once the page has them.
-        let approved = None;
+        let approved = change.approved.get_value();
         match press(
             typed,
-            approved,
+            Some(approved.as_slice()),
             &card,
             session_card,
             change.last_try.get_untracked(),
@@ -289,6 +288,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
     let session = LocalResource::new(|| api::call::<Session>(&(), &()));
     let is_ra = move || session.map(|s| s.as_ref().is_ok_and(|s| s.role.is_ra())) == Some(true);
     let bridge = StoredValue::new(Bridge::new(&config.bridge_url));
+    let approved = StoredValue::new(config.approved_email_domains.clone());
     // The card's state is the card's to say: tries left, live from the bridge.
     let card = RwSignal::new(CardState::Connecting);
     watch_card(&bridge.get_value(), card);
@@ -327,6 +327,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                             last_try: RwSignal::new(false),
                             version,
                             saved,
+                            approved,
                         };
                         let form = contact_form(change, &me);
                         view! {

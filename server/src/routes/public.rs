@@ -20,6 +20,7 @@ pub(super) async fn config(State(state): State<AppState>) -> Reply<Config> {
         organisation_name: state.settings.organisation_name.clone(),
         ra_help: state.settings.ra_help.clone(),
         bridge_url: state.settings.bridge_url.clone(),
+        approved_email_domains: state.settings.approved_email_domains.clone(),
     }))
 }
 
