@@ -259,8 +259,14 @@ test('REG-1..5: a signed-in user registers with the emailed code; "this wasn\'t 
   await expectAccessible(page);
   await page.getByRole('button', { name: "Report that this wasn't me" }).click();
   await expect(page.getByRole('heading', { name: 'Thank you, we have your report' })).toBeVisible();
+  // RA-6: the report is an incident stop — every session of Ravi's has ended.
   await page.goto('/my-card');
-  await expect(page.locator('#my-registration')).toContainText('Closed');
+  await expect(page.getByRole('heading', { name: 'You are not signed in' })).toBeVisible();
+  // Signing in again with the card shows self-service closed until the RA has looked.
+  await page.goto('/login');
+  await page.getByLabel('Smartcard passcode').fill('1234');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#my-registration')).toContainText('Closed', { timeout: 20_000 });
 });
 
 test('The whole story: sign in, register, lock the card, unlock it with those answers, sign in with the new passcode', async ({ page, baseURL }) => {

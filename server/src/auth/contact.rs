@@ -27,17 +27,9 @@ impl AppState {
         request: ChangeContactRequest,
         client: &Client,
     ) -> Result<MyCard, AppError> {
-        let (session, now, mut tx) = self.session_step(ACTION, secret, client).await?;
+        let signed = (&request.login_id, &request.signature);
+        let (session, now, mut tx, proof) = self.card_step(ACTION, secret, client, signed).await?;
         let info = &session.info;
-        let proof = self
-            .card_proven_again(
-                &mut tx,
-                info.card_guid,
-                &request.login_id,
-                &request.signature,
-                now,
-            )
-            .await?;
         let user = users::find_for_update(&mut tx, self.store.backend, &info.uuid).await?;
         let approved = &self.settings.approved_email_domains;
         let given = Given {

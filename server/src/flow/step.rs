@@ -6,8 +6,11 @@
 //! [`AppState::finish`](crate::AppState::finish).
 
 use api_types::audit::AuditAction;
+use api_types::auth::LoginId;
+use api_types::values::CardSignature;
 use api_types::AttemptId;
 
+use super::card_again::CardProvenAgain;
 use super::{Client, CurrentSession, Outcome, Scope, Subject};
 use crate::secrets::FlowSecret;
 use crate::store::attempts::{self, Attempt};
@@ -16,6 +19,10 @@ use crate::{AppError, AppState};
 
 /// A signed-in step, opened: who, when, and the transaction it ends in.
 pub(crate) type SessionStep = (CurrentSession, i64, Tx);
+
+/// A signed-in step whose card proved itself again, opened: [`SessionStep`] and the card's
+/// verdict, to gate the step's outcome with.
+pub(crate) type CardStep = (CurrentSession, i64, Tx, CardProvenAgain);
 
 /// What a step on an attempt counts against ALL-5 before it opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +68,24 @@ impl AppState {
             .await?;
         let (now, tx) = self.open().await?;
         Ok((session, now, tx))
+    }
+
+    /// A signed-in step that needs the passcode entered again on the session's own card
+    /// (REG-1, REG-5): [`Self::session_step`], then [`Self::card_proven_again`] with the
+    /// login challenge the card signed.
+    pub(crate) async fn card_step(
+        &self,
+        action: AuditAction,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+        (login_id, signature): (&LoginId, &CardSignature),
+    ) -> Result<CardStep, AppError> {
+        let (session, now, mut tx) = self.session_step(action, secret, client).await?;
+        let card = session.info.card_guid;
+        let proof = self
+            .card_proven_again(&mut tx, card, login_id, signature, now)
+            .await?;
+        Ok((session, now, tx, proof))
     }
 
     /// A step on an unlock attempt: its rate limits, then [`Self::open_attempt`].

@@ -25,17 +25,9 @@ impl AppState {
         request: RegisterBeginRequest,
         client: &Client,
     ) -> Result<RegisterBeginResponse, AppError> {
-        let (session, now, mut tx) = self.session_step(ACTION, secret, client).await?;
+        let signed = (&request.login_id, &request.signature);
+        let (session, now, mut tx, proof) = self.card_step(ACTION, secret, client, signed).await?;
         let info = &session.info;
-        let proof = self
-            .card_proven_again(
-                &mut tx,
-                info.card_guid,
-                &request.login_id,
-                &request.signature,
-                now,
-            )
-            .await?;
         let loaded = Loaded {
             user: users::find(&mut tx, &info.uuid).await?,
             questions: registrations::all_questions(&mut tx).await?,

@@ -23,7 +23,7 @@ use api_types::unlock::{
 };
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -148,7 +148,23 @@ pub fn router(state: AppState) -> Router {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     ))
+    // No window another site opens can reach ours, and the page asks for no device
+    // feature it does not use (local network access, which it does use, keeps its
+    // default of this origin only).
+    .layer(SetResponseHeaderLayer::overriding(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    ))
 }
+
+/// Every powerful feature the page never uses, off for it and anything it might embed.
+const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), \
+     display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), \
+     microphone=(), midi=(), payment=(), serial=(), usb=(), xr-spatial-tracking=()";
 
 /// ALL-6: a state-changing request must be JSON from our own page: a cross-site form or
 /// `text/plain` beacon is refused before any handler runs, and so is any other origin.

@@ -123,6 +123,11 @@ async fn all_2_serves_the_spa_with_real_404s_for_missing_assets() {
     );
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["cross-origin-opener-policy"], "same-origin");
+    let permissions = page.headers()["permissions-policy"].to_str().unwrap();
+    for feature in ["camera=()", "microphone=()", "geolocation=()", "usb=()"] {
+        assert!(permissions.contains(feature), "{permissions}");
+    }
     assert_eq!(page.text().await.unwrap(), "<html>spa</html>");
     assert_eq!(get("/app.js").await.unwrap().status(), 200);
     assert_eq!(get("/nope.js").await.unwrap().status(), 404);
