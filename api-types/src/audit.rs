@@ -102,6 +102,89 @@ impl std::fmt::Display for AuditAction {
     }
 }
 
+/// RA-4: which actions a search asks for — one (`unlock.answers`) or a whole area
+/// (`unlock.`, every step of the unlock) — only ever names that exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ActionFilter {
+    One(AuditAction),
+    /// The area's name, without its dot (one that actions have).
+    Area(String),
+}
+
+impl ActionFilter {
+    pub fn parse(typed: &str) -> Result<Self, crate::ValueError> {
+        let typed = typed.trim();
+        if let Some(area) = typed.strip_suffix('.') {
+            return AuditAction::ALL
+                .iter()
+                .find_map(|a| a.as_str().split_once('.').filter(|(x, _)| *x == area))
+                .map(|(area, _)| ActionFilter::Area(area.to_owned()))
+                .ok_or(crate::ValueError::NotHex);
+        }
+        AuditAction::parse(typed)
+            .map(ActionFilter::One)
+            .ok_or(crate::ValueError::NotHex)
+    }
+
+    /// As typed in the filter: `unlock.answers`, or `unlock.` for the area.
+    pub fn text(&self) -> String {
+        match self {
+            ActionFilter::One(action) => action.as_str().to_owned(),
+            ActionFilter::Area(area) => format!("{area}."),
+        }
+    }
+}
+
+impl TryFrom<String> for ActionFilter {
+    type Error = crate::ValueError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<ActionFilter> for String {
+    fn from(filter: ActionFilter) -> String {
+        filter.text()
+    }
+}
+
+/// RA-4: an outcome to search for: `ok`, another success word, or an error code — a word
+/// of lowercase letters and `_`, never a pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OutcomeWord(String);
+
+impl OutcomeWord {
+    pub fn parse(typed: &str) -> Result<Self, crate::ValueError> {
+        let typed = typed.trim();
+        let word = (1..=40).contains(&typed.len())
+            && typed.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if word {
+            Ok(Self(typed.to_owned()))
+        } else {
+            Err(crate::ValueError::NotHex)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for OutcomeWord {
+    type Error = crate::ValueError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<OutcomeWord> for String {
+    fn from(word: OutcomeWord) -> String {
+        word.0
+    }
+}
+
 /// One event of the trail, as the RA console reads it (RA-4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -140,5 +223,36 @@ mod tests {
             assert_eq!(action.as_str().matches('.').count(), 1);
         }
         assert_eq!(AuditAction::parse("unlock.nonsense"), None);
+    }
+
+    #[test]
+    fn ra_4_a_search_names_only_actions_and_areas_that_exist() {
+        assert_eq!(
+            ActionFilter::parse(" unlock.answers "),
+            Ok(ActionFilter::One(AuditAction::UnlockAnswers))
+        );
+        assert_eq!(
+            ActionFilter::parse("unlock."),
+            Ok(ActionFilter::Area("unlock".into()))
+        );
+        assert_eq!(
+            ActionFilter::parse("ra.").map(|f| f.text()),
+            Ok("ra.".into())
+        );
+        for bad in [
+            "",
+            ".",
+            "unlock",
+            "nope.",
+            "unlock.%",
+            "a%",
+            "unlock.answers.",
+        ] {
+            assert!(ActionFilter::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(OutcomeWord::parse("wrong_answers").is_ok());
+        for bad in ["", "Ok", "a b", "a%", "x'"] {
+            assert!(OutcomeWord::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -319,8 +319,8 @@ mod tests {
             "/api/ra/audit"
         );
         let filter = AuditFilter {
-            user: Some("123456789012".into()),
-            action: Some("unlock.".into()),
+            user: UserUuid::parse("123456789012").ok(),
+            action: crate::audit::ActionFilter::parse("unlock.").ok(),
             from: Some(1_795_392_000),
             before: Some(77),
             ..AuditFilter::default()
@@ -337,6 +337,24 @@ mod tests {
             crate::ra::AuditCsv::target(&(), &csv).unwrap(),
             "/api/ra/audit.csv?user=123456789012&action=unlock.&from=1795392000"
         );
+    }
+
+    #[test]
+    fn ra_4_a_malformed_filter_is_refused_as_it_is_read() {
+        let read = |query: &str| serde_urlencoded::from_str::<AuditFilter>(query);
+        let fine = read("user=123456789012&action=unlock.&client=127.0.0.1&outcome=ok").unwrap();
+        assert_eq!(fine.client, "127.0.0.1".parse().ok());
+        for bad in [
+            "user=abc",
+            "card=xyz",
+            "action=a%25",
+            "action=nope.",
+            "outcome=a%20b",
+            "client=somewhere",
+            "from=yesterday",
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

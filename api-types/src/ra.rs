@@ -16,7 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::audit::AuditRecord;
+pub use crate::audit::{ActionFilter, AuditRecord, OutcomeWord};
 
 use crate::endpoint::{NotJson, Segment};
 use crate::endpoints;
@@ -332,17 +332,17 @@ pub struct PhoneCode {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<UserUuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card: Option<String>,
-    /// An action, e.g. `unlock.answers`, or its prefix ending in `.` (`unlock.`).
+    pub card: Option<CardGuid>,
+    /// An action, e.g. `unlock.answers`, or a whole area (`unlock.`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub action: Option<ActionFilter>,
     /// `ok`, another success outcome, or an error code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<String>,
+    pub outcome: Option<OutcomeWord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
+    pub client: Option<std::net::IpAddr>,
     /// Unix seconds, inclusive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<i64>,

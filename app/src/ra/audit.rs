@@ -3,10 +3,14 @@
 //! first, a page at a time; whether the trail's chains verify (tamper evidence); and the
 //! same filters as a CSV download. `?user=UUID` in the page's address fills in the user.
 
+use std::net::IpAddr;
+
 use api_types::ra::{
-    Audit as Search, AuditCsv, AuditFilter, AuditPage as Page, AuditRecord, ChainState, UserUuid,
+    ActionFilter, Audit as Search, AuditCsv, AuditFilter, AuditPage as Page, AuditRecord,
+    ChainState, OutcomeWord, UserUuid,
 };
 use api_types::time::parse_utc_date;
+use api_types::CardGuid;
 use api_types::Endpoint;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
@@ -41,7 +45,6 @@ type Typed = [String; 7];
 fn filter(typed: &Typed) -> Result<AuditFilter, Vec<FieldError>> {
     let [user, card, action, outcome, client, from, to] =
         typed.clone().map(|t| t.trim().to_owned());
-    let some = |text: String| (!text.is_empty()).then_some(text);
     let mut errors = Vec::new();
     let mut refuse = |field, message: &str| {
         errors.push(FieldError {
@@ -49,9 +52,46 @@ fn filter(typed: &Typed) -> Result<AuditFilter, Vec<FieldError>> {
             message: message.to_owned(),
         });
     };
-    if !user.is_empty() && UserUuid::parse(&user).is_err() {
-        refuse(USER, "A UUID is 12 digits.");
-    }
+    // Each input as the server reads it: empty is "any"; anything else must parse.
+    let mut parsed = |field, text: &str, parse: &dyn Fn(&str) -> bool, message: &str| {
+        let ok = text.is_empty() || parse(text);
+        if !ok {
+            refuse(field, message);
+        }
+        ok && !text.is_empty()
+    };
+    let given = [
+        parsed(
+            USER,
+            &user,
+            &|t| UserUuid::parse(t).is_ok(),
+            "A UUID is 12 digits.",
+        ),
+        parsed(
+            CARD,
+            &card,
+            &|t| CardGuid::parse(t).is_ok(),
+            "A card's GUID is 32 hex characters.",
+        ),
+        parsed(
+            ACTION,
+            &action,
+            &|t| ActionFilter::parse(t).is_ok(),
+            "Enter an action like unlock.answers, or unlock. for every step of the unlock.",
+        ),
+        parsed(
+            OUTCOME,
+            &outcome,
+            &|t| OutcomeWord::parse(t).is_ok(),
+            "An outcome is a word like ok or wrong_answers.",
+        ),
+        parsed(
+            CLIENT,
+            &client,
+            &|t| t.parse::<IpAddr>().is_ok(),
+            "Enter an IP address, like 192.0.2.10.",
+        ),
+    ];
     let mut day = |field, text: &str| match (text.is_empty(), parse_utc_date(text)) {
         (true, _) => None,
         (false, Some(start)) => Some(start),
@@ -73,12 +113,17 @@ fn filter(typed: &Typed) -> Result<AuditFilter, Vec<FieldError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    let [user_given, card_given, action_given, outcome_given, client_given] = given;
     Ok(AuditFilter {
-        user: some(user),
-        card: some(card),
-        action: some(action),
-        outcome: some(outcome),
-        client: some(client),
+        user: user_given.then(|| UserUuid::parse(&user).ok()).flatten(),
+        card: card_given.then(|| CardGuid::parse(&card).ok()).flatten(),
+        action: action_given
+            .then(|| ActionFilter::parse(&action).ok())
+            .flatten(),
+        outcome: outcome_given
+            .then(|| OutcomeWord::parse(&outcome).ok())
+            .flatten(),
+        client: client_given.then(|| client.parse().ok()).flatten(),
         from,
         to,
         before: None,
@@ -255,8 +300,11 @@ mod tests {
     fn ra_4_dates_are_whole_utc_days_and_the_filters_are_checked() {
         let found = filter(&typed("123456789012", "2026-11-23", "2026-11-23"));
         let found = found.unwrap_or_default();
-        assert_eq!(found.user.as_deref(), Some("123456789012"));
-        assert_eq!(found.action.as_deref(), Some("unlock."));
+        assert_eq!(
+            found.user.as_ref().map(UserUuid::as_str),
+            Some("123456789012")
+        );
+        assert_eq!(found.action.map(|a| a.text()).as_deref(), Some("unlock."));
         assert_eq!(found.card, None);
         assert_eq!(found.from, Some(1_795_392_000));
         assert_eq!(found.to, Some(1_795_392_000 + 86_400));
@@ -266,6 +314,14 @@ mod tests {
             .unwrap_or_default();
         let fields: Vec<_> = wrong.iter().map(|e| e.field).collect();
         assert_eq!(fields, [USER, FROM]);
+        let mut odd = Typed::default();
+        odd[1] = "xyz".into();
+        odd[2] = "nope.".into();
+        odd[3] = "a b".into();
+        odd[4] = "somewhere".into();
+        let wrong = filter(&odd).err().unwrap_or_default();
+        let fields: Vec<_> = wrong.iter().map(|e| e.field).collect();
+        assert_eq!(fields, [CARD, ACTION, OUTCOME, CLIENT]);
         let backwards = filter(&typed("", "2026-11-24", "2026-11-23"))
             .err()
             .unwrap_or_default();

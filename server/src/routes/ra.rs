@@ -96,7 +96,7 @@ pub(super) async fn audit(
     SessionCookie(secret): SessionCookie,
     ApiQuery(filter): QueryOf<Audit>,
 ) -> Reply<Audit> {
-    let filter = crate::ra::audit_filter(filter)?;
+    let filter = crate::ra::audit_filter(filter);
     Ok(Json(
         state.ra_audit(secret.as_ref(), filter, &client).await?,
     ))
@@ -109,7 +109,7 @@ pub(super) async fn audit_csv(
     SessionCookie(secret): SessionCookie,
     ApiQuery(filter): QueryOf<AuditCsv>,
 ) -> Result<impl IntoResponse, AppError> {
-    let mut filter = crate::ra::audit_filter(filter)?;
+    let mut filter = crate::ra::audit_filter(filter);
     filter.before = None;
     state
         .ra_audit_export(secret.as_ref(), &filter, &client)

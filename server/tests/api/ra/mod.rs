@@ -91,7 +91,7 @@ pub async fn trail(
     user: &TestCard,
 ) -> Vec<(String, String, String, String)> {
     let filter = AuditFilter {
-        user: Some(user.uuid.clone()),
+        user: UserUuid::parse(&user.uuid).ok(),
         ..AuditFilter::default()
     };
     let page: AuditPage = as_ra::<api_types::ra::Audit>(app, cookie, &(), &filter)
