@@ -44,7 +44,7 @@ endpoints! {
 #[serde(deny_unknown_fields)]
 pub struct MyCard {
     pub display_name: String,
-    pub uuid: String,
+    pub uuid: crate::ra::UserUuid,
     pub organisation: String,
     pub email: String,
     /// UK mobile number in E.164 form (`+447…`), if the user keeps one.
@@ -123,7 +123,7 @@ pub struct LoginFinishRequest {
 #[serde(deny_unknown_fields)]
 pub struct SessionInfo {
     pub display_name: String,
-    pub uuid: String,
+    pub uuid: crate::ra::UserUuid,
     pub card_guid: CardGuid,
     /// Unix seconds: the session ends then at the latest, used or not (AUTH-2).
     pub expires_at: i64,

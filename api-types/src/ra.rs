@@ -237,7 +237,7 @@ pub struct UserList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserSummary {
-    pub uuid: String,
+    pub uuid: UserUuid,
     pub display_name: String,
     pub email: String,
     pub role: Role,

@@ -335,7 +335,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                         {move || (saved.get() == Some(shown)).then(|| view! { <ContactSaved/> })}
                         <dl class="nhsuk-summary-list">
                             {row("Name", "my-name", me.display_name)}
-                            {row("UUID", "my-uuid", me.uuid)}
+                            {row("UUID", "my-uuid", me.uuid.as_str().to_owned())}
                             {row("Organisation", "my-organisation", me.organisation)}
                             {row("Email", "my-email", me.email.clone())}
                             {row("Mobile", "my-mobile", me.mobile.clone().unwrap_or_else(|| "None".into()))}

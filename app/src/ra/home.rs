@@ -119,7 +119,7 @@ fn results(
                 {list.users.into_iter().map(|user| view! {
                     <tr class="nhsuk-table__row">
                         <td class="nhsuk-table__cell">{user_link(&user.uuid, user.display_name)}</td>
-                        <td class="nhsuk-table__cell">{user.uuid}</td>
+                        <td class="nhsuk-table__cell">{user.uuid.as_str().to_owned()}</td>
                         <td class="nhsuk-table__cell">{user.email}</td>
                         <td class="nhsuk-table__cell">{if user.registered { "Yes" } else { "No" }}</td>
                         <td class="nhsuk-table__cell">{if user.self_service_closed { "Closed" } else { "Open" }}</td>
@@ -148,7 +148,7 @@ fn results(
 /// One user in a list: their UUID linking to their page, then their name. (The name is
 /// the link in the search results; here it stays plain text, so one name is one link.)
 fn who(user: &UserSummary) -> impl IntoView {
-    view! { {user_link(&user.uuid, user.uuid.clone())} {format!(" {}", user.display_name)} }
+    view! { {user_link(&user.uuid, user.uuid.as_str().to_owned())} {format!(" {}", user.display_name)} }
 }
 
 /// One list of users at risk, or "None".

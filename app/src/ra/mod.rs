@@ -18,7 +18,7 @@ mod user;
 
 use api_types::auth::{Session, SessionInfo};
 use api_types::endpoint::percent_encode;
-use api_types::ra::{AuditRecord, Role};
+use api_types::ra::{AuditRecord, Role, UserUuid};
 use api_types::ErrorCode;
 use leptos::prelude::*;
 
@@ -124,8 +124,9 @@ fn nav(current: &'static str) -> impl IntoView {
 }
 
 /// A link to one user's page.
-fn user_link(uuid: &str, text: String) -> impl IntoView {
-    view! { <a href=format!("/ra/users/{uuid}")>{text}</a> }
+fn user_link(uuid: &UserUuid, text: String) -> impl IntoView {
+    let href = format!("/ra/users/{}", uuid.as_str());
+    view! { <a href=href>{text}</a> }
 }
 
 /// A role in words (RA-1).
@@ -163,7 +164,8 @@ fn events_table(
                         {cell(e.outcome)}
                         {subjects.then(|| view! {
                             <td class="nhsuk-table__cell">
-                                {e.user_uuid.map(|uuid| user_link(&uuid, uuid.clone()))}
+                                {e.user_uuid.and_then(|text| UserUuid::parse(&text).ok())
+                                    .map(|uuid| user_link(&uuid, uuid.as_str().to_owned()))}
                             </td>
                             {cell(e.card_guid.unwrap_or_default())}
                         })}

@@ -110,7 +110,7 @@ fn page(desk: Desk, manager: bool, uuid: UserUuid, record: UserRecord) -> impl I
         <h1 tabindex="-1">{name.clone()}</h1>
         <dl class="nhsuk-summary-list" id="ra-user">
             {row("Name", "ra-user-name", name)}
-            {row("UUID", "ra-user-uuid", summary.uuid.clone())}
+            {row("UUID", "ra-user-uuid", summary.uuid.as_str().to_owned())}
             {row("Role", "ra-user-role", role_name(summary.role).to_owned())}
             {row("Email", "ra-user-email", summary.email.clone())}
             {row("Mobile", "ra-user-mobile", mobile.clone().unwrap_or_else(|| "None".into()))}

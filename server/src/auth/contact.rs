@@ -30,7 +30,7 @@ impl AppState {
         let signed = (&request.login_id, &request.signature);
         let (session, now, mut tx, proof) = self.card_step(ACTION, secret, client, signed).await?;
         let info = &session.info;
-        let user = users::find_for_update(&mut tx, self.store.backend, &info.uuid).await?;
+        let user = users::find_for_update(&mut tx, self.store.backend, info.uuid.as_str()).await?;
         let approved = &self.settings.approved_email_domains;
         let given = Given {
             subject: Subject::session(info),

@@ -170,7 +170,10 @@ fn decide(
         expires_at: now + limits.absolute,
         ended_at: None,
     };
-    let info = session_info(&user, challenge.card_guid, &session, limits);
+    let info = match session_info(&user, challenge.card_guid, &session, limits) {
+        Ok(info) => info,
+        Err(corrupt) => return outcome.refuse(corrupt),
+    };
     // The PIN just verified: the card has all its tries again (RA-2, "as last seen").
     let tries = i64::from(card_protocol::piv::PIN_TRIES);
     outcome

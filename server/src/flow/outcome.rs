@@ -56,7 +56,7 @@ impl Subject {
 
     /// A signed-in session: the card it signed in with and its user.
     pub(crate) fn session(info: &SessionInfo) -> Self {
-        Self::card_of(info.card_guid, &info.uuid)
+        Self::card_of(info.card_guid, info.uuid.as_str())
     }
 }
 

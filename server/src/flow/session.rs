@@ -4,12 +4,14 @@
 
 use api_types::audit::AuditAction;
 use api_types::auth::SessionInfo;
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 
 use super::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
+use crate::store::StoreError;
 use crate::{AppError, AppState};
 
 const SESSION: AuditAction = AuditAction::Session;
@@ -79,7 +81,10 @@ fn decide(session: Session, user: User, limits: Limits, now: i64) -> Outcome<Ses
             .detail("session timed out".into())
             .refuse(AppError::NotSignedIn);
     }
-    let info = session_info(&user, card_guid, &session, limits);
+    let info = match session_info(&user, card_guid, &session, limits) {
+        Ok(info) => info,
+        Err(corrupt) => return outcome.refuse(corrupt),
+    };
     outcome
         .write(Write::TouchSession(session.secret_hash))
         .unaudited_if_ok()
@@ -93,20 +98,25 @@ pub(crate) struct Limits {
     pub(crate) absolute: i64,
 }
 
+/// What the page is told of a session; a user row whose UUID does not parse is corrupt.
 pub(crate) fn session_info(
     user: &User,
     card_guid: CardGuid,
     session: &Session,
     limits: Limits,
-) -> SessionInfo {
-    SessionInfo {
+) -> Result<SessionInfo, AppError> {
+    let uuid = UserUuid::parse(&user.uuid).map_err(|_| StoreError::Corrupt {
+        table: "users",
+        column: "uuid",
+    })?;
+    Ok(SessionInfo {
         display_name: user.display_name.clone(),
-        uuid: user.uuid.clone(),
+        uuid,
         card_guid,
         expires_at: session.expires_at,
         idle_timeout_secs: limits.idle,
         role: user.role,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ impl AppState {
         client: &Client,
     ) -> Result<SessionStep, AppError> {
         let session = self.current_session(secret, client).await?;
-        let user = Scope::User(&session.info.uuid);
+        let user = Scope::User(session.info.uuid.as_str());
         self.limit(action, user, Subject::session(&session.info), client)
             .await?;
         let (now, tx) = self.open().await?;

@@ -106,7 +106,7 @@ impl AppState {
             Needs::Manager => info.role == Role::RaManager,
         };
         let actor = RaActor {
-            uuid: info.uuid.clone(),
+            uuid: info.uuid.as_str().to_owned(),
             role: info.role,
             card_guid: info.card_guid,
         };
@@ -163,13 +163,14 @@ fn display_name(title: &str, given: &str, family: &str) -> String {
 }
 
 fn summary(listed: Listed) -> Result<UserSummary, AppError> {
-    let role = Role::parse(&listed.role).ok_or(crate::store::StoreError::Corrupt {
+    let corrupt = |column| crate::store::StoreError::Corrupt {
         table: "users",
-        column: "role",
-    })?;
+        column,
+    };
+    let role = Role::parse(&listed.role).ok_or(corrupt("role"))?;
     Ok(UserSummary {
         display_name: display_name(&listed.title, &listed.given_name, &listed.family_name),
-        uuid: listed.uuid,
+        uuid: UserUuid::parse(&listed.uuid).map_err(|_| corrupt("uuid"))?,
         email: listed.email,
         role,
         registered: listed.registered != 0,

@@ -29,7 +29,7 @@ impl AppState {
         let (session, now, mut tx, proof) = self.card_step(ACTION, secret, client, signed).await?;
         let info = &session.info;
         let loaded = Loaded {
-            user: users::find(&mut tx, &info.uuid).await?,
+            user: users::find(&mut tx, info.uuid.as_str()).await?,
             questions: registrations::all_questions(&mut tx).await?,
             session_hash: session.secret_hash.clone(),
         };

@@ -70,7 +70,7 @@ async fn auth_1_a_card_and_its_pin_sign_in_and_logout_ends_the_session(db: Db) {
     // Any instance serves it: it lives in the database.
     let other = app.restart().await;
     assert_eq!(
-        session(&other, Some(&cookie)).await.unwrap().uuid,
+        session(&other, Some(&cookie)).await.unwrap().uuid.as_str(),
         card.uuid
     );
     logout(&app, &cookie).await.unwrap();

@@ -41,15 +41,15 @@ async fn ra_4_ra_5_not_me_reports_are_a_queue_and_the_dashboard_lists_who_is_at_
     assert!(dashboard
         .unverified_email
         .iter()
-        .any(|u| u.uuid == jane.uuid));
+        .any(|u| u.uuid.as_str() == jane.uuid));
     assert!(!dashboard
         .unverified_email
         .iter()
-        .any(|u| u.uuid == john.uuid));
+        .any(|u| u.uuid.as_str() == john.uuid));
     let repeat = dashboard
         .repeat_lockouts
         .iter()
-        .find(|l| l.user.uuid == john.uuid)
+        .find(|l| l.user.uuid.as_str() == john.uuid)
         .unwrap();
     assert_eq!(repeat.lockouts, 2);
     assert_eq!(dashboard.open_reports.len(), 1);
@@ -67,12 +67,12 @@ async fn ra_4_ra_5_not_me_reports_are_a_queue_and_the_dashboard_lists_who_is_at_
     assert!(later
         .expiring_certificates
         .iter()
-        .any(|e| e.user.uuid == jane.uuid && e.expires_at == ends));
+        .any(|e| e.user.uuid.as_str() == jane.uuid && e.expires_at == ends));
     // Lockouts older than 30 days no longer count.
     assert!(!later
         .repeat_lockouts
         .iter()
-        .any(|l| l.user.uuid == john.uuid));
+        .any(|l| l.user.uuid.as_str() == john.uuid));
 
     // The queue: John's report; reviewing takes it off, once.
     let reports = as_ra::<Reports>(&app, &cookie, &(), &()).await.unwrap();
