@@ -89,8 +89,11 @@ impl MailWorker {
         }
     }
 
+    /// One sweep — the first as the server starts: expired codes wiped wherever they wait,
+    /// then what is due sent.
     async fn send_due(&self) -> Result<(), StoreError> {
         let now = self.clock.now();
+        outbox::drop_expired(&self.pool, now).await?;
         let due = outbox::due(&self.pool, now, BATCH).await?;
         self.deliver(now, due).await
     }
@@ -303,6 +306,49 @@ mod tests {
         assert_eq!(outbox::unsent_count(&pool).await.unwrap(), 0);
         assert_eq!(outbox::bodies_kept(&pool).await.unwrap(), 0);
         assert_eq!(mails_to(&recipient).await, 0);
+        let _ = std::fs::remove_file(&file);
+    }
+
+    // ALL-7: a code whose send failed and is waiting out its backoff is wiped the moment
+    // it expires, not kept readable until its next try.
+    #[tokio::test]
+    async fn all_7_an_expired_code_waiting_to_retry_is_wiped_on_the_sweep() {
+        let file = std::env::temp_dir().join(format!("scss-outbox-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let clock = Arc::new(TestClock::new(1_800_000_000));
+        let pool = Store::connect(&url).await.unwrap().pool;
+        let mail = Mail {
+            to: format!("retry-{}@nhs.net", uuid::Uuid::new_v4().simple()),
+            subject: "Smartcard Unlock Code".into(),
+            text: "135791".into(),
+            html: "<p>135791</p>".into(),
+            expires_at: Some(clock.now() + 900),
+        };
+        let mut conn = pool.acquire().await.unwrap();
+        outbox::queue(&mut conn, clock.now(), &mail).await.unwrap();
+        drop(conn);
+        let worker = MailWorker::new(
+            pool.clone(),
+            clock.clone(),
+            Arc::new(Notify::new()),
+            // Nothing listens: the send fails and the row backs off.
+            local_transport(1),
+            "Smartcard Service Centre <smartcard.servicecentre@nhs.net>"
+                .parse()
+                .unwrap(),
+        );
+        worker.send_due().await.unwrap();
+        assert_eq!(outbox::bodies_kept(&pool).await.unwrap(), 1);
+        // Expired, but its next try is long after: the sweep wipes it anyway.
+        sqlx::query("UPDATE outbox SET next_attempt_at = $1")
+            .bind(clock.now() + 100_000)
+            .execute(&pool)
+            .await
+            .unwrap();
+        clock.advance(900);
+        worker.send_due().await.unwrap();
+        assert_eq!(outbox::bodies_kept(&pool).await.unwrap(), 0);
+        assert_eq!(outbox::unsent_count(&pool).await.unwrap(), 0);
         let _ = std::fs::remove_file(&file);
     }
 }

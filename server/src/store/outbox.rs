@@ -118,6 +118,20 @@ pub async fn mark_dropped(pool: &AnyPool, id: &str, at: i64, why: &str) -> Resul
 }
 
 /// How many messages still hold a body (unsent and not dropped).
+/// ALL-7: every unsent message whose code has expired is dropped and wiped now, even one
+/// waiting out a retry's backoff (so its code is not kept readable until its next try).
+pub async fn drop_expired(pool: &AnyPool, now: i64) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET dropped_at = $1, last_error = 'expired before sending', body = '', \
+         html_body = NULL WHERE sent_at IS NULL AND dropped_at IS NULL \
+         AND expires_at IS NOT NULL AND expires_at <= $1",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
 pub async fn bodies_kept(pool: &AnyPool) -> Result<i64, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Count {
