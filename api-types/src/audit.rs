@@ -73,6 +73,8 @@ actions! {
     RaViewUser = "ra.view_user",
     /// RA-3: an RA reopened self-service.
     RaReopen = "ra.reopen",
+    /// RA-6: an RA stopped self-service and everything under way (an incident).
+    RaStop = "ra.stop",
     /// RA-3: an RA changed contact details.
     RaContact = "ra.contact",
     /// RA-3: an RA gave a code by phone.

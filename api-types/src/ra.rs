@@ -29,6 +29,9 @@ endpoints! {
     ViewUser = GET "/api/ra/users/{uuid}" UserUuid, () => UserRecord;
     /// RA-3 / UNL-4: reopen self-service for a user it was closed for.
     Reopen = POST "/api/ra/users/{uuid}/reopen" UserUuid, ReasonRequest => Done;
+    /// RA-6: the incident stop — self-service closed, every flow in progress failed, every
+    /// session ended, in one action.
+    StopSelfService = POST "/api/ra/users/{uuid}/stop" UserUuid, ReasonRequest => Done;
     /// RA-3: change a user's email and mobile; both addresses are told.
     ChangeUserContact = POST "/api/ra/users/{uuid}/contact" UserUuid, ContactRequest => Done;
     /// RA-3 / UNL-8: a code for the RA to read out on the phone, shown once.

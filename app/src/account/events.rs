@@ -28,6 +28,7 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::RaAccess => "The RA console was refused to you",
         A::RaViewUser => "Your RA team looked at your account",
         A::RaReopen => "Your RA team reopened self-service unlock",
+        A::RaStop => "Your RA team stopped self-service for your account",
         A::RaContact => "Your RA team changed your contact details",
         A::RaPhoneCode => "Your RA team gave you a code by phone",
         A::RaRole => "Your RA team changed your role",

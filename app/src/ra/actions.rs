@@ -1,7 +1,7 @@
 //! The RA's actions on one user's account (RA-3), each a form with the reason it is done
-//! for (kept in the audit trail and told to the user): reopen self-service, give a code
-//! to read out on the phone (shown once), change the contact details, and — for RA
-//! managers — change the user's role. The server refuses an RA's own account
+//! for (kept in the audit trail and told to the user): reopen self-service, stop it at
+//! once (RA-6), give a code to read out on the phone (shown once), change the contact
+//! details, and — for RA managers — change the user's role. The server refuses an RA's own account
 //! (`own_account`) and an agent's manager action (`ra_role_required`); the page shows
 //! those refusals like any other.
 
@@ -9,7 +9,7 @@ use std::future::Future;
 
 use api_types::ra::{
     ChangeRole, ChangeUserContact, ContactRequest, IssuePhoneCode, Reason, ReasonRequest, Reopen,
-    Role, RoleRequest, UserSummary, UserUuid,
+    Role, RoleRequest, StopSelfService, UserSummary, UserUuid,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -53,6 +53,20 @@ const REOPEN: Form = Form {
     progress: "Reopening self-service…",
     button: "reopen-button",
     press: "Reopen self-service",
+};
+
+const STOP: Form = Form {
+    heading: "Stop self-service now",
+    about: "For a suspected misuse of this account: closes self-service, stops any unlock or \
+            registration under way, cancels a code given by phone and signs the user out \
+            everywhere. Reopen self-service once it has been looked into.",
+    reason: "stop-reason",
+    hint: "stop-reason-hint",
+    label: "Reason for stopping self-service",
+    progress_id: "stop-progress",
+    progress: "Stopping self-service…",
+    button: "stop-button",
+    press: "Stop self-service now",
 };
 
 const PHONE_CODE: Form = Form {
@@ -117,6 +131,16 @@ pub(super) fn actions(
             },
         )
     });
+    let stop = action_form(
+        desk,
+        STOP,
+        ().into_any(),
+        |reason| Ok(ReasonRequest { reason }),
+        move |request: &ReasonRequest| {
+            let said = format!("Self-service stopped for {}.", name.get_value());
+            post_done::<StopSelfService>(uuid.get_value(), request.clone(), said)
+        },
+    );
     let phone_code = action_form(
         desk,
         PHONE_CODE,
@@ -180,7 +204,7 @@ pub(super) fn actions(
             },
         )
     });
-    view! { {reopen} {phone_code} {contact} {role} }
+    view! { {reopen} {phone_code} {contact} {role} {stop} }
 }
 
 /// One action's form: heading, what it does, its own inputs, the reason and the button.

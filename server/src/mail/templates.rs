@@ -181,6 +181,7 @@ pub const RA_CHANGED_SUBJECT: &str = "Your Registration Authority changed your s
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RaNotice {
     Reopened,
+    Stopped,
     PhoneCode,
     Contact,
     Role,
@@ -197,6 +198,11 @@ pub fn ra_changed(
         RaNotice::Reopened => {
             "Your Registration Authority has reopened self-service unlock for your account: \
              you can unlock your smartcard yourself again."
+        }
+        RaNotice::Stopped => {
+            "Your Registration Authority has stopped self-service for your account while they \
+             look into it: any unlock or registration in progress was stopped and you were \
+             signed out. Contact them to have it reopened."
         }
         RaNotice::PhoneCode => {
             "Your Registration Authority gave a one-time unlock code by phone for your \

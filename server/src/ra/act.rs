@@ -1,5 +1,5 @@
-//! RA-3: what an RA does to an account — reopen self-service, change contact details,
-//! give a code by phone, and (managers only, RA-1) change a role. Each opens through
+//! RA-3 / RA-6: what an RA does to an account — reopen self-service, stop it at once (the
+//! incident stop), change contact details, give a code by phone, and (managers only, RA-1) change a role. Each opens through
 //! [`AppState::ra_target`] (the RA's role from their record, never their own account, a
 //! reason, the user locked for the step), then one named pure `decide_*`, then one
 //! `finish` writing the change, the user's notice and the audit event under the RA's name
@@ -20,6 +20,7 @@ use crate::store::users::{UnlockCounters, User};
 use crate::{AppError, AppState};
 
 const REOPEN: AuditAction = AuditAction::RaReopen;
+const STOP: AuditAction = AuditAction::RaStop;
 const CONTACT: AuditAction = AuditAction::RaContact;
 const PHONE_CODE: AuditAction = AuditAction::RaPhoneCode;
 const ROLE: AuditAction = AuditAction::RaRole;
@@ -39,6 +40,26 @@ impl AppState {
             .await?;
         let outcome = match user {
             Ok((outcome, user)) => decide_reopen(outcome, &user, self.notify(now)),
+            Err(refused) => refused,
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+
+    /// RA-6, the incident stop: self-service closed, every unlock and registration in
+    /// progress failed, a live phone code spent, every session ended — one audited action.
+    pub async fn ra_stop(
+        &self,
+        secret: Option<&FlowSecret>,
+        uuid: &UserUuid,
+        reason: &Reason,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let action = (STOP, Needs::Agent);
+        let (_, now, tx, user) = self
+            .ra_target(action, secret, uuid, reason.as_str(), client)
+            .await?;
+        let outcome = match user {
+            Ok((outcome, user)) => decide_stop(outcome, &user, self.notify(now)),
             Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
@@ -119,6 +140,23 @@ fn decide_reopen(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outco
             question_ids: Vec::new(),
         })
         .ok("reopened", ())
+}
+
+fn decide_stop(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outcome<()> {
+    let closed = UnlockCounters {
+        self_service_closed: true,
+        ..user.counters
+    };
+    tell(outcome, user, (RaNotice::Stopped, None), notify)
+        .write(Write::UnlockCounters {
+            user_uuid: user.uuid.clone(),
+            before: user.counters,
+            after: closed,
+        })
+        .write(Write::StopFlows {
+            user_uuid: user.uuid.clone(),
+        })
+        .ok("stopped", ())
 }
 
 fn decide_contact(

@@ -14,7 +14,7 @@ use api_types::auth::{ChangeContact, LoginFinish, LoginStart, Logout, Me, NotMe,
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, Reopen, Reports, ReviewReport,
-    SearchUsers, ViewDashboard, ViewUser,
+    SearchUsers, StopSelfService, ViewDashboard, ViewUser,
 };
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::unlock::{
@@ -89,6 +89,7 @@ fn api() -> Router<AppState> {
         .serve(SearchUsers, ra::users)
         .serve(ViewUser, ra::user)
         .serve(Reopen, ra::reopen)
+        .serve(StopSelfService, ra::stop)
         .serve(ChangeUserContact, ra::contact)
         .serve(IssuePhoneCode, ra::phone_code)
         .serve(ChangeRole, ra::role)

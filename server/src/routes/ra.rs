@@ -5,7 +5,7 @@
 
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, Done, IssuePhoneCode, Reopen, Reports,
-    ReviewReport, SearchUsers, ViewDashboard, ViewUser,
+    ReviewReport, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
 };
 use axum::body::Body as Streamed;
 use axum::extract::State;
@@ -46,6 +46,19 @@ pub(super) async fn reopen(
 ) -> Reply<Reopen> {
     state
         .ra_reopen(secret.as_ref(), &uuid, &request.reason, &client)
+        .await?;
+    Ok(Json(Done {}))
+}
+
+pub(super) async fn stop(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    SessionCookie(secret): SessionCookie,
+    Param(uuid): Params<StopSelfService>,
+    ApiJson(request): Body<StopSelfService>,
+) -> Reply<StopSelfService> {
+    state
+        .ra_stop(secret.as_ref(), &uuid, &request.reason, &client)
         .await?;
     Ok(Json(Done {}))
 }

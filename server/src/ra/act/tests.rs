@@ -137,3 +137,17 @@ fn ra_1_a_role_change_is_recorded_from_and_to_with_the_reason() {
     );
     assert_eq!(mails(&outcome), ["john.rigby@nhs.net"]);
 }
+
+#[test]
+fn ra_6_the_incident_stop_closes_self_service_stops_every_flow_and_tells_the_user() {
+    let outcome = decide_stop(begun(STOP), &john(), notify());
+    assert!(outcome.reply.is_ok());
+    assert!(outcome.writes().iter().any(|w| matches!(w,
+        Write::UnlockCounters { after, .. } if after.self_service_closed)));
+    assert!(outcome
+        .writes()
+        .iter()
+        .any(|w| matches!(w, Write::StopFlows { user_uuid }
+        if user_uuid == "555555555501")));
+    assert_eq!(mails(&outcome), ["john.rigby@nhs.net"]);
+}

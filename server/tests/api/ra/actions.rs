@@ -2,7 +2,9 @@
 //! of the questions, new contact details — each with a reason, audited under the RA's
 //! name and told to the user.
 
-use api_types::ra::{ChangeUserContact, ContactRequest, IssuePhoneCode, Reopen, Role, ViewUser};
+use api_types::ra::{
+    ChangeUserContact, ContactRequest, IssuePhoneCode, Reopen, Role, StopSelfService, ViewUser,
+};
 use api_types::unlock::{CodeRequest, RaCode};
 use api_types::{AttemptId, Endpoint, ErrorCode, UnlockCode};
 use serde_json::json;
@@ -214,3 +216,43 @@ async fn ra_3_contact_details_changed_by_the_ra_tell_both_addresses(db: Db) {
     assert_eq!(record.mobile.as_deref(), Some("+447700900123"));
 }
 both!(ra_3_contact_details_changed_by_the_ra_tell_both_addresses);
+
+async fn ra_6_the_incident_stop_ends_an_unlock_mid_way_and_every_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (_, ra_cookie) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let john = app.enroll_unlocked().await;
+    let (_, johns_session) = crate::auth::login(&app, &john).await.unwrap();
+    // Someone is past the code with John's card when the RA is called.
+    john.card.with_card(|c| c.lock_pin().unwrap());
+    let (id, code) = app.up_to_code(&john).await;
+    app.code(&id, &code).await.unwrap();
+    as_ra::<StopSelfService>(&app, &ra_cookie, &uuid(&john), &reason())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.channel(&id).await.unwrap_err().code(),
+        ErrorCode::AttemptEnded
+    );
+    assert_eq!(
+        crate::auth::session(&app, Some(&johns_session))
+            .await
+            .unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    let (_, proof) = app.start_and_prove(&john).await;
+    assert_eq!(proof.unwrap_err().code(), ErrorCode::SelfServiceClosed);
+    let events = trail(&app, &ra_cookie, &john).await;
+    assert!(events
+        .iter()
+        .any(|(actor, action, outcome, detail)| actor.starts_with("ra:")
+            && action == "ra.stop"
+            && outcome == "stopped"
+            && detail.contains("Identity checked")));
+    // Reopening after the incident lets John unlock himself again.
+    as_ra::<Reopen>(&app, &ra_cookie, &uuid(&john), &reason())
+        .await
+        .unwrap();
+    let (id, code) = app.up_to_code(&john).await;
+    app.finish_unlock(&john, &id, &code, "After1").await;
+}
+both!(ra_6_the_incident_stop_ends_an_unlock_mid_way_and_every_session);

@@ -3,8 +3,8 @@
 
 use api_types::ra::{
     Audit, AuditCsv, AuditFilter, ChangeRole, ChangeUserContact, ContactRequest, IssuePhoneCode,
-    Reopen, ReportId, Reports, ReviewReport, Role, RoleRequest, SearchUsers, UserQuery, UserUuid,
-    ViewDashboard, ViewUser,
+    Reopen, ReportId, Reports, ReviewReport, Role, RoleRequest, SearchUsers, StopSelfService,
+    UserQuery, UserUuid, ViewDashboard, ViewUser,
 };
 use api_types::{Endpoint, ErrorCode};
 
@@ -68,6 +68,7 @@ async fn ra_writes(
     let report = ReportId::of_hash(&[0; 32]);
     vec![
         send!(app, origin, cookie, Reopen, user, &reason),
+        send!(app, origin, cookie, StopSelfService, user, &reason),
         send!(app, origin, cookie, ChangeUserContact, user, &contact),
         send!(app, origin, cookie, IssuePhoneCode, user, &reason),
         send!(app, origin, cookie, ChangeRole, user, &promote),
