@@ -78,3 +78,15 @@ pub(crate) fn card() -> Card {
         scp03_key_version: None,
     }
 }
+
+/// Whom an outcome's mail goes to, in order.
+pub(crate) fn mailed_to<T>(outcome: &Outcome<T>) -> Vec<&str> {
+    outcome
+        .writes()
+        .iter()
+        .filter_map(|w| match w {
+            Write::Mail(m) => Some(m.to.as_str()),
+            _ => None,
+        })
+        .collect()
+}

@@ -10,6 +10,7 @@
 use api_types::audit::AuditAction;
 use api_types::auth::{NotMeRequest, NotMeResponse};
 
+use crate::flow::lockout::stop_everything;
 use crate::flow::{Client, Outcome, Scope, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::not_me::{self, NotMeLink};
@@ -51,21 +52,9 @@ fn decide(link: Option<NotMeLink>, user: Option<User>, now: i64) -> Outcome<NotM
     if now >= link.expires_at {
         return outcome.refuse(AppError::NotFound);
     }
-    let closed = users::UnlockCounters {
-        self_service_closed: true,
-        ..user.counters
-    };
-    outcome
+    // RA-6: whatever is under way stops, wherever it had got to.
+    stop_everything(outcome, &user)
         .write(Write::NotMeReported(link.token_hash))
-        .write(Write::UnlockCounters {
-            user_uuid: user.uuid.clone(),
-            before: user.counters,
-            after: closed,
-        })
-        // RA-6: and whatever is under way stops, wherever it had got to.
-        .write(Write::StopFlows {
-            user_uuid: user.uuid.clone(),
-        })
         .detail(format!("reported from the {} notice", link.notice))
         .ok("reported", NotMeResponse { reported: true })
 }

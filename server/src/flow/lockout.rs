@@ -1,14 +1,34 @@
-//! UNL-4 / UNL-5 / ALL-1: the per-user counters that close self-service — three wrong
-//! sets of answers, or too many wrong codes in a day across every attempt — so starting
-//! again never buys fresh tries. Pure: the unlock counts with them, the RA console shows
+//! UNL-4 / UNL-5 / ALL-1 / RA-6: the per-user counters that close self-service — three
+//! wrong sets of answers, or too many wrong codes in a day across every attempt — so
+//! starting again never buys fresh tries; and the incident stop that closes it at once. Pure: the unlock counts with them, the RA console shows
 //! them, and a "this wasn't me" report or an RA reopening sets them.
 
-use crate::store::users::UnlockCounters;
+use super::{Outcome, Write};
+use crate::store::users::{UnlockCounters, User};
 
 /// UNL-4: failed question attempts before self-service closes.
 pub(crate) const MAX_ANSWER_FAILURES: i64 = 3;
 /// UNL-5 / ALL-1: wrong unlock codes are counted per user over this window.
 pub(crate) const CODE_FAILURE_WINDOW: i64 = 24 * 3600;
+
+/// RA-6, the incident stop (a "this wasn't me" report, or the RA's own stop): self-service
+/// closed until the RA reopens it, and — in the same transaction — every unlock and
+/// registration under way failed, a live phone code spent and every session ended.
+pub(crate) fn stop_everything<T>(outcome: Outcome<T>, user: &User) -> Outcome<T> {
+    let closed = UnlockCounters {
+        self_service_closed: true,
+        ..user.counters
+    };
+    outcome
+        .write(Write::UnlockCounters {
+            user_uuid: user.uuid.clone(),
+            before: user.counters,
+            after: closed,
+        })
+        .write(Write::StopFlows {
+            user_uuid: user.uuid.clone(),
+        })
+}
 
 /// UNL-4 after a wrong set of answers: one more failure, and closed at the limit. A
 /// closed account stays closed (only the RA reopens it) and failures never expire.

@@ -272,13 +272,13 @@ mod tests {
         let _ = std::fs::remove_file(&file);
     }
 
-    // ALL-7: a queued code that expired before it could be sent is dropped, unsent, and
-    // wiped from the outbox.
-    #[tokio::test]
-    async fn all_7_an_expired_code_is_dropped_not_sent() {
+    /// An outbox on a fresh SQLite file with one queued code email (expiring in 900 s),
+    /// and a worker whose SMTP server is absent: a send is tried and fails.
+    async fn outbox_with_a_code(
+        clock: &Arc<TestClock>,
+    ) -> (std::path::PathBuf, sqlx::AnyPool, MailWorker, String) {
         let file = std::env::temp_dir().join(format!("scss-outbox-{}.db", uuid::Uuid::new_v4()));
         let url = format!("sqlite://{}?mode=rwc", file.display());
-        let clock = Arc::new(TestClock::new(1_800_000_000));
         let pool = Store::connect(&url).await.unwrap().pool;
         let recipient = format!("expired-{}@nhs.net", uuid::Uuid::new_v4().simple());
         let mail = Mail {
@@ -291,17 +291,26 @@ mod tests {
         let mut conn = pool.acquire().await.unwrap();
         outbox::queue(&mut conn, clock.now(), &mail).await.unwrap();
         drop(conn);
-        clock.advance(900);
         let worker = MailWorker::new(
             pool.clone(),
             clock.clone(),
             Arc::new(Notify::new()),
-            // Nothing listens: had it tried, it would have failed, not dropped.
             local_transport(1),
             "Smartcard Service Centre <smartcard.servicecentre@nhs.net>"
                 .parse()
                 .unwrap(),
         );
+        (file, pool, worker, recipient)
+    }
+
+    // ALL-7: a queued code that expired before it could be sent is dropped, unsent, and
+    // wiped from the outbox.
+    #[tokio::test]
+    async fn all_7_an_expired_code_is_dropped_not_sent() {
+        let clock = Arc::new(TestClock::new(1_800_000_000));
+        let (file, pool, worker, recipient) = outbox_with_a_code(&clock).await;
+        clock.advance(900);
+        // Had it tried, it would have failed (nothing listens), not dropped.
         worker.send_due().await.unwrap();
         assert_eq!(outbox::unsent_count(&pool).await.unwrap(), 0);
         assert_eq!(outbox::bodies_kept(&pool).await.unwrap(), 0);
@@ -313,30 +322,8 @@ mod tests {
     // it expires, not kept readable until its next try.
     #[tokio::test]
     async fn all_7_an_expired_code_waiting_to_retry_is_wiped_on_the_sweep() {
-        let file = std::env::temp_dir().join(format!("scss-outbox-{}.db", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}?mode=rwc", file.display());
         let clock = Arc::new(TestClock::new(1_800_000_000));
-        let pool = Store::connect(&url).await.unwrap().pool;
-        let mail = Mail {
-            to: format!("retry-{}@nhs.net", uuid::Uuid::new_v4().simple()),
-            subject: "Smartcard Unlock Code".into(),
-            text: "135791".into(),
-            html: "<p>135791</p>".into(),
-            expires_at: Some(clock.now() + 900),
-        };
-        let mut conn = pool.acquire().await.unwrap();
-        outbox::queue(&mut conn, clock.now(), &mail).await.unwrap();
-        drop(conn);
-        let worker = MailWorker::new(
-            pool.clone(),
-            clock.clone(),
-            Arc::new(Notify::new()),
-            // Nothing listens: the send fails and the row backs off.
-            local_transport(1),
-            "Smartcard Service Centre <smartcard.servicecentre@nhs.net>"
-                .parse()
-                .unwrap(),
-        );
+        let (file, pool, worker, _) = outbox_with_a_code(&clock).await;
         worker.send_due().await.unwrap();
         assert_eq!(outbox::bodies_kept(&pool).await.unwrap(), 1);
         // Expired, but its next try is long after: the sweep wipes it anyway.

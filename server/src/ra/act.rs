@@ -12,6 +12,7 @@ use api_types::ra::{ContactRequest, PhoneCode, Reason, RoleRequest, UserUuid};
 use super::{tell, Needs, Notify, RaActor};
 use crate::flow::codes::{CodeKind, FreshCode};
 use crate::flow::contact::parse_contact;
+use crate::flow::lockout::stop_everything;
 use crate::flow::{Client, Outcome, Write};
 use crate::mail::templates::RaNotice;
 use crate::secrets::{CodePepper, FlowSecret};
@@ -143,20 +144,8 @@ fn decide_reopen(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outco
 }
 
 fn decide_stop(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outcome<()> {
-    let closed = UnlockCounters {
-        self_service_closed: true,
-        ..user.counters
-    };
-    tell(outcome, user, (RaNotice::Stopped, None), notify)
-        .write(Write::UnlockCounters {
-            user_uuid: user.uuid.clone(),
-            before: user.counters,
-            after: closed,
-        })
-        .write(Write::StopFlows {
-            user_uuid: user.uuid.clone(),
-        })
-        .ok("stopped", ())
+    let told = tell(outcome, user, (RaNotice::Stopped, None), notify);
+    stop_everything(told, user).ok("stopped", ())
 }
 
 fn decide_contact(

@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
+use crate::fixtures::mailed_to as mails;
 use crate::fixtures::{john, pepper, SENDER};
 use crate::flow::codes::{judge_code, CodeVerdict, HeldCode};
 use crate::flow::Subject;
@@ -9,17 +10,6 @@ use api_types::{CardGuid, UnlockCode};
 
 fn begun<T>(action: AuditAction) -> Outcome<T> {
     Outcome::new(action, Subject::user("555555555501")).by("ra:999999999901".into())
-}
-
-fn mails<T>(outcome: &Outcome<T>) -> Vec<&str> {
-    outcome
-        .writes()
-        .iter()
-        .filter_map(|w| match w {
-            Write::Mail(m) => Some(m.to.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The notices' sender and link, at 1000.

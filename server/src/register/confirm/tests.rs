@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
+use crate::fixtures::mailed_to;
 use crate::flow::codes::FreshCode;
 use crate::store::registrations::HashedAnswer;
 use crate::store::users::UnlockCounters;
@@ -147,17 +148,6 @@ fn reg_4_a_used_or_unsent_code_is_refused_without_a_write() {
     let outcome = confirm(early, "135790", 1100);
     assert!(matches!(outcome.reply, Err(AppError::WrongStep)));
     assert!(outcome.writes().is_empty());
-}
-
-fn mailed_to(outcome: &Outcome<RegisterConfirmResponse>) -> Vec<&str> {
-    outcome
-        .writes()
-        .iter()
-        .filter_map(|w| match w {
-            Write::Mail(m) => Some(m.to.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
