@@ -220,6 +220,36 @@ impl Field {
 }
 
 /// The NHS.UK warning callout: its label (read as "Important: …"), then its content.
+/// A success banner that takes the focus when it appears, so a screen reader says what
+/// was done; `body` goes below the heading line.
+#[component]
+pub(crate) fn SuccessBanner(
+    id: &'static str,
+    title_id: &'static str,
+    title: &'static str,
+    heading: String,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(banner) = node.get() {
+            let _ = banner.focus();
+        }
+    });
+    view! {
+        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="status"
+            id=id aria-labelledby=title_id tabindex="-1" node_ref=node>
+            <div class="nhsuk-notification-banner__header">
+                <h2 class="nhsuk-notification-banner__title" id=title_id>{title}</h2>
+            </div>
+            <div class="nhsuk-notification-banner__content">
+                <p class="nhsuk-notification-banner__heading">{heading}</p>
+                {children.map(|children| children())}
+            </div>
+        </div>
+    }
+}
+
 pub(crate) fn warning_callout(label: &'static str, body: impl IntoView) -> impl IntoView {
     view! {
         <div class="nhsuk-warning-callout">

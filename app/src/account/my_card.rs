@@ -30,7 +30,7 @@ use crate::contact::{check_contact, Contact, ContactFields};
 use crate::errors::{tries_left_text, Flow, Problem, ProblemSummary};
 use crate::local_network::LocalNetworkHelp;
 use crate::submit::{Screens, Submit};
-use crate::widgets::{row, Field};
+use crate::widgets::{row, Field, SuccessBanner};
 
 const CONTACT_FIELDS: ContactFields = ContactFields {
     email: "contact-email",
@@ -254,25 +254,11 @@ fn contact_form(change: ContactChange, me: &Mine) -> impl IntoView {
 /// The change is saved: said where focus moves to, as the RA console's banner does.
 #[component]
 fn ContactSaved() -> impl IntoView {
-    let node = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(banner) = node.get() {
-            let _ = banner.focus();
-        }
-    });
+    let said = "Your contact details have been changed. We have emailed the address we had \
+                before to say so.";
     view! {
-        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="status"
-            id="contact-saved" aria-labelledby="contact-saved-title" tabindex="-1" node_ref=node>
-            <div class="nhsuk-notification-banner__header">
-                <h2 class="nhsuk-notification-banner__title" id="contact-saved-title">"Saved"</h2>
-            </div>
-            <div class="nhsuk-notification-banner__content">
-                <p class="nhsuk-notification-banner__heading">
-                    "Your contact details have been changed. We have emailed the address we had \
-                     before to say so."
-                </p>
-            </div>
-        </div>
+        <SuccessBanner id="contact-saved" title_id="contact-saved-title" title="Saved"
+            heading=said.to_owned()/>
     }
 }
 

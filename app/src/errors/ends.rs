@@ -123,13 +123,7 @@ pub fn stop_in(flow: Flow, code: ProblemCode) -> Option<(&'static str, Next)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn every_problem() -> impl Iterator<Item = ProblemCode> {
-        ErrorCode::ALL
-            .into_iter()
-            .map(ProblemCode::Api)
-            .chain([ProblemCode::BridgeUnreachable, ProblemCode::Network])
-    }
+    use crate::errors::every_problem;
 
     #[test]
     fn unl_4_reg_4_only_the_unlock_and_the_registration_end_on_a_page_of_their_own() {

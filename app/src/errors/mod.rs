@@ -245,6 +245,15 @@ pub fn ProblemSummary(problem: Problem) -> impl IntoView {
     }
 }
 
+/// Every problem the page can meet, for tests that must cover them all.
+#[cfg(test)]
+pub(crate) fn every_problem() -> impl Iterator<Item = ProblemCode> {
+    ErrorCode::ALL
+        .into_iter()
+        .map(ProblemCode::Api)
+        .chain([ProblemCode::BridgeUnreachable, ProblemCode::Network])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

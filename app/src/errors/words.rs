@@ -265,13 +265,7 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn every_problem() -> impl Iterator<Item = ProblemCode> {
-        ErrorCode::ALL
-            .into_iter()
-            .map(ProblemCode::Api)
-            .chain([ProblemCode::BridgeUnreachable, ProblemCode::Network])
-    }
+    use crate::errors::every_problem;
 
     #[test]
     fn all_2_every_error_code_has_a_sentence_in_every_flow() {

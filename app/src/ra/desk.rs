@@ -13,7 +13,7 @@ use super::in_console_words;
 use crate::api;
 use crate::errors::{Problem, ProblemSummary};
 use crate::submit::Screens;
-use crate::widgets::{described_by, error_message, group_class, has_error, minute};
+use crate::widgets::{described_by, error_message, group_class, has_error, minute, SuccessBanner};
 
 /// What an action did, for the banner; a phone code is shown once.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,37 +63,24 @@ impl Desk {
 /// the error summary does, so the RA sees it after a form far down the page.
 #[component]
 fn DoneBanner(did: Did) -> impl IntoView {
-    let node = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(banner) = node.get() {
-            let _ = banner.focus();
-        }
-    });
     view! {
-        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="status"
-            id="ra-done" aria-labelledby="ra-done-title" tabindex="-1" node_ref=node>
-            <div class="nhsuk-notification-banner__header">
-                <h2 class="nhsuk-notification-banner__title" id="ra-done-title">"Done"</h2>
-            </div>
-            <div class="nhsuk-notification-banner__content">
-                <p class="nhsuk-notification-banner__heading">{did.said}</p>
-                {did.phone_code.map(|code| view! {
-                    <p>"Read this code out to the caller:"</p>
-                    <p id="phone-code" class="nhsuk-u-font-size-64 nhsuk-u-font-weight-bold nhsuk-u-font-code">
-                        {code.code.expose().to_owned()}
-                    </p>
-                    <p id="phone-code-expiry">
-                        {format!(
-                            "It works until {} UTC, for {} {}, and only to unlock this user's own \
-                             smartcard. It is not shown again.",
-                            minute(code.expires_at),
-                            code.tries,
-                            if code.tries == 1 { "try" } else { "tries" },
-                        )}
-                    </p>
-                })}
-            </div>
-        </div>
+        <SuccessBanner id="ra-done" title_id="ra-done-title" title="Done" heading=did.said>
+            {did.phone_code.map(|code| view! {
+                <p>"Read this code out to the caller:"</p>
+                <p id="phone-code" class="nhsuk-u-font-size-64 nhsuk-u-font-weight-bold nhsuk-u-font-code">
+                    {code.code.expose().to_owned()}
+                </p>
+                <p id="phone-code-expiry">
+                    {format!(
+                        "It works until {} UTC, for {} {}, and only to unlock this user's own \
+                         smartcard. It is not shown again.",
+                        minute(code.expires_at),
+                        code.tries,
+                        if code.tries == 1 { "try" } else { "tries" },
+                    )}
+                </p>
+            })}
+        </SuccessBanner>
     }
 }
 
