@@ -184,7 +184,7 @@ impl ReportId {
 
     /// The id of the report whose token hashes to `token_hash`.
     pub fn of_hash(token_hash: &[u8; 32]) -> Self {
-        Self(token_hash.iter().map(|b| format!("{b:02x}")).collect())
+        Self(crate::values::encode_hex(token_hash))
     }
 
     pub fn as_str(&self) -> &str {
@@ -193,10 +193,8 @@ impl ReportId {
 
     /// The token's hash, as the store keys it.
     pub fn hash_bytes(&self) -> Vec<u8> {
-        (0..self.0.len())
-            .step_by(2)
-            .filter_map(|i| u8::from_str_radix(&self.0[i..i + 2], 16).ok())
-            .collect()
+        // Parsed as 64 hex characters, so it always decodes.
+        crate::values::decode_hex(&self.0).unwrap_or_default()
     }
 }
 

@@ -31,7 +31,7 @@ pub enum ValueError {
     Reason,
 }
 
-fn decode_hex(text: &str) -> Result<Vec<u8>, ValueError> {
+pub(crate) fn decode_hex(text: &str) -> Result<Vec<u8>, ValueError> {
     if !text.len().is_multiple_of(2) {
         return Err(ValueError::NotHex);
     }
