@@ -11,7 +11,7 @@ use api_types::audit::AuditAction;
 use api_types::auth::{NotMeRequest, NotMeResponse};
 
 use crate::flow::lockout::stop_everything;
-use crate::flow::{Client, Outcome, Scope, Subject, Write};
+use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::not_me::{self, NotMeLink};
 use crate::store::users::{self, User};
@@ -24,8 +24,6 @@ impl AppState {
         request: NotMeRequest,
         client: &Client,
     ) -> Result<NotMeResponse, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::anonymous(), client)
-            .await?;
         let now = self.clock.now();
         let hash = FlowSecret::from_bytes(*request.token.as_bytes()).hash();
         let mut tx = self.store.begin().await?;

@@ -12,7 +12,7 @@ use super::LOGIN_CHALLENGE_TTL;
 use crate::ca::CertificateAuthority;
 use crate::flow::card_again::check_card_signature;
 use crate::flow::session::{session_info, Limits};
-use crate::flow::{Client, Outcome, Scope, Subject, Write};
+use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::cards::{self, Card};
 use crate::store::certificates::{self, CardCertificate};
@@ -37,10 +37,7 @@ impl AppState {
         client: &Client,
     ) -> Result<LoginStartResponse, AppError> {
         let guid = request.card_guid;
-        self.limit(START, Scope::Client(client), Subject::anonymous(), client)
-            .await?;
-        self.limit(START, Scope::Card(&guid), Subject::card(guid), client)
-            .await?;
+        self.challenge_room(client).await?;
         let (now, mut tx) = self.open().await?;
         let card = cards::find(&mut tx, &guid).await?;
         let fresh = FreshChallenge {
@@ -56,8 +53,6 @@ impl AppState {
         request: LoginFinishRequest,
         client: &Client,
     ) -> Result<Login, AppError> {
-        self.limit(FINISH, Scope::Client(client), Subject::anonymous(), client)
-            .await?;
         let (now, mut tx) = self.open().await?;
         let loaded = match sessions::find_challenge_for_update(
             &mut tx,

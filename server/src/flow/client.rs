@@ -10,6 +10,23 @@ pub struct Client {
     pub addr: IpAddr,
 }
 
+impl Client {
+    /// Whom the per-address limits count (ALL-5): an IPv4 address, or an IPv6 client's
+    /// /64 — one subscriber's network, which can draw any number of addresses from it.
+    pub fn limit_key(&self) -> String {
+        match self.addr {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let [a, b, c, d, ..] = v6.segments();
+                    format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+                }
+            },
+        }
+    }
+}
+
 /// The client address: the peer itself unless it is a trusted proxy; then the nearest
 /// `X-Forwarded-For` hop (from the right) that is not a trusted proxy. A hop that does
 /// not parse stops the walk at the last address we can vouch for.
@@ -69,6 +86,17 @@ mod tests {
             client_addr(proxy, &["2001:db8::1"], &trusted),
             ip("2001:db8::1")
         );
+    }
+
+    #[test]
+    fn all_5_ipv6_clients_are_counted_per_64_and_ipv4_per_address() {
+        let key = |text: &str| Client { addr: ip(text) }.limit_key();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:1:2:3"));
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("203.0.113.9"), "203.0.113.9");
+        assert_ne!(key("203.0.113.9"), key("203.0.113.10"));
+        assert_eq!(key("::ffff:203.0.113.9"), "203.0.113.9");
     }
 
     proptest! {

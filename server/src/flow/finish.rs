@@ -6,6 +6,7 @@ use api_types::contact::{EmailAddress, UkMobile};
 use api_types::CardGuid;
 use card_protocol::KeySlot;
 
+use super::limits::{rate_limited, Kept};
 use super::{Client, Outcome};
 use crate::ca::Issued;
 use crate::mail::templates::{Mail, Sender};
@@ -153,7 +154,7 @@ impl AppState {
         mut tx: Tx,
         now: i64,
         client: Option<&Client>,
-        outcome: Outcome<T>,
+        mut outcome: Outcome<T>,
     ) -> Result<T, AppError> {
         let mut mailed = false;
         for write in &outcome.writes {
@@ -177,7 +178,8 @@ impl AppState {
                 }
                 Write::DropPendingPuk(card) => cards::drop_pending_puk(&mut tx, card).await?,
                 Write::NewLoginChallenge(challenge) => {
-                    sessions::insert_challenge(&mut tx, challenge).await?
+                    let client_key = client.map(Client::limit_key).unwrap_or_default();
+                    sessions::insert_challenge(&mut tx, challenge, &client_key).await?
                 }
                 Write::UseLoginChallenge(id) => sessions::use_challenge(&mut tx, id, now).await?,
                 Write::NewSession(session) => sessions::insert_session(&mut tx, session).await?,
@@ -237,20 +239,33 @@ impl AppState {
                 }
             }
         }
-        if outcome.audited || outcome.reply.is_err() {
-            audit::append(
-                &mut tx,
-                self.store.backend,
-                &self.audit_key,
-                now,
-                &outcome.audit_entry(client),
-            )
-            .await?;
+        let mut reply = std::mem::replace(&mut outcome.reply, Err(AppError::Invariant("taken")));
+        let kept = match (&reply, client) {
+            (Ok(_), _) => outcome.audited.then_some(Kept::Audited),
+            // Already a limit's refusal: a user's is recorded, a stranger's only counted.
+            (Err(AppError::RateLimited { .. }), _) => {
+                outcome.subject.user_uuid.is_some().then_some(Kept::Audited)
+            }
+            (Err(_), None) => Some(Kept::Audited),
+            (Err(error), Some(client)) => {
+                let code = error.code().as_str();
+                let kept = self
+                    .charge_refusal(&mut tx, (now, client), &outcome, code)
+                    .await?;
+                if let Kept::OverLimit { retry_after } = kept {
+                    reply = Err(rate_limited(retry_after));
+                }
+                Some(kept)
+            }
+        };
+        if kept == Some(Kept::Audited) {
+            let entry = outcome.audit_entry(client, &reply);
+            audit::append(&mut tx, self.store.backend, &self.audit_key, now, &entry).await?;
         }
         tx.commit().await.map_err(crate::store::StoreError::from)?;
         if mailed {
             self.mail_waker.notify_one();
         }
-        outcome.reply
+        reply
     }
 }

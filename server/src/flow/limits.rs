@@ -1,28 +1,47 @@
-//! ALL-5: rate limits on every step a stranger can call — per client address and per
-//! card or user, counted in the database so all instances share them, answered with 429,
-//! `Retry-After` and the `rate_limited` code. Only the first refusal of a window is
-//! audited (the rest are counted in the window), so a flood cannot grow the audit trail
-//! without bound, while every per-user event is still recorded by the steps themselves.
+//! ALL-5: rate limits that fit a hospital behind one NAT address — counted in the
+//! database so all instances share them, answered with 429, `Retry-After` and the
+//! `rate_limited` code.
+//!
+//! - A refusal is charged to the client's address (IPv6 per /64) and, when it is the
+//!   user's own (a wrong code, a bad signature from their card), to that user; a
+//!   success is charged nothing, so thousands of card sign-ins from one address cost it
+//!   nothing and a stranger who knows a card's GUID cannot lock its holder out.
+//! - Over its budget, a refusal is answered 429 and recorded nowhere; under it, one tied
+//!   to a user is a full audit event and one tied to nobody is tallied per window and
+//!   rolled into one audit event per step and reason ([`AppState::roll_up_refusals`]),
+//!   so a flood cannot grow the trail without bound.
+//! - Steps that guess (codes, answers) are closed before they run once the user's budget
+//!   of failures is spent ([`AppState::gate`]) — a read, not a write; steps that open
+//!   something anonymous count every request ([`AppState::count_request`]), or, for
+//!   login challenges, the ones still open ([`AppState::challenge_room`]).
 
 use super::{Client, Outcome, Subject};
+use crate::store::audit::{self, AuditEntry};
 use crate::store::rate_limits::{self, Hits};
+use crate::store::{sessions, StoreError};
 use crate::{AppError, AppState};
 use api_types::audit::AuditAction;
+use sqlx::AnyConnection;
 
 /// Whom a limit counts.
 pub(crate) enum Scope<'a> {
     Client(&'a Client),
-    Card(&'a api_types::CardGuid),
     User(&'a str),
 }
 
 impl Scope<'_> {
-    fn key(&self, action: &str) -> String {
+    /// The key of every request's counter.
+    fn requests(&self, action: &str) -> String {
         match self {
-            Scope::Client(client) => format!("{action}:client:{}", client.addr),
-            Scope::Card(guid) => format!("{action}:card:{guid}"),
+            Scope::Client(client) => format!("{action}:client:{}", client.limit_key()),
             Scope::User(uuid) => format!("{action}:user:{uuid}"),
         }
+    }
+
+    /// The key of the failures' counter: a budget of its own, so counting requests and
+    /// charging refusals never count one request twice.
+    fn failures(&self, action: &str) -> String {
+        format!("failed:{}", self.requests(action))
     }
 }
 
@@ -30,7 +49,7 @@ impl Scope<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
     Allowed,
-    /// Over the limit; `first` is the window's first refusal (the one audited).
+    /// Over the limit; `first` is the window's first refusal.
     Refused {
         retry_after: i64,
         first: bool,
@@ -42,53 +61,178 @@ pub(crate) fn verdict(hits: Hits, limit: i64, window: i64, now: i64) -> Verdict 
         return Verdict::Allowed;
     }
     Verdict::Refused {
-        retry_after: (hits.window_started_at + window - now).max(1),
+        retry_after: retry_after(hits, window, now),
         first: hits.hits == limit + 1,
     }
 }
 
+fn retry_after(hits: Hits, window: i64, now: i64) -> i64 {
+    (hits.window_started_at + window - now).max(1)
+}
+
+/// How a refusal is kept, once charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    /// Tied to a user: a full audit event.
+    Audited,
+    /// Tied to nobody: one more in the window's tally.
+    Tallied,
+    /// Over its budget: answered 429 and recorded nowhere.
+    OverLimit { retry_after: i64 },
+}
+
+/// Which counter decides a refusal's fate: the user's, when the refusal is the user's
+/// own doing; otherwise the address's.
+pub(crate) fn kept(charged: Hits, limit: i64, window: i64, now: i64, tied_to_user: bool) -> Kept {
+    match verdict(charged, limit, window, now) {
+        Verdict::Refused { retry_after, .. } => Kept::OverLimit { retry_after },
+        Verdict::Allowed if tied_to_user => Kept::Audited,
+        Verdict::Allowed => Kept::Tallied,
+    }
+}
+
+pub(super) fn rate_limited(retry_after: i64) -> AppError {
+    AppError::RateLimited {
+        retry_after: u32::try_from(retry_after).unwrap_or(u32::MAX),
+    }
+}
+
 impl AppState {
-    /// Counts one hit for `action` in `scope`, and refuses over the limit.
-    pub(crate) async fn limit(
+    fn window(&self) -> i64 {
+        i64::from(self.settings.rate_limit_window_secs)
+    }
+
+    fn budget(&self, scope: &Scope<'_>) -> i64 {
+        i64::from(match scope {
+            Scope::Client(_) => self.settings.rate_limit_per_client,
+            Scope::User(_) => self.settings.rate_limit_per_card,
+        })
+    }
+
+    /// Counts every request for `action` in `scope`, refusing over the limit: for the
+    /// steps that open something before anything is proven (an unlock attempt) and for a
+    /// signed-in user's own requests. The first refusal of a window tied to a user is
+    /// audited; the rest are counted, not recorded.
+    pub(crate) async fn count_request(
         &self,
         action: AuditAction,
         scope: Scope<'_>,
         subject: Subject,
         client: &Client,
     ) -> Result<(), AppError> {
-        let settings = &self.settings;
-        let window = i64::from(settings.rate_limit_window_secs);
-        let limit = i64::from(match scope {
-            Scope::Client(_) => settings.rate_limit_per_client,
-            Scope::Card(_) | Scope::User(_) => settings.rate_limit_per_card,
-        });
-        let now = self.clock.now();
-        let key = scope.key(action.as_str());
-        let hits = rate_limits::hit(&self.store.pool, &key, now, now - window).await?;
+        let (window, limit, now) = (self.window(), self.budget(&scope), self.clock.now());
+        let key = scope.requests(action.as_str());
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let hits = rate_limits::hit(&mut conn, &key, now, now - window).await?;
+        drop(conn);
         match verdict(hits, limit, window, now) {
             Verdict::Allowed => Ok(()),
             Verdict::Refused { retry_after, first } => {
-                let error = AppError::RateLimited {
-                    retry_after: u32::try_from(retry_after).unwrap_or(u32::MAX),
-                };
-                if !first {
+                let error = rate_limited(retry_after);
+                if !first || subject.user_uuid.is_none() {
                     return Err(error);
                 }
                 let outcome = Outcome::<()>::new(action, subject)
                     .detail(format!(
-                        "{key}: over {limit} in {window}s; further refusals this window are counted, not recorded"
+                        "over {limit} requests in {window}s; further refusals this window are counted, not recorded"
                     ))
                     .refuse(error);
-                let tx = self.store.begin().await?;
+                let (now, tx) = self.open().await?;
                 self.finish(tx, now, client, outcome).await
             }
         }
     }
 
-    /// Forgets closed windows; run now and then by the background sweeper.
+    /// Refuses a step that guesses once `scope` has spent its budget of failures this
+    /// window: a read, so a request that will succeed writes nothing here.
+    pub(crate) async fn gate(&self, action: AuditAction, scope: Scope<'_>) -> Result<(), AppError> {
+        let (window, limit, now) = (self.window(), self.budget(&scope), self.clock.now());
+        let key = scope.failures(action.as_str());
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        match rate_limits::read(&mut conn, &key, now - window).await? {
+            Some(hits) if hits.hits >= limit => Err(rate_limited(retry_after(hits, window, now))),
+            _ => Ok(()),
+        }
+    }
+
+    /// AUTH-1: a client address may hold only so many login challenges open at once;
+    /// one that is answered (or expires) frees its place, so a hospital's staff signing
+    /// in from one address are never refused for being many.
+    pub(crate) async fn challenge_room(&self, client: &Client) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let (open, first_expiry) =
+            sessions::open_challenges(&mut conn, &client.limit_key(), now).await?;
+        if open < i64::from(self.settings.rate_limit_per_client) {
+            return Ok(());
+        }
+        Err(rate_limited(first_expiry.map_or(1, |at| (at - now).max(1))))
+    }
+
+    /// Charges a refusal to the address and, when it is the user's own doing, to the
+    /// user; tallies it when it is tied to nobody. In the step's own transaction, so the
+    /// charge and the refusal's writes land together.
+    pub(super) async fn charge_refusal<T>(
+        &self,
+        conn: &mut AnyConnection,
+        (now, client): (i64, &Client),
+        refusal: &Outcome<T>,
+        code: &str,
+    ) -> Result<Kept, AppError> {
+        let window = self.window();
+        let (subject, by_stranger) = (&refusal.subject, refusal.by_stranger);
+        let action_name = refusal.action.as_str();
+        let address = Scope::Client(client);
+        let mut charged =
+            rate_limits::hit(conn, &address.failures(action_name), now, now - window).await?;
+        let mut limit = self.budget(&address);
+        let users_own = subject.user_uuid.as_deref().filter(|_| !by_stranger);
+        if let Some(uuid) = users_own {
+            let user = Scope::User(uuid);
+            charged =
+                rate_limits::hit(conn, &user.failures(action_name), now, now - window).await?;
+            limit = self.budget(&user);
+        }
+        let kept = kept(charged, limit, window, now, subject.user_uuid.is_some());
+        if kept == Kept::Tallied {
+            rate_limits::tally(conn, now - now.rem_euclid(window), action_name, code).await?;
+        }
+        Ok(kept)
+    }
+
+    /// RA-4: each closed window's tally of refusals tied to nobody becomes one audit event
+    /// per step and reason, with its count.
+    pub async fn roll_up_refusals(&self) -> Result<usize, AppError> {
+        let (window, now) = (self.window(), self.clock.now());
+        let mut tx = self.store.begin().await?;
+        let tallies = rate_limits::take_tallies(&mut tx, now - window).await?;
+        for tally in &tallies {
+            let entry = AuditEntry {
+                actor: "anonymous".into(),
+                action: tally.action.clone(),
+                outcome: tally.code.clone(),
+                card_guid: None,
+                user_uuid: None,
+                client_addr: None,
+                detail: format!(
+                    "refused {} times, tied to no user, in the {window}s from {}",
+                    tally.hits, tally.window_started_at
+                ),
+            };
+            audit::append(&mut tx, self.store.backend, &self.audit_key, now, &entry).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(tallies.len())
+    }
+
+    /// Forgets closed windows and spent challenges, and rolls up closed tallies; run now
+    /// and then by the background sweeper.
     pub async fn sweep_rate_limits(&self) -> Result<u64, AppError> {
-        let window = i64::from(self.settings.rate_limit_window_secs);
-        Ok(rate_limits::sweep(&self.store.pool, self.clock.now() - window).await?)
+        let now = self.clock.now();
+        self.roll_up_refusals().await?;
+        let pool = &self.store.pool;
+        let counters = rate_limits::sweep(pool, now - self.window()).await?;
+        Ok(counters + sessions::sweep_challenges(pool, now).await?)
     }
 }
 
@@ -120,5 +264,41 @@ mod tests {
                 first: false
             }
         );
+    }
+
+    #[test]
+    fn all_5_refusals_under_the_budget_are_audited_if_a_users_else_tallied() {
+        assert_eq!(kept(hits(3, 1000), 10, 600, 1100, true), Kept::Audited);
+        assert_eq!(kept(hits(3, 1000), 10, 600, 1100, false), Kept::Tallied);
+        assert_eq!(kept(hits(10, 1000), 10, 600, 1100, false), Kept::Tallied);
+    }
+
+    #[test]
+    fn all_5_refusals_over_the_budget_are_answered_429_and_recorded_nowhere() {
+        for tied_to_user in [true, false] {
+            assert_eq!(
+                kept(hits(11, 1000), 10, 600, 1300, tied_to_user),
+                Kept::OverLimit { retry_after: 300 }
+            );
+        }
+    }
+
+    #[test]
+    fn all_5_requests_and_failures_are_counted_apart_and_per_64() {
+        let client = Client {
+            addr: "2001:db8:0:7::9"
+                .parse()
+                .unwrap_or(std::net::IpAddr::from([0; 4])),
+        };
+        let scope = Scope::Client(&client);
+        assert_eq!(
+            scope.requests("unlock.start"),
+            "unlock.start:client:2001:db8:0:7::/64"
+        );
+        assert_eq!(
+            scope.failures("unlock.start"),
+            "failed:unlock.start:client:2001:db8:0:7::/64"
+        );
+        assert_eq!(Scope::User("123").failures("a"), "failed:a:user:123");
     }
 }

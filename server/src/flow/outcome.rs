@@ -74,6 +74,9 @@ pub(crate) struct Outcome<T> {
     /// False only for routine successes that are not security events (a session serving
     /// a request); every refusal is audited.
     pub(super) audited: bool,
+    /// The refusal of someone who proved nothing (a leaked id without its cookie):
+    /// charged to their address, not to the user it names (ALL-5).
+    pub(super) by_stranger: bool,
     pub(crate) reply: Result<T, AppError>,
 }
 
@@ -87,6 +90,7 @@ impl<T> Outcome<T> {
             detail: String::new(),
             writes: Vec::new(),
             audited: true,
+            by_stranger: false,
             reply: Err(AppError::Invariant("outcome without a reply")),
         }
     }
@@ -118,6 +122,12 @@ impl<T> Outcome<T> {
         self
     }
 
+    /// Refused to someone who proved nothing about the user the event names.
+    pub(crate) fn by_stranger(mut self) -> Self {
+        self.by_stranger = true;
+        self
+    }
+
     /// Not a security event when it succeeds (refusals are still audited).
     pub(crate) fn unaudited_if_ok(mut self) -> Self {
         self.audited = false;
@@ -125,7 +135,11 @@ impl<T> Outcome<T> {
     }
 
     /// The event as the trail records it; `client` is none for the operator's commands.
-    pub(super) fn audit_entry(&self, client: Option<&Client>) -> AuditEntry {
+    pub(super) fn audit_entry<R>(
+        &self,
+        client: Option<&Client>,
+        reply: &Result<R, AppError>,
+    ) -> AuditEntry {
         let card_guid = self.subject.card_guid.map(|g| g.to_hex());
         AuditEntry {
             actor: self
@@ -134,7 +148,7 @@ impl<T> Outcome<T> {
                 .or_else(|| card_guid.clone())
                 .unwrap_or_else(|| "anonymous".into()),
             action: self.action.as_str().into(),
-            outcome: match &self.reply {
+            outcome: match reply {
                 Ok(_) => self.ok_outcome.into(),
                 Err(error) => error.code().as_str().into(),
             },

@@ -24,14 +24,15 @@ pub(crate) type SessionStep = (CurrentSession, i64, Tx);
 /// verdict, to gate the step's outcome with.
 pub(crate) type CardStep = (CurrentSession, i64, Tx, CardProvenAgain);
 
-/// What a step on an attempt counts against ALL-5 before it opens.
+/// What a step on an attempt checks against ALL-5 before it opens; every step's
+/// refusals are charged when it finishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Guard {
-    /// Per client address.
-    Client,
-    /// Per client address, and per user once the attempt is known to be this browser's:
+    /// Nothing more.
+    Refusals,
+    /// The user's budget of failures, once the attempt is known to be this browser's:
     /// for the steps that guess a code.
-    ClientAndUser,
+    UsersFailures,
 }
 
 /// A step on an unlock attempt, opened: the time, the transaction it ends in, and the
@@ -64,7 +65,7 @@ impl AppState {
     ) -> Result<SessionStep, AppError> {
         let session = self.current_session(secret, client).await?;
         let user = Scope::User(session.info.uuid.as_str());
-        self.limit(action, user, Subject::session(&session.info), client)
+        self.count_request(action, user, Subject::session(&session.info), client)
             .await?;
         let (now, tx) = self.open().await?;
         Ok((session, now, tx))
@@ -88,22 +89,17 @@ impl AppState {
         Ok((session, now, tx, proof))
     }
 
-    /// A step on an unlock attempt: its rate limits, then [`Self::open_attempt`].
+    /// A step on an unlock attempt: its guard, then [`Self::open_attempt`].
     pub(crate) async fn attempt_step<T>(
         &self,
         action: AuditAction,
         id: &AttemptId,
         flow: Option<&FlowSecret>,
-        client: &Client,
         guard: Guard,
     ) -> Result<AttemptStep<T>, AppError> {
-        self.limit(action, Scope::Client(client), Subject::anonymous(), client)
-            .await?;
-        if guard == Guard::ClientAndUser {
+        if guard == Guard::UsersFailures {
             if let Some(attempt) = self.held_attempt(id, flow).await? {
-                let user = Scope::User(&attempt.user_uuid);
-                self.limit(action, user, Subject::attempt(&attempt), client)
-                    .await?;
+                self.gate(action, Scope::User(&attempt.user_uuid)).await?;
             }
         }
         self.open_attempt(action, id, flow).await
@@ -123,6 +119,7 @@ impl AppState {
             Some(attempt) if flow_matches(&attempt, flow) => Ok(attempt),
             Some(attempt) => Err(Outcome::new(action, Subject::attempt(&attempt))
                 .detail("flow cookie missing or wrong".into())
+                .by_stranger()
                 .refuse(AppError::NotFound)),
             None => Err(Outcome::new(action, Subject::anonymous()).refuse(AppError::NotFound)),
         };

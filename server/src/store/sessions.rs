@@ -3,7 +3,7 @@
 
 use api_types::auth::LoginId;
 use api_types::CardGuid;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::{Backend, StoreError};
 
@@ -50,16 +50,18 @@ impl TryFrom<LoginChallengeRow> for LoginChallenge {
 pub async fn insert_challenge(
     conn: &mut AnyConnection,
     challenge: &LoginChallenge,
+    client_key: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO login_challenges (id, card_guid, challenge, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO login_challenges (id, card_guid, challenge, created_at, expires_at, \
+         client_key) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(challenge.id.as_str())
     .bind(challenge.card_guid.to_hex())
     .bind(challenge.challenge.to_vec())
     .bind(challenge.created_at)
     .bind(challenge.expires_at)
+    .bind(client_key)
     .execute(conn)
     .await?;
     Ok(())
@@ -96,6 +98,35 @@ pub async fn use_challenge(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The challenges a client address holds open (unused, unexpired), and when the first
+/// of them expires: a read, so a sign-in that finishes costs the address nothing.
+pub async fn open_challenges(
+    conn: &mut AnyConnection,
+    client_key: &str,
+    now: i64,
+) -> Result<(i64, Option<i64>), StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS open, MIN(expires_at) AS first_expiry FROM login_challenges \
+         WHERE client_key = $1 AND expires_at > $2 AND used_at IS NULL",
+    )
+    .bind(client_key)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok((row.try_get("open")?, row.try_get("first_expiry")?))
+}
+
+/// Forgets challenges past their end, used or not, so they cannot pile up.
+pub async fn sweep_challenges(pool: &AnyPool, now: i64) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM login_challenges WHERE expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// A session as stored.

@@ -46,9 +46,7 @@ impl AppState {
         request: AnswersRequest,
         client: &Client,
     ) -> Result<AnswersResponse, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::anonymous(), client)
-            .await?;
-        let checked = self.check_answers(id, flow, &request, client).await?;
+        let checked = self.check_answers(id, flow, &request).await?;
         let (now, mut tx, attempt) = self.open_attempt(ACTION, id, flow).await?;
         let outcome = match attempt {
             Ok(attempt) => {
@@ -74,20 +72,13 @@ impl AppState {
         id: &AttemptId,
         flow: Option<&FlowSecret>,
         request: &AnswersRequest,
-        client: &Client,
     ) -> Result<Checked, AppError> {
-        // No argon2 work for a request that can't move this attempt, and only so much
-        // for one user (ALL-5).
+        // No argon2 work for a request that can't move this attempt, and none once the
+        // user's failures have spent their budget (ALL-5).
         let Some(attempt) = self.held_attempt(id, flow).await? else {
             return Ok(Checked::Skipped);
         };
-        self.limit(
-            ACTION,
-            Scope::User(&attempt.user_uuid),
-            Subject::attempt(&attempt),
-            client,
-        )
-        .await?;
+        self.gate(ACTION, Scope::User(&attempt.user_uuid)).await?;
         if attempt.state != AttemptState::CardProven {
             return Ok(Checked::Skipped);
         }

@@ -43,9 +43,7 @@ impl AppState {
         request: CardProofRequest,
         client: &Client,
     ) -> Result<CardProofResponse, AppError> {
-        let (now, mut tx, attempt) = self
-            .attempt_step(ACTION, id, flow, client, Guard::Client)
-            .await?;
+        let (now, mut tx, attempt) = self.attempt_step(ACTION, id, flow, Guard::Refusals).await?;
         let wanted = self.settings.questions_per_unlock as usize;
         let outcome = match attempt {
             Ok(attempt) => {

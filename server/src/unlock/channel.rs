@@ -25,9 +25,7 @@ impl AppState {
         _request: ChannelRequest,
         client: &Client,
     ) -> Result<ChannelOpen, AppError> {
-        let (now, mut tx, attempt) = self
-            .attempt_step(ACTION, id, flow, client, Guard::Client)
-            .await?;
+        let (now, mut tx, attempt) = self.attempt_step(ACTION, id, flow, Guard::Refusals).await?;
         let outcome = match attempt {
             Ok(attempt) => {
                 let card = self.lock_card(&mut tx, &attempt).await?;

@@ -32,9 +32,7 @@ impl AppState {
         request: CompleteRequest,
         client: &Client,
     ) -> Result<CompleteResponse, AppError> {
-        let (now, mut tx, attempt) = self
-            .attempt_step(ACTION, id, flow, client, Guard::Client)
-            .await?;
+        let (now, mut tx, attempt) = self.attempt_step(ACTION, id, flow, Guard::Refusals).await?;
         let outcome = match attempt {
             Ok(attempt) => {
                 let card = self.lock_card(&mut tx, &attempt).await?;

@@ -27,7 +27,7 @@ impl AppState {
         client: &Client,
     ) -> Result<CodeAccepted, AppError> {
         let (now, mut tx, attempt) = self
-            .attempt_step(ACTION, id, flow, client, Guard::ClientAndUser)
+            .attempt_step(ACTION, id, flow, Guard::UsersFailures)
             .await?;
         let outcome = match attempt {
             Ok(attempt) => {

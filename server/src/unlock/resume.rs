@@ -8,7 +8,6 @@ use api_types::unlock::{ResumeRequest, ResumeResponse};
 
 use super::rules::AttemptState;
 use super::{Client, Outcome, Subject};
-use crate::flow::Scope;
 use crate::secrets::FlowSecret;
 use crate::store::attempts::{self, Attempt};
 use crate::{AppError, AppState};
@@ -22,8 +21,6 @@ impl AppState {
         request: ResumeRequest,
         client: &Client,
     ) -> Result<ResumeResponse, AppError> {
-        self.limit(ACTION, Scope::Client(client), Subject::anonymous(), client)
-            .await?;
         let (now, mut tx) = self.open().await?;
         let attempt = match flow {
             Some(flow) => attempts::find_by_flow(&mut tx, &flow.hash()).await?,

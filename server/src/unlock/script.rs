@@ -59,9 +59,7 @@ impl AppState {
         request: ScriptRequest,
         client: &Client,
     ) -> Result<SealedScript, AppError> {
-        let (now, mut tx, attempt) = self
-            .attempt_step(ACTION, id, flow, client, Guard::Client)
-            .await?;
+        let (now, mut tx, attempt) = self.attempt_step(ACTION, id, flow, Guard::Refusals).await?;
         let outcome = match attempt {
             Ok(attempt) => {
                 let card = self.lock_card(&mut tx, &attempt).await?;

@@ -26,10 +26,7 @@ pub struct Started {
 
 impl AppState {
     pub async fn start(&self, request: StartRequest, client: &Client) -> Result<Started, AppError> {
-        let guid = request.card_guid;
-        self.limit(ACTION, Scope::Client(client), Subject::anonymous(), client)
-            .await?;
-        self.limit(ACTION, Scope::Card(&guid), Subject::card(guid), client)
+        self.count_request(ACTION, Scope::Client(client), Subject::anonymous(), client)
             .await?;
         let (now, mut tx) = self.open().await?;
         let card = cards::find(&mut tx, &request.card_guid).await?;

@@ -413,6 +413,17 @@ impl TestApp {
             .n
     }
 
+    /// The trail's events tied to no card and no user: (action, outcome, detail).
+    pub async fn anonymous_events(&self) -> Vec<(String, String, String)> {
+        sqlx::query_as::<_, (String, String, String)>(
+            "SELECT action, outcome, detail FROM audit_log \
+             WHERE card_guid IS NULL AND user_uuid IS NULL",
+        )
+        .fetch_all(&self.state.store.pool)
+        .await
+        .unwrap()
+    }
+
     pub async fn counters(&self, card: &TestCard) -> UnlockCounters {
         let mut conn = self.state.store.pool.acquire().await.unwrap();
         server::store::users::find(&mut conn, &card.uuid)

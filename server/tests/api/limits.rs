@@ -1,10 +1,14 @@
 //! ALL-5: rate limits on the steps a stranger can call, shared by every instance, with
 //! 429 + Retry-After + `rate_limited`; a flood leaves a bounded trace.
 
-use api_types::unlock::{Start, StartRequest};
-use api_types::{CardGuid, ErrorCode};
+use api_types::auth::{LoginFinish, LoginFinishRequest, LoginStart, LoginStartRequest};
+use api_types::endpoint::Endpoint;
+use api_types::unlock::{Code, CodeRequest, Start, StartRequest};
+use api_types::values::{CardSignature, UnlockCode};
+use api_types::{AttemptId, CardGuid, ErrorCode};
 use reqwest::StatusCode;
 
+use crate::auth::login;
 use crate::both;
 use crate::helpers::*;
 
@@ -52,26 +56,91 @@ async fn all_5_start_is_limited_per_client_and_recovers_after_the_window(db: Db)
 }
 both!(all_5_start_is_limited_per_client_and_recovers_after_the_window);
 
-// ALL-5: per card too, whichever address the requests come from; and X-Forwarded-For
-// names the client only when the peer is a trusted proxy.
-async fn all_5_start_is_limited_per_card_and_forwarded_for_only_from_trusted_proxies(db: Db) {
+/// Endpoint `E` from `address`, as our trusted proxy forwards it.
+async fn from<E: Endpoint>(
+    app: &TestApp,
+    address: &str,
+    params: &E::Params,
+    request: &E::Request,
+) -> Result<E::Response, ErrorCode> {
+    let response = app
+        .request::<E>(None, params, request)
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap();
+    if response.status().is_success() {
+        Ok(response.json().await.unwrap())
+    } else {
+        Err(response.json::<api_types::ApiError>().await.unwrap().code)
+    }
+}
+
+// ALL-5 (issue 17, item 1): a card's GUID is no secret — it is on the card, in the
+// bridge's status and in the RA console. Strangers asking for challenges with it, from
+// as many addresses as they like, and failing its signature, cannot lock its holder out
+// of signing in or unlocking.
+async fn all_5_a_cards_guid_alone_cannot_lock_its_holder_out(db: Db) {
     let app = TestApp::spawn_with(db, |s| {
         s.rate_limit_per_client = 2;
         s.rate_limit_per_card = 3;
         s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
+    let card = app.enroll_unlocked().await;
+    let start = LoginStartRequest {
+        card_guid: card.guid,
+    };
+    for n in 1..=11 {
+        let stranger = format!("198.51.100.{n}");
+        let started = from::<LoginStart>(&app, &stranger, &(), &start)
+            .await
+            .unwrap();
+        let unlock = StartRequest {
+            card_guid: card.guid,
+        };
+        from::<Start>(&app, &stranger, &(), &unlock).await.unwrap();
+        // A signature the card never made: the first few are recorded, the rest only
+        // counted — and none of them counts against the holder's own card.
+        let forged = LoginFinishRequest {
+            login_id: started.login_id,
+            signature: CardSignature::from_bytes(vec![0x30, 0x00]).unwrap(),
+        };
+        let refused = from::<LoginFinish>(&app, &stranger, &(), &forged)
+            .await
+            .unwrap_err();
+        let expected = if n <= 3 {
+            ErrorCode::CardNotGenuine
+        } else {
+            ErrorCode::RateLimited
+        };
+        assert_eq!(refused, expected, "forgery {n}");
+    }
+    let (info, _) = login(&app, &card).await.unwrap();
+    assert_eq!(info.card_guid, card.guid);
+    app.start(card.guid).await.unwrap();
+}
+both!(all_5_a_cards_guid_alone_cannot_lock_its_holder_out);
+
+// ALL-5: X-Forwarded-For names the client only when the peer is a trusted proxy, and an
+// IPv6 client is counted per /64, however many addresses it draws from it.
+async fn all_5_forwarded_for_only_from_trusted_proxies_and_ipv6_per_64(db: Db) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.rate_limit_per_client = 2;
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
     let card = app.enroll(true).await;
-    // Behind our proxy, three clients: the per-client limit (2) is not reached...
-    for client in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+    for client in ["2001:db8:5:6::1", "2001:db8:5:6:ffff::2"] {
         assert_eq!(
             start_from(&app, card.guid, client).await,
             StatusCode::CREATED
         );
     }
-    // ...but the card's (3) is, for a fourth client as well.
-    let status = start_from(&app, card.guid, "198.51.100.4").await;
+    let status = start_from(&app, card.guid, "2001:db8:5:6:1:2:3:4").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let status = start_from(&app, card.guid, "2001:db8:5:7::1").await;
+    assert_eq!(status, StatusCode::CREATED);
 
     // Not behind a trusted proxy: a forged X-Forwarded-For buys nothing.
     let direct = TestApp::spawn_with(Db::Sqlite, |s| s.rate_limit_per_client = 2).await;
@@ -83,11 +152,12 @@ async fn all_5_start_is_limited_per_card_and_forwarded_for_only_from_trusted_pro
     let status = start_from(&direct, card.guid, "10.0.0.3").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
-both!(all_5_start_is_limited_per_card_and_forwarded_for_only_from_trusted_proxies);
+both!(all_5_forwarded_for_only_from_trusted_proxies_and_ipv6_per_64);
 
-// ALL-5 / RA-4: a flood of /start with random card GUIDs from one client leaves a
-// bounded trace: the refusals under the limit and one summary of the rest.
-async fn all_5_a_start_flood_cannot_grow_the_audit_trail_without_bound(db: Db) {
+// ALL-5 / RA-4 (issue 17, item 3): a flood of requests naming nothing — unknown card
+// GUIDs, random attempt ids — adds no audit row per request: each window's refusals are
+// tallied per step and reason, and rolled into one audit event when the window closes.
+async fn all_5_a_refusal_flood_leaves_one_audit_event_per_step_and_reason(db: Db) {
     let app = TestApp::spawn_with(db, |s| s.rate_limit_per_client = 20).await;
     let audit = app.count("audit_log").await;
     let mut limited = 0;
@@ -100,13 +170,81 @@ async fn all_5_a_start_flood_cannot_grow_the_audit_trail_without_bound(db: Db) {
         }
     }
     assert_eq!(limited, 180);
-    assert_eq!(app.count("audit_log").await - audit, 21);
-    // The counters of closed windows are swept.
+    let code = CodeRequest {
+        code: UnlockCode::parse("123456").unwrap(),
+    };
+    let mut codes_refused = Vec::new();
+    for _ in 0..60 {
+        let id = AttemptId::from_bytes(rand::random());
+        let refused = app.call::<Code>(&id, &code).await.unwrap_err();
+        codes_refused.push(refused.code());
+    }
+    assert!(codes_refused[..20]
+        .iter()
+        .all(|c| *c == ErrorCode::NotFound));
+    assert!(codes_refused[20..]
+        .iter()
+        .all(|c| *c == ErrorCode::RateLimited));
+    assert_eq!(app.count("audit_log").await, audit);
+    assert_eq!(app.count("refusal_tally").await, 2);
+
+    // The window closes: one event per step and reason, with its count; the counters
+    // of closed windows are swept.
     app.clock.advance(600);
     app.state.sweep_rate_limits().await.unwrap();
+    assert_eq!(app.count("audit_log").await, audit + 2);
+    assert_eq!(app.count("refusal_tally").await, 0);
     assert_eq!(app.count("rate_limits").await, 0);
+    let events = app.anonymous_events().await;
+    for (action, code) in [
+        ("unlock.start", "unknown_card"),
+        ("unlock.code", "not_found"),
+    ] {
+        let rolled_up = events.iter().find(|(a, c, _)| a == action && c == code);
+        let (_, _, detail) = rolled_up.unwrap_or_else(|| panic!("{action} {code}: {events:?}"));
+        assert!(
+            detail.starts_with("refused 20 times, tied to no user"),
+            "{detail}"
+        );
+    }
 }
-both!(all_5_a_start_flood_cannot_grow_the_audit_trail_without_bound);
+both!(all_5_a_refusal_flood_leaves_one_audit_event_per_step_and_reason);
+
+// ALL-5 (issue 17, item 2): a hospital's staff reach us from one NAT address. Card-proven
+// sign-ins cost that address nothing, so 5,000 of them complete with the production
+// limits, while a stranger's anonymous bad requests from the same address meet 429.
+async fn all_5_five_thousand_sign_ins_from_one_address_while_its_bad_requests_meet_429(db: Db) {
+    let app = TestApp::spawn_with(db, |s| {
+        let defaults = server::Settings::default();
+        s.rate_limit_per_client = defaults.rate_limit_per_client;
+        s.rate_limit_per_card = defaults.rate_limit_per_card;
+        s.rate_limit_window_secs = defaults.rate_limit_window_secs;
+    })
+    .await;
+    let mut staff = Vec::new();
+    for _ in 0..20 {
+        staff.push(app.enroll_unlocked().await);
+    }
+    let mut bad = Vec::new();
+    for n in 0..5000 {
+        let (info, _) = login(&app, &staff[n % staff.len()]).await.unwrap();
+        assert_eq!(info.card_guid, staff[n % staff.len()].guid);
+        if n % 25 == 0 {
+            let stranger = LoginStartRequest {
+                card_guid: CardGuid::from_bytes(rand::random()),
+            };
+            let refused = app
+                .send::<LoginStart>(None, &(), &stranger)
+                .await
+                .unwrap_err();
+            bad.push(refused.code());
+        }
+    }
+    assert_eq!(bad.len(), 200);
+    assert!(bad[..100].iter().all(|c| *c == ErrorCode::UnknownCard));
+    assert!(bad[100..].iter().all(|c| *c == ErrorCode::RateLimited));
+}
+both!(all_5_five_thousand_sign_ins_from_one_address_while_its_bad_requests_meet_429);
 
 // ALL-5: the slow step (argon2id) is limited per user, so one card's holder cannot keep
 // the server's cores busy; the limit counts only requests from the browser holding the

@@ -86,16 +86,28 @@ async fn all_2_malformed_input_is_refused_and_nothing_is_written(db: Db) {
 }
 both!(all_2_malformed_input_is_refused_and_nothing_is_written);
 
-// RA-4: a step on an attempt that does not exist is refused and still recorded.
-async fn ra_4_a_step_on_an_unknown_attempt_is_audited(db: Db) {
+// RA-4 / ALL-5: a step on an attempt that does not exist is refused and still recorded —
+// tied to nobody, as one more in its window's tally, which becomes an audit event when
+// the window closes.
+async fn ra_4_a_step_on_an_unknown_attempt_is_tallied_then_rolled_into_the_trail(db: Db) {
     let app = TestApp::spawn(db).await;
     let before = app.count("audit_log").await;
     let unknown = api_types::AttemptId::from_bytes([7; 16]);
     let refused = app.channel(&unknown).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::NotFound);
+    assert_eq!(app.count("refusal_tally").await, 1);
+    app.clock
+        .advance(i64::from(app.state.settings.rate_limit_window_secs));
+    app.state.sweep_rate_limits().await.unwrap();
     assert_eq!(app.count("audit_log").await, before + 1);
+    let events = app.anonymous_events().await;
+    assert!(events
+        .iter()
+        .any(|(action, outcome, detail)| action == "unlock.channel"
+            && outcome == "not_found"
+            && detail.starts_with("refused 1 times")));
 }
-both!(ra_4_a_step_on_an_unknown_attempt_is_audited);
+both!(ra_4_a_step_on_an_unknown_attempt_is_tallied_then_rolled_into_the_trail);
 
 #[tokio::test]
 async fn all_2_serves_the_spa_with_real_404s_for_missing_assets() {
