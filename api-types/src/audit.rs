@@ -63,6 +63,8 @@ actions! {
     RegisterResend = "register.resend",
     /// REG-4: the registration confirmed.
     RegisterConfirm = "register.confirm",
+    /// RA-5: the passcode entered again on the session's card, for actions that give access.
+    CardAgain = "auth.card_again",
     /// REG-5: the user changed their contact details.
     ContactChange = "user.contact",
     /// RA-4: "this wasn't me".

@@ -31,6 +31,10 @@ endpoints! {
     /// verified on the card first (a fresh login challenge signed by the session's card),
     /// because the email is where unlock codes go; the old address is told.
     ChangeContact = POST "/api/me/contact", ChangeContactRequest => MyCard;
+    /// RA-5: the passcode entered again and verified on the session's own card (a fresh
+    /// login challenge signed by its 9A key): actions that give someone access are allowed
+    /// for 5 minutes after it (or after signing in).
+    ProveCardAgain = POST "/api/auth/card-again", CardAgainRequest => CardProven;
     /// "This wasn't me": the single-use link in every notice email (unlock, registration,
     /// contact change) leads to a page that posts its token here; the report is recorded
     /// for the RA and self-service closes for the user until the RA has reviewed it. The
@@ -116,6 +120,22 @@ pub struct LoginFinishRequest {
     pub login_id: LoginId,
     /// DER ECDSA signature over the challenge, by the card's 9A key.
     pub signature: CardSignature,
+}
+
+/// RA-5: the session's card signed a fresh login challenge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardAgainRequest {
+    pub login_id: LoginId,
+    /// DER ECDSA signature over the challenge, by the session's card's 9A key.
+    pub signature: CardSignature,
+}
+
+/// RA-5: until when (Unix seconds) actions that give access are allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardProven {
+    pub until: i64,
 }
 
 /// Who is signed in, and until when.

@@ -74,11 +74,16 @@ pub enum ErrorCode {
     OwnAccount,
     /// No phone code from the RA is live for this user (none issued, used or replaced).
     NoRaCode,
+    /// RA-5: an action that gives access needs the RA's card proven again (passcode and
+    /// 9A signature) within the last 5 minutes.
+    CardProofRequired,
+    /// RA-5: only an RA manager acts on an RA's account.
+    ManagerRequired,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 55] = [
+    pub const ALL: [ErrorCode; 57] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -134,6 +139,8 @@ impl ErrorCode {
         ErrorCode::RaRoleRequired,
         ErrorCode::OwnAccount,
         ErrorCode::NoRaCode,
+        ErrorCode::CardProofRequired,
+        ErrorCode::ManagerRequired,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -161,7 +168,9 @@ impl ErrorCode {
             | C::GrantWrongScript
             | C::CertificateNotValid
             | C::RaRoleRequired
-            | C::OwnAccount => 403,
+            | C::OwnAccount
+            | C::CardProofRequired
+            | C::ManagerRequired => 403,
             C::SelfServiceClosed | C::PinBlocked => 423,
             C::WrongAnswers
             | C::CodeInvalid
@@ -254,6 +263,8 @@ impl ErrorCode {
             ErrorCode::RaRoleRequired => "ra_role_required",
             ErrorCode::OwnAccount => "own_account",
             ErrorCode::NoRaCode => "no_ra_code",
+            ErrorCode::CardProofRequired => "card_proof_required",
+            ErrorCode::ManagerRequired => "manager_required",
         }
     }
 }

@@ -88,6 +88,12 @@ pub enum AppError {
     OwnAccount,
     #[error("no live phone code from the RA")]
     NoRaCode,
+    /// RA-5: the RA's card was not proven again recently enough for this action.
+    #[error("the RA's card must be proven again for this")]
+    CardProofRequired,
+    /// RA-5: an agent acting on an RA's account.
+    #[error("only an RA manager acts on an RA's account")]
+    ManagerRequired,
     /// RA-4: an audit or search filter that does not parse.
     #[error("malformed filter")]
     BadFilter,
@@ -151,6 +157,8 @@ impl AppError {
             E::RaRoleRequired => ErrorCode::RaRoleRequired,
             E::OwnAccount => ErrorCode::OwnAccount,
             E::NoRaCode => ErrorCode::NoRaCode,
+            E::CardProofRequired => ErrorCode::CardProofRequired,
+            E::ManagerRequired => ErrorCode::ManagerRequired,
             E::BadFilter => ErrorCode::BadRequest,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal

@@ -23,6 +23,7 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::RegisterDetails => "Security questions and email address given",
         A::RegisterResend => "A new registration code was asked for",
         A::RegisterConfirm => "Registered for self-service unlock",
+        A::CardAgain => "You confirmed it was you with your card",
         A::ContactChange => "Your email address or mobile number was changed",
         A::NotMe => "You reported a notice as \"this wasn't me\"",
         A::RaAccess => "The RA console was refused to you",

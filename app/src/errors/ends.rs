@@ -88,6 +88,8 @@ fn ending(code: ErrorCode) -> Ending {
         | C::EmailNotApproved
         | C::RaRoleRequired
         | C::OwnAccount
+        | C::CardProofRequired
+        | C::ManagerRequired
         | C::NoRaCode => E::Stays,
     }
 }

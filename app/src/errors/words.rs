@@ -255,6 +255,13 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
             "You cannot make changes to your own account. Ask another member of the RA team to \
              do it."
         }
+        C::CardProofRequired => {
+            "To do this, confirm it is you: enter your smartcard passcode again, with your \
+             smartcard in the reader."
+        }
+        C::ManagerRequired => {
+            "Only an RA manager can make changes to the account of a member of the RA team."
+        }
         C::NoRaCode => {
             "There is no code from the RA team waiting for you. Ask the RA team to give you a \
              new code on the phone."

@@ -164,6 +164,7 @@ fn decide(
         last_seen_at: now,
         expires_at: now + limits.absolute,
         ended_at: None,
+        card_proven_at: now,
     };
     let info = match session_info(&user, challenge.card_guid, &session, limits) {
         Ok(info) => info,

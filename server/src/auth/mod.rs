@@ -8,6 +8,7 @@
 //! configuration, or at logout. Finding the session behind a cookie is the kernel's
 //! ([`crate::flow::session`]), since every signed-in flow needs it.
 
+mod card_again;
 mod contact;
 mod login;
 mod logout;

@@ -20,6 +20,19 @@ use crate::store::sessions::{self, LoginChallenge};
 use crate::store::Tx;
 use crate::{AppError, AppState};
 
+/// RA-5: how long a card proof — signing in, or the passcode entered again — lets an RA's
+/// actions that give someone access go ahead.
+pub(crate) const CARD_PROOF_WINDOW: i64 = 5 * 60;
+
+/// RA-5: the session's card proved itself within [`CARD_PROOF_WINDOW`].
+pub(crate) fn card_proven_recently(card_proven_at: i64, now: i64) -> Result<(), AppError> {
+    if now.saturating_sub(card_proven_at) < CARD_PROOF_WINDOW {
+        Ok(())
+    } else {
+        Err(AppError::CardProofRequired)
+    }
+}
+
 /// The card's answer to a challenge for a signed-in step: the challenge it spent (spent
 /// whatever the verdict) and whether it proved the session's card.
 #[derive(Debug)]
@@ -128,5 +141,22 @@ pub(crate) fn check_card_signature(
         Ok(())
     } else {
         Err(AppError::CardNotGenuine)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ra_5_a_card_proof_lets_access_giving_actions_go_ahead_for_5_minutes() {
+        assert!(card_proven_recently(1000, 1000).is_ok());
+        assert!(card_proven_recently(1000, 1000 + CARD_PROOF_WINDOW - 1).is_ok());
+        assert!(matches!(
+            card_proven_recently(1000, 1000 + CARD_PROOF_WINDOW),
+            Err(AppError::CardProofRequired)
+        ));
+        // A session from before the proof was recorded never counts as proven.
+        assert!(card_proven_recently(0, 1000).is_err());
     }
 }

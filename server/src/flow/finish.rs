@@ -59,6 +59,8 @@ pub(crate) enum Write {
     NewSession(Session),
     /// AUTH-2: a request was served: the idle clock starts again.
     TouchSession(Vec<u8>),
+    /// RA-5: the session's card proved itself again.
+    CardProven(Vec<u8>),
     /// AUTH-2: logout, or a session found expired.
     EndSession(Vec<u8>),
     /// REG-1: a registration begun.
@@ -184,6 +186,7 @@ impl AppState {
                 Write::UseLoginChallenge(id) => sessions::use_challenge(&mut tx, id, now).await?,
                 Write::NewSession(session) => sessions::insert_session(&mut tx, session).await?,
                 Write::TouchSession(hash) => sessions::touch_session(&mut tx, hash, now).await?,
+                Write::CardProven(hash) => sessions::card_proven(&mut tx, hash, now).await?,
                 Write::EndSession(hash) => sessions::end_session(&mut tx, hash, now).await?,
                 Write::NotMeLink(link) => not_me::insert(&mut tx, link).await?,
                 Write::Contact {

@@ -21,6 +21,8 @@ const SESSION: AuditAction = AuditAction::Session;
 pub struct CurrentSession {
     pub info: SessionInfo,
     pub secret_hash: Vec<u8>,
+    /// RA-5: when the card last proved itself in this session.
+    pub card_proven_at: i64,
 }
 
 impl AppState {
@@ -56,11 +58,13 @@ impl AppState {
         if session.ended_at.is_some() {
             return Err(AppError::NotSignedIn);
         }
+        let card_proven_at = session.card_proven_at;
         let outcome = decide(session, user, self.session_limits(), now);
         let info = self.finish(tx, now, client, outcome).await?;
         Ok(CurrentSession {
             info,
             secret_hash: hash,
+            card_proven_at,
         })
     }
 }
@@ -139,6 +143,7 @@ mod tests {
             last_seen_at,
             expires_at: 1000 + LIMITS.absolute,
             ended_at: None,
+            card_proven_at: 1000,
         }
     }
 

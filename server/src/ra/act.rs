@@ -9,7 +9,7 @@ use api_types::audit::AuditAction;
 use api_types::contact::{EmailAddress, UkMobile};
 use api_types::ra::{ContactRequest, PhoneCode, Reason, RoleRequest, UserUuid};
 
-use super::{tell, Needs, Notify, RaActor};
+use super::{tell, Gives, Needs, Notify, RaActor};
 use crate::flow::codes::{CodeKind, FreshCode};
 use crate::flow::contact::parse_contact;
 use crate::flow::lockout::stop_everything;
@@ -35,7 +35,7 @@ impl AppState {
         reason: &Reason,
         client: &Client,
     ) -> Result<(), AppError> {
-        let action = (REOPEN, Needs::Agent);
+        let action = (REOPEN, Needs::Agent, Gives::Access);
         let (_, now, tx, user) = self
             .ra_target(action, secret, uuid, reason.as_str(), client)
             .await?;
@@ -55,7 +55,7 @@ impl AppState {
         reason: &Reason,
         client: &Client,
     ) -> Result<(), AppError> {
-        let action = (STOP, Needs::Agent);
+        let action = (STOP, Needs::Agent, Gives::NoAccess);
         let (_, now, tx, user) = self
             .ra_target(action, secret, uuid, reason.as_str(), client)
             .await?;
@@ -77,7 +77,7 @@ impl AppState {
     ) -> Result<(), AppError> {
         let approved = &self.settings.approved_email_domains;
         let checked = parse_contact(&request.email, request.mobile.as_deref(), approved);
-        let action = (CONTACT, Needs::Agent);
+        let action = (CONTACT, Needs::Agent, Gives::Access);
         let reason = request.reason.as_str();
         let (_, now, tx, user) = self.ra_target(action, secret, uuid, reason, client).await?;
         let outcome = match user {
@@ -96,7 +96,7 @@ impl AppState {
         reason: &Reason,
         client: &Client,
     ) -> Result<PhoneCode, AppError> {
-        let action = (PHONE_CODE, Needs::Agent);
+        let action = (PHONE_CODE, Needs::Agent, Gives::Access);
         let (ra, now, tx, user) = self
             .ra_target(action, secret, uuid, reason.as_str(), client)
             .await?;
@@ -118,7 +118,7 @@ impl AppState {
         request: &RoleRequest,
         client: &Client,
     ) -> Result<(), AppError> {
-        let action = (ROLE, Needs::Manager);
+        let action = (ROLE, Needs::Manager, Gives::Access);
         let reason = request.reason.as_str();
         let (_, now, tx, user) = self.ra_target(action, secret, uuid, reason, client).await?;
         let outcome = match user {

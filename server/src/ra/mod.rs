@@ -5,8 +5,10 @@
 //! ([`trail`]).
 //!
 //! The role comes from the user's record on every request, never from the client. An
-//! RA never acts on their own account, and only a manager changes roles. Every action is
-//! audited under the RA's identity (`ra:<uuid>`), with the reason, and told to the user.
+//! RA never acts on their own account, only a manager acts on an RA's account or changes
+//! roles, and an action that gives someone access needs the RA's card proven within the
+//! last 5 minutes (RA-5). Every action is audited under the RA's identity (`ra:<uuid>`),
+//! with the reason, and told to the user.
 
 mod act;
 mod find;
@@ -19,6 +21,7 @@ use api_types::audit::AuditAction;
 use api_types::ra::{Role, UserSummary, UserUuid};
 use api_types::CardGuid;
 
+use crate::flow::card_again::card_proven_recently;
 use crate::flow::notice::NotMeDraw;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::templates::{self, RaNotice, Sender};
@@ -36,6 +39,8 @@ pub struct RaActor {
     pub uuid: String,
     pub role: Role,
     pub card_guid: CardGuid,
+    /// RA-5: when their card last proved itself in this session.
+    pub card_proven_at: i64,
 }
 
 impl RaActor {
@@ -52,6 +57,28 @@ impl RaActor {
             Ok(())
         }
     }
+
+    /// RA-5: nobody acts on their own account; only a manager acts on an RA's; and an
+    /// action that gives access needs this RA's card proven within the last 5 minutes.
+    fn may_act_on(&self, target: &User, gives: Gives, now: i64) -> Result<(), AppError> {
+        self.not_self(&target.uuid)?;
+        if target.role.is_ra() && self.role != Role::RaManager {
+            return Err(AppError::ManagerRequired);
+        }
+        match gives {
+            Gives::Access => card_proven_recently(self.card_proven_at, now),
+            Gives::NoAccess => Ok(()),
+        }
+    }
+}
+
+/// RA-5: whether an action gives someone access (a code, a contact, a role, reopening),
+/// and so needs the RA's card proven again; stopping self-service takes access away and
+/// must stay quick in an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gives {
+    Access,
+    NoAccess,
 }
 
 /// What a call needs.
@@ -71,7 +98,7 @@ impl AppState {
     /// then the user, never the RA's own account.
     async fn ra_target<T>(
         &self,
-        (action, needs): (AuditAction, Needs),
+        (action, needs, gives): (AuditAction, Needs, Gives),
         secret: Option<&FlowSecret>,
         uuid: &UserUuid,
         reason: &str,
@@ -86,7 +113,10 @@ impl AppState {
         let user = match (ra.not_self(uuid.as_str()), user) {
             (Err(refused), _) => Err(outcome.refuse(refused)),
             (Ok(()), None) => Err(outcome.refuse(AppError::NotFound)),
-            (Ok(()), Some(user)) => Ok((outcome, user)),
+            (Ok(()), Some(user)) => match ra.may_act_on(&user, gives, now) {
+                Ok(()) => Ok((outcome, user)),
+                Err(refused) => Err(outcome.refuse(refused)),
+            },
         };
         Ok((ra, now, tx, user))
     }
@@ -100,7 +130,8 @@ impl AppState {
         client: &Client,
         needs: Needs,
     ) -> Result<RaActor, AppError> {
-        let info = self.current_session(secret, client).await?.info;
+        let session = self.current_session(secret, client).await?;
+        let info = session.info;
         let allowed = match needs {
             Needs::Agent => info.role.is_ra(),
             Needs::Manager => info.role == Role::RaManager,
@@ -109,6 +140,7 @@ impl AppState {
             uuid: info.uuid.as_str().to_owned(),
             role: info.role,
             card_guid: info.card_guid,
+            card_proven_at: session.card_proven_at,
         };
         if allowed {
             return Ok(actor);

@@ -5,7 +5,7 @@
 use api_types::audit::AuditAction;
 use api_types::ra::{Reason, ReportId};
 
-use super::{tell, Needs, Notify, RaActor};
+use super::{tell, Gives, Needs, Notify, RaActor};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::templates::RaNotice;
 use crate::secrets::FlowSecret;
@@ -57,6 +57,9 @@ fn decide_review(
     let Some(user) = user else {
         return outcome.refuse(AppError::NotFound);
     };
+    if let Err(refused) = ra.may_act_on(&user, Gives::NoAccess, notify.now) {
+        return outcome.refuse(refused);
+    }
     tell(outcome, &user, (RaNotice::ReportReviewed, None), notify)
         .write(Write::ReportReviewed {
             token_hash: link.token_hash,
@@ -78,6 +81,7 @@ mod tests {
             uuid: uuid.into(),
             role: Role::RaAgent,
             card_guid: CardGuid::from_bytes([4; 16]),
+            card_proven_at: 0,
         }
     }
 

@@ -3,7 +3,8 @@
 //! every signed-in call.
 
 use api_types::auth::{
-    ChangeContact, LoginFinish, LoginStart, Logout, LogoutResponse, Me, NotMe, Session,
+    ChangeContact, LoginFinish, LoginStart, Logout, LogoutResponse, Me, NotMe, ProveCardAgain,
+    Session,
 };
 use axum::extract::State;
 use axum::http::header;
@@ -61,6 +62,19 @@ pub(super) async fn change_contact(
     Ok(Json(
         state
             .change_contact(secret.as_ref(), request, &client)
+            .await?,
+    ))
+}
+
+pub(super) async fn prove_card_again(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    SessionCookie(secret): SessionCookie,
+    ApiJson(request): Body<ProveCardAgain>,
+) -> Reply<ProveCardAgain> {
+    Ok(Json(
+        state
+            .prove_card_again(secret.as_ref(), request, &client)
             .await?,
     ))
 }

@@ -10,7 +10,9 @@
 
 use std::path::PathBuf;
 
-use api_types::auth::{ChangeContact, LoginFinish, LoginStart, Logout, Me, NotMe, Session};
+use api_types::auth::{
+    ChangeContact, LoginFinish, LoginStart, Logout, Me, NotMe, ProveCardAgain, Session,
+};
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, Reopen, Reports, ReviewReport,
@@ -82,6 +84,7 @@ fn api() -> Router<AppState> {
         .serve(NotMe, auth::not_me)
         .serve(Me, auth::my_card)
         .serve(ChangeContact, auth::change_contact)
+        .serve(ProveCardAgain, auth::prove_card_again)
         .serve(RegisterBegin, register::begin)
         .serve(RegisterDetails, register::details)
         .serve(RegisterResend, register::resend)

@@ -139,6 +139,8 @@ pub struct Session {
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub ended_at: Option<i64>,
+    /// RA-5: when the card last proved itself (sign-in, or the passcode again).
+    pub card_proven_at: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -150,6 +152,7 @@ struct SessionRow {
     last_seen_at: i64,
     expires_at: i64,
     ended_at: Option<i64>,
+    card_proven_at: i64,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -165,6 +168,7 @@ impl TryFrom<SessionRow> for Session {
             last_seen_at: row.last_seen_at,
             expires_at: row.expires_at,
             ended_at: row.ended_at,
+            card_proven_at: row.card_proven_at,
         })
     }
 }
@@ -172,7 +176,7 @@ impl TryFrom<SessionRow> for Session {
 pub async fn insert_session(conn: &mut AnyConnection, session: &Session) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (secret_hash, user_uuid, card_guid, created_at, last_seen_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+         expires_at, card_proven_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(session.secret_hash.clone())
     .bind(&session.user_uuid)
@@ -180,6 +184,7 @@ pub async fn insert_session(conn: &mut AnyConnection, session: &Session) -> Resu
     .bind(session.created_at)
     .bind(session.last_seen_at)
     .bind(session.expires_at)
+    .bind(session.card_proven_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -191,7 +196,7 @@ pub async fn find_session(
 ) -> Result<Option<Session>, StoreError> {
     sqlx::query_as::<_, SessionRow>(
         "SELECT secret_hash, user_uuid, card_guid, created_at, last_seen_at, expires_at, \
-         ended_at FROM sessions WHERE secret_hash = $1",
+         ended_at, card_proven_at FROM sessions WHERE secret_hash = $1",
     )
     .bind(secret_hash.to_vec())
     .fetch_optional(conn)
@@ -208,6 +213,22 @@ pub async fn touch_session(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE sessions SET last_seen_at = $1 WHERE secret_hash = $2 AND ended_at IS NULL",
+    )
+    .bind(at)
+    .bind(secret_hash.to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// RA-5: the session's card proved itself again.
+pub async fn card_proven(
+    conn: &mut AnyConnection,
+    secret_hash: &[u8],
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sessions SET card_proven_at = $1 WHERE secret_hash = $2 AND ended_at IS NULL",
     )
     .bind(at)
     .bind(secret_hash.to_vec())

@@ -26,7 +26,57 @@ fn ra() -> RaActor {
         uuid: "999999999901".into(),
         role: Role::RaAgent,
         card_guid: CardGuid::from_bytes([4; 16]),
+        card_proven_at: 1000,
     }
+}
+
+/// A user with `role`.
+fn with_role(role: Role) -> User {
+    User { role, ..john() }
+}
+
+#[test]
+fn ra_5_agents_act_on_staff_only_and_managers_on_rs_too_never_on_themselves() {
+    let agent = ra();
+    let manager = RaActor {
+        role: Role::RaManager,
+        ..ra()
+    };
+    for (actor, target, allowed) in [
+        (&agent, Role::Staff, true),
+        (&agent, Role::RaAgent, false),
+        (&agent, Role::RaManager, false),
+        (&manager, Role::Staff, true),
+        (&manager, Role::RaAgent, true),
+        (&manager, Role::RaManager, true),
+    ] {
+        let verdict = actor.may_act_on(&with_role(target), Gives::NoAccess, 1000);
+        match allowed {
+            true => assert!(verdict.is_ok(), "{:?} on {target:?}", actor.role),
+            false => assert!(matches!(verdict, Err(AppError::ManagerRequired))),
+        }
+    }
+    let themselves = User {
+        uuid: manager.uuid.clone(),
+        ..with_role(Role::RaManager)
+    };
+    assert!(matches!(
+        manager.may_act_on(&themselves, Gives::NoAccess, 1000),
+        Err(AppError::OwnAccount)
+    ));
+}
+
+#[test]
+fn ra_5_giving_access_needs_the_card_proven_within_5_minutes_stopping_does_not() {
+    let staff = with_role(Role::Staff);
+    assert!(ra().may_act_on(&staff, Gives::Access, 1000 + 299).is_ok());
+    assert!(matches!(
+        ra().may_act_on(&staff, Gives::Access, 1000 + 300),
+        Err(AppError::CardProofRequired)
+    ));
+    assert!(ra()
+        .may_act_on(&staff, Gives::NoAccess, 1000 + 3600)
+        .is_ok());
 }
 
 #[test]

@@ -10,7 +10,7 @@ use api_types::{AttemptId, Endpoint, ErrorCode, UnlockCode};
 use serde_json::json;
 use server::Clock;
 
-use super::{as_ra, because, code_of, lock_out, reason, signed_in, trail, uuid};
+use super::{as_ra, because, card_again, code_of, lock_out, reason, signed_in, trail, uuid};
 use crate::both;
 use crate::helpers::*;
 
@@ -94,7 +94,7 @@ async fn ra_code(app: &TestApp, id: &AttemptId, code: &UnlockCode) -> Result<(),
 
 async fn ra_3_unl_8_a_phone_code_unlocks_once_within_ten_minutes_with_the_users_own_card(db: Db) {
     let app = TestApp::spawn(db).await;
-    let (_, cookie) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let (agent, cookie) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
     // Jane never registered (UNL-8) and her card is locked.
     let jane = app.enroll(false).await;
     let other = app.enroll(false).await;
@@ -105,9 +105,11 @@ async fn ra_3_unl_8_a_phone_code_unlocks_once_within_ten_minutes_with_the_users_
         ra_code(&app, &id, &some_code).await.unwrap_err(),
         ErrorCode::NoRaCode
     );
+    // Time passes in this test: the RA's card proves itself before each code (RA-5).
     let phone_code = |card: &TestCard| {
-        let (app, cookie, user) = (&app, &cookie, uuid(card));
+        let (app, cookie, user, agent) = (&app, &cookie, uuid(card), &agent);
         async move {
+            card_again(app, cookie, agent).await.unwrap();
             as_ra::<IssuePhoneCode>(app, cookie, &user, &reason())
                 .await
                 .unwrap()

@@ -10,11 +10,14 @@ mod audit;
 mod find;
 mod reports;
 mod roles;
+mod step_up;
 
 use api_types::ra::{AuditFilter, AuditPage, Reason, ReasonRequest, Role, UserUuid};
 use api_types::{ApiError, Endpoint, ErrorCode};
 
-use crate::auth::login;
+use api_types::auth::{CardAgainRequest, LoginStart, LoginStartRequest, ProveCardAgain};
+
+use crate::auth::{card_signs, login};
 use crate::helpers::*;
 
 /// Signed in as someone of this role (set in their record, as an operator would).
@@ -101,6 +104,21 @@ pub async fn trail(
         .into_iter()
         .map(|e| (e.actor, e.action.as_str().to_owned(), e.outcome, e.detail))
         .collect()
+}
+
+/// The passcode entered again on `card`, for the session behind `cookie`.
+pub async fn card_again(app: &TestApp, cookie: &str, card: &TestCard) -> Result<i64, ErrorCode> {
+    let start = LoginStartRequest {
+        card_guid: card.guid,
+    };
+    let started = app.call::<LoginStart>(&(), &start).await.unwrap();
+    let request = CardAgainRequest {
+        login_id: started.login_id,
+        signature: card_signs(card, started.challenge.as_bytes()),
+    };
+    as_ra::<ProveCardAgain>(app, cookie, &(), &request)
+        .await
+        .map(|proven| proven.until)
 }
 
 /// Three wrong sets of answers: self-service closes (UNL-4).
