@@ -7,6 +7,7 @@
 mod account;
 pub mod api;
 pub mod bridge;
+mod card_check;
 mod contact;
 pub mod errors;
 pub mod local_network;
@@ -32,6 +33,8 @@ pub fn start() {
 #[component]
 fn App() -> impl IntoView {
     let config = LocalResource::new(|| api::call::<Config>(&(), &()));
+    // The RA console reads it too: the bridge that follows the RA's card (RA-5).
+    provide_context(config);
     // The pages that need the organisation's settings appear once they have loaded.
     let unlock = move || with_config(config, |config| view! { <unlock::Unlock config=config/> });
     let sign_in = move || with_config(config, |config| view! { <account::SignIn config=config/> });

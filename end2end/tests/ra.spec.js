@@ -144,3 +144,16 @@ test('RA-3 / UNL-8: the RA reads a phone code to an unregistered user, who unloc
   card = undefined;
   expect(stack.showCard('jane-doe').pin_tries_left).toBe(3);
 });
+
+test('RA-5: taking the RA card out of the reader ends the console session', async ({ page }) => {
+  await raSignsIn(page);
+  await openUser(page, 'rigby', 'Mr John Rigby');
+  await card.stop();
+  card = undefined;
+  await expect(page.locator('#ra-card-gone')).toBeVisible({ timeout: 20_000 });
+  await expectAccessible(page);
+  // The cookie left behind is no session: with the card back, the console asks to sign in.
+  await swapCard(RA);
+  await page.goto('/ra');
+  await expect(page.locator('#sign-in-link')).toBeVisible();
+});

@@ -5,7 +5,6 @@
 //! server behind an HttpOnly cookie. Registration for self-service unlock (REG-1…REG-4)
 //! starts from "My card" with the same passcode check on the card.
 
-mod card_check;
 mod events;
 mod my_card;
 mod not_me;

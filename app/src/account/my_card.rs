@@ -4,7 +4,7 @@
 //! gets a link to the RA console.
 //!
 //! The contact change (REG-5) goes through the registration's card check
-//! ([`super::card_check`]): the email and mobile are checked first, so a mistake there
+//! ([`crate::card_check`]): the email and mobile are checked first, so a mistake there
 //! asks nothing of the card; then the card in the reader must be the session's, its tries
 //! are read first and the last try is spent only after the warning (BRG-6); then the card
 //! signs a fresh challenge and the server changes the details. The page then loads its
@@ -20,12 +20,12 @@ use api_types::{CardGuid, ErrorCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use super::card_check::{
-    by_passcode, card_signs, gate_card, passcode_input, refresh_card, Gate, PasscodeField,
-};
 use super::events::{event_words, outcome_words};
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
+use crate::card_check::{
+    by_passcode, card_signs, gate_card, passcode_input, refresh_card, Gate, PasscodeField,
+};
 use crate::contact::{check_contact, Contact, ContactFields};
 use crate::errors::{tries_left_text, Flow, Problem, ProblemSummary};
 use crate::local_network::LocalNetworkHelp;
@@ -383,7 +383,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::card_check::{card, MINE, OTHER};
+    use crate::card_check::{card, MINE, OTHER};
 
     fn mine() -> CardGuid {
         CardGuid::parse(MINE).unwrap_or_else(|_| CardGuid::from_bytes([1; 16]))

@@ -10,12 +10,12 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::card_check::{
-    self, by_passcode, gate, passcode_input, refresh_card, tries, CardTries, Gate, PasscodeField,
-    PASSCODE_FIELD,
-};
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
+use crate::card_check::{
+    by_passcode, gate, passcode_input, refresh_card, tries, CardTries, Gate, PasscodeField,
+    PASSCODE_FIELD,
+};
 use crate::errors::{Flow, Problem, ProblemSummary};
 
 /// Where to go once signed in: `next` when it is a page of this site's RA console (a
@@ -39,7 +39,7 @@ async fn sign_in(
     confirm_last_try: bool,
 ) -> Result<(), Problem> {
     let (login_id, signature) =
-        card_check::card_signs(&bridge, &passcode, confirm_last_try, None).await?;
+        crate::card_check::card_signs(&bridge, &passcode, confirm_last_try, None).await?;
     let finish = LoginFinishRequest {
         login_id,
         signature,

@@ -9,6 +9,7 @@ use api_types::ra::{Done, PhoneCode, Reason, REASON_MAX_CHARS};
 use api_types::{Endpoint, ErrorCode};
 use leptos::prelude::*;
 
+use super::card::{CardAgainForm, RaCard};
 use super::in_console_words;
 use crate::api;
 use crate::errors::{Problem, ProblemSummary};
@@ -50,12 +51,29 @@ impl Desk {
         }
     }
 
-    /// The error summary, then the banner saying what was done (`role="status"`).
+    /// The error summary, then the banner saying what was done (`role="status"`); an
+    /// action refused for want of a recent card proof (RA-5) brings the passcode form.
     pub(super) fn banners(self) -> impl IntoView {
+        let ra = use_context::<RaCard>();
+        let card_again = move || {
+            let refused = self.problem.with(|p| {
+                p.as_ref()
+                    .is_some_and(|p| p.is(ErrorCode::CardProofRequired))
+            });
+            ra.filter(|_| refused)
+                .map(|ra| view! { <CardAgainForm ra=ra desk=self/> })
+        };
         view! {
             {move || self.problem.get().map(|problem| view! { <ProblemSummary problem=problem/> })}
+            {card_again}
             {move || self.done.get().map(|did| view! { <DoneBanner did=did/> })}
         }
+    }
+
+    /// RA-5: the RA's card proved itself again; the refusal that asked for it is done with.
+    pub(super) fn confirmed(self, did: Did) {
+        self.problem.set(None);
+        self.done.set(Some(did));
     }
 }
 

@@ -11,6 +11,7 @@
 
 mod actions;
 mod audit;
+mod card;
 mod desk;
 mod home;
 mod reports;
@@ -19,6 +20,7 @@ mod user;
 use api_types::auth::{Session, SessionInfo};
 use api_types::endpoint::percent_encode;
 use api_types::ra::{AuditRecord, Role, UserUuid};
+use api_types::unlock::PublicConfig;
 use api_types::ErrorCode;
 use leptos::prelude::*;
 
@@ -26,6 +28,7 @@ use crate::api;
 use crate::errors::{Flow, Problem, ProblemSummary};
 use crate::widgets::{minute, table_head};
 
+use self::card::RaCard;
 use self::desk::{post_done, reason, Desk, Did, ReasonField};
 
 pub use audit::AuditPage;
@@ -37,18 +40,33 @@ fn loading() -> impl IntoView {
     view! { <p aria-live="polite">"Loading…"</p> }
 }
 
-/// RA-1: the page for a signed-in RA; else why not, and where to go.
+/// RA-1: the page for a signed-in RA; else why not, and where to go. RA-5: while it is
+/// open it follows the RA's card, and ends the session when the card leaves.
 /// One function for every page (not generic): the wasm carries this once.
 fn console(page: fn(SessionInfo) -> AnyView) -> impl IntoView {
     let session = LocalResource::new(|| api::call::<Session>(&(), &()));
+    let config = expect_context::<LocalResource<Result<PublicConfig, Problem>>>();
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
-                match session.await {
-                    Ok(me) if me.role.is_ra() => page(me),
-                    Ok(_) => no_access().into_any(),
-                    Err(problem) if problem.is(ErrorCode::NotSignedIn) => sign_in_first().into_any(),
-                    Err(problem) => view! {
+                match (session.await, config.await) {
+                    (Ok(me), _) if !me.role.is_ra() => no_access().into_any(),
+                    (Ok(me), Ok(config)) => {
+                        let ra = RaCard::follow(&config, me.card_guid);
+                        provide_context(ra);
+                        (move || {
+                            if ra.ended.get() {
+                                card::ended().into_any()
+                            } else {
+                                page(me.clone())
+                            }
+                        })
+                        .into_any()
+                    }
+                    (Err(problem), _) if problem.is(ErrorCode::NotSignedIn) => {
+                        sign_in_first().into_any()
+                    }
+                    (Err(problem), _) | (Ok(_), Err(problem)) => view! {
                         <h1 tabindex="-1">"The RA console is not available"</h1>
                         <ProblemSummary problem=problem/>
                     }

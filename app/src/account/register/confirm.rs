@@ -9,11 +9,11 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::{Reg, Step, Submit};
-use crate::account::card_check::{
+use crate::api;
+use crate::card_check::{
     card_signs, gate_card, passcode_input, refresh_card, CardTries, Gate, PasscodeField,
     PASSCODE_FIELD,
 };
-use crate::api;
 use crate::submit::Screens;
 
 #[component]

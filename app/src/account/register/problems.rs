@@ -7,7 +7,7 @@ use api_types::ErrorCode;
 
 use super::code::CODE_FIELD;
 use super::rules;
-use crate::account::card_check::{by_passcode, PASSCODE_FIELD};
+use crate::card_check::{by_passcode, PASSCODE_FIELD};
 use crate::errors::{Flow, Problem};
 
 /// The problem in the registration's words, beside the input it is about.

@@ -22,11 +22,11 @@ use crate::setup_check::CheckSetupLink;
 use crate::widgets::Field;
 
 /// The passcode input's id on the sign-in page and the registration's.
-pub(super) const PASSCODE_FIELD: &str = "passcode";
+pub(crate) const PASSCODE_FIELD: &str = "passcode";
 
 /// The card passcode input: `id`, `label`, and the hint (`hint` is its id) that says
 /// where the passcode goes.
-pub(super) fn passcode_input(id: &'static str, label: &'static str, hint: &'static str) -> Field {
+pub(crate) fn passcode_input(id: &'static str, label: &'static str, hint: &'static str) -> Field {
     Field::new(id, label)
         .hint(
             hint,
@@ -39,7 +39,7 @@ pub(super) fn passcode_input(id: &'static str, label: &'static str, hint: &'stat
 /// fresh login challenge with its 9A key (the bridge applies BRG-6): the login id and
 /// the signature, for the server. With `expected`, any other card is refused before a
 /// try is spent.
-pub(super) async fn card_signs(
+pub(crate) async fn card_signs(
     bridge: &Bridge,
     passcode: &CardPasscode,
     confirm_last_try: bool,
@@ -70,7 +70,7 @@ pub(super) async fn card_signs(
 
 /// What a press of the passcode form does (BRG-6).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Gate {
+pub(crate) enum Gate {
     /// Nothing is sent: the problem is shown.
     Refuse(Problem),
     /// One try left, not yet confirmed: show the warning and wait for a second press.
@@ -83,7 +83,7 @@ pub(super) enum Gate {
 }
 
 /// The tries left and whether the passcode is locked, when the card is in the reader.
-pub(super) fn tries(card: &CardState) -> Option<(u8, bool)> {
+pub(crate) fn tries(card: &CardState) -> Option<(u8, bool)> {
     match card {
         CardState::Present(info) => Some((info.pin_tries_left, info.pin_blocked)),
         _ => None,
@@ -93,7 +93,7 @@ pub(super) fn tries(card: &CardState) -> Option<(u8, bool)> {
 /// BRG-6 / CARD-2: what to do with the passcode typed into input `field`, given the
 /// card's tries left and whether the last-try warning is showing. A passcode the card
 /// could never hold, or a locked card, costs no try.
-pub(super) fn gate(
+pub(crate) fn gate(
     field: &'static str,
     typed: &str,
     tries: Option<(u8, bool)>,
@@ -121,7 +121,7 @@ pub(super) fn gate(
 
 /// REG-1 / REG-5 / BRG-6: [`gate`], after the card in the reader: with `expected` (the
 /// session's card), any other card is refused before a passcode is sent to it.
-pub(super) fn gate_card(
+pub(crate) fn gate_card(
     field: &'static str,
     typed: &str,
     card: &CardState,
@@ -137,7 +137,7 @@ pub(super) fn gate_card(
 }
 
 /// A passcode the card refused is shown by its input `field` (with the tries left).
-pub(super) fn by_passcode(problem: Problem, field: &'static str) -> Problem {
+pub(crate) fn by_passcode(problem: Problem, field: &'static str) -> Problem {
     let about_passcode = problem.is(ErrorCode::WrongPin) || problem.is(ErrorCode::InvalidPasscode);
     if about_passcode && problem.field.is_none() {
         problem.on_field(field)
@@ -147,7 +147,7 @@ pub(super) fn by_passcode(problem: Problem, field: &'static str) -> Problem {
 }
 
 /// A wrong passcode changes the tries left but is no card event: read them again.
-pub(super) fn refresh_card(bridge: Bridge, card: RwSignal<CardState>) {
+pub(crate) fn refresh_card(bridge: Bridge, card: RwSignal<CardState>) {
     leptos::task::spawn_local(async move {
         if let Ok(BridgeStatus {
             card: Some(info), ..
@@ -160,7 +160,7 @@ pub(super) fn refresh_card(bridge: Bridge, card: RwSignal<CardState>) {
 
 /// The card in the reader and its tries left, live from the bridge.
 #[component]
-pub(super) fn CardTries(bridge: Bridge, card: RwSignal<CardState>) -> impl IntoView {
+pub(crate) fn CardTries(bridge: Bridge, card: RwSignal<CardState>) -> impl IntoView {
     view! {
         <div id="card-status" class="nhsuk-inset-text" aria-live="polite">
             {move || {
@@ -197,7 +197,7 @@ pub(super) fn CardTries(bridge: Bridge, card: RwSignal<CardState>) -> impl IntoV
 /// [`passcode_input`]), with its error beside it. The input shows `pin`, so clearing
 /// `pin` clears it.
 #[component]
-pub(super) fn PasscodeField(
+pub(crate) fn PasscodeField(
     field: Field,
     pin: RwSignal<String>,
     last_try: RwSignal<bool>,
@@ -216,7 +216,7 @@ pub(super) fn PasscodeField(
 
 /// For tests: a card in the reader, as the bridge reports it, with `tries` left.
 #[cfg(test)]
-pub(super) fn card(guid: &str, tries: u8) -> CardState {
+pub(crate) fn card(guid: &str, tries: u8) -> CardState {
     let json =
         format!(r#"{{"reader":"r","guid":"{guid}","pin_tries_left":{tries},"pin_blocked":false}}"#);
     serde_json::from_str(&json).map_or(CardState::NoCard, CardState::Present)
@@ -224,9 +224,9 @@ pub(super) fn card(guid: &str, tries: u8) -> CardState {
 
 /// For tests: the session's card, and another.
 #[cfg(test)]
-pub(super) const MINE: &str = "0102030405060708090a0b0c0d0e0f10";
+pub(crate) const MINE: &str = "0102030405060708090a0b0c0d0e0f10";
 #[cfg(test)]
-pub(super) const OTHER: &str = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+pub(crate) const OTHER: &str = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 #[cfg(test)]
 mod tests {
