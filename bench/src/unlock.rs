@@ -181,8 +181,10 @@ async fn prepare_one(client: &reqwest::Client, base: &str, user: BenchUser) -> R
         .map(str::to_owned);
     let mut piv = PivClient::new(user.card.clone());
     piv.select().context("selecting the PIV applet")?;
+    // As the bridge does: the digest for this page's origin, never the bytes alone.
+    let digest = card_protocol::SignedFor::CardProof.digest(base, started.challenge.as_bytes());
     let signature = piv
-        .sign_with_card_auth_key(started.challenge.as_bytes())
+        .sign_with_card_auth_key(&digest)
         .context("signing the challenge")?;
     let proof = CardProofRequest {
         signature: CardSignature::from_bytes(signature)?,

@@ -82,9 +82,12 @@ test('RA-1..4 / UNL-4: John locks himself out, the RA reopens self-service, John
   await swapCard(JOHN);
   await unlockFromStart(page, { holder: 'Mr John Rigby', email: JOHN_EMAIL, answers, pin: 'Back2wrk' });
 
-  // RA-4: the whole story in the audit trail, on the RA's session.
+  // RA-5: John's card in the reader ended the RA's console session; the RA signs in
+  // again to read the whole story in the audit trail (RA-4).
   await swapCard(RA);
-  await page.goto(`/ra/audit?user=${JOHN_UUID}`);
+  await page.goto('/ra');
+  await expect(page.locator('#sign-in-link')).toBeVisible();
+  await signIn(page, '1234', `/login?next=${encodeURIComponent(`/ra/audit?user=${JOHN_UUID}`)}`);
   await expect(page.locator('#chain-state')).toContainText('verified');
   const results = page.locator('#audit-results');
   for (const seen of ['unlock.answers', 'self_service_closed', 'ra.reopen', 'Caller verified against HR record', 'unlock.complete', 'unlocked']) {

@@ -11,12 +11,14 @@ use api_types::bridge::{
 use api_types::values::{CardGuid, CardSignature};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use card_protocol::client::{CardTransport, PivClient};
 use card_protocol::piv::PinStatus;
+use card_protocol::SignedFor;
 use tokio::sync::broadcast;
 
-use super::{ApiJson, AppState};
+use super::{request_origin, ApiJson, AppState};
 use crate::worker::{DynTransport, Leave};
 use crate::{BridgeError, CardAccess};
 
@@ -151,19 +153,23 @@ async fn push_events(mut socket: WebSocket, state: AppState) {
     }
 }
 
+/// CARD-6: the 9E key signs — not the page's challenge itself, but its digest bound to
+/// this purpose and the page's origin ([`SignedFor`]), so nothing else can be signed.
 pub(super) async fn sign_challenge(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SignChallengeRequest>,
 ) -> Result<Json<SignChallengeResponse>, BridgeError> {
     let SignChallengeRequest {
         challenge,
         expected_guid,
     } = request;
+    let digest = SignedFor::CardProof.digest(request_origin(&headers)?, challenge.as_bytes());
     let response = state
         .worker
         .with_card(Leave::AsIs, move |card| {
             let (mut piv, guid) = open_card(card.transport, expected_guid)?;
-            let signature = piv.sign_with_card_auth_key(challenge.as_bytes())?;
+            let signature = piv.sign_with_card_auth_key(&digest)?;
             Ok(SignChallengeResponse {
                 guid: CardGuid::from_bytes(guid),
                 signature: card_signature(signature)?,

@@ -9,7 +9,7 @@ use api_types::CardPasscode;
 use card_protocol::client::PivClient;
 use card_protocol::pin::Pin;
 use card_protocol::piv;
-use card_protocol::{Ins, KeySlot, StatusWord};
+use card_protocol::{Ins, KeySlot, SignedFor, StatusWord};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{DerSignature, VerifyingKey};
 use serde_json::Value;
@@ -28,10 +28,12 @@ fn login(pin: &str, confirm_last_try: bool) -> CardLoginRequest {
     }
 }
 
+/// Whether `key` signed `challenge` for a login on a page of [`ORIGIN`] (issue 17, item
+/// 10: the digest of the purpose, the origin and the challenge, never the bytes alone).
 pub fn verifies(key: &p256::PublicKey, challenge: &[u8; 32], signature_hex: &str) -> bool {
     let signature = DerSignature::from_bytes(&hex::decode(signature_hex).unwrap()).unwrap();
     VerifyingKey::from(key)
-        .verify_prehash(challenge, &signature)
+        .verify_prehash(&SignedFor::Login.digest(ORIGIN, challenge), &signature)
         .is_ok()
 }
 
@@ -56,7 +58,11 @@ fn login_commands(pin: &str, challenge: &[u8; 32]) -> Vec<Vec<u8>> {
         piv::get_data(piv::TAG_CHUID).to_bytes(),
         piv::verify_pin_status().to_bytes(),
         piv::verify_pin(&Pin::parse(pin).unwrap()).to_bytes(),
-        piv::general_authenticate_sign(KeySlot::PivAuth, challenge).to_bytes(),
+        piv::general_authenticate_sign(
+            KeySlot::PivAuth,
+            &SignedFor::Login.digest(ORIGIN, challenge),
+        )
+        .to_bytes(),
         piv::verify_pin_reset().to_bytes(),
     ]
 }

@@ -9,8 +9,7 @@ use api_types::values::Challenge;
 use api_types::CardGuid;
 
 use super::LOGIN_CHALLENGE_TTL;
-use crate::ca::CertificateAuthority;
-use crate::flow::card_again::check_card_signature;
+use crate::flow::card_again::{check_card_signature, CardTrust};
 use crate::flow::session::{session_info, Limits};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
@@ -78,7 +77,7 @@ impl AppState {
         };
         let secret = FlowSecret::generate();
         let limits = self.session_limits();
-        let outcome = decide(loaded, &request, &self.ca, &secret, limits, now);
+        let outcome = decide(loaded, &request, self.card_trust(), &secret, limits, now);
         let info = self.finish(tx, now, client, outcome).await?;
         Ok(Login { info, secret })
     }
@@ -128,7 +127,7 @@ struct Loaded {
 fn decide(
     loaded: Option<Loaded>,
     request: &LoginFinishRequest,
-    ca: &CertificateAuthority,
+    trust: CardTrust<'_>,
     secret: &FlowSecret,
     limits: Limits,
     now: i64,
@@ -152,7 +151,7 @@ fn decide(
         return outcome.refuse(AppError::UnknownCard);
     };
     if let Err(refused) =
-        check_card_signature(&challenge, &certificates, ca, &request.signature, now)
+        check_card_signature(&challenge, &certificates, trust, &request.signature, now)
     {
         return outcome.refuse(refused);
     }

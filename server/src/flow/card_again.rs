@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use api_types::auth::LoginId;
 use api_types::values::CardSignature;
 use api_types::CardGuid;
-use card_protocol::KeySlot;
+use card_protocol::{KeySlot, SignedFor};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 
@@ -19,6 +19,24 @@ use crate::store::certificates::{self, CardCertificate};
 use crate::store::sessions::{self, LoginChallenge};
 use crate::store::Tx;
 use crate::{AppError, AppState};
+
+/// Who vouches for a card's signature: our CA's certificate for its key, over the digest
+/// the bridge computes for our own public origin ([`SignedFor`], issue 17 item 10) — a
+/// signature made for any other page, or over raw bytes, proves nothing here.
+#[derive(Clone, Copy)]
+pub(crate) struct CardTrust<'a> {
+    pub(crate) ca: &'a CertificateAuthority,
+    pub(crate) origin: &'a str,
+}
+
+impl AppState {
+    pub(crate) fn card_trust(&self) -> CardTrust<'_> {
+        CardTrust {
+            ca: &self.ca,
+            origin: &self.settings.public_origin,
+        }
+    }
+}
 
 /// RA-5: how long a card proof — signing in, or the passcode entered again — lets an RA's
 /// actions that give someone access go ahead.
@@ -90,7 +108,8 @@ impl AppState {
         Ok(match challenge {
             Some(challenge) if challenge.card_guid == card_guid => {
                 let certs = certificates::for_card(tx, &card_guid).await?;
-                let verdict = check_card_signature(&challenge, &certs, &self.ca, signature, now);
+                let trust = self.card_trust();
+                let verdict = check_card_signature(&challenge, &certs, trust, signature, now);
                 CardProvenAgain {
                     spent: Some(Write::UseLoginChallenge(challenge.id)),
                     verdict,
@@ -126,17 +145,18 @@ fn login_key(
 pub(crate) fn check_card_signature(
     challenge: &LoginChallenge,
     certificates: &[CardCertificate],
-    ca: &CertificateAuthority,
+    trust: CardTrust<'_>,
     signature: &CardSignature,
     now: i64,
 ) -> Result<(), AppError> {
     if challenge.used_at.is_some() || now >= challenge.expires_at {
         return Err(AppError::LoginExpired);
     }
-    let key = login_key(certificates, ca, now).ok_or(AppError::CertificateNotValid)?;
+    let key = login_key(certificates, trust.ca, now).ok_or(AppError::CertificateNotValid)?;
+    let digest = SignedFor::Login.digest(trust.origin, &challenge.challenge);
     let signed = Signature::from_der(signature.as_bytes())
         .ok()
-        .is_some_and(|signature| key.verify_prehash(&challenge.challenge, &signature).is_ok());
+        .is_some_and(|signature| key.verify_prehash(&digest, &signature).is_ok());
     if signed {
         Ok(())
     } else {

@@ -8,6 +8,7 @@ use api_types::audit::AuditAction;
 use api_types::unlock::{CardProofRequest, CardProofResponse, Question};
 use api_types::values::CardSignature;
 use api_types::AttemptId;
+use card_protocol::SignedFor;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use rand::rngs::OsRng;
@@ -62,7 +63,8 @@ impl AppState {
                     user,
                     questions,
                 };
-                decide(loaded, &request.signature, wanted, now)
+                let signed = (&request.signature, self.settings.public_origin.as_str());
+                decide(loaded, signed, wanted, now)
             }
             Err(refused) => refused,
         };
@@ -70,16 +72,19 @@ impl AppState {
     }
 }
 
-fn genuine(card: &Card, challenge: &[u8; 32], signature: &CardSignature) -> bool {
+/// CARD-6: the 9E key signed this attempt's challenge for a page of our origin (the
+/// digest the bridge computes, issue 17 item 10).
+fn genuine(card: &Card, (challenge, origin): (&[u8; 32], &str), signature: &CardSignature) -> bool {
+    let digest = SignedFor::CardProof.digest(origin, challenge);
     VerifyingKey::from_sec1_bytes(&card.card_auth_public_key)
         .ok()
         .zip(Signature::from_der(signature.as_bytes()).ok())
-        .is_some_and(|(key, signature)| key.verify_prehash(challenge, &signature).is_ok())
+        .is_some_and(|(key, signature)| key.verify_prehash(&digest, &signature).is_ok())
 }
 
 fn decide(
     loaded: Loaded,
-    signature: &CardSignature,
+    (signature, origin): (&CardSignature, &str),
     wanted: usize,
     now: i64,
 ) -> Outcome<CardProofResponse> {
@@ -99,7 +104,7 @@ fn decide(
     ) {
         return outcome.refuse(error);
     }
-    if !genuine(&card, &attempt.challenge, signature) {
+    if !genuine(&card, (&attempt.challenge, origin), signature) {
         return outcome
             .write(Write::Attempt(failed(&attempt)))
             .refuse(AppError::CardNotGenuine);
@@ -174,8 +179,12 @@ mod tests {
         }
     }
 
+    const ORIGIN: &str = "https://selfservice.test";
+
+    /// As the bridge has the card sign for a page of [`ORIGIN`].
     fn signed(by: &SigningKey, challenge: &[u8; 32]) -> CardSignature {
-        let signature: Signature = by.sign_prehash(challenge).unwrap();
+        let digest = SignedFor::CardProof.digest(ORIGIN, challenge);
+        let signature: Signature = by.sign_prehash(&digest).unwrap();
         CardSignature::from_bytes(signature.to_der().as_bytes().to_vec()).unwrap()
     }
 
@@ -197,7 +206,7 @@ mod tests {
             user,
             questions: questions(),
         };
-        decide(loaded, &signature, 3, now)
+        decide(loaded, (&signature, ORIGIN), 3, now)
     }
 
     fn asked(outcome: &Outcome<CardProofResponse>) -> Vec<u32> {
@@ -223,6 +232,21 @@ mod tests {
             .writes()
             .iter()
             .any(|w| matches!(w, Write::UnlockQuestions { .. })));
+    }
+
+    #[test]
+    fn card_6_a_signature_of_raw_bytes_or_for_another_origin_proves_nothing() {
+        let challenge = [9; 32];
+        let raw: Signature = key().sign_prehash(&challenge).unwrap();
+        let raw = CardSignature::from_bytes(raw.to_der().as_bytes().to_vec()).unwrap();
+        assert!(!genuine(&card(), (&challenge, ORIGIN), &raw));
+        let ours = signed(&key(), &challenge);
+        assert!(genuine(&card(), (&challenge, ORIGIN), &ours));
+        assert!(!genuine(
+            &card(),
+            (&challenge, "https://elsewhere.test"),
+            &ours
+        ));
     }
 
     #[test]

@@ -15,12 +15,14 @@ use reqwest::StatusCode;
 use crate::both;
 use crate::helpers::*;
 
-/// The card verifies its PIN and signs `challenge` with 9A, as the bridge's login does.
+/// The card verifies its PIN and signs `challenge` with 9A for our page, as the bridge's
+/// login does (the digest of the purpose, [`ORIGIN`] and the challenge).
 pub fn card_signs(card: &TestCard, challenge: &[u8; 32]) -> CardSignature {
     let mut piv = PivClient::new(card.card.clone());
     piv.select().unwrap();
     piv.verify_pin(&Pin::parse(PIN).unwrap()).unwrap();
-    let signature = piv.sign_with_piv_auth_key(challenge).unwrap();
+    let digest = card_protocol::SignedFor::Login.digest(ORIGIN, challenge);
+    let signature = piv.sign_with_piv_auth_key(&digest).unwrap();
     CardSignature::from_bytes(signature).unwrap()
 }
 

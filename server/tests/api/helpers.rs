@@ -16,6 +16,7 @@ use api_types::values::{BoundedVec, CardSignature, Challenge, ResponseHex, Secur
 use api_types::{ApiError, AttemptId, CardGuid, ErrorCode, UnlockCode};
 use card_protocol::client::PivClient;
 use card_protocol::pin::{Pin, Puk};
+use card_protocol::SignedFor;
 use rand::rngs::OsRng;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
@@ -697,10 +698,13 @@ impl TestCard {
 }
 
 impl TestCard {
+    /// CARD-6, as the bridge has the card sign for our page: the digest of the purpose,
+    /// [`ORIGIN`] and the challenge.
     pub fn sign(&self, challenge: &Challenge) -> CardSignature {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();
-        let signature = piv.sign_with_card_auth_key(challenge.as_bytes()).unwrap();
+        let digest = SignedFor::CardProof.digest(ORIGIN, challenge.as_bytes());
+        let signature = piv.sign_with_card_auth_key(&digest).unwrap();
         CardSignature::from_bytes(signature).unwrap()
     }
 
