@@ -4,7 +4,8 @@
 //! (BRG-5). The unlock's commands and the meaning of the card's answers are
 //! `card_protocol::unlock`'s; this module only fetches keys and signs.
 
-use api_types::bridge::{SignedGrant, SignedRelay};
+use api_types::bridge::{RelayCommands, SignedGrant, SignedRelay};
+use api_types::values::CommandHex;
 use api_types::AttemptId;
 use bridge_grant::{GrantRequest, Operation};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
@@ -89,12 +90,16 @@ impl AppState {
         operation: Operation,
         commands: &[CommandApdu],
         now: i64,
-    ) -> SignedRelay {
+    ) -> Result<SignedRelay, AppError> {
         let bytes: Vec<Vec<u8>> = commands.iter().map(CommandApdu::to_bytes).collect();
+        // Our scripts are a few short commands; one the bridge would refuse is our bug.
+        let apdus = bytes
+            .iter()
+            .map(|command| CommandHex::from_bytes(command.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(RelayCommands::new)
+            .map_err(|_| AppError::Invariant("a script the bridge would refuse"))?;
         let grant = self.grant(attempt, card_guid, operation, Some(&bytes), now);
-        SignedRelay {
-            apdus: bytes.iter().map(hex::encode).collect(),
-            grant,
-        }
+        Ok(SignedRelay { apdus, grant })
     }
 }

@@ -707,8 +707,9 @@ impl TestCard {
     fn apdus(relay: &SignedRelay) -> Vec<Vec<u8>> {
         relay
             .apdus
+            .as_slice()
             .iter()
-            .map(|a| hex::decode(a).unwrap())
+            .map(|a| a.as_bytes().to_vec())
             .collect()
     }
 
@@ -746,7 +747,7 @@ impl TestCard {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();
         piv.change_pin(
-            &Pin::parse(&sealed.one_time_pin).unwrap(),
+            &Pin::parse(sealed.one_time_pin.expose()).unwrap(),
             &Pin::parse(new_pin).unwrap(),
         )
         .unwrap();
