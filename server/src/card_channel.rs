@@ -14,7 +14,7 @@ use rand::RngCore;
 
 use crate::secrets::{Kek, SealPurpose};
 use crate::store::cards::Card;
-use crate::store::StoreError;
+use crate::store::corrupt;
 use crate::{AppError, AppState};
 
 /// How long a grant lets the bridge act: the page uses it at once.
@@ -33,21 +33,18 @@ pub fn handshake(
     card: &Card,
     host_challenge: [u8; 8],
 ) -> Result<HostHandshake, AppError> {
-    let corrupt = |column| StoreError::Corrupt {
-        table: "cards",
-        column,
-    };
+    let bad = |column| corrupt("cards", column);
     let guid = card.guid;
     let sealed = card
         .scp03_keys_enc
         .as_deref()
-        .ok_or_else(|| corrupt("scp03_keys_enc"))?;
+        .ok_or_else(|| bad("scp03_keys_enc"))?;
     let version = card
         .scp03_key_version
         .and_then(|v| u8::try_from(v).ok())
-        .ok_or_else(|| corrupt("scp03_key_version"))?;
+        .ok_or_else(|| bad("scp03_key_version"))?;
     let bytes = kek.open(sealed, &guid, SealPurpose::ChannelKeys)?;
-    let keys = StaticKeys::from_bytes(&bytes).map_err(|_| corrupt("scp03_keys_enc"))?;
+    let keys = StaticKeys::from_bytes(&bytes).map_err(|_| bad("scp03_keys_enc"))?;
     Ok(HostHandshake::new(keys, version, host_challenge))
 }
 
