@@ -4,16 +4,16 @@
 //! [`BRIDGE_HEADER`] header, so no "simple" cross-origin request can reach the bridge.
 //! Binary values are lowercase hex.
 //!
-//! Parse, don't validate (ALL-2, BRG-2): GUIDs, challenges, signatures, card answers and
-//! passcodes are the newtypes of [`crate::values`] and [`crate::passcode`], so serde
-//! itself refuses a malformed one — the bridge answers `bad_request` before any handler
-//! runs, and the page cannot build a request the bridge would refuse. On the wire they
-//! are the same JSON strings as ever.
+//! Parse, don't validate (ALL-2, BRG-2): GUIDs, challenges, signatures, relayed commands,
+//! card answers and passcodes are the newtypes of [`crate::values`] and
+//! [`crate::passcode`], so serde itself refuses a malformed one — the bridge answers
+//! `bad_request` before any handler runs, and the page cannot build a request the bridge
+//! would refuse. On the wire they are the same JSON strings as ever.
 
 use serde::{Deserialize, Serialize};
 
 use crate::passcode::CardPasscode;
-use crate::values::{CardGuid, CardSignature, Challenge, ResponseHex};
+use crate::values::{BoundedVec, CardGuid, CardSignature, Challenge, CommandHex, ResponseHex};
 
 /// Custom header required on every bridge call (value: [`BRIDGE_HEADER_VALUE`]).
 pub const BRIDGE_HEADER: &str = "x-card-bridge";
@@ -120,12 +120,18 @@ pub struct SignedGrant {
     pub signature: String,
 }
 
+/// A script is a handful of commands; leave room, but not for abuse.
+pub const MAX_RELAY_COMMANDS: usize = 8;
+
+/// The commands of one relay: 1 to [`MAX_RELAY_COMMANDS`] APDUs, hex.
+pub type RelayCommands = BoundedVec<CommandHex, MAX_RELAY_COMMANDS, 1>;
+
 /// APDUs (hex) built by the server for the card, with the grant that lets the bridge
 /// relay exactly these bytes (the grant carries their SHA-256).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedRelay {
-    pub apdus: Vec<String>,
+    pub apdus: RelayCommands,
     pub grant: SignedGrant,
 }
 
@@ -136,7 +142,7 @@ pub struct SignedRelay {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelayRequest {
-    pub apdus: Vec<String>,
+    pub apdus: RelayCommands,
     /// Missing is refused with `grant_missing` (not a parse error).
     #[serde(default)]
     pub grant: Option<SignedGrant>,
@@ -303,6 +309,24 @@ mod tests {
         assert!(serde_json::from_value::<CardInfo>(card).is_err());
         let relayed = json!({"responses": ["9000", "9g00"]});
         assert!(serde_json::from_value::<RelayResponse>(relayed).is_err());
+        let select = "00a4040009a00000030800001000";
+        let bad_relays = [
+            json!([]),
+            json!(vec![select; MAX_RELAY_COMMANDS + 1]),
+            json!(["zz000000"]),
+            json!(["00a4040"]),
+            json!([""]),
+            json!(["00a404"]),
+            json!(["00".repeat(513)]),
+            json!([7]),
+        ];
+        for apdus in bad_relays {
+            let request = json!({"apdus": apdus});
+            assert!(
+                serde_json::from_value::<RelayRequest>(request).is_err(),
+                "{apdus}"
+            );
+        }
     }
 
     #[test]
@@ -335,6 +359,12 @@ mod tests {
         let relayed = json!({"responses": ["9000", "0102639c"]});
         let answer: RelayResponse = serde_json::from_value(relayed.clone()).unwrap();
         assert_eq!(serde_json::to_value(&answer).unwrap(), relayed);
+        let grant = json!({"claims": "e30", "signature": "AA"});
+        let relay = json!({"apdus": ["8050000008", "84820000"], "grant": grant});
+        let request: RelayRequest = serde_json::from_value(relay.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&request).unwrap(), relay);
+        let signed: SignedRelay = serde_json::from_value(relay.clone()).unwrap();
+        assert_eq!(serde_json::to_string(&signed).unwrap(), relay.to_string());
     }
 
     #[test]

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::endpoint::NotJson;
 use crate::endpoints;
+use crate::passcode::CardPasscode;
 use crate::values::{
     AttemptId, BoundedVec, CardGuid, CardSignature, Challenge, ResponseHex, SecurityAnswer,
     UnlockCode,
@@ -196,8 +197,9 @@ pub struct ScriptRequest {
 pub struct SealedScript {
     pub card_guid: CardGuid,
     pub relay: crate::bridge::SignedRelay,
-    /// The only secret that leaves the channel (CARD-3): it goes to the bridge.
-    pub one_time_pin: String,
+    /// The only secret that leaves the channel (CARD-3): it goes to the bridge, as the
+    /// current PIN of the local change, so it is a card passcode like any other.
+    pub one_time_pin: CardPasscode,
     pub change_pin: crate::bridge::SignedGrant,
 }
 
@@ -243,10 +245,11 @@ mod tests {
         let response = SealedScript {
             card_guid: CardGuid::from_bytes([1; 16]),
             relay: crate::bridge::SignedRelay {
-                apdus: vec!["84820000".into()],
+                apdus: BoundedVec::new(vec![crate::values::CommandHex::parse("84820000").unwrap()])
+                    .unwrap(),
                 grant: grant.clone(),
             },
-            one_time_pin: "73914205".into(),
+            one_time_pin: CardPasscode::parse("73914205").unwrap(),
             change_pin: grant,
         };
         let printed = format!("{response:?}");
@@ -271,5 +274,26 @@ mod tests {
         assert!(serde_json::from_str::<ChannelRequest>("{}").is_ok());
         let five = format!(r#"{{"card_answers":[{}]}}"#, [r#""9000""#; 5].join(","));
         assert!(serde_json::from_str::<ScriptRequest>(&five).is_err());
+    }
+
+    #[test]
+    fn card_3_the_one_time_pin_is_a_card_passcode_sent_as_the_same_string() {
+        let sealed = |pin: &str| {
+            let grant = r#"{"claims":"e30","signature":"AA"}"#;
+            format!(
+                r#"{{"card_guid":"{}","relay":{{"apdus":["84820000"],"grant":{grant}}},"#,
+                "01".repeat(16)
+            ) + &format!(r#""one_time_pin":"{pin}","change_pin":{grant}}}"#)
+        };
+        let text = sealed("Ab3dE6g8");
+        let parsed: SealedScript = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed.one_time_pin.expose(), "Ab3dE6g8");
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), text);
+        for bad in ["123", "123456789", "12\\t45678"] {
+            assert!(
+                serde_json::from_str::<SealedScript>(&sealed(bad)).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! (BRG-5). The unlock's commands and the meaning of the card's answers are
 //! `card_protocol::unlock`'s; this module only fetches keys and signs.
 
-use api_types::bridge::{SignedGrant, SignedRelay};
+use api_types::bridge::{RelayCommands, SignedGrant, SignedRelay};
+use api_types::values::CommandHex;
 use api_types::AttemptId;
 use bridge_grant::{GrantRequest, Operation};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
@@ -13,7 +14,7 @@ use rand::RngCore;
 
 use crate::secrets::{Kek, SealPurpose};
 use crate::store::cards::Card;
-use crate::store::StoreError;
+use crate::store::corrupt;
 use crate::{AppError, AppState};
 
 /// How long a grant lets the bridge act: the page uses it at once.
@@ -32,21 +33,18 @@ pub fn handshake(
     card: &Card,
     host_challenge: [u8; 8],
 ) -> Result<HostHandshake, AppError> {
-    let corrupt = |column| StoreError::Corrupt {
-        table: "cards",
-        column,
-    };
+    let bad = |column| corrupt("cards", column);
     let guid = card.guid;
     let sealed = card
         .scp03_keys_enc
         .as_deref()
-        .ok_or_else(|| corrupt("scp03_keys_enc"))?;
+        .ok_or_else(|| bad("scp03_keys_enc"))?;
     let version = card
         .scp03_key_version
         .and_then(|v| u8::try_from(v).ok())
-        .ok_or_else(|| corrupt("scp03_key_version"))?;
+        .ok_or_else(|| bad("scp03_key_version"))?;
     let bytes = kek.open(sealed, &guid, SealPurpose::ChannelKeys)?;
-    let keys = StaticKeys::from_bytes(&bytes).map_err(|_| corrupt("scp03_keys_enc"))?;
+    let keys = StaticKeys::from_bytes(&bytes).map_err(|_| bad("scp03_keys_enc"))?;
     Ok(HostHandshake::new(keys, version, host_challenge))
 }
 
@@ -89,12 +87,16 @@ impl AppState {
         operation: Operation,
         commands: &[CommandApdu],
         now: i64,
-    ) -> SignedRelay {
+    ) -> Result<SignedRelay, AppError> {
         let bytes: Vec<Vec<u8>> = commands.iter().map(CommandApdu::to_bytes).collect();
+        // Our scripts are a few short commands; one the bridge would refuse is our bug.
+        let apdus = bytes
+            .iter()
+            .map(|command| CommandHex::from_bytes(command.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(RelayCommands::new)
+            .map_err(|_| AppError::Invariant("a script the bridge would refuse"))?;
         let grant = self.grant(attempt, card_guid, operation, Some(&bytes), now);
-        SignedRelay {
-            apdus: bytes.iter().map(hex::encode).collect(),
-            grant,
-        }
+        Ok(SignedRelay { apdus, grant })
     }
 }

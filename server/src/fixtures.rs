@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use api_types::ra::UserUuid;
 use api_types::{AttemptId, CardGuid};
 
 use crate::flow::{Outcome, Write};
@@ -16,10 +17,20 @@ pub(crate) const SENDER: Sender<'static> = Sender {
     ra_help: "Call the RA.",
 };
 
+/// A UUID the test writes out.
+pub(crate) fn uuid(text: &str) -> UserUuid {
+    UserUuid::parse(text).unwrap()
+}
+
+/// John Rigby's UUID.
+pub(crate) fn john_uuid() -> UserUuid {
+    uuid("555555555501")
+}
+
 /// John Rigby, registered, staff, nothing counted against him.
 pub(crate) fn john() -> User {
     User {
-        uuid: "555555555501".into(),
+        uuid: john_uuid(),
         display_name: "Mr John Rigby".into(),
         email: "john.rigby@nhs.net".into(),
         registered: true,
@@ -39,7 +50,7 @@ pub(crate) fn attempt(state: crate::store::attempts::AttemptState) -> Attempt {
     Attempt {
         id: AttemptId::from_bytes([1; 16]),
         card_guid: CardGuid::from_bytes([2; 16]),
-        user_uuid: "555555555501".into(),
+        user_uuid: john_uuid(),
         state,
         challenge: [0; 32],
         created_at: 1000,
@@ -70,7 +81,7 @@ pub(crate) fn written_attempt<T>(outcome: &Outcome<T>) -> &Attempt {
 pub(crate) fn card() -> Card {
     Card {
         guid: CardGuid::from_bytes([2; 16]),
-        user_uuid: "555555555501".into(),
+        user_uuid: john_uuid(),
         card_auth_public_key: vec![],
         puk_enc: vec![],
         puk_next_enc: None,

@@ -8,6 +8,7 @@
 //! `card_protocol::issue`'s; this module only drives it.
 
 use api_types::audit::AuditAction;
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::client::{CardTransport, PivClient, PivError};
@@ -82,7 +83,7 @@ impl AppState {
             }
             Err(refused) => (None, Err(refused)),
         };
-        let outcome = decide_issue(*guid, holder.as_deref(), &result);
+        let outcome = decide_issue(*guid, holder.as_ref(), &result);
         let tx = self.store.begin().await?;
         match (self.finish_offline(tx, now, outcome).await, result) {
             (Ok(()), result) => result,
@@ -115,7 +116,7 @@ impl AppState {
     ) -> Result<IssuedCard, IssueError> {
         let holder = Holder {
             display_name: &user.display_name,
-            uuid: &user.uuid,
+            uuid: user.uuid.as_str(),
             organisation: &self.settings.organisation_name,
         };
         let mut card = PivClient::new(transport);
@@ -164,7 +165,7 @@ impl AppState {
 /// card took them; else the failure, with the reason for the log (no secret in it).
 fn decide_issue(
     guid: CardGuid,
-    holder: Option<&str>,
+    holder: Option<&UserUuid>,
     result: &Result<IssuedCard, IssueError>,
 ) -> Outcome<()> {
     let subject = match holder {

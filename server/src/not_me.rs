@@ -60,12 +60,12 @@ fn decide(link: Option<NotMeLink>, user: Option<User>, now: i64) -> Outcome<NotM
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::john;
+    use crate::fixtures::{john, john_uuid};
 
     fn link(reported_at: Option<i64>) -> NotMeLink {
         NotMeLink {
             token_hash: vec![1; 32],
-            user_uuid: "555555555501".into(),
+            user_uuid: john_uuid(),
             notice: "unlock".into(),
             created_at: 1000,
             expires_at: 2000,

@@ -125,15 +125,12 @@ async fn update_card(
     passcode: &CardPasscode,
 ) -> Result<(), Problem> {
     let sealed = sealed_update(bridge, attempt_id).await?;
-    // The server's one-time PIN is a card passcode; anything else is a malformed answer,
-    // as a server answer that does not parse is.
-    let one_time_pin = CardPasscode::parse(&sealed.one_time_pin).map_err(|_| Problem::network())?;
     bridge
         .post::<_, ChangePinResponse>(
             PATH_CHANGE_PIN,
             &ChangePinRequest {
                 grant: Some(sealed.change_pin),
-                current_pin: one_time_pin,
+                current_pin: sealed.one_time_pin,
                 new_pin: passcode.clone(),
                 // Right after the reset the card has all its tries (BRG-6).
                 confirm_last_try: false,

@@ -112,10 +112,6 @@ where
     }
 }
 
-fn decode_hex(field: &str, value: &str) -> Result<Vec<u8>, BridgeError> {
-    hex::decode(value).map_err(|_| BridgeError::BadRequest(format!("{field} must be hex")))
-}
-
 /// The page's origin, which a grant must name. The guard has already refused any request
 /// whose Origin is missing or not allowed.
 fn request_origin(headers: &HeaderMap) -> Result<&str, BridgeError> {

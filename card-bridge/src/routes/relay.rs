@@ -12,12 +12,16 @@
 //!   `grant_wrong_card`.
 //!
 //! Both leave the card as it is ([`Leave::AsIs`]), so the channel lives on between relays.
-//! Commands run in order and stop at the first status word that is not `9000`.
+//! Commands run in order and stop at the first status word that is not `9000`. Serde has
+//! already refused a list that is empty, too long or not hex ([`RelayCommands`]); here each
+//! command must also be a well-formed APDU.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use api_types::bridge::{RelayRequest, RelayResponse};
+pub use api_types::bridge::MAX_RELAY_COMMANDS;
+
+use api_types::bridge::{RelayCommands, RelayRequest, RelayResponse};
 use api_types::values::ResponseHex;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -27,13 +31,10 @@ use card_protocol::apdu::CommandApdu;
 use card_protocol::client::PivClient;
 
 use super::card::open_card;
-use super::{decode_hex, lock, request_origin, ApiJson, AppState};
+use super::{lock, request_origin, ApiJson, AppState};
 use crate::grants::Asked;
 use crate::worker::{CardInReader, DynTransport, Leave, Presence};
 use crate::BridgeError;
-
-/// A script is a handful of commands; leave room, but not for abuse.
-pub const MAX_RELAY_COMMANDS: usize = 8;
 
 /// Which card each reader's secure channel was opened to, by the reader's insertion count
 /// at the opening.
@@ -58,20 +59,16 @@ impl OpenedChannels {
     }
 }
 
-/// 1 to [`MAX_RELAY_COMMANDS`] well-formed command APDUs, as bytes.
-fn parse_apdus(texts: &[String]) -> Result<Vec<Vec<u8>>, BridgeError> {
-    if texts.is_empty() || texts.len() > MAX_RELAY_COMMANDS {
-        return Err(BridgeError::BadRequest(format!(
-            "a relay has 1 to {MAX_RELAY_COMMANDS} commands"
-        )));
-    }
-    texts
+/// The commands as bytes, each a well-formed command APDU.
+fn parse_apdus(commands: &RelayCommands) -> Result<Vec<Vec<u8>>, BridgeError> {
+    commands
+        .as_slice()
         .iter()
-        .map(|text| {
-            let bytes = decode_hex("apdus", text)?;
-            CommandApdu::parse(&bytes)
+        .map(|command| {
+            let bytes = command.as_bytes();
+            CommandApdu::parse(bytes)
                 .map_err(|e| BridgeError::BadRequest(format!("bad APDU: {e}")))?;
-            Ok(bytes)
+            Ok(bytes.to_vec())
         })
         .collect()
 }
@@ -166,18 +163,19 @@ mod tests {
     }
 
     #[test]
-    fn brg_5_only_one_to_eight_well_formed_commands_are_relayed() {
-        let ok = "80500000080102030405060708".to_owned();
-        assert!(parse_apdus(std::slice::from_ref(&ok)).is_ok());
-        for bad in [
-            vec![],
-            vec![ok.clone(); MAX_RELAY_COMMANDS + 1],
-            vec!["zz".to_owned()],
-            vec!["0050".to_owned()],
-            vec!["8050000008010203".to_owned()],
-        ] {
+    fn brg_5_only_well_formed_commands_are_relayed() {
+        let commands = |texts: &[&str]| -> RelayCommands {
+            let texts: Vec<&str> = texts.to_vec();
+            serde_json::from_value(serde_json::json!(texts)).unwrap()
+        };
+        let ok = "80500000080102030405060708";
+        assert!(parse_apdus(&commands(&[ok])).is_ok());
+        for bad in [[ok, "005000000201"], [ok, "8050000008010203"]] {
             assert!(
-                matches!(parse_apdus(&bad), Err(BridgeError::BadRequest(_))),
+                matches!(
+                    parse_apdus(&commands(&bad)),
+                    Err(BridgeError::BadRequest(_))
+                ),
                 "{bad:?}"
             );
         }

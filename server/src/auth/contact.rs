@@ -30,7 +30,7 @@ impl AppState {
         let signed = (&request.login_id, &request.signature);
         let (session, now, mut tx, proof) = self.card_step(ACTION, secret, client, signed).await?;
         let info = &session.info;
-        let user = users::find_for_update(&mut tx, self.store.backend, info.uuid.as_str()).await?;
+        let user = users::find_for_update(&mut tx, self.store.backend, &info.uuid).await?;
         let approved = &self.settings.approved_email_domains;
         let given = Given {
             subject: Subject::session(info),
@@ -90,6 +90,7 @@ fn decide(given: Given<'_>, now: i64) -> Outcome<()> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::fixtures::john_uuid;
     use api_types::auth::LoginId;
     use api_types::CardGuid;
 
@@ -118,7 +119,7 @@ mod tests {
         contact: Result<(EmailAddress, Option<UkMobile>), AppError>,
     ) -> Outcome<()> {
         let given = Given {
-            subject: Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501"),
+            subject: Subject::card_of(CardGuid::from_bytes([2; 16]), &john_uuid()),
             proof,
             user: Some(user),
             contact,

@@ -165,10 +165,7 @@ fn decide(
         ended_at: None,
         card_proven_at: now,
     };
-    let info = match session_info(&user, challenge.card_guid, &session, limits) {
-        Ok(info) => info,
-        Err(corrupt) => return outcome.refuse(corrupt),
-    };
+    let info = session_info(&user, challenge.card_guid, &session, limits);
     // The PIN just verified: the card has all its tries again (RA-2, "as last seen").
     let tries = i64::from(card_protocol::piv::PIN_TRIES);
     outcome

@@ -23,7 +23,7 @@ impl AppState {
         let info = session.info;
         let now = self.clock.now();
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
-        let user = users::find(&mut conn, info.uuid.as_str())
+        let user = users::find(&mut conn, &info.uuid)
             .await?
             .ok_or(AppError::NotSignedIn)?;
         let certificate_expires_at = certificates::for_card(&mut conn, &info.card_guid)
@@ -33,7 +33,7 @@ impl AppState {
             .map(|c| c.not_after)
             .max();
         let mine = Filter {
-            user: Some(info.uuid.as_str().to_owned()),
+            user: Some(info.uuid.clone()),
             ..Filter::default()
         };
         let events = audit_search::page(&mut conn, &mine, RECENT_EVENTS)

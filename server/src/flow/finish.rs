@@ -3,6 +3,7 @@
 
 use api_types::auth::LoginId;
 use api_types::contact::{EmailAddress, UkMobile};
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use card_protocol::KeySlot;
 
@@ -28,14 +29,14 @@ pub(crate) enum Write {
     Attempt(Attempt),
     /// UNL-4 counters, compare-and-set from `before`.
     UnlockCounters {
-        user_uuid: String,
+        user_uuid: UserUuid,
         before: UnlockCounters,
         after: UnlockCounters,
     },
     /// UNL-3: the questions this user's attempts ask until an unlock succeeds (none:
     /// choose afresh next time).
     UnlockQuestions {
-        user_uuid: String,
+        user_uuid: UserUuid,
         question_ids: Vec<i64>,
     },
     /// CARD-3: a PUK about to be sent to the card, sealed.
@@ -73,13 +74,13 @@ pub(crate) enum Write {
     NotMeReported(Vec<u8>),
     /// REG-5: the user's new email and mobile.
     Contact {
-        user_uuid: String,
+        user_uuid: UserUuid,
         email: EmailAddress,
         mobile: Option<UkMobile>,
     },
     /// REG-4: the confirmed answers and email become the user's.
     ApplyRegistration {
-        user_uuid: String,
+        user_uuid: UserUuid,
         email: String,
         answers: Vec<HashedAnswer>,
     },
@@ -89,13 +90,13 @@ pub(crate) enum Write {
     PhoneCode(PhoneCode),
     /// RA-1: a manager changed a role.
     Role {
-        user_uuid: String,
+        user_uuid: UserUuid,
         role: api_types::ra::Role,
     },
     /// RA-4: the RA reviewed a "this wasn't me" report.
     ReportReviewed {
         token_hash: Vec<u8>,
-        by: String,
+        by: UserUuid,
     },
     /// CERT-1: a certificate our CA issued and the card now holds.
     CardCertificate {
@@ -111,7 +112,7 @@ pub(crate) enum Write {
     /// RA-6: the incident stop — every unlock and registration the user has in progress
     /// fails, their live phone code is spent and every session of theirs ends.
     StopFlows {
-        user_uuid: String,
+        user_uuid: UserUuid,
     },
     /// RA-2: the passcode tries a card was seen with.
     PinTriesSeen {

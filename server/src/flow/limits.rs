@@ -26,7 +26,7 @@ use sqlx::AnyConnection;
 /// Whom a limit counts.
 pub(crate) enum Scope<'a> {
     Client(&'a Client),
-    User(&'a str),
+    User(&'a api_types::ra::UserUuid),
 }
 
 impl Scope<'_> {
@@ -186,7 +186,7 @@ impl AppState {
         let mut charged =
             rate_limits::hit(conn, &address.failures(action_name), now, now - window).await?;
         let mut limit = self.budget(&address);
-        let users_own = subject.user_uuid.as_deref().filter(|_| !by_stranger);
+        let users_own = subject.user_uuid.as_ref().filter(|_| !by_stranger);
         if let Some(uuid) = users_own {
             let user = Scope::User(uuid);
             charged =
@@ -299,6 +299,10 @@ mod tests {
             scope.failures("unlock.start"),
             "failed:unlock.start:client:2001:db8:0:7::/64"
         );
-        assert_eq!(Scope::User("123").failures("a"), "failed:a:user:123");
+        let john = crate::fixtures::john_uuid();
+        assert_eq!(
+            Scope::User(&john).failures("a"),
+            "failed:a:user:555555555501"
+        );
     }
 }

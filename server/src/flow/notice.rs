@@ -3,6 +3,8 @@
 //! Referer), only its SHA-256 kept. Made here for every flow that sends a notice; used
 //! by the `not_me` flow.
 
+use api_types::ra::UserUuid;
+
 use crate::secrets::FlowSecret;
 use crate::store::not_me::NotMeLink;
 
@@ -20,7 +22,7 @@ pub(crate) struct NotMeDraw<'a> {
 
 impl NotMeDraw<'_> {
     /// The link for a notice to `user_uuid`: the write that keeps its hash, and the URL.
-    pub(crate) fn link(self, user_uuid: &str, notice: &str, now: i64) -> (Write, String) {
+    pub(crate) fn link(self, user_uuid: &UserUuid, notice: &str, now: i64) -> (Write, String) {
         not_me_link(self.public_origin, user_uuid, notice, self.token, now)
     }
 
@@ -46,14 +48,14 @@ impl crate::AppState {
 /// A new link in a notice to `user_uuid`: the write that keeps its hash, and the URL.
 fn not_me_link(
     public_origin: &str,
-    user_uuid: &str,
+    user_uuid: &UserUuid,
     notice: &str,
     token: FlowSecret,
     now: i64,
 ) -> (Write, String) {
     let link = NotMeLink {
         token_hash: token.hash(),
-        user_uuid: user_uuid.to_owned(),
+        user_uuid: user_uuid.clone(),
         notice: notice.to_owned(),
         created_at: now,
         expires_at: now + LINK_TTL,
@@ -77,7 +79,8 @@ mod tests {
         let token = FlowSecret::from_bytes([5; 32]);
         let value = token.cookie_value();
         let hash = token.hash();
-        let (write, url) = not_me_link("https://ss.example/", "555555555501", "unlock", token, 100);
+        let john = crate::fixtures::john_uuid();
+        let (write, url) = not_me_link("https://ss.example/", &john, "unlock", token, 100);
         assert_eq!(url, format!("https://ss.example/not-me#{value}"));
         assert!(matches!(write, Write::NotMeLink(link)
             if link.token_hash == hash && link.expires_at == 100 + LINK_TTL

@@ -4,6 +4,7 @@
 
 use api_types::audit::AuditAction;
 use api_types::auth::SessionInfo;
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 
 use super::{Client, Write};
@@ -16,7 +17,7 @@ use crate::AppError;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Subject {
     pub(crate) card_guid: Option<CardGuid>,
-    pub(crate) user_uuid: Option<String>,
+    pub(crate) user_uuid: Option<UserUuid>,
 }
 
 impl Subject {
@@ -34,18 +35,18 @@ impl Subject {
     }
 
     /// A user acted on without their card (the RA console, a notice's link).
-    pub(crate) fn user(uuid: &str) -> Self {
+    pub(crate) fn user(uuid: &UserUuid) -> Self {
         Self {
             card_guid: None,
-            user_uuid: Some(uuid.to_owned()),
+            user_uuid: Some(uuid.clone()),
         }
     }
 
     /// A card and its holder.
-    pub(crate) fn card_of(guid: CardGuid, uuid: &str) -> Self {
+    pub(crate) fn card_of(guid: CardGuid, uuid: &UserUuid) -> Self {
         Self {
             card_guid: Some(guid),
-            user_uuid: Some(uuid.to_owned()),
+            user_uuid: Some(uuid.clone()),
         }
     }
 
@@ -56,7 +57,7 @@ impl Subject {
 
     /// A signed-in session: the card it signed in with and its user.
     pub(crate) fn session(info: &SessionInfo) -> Self {
-        Self::card_of(info.card_guid, info.uuid.as_str())
+        Self::card_of(info.card_guid, &info.uuid)
     }
 }
 
@@ -153,7 +154,11 @@ impl<T> Outcome<T> {
                 Err(error) => error.code().as_str().into(),
             },
             card_guid,
-            user_uuid: self.subject.user_uuid.clone(),
+            user_uuid: self
+                .subject
+                .user_uuid
+                .as_ref()
+                .map(|u| u.as_str().to_owned()),
             client_addr: client.map(|c| c.addr.to_string()),
             detail: self.detail.clone(),
         }

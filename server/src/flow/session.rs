@@ -4,14 +4,12 @@
 
 use api_types::audit::AuditAction;
 use api_types::auth::SessionInfo;
-use api_types::ra::UserUuid;
 use api_types::CardGuid;
 
 use super::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
-use crate::store::StoreError;
 use crate::{AppError, AppState};
 
 const SESSION: AuditAction = AuditAction::Session;
@@ -85,10 +83,7 @@ fn decide(session: Session, user: User, limits: Limits, now: i64) -> Outcome<Ses
             .detail("session timed out".into())
             .refuse(AppError::NotSignedIn);
     }
-    let info = match session_info(&user, card_guid, &session, limits) {
-        Ok(info) => info,
-        Err(corrupt) => return outcome.refuse(corrupt),
-    };
+    let info = session_info(&user, card_guid, &session, limits);
     outcome
         .write(Write::TouchSession(session.secret_hash))
         .unaudited_if_ok()
@@ -102,25 +97,21 @@ pub(crate) struct Limits {
     pub(crate) absolute: i64,
 }
 
-/// What the page is told of a session; a user row whose UUID does not parse is corrupt.
+/// What the page is told of a session.
 pub(crate) fn session_info(
     user: &User,
     card_guid: CardGuid,
     session: &Session,
     limits: Limits,
-) -> Result<SessionInfo, AppError> {
-    let uuid = UserUuid::parse(&user.uuid).map_err(|_| StoreError::Corrupt {
-        table: "users",
-        column: "uuid",
-    })?;
-    Ok(SessionInfo {
+) -> SessionInfo {
+    SessionInfo {
         display_name: user.display_name.clone(),
-        uuid,
+        uuid: user.uuid.clone(),
         card_guid,
         expires_at: session.expires_at,
         idle_timeout_secs: limits.idle,
         role: user.role,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -137,7 +128,7 @@ mod tests {
     fn session(last_seen_at: i64) -> Session {
         Session {
             secret_hash: vec![1; 32],
-            user_uuid: "555555555501".into(),
+            user_uuid: crate::fixtures::john_uuid(),
             card_guid: CardGuid::from_bytes([2; 16]),
             created_at: 1000,
             last_seen_at,

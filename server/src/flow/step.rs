@@ -64,7 +64,7 @@ impl AppState {
         client: &Client,
     ) -> Result<SessionStep, AppError> {
         let session = self.current_session(secret, client).await?;
-        let user = Scope::User(session.info.uuid.as_str());
+        let user = Scope::User(&session.info.uuid);
         self.count_request(action, user, Subject::session(&session.info), client)
             .await?;
         let (now, tx) = self.open().await?;

@@ -38,7 +38,7 @@ impl AppState {
         let typed = query.q.trim();
         let key = users::name_key(typed);
         let search = match UserUuid::parse(typed) {
-            Ok(_) => Search::Uuid(typed),
+            Ok(uuid) => Search::Uuid(uuid),
             Err(_) if key.is_empty() => {
                 return Ok(UserList {
                     users: Vec::new(),
@@ -69,7 +69,6 @@ impl AppState {
     ) -> Result<UserRecord, AppError> {
         let ra = self.ra_actor(secret, client, Needs::Agent).await?;
         let (now, mut tx) = self.open().await?;
-        let uuid = uuid.as_str();
         let found = match (
             ra::listed(&mut tx, uuid).await?,
             users::find(&mut tx, uuid).await?,
@@ -83,7 +82,7 @@ impl AppState {
                 events: audit_search::page(
                     &mut tx,
                     &Filter {
-                        user: Some(uuid.to_owned()),
+                        user: Some(uuid.clone()),
                         ..Filter::default()
                     },
                     i64::from(EVENTS_PER_PAGE),

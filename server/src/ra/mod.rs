@@ -28,7 +28,7 @@ use crate::mail::templates::{self, RaNotice, Sender};
 use crate::secrets::FlowSecret;
 use crate::store::ra::Listed;
 use crate::store::users::{self, User};
-use crate::store::Tx;
+use crate::store::{corrupt, Tx};
 use crate::{AppError, AppState};
 
 const ACCESS: AuditAction = AuditAction::RaAccess;
@@ -36,7 +36,7 @@ const ACCESS: AuditAction = AuditAction::RaAccess;
 /// An RA, as a request's session showed them.
 #[derive(Debug, Clone)]
 pub struct RaActor {
-    pub uuid: String,
+    pub uuid: UserUuid,
     pub role: Role,
     pub card_guid: CardGuid,
     /// RA-5: when their card last proved itself in this session.
@@ -50,8 +50,8 @@ impl RaActor {
     }
 
     /// Separation of duties (RA-1).
-    fn not_self(&self, user_uuid: &str) -> Result<(), AppError> {
-        if self.uuid == user_uuid {
+    fn not_self(&self, user_uuid: &UserUuid) -> Result<(), AppError> {
+        if self.uuid == *user_uuid {
             Err(AppError::OwnAccount)
         } else {
             Ok(())
@@ -106,11 +106,11 @@ impl AppState {
     ) -> Result<RaTarget<T>, AppError> {
         let ra = self.ra_actor(secret, client, needs).await?;
         let (now, mut tx) = self.open().await?;
-        let outcome = Outcome::new(action, Subject::user(uuid.as_str()))
+        let outcome = Outcome::new(action, Subject::user(uuid))
             .by(ra.name())
             .detail(reason.to_owned());
-        let user = users::find_for_update(&mut tx, self.store.backend, uuid.as_str()).await?;
-        let user = match (ra.not_self(uuid.as_str()), user) {
+        let user = users::find_for_update(&mut tx, self.store.backend, uuid).await?;
+        let user = match (ra.not_self(uuid), user) {
             (Err(refused), _) => Err(outcome.refuse(refused)),
             (Ok(()), None) => Err(outcome.refuse(AppError::NotFound)),
             (Ok(()), Some(user)) => match ra.may_act_on(&user, gives, now) {
@@ -137,7 +137,7 @@ impl AppState {
             Needs::Manager => info.role == Role::RaManager,
         };
         let actor = RaActor {
-            uuid: info.uuid.as_str().to_owned(),
+            uuid: info.uuid.clone(),
             role: info.role,
             card_guid: info.card_guid,
             card_proven_at: session.card_proven_at,
@@ -195,14 +195,10 @@ fn display_name(title: &str, given: &str, family: &str) -> String {
 }
 
 fn summary(listed: Listed) -> Result<UserSummary, AppError> {
-    let corrupt = |column| crate::store::StoreError::Corrupt {
-        table: "users",
-        column,
-    };
-    let role = Role::parse(&listed.role).ok_or(corrupt("role"))?;
+    let role = Role::parse(&listed.role).ok_or_else(|| corrupt("users", "role"))?;
     Ok(UserSummary {
         display_name: display_name(&listed.title, &listed.given_name, &listed.family_name),
-        uuid: UserUuid::parse(&listed.uuid).map_err(|_| corrupt("uuid"))?,
+        uuid: listed.uuid,
         email: listed.email,
         role,
         registered: listed.registered != 0,

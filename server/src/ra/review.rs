@@ -72,13 +72,13 @@ fn decide_review(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::fixtures::{john, SENDER};
+    use crate::fixtures::{john, john_uuid, uuid, SENDER};
     use api_types::ra::Role;
     use api_types::CardGuid;
 
-    fn ra(uuid: &str) -> RaActor {
+    fn ra(text: &str) -> RaActor {
         RaActor {
-            uuid: uuid.into(),
+            uuid: uuid(text),
             role: Role::RaAgent,
             card_guid: CardGuid::from_bytes([4; 16]),
             card_proven_at: 0,
@@ -88,7 +88,7 @@ mod tests {
     fn link(reported: bool, reviewed: bool) -> NotMeLink {
         NotMeLink {
             token_hash: vec![1; 32],
-            user_uuid: "555555555501".into(),
+            user_uuid: john_uuid(),
             notice: "unlock".into(),
             created_at: 1000,
             expires_at: 5000,
@@ -114,7 +114,7 @@ mod tests {
         let writes = outcome.writes();
         assert!(
             matches!(writes, [Write::NotMeLink(_), Write::Mail(m), Write::ReportReviewed { by, .. }]
-            if by == "999999999901" && m.to == "john.rigby@nhs.net" && m.text.contains("/not-me#"))
+            if by.as_str() == "999999999901" && m.to == "john.rigby@nhs.net" && m.text.contains("/not-me#"))
         );
         assert_eq!(outcome.audit_detail(), "unlock notice: called the user");
     }

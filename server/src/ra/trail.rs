@@ -32,7 +32,7 @@ const DAY: i64 = 86_400;
 /// a malformed one never gets here: `bad_filter`).
 pub fn audit_filter(asked: AuditFilter) -> Filter {
     Filter {
-        user: asked.user.map(|uuid| uuid.as_str().to_owned()),
+        user: asked.user,
         card: asked.card.map(|guid| guid.to_hex()),
         action: asked.action.map(|action| action.text()),
         outcome: asked.outcome.map(|outcome| outcome.as_str().to_owned()),

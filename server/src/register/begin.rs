@@ -29,7 +29,7 @@ impl AppState {
         let (session, now, mut tx, proof) = self.card_step(ACTION, secret, client, signed).await?;
         let info = &session.info;
         let loaded = Loaded {
-            user: users::find(&mut tx, info.uuid.as_str()).await?,
+            user: users::find(&mut tx, &info.uuid).await?,
             questions: registrations::all_questions(&mut tx).await?,
             session_hash: session.secret_hash.clone(),
         };
@@ -107,6 +107,7 @@ fn decide(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::fixtures::john_uuid;
     use crate::store::users::UnlockCounters;
     use api_types::auth::LoginId;
     use api_types::CardGuid;
@@ -114,7 +115,7 @@ mod tests {
     fn loaded(user: bool) -> Loaded {
         Loaded {
             user: user.then(|| User {
-                uuid: "555555555501".into(),
+                uuid: john_uuid(),
                 display_name: "Mr John Rigby".into(),
                 email: "john.rigby@nhs.net".into(),
                 registered: false,
@@ -129,7 +130,7 @@ mod tests {
     }
 
     fn begin(proof: CardProvenAgain, user: bool) -> Outcome<RegisterBeginResponse> {
-        let subject = Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501");
+        let subject = Subject::card_of(CardGuid::from_bytes([2; 16]), &john_uuid());
         let approved = ["nhs.net".to_owned()];
         let id = RegistrationId::from_bytes([5; 16]);
         decide((subject, proof), loaded(user), (id, &approved), 1000)
@@ -159,7 +160,7 @@ mod tests {
         if let Some(user) = closed.user.as_mut() {
             user.counters.self_service_closed = true;
         }
-        let subject = Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501");
+        let subject = Subject::card_of(CardGuid::from_bytes([2; 16]), &john_uuid());
         let proof = CardProvenAgain::proven(LoginId::from_bytes([1; 16]));
         let approved = ["nhs.net".to_owned()];
         let id = RegistrationId::from_bytes([5; 16]);

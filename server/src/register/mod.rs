@@ -42,19 +42,19 @@ impl AppState {
     ) -> Result<RegistrationStep<T>, AppError> {
         let (session, now, mut tx) = self.session_step(action, secret, client).await?;
         let refused = || Outcome::new(action, Subject::session(&session.info));
-        let registration =
-            match registrations::find_for_update(&mut tx, self.store.backend, id).await? {
-                Some(r)
-                    if r.user_uuid == session.info.uuid.as_str()
-                        && r.session_hash == session.secret_hash =>
-                {
-                    Ok(r)
-                }
-                Some(_) => Err(refused()
-                    .detail("another session's registration".into())
-                    .refuse(AppError::NotFound)),
-                None => Err(refused().refuse(AppError::NotFound)),
-            };
+        let registration = match registrations::find_for_update(&mut tx, self.store.backend, id)
+            .await?
+        {
+            Some(r)
+                if r.user_uuid == session.info.uuid && r.session_hash == session.secret_hash =>
+            {
+                Ok(r)
+            }
+            Some(_) => Err(refused()
+                .detail("another session's registration".into())
+                .refuse(AppError::NotFound)),
+            None => Err(refused().refuse(AppError::NotFound)),
+        };
         Ok((session, now, tx, registration))
     }
 }

@@ -1,16 +1,17 @@
 //! `unlock_attempts`: one row per unlock, moved one step per call (UNL-1…UNL-7).
 
+use api_types::ra::UserUuid;
 use api_types::{AttemptId, CardGuid};
 use sqlx::AnyConnection;
 
-use super::{flag, Backend, StoreError};
+use super::{corrupt, flag, user_uuid, Backend, StoreError};
 
 /// An unlock attempt as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     pub id: AttemptId,
     pub card_guid: CardGuid,
-    pub user_uuid: String,
+    pub user_uuid: UserUuid,
     pub state: AttemptState,
     pub challenge: [u8; 32],
     pub created_at: i64,
@@ -122,12 +123,7 @@ struct AttemptRow {
     channel_state: Option<String>,
 }
 
-fn corrupt(column: &'static str) -> StoreError {
-    StoreError::Corrupt {
-        table: "unlock_attempts",
-        column,
-    }
-}
+const TABLE: &str = "unlock_attempts";
 
 impl TryFrom<AttemptRow> for Attempt {
     type Error = StoreError;
@@ -142,15 +138,18 @@ impl TryFrom<AttemptRow> for Attempt {
             _ => None,
         };
         Ok(Attempt {
-            id: AttemptId::parse(&row.id).map_err(|_| corrupt("id"))?,
-            card_guid: CardGuid::parse(&row.card_guid).map_err(|_| corrupt("card_guid"))?,
-            user_uuid: row.user_uuid,
-            state: AttemptState::parse(&row.state).ok_or_else(|| corrupt("state"))?,
-            challenge: row.challenge.try_into().map_err(|_| corrupt("challenge"))?,
+            id: AttemptId::parse(&row.id).map_err(|_| corrupt(TABLE, "id"))?,
+            card_guid: CardGuid::parse(&row.card_guid).map_err(|_| corrupt(TABLE, "card_guid"))?,
+            user_uuid: user_uuid(TABLE, "user_uuid", &row.user_uuid)?,
+            state: AttemptState::parse(&row.state).ok_or_else(|| corrupt(TABLE, "state"))?,
+            challenge: row
+                .challenge
+                .try_into()
+                .map_err(|_| corrupt(TABLE, "challenge"))?,
             created_at: row.created_at,
             expires_at: row.expires_at,
             question_ids: super::parse_ids(&row.question_ids)
-                .ok_or_else(|| corrupt("question_ids"))?,
+                .ok_or_else(|| corrupt(TABLE, "question_ids"))?,
             code,
             code_failures: row.code_failures,
             card_updated: flag(row.card_updated),
@@ -160,7 +159,7 @@ impl TryFrom<AttemptRow> for Attempt {
                 .channel_state
                 .map(|json| serde_json::from_str(&json))
                 .transpose()
-                .map_err(|_| corrupt("channel_state"))?,
+                .map_err(|_| corrupt(TABLE, "channel_state"))?,
         })
     }
 }
@@ -218,7 +217,7 @@ pub async fn insert(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), S
     )
     .bind(attempt.id.as_str())
     .bind(attempt.card_guid.to_hex())
-    .bind(&attempt.user_uuid)
+    .bind(attempt.user_uuid.as_str())
     .bind(attempt.state.as_str())
     .bind(attempt.challenge.to_vec())
     .bind(attempt.created_at)
@@ -257,13 +256,16 @@ fn channel_json(channel: Option<&ChannelState>) -> Result<Option<String>, StoreE
     channel
         .map(serde_json::to_string)
         .transpose()
-        .map_err(|_| corrupt("channel_state"))
+        .map_err(|_| corrupt(TABLE, "channel_state"))
 }
 
 /// Deletes a user's attempts (re-enrolment).
-pub async fn delete_for_user(conn: &mut AnyConnection, user_uuid: &str) -> Result<(), StoreError> {
+pub async fn delete_for_user(
+    conn: &mut AnyConnection,
+    user_uuid: &UserUuid,
+) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM unlock_attempts WHERE user_uuid = $1")
-        .bind(user_uuid)
+        .bind(user_uuid.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -272,13 +274,13 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user_uuid: &str) -> Resul
 /// RA-6: every unlock attempt of a user still in progress fails now.
 pub async fn fail_open_for_user(
     conn: &mut AnyConnection,
-    user_uuid: &str,
+    user_uuid: &UserUuid,
 ) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE unlock_attempts SET state = 'failed' WHERE user_uuid = $1 \
          AND state NOT IN ('completed', 'failed')",
     )
-    .bind(user_uuid)
+    .bind(user_uuid.as_str())
     .execute(conn)
     .await?
     .rows_affected())

@@ -4,14 +4,15 @@
 //! "My card" reads a user's recent events through the same [`page`].
 
 use api_types::audit::{AuditAction, AuditRecord};
+use api_types::ra::UserUuid;
 use sqlx::AnyConnection;
 
-use super::StoreError;
+use super::{corrupt, StoreError};
 
 /// The filters; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
-    pub user: Option<String>,
+    pub user: Option<UserUuid>,
     pub card: Option<String>,
     pub action: Option<String>,
     pub outcome: Option<String>,
@@ -40,10 +41,7 @@ pub struct Event {
 impl Event {
     /// What happened; a name no [`AuditAction`] has is a corrupt row.
     pub fn action(&self) -> Result<AuditAction, StoreError> {
-        AuditAction::parse(&self.action).ok_or(StoreError::Corrupt {
-            table: "audit_log",
-            column: "action",
-        })
+        AuditAction::parse(&self.action).ok_or_else(|| corrupt("audit_log", "action"))
     }
 
     /// The wire record (RA-4).
@@ -76,7 +74,7 @@ fn conditions(filter: &Filter) -> (String, Vec<Value>) {
         clauses.push(clause.replace('?', &format!("${}", values.len())));
     };
     if let Some(user) = &filter.user {
-        add("user_uuid = ?", Value::Text(user.clone()));
+        add("user_uuid = ?", Value::Text(user.as_str().to_owned()));
     }
     if let Some(card) = &filter.card {
         add("card_guid = ?", Value::Text(card.to_ascii_lowercase()));
@@ -144,7 +142,7 @@ mod tests {
     #[test]
     fn ra_4_filters_number_their_values_in_order() {
         let filter = Filter {
-            user: Some("123456789012".into()),
+            user: UserUuid::parse("123456789012").ok(),
             action: Some("unlock.".into()),
             from: Some(10),
             before: Some(99),

@@ -1,15 +1,16 @@
 //! `cards`: each smartcard's identity, its 9E public key (CARD-6) and its PUK sealed with
 //! the KEK (CARD-3), with a pending PUK while a rotation's outcome is not yet known.
 
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use sqlx::AnyConnection;
 
-use super::{Backend, StoreError};
+use super::{corrupt, user_uuid, Backend, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card {
     pub guid: CardGuid,
-    pub user_uuid: String,
+    pub user_uuid: UserUuid,
     /// SEC1 P-256 public key of the card authentication key (slot 9E).
     pub card_auth_public_key: Vec<u8>,
     /// The PUK the card is known to have, sealed.
@@ -21,7 +22,7 @@ pub struct Card {
     pub scp03_key_version: Option<i64>,
 }
 
-/// A `cards` row as stored; [`Card`] once its GUID has parsed.
+/// A `cards` row as stored; [`Card`] once its GUID and UUID have parsed.
 #[derive(sqlx::FromRow)]
 struct CardRow {
     guid: String,
@@ -38,11 +39,8 @@ impl TryFrom<CardRow> for Card {
 
     fn try_from(row: CardRow) -> Result<Self, StoreError> {
         Ok(Self {
-            guid: CardGuid::parse(&row.guid).map_err(|_| StoreError::Corrupt {
-                table: "cards",
-                column: "guid",
-            })?,
-            user_uuid: row.user_uuid,
+            guid: CardGuid::parse(&row.guid).map_err(|_| corrupt("cards", "guid"))?,
+            user_uuid: user_uuid("cards", "user_uuid", &row.user_uuid)?,
             card_auth_public_key: row.card_auth_public_key,
             puk_enc: row.puk_enc,
             puk_next_enc: row.puk_next_enc,
@@ -181,7 +179,7 @@ pub async fn drop_pending_puk(conn: &mut AnyConnection, guid: &CardGuid) -> Resu
 
 pub struct NewCard<'a> {
     pub guid: &'a CardGuid,
-    pub user_uuid: &'a str,
+    pub user_uuid: &'a UserUuid,
     pub card_auth_public_key: &'a [u8],
     pub puk_enc: &'a [u8],
     pub scp03_keys_enc: &'a [u8],
@@ -195,7 +193,7 @@ pub async fn insert(conn: &mut AnyConnection, card: &NewCard<'_>) -> Result<(), 
          scp03_key_version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(card.guid.to_hex())
-    .bind(card.user_uuid)
+    .bind(card.user_uuid.as_str())
     .bind(card.card_auth_public_key.to_vec())
     .bind(card.puk_enc.to_vec())
     .bind(card.scp03_keys_enc.to_vec())
@@ -210,11 +208,11 @@ pub async fn insert(conn: &mut AnyConnection, card: &NewCard<'_>) -> Result<(), 
 pub async fn delete(
     conn: &mut AnyConnection,
     guid: &CardGuid,
-    user_uuid: &str,
+    user_uuid: &UserUuid,
 ) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM cards WHERE guid = $1 OR user_uuid = $2")
         .bind(guid.to_hex())
-        .bind(user_uuid)
+        .bind(user_uuid.as_str())
         .execute(conn)
         .await?;
     Ok(())

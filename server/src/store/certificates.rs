@@ -5,7 +5,7 @@ use api_types::CardGuid;
 use card_protocol::KeySlot;
 use sqlx::AnyConnection;
 
-use super::StoreError;
+use super::{corrupt, StoreError};
 
 /// The CA as stored; its key is sealed with the KEK.
 #[derive(sqlx::FromRow)]
@@ -109,10 +109,7 @@ impl TryFrom<CardCertificateRow> for CardCertificate {
     fn try_from(row: CardCertificateRow) -> Result<Self, StoreError> {
         Ok(Self {
             serial: row.serial,
-            slot: KeySlot::parse(&row.slot).map_err(|_| StoreError::Corrupt {
-                table: "card_certificates",
-                column: "slot",
-            })?,
+            slot: KeySlot::parse(&row.slot).map_err(|_| corrupt("card_certificates", "slot"))?,
             certificate: row.certificate,
             issued_at: row.issued_at,
             not_after: row.not_after,

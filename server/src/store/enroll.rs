@@ -1,6 +1,7 @@
 //! Creates (or replaces) a user with their security answers and card, in one
 //! transaction. Used by the demo seed and the tests; registration proper is a later flow.
 
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use card_protocol::pin::Puk;
 use card_protocol::scp03::StaticKeys;
@@ -29,7 +30,9 @@ pub async fn enroll(
     now: i64,
     enrolment: &Enrolment<'_>,
 ) -> Result<(), AppError> {
-    let uuid = enrolment.user.uuid;
+    // Parsed before anything is written: a row every later read would refuse is never made.
+    let uuid = &UserUuid::parse(enrolment.user.uuid)
+        .map_err(|_| AppError::Invariant("an enrolment's UUID is not 12 digits"))?;
     let mut hashed = Vec::new();
     for (question, answer) in enrolment.answers {
         hashed.push((*question, hasher.hash(answer)?));
@@ -44,7 +47,11 @@ pub async fn enroll(
     phone_codes::delete_for_user(&mut tx, uuid).await?;
     cards::delete(&mut tx, &enrolment.card_guid, uuid).await?;
     users::delete(&mut tx, uuid).await?;
-    users::insert(&mut tx, &enrolment.user).await?;
+    let user = NewUser {
+        uuid: uuid.as_str(),
+        ..enrolment.user.clone()
+    };
+    users::insert(&mut tx, &user).await?;
     for (question, hash) in &hashed {
         answers::insert(&mut tx, uuid, *question, hash).await?;
     }

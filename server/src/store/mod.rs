@@ -20,6 +20,7 @@ pub mod registrations;
 pub mod sessions;
 pub mod users;
 
+use api_types::ra::UserUuid;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
@@ -156,6 +157,20 @@ impl Store {
             Backend::Postgres => self.pool.begin().await?,
         })
     }
+}
+
+/// A stored value that does not parse: the row is corrupt, whichever module read it.
+pub(crate) fn corrupt(table: &'static str, column: &'static str) -> StoreError {
+    StoreError::Corrupt { table, column }
+}
+
+/// A stored user UUID, parsed once where the row is read.
+fn user_uuid(
+    table: &'static str,
+    column: &'static str,
+    text: &str,
+) -> Result<UserUuid, StoreError> {
+    UserUuid::parse(text).map_err(|_| corrupt(table, column))
 }
 
 /// Id lists are stored as comma-separated integers ('' for none).

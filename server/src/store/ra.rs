@@ -3,15 +3,16 @@
 //! passcode tries, and the dashboard's queries. The flows decide; this only reads (and
 //! records the tries a card was seen with).
 
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use sqlx::AnyConnection;
 
-use super::StoreError;
+use super::{user_uuid, StoreError};
 
 /// A user as listed in search results and the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
-    pub uuid: String,
+    pub uuid: UserUuid,
     pub title: String,
     pub given_name: String,
     pub family_name: String,
@@ -21,13 +22,47 @@ pub struct Listed {
     pub self_service_closed: i64,
 }
 
+/// [`Listed`] as read, before its UUID has parsed; other queries join it in.
+#[derive(sqlx::FromRow)]
+pub(super) struct ListedRow {
+    uuid: String,
+    title: String,
+    given_name: String,
+    family_name: String,
+    email: String,
+    role: String,
+    registered: i64,
+    self_service_closed: i64,
+}
+
+impl TryFrom<ListedRow> for Listed {
+    type Error = StoreError;
+
+    fn try_from(row: ListedRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            uuid: user_uuid("users", "uuid", &row.uuid)?,
+            title: row.title,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            email: row.email,
+            role: row.role,
+            registered: row.registered,
+            self_service_closed: row.self_service_closed,
+        })
+    }
+}
+
+fn listed_all(rows: Vec<ListedRow>) -> Result<Vec<Listed>, StoreError> {
+    rows.into_iter().map(Listed::try_from).collect()
+}
+
 const LISTED: &str = "u.uuid, u.title, u.given_name, u.family_name, u.email, u.role, \
                       u.registered, u.self_service_closed";
 
 /// How to find users.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search<'a> {
-    Uuid(&'a str),
+    Uuid(UserUuid),
     /// The start of a [`super::users::name_key`], given name or family name first.
     NamePrefix(&'a str),
 }
@@ -42,7 +77,7 @@ pub async fn search(
     let (sql, value) = match search {
         Search::Uuid(uuid) => (
             format!("SELECT {LISTED} FROM users u WHERE u.uuid = $1 LIMIT $2 OFFSET $3"),
-            (*uuid).to_owned(),
+            uuid.as_str().to_owned(),
         ),
         Search::NamePrefix(key) => (
             format!(
@@ -52,21 +87,26 @@ pub async fn search(
             format!("{key}%"),
         ),
     };
-    Ok(sqlx::query_as::<_, Listed>(&sql)
-        .bind(value)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(conn)
-        .await?)
-}
-
-pub async fn listed(conn: &mut AnyConnection, uuid: &str) -> Result<Option<Listed>, StoreError> {
-    Ok(
-        sqlx::query_as::<_, Listed>(&format!("SELECT {LISTED} FROM users u WHERE u.uuid = $1"))
-            .bind(uuid)
-            .fetch_optional(conn)
+    listed_all(
+        sqlx::query_as::<_, ListedRow>(&sql)
+            .bind(value)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(conn)
             .await?,
     )
+}
+
+pub async fn listed(
+    conn: &mut AnyConnection,
+    uuid: &UserUuid,
+) -> Result<Option<Listed>, StoreError> {
+    sqlx::query_as::<_, ListedRow>(&format!("SELECT {LISTED} FROM users u WHERE u.uuid = $1"))
+        .bind(uuid.as_str())
+        .fetch_optional(conn)
+        .await?
+        .map(Listed::try_from)
+        .transpose()
 }
 
 /// A card as the RA sees it.
@@ -82,7 +122,7 @@ pub struct CardListing {
 
 pub async fn cards_of(
     conn: &mut AnyConnection,
-    uuid: &str,
+    uuid: &UserUuid,
 ) -> Result<Vec<CardListing>, StoreError> {
     Ok(sqlx::query_as::<_, CardListing>(
         "SELECT c.guid, c.created_at, c.pin_tries_left, c.pin_tries_seen_at, \
@@ -90,7 +130,7 @@ pub async fn cards_of(
           AND k.slot = '9a' AND k.revoked_at IS NULL) AS certificate_expires_at \
          FROM cards c WHERE c.user_uuid = $1 ORDER BY c.created_at DESC, c.guid",
     )
-    .bind(uuid)
+    .bind(uuid.as_str())
     .fetch_all(conn)
     .await?)
 }
@@ -113,21 +153,30 @@ pub async fn set_pin_tries(
 
 /// Users who never confirmed an email address with a registration code.
 pub async fn unregistered(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listed>, StoreError> {
-    Ok(sqlx::query_as::<_, Listed>(&format!(
-        "SELECT {LISTED} FROM users u WHERE u.registered = 0 ORDER BY u.family_key, u.uuid \
-         LIMIT $1"
-    ))
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    listed_all(
+        sqlx::query_as::<_, ListedRow>(&format!(
+            "SELECT {LISTED} FROM users u WHERE u.registered = 0 \
+             ORDER BY u.family_key, u.uuid LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?,
+    )
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpiringRow {
-    #[sqlx(flatten)]
     pub user: Listed,
     pub card_guid: String,
     pub expires_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExpiringRead {
+    #[sqlx(flatten)]
+    user: ListedRow,
+    card_guid: String,
+    expires_at: i64,
 }
 
 /// Cards whose newest login certificate ends in `[from, to)`, soonest first.
@@ -137,7 +186,7 @@ pub async fn expiring(
     to: i64,
     limit: i64,
 ) -> Result<Vec<ExpiringRow>, StoreError> {
-    Ok(sqlx::query_as::<_, ExpiringRow>(&format!(
+    sqlx::query_as::<_, ExpiringRead>(&format!(
         "SELECT {LISTED}, c.guid AS card_guid, k.not_after AS expires_at \
          FROM card_certificates k JOIN cards c ON c.guid = k.card_guid \
          JOIN users u ON u.uuid = c.user_uuid \
@@ -150,14 +199,29 @@ pub async fn expiring(
     .bind(to)
     .bind(limit)
     .fetch_all(conn)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(ExpiringRow {
+            user: row.user.try_into()?,
+            card_guid: row.card_guid,
+            expires_at: row.expires_at,
+        })
+    })
+    .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockoutRow {
-    #[sqlx(flatten)]
     pub user: Listed,
     pub lockouts: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LockoutRead {
+    #[sqlx(flatten)]
+    user: ListedRow,
+    lockouts: i64,
 }
 
 /// Users locked out at least `at_least` times since `since`: a card unlocked (it had
@@ -168,7 +232,7 @@ pub async fn repeat_lockouts(
     at_least: i64,
     limit: i64,
 ) -> Result<Vec<LockoutRow>, StoreError> {
-    Ok(sqlx::query_as::<_, LockoutRow>(&format!(
+    sqlx::query_as::<_, LockoutRead>(&format!(
         "SELECT {LISTED}, l.lockouts FROM (SELECT a.user_uuid, COUNT(*) AS lockouts \
          FROM audit_log a WHERE a.at >= $1 AND a.user_uuid IS NOT NULL AND \
          ((a.action = 'unlock.complete' AND a.outcome = 'unlocked') OR \
@@ -180,5 +244,13 @@ pub async fn repeat_lockouts(
     .bind(at_least)
     .bind(limit)
     .fetch_all(conn)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(LockoutRow {
+            user: row.user.try_into()?,
+            lockouts: row.lockouts,
+        })
+    })
+    .collect()
 }

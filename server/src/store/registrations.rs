@@ -1,10 +1,11 @@
 //! `registrations` (REG-1…REG-4), and the writes a confirmed registration makes to the
 //! user: their answers replaced, their email set, registered.
 
+use api_types::ra::UserUuid;
 use api_types::register::RegistrationId;
 use sqlx::AnyConnection;
 
-use super::{answers, Backend, StoreError};
+use super::{answers, corrupt, user_uuid, Backend, StoreError};
 
 /// Where a registration stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ pub struct HashedAnswer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
     pub id: RegistrationId,
-    pub user_uuid: String,
+    pub user_uuid: UserUuid,
     /// SHA-256 of the session cookie's secret that began it (ALL-6).
     pub session_hash: Vec<u8>,
     pub state: RegistrationState,
@@ -75,12 +76,7 @@ struct Row {
     completed_at: Option<i64>,
 }
 
-fn corrupt(column: &'static str) -> StoreError {
-    StoreError::Corrupt {
-        table: "registrations",
-        column,
-    }
-}
+const TABLE: &str = "registrations";
 
 impl TryFrom<Row> for Registration {
     type Error = StoreError;
@@ -97,15 +93,15 @@ impl TryFrom<Row> for Registration {
             _ => None,
         };
         Ok(Self {
-            id: RegistrationId::parse(&row.id).map_err(|_| corrupt("id"))?,
-            user_uuid: row.user_uuid,
+            id: RegistrationId::parse(&row.id).map_err(|_| corrupt(TABLE, "id"))?,
+            user_uuid: user_uuid(TABLE, "user_uuid", &row.user_uuid)?,
             session_hash: row.session_hash,
-            state: RegistrationState::parse(&row.state).ok_or_else(|| corrupt("state"))?,
+            state: RegistrationState::parse(&row.state).ok_or_else(|| corrupt(TABLE, "state"))?,
             created_at: row.created_at,
             expires_at: row.expires_at,
             email: row.email,
             answers: match row.answers {
-                Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("answers"))?,
+                Some(json) => serde_json::from_str(&json).map_err(|_| corrupt(TABLE, "answers"))?,
                 None => Vec::new(),
             },
             code,
@@ -121,7 +117,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &Registration) -> Result<(), St
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(r.id.as_str())
-    .bind(&r.user_uuid)
+    .bind(r.user_uuid.as_str())
     .bind(r.session_hash.clone())
     .bind(r.state.as_str())
     .bind(r.created_at)
@@ -152,7 +148,7 @@ pub async fn find_for_update(
 
 /// Writes every column a step may change.
 pub async fn save(conn: &mut AnyConnection, r: &Registration) -> Result<(), StoreError> {
-    let answers = serde_json::to_string(&r.answers).map_err(|_| corrupt("answers"))?;
+    let answers = serde_json::to_string(&r.answers).map_err(|_| corrupt(TABLE, "answers"))?;
     let code = r.code.as_ref();
     sqlx::query(
         "UPDATE registrations SET state = $1, email = $2, answers = $3, code_hash = $4, \
@@ -177,7 +173,7 @@ pub async fn save(conn: &mut AnyConnection, r: &Registration) -> Result<(), Stor
 /// marks them registered.
 pub async fn apply(
     conn: &mut AnyConnection,
-    user_uuid: &str,
+    user_uuid: &UserUuid,
     email: &str,
     hashed: &[HashedAnswer],
 ) -> Result<(), StoreError> {
@@ -188,7 +184,7 @@ pub async fn apply(
     sqlx::query("UPDATE users SET email = $1, registered = $2 WHERE uuid = $3")
         .bind(email)
         .bind(1_i64)
-        .bind(user_uuid)
+        .bind(user_uuid.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -214,13 +210,13 @@ pub async fn all_questions(conn: &mut AnyConnection) -> Result<Vec<(i64, String)
 /// RA-6: every registration of a user still in progress fails now, its code gone.
 pub async fn fail_open_for_user(
     conn: &mut AnyConnection,
-    user_uuid: &str,
+    user_uuid: &UserUuid,
 ) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE registrations SET state = 'failed', code_hash = NULL, code_salt = NULL, \
          code_expires_at = NULL WHERE user_uuid = $1 AND state NOT IN ('completed', 'failed')",
     )
-    .bind(user_uuid)
+    .bind(user_uuid.as_str())
     .execute(conn)
     .await?
     .rows_affected())

@@ -2,10 +2,11 @@
 //! login, and server-side sessions found by the hash of their cookie's secret.
 
 use api_types::auth::LoginId;
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use sqlx::{AnyConnection, AnyPool, Row};
 
-use super::{Backend, StoreError};
+use super::{corrupt, user_uuid, Backend, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginChallenge {
@@ -25,10 +26,6 @@ struct LoginChallengeRow {
     created_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
-}
-
-fn corrupt(table: &'static str, column: &'static str) -> StoreError {
-    StoreError::Corrupt { table, column }
 }
 
 impl TryFrom<LoginChallengeRow> for LoginChallenge {
@@ -133,7 +130,7 @@ pub async fn sweep_challenges(pool: &AnyPool, now: i64) -> Result<u64, StoreErro
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub secret_hash: Vec<u8>,
-    pub user_uuid: String,
+    pub user_uuid: UserUuid,
     pub card_guid: CardGuid,
     pub created_at: i64,
     pub last_seen_at: i64,
@@ -163,7 +160,7 @@ impl TryFrom<SessionRow> for Session {
             card_guid: CardGuid::parse(&row.card_guid)
                 .map_err(|_| corrupt("sessions", "card_guid"))?,
             secret_hash: row.secret_hash,
-            user_uuid: row.user_uuid,
+            user_uuid: user_uuid("sessions", "user_uuid", &row.user_uuid)?,
             created_at: row.created_at,
             last_seen_at: row.last_seen_at,
             expires_at: row.expires_at,
@@ -179,7 +176,7 @@ pub async fn insert_session(conn: &mut AnyConnection, session: &Session) -> Resu
          expires_at, card_proven_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(session.secret_hash.clone())
-    .bind(&session.user_uuid)
+    .bind(session.user_uuid.as_str())
     .bind(session.card_guid.to_hex())
     .bind(session.created_at)
     .bind(session.last_seen_at)
@@ -253,15 +250,51 @@ pub async fn end_session(
 /// RA-6: every session of a user ends now.
 pub async fn end_all_for_user(
     conn: &mut AnyConnection,
-    user_uuid: &str,
+    user_uuid: &UserUuid,
     at: i64,
 ) -> Result<u64, StoreError> {
     Ok(
         sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_uuid = $2 AND ended_at IS NULL")
             .bind(at)
-            .bind(user_uuid)
+            .bind(user_uuid.as_str())
             .execute(conn)
             .await?
             .rows_affected(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(user_uuid: &str) -> SessionRow {
+        SessionRow {
+            secret_hash: vec![1; 32],
+            user_uuid: user_uuid.to_owned(),
+            card_guid: "02".repeat(16),
+            created_at: 1,
+            last_seen_at: 1,
+            expires_at: 2,
+            ended_at: None,
+            card_proven_at: 1,
+        }
+    }
+
+    #[test]
+    fn all_2_a_stored_uuid_is_parsed_once_or_the_row_is_corrupt() {
+        let session = Session::try_from(row("555555555501")).unwrap();
+        assert_eq!(session.user_uuid.as_str(), "555555555501");
+        for bad in ["", "55555555550", "55555555550x", "555555555501 x"] {
+            assert!(
+                matches!(
+                    Session::try_from(row(bad)),
+                    Err(StoreError::Corrupt {
+                        table: "sessions",
+                        column: "user_uuid"
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
 }

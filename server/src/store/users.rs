@@ -1,17 +1,17 @@
 //! `users`: staff, their contact details, registration, and the unlock limits that hold
 //! across attempts (UNL-4 counters, wrong codes per day, the fixed question subset).
 
-use api_types::ra::Role;
+use api_types::ra::{Role, UserUuid};
 use sqlx::{AnyConnection, AnyPool};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use super::{flag, Backend, StoreError};
+use super::{corrupt, flag, user_uuid, Backend, StoreError};
 
 /// A user as the unlock flow needs them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub uuid: String,
+    pub uuid: UserUuid,
     pub display_name: String,
     pub email: String,
     pub registered: bool,
@@ -56,7 +56,7 @@ impl TryFrom<UserRow> for User {
     fn try_from(row: UserRow) -> Result<Self, StoreError> {
         let name = format!("{} {} {}", row.title, row.given_name, row.family_name);
         Ok(User {
-            uuid: row.uuid,
+            uuid: user_uuid("users", "uuid", &row.uuid)?,
             display_name: name.trim().to_owned(),
             email: row.email,
             registered: flag(row.registered),
@@ -66,17 +66,10 @@ impl TryFrom<UserRow> for User {
                 code_window_started_at: row.code_window_started_at,
                 self_service_closed: flag(row.self_service_closed),
             },
-            question_ids: super::parse_ids(&row.unlock_question_ids).ok_or(
-                StoreError::Corrupt {
-                    table: "users",
-                    column: "unlock_question_ids",
-                },
-            )?,
+            question_ids: super::parse_ids(&row.unlock_question_ids)
+                .ok_or_else(|| corrupt("users", "unlock_question_ids"))?,
             mobile: row.mobile,
-            role: Role::parse(&row.role).ok_or(StoreError::Corrupt {
-                table: "users",
-                column: "role",
-            })?,
+            role: Role::parse(&row.role).ok_or_else(|| corrupt("users", "role"))?,
         })
     }
 }
@@ -88,17 +81,17 @@ const SELECT: &str = "SELECT uuid, title, given_name, family_name, email, regist
 async fn select(
     conn: &mut AnyConnection,
     sql: &str,
-    uuid: &str,
+    uuid: &UserUuid,
 ) -> Result<Option<User>, StoreError> {
     sqlx::query_as::<_, UserRow>(sql)
-        .bind(uuid)
+        .bind(uuid.as_str())
         .fetch_optional(conn)
         .await?
         .map(User::try_from)
         .transpose()
 }
 
-pub async fn find(conn: &mut AnyConnection, uuid: &str) -> Result<Option<User>, StoreError> {
+pub async fn find(conn: &mut AnyConnection, uuid: &UserUuid) -> Result<Option<User>, StoreError> {
     select(conn, SELECT, uuid).await
 }
 
@@ -107,7 +100,7 @@ pub async fn find(conn: &mut AnyConnection, uuid: &str) -> Result<Option<User>, 
 pub async fn find_for_update(
     conn: &mut AnyConnection,
     backend: Backend,
-    uuid: &str,
+    uuid: &UserUuid,
 ) -> Result<Option<User>, StoreError> {
     select(conn, &format!("{SELECT}{}", backend.for_update()), uuid).await
 }
@@ -116,7 +109,7 @@ pub async fn find_for_update(
 /// `before`, so no racing step's count is lost even without the row lock.
 pub async fn swap_unlock_counters(
     conn: &mut AnyConnection,
-    uuid: &str,
+    uuid: &UserUuid,
     before: UnlockCounters,
     after: UnlockCounters,
 ) -> Result<(), StoreError> {
@@ -130,7 +123,7 @@ pub async fn swap_unlock_counters(
     .bind(after.code_failures)
     .bind(after.code_window_started_at)
     .bind(i64::from(after.self_service_closed))
-    .bind(uuid)
+    .bind(uuid.as_str())
     .bind(before.answer_failures)
     .bind(before.code_failures)
     .bind(before.code_window_started_at)
@@ -146,12 +139,12 @@ pub async fn swap_unlock_counters(
 /// Fixes (or, with none, forgets) the questions this user's attempts ask.
 pub async fn set_unlock_questions(
     conn: &mut AnyConnection,
-    uuid: &str,
+    uuid: &UserUuid,
     question_ids: &[i64],
 ) -> Result<(), StoreError> {
     sqlx::query("UPDATE users SET unlock_question_ids = $1 WHERE uuid = $2")
         .bind(super::join_ids(question_ids))
-        .bind(uuid)
+        .bind(uuid.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -196,22 +189,22 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<(), 
 /// REG-5: the contact details the user keeps on "My card".
 pub async fn set_contact(
     conn: &mut AnyConnection,
-    uuid: &str,
+    uuid: &UserUuid,
     email: &str,
     mobile: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query("UPDATE users SET email = $1, mobile = $2 WHERE uuid = $3")
         .bind(email)
         .bind(mobile)
-        .bind(uuid)
+        .bind(uuid.as_str())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn delete(conn: &mut AnyConnection, uuid: &str) -> Result<(), StoreError> {
+pub async fn delete(conn: &mut AnyConnection, uuid: &UserUuid) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM users WHERE uuid = $1")
-        .bind(uuid)
+        .bind(uuid.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -264,10 +257,14 @@ pub async fn fill_name_keys(pool: &AnyPool) -> Result<u64, StoreError> {
 }
 
 /// RA-1: a manager's change of someone's role.
-pub async fn set_role(conn: &mut AnyConnection, uuid: &str, role: Role) -> Result<(), StoreError> {
+pub async fn set_role(
+    conn: &mut AnyConnection,
+    uuid: &UserUuid,
+    role: Role,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE users SET role = $1 WHERE uuid = $2")
         .bind(role.as_str())
-        .bind(uuid)
+        .bind(uuid.as_str())
         .execute(conn)
         .await?;
     Ok(())

@@ -111,15 +111,15 @@ fn decide(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::fixtures::attempt;
+    use crate::fixtures::{attempt, john_uuid, uuid};
     use crate::secrets::CodePepper;
 
     fn issued(pepper: &CodePepper, code: &UnlockCode) -> PhoneCode {
         PhoneCode {
-            user_uuid: "555555555501".into(),
+            user_uuid: john_uuid(),
             code_hash: pepper.hash(&[7; 16], code),
             code_salt: vec![7; 16],
-            issued_by: "999999999901".into(),
+            issued_by: uuid("999999999901"),
             issued_at: 1000,
             expires_at: 1000 + CodeKind::RaPhone.policy().ttl,
             failures: 0,

@@ -9,10 +9,11 @@
 
 use api_types::audit::AuditAction;
 use api_types::unlock::{ScriptRequest, SealedScript};
-use api_types::AttemptId;
+use api_types::{AttemptId, CardPasscode};
 use bridge_grant::Operation;
 use card_protocol::pin::{generate_one_time_pin, Pin, Puk};
 use rand::rngs::OsRng;
+use zeroize::Zeroizing;
 
 use super::rules::{check_step, AttemptState};
 use super::{Client, Guard, Outcome, Subject, Write};
@@ -124,7 +125,7 @@ impl AppState {
             Operation::SealedScript,
             &script,
             now,
-        );
+        )?;
         let change_pin = self.grant(&attempt.id, guid_bytes, Operation::ChangePin, None, now);
         Ok(Built {
             sent: SealedSent {
@@ -135,20 +136,23 @@ impl AppState {
             response: SealedScript {
                 card_guid: guid,
                 relay,
-                one_time_pin: pin_text(&fresh.one_time_pin),
+                one_time_pin: pin_text(&fresh.one_time_pin)?,
                 change_pin,
             },
         })
     }
 }
 
-/// The one-time PIN as the text the bridge sends back to the card.
-fn pin_text(pin: &Pin) -> String {
-    pin.padded()
-        .iter()
-        .take_while(|b| **b != 0xFF)
-        .map(|b| char::from(*b))
-        .collect()
+/// The one-time PIN as the passcode the bridge sends back to the card.
+fn pin_text(pin: &Pin) -> Result<CardPasscode, AppError> {
+    let text: Zeroizing<String> = Zeroizing::new(
+        pin.padded()
+            .iter()
+            .take_while(|b| **b != 0xFF)
+            .map(|b| char::from(*b))
+            .collect(),
+    );
+    CardPasscode::parse(&text).map_err(|_| AppError::Invariant("a one-time PIN out of rule"))
 }
 
 /// `built`: none when no unused channel opening is waiting for the card's answer.

@@ -113,7 +113,7 @@ mod tests {
         assert!(matches!(
             outcome.writes(),
             [Write::NewAttempt(a)] if a.expires_at == 1000 + ATTEMPT_TTL
-                && a.user_uuid == "555555555501"
+                && a.user_uuid.as_str() == "555555555501"
                 && a.flow_hash.as_ref() == Some(&flow_hash)
         ));
     }

@@ -144,7 +144,7 @@ async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db)
     }
     let secrets = patterns(&[
         code.expose().as_bytes().to_vec(),
-        script.one_time_pin.as_bytes().to_vec(),
+        script.one_time_pin.expose().as_bytes().to_vec(),
         first_puk,
         new_puk,
         passcode.as_bytes().to_vec(),

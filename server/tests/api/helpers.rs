@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use api_types::bridge::SignedRelay;
 use api_types::endpoint::{Endpoint, Method};
+use api_types::ra::UserUuid;
 use api_types::unlock::{
     Answer, Answers, AnswersRequest, CardProof, CardProofRequest, CardProofResponse, Channel,
     ChannelOpen, ChannelRequest, Code, CodeRequest, Complete, CompleteRequest, Script,
@@ -427,7 +428,7 @@ impl TestApp {
 
     pub async fn counters(&self, card: &TestCard) -> UnlockCounters {
         let mut conn = self.state.store.pool.acquire().await.unwrap();
-        server::store::users::find(&mut conn, &card.uuid)
+        server::store::users::find(&mut conn, &UserUuid::parse(&card.uuid).unwrap())
             .await
             .unwrap()
             .unwrap()
@@ -666,7 +667,7 @@ impl TestApp {
     pub async fn audit_events(&self, card: &TestCard) -> Vec<(String, String)> {
         let mut conn = self.state.store.pool.acquire().await.unwrap();
         let theirs = server::store::audit_search::Filter {
-            user: Some(card.uuid.clone()),
+            user: UserUuid::parse(&card.uuid).ok(),
             ..Default::default()
         };
         let mut events = server::store::audit_search::page(&mut conn, &theirs, i64::MAX)
@@ -711,8 +712,9 @@ impl TestCard {
     fn apdus(relay: &SignedRelay) -> Vec<Vec<u8>> {
         relay
             .apdus
+            .as_slice()
             .iter()
-            .map(|a| hex::decode(a).unwrap())
+            .map(|a| a.as_bytes().to_vec())
             .collect()
     }
 
@@ -750,7 +752,7 @@ impl TestCard {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();
         piv.change_pin(
-            &Pin::parse(&sealed.one_time_pin).unwrap(),
+            &Pin::parse(sealed.one_time_pin.expose()).unwrap(),
             &Pin::parse(new_pin).unwrap(),
         )
         .unwrap();

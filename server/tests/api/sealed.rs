@@ -3,6 +3,7 @@
 //! what the server sent, and an update interrupted anywhere ends with card and server in
 //! agreement — on the same attempt, without a second emailed code.
 
+use api_types::bridge::RelayCommands;
 use api_types::unlock::{Resume, ResumeRequest};
 use api_types::values::ResponseHex;
 use api_types::ErrorCode;
@@ -101,7 +102,7 @@ async fn card_3_an_update_interrupted_at_every_boundary_ends_in_agreement(db: Db
         let mut piv = card_protocol::client::PivClient::new(card.card.clone());
         let pulled = piv.select().and_then(|()| {
             piv.change_pin(
-                &card_protocol::pin::Pin::parse(&sealed.one_time_pin).unwrap(),
+                &card_protocol::pin::Pin::parse(sealed.one_time_pin.expose()).unwrap(),
                 &card_protocol::pin::Pin::parse("Lost1").unwrap(),
             )
         });
@@ -149,8 +150,12 @@ async fn brg_5_the_server_grants_exactly_what_it_sends(db: Db) {
     app.code(&id, &code).await.unwrap();
     let verifier = GrantVerifier::from_hex(&app.state.grants.public_key_hex()).unwrap();
     let now = START;
-    let bytes = |apdus: &[String]| -> Vec<Vec<u8>> {
-        apdus.iter().map(|a| hex::decode(a).unwrap()).collect()
+    let bytes = |apdus: &RelayCommands| -> Vec<Vec<u8>> {
+        apdus
+            .as_slice()
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect()
     };
     let check = |grant, operation, apdus: Option<&[Vec<u8>]>| {
         let claims = verifier

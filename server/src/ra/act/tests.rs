@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use crate::fixtures::mailed_to as mails;
-use crate::fixtures::{john, pepper, SENDER};
+use crate::fixtures::{john, john_uuid, pepper, uuid, SENDER};
 use crate::flow::codes::{judge_code, CodeVerdict, HeldCode};
 use crate::flow::Subject;
 use api_types::audit::AuditAction;
@@ -9,7 +9,7 @@ use api_types::ra::Role;
 use api_types::{CardGuid, UnlockCode};
 
 fn begun<T>(action: AuditAction) -> Outcome<T> {
-    Outcome::new(action, Subject::user("555555555501")).by("ra:999999999901".into())
+    Outcome::new(action, Subject::user(&john_uuid())).by("ra:999999999901".into())
 }
 
 /// The notices' sender and link, at 1000.
@@ -23,7 +23,7 @@ fn notify() -> Notify<'static> {
 
 fn ra() -> RaActor {
     RaActor {
-        uuid: "999999999901".into(),
+        uuid: uuid("999999999901"),
         role: Role::RaAgent,
         card_guid: CardGuid::from_bytes([4; 16]),
         card_proven_at: 1000,
@@ -140,7 +140,7 @@ fn ra_3_a_phone_code_is_kept_only_as_a_hash_that_its_code_matches_for_ten_minute
     let Some(kept) = kept else {
         panic!("no phone code written");
     };
-    assert_eq!(kept.issued_by, "999999999901");
+    assert_eq!(kept.issued_by.as_str(), "999999999901");
     assert_ne!(kept.code_hash, b"112233".to_vec());
     // The mail says a code was given, never the code.
     assert!(outcome.writes().iter().any(|w| matches!(w,
@@ -188,6 +188,6 @@ fn ra_6_the_incident_stop_closes_self_service_stops_every_flow_and_tells_the_use
         .writes()
         .iter()
         .any(|w| matches!(w, Write::StopFlows { user_uuid }
-        if user_uuid == "555555555501")));
+        if user_uuid.as_str() == "555555555501")));
     assert_eq!(mails(&outcome), ["john.rigby@nhs.net"]);
 }

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
-use crate::fixtures::mailed_to;
+use crate::fixtures::{john_uuid, mailed_to};
 use crate::flow::codes::FreshCode;
 use crate::store::registrations::HashedAnswer;
 use crate::store::users::UnlockCounters;
@@ -24,7 +24,7 @@ fn sent(code_failures: i64) -> Registration {
     };
     Registration {
         id: RegistrationId::from_bytes([3; 16]),
-        user_uuid: "555555555501".into(),
+        user_uuid: john_uuid(),
         session_hash: vec![4; 32],
         state: RegistrationState::CodeSent,
         created_at: 900,
@@ -42,7 +42,7 @@ fn sent(code_failures: i64) -> Registration {
 
 fn user() -> User {
     User {
-        uuid: "555555555501".into(),
+        uuid: john_uuid(),
         display_name: "Mr John Rigby".into(),
         email: "old@nhs.net".into(),
         registered: false,
@@ -66,7 +66,7 @@ fn confirm_for(
     let pepper = pepper();
     let code = UnlockCode::parse(typed).unwrap();
     let given = Given {
-        subject: Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501"),
+        subject: Subject::card_of(CardGuid::from_bytes([2; 16]), &john_uuid()),
         user: Some(user),
         code: &code,
         pepper: &pepper,

@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
+use crate::fixtures::john_uuid;
 use api_types::register::RegistrationId;
 use api_types::{CardGuid, UnlockCode};
 
@@ -11,7 +12,7 @@ const SENDER: Sender<'static> = Sender {
 fn registration(state: RegistrationState, code_failures: i64) -> Registration {
     Registration {
         id: RegistrationId::from_bytes([3; 16]),
-        user_uuid: "555555555501".into(),
+        user_uuid: john_uuid(),
         session_hash: vec![4; 32],
         state,
         created_at: 1000,
@@ -27,7 +28,7 @@ fn registration(state: RegistrationState, code_failures: i64) -> Registration {
 fn with<T>(f: impl FnOnce(Given<'_>) -> T) -> T {
     let pepper = CodePepper::new(&[6; 32]).unwrap();
     f(Given {
-        subject: Subject::card_of(CardGuid::from_bytes([2; 16]), "555555555501"),
+        subject: Subject::card_of(CardGuid::from_bytes([2; 16]), &john_uuid()),
         name: "Mr John Rigby".into(),
         closed: false,
         fresh: FreshCode {

@@ -30,7 +30,7 @@ pub async fn signed_in(app: &TestApp, role: Role, name: (&str, &str)) -> (TestCa
 
 async fn set_role(app: &TestApp, card: &TestCard, role: Role) {
     let mut conn = app.state.store.pool.acquire().await.unwrap();
-    server::store::users::set_role(&mut conn, &card.uuid, role)
+    server::store::users::set_role(&mut conn, &uuid(card), role)
         .await
         .unwrap();
 }
