@@ -71,6 +71,8 @@ actions! {
     NotMe = "user.not_me",
     /// RA-1: the console refused someone without the role.
     RaAccess = "ra.access",
+    /// RA-2 / RA-4: an RA searched for users (the words searched for are in the detail).
+    RaSearch = "ra.search",
     /// RA-2: an RA opened a user's record.
     RaViewUser = "ra.view_user",
     /// RA-3: an RA reopened self-service.

@@ -50,14 +50,51 @@ pub fn config_from_files(
     Ok((Arc::new(config), chain))
 }
 
+/// What one listener takes on at once (ALL-2, ALL-5): a client that connects and says
+/// nothing holds its connection no longer than [`HEADER_READ_TIMEOUT`], and no more than
+/// `max_connections` are open — the rest wait in the kernel's backlog, so a flood of idle
+/// sockets cannot take the process's file descriptors or memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+        }
+    }
+}
+
+/// How long a client may take to send a request's headers, and a TLS handshake.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves `router` on `listener` over TLS until the process stops.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     config: Arc<ServerConfig>,
 ) -> std::io::Result<()> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    serve_with(listener, router, Some(config), Limits::default()).await
+}
+
+/// Serves `router` on `listener` — over TLS when `tls` is given, else plain HTTP (behind
+/// a TLS-terminating proxy, or on this computer) — within `limits`, until the process
+/// stops.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<Arc<ServerConfig>>,
+    limits: Limits,
+) -> std::io::Result<()> {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
+        // Never closed, so this never fails; waiting here leaves the rest in the backlog.
+        let Ok(permit) = open.clone().acquire_owned().await else {
+            return Ok(());
+        };
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
@@ -69,19 +106,34 @@ pub async fn serve(
         };
         let (acceptor, router) = (acceptor.clone(), router.clone());
         tokio::spawn(async move {
-            let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
-            let Ok(Ok(tls)) = handshake.await else {
-                return;
-            };
+            let _open = permit;
             let router = router.layer(axum::Extension(ConnectInfo::<SocketAddr>(peer)));
-            let service = hyper_util::service::TowerToHyperService::new(router);
-            let served = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                .with_upgrades()
-                .await;
-            if let Err(error) = served {
-                tracing::debug!(%error, "connection ended");
+            match acceptor {
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream));
+                    if let Ok(Ok(tls)) = handshake.await {
+                        serve_connection(tls, router).await;
+                    }
+                }
+                None => serve_connection(stream, router).await,
             }
         });
+    }
+}
+
+async fn serve_connection<I>(io: I, router: axum::Router)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+        .with_upgrades()
+        .await;
+    if let Err(error) = served {
+        tracing::debug!(%error, "connection ended");
     }
 }

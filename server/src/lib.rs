@@ -186,16 +186,11 @@ impl Application {
             }
         });
         let trusted_proxies = self.state.settings.trusted_proxies.clone();
+        let limits = https_serve::Limits {
+            max_connections: self.state.settings.max_connections as usize,
+        };
         let router = trace::requests(routes::router(self.state), &trusted_proxies);
-        match self.tls {
-            Some(config) => https_serve::serve(self.listener, router, config).await,
-            None => {
-                axum::serve(
-                    self.listener,
-                    router.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .await
-            }
-        }
+        // HTTPS or plain HTTP, one server: headers within 10 s, so many connections open.
+        https_serve::serve_with(self.listener, router, self.tls, limits).await
     }
 }

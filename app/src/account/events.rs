@@ -27,6 +27,7 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::ContactChange => "Your email address or mobile number was changed",
         A::NotMe => "You reported a notice as \"this wasn't me\"",
         A::RaAccess => "The RA console was refused to you",
+        A::RaSearch => "Your RA team searched for users",
         A::RaViewUser => "Your RA team looked at your account",
         A::RaReopen => "Your RA team reopened self-service unlock",
         A::RaStop => "Your RA team stopped self-service for your account",

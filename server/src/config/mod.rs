@@ -86,6 +86,10 @@ pub struct Settings {
     pub rate_limit_window_secs: u32,
     pub rate_limit_per_client: u32,
     pub rate_limit_per_card: u32,
+    /// ALL-2: connections served at once; more wait in the listen backlog.
+    pub max_connections: u32,
+    /// ALL-5 / RA-4: every call one RA makes to the console, per window.
+    pub rate_limit_per_ra: u32,
     /// Proxies whose `X-Forwarded-For` is believed (ALL-5); empty: none.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// argon2id cost: memory in KiB and iterations. Cheap values only in tests.
@@ -155,6 +159,8 @@ impl Default for Settings {
             rate_limit_window_secs: 600,
             rate_limit_per_client: 100,
             rate_limit_per_card: 10,
+            rate_limit_per_ra: 300,
+            max_connections: 1024,
             trusted_proxies: Vec::new(),
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
@@ -239,6 +245,8 @@ impl Settings {
         )?;
         parse_env("RATE_LIMIT_PER_CLIENT", &mut settings.rate_limit_per_client)?;
         parse_env("RATE_LIMIT_PER_CARD", &mut settings.rate_limit_per_card)?;
+        parse_env("RATE_LIMIT_PER_RA", &mut settings.rate_limit_per_ra)?;
+        parse_env("MAX_CONNECTIONS", &mut settings.max_connections)?;
         parse_env("SESSION_IDLE_SECS", &mut settings.session_idle_secs)?;
         parse_env("SESSION_ABSOLUTE_SECS", &mut settings.session_absolute_secs)?;
         if let Some(list) = env("TRUSTED_PROXIES") {
@@ -306,10 +314,17 @@ impl Settings {
         if self.rate_limit_window_secs == 0
             || self.rate_limit_per_client == 0
             || self.rate_limit_per_card == 0
+            || self.rate_limit_per_ra == 0
         {
             return Err(ConfigError::Invalid {
                 name: "rate_limit_*",
                 reason: "window and limits must be at least 1".into(),
+            });
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                name: "max_connections",
+                reason: "must be at least 1".into(),
             });
         }
         if self.session_idle_secs == 0 || self.session_absolute_secs < self.session_idle_secs {
@@ -330,6 +345,15 @@ impl Settings {
                 reason: "must be a scheme and host (and port) only, like https://selfservice.example.nhs.uk".into(),
             });
         }
+        if !self.public_origin_is_https() && !is_loopback_origin(&self.public_origin) {
+            return Err(ConfigError::Invalid {
+                name: "public_origin",
+                reason: "plain http:// is for this computer only (127.0.0.1, localhost or [::1]): \
+                         serve the page over https:// anywhere else, so its cookies are \
+                         __Host- and Secure"
+                    .into(),
+            });
+        }
         self.validate_smtp()?;
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Invalid {
@@ -343,6 +367,23 @@ impl Settings {
     /// Whether the page is served over HTTPS (then the flow cookie is `__Host-`/`Secure`).
     pub fn public_origin_is_https(&self) -> bool {
         self.public_origin.starts_with("https://")
+    }
+}
+
+/// ALL-6: an `http://` origin on this computer alone, where nothing travels a network.
+fn is_loopback_origin(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let host = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => rest,
+    };
+    match host {
+        "localhost" | "[::1]" => true,
+        _ => host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback()),
     }
 }
 

@@ -27,6 +27,8 @@ use sqlx::AnyConnection;
 pub(crate) enum Scope<'a> {
     Client(&'a Client),
     User(&'a api_types::ra::UserUuid),
+    /// An RA's own calls to the console (searches and reads included).
+    Ra(&'a api_types::ra::UserUuid),
 }
 
 impl Scope<'_> {
@@ -35,6 +37,7 @@ impl Scope<'_> {
         match self {
             Scope::Client(client) => format!("{action}:client:{}", client.limit_key()),
             Scope::User(uuid) => format!("{action}:user:{uuid}"),
+            Scope::Ra(uuid) => format!("{action}:ra:{uuid}"),
         }
     }
 
@@ -106,6 +109,7 @@ impl AppState {
         i64::from(match scope {
             Scope::Client(_) => self.settings.rate_limit_per_client,
             Scope::User(_) => self.settings.rate_limit_per_card,
+            Scope::Ra(_) => self.settings.rate_limit_per_ra,
         })
     }
 

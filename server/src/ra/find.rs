@@ -23,6 +23,7 @@ use crate::store::{not_me, StoreError};
 use crate::{AppError, AppState};
 
 const VIEW: AuditAction = AuditAction::RaViewUser;
+const SEARCH: AuditAction = AuditAction::RaSearch;
 /// Deeper than this, narrow the search instead.
 const MAX_PAGE: u32 = 500;
 
@@ -33,9 +34,16 @@ impl AppState {
         query: UserQuery,
         client: &Client,
     ) -> Result<UserList, AppError> {
-        self.ra_actor(secret, client, Needs::Agent).await?;
+        let ra = self.ra_actor(secret, client, Needs::Agent).await?;
         let page = query.page.min(MAX_PAGE);
         let typed = query.q.trim();
+        // RA-4: who searched for whom is in the trail.
+        let searched = Outcome::new(SEARCH, Subject::anonymous())
+            .by(ra.name())
+            .detail(format!("{typed:?}, page {page}"))
+            .ok("ok", ());
+        let (now, tx) = self.open().await?;
+        self.finish(tx, now, client, searched).await?;
         let key = users::name_key(typed);
         let search = match UserUuid::parse(typed) {
             Ok(uuid) => Search::Uuid(uuid),

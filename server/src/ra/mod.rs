@@ -23,7 +23,7 @@ use api_types::CardGuid;
 
 use crate::flow::card_again::card_proven_recently;
 use crate::flow::notice::NotMeDraw;
-use crate::flow::{Client, Outcome, Subject, Write};
+use crate::flow::{Client, Outcome, Scope, Subject, Write};
 use crate::mail::templates::{self, RaNotice, Sender};
 use crate::secrets::FlowSecret;
 use crate::store::ra::Listed;
@@ -143,6 +143,11 @@ impl AppState {
             card_proven_at: session.card_proven_at,
         };
         if allowed {
+            // ALL-5: every console call counts against the RA's own budget, reads too, so
+            // a stolen session cannot page through every user and the whole trail at will.
+            let ra = Scope::Ra(&actor.uuid);
+            self.count_request(ACCESS, ra, Subject::session(&info), client)
+                .await?;
             return Ok(actor);
         }
         let (now, tx) = self.open().await?;

@@ -172,12 +172,20 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), \
 
 /// ALL-6: a state-changing request must be JSON from our own page: a cross-site form or
 /// `text/plain` beacon is refused before any handler runs, and so is any other origin.
+/// An API read is refused too when the browser says another site — even a sibling
+/// subdomain, which SameSite=Strict cookies do not stop — asked for it: reads with a
+/// session write (the session's idle clock, the RA's view of a user in the trail).
 async fn refuse_cross_site(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Result<axum::response::Response, AppError> {
-    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        let api = request.uri().path().starts_with(API_PREFIX);
+        if api && !asked_by_our_page(request.headers(), &state.settings.public_origin) {
+            return Err(AppError::ForeignOrigin);
+        }
+    } else {
         let headers = request.headers();
         if !is_json(headers) {
             return Err(AppError::NotJson);
@@ -188,6 +196,19 @@ async fn refuse_cross_site(
         }
     }
     Ok(next.run(request).await)
+}
+
+/// `Sec-Fetch-Site` (sent by every current browser) says our own origin or the user
+/// themselves (`none`: typed or bookmarked); an `Origin`, if any, is ours. A client that
+/// sends neither (not a browser) is judged by its credentials alone.
+fn asked_by_our_page(headers: &HeaderMap, public_origin: &str) -> bool {
+    let site = headers
+        .get("sec-fetch-site")
+        .map(|v| v.to_str().unwrap_or_default());
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or_default());
+    matches!(site, None | Some("same-origin" | "none")) && origin.is_none_or(|o| o == public_origin)
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

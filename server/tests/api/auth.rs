@@ -18,10 +18,15 @@ use crate::helpers::*;
 /// The card verifies its PIN and signs `challenge` with 9A for our page, as the bridge's
 /// login does (the digest of the purpose, [`ORIGIN`] and the challenge).
 pub fn card_signs(card: &TestCard, challenge: &[u8; 32]) -> CardSignature {
+    card_signs_for(card, ORIGIN, challenge)
+}
+
+/// [`card_signs`] for a page of `origin`.
+pub fn card_signs_for(card: &TestCard, origin: &str, challenge: &[u8; 32]) -> CardSignature {
     let mut piv = PivClient::new(card.card.clone());
     piv.select().unwrap();
     piv.verify_pin(&Pin::parse(PIN).unwrap()).unwrap();
-    let digest = card_protocol::SignedFor::Login.digest(ORIGIN, challenge);
+    let digest = card_protocol::SignedFor::Login.digest(origin, challenge);
     let signature = piv.sign_with_piv_auth_key(&digest).unwrap();
     CardSignature::from_bytes(signature).unwrap()
 }
@@ -253,7 +258,7 @@ async fn auth_2_an_https_origin_gets_a_host_prefixed_secure_session_cookie() {
         .await
         .unwrap();
     let finish = LoginFinishRequest {
-        signature: card_signs(&card, started.challenge.as_bytes()),
+        signature: card_signs_for(&card, HTTPS, started.challenge.as_bytes()),
         login_id: started.login_id,
     };
     let response = app

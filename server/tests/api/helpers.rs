@@ -145,7 +145,7 @@ pub struct TestApp {
 }
 
 /// The origin the test server is configured to serve the page from (ALL-6).
-pub const ORIGIN: &str = "http://selfservice.test";
+pub const ORIGIN: &str = "http://localhost";
 
 /// A refusal as the page sees it: the status and the error body.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +180,8 @@ pub fn settings(database_url: &str) -> Settings {
         // Every test comes from 127.0.0.1; the rate limit tests set their own.
         rate_limit_per_client: 100_000,
         rate_limit_per_card: 100_000,
+        rate_limit_per_ra: 100_000,
+        max_connections: 1024,
         ..Settings::default()
     }
 }

@@ -185,6 +185,34 @@ fn all_2_bad_settings_are_clear_startup_errors() {
         .contains("bridge_url"));
 }
 
+// ALL-6 (issue 17, item 11): a public origin on plain http:// anywhere but this computer
+// is a start-up error — its cookies could be neither __Host- nor Secure.
+#[test]
+fn all_6_a_plain_http_public_origin_is_refused_unless_on_this_computer() {
+    let mut settings = settings("sqlite://x.db");
+    for refused in [
+        "http://selfservice.example.nhs.uk",
+        "http://10.0.0.5:8080",
+        "http://127.0.0.1.evil.example",
+    ] {
+        settings.public_origin = refused.into();
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("public_origin") && error.contains("https://"),
+            "{refused}: {error}"
+        );
+    }
+    for accepted in [
+        "https://selfservice.example.nhs.uk",
+        "http://localhost",
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080",
+    ] {
+        settings.public_origin = accepted.into();
+        assert!(settings.validate().is_ok(), "{accepted}");
+    }
+}
+
 /// A request line sent as it is (HTTP clients tidy `..` away before sending).
 async fn raw_status(app: &TestApp, path: &str) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -232,3 +260,40 @@ async fn all_2_a_path_out_of_the_spa_is_404_whether_or_not_the_file_exists() {
     }
     let _ = std::fs::remove_dir_all(&base);
 }
+
+// ALL-2 / ALL-5 (issue 17, item 11): a client that connects and sends nothing (or half a
+// request) is cut off after the header timeout, and no more than `max_connections` are
+// served at once — so idle sockets cannot pile up; the one waiting is served once a
+// place frees.
+async fn all_2_idle_connections_are_cut_off_and_capped(db: Db) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(db, |s| s.max_connections = 1).await;
+    let host = format!("127.0.0.1:{}", app.port);
+    let started = std::time::Instant::now();
+    let mut idle = tokio::net::TcpStream::connect(&host).await.unwrap();
+    idle.write_all(b"GET /api/config HTTP/1.1\r\nHost: ")
+        .await
+        .unwrap();
+    // The only place is taken: a real request waits for it.
+    let waiting = tokio::spawn({
+        let url = app.url("/api/config");
+        async move { reqwest::get(url).await.map(|r| r.status()) }
+    });
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        idle.read_to_end(&mut rest),
+    );
+    closed
+        .await
+        .expect("the idle connection is closed")
+        .unwrap();
+    let cut_off_after = started.elapsed();
+    assert!(
+        cut_off_after >= std::time::Duration::from_secs(9),
+        "{cut_off_after:?}"
+    );
+    let status = waiting.await.unwrap().unwrap();
+    assert_eq!(status, 200);
+}
+both!(all_2_idle_connections_are_cut_off_and_capped);

@@ -135,7 +135,7 @@ async fn all_6_cross_site_requests_are_refused_and_write_nothing(db: Db) {
         ),
         (
             Start::ROUTE,
-            Some("http://selfservice.test.evil.example"),
+            Some("http://localhost.evil.example"),
             json,
             &start,
             foreign,

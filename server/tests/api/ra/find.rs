@@ -107,3 +107,39 @@ async fn ra_2_find_by_uuid_and_by_name_prefix_ignoring_case_and_accents(db: Db) 
     );
 }
 both!(ra_2_find_by_uuid_and_by_name_prefix_ignoring_case_and_accents);
+
+// RA-4 / ALL-5 (issue 17, item 11): who searched for whom is in the trail, and an RA's
+// console calls — reads included — count against the RA's own budget, so a stolen
+// session cannot page through every user at will.
+async fn ra_4_searches_are_audited_and_an_ras_calls_are_limited(db: Db) {
+    let app = TestApp::spawn_with(db, |s| s.rate_limit_per_ra = 4).await;
+    let (_, cookie) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let query = UserQuery {
+        q: "rigby".into(),
+        page: 0,
+    };
+    for _ in 0..4 {
+        as_ra::<SearchUsers>(&app, &cookie, &(), &query)
+            .await
+            .unwrap();
+    }
+    let searches = app.anonymous_events().await;
+    let by_ann = searches
+        .iter()
+        .filter(|(action, outcome, detail)| {
+            action == "ra.search" && outcome == "ok" && detail == "\"rigby\", page 0"
+        })
+        .count();
+    assert_eq!(by_ann, 4, "{searches:?}");
+    let refused = as_ra::<SearchUsers>(&app, &cookie, &(), &query).await;
+    assert_eq!(refused.unwrap_err(), ErrorCode::RateLimited);
+    let john = app.enroll(true).await;
+    let refused = as_ra::<ViewUser>(&app, &cookie, &uuid(&john), &()).await;
+    assert_eq!(refused.unwrap_err(), ErrorCode::RateLimited);
+    // Another RA's budget is their own.
+    let (_, other) = signed_in(&app, Role::RaAgent, ("Otto", "Agent")).await;
+    as_ra::<SearchUsers>(&app, &other, &(), &query)
+        .await
+        .unwrap();
+}
+both!(ra_4_searches_are_audited_and_an_ras_calls_are_limited);

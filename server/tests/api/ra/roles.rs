@@ -209,3 +209,45 @@ async fn ra_1_separation_of_duties_and_roles_change_only_by_a_manager(db: Db) {
         .unwrap();
 }
 both!(ra_1_separation_of_duties_and_roles_change_only_by_a_manager);
+
+// ALL-6 (issue 17, item 11): an RA read writes (the RA's view of a user is in the trail,
+// the session's idle clock moves), so a page on another site — even a sibling subdomain,
+// which SameSite=Strict cookies do not stop — cannot make the RA's browser read: the
+// browser's Sec-Fetch-Site (or an Origin) gives it away, and nothing is written.
+async fn all_6_an_ra_read_asked_for_by_another_site_is_refused_and_writes_nothing(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (_, cookie) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let john = app.enroll(true).await;
+    let audit = app.count("audit_log").await;
+    for (site, origin) in [
+        (Some("same-site"), None),
+        (Some("cross-site"), None),
+        (None, Some("https://evil.example")),
+    ] {
+        let mut read = app.request::<ViewUser>(Some(&cookie), &uuid(&john), &());
+        if let Some(site) = site {
+            read = read.header("sec-fetch-site", site);
+        }
+        if let Some(origin) = origin {
+            read = read.header("origin", origin);
+        }
+        let refused = read.send().await.unwrap();
+        assert_eq!(
+            code_of(refused).await,
+            ErrorCode::OriginNotAllowed,
+            "{site:?} {origin:?}"
+        );
+    }
+    assert_eq!(app.count("audit_log").await, audit);
+    // Our own page (and the RA typing the address) read as before.
+    for site in ["same-origin", "none"] {
+        let read = app
+            .request::<ViewUser>(Some(&cookie), &uuid(&john), &())
+            .header("sec-fetch-site", site)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), 200, "{site}");
+    }
+}
+both!(all_6_an_ra_read_asked_for_by_another_site_is_refused_and_writes_nothing);
