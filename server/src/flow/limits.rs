@@ -21,6 +21,7 @@ use crate::store::rate_limits::{self, Hits};
 use crate::store::{sessions, StoreError};
 use crate::{AppError, AppState};
 use api_types::audit::AuditAction;
+use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 /// Whom a limit counts.
@@ -29,6 +30,10 @@ pub(crate) enum Scope<'a> {
     User(&'a api_types::ra::UserUuid),
     /// An RA's own calls to the console (searches and reads included).
     Ra(&'a api_types::ra::UserUuid),
+    /// Codes a user has had mailed (counted apart from their requests).
+    MailedFor(&'a api_types::ra::UserUuid),
+    /// Where a code is mailed: counted under a hash, so the table holds no addresses.
+    Recipient(&'a str),
 }
 
 impl Scope<'_> {
@@ -38,6 +43,11 @@ impl Scope<'_> {
             Scope::Client(client) => format!("{action}:client:{}", client.limit_key()),
             Scope::User(uuid) => format!("{action}:user:{uuid}"),
             Scope::Ra(uuid) => format!("{action}:ra:{uuid}"),
+            Scope::MailedFor(uuid) => format!("{action}:mailed-for:{uuid}"),
+            Scope::Recipient(address) => {
+                let hashed = Sha256::digest(address.to_lowercase().as_bytes());
+                format!("{action}:to:{}", hex::encode(hashed))
+            }
         }
     }
 
@@ -110,6 +120,7 @@ impl AppState {
             Scope::Client(_) => self.settings.rate_limit_per_client,
             Scope::User(_) => self.settings.rate_limit_per_card,
             Scope::Ra(_) => self.settings.rate_limit_per_ra,
+            Scope::MailedFor(_) | Scope::Recipient(_) => self.settings.rate_limit_per_card,
         })
     }
 
@@ -124,7 +135,21 @@ impl AppState {
         subject: Subject,
         client: &Client,
     ) -> Result<(), AppError> {
-        let (window, limit, now) = (self.window(), self.budget(&scope), self.clock.now());
+        let budget = (self.budget(&scope), self.window());
+        self.count_within(action, (scope, budget), subject, client)
+            .await
+    }
+
+    /// [`Self::count_request`] with a budget of its own: `limit` per `window` seconds
+    /// (a day's cap on codes mailed, say).
+    pub(crate) async fn count_within(
+        &self,
+        action: AuditAction,
+        (scope, (limit, window)): (Scope<'_>, (i64, i64)),
+        subject: Subject,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
         let key = scope.requests(action.as_str());
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let hits = rate_limits::hit(&mut conn, &key, now, now - window).await?;

@@ -63,12 +63,24 @@ impl AppState {
         secret: Option<&FlowSecret>,
         client: &Client,
     ) -> Result<SessionStep, AppError> {
+        let session = self.signed_in(action, secret, client).await?;
+        let (now, tx) = self.open().await?;
+        Ok((session, now, tx))
+    }
+
+    /// The session behind the cookie (AUTH-2) and the user's own rate limit (ALL-5): a
+    /// signed-in step's opening before its own checks and its transaction.
+    pub(crate) async fn signed_in(
+        &self,
+        action: AuditAction,
+        secret: Option<&FlowSecret>,
+        client: &Client,
+    ) -> Result<CurrentSession, AppError> {
         let session = self.current_session(secret, client).await?;
         let user = Scope::User(&session.info.uuid);
         self.count_request(action, user, Subject::session(&session.info), client)
             .await?;
-        let (now, tx) = self.open().await?;
-        Ok((session, now, tx))
+        Ok(session)
     }
 
     /// A signed-in step that needs the passcode entered again on the session's own card

@@ -8,6 +8,8 @@ use api_types::audit::AuditAction;
 use api_types::register::{RegisterConfirmRequest, RegisterConfirmResponse, RegistrationId};
 use api_types::UnlockCode;
 
+use super::Mails;
+
 use crate::flow::codes::{judge_code, CodeKind, CodeVerdict, HeldCode};
 use crate::flow::notice::NotMeDraw;
 use crate::flow::{Client, Outcome, Subject, Write};
@@ -27,8 +29,9 @@ impl AppState {
         request: RegisterConfirmRequest,
         client: &Client,
     ) -> Result<RegisterConfirmResponse, AppError> {
-        let (session, now, mut tx, registration) =
-            self.registration_step(ACTION, id, secret, client).await?;
+        let (session, now, mut tx, registration) = self
+            .registration_step((ACTION, Mails::Nothing), id, secret, client)
+            .await?;
         let outcome = match registration {
             Ok(registration) => {
                 let user = users::find(&mut tx, &registration.user_uuid).await?;

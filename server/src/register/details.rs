@@ -9,6 +9,7 @@ use api_types::contact::EmailAddress;
 use api_types::register::{CodeSent, RegisterDetailsRequest, RegistrationId, ResendRequest};
 
 use super::rules::check_answers;
+use super::Mails;
 use crate::flow::codes::{mask_email, CodeKind, FreshCode};
 use crate::flow::{Client, CurrentSession, Outcome, Subject, Write};
 use crate::mail::templates::{self, Sender};
@@ -31,8 +32,10 @@ impl AppState {
     ) -> Result<CodeSent, AppError> {
         // Checked and hashed before the step opens: argon2 holds no lock (REG-2).
         let checked = self.check_details(&request).await?;
+        let to = checked.as_ref().ok().map(|(email, _)| email.as_str());
+        let mails = (DETAILS, Mails::Code { to });
         let (session, now, mut tx, registration) =
-            self.registration_step(DETAILS, id, secret, client).await?;
+            self.registration_step(mails, id, secret, client).await?;
         let outcome = match registration {
             Ok(registration) => {
                 let given = self.code_given(&mut tx, &session, &registration).await?;
@@ -90,8 +93,9 @@ impl AppState {
         _request: ResendRequest,
         client: &Client,
     ) -> Result<CodeSent, AppError> {
-        let (session, now, mut tx, registration) =
-            self.registration_step(RESEND, id, secret, client).await?;
+        let (session, now, mut tx, registration) = self
+            .registration_step((RESEND, Mails::Code { to: None }), id, secret, client)
+            .await?;
         let outcome = match registration {
             Ok(registration) => {
                 let given = self.code_given(&mut tx, &session, &registration).await?;

@@ -16,7 +16,7 @@ pub mod rules;
 use api_types::audit::AuditAction;
 use api_types::register::RegistrationId;
 
-use crate::flow::{Client, CurrentSession, Outcome, Subject};
+use crate::flow::{Client, CurrentSession, Outcome, Scope, Subject};
 use crate::secrets::FlowSecret;
 use crate::store::registrations::{self, Registration};
 use crate::store::Tx;
@@ -29,18 +29,39 @@ pub const REGISTRATION_TTL: i64 = 30 * 60;
 /// registration locked if this session began it — else the refusal to finish with.
 type RegistrationStep<T> = (CurrentSession, i64, Tx, Result<Registration, Outcome<T>>);
 
+/// REG-4 / ALL-5 (issue 17, item 11): registration codes mailed per user, and to one
+/// address whoever asks, per day — so a signed-in user cannot make us mail any approved
+/// address without end.
+pub const CODES_PER_USER_PER_DAY: i64 = 10;
+pub const CODES_PER_ADDRESS_PER_DAY: i64 = 5;
+const DAY: i64 = 86_400;
+
+/// What a registration step may mail.
+#[derive(Debug, Clone, Copy)]
+enum Mails<'a> {
+    Nothing,
+    /// A code, to the registration's address or to this new one.
+    Code {
+        to: Option<&'a str>,
+    },
+}
+
 impl AppState {
     /// The kernel's [`AppState::session_step`], then the registration if the session that
     /// began it is the one asking; any other asker gets "not found", recorded under the
     /// asking session.
     async fn registration_step<T>(
         &self,
-        action: AuditAction,
+        (action, mails): (AuditAction, Mails<'_>),
         id: &RegistrationId,
         secret: Option<&FlowSecret>,
         client: &Client,
     ) -> Result<RegistrationStep<T>, AppError> {
-        let (session, now, mut tx) = self.session_step(action, secret, client).await?;
+        let session = self.signed_in(action, secret, client).await?;
+        if let Mails::Code { to } = mails {
+            self.count_codes_mailed(&session, to, client).await?;
+        }
+        let (now, mut tx) = self.open().await?;
         let refused = || Outcome::new(action, Subject::session(&session.info));
         let registration = match registrations::find_for_update(&mut tx, self.store.backend, id)
             .await?
@@ -57,4 +78,27 @@ impl AppState {
         };
         Ok((session, now, tx, registration))
     }
+
+    /// The day's caps on codes mailed: the user's, and the new address's.
+    async fn count_codes_mailed(
+        &self,
+        session: &CurrentSession,
+        to: Option<&str>,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let subject = || Subject::session(&session.info);
+        let user = Scope::MailedFor(&session.info.uuid);
+        let per_user = (user, (CODES_PER_USER_PER_DAY, DAY));
+        self.count_within(CODES_MAILED, per_user, subject(), client)
+            .await?;
+        if let Some(address) = to {
+            let per_address = (Scope::Recipient(address), (CODES_PER_ADDRESS_PER_DAY, DAY));
+            self.count_within(CODES_MAILED, per_address, subject(), client)
+                .await?;
+        }
+        Ok(())
+    }
 }
+
+/// The caps' counters are named for resend; details and resend share them.
+const CODES_MAILED: AuditAction = AuditAction::RegisterResend;

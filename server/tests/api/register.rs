@@ -275,3 +275,57 @@ async fn reg_4_ra_4_re_registering_elsewhere_tells_the_address_it_leaves(db: Db)
     assert_eq!(proof.unwrap_err().code(), ErrorCode::SelfServiceClosed);
 }
 both!(reg_4_ra_4_re_registering_elsewhere_tells_the_address_it_leaves);
+
+// REG-4 / ALL-5 (issue 17, item 11): registration codes mailed are capped per user and
+// per address each day, so a signed-in user cannot make us mail an approved address
+// without end; the caps open again the next day.
+async fn reg_4_codes_mailed_are_capped_per_user_and_per_address_each_day(db: Db) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.session_idle_secs = 3 * 86_400;
+        s.session_absolute_secs = 3 * 86_400;
+    })
+    .await;
+    let resend = |begun: &RegisterBeginResponse, cookie: &str| {
+        let (id, cookie) = (begun.registration_id.clone(), cookie.to_owned());
+        let app = &app;
+        async move {
+            app.step_with_cookie::<RegisterResend>(&id, Some(&cookie), &ResendRequest {})
+                .await
+                .map(|_| ())
+                .map_err(|refused| refused.code())
+        }
+    };
+    let ann = app.enroll_unregistered_unlocked().await;
+    let (_, ann_cookie) = login(&app, &ann).await.unwrap();
+    let ann_begun = begin(&app, &ann, &ann_cookie).await.unwrap();
+    let target = "target.of.mail@nhs.net";
+    details(&app, &ann_begun, &ann_cookie, ANSWERS, target)
+        .await
+        .unwrap();
+    for _ in 1..server::register::CODES_PER_USER_PER_DAY {
+        resend(&ann_begun, &ann_cookie).await.unwrap();
+    }
+    let capped = resend(&ann_begun, &ann_cookie).await;
+    assert_eq!(capped, Err(ErrorCode::RateLimited));
+
+    // Another user, the same address: the address's own cap.
+    let bob = app.enroll_unregistered_unlocked().await;
+    let (_, bob_cookie) = login(&app, &bob).await.unwrap();
+    let bob_begun = begin(&app, &bob, &bob_cookie).await.unwrap();
+    for _ in 1..server::register::CODES_PER_ADDRESS_PER_DAY {
+        let sent = details(&app, &bob_begun, &bob_cookie, ANSWERS, target).await;
+        assert_ne!(sent.err().map(|r| r.code()), Some(ErrorCode::RateLimited));
+    }
+    let capped = details(&app, &bob_begun, &bob_cookie, ANSWERS, target).await;
+    assert_eq!(capped.unwrap_err().code(), ErrorCode::RateLimited);
+    let own = details(&app, &bob_begun, &bob_cookie, ANSWERS, &bob.email).await;
+    assert_ne!(own.err().map(|r| r.code()), Some(ErrorCode::RateLimited));
+
+    app.clock.advance(86_400);
+    let (_, ann_cookie) = login(&app, &ann).await.unwrap();
+    let ann_begun = begin(&app, &ann, &ann_cookie).await.unwrap();
+    details(&app, &ann_begun, &ann_cookie, ANSWERS, target)
+        .await
+        .unwrap();
+}
+both!(reg_4_codes_mailed_are_capped_per_user_and_per_address_each_day);
