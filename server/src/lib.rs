@@ -93,14 +93,16 @@ impl AppState {
             &settings.previous_keks()?,
         );
         let audit_key = AuditKey::new(&*settings.audit_key()?)?;
-        let code_pepper = CodePepper::new(&*settings.code_pepper()?)?;
+        let pepper_key = settings.code_pepper()?;
+        let code_pepper = CodePepper::new(&pepper_key)?;
         let grants = GrantSigner::from_bytes(&*settings.grant_key()?).map_err(|_| {
             config::ConfigError::Invalid {
                 name: "grant_key_hex",
                 reason: "is not a P-256 private key".into(),
             }
         })?;
-        let hasher = AnswerHasher::new(settings.argon2_memory_kib, settings.argon2_iterations)?;
+        let cost = (settings.argon2_memory_kib, settings.argon2_iterations);
+        let hasher = AnswerHasher::new(cost.0, cost.1, &pepper_key)?;
         let ca = ca::open_or_create(&store, &kek, &settings.organisation_name, clock.now()).await?;
         Ok(Self {
             store,
