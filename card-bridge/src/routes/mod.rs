@@ -20,13 +20,14 @@ use api_types::bridge::{
     CardEvent, PATH_CARD_LOGIN, PATH_CHANGE_PIN, PATH_EVENTS, PATH_RELAY, PATH_SIGN_CHALLENGE,
     PATH_STATUS, PATH_VERIFY_PIN,
 };
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
+use zeroize::Zeroize;
 
 use crate::grants::Grants;
 use crate::security::{guard, Security};
@@ -88,7 +89,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// JSON body extractor whose refusals are [`BridgeError`]s, not axum's plain text.
+/// JSON body extractor whose refusals are [`BridgeError`]s, not axum's plain text. The
+/// body's bytes — a passcode, for the PIN routes — are wiped once parsed (BRG-6).
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -99,16 +101,42 @@ where
     type Rejection = BridgeError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(match rejection {
-                JsonRejection::MissingJsonContentType(_) => BridgeError::UnsupportedMediaType,
-                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    BridgeError::PayloadTooLarge
-                }
-                other => BridgeError::BadRequest(other.body_text()),
-            }),
+        if !is_json(request.headers()) {
+            return Err(BridgeError::UnsupportedMediaType);
         }
+        let body = match Bytes::from_request(request, state).await {
+            Ok(body) => body,
+            Err(too_large) if too_large.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(BridgeError::PayloadTooLarge)
+            }
+            Err(other) => return Err(BridgeError::BadRequest(other.body_text())),
+        };
+        let parsed = Json::<T>::from_bytes(&body);
+        wipe(body);
+        match parsed {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(BridgeError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Zeroes a request body we alone hold (a shared buffer is left to its other owner);
+/// true when it was wiped.
+fn wipe(body: Bytes) -> bool {
+    match body.try_into_mut() {
+        Ok(mut only_ours) => {
+            only_ours.as_mut().zeroize();
+            true
+        }
+        Err(_) => false,
     }
 }
 
@@ -124,4 +152,19 @@ fn request_origin(headers: &HeaderMap) -> Result<&str, BridgeError> {
 /// A poisoned lock still holds consistent data here: every update is one assignment.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brg_6_a_body_only_we_hold_is_wiped_and_a_shared_one_left_alone() {
+        let ours = Bytes::from(br#"{"pin":"1234"}"#.to_vec());
+        assert!(wipe(ours));
+        let shared = Bytes::from(br#"{"pin":"1234"}"#.to_vec());
+        let other = shared.clone();
+        assert!(!wipe(shared));
+        assert_eq!(&other[..], br#"{"pin":"1234"}"#);
+    }
 }
