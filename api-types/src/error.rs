@@ -64,6 +64,8 @@ pub enum ErrorCode {
     GrantWrongCard,
     GrantWrongOperation,
     GrantWrongScript,
+    /// BRG-5: the grant is for another unlock than the one whose channel is open.
+    GrantWrongAttempt,
     // Card bridge: PIN safety (BRG-6, CARD-5).
     LastTryNeedsConfirmation,
     PinReused,
@@ -83,7 +85,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 57] = [
+    pub const ALL: [ErrorCode; 58] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -128,6 +130,7 @@ impl ErrorCode {
         ErrorCode::GrantWrongCard,
         ErrorCode::GrantWrongOperation,
         ErrorCode::GrantWrongScript,
+        ErrorCode::GrantWrongAttempt,
         ErrorCode::LastTryNeedsConfirmation,
         ErrorCode::PinReused,
         ErrorCode::ChannelFailed,
@@ -166,6 +169,7 @@ impl ErrorCode {
             | C::GrantWrongCard
             | C::GrantWrongOperation
             | C::GrantWrongScript
+            | C::GrantWrongAttempt
             | C::CertificateNotValid
             | C::RaRoleRequired
             | C::OwnAccount
@@ -252,6 +256,7 @@ impl ErrorCode {
             ErrorCode::GrantWrongCard => "grant_wrong_card",
             ErrorCode::GrantWrongOperation => "grant_wrong_operation",
             ErrorCode::GrantWrongScript => "grant_wrong_script",
+            ErrorCode::GrantWrongAttempt => "grant_wrong_attempt",
             ErrorCode::LastTryNeedsConfirmation => "last_try_needs_confirmation",
             ErrorCode::PinReused => "pin_reused",
             ErrorCode::ChannelFailed => "channel_failed",

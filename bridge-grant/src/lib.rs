@@ -82,6 +82,8 @@ pub enum GrantError {
     WrongOperation,
     #[error("grant does not cover these commands")]
     WrongScript,
+    #[error("grant is for another unlock than the open channel's")]
+    WrongAttempt,
 }
 
 /// SHA-256 over each APDU's length (4 bytes, big-endian) and bytes, hex: binds a relay

@@ -114,6 +114,7 @@ fn grant_code(error: GrantError) -> ErrorCode {
         GrantError::WrongCard => ErrorCode::GrantWrongCard,
         GrantError::WrongOperation => ErrorCode::GrantWrongOperation,
         GrantError::WrongScript => ErrorCode::GrantWrongScript,
+        GrantError::WrongAttempt => ErrorCode::GrantWrongAttempt,
     }
 }
 

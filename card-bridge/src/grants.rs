@@ -3,8 +3,10 @@
 //! configuration (signature, lifetime, operation, the request's Origin, the exact APDUs)
 //! and marks it used before the card is touched, so a grant works once even if the card
 //! job then fails — and refuses any grant issued before this bridge started, since the
-//! memory of used grants does not survive a restart. Which card it names is checked later, inside the card job, against
-//! the card actually in the reader ([`bridge_grant::Claims::check_card`]).
+//! memory of used grants does not survive a restart. Which card it names is checked later,
+//! inside the card job, against the card actually in the reader
+//! ([`bridge_grant::Claims::check_card`]), and which unlock it names against the unlock
+//! whose secure channel that card has open (`routes::relay`).
 
 use std::sync::{Arc, Mutex, PoisonError};
 

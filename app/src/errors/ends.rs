@@ -81,6 +81,7 @@ fn ending(code: ErrorCode) -> Ending {
         | C::GrantWrongCard
         | C::GrantWrongOperation
         | C::GrantWrongScript
+        | C::GrantWrongAttempt
         | C::LastTryNeedsConfirmation
         | C::PinReused
         | C::LoginExpired

@@ -222,7 +222,8 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
         | C::GrantInvalid
         | C::GrantWrongOrigin
         | C::GrantWrongOperation
-        | C::GrantWrongScript => {
+        | C::GrantWrongScript
+        | C::GrantWrongAttempt => {
             "The card bridge did not accept this website's permission for the card update. \
              Refresh the page and try again; if it happens again, contact your IT team."
         }

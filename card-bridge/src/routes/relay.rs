@@ -40,22 +40,34 @@ use crate::BridgeError;
 /// at the opening.
 #[derive(Debug, Default)]
 pub struct OpenedChannels {
-    by_reader: HashMap<String, (u64, [u8; 16])>,
+    by_reader: HashMap<String, Opened>,
+}
+
+/// A channel opened: to which insertion of which card, for which unlock (the grant's
+/// binding, BRG-5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    events: u64,
+    pub guid: [u8; 16],
+    pub attempt: String,
 }
 
 impl OpenedChannels {
-    pub fn remember(&mut self, presence: &Presence, guid: [u8; 16]) {
-        self.by_reader
-            .insert(presence.reader.clone(), (presence.events, guid));
+    pub fn remember(&mut self, presence: &Presence, guid: [u8; 16], attempt: &str) {
+        let opened = Opened {
+            events: presence.events,
+            guid,
+            attempt: attempt.to_owned(),
+        };
+        self.by_reader.insert(presence.reader.clone(), opened);
     }
 
-    /// The GUID of the card a channel was opened to, if that card has stayed in the
+    /// The channel opened to the card in this reader, if that card has stayed in the
     /// reader since.
-    pub fn card_at(&self, presence: &Presence) -> Option<[u8; 16]> {
-        match self.by_reader.get(&presence.reader) {
-            Some(&(events, guid)) if events == presence.events => Some(guid),
-            _ => None,
-        }
+    pub fn card_at(&self, presence: &Presence) -> Option<&Opened> {
+        self.by_reader
+            .get(&presence.reader)
+            .filter(|opened| opened.events == presence.events)
     }
 }
 
@@ -118,7 +130,7 @@ fn open_channel(
     } = card;
     let (mut piv, guid) = open_card(transport, None)?;
     claims.check_card(&guid)?;
-    lock(channels).remember(&presence, guid);
+    lock(channels).remember(&presence, guid, &claims.attempt);
     Ok(piv.run_script(apdus)?)
 }
 
@@ -132,10 +144,15 @@ fn sealed_script(
         presence,
         transport,
     } = card;
-    let guid = lock(channels)
+    let opened = lock(channels)
         .card_at(&presence)
+        .cloned()
         .ok_or(BridgeError::CardChanged)?;
-    claims.check_card(&guid)?;
+    claims.check_card(&opened.guid)?;
+    // BRG-5: the script is for the unlock whose channel this card has open, not another.
+    if claims.attempt != opened.attempt {
+        return Err(GrantError::WrongAttempt.into());
+    }
     Ok(PivClient::new(DynTransport(transport)).run_script(apdus)?)
 }
 
@@ -151,15 +168,20 @@ mod tests {
     }
 
     #[test]
-    fn brg_5_a_channel_belongs_to_one_insertion_of_one_reader() {
+    fn brg_5_a_channel_belongs_to_one_insertion_of_one_reader_and_one_unlock() {
         let mut opened = OpenedChannels::default();
-        assert_eq!(opened.card_at(&presence("r0", 1)), None);
-        opened.remember(&presence("r0", 1), [7; 16]);
-        assert_eq!(opened.card_at(&presence("r0", 1)), Some([7; 16]));
-        assert_eq!(opened.card_at(&presence("r0", 3)), None, "reinserted");
-        assert_eq!(opened.card_at(&presence("r1", 1)), None, "another reader");
-        opened.remember(&presence("r0", 3), [8; 16]);
-        assert_eq!(opened.card_at(&presence("r0", 1)), None, "forgotten");
+        let guid = |p: &Presence, o: &OpenedChannels| o.card_at(p).map(|c| c.guid);
+        assert_eq!(guid(&presence("r0", 1), &opened), None);
+        opened.remember(&presence("r0", 1), [7; 16], "attempt-a");
+        assert_eq!(guid(&presence("r0", 1), &opened), Some([7; 16]));
+        let attempt = opened
+            .card_at(&presence("r0", 1))
+            .map(|c| c.attempt.clone());
+        assert_eq!(attempt.as_deref(), Some("attempt-a"));
+        assert_eq!(guid(&presence("r0", 3), &opened), None, "reinserted");
+        assert_eq!(guid(&presence("r1", 1), &opened), None, "another reader");
+        opened.remember(&presence("r0", 3), [8; 16], "attempt-b");
+        assert_eq!(guid(&presence("r0", 1), &opened), None, "forgotten");
     }
 
     #[test]

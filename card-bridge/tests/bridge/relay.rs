@@ -4,7 +4,7 @@
 //! pulled mid-relay (BRG-4).
 
 use api_types::bridge::{PATH_SIGN_CHALLENGE, PATH_STATUS};
-use bridge_grant::Operation;
+use bridge_grant::{GrantRequest, Operation};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::pin::{Pin, Puk};
 use card_protocol::piv;
@@ -166,6 +166,32 @@ async fn brg_5_a_sealed_script_needs_a_channel_opened_through_the_bridge() {
     let (status, body) = refusal(bridge.relay(&script, Some(grant)).await).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("card_changed")));
     assert!(bridge.take_sent().is_empty());
+}
+
+// BRG-5 (issue 17, item 9): a grant is bound to its unlock — a sealed script granted for
+// another attempt than the one whose channel this card has open is refused before
+// anything is sent, even with the right card and commands.
+#[tokio::test]
+async fn brg_5_a_sealed_script_for_another_unlock_than_the_open_channels_is_refused() {
+    let bridge = start_simulated(true).await;
+    let (mut channel, opening) = ServerChannel::new(&bridge);
+    let answer = open_channel(&bridge, &opening).await;
+    let script = channel.seal(&answer, unlock_commands(ONE_TIME_PIN, NEW_PUK));
+    let other_unlock = GrantRequest {
+        attempt: "attempt-2",
+        ..bridge.request(Operation::SealedScript, Some(&script))
+    };
+    let grant = bridge.signer.grant(&other_unlock);
+    bridge.take_sent();
+    let (status, body) = refusal(bridge.relay(&script, Some(grant)).await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("grant_wrong_attempt"))
+    );
+    assert!(bridge.take_sent().is_empty(), "sent to the card");
+    // The unlock's own grant still goes through.
+    let grant = bridge.grant(Operation::SealedScript, Some(&script));
+    assert_eq!(bridge.relay(&script, Some(grant)).await.status(), 200);
 }
 
 #[tokio::test]
