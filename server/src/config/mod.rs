@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod keys;
+mod origin;
 mod smtp;
+
+use origin::{is_loopback_origin, is_origin};
 
 pub use keys::VersionedKey;
 pub use smtp::SmtpTls;
@@ -368,35 +371,4 @@ impl Settings {
     pub fn public_origin_is_https(&self) -> bool {
         self.public_origin.starts_with("https://")
     }
-}
-
-/// ALL-6: an `http://` origin on this computer alone, where nothing travels a network.
-fn is_loopback_origin(origin: &str) -> bool {
-    let Some(rest) = origin.strip_prefix("http://") else {
-        return false;
-    };
-    let host = match rest.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
-        _ => rest,
-    };
-    match host {
-        "localhost" | "[::1]" => true,
-        _ => host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-    }
-}
-
-/// `http(s)://host[:port]` with nothing after it: the form an `Origin` header takes.
-fn is_origin(text: &str) -> bool {
-    let Some(rest) = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"))
-    else {
-        return false;
-    };
-    !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
