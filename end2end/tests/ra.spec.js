@@ -160,3 +160,19 @@ test('RA-5: taking the RA card out of the reader ends the console session', asyn
   await page.goto('/ra');
   await expect(page.locator('#sign-in-link')).toBeVisible();
 });
+
+test('RA-5: five minutes after signing in, giving access needs the RA passcode again on their own card', async ({ page }) => {
+  await raSignsIn(page);
+  await openUser(page, 'doe', 'Ms Jane Doe');
+  stack.ageCardProofs(301);
+  await page.locator('#phone-code-reason').fill('Jane called from ward 7, identity checked with her manager');
+  await page.locator('#phone-code-button').click();
+  await expect(page.locator('.reason-code').first()).toContainText('card_proof_required');
+  await expect(page.locator('#card-again')).toBeVisible();
+  await expectAccessible(page);
+  await page.locator('#card-again-passcode').fill('1234');
+  await page.locator('#card-again-button').click();
+  await expect(page.locator('#ra-done')).toContainText('You confirmed it is you');
+  await page.locator('#phone-code-button').click();
+  await expect(page.locator('#phone-code')).toHaveText(/^\s*\d{6}\s*$/);
+});

@@ -197,6 +197,19 @@ function recordTraffic(page) {
   return { all: () => Promise.all(pending) };
 }
 
+/**
+ * RA-5: as if `seconds` had passed since every session's card last proved itself — the
+ * server's own SQLite database, changed as the clock would have (Python's sqlite3).
+ */
+function ageCardProofs(seconds) {
+  const db = path.join(env('E2E_RUN_DIR'), 'smartcard.db');
+  const sql = 'UPDATE sessions SET card_proven_at = card_proven_at - ?';
+  const script = 'import sqlite3, sys\n'
+    + 'with sqlite3.connect(sys.argv[1], timeout=10) as db:\n'
+    + `    db.execute("${sql}", (int(sys.argv[2]),))\n`;
+  execFileSync('python3', ['-c', script, db, String(seconds)]);
+}
+
 /** The server's log and database files of this run (E2E_RUN_DIR), for the leak test. */
 function runFiles() {
   const dir = env('E2E_RUN_DIR');
@@ -231,4 +244,4 @@ async function checkIssuedCard(baseURL, pin) {
   return { listed, verified, signed, reader };
 }
 
-module.exports = { Proc, checkIssuedCard, allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };
+module.exports = { Proc, ageCardProofs, checkIssuedCard, allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };

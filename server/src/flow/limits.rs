@@ -215,7 +215,11 @@ impl AppState {
         let mut charged =
             rate_limits::hit(conn, &address.failures(action_name), now, now - window).await?;
         let mut limit = self.budget(&address);
-        let users_own = subject.user_uuid.as_ref().filter(|_| !by_stranger);
+        // The user's own doing: not a stranger's, nor an RA's acting on them.
+        let users_own = subject
+            .user_uuid
+            .as_ref()
+            .filter(|_| !by_stranger && refusal.actor.is_none());
         if let Some(uuid) = users_own {
             let user = Scope::User(uuid);
             charged =
