@@ -6,6 +6,7 @@
 
 mod at_rest;
 mod audit;
+mod audit_checks;
 mod auth;
 mod channel;
 mod contact;
