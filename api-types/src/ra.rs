@@ -203,16 +203,26 @@ pub struct AuditPage {
     pub events: Vec<AuditRecord>,
     /// Pass as `before` for the next (older) page.
     pub next_before: Option<i64>,
-    /// Verified with the first page (no `before`) only: it walks the whole trail.
+    /// With the first page (no `before`) only.
     pub chain: Option<ChainState>,
 }
 
-/// RA-4: whether the trail's MAC chains verify under the server's audit key.
+/// RA-4: whether the trail's MAC chains verify under the server's audit key, as far as
+/// they have been checked (incrementally, from MACed checkpoints: a page checks a bounded
+/// number of new events, a background check the rest).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case", tag = "state")]
 pub enum ChainState {
-    Intact { rows: u64 },
-    Broken { seq: Option<i64>, reason: String },
+    /// Every chain links up from its start: `rows` events verified; `unchecked` newer
+    /// ones not reached yet.
+    Intact { rows: u64, unchecked: u64 },
+    /// The first edited or missing event (`seq`), or a fault of chain `chain` as a whole
+    /// (rows cut from its end, a forged checkpoint).
+    Broken {
+        seq: Option<i64>,
+        chain: i64,
+        reason: String,
+    },
 }
 
 /// A "this wasn't me" report in the RA's queue.

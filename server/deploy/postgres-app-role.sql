@@ -11,5 +11,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON users, cards, security_questions,
 GRANT SELECT, INSERT, UPDATE ON certificate_authority TO scss_app;
 GRANT SELECT, INSERT ON audit_log TO scss_app;
 GRANT SELECT, UPDATE ON audit_chain_heads TO scss_app;
+-- RA-4: verification checkpoints move forward (a trigger refuses the rest).
+GRANT SELECT, INSERT, UPDATE ON audit_checkpoints TO scss_app;
 GRANT SELECT ON audit_log_legacy, _sqlx_migrations TO scss_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO scss_app;

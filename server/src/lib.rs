@@ -55,6 +55,9 @@ pub struct AppState {
     pub ca: Arc<ca::CertificateAuthority>,
     pub hasher: AnswerHasher,
     pub mail_waker: Arc<Notify>,
+    /// Held while this process checks the audit chains (RA-4), so the background check
+    /// and a page don't walk the same rows at once; a page waits for it only briefly.
+    pub audit_checking: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +118,7 @@ impl AppState {
             ca: Arc::new(ca),
             hasher,
             mail_waker: Arc::new(Notify::new()),
+            audit_checking: Arc::default(),
         })
     }
 }
@@ -183,6 +187,9 @@ impl Application {
             loop {
                 if let Err(error) = sweeper.sweep_rate_limits().await {
                     tracing::warn!(%error, "rate limit sweep failed");
+                }
+                if let Err(error) = sweeper.check_audit_trail().await {
+                    tracing::warn!(%error, "audit trail check failed");
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             }

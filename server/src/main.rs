@@ -106,7 +106,10 @@ async fn run() -> anyhow::Result<()> {
             let state = AppState::new(settings, clock).await?;
             match audit::verify(&state.store.pool, &state.audit_key).await? {
                 Verified::Intact { rows } => {
-                    println!("audit trail intact: {rows} events, every chain links up");
+                    println!(
+                        "audit trail intact: {rows} events, every chain links up from its \
+                         start and every checkpoint holds"
+                    );
                 }
                 Verified::Broken {
                     seq: Some(seq),

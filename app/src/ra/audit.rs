@@ -261,25 +261,37 @@ fn Audit() -> impl IntoView {
     }
 }
 
-/// RA-4: whether the trail is intact, or where it broke (a warning).
+/// RA-4: how far the trail is verified intact, or where it broke (a warning).
 fn chain_state(state: ChainState) -> impl IntoView {
     match state {
-        ChainState::Intact { rows } => view! {
+        ChainState::Intact { rows, unchecked } => view! {
             <div class="nhsuk-inset-text">
                 <span class="nhsuk-u-visually-hidden">"Information: "</span>
-                <p id="chain-state">{format!("Audit trail verified: {rows} events, every chain intact")}</p>
+                <p id="chain-state">{intact_words(rows, unchecked)}</p>
             </div>
         }
         .into_any(),
-        ChainState::Broken { seq, reason } => {
-            let at = seq.map(|seq| format!(" at event #{seq}")).unwrap_or_default();
+        ChainState::Broken { seq, chain, reason } => {
+            let at = seq
+                .map(|seq| format!(" at event #{seq}"))
+                .unwrap_or_default();
             view! {
                 {warning_callout("The audit trail has been changed", view! {
-                    <p id="chain-state">{format!("Audit trail BROKEN{at}: {reason}")}</p>
+                    <p id="chain-state">{format!("Audit trail BROKEN{at} (chain {chain}): {reason}")}</p>
                 })}
             }
             .into_any()
         }
+    }
+}
+
+fn intact_words(rows: u64, unchecked: u64) -> String {
+    match unchecked {
+        0 => format!("Audit trail verified: {rows} events, every chain intact"),
+        _ => format!(
+            "Audit trail verified up to {rows} events, every chain intact so far; \
+             {unchecked} newer events not checked yet"
+        ),
     }
 }
 
@@ -294,6 +306,22 @@ mod tests {
         typed[5] = from.to_owned();
         typed[6] = to.to_owned();
         typed
+    }
+
+    // The console's end-to-end test looks for "verified" whether or not the background
+    // check has caught up.
+    #[test]
+    fn ra_4_the_page_says_how_far_the_trail_is_verified() {
+        assert_eq!(
+            intact_words(12, 0),
+            "Audit trail verified: 12 events, every chain intact"
+        );
+        let behind = intact_words(1_000, 999_000);
+        assert!(behind.contains("verified up to 1000 events"), "{behind}");
+        assert!(
+            behind.contains("999000 newer events not checked yet"),
+            "{behind}"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod find;
 mod review;
 mod trail;
 
-pub use trail::{audit_filter, csv_stream};
+pub use trail::{audit_filter, csv_stream, PAGE_CHECK};
 
 use api_types::audit::AuditAction;
 use api_types::ra::{Role, UserSummary, UserUuid};

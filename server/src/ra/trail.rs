@@ -1,7 +1,8 @@
 //! RA-4: the audit trail for the RA — searched and exported as CSV (streamed a page at a
-//! time, so a trail of any length never sits in memory), its MAC chains verified, the
-//! "this wasn't me" reports as a queue the RA works through, and the at-risk dashboard.
-//! Exports and reviews are audited themselves.
+//! time, so a trail of any length never sits in memory), its MAC chains verified
+//! incrementally (the page checks at most [`PAGE_CHECK`] new events, the background check
+//! the rest, both from MACed checkpoints), the "this wasn't me" reports as a queue the RA
+//! works through, and the at-risk dashboard. Exports and reviews are audited themselves.
 
 use api_types::audit::AuditAction;
 use api_types::ra::{
@@ -16,7 +17,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use super::{summary, Needs};
 use crate::flow::{Client, Outcome, Subject};
 use crate::secrets::FlowSecret;
-use crate::store::audit::{self, Verified};
+use crate::store::audit_check::{self, Checked, Reads};
 use crate::store::audit_search::{self, Event, Filter};
 use crate::store::{not_me, ra, StoreError};
 use crate::{AppError, AppState};
@@ -27,6 +28,11 @@ const CSV_BATCH: i64 = 500;
 /// Entries per dashboard list.
 const LISTED: i64 = 50;
 const DAY: i64 = 86_400;
+/// New events the first page of a search verifies, beyond what the background check has:
+/// a page's work stays a few milliseconds however far behind the check is.
+pub const PAGE_CHECK: u64 = 1_000;
+/// How long a page waits for a background check under way before reporting without it.
+const PAGE_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The store's filter for what the RA asked (every value was parsed as the query was read;
 /// a malformed one never gets here: `bad_filter`).
@@ -116,15 +122,7 @@ impl AppState {
         self.ra_actor(secret, client, Needs::Agent).await?;
         let chain = match filter.before {
             Some(_) => None,
-            None => Some(
-                match audit::verify(&self.store.pool, &self.audit_key).await? {
-                    Verified::Intact { rows } => ChainState::Intact { rows: rows as u64 },
-                    Verified::Broken { seq, reason, .. } => ChainState::Broken {
-                        seq,
-                        reason: reason.to_owned(),
-                    },
-                },
-            ),
+            None => Some(chain_state(self.page_check().await?)),
         };
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let per_page = i64::from(EVENTS_PER_PAGE);
@@ -141,6 +139,36 @@ impl AppState {
             next_before,
             chain,
         })
+    }
+
+    /// RA-4: the chains as the first page of a search reports them: checked over at most
+    /// [`PAGE_CHECK`] new events — or over none, only the checkpoints re-checked, while
+    /// the background check is at work (it is waited for only as long as a short one
+    /// takes).
+    async fn page_check(&self) -> Result<Checked, AppError> {
+        let checking = tokio::time::timeout(PAGE_WAIT, self.audit_checking.lock()).await;
+        let budget = if checking.is_ok() { PAGE_CHECK } else { 0 };
+        let (checked, _) = self.check_audit(budget).await?;
+        drop(checking);
+        Ok(checked)
+    }
+
+    /// RA-4: the background check, run by the sweeper: every event since the last check.
+    /// A broken trail is logged as an error each time it runs.
+    pub async fn check_audit_trail(&self) -> Result<(Checked, Reads), AppError> {
+        let _checking = self.audit_checking.lock().await;
+        let (checked, reads) = self.check_audit(u64::MAX).await?;
+        if let Checked::Broken { seq, chain, reason } = &checked {
+            tracing::error!(?seq, chain, reason, "audit trail broken");
+        }
+        Ok((checked, reads))
+    }
+
+    /// Verifies the chains from their checkpoints over at most `budget` new events, a
+    /// batch per read, moving the checkpoints over what held.
+    async fn check_audit(&self, budget: u64) -> Result<(Checked, Reads), AppError> {
+        let now = self.clock.now();
+        Ok(audit_check::advance(&self.store.pool, &self.audit_key, now, budget).await?)
     }
 
     /// Checks the RA may export, and records the export with its filters.
@@ -217,6 +245,23 @@ impl AppState {
                 .collect::<Result<_, AppError>>()?,
             open_reports: open_reports(&mut conn, LISTED).await?,
         })
+    }
+}
+
+fn chain_state(checked: Checked) -> ChainState {
+    match checked {
+        Checked::UpTo {
+            verified,
+            unchecked,
+        } => ChainState::Intact {
+            rows: verified,
+            unchecked,
+        },
+        Checked::Broken { seq, chain, reason } => ChainState::Broken {
+            seq,
+            chain,
+            reason: reason.to_owned(),
+        },
     }
 }
 

@@ -3,7 +3,8 @@
 //! changes do. Tamper-evident and append-only:
 //! - events form [`CHAINS`] independent chains (by actor), each link an HMAC-SHA256 under
 //!   the audit key from configuration, so nobody without the key can edit, insert or
-//!   remove a row unnoticed ([`verify`]);
+//!   remove a row unnoticed ([`super::audit_check`]: incremental from MACed checkpoints
+//!   for the RA's page, from the start for `audit verify`, both streaming);
 //! - an append locks only its own chain's head row, so audited steps of different cards
 //!   don't queue behind one table lock;
 //! - the database refuses UPDATE and DELETE on the log (triggers, and on PostgreSQL a
@@ -11,17 +12,21 @@
 
 use hmac::Mac;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
 use sqlx::{AnyConnection, AnyPool};
 
 use super::{Backend, StoreError};
 use crate::secrets::AuditKey;
 
+pub use super::audit_check::{verify, Verified};
+
 /// How many independent chains the log is split into.
 pub const CHAINS: i64 = 16;
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(super) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One security event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub actor: String,
     pub action: String,
@@ -32,32 +37,29 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// A stored event with its link, as the checks read it.
 #[derive(sqlx::FromRow)]
-struct AuditRow {
-    seq: i64,
-    at: i64,
-    actor: String,
-    action: String,
-    outcome: String,
-    card_guid: Option<String>,
-    user_uuid: Option<String>,
-    client_addr: Option<String>,
-    detail: String,
-    chain: i64,
-    chain_seq: i64,
-    prev_mac: String,
-    mac: String,
+pub(super) struct AuditRow {
+    pub(super) seq: i64,
+    pub(super) at: i64,
+    #[sqlx(flatten)]
+    pub(super) entry: AuditEntry,
+    pub(super) chain: i64,
+    pub(super) chain_seq: i64,
+    pub(super) prev_mac: String,
+    pub(super) mac: String,
 }
 
 #[derive(sqlx::FromRow)]
-struct ChainHead {
-    chain: i64,
-    chain_seq: i64,
-    mac: String,
+pub(super) struct ChainHead {
+    pub(super) chain: i64,
+    pub(super) chain_seq: i64,
+    pub(super) mac: String,
 }
 
 /// The chain an actor's events go to: all of one card's events stay in order in one.
-fn chain_of(actor: &str) -> i64 {
+/// Public for bulk loads (the million-event load test), as is [`link_mac`].
+pub fn chain_of(actor: &str) -> i64 {
     i64::from(Sha256::digest(actor.as_bytes())[0]) % CHAINS
 }
 
@@ -107,7 +109,9 @@ pub async fn append(
     Ok(())
 }
 
-fn link_mac(
+/// The MAC of a link: keyed, over the previous link's MAC, the event's place in its chain
+/// and every field of the event.
+pub fn link_mac(
     key: &AuditKey,
     prev_mac: &str,
     chain: i64,
@@ -115,103 +119,121 @@ fn link_mac(
     at: i64,
     e: &AuditEntry,
 ) -> String {
+    mac_over(
+        key,
+        &[
+            prev_mac,
+            &chain.to_string(),
+            &chain_seq.to_string(),
+            &at.to_string(),
+            &e.actor,
+            &e.action,
+            &e.outcome,
+            e.card_guid.as_deref().unwrap_or("\u{0}"),
+            e.user_uuid.as_deref().unwrap_or("\u{0}"),
+            e.client_addr.as_deref().unwrap_or("\u{0}"),
+            &e.detail,
+        ],
+    )
+}
+
+impl AuditRow {
+    /// Whether the row's MAC covers what it holds, and it sits in its actor's chain.
+    pub(super) fn mac_holds(&self, key: &AuditKey) -> bool {
+        link_mac(
+            key,
+            &self.prev_mac,
+            self.chain,
+            self.chain_seq,
+            self.at,
+            &self.entry,
+        ) == self.mac
+            && chain_of(&self.entry.actor) == self.chain
+    }
+}
+
+/// HMAC-SHA256 under the audit key over fields, each length-prefixed so they can't run
+/// into each other (and a checkpoint, whose first field is a label, never reads as a link,
+/// whose first field is a 64-digit MAC).
+pub(super) fn mac_over(key: &AuditKey, fields: &[&str]) -> String {
     let mut mac = key.mac();
-    for field in [
-        prev_mac,
-        &chain.to_string(),
-        &chain_seq.to_string(),
-        &at.to_string(),
-        &e.actor,
-        &e.action,
-        &e.outcome,
-        e.card_guid.as_deref().unwrap_or("\u{0}"),
-        e.user_uuid.as_deref().unwrap_or("\u{0}"),
-        e.client_addr.as_deref().unwrap_or("\u{0}"),
-        &e.detail,
-    ] {
-        // Length-prefixed so fields can't run into each other.
+    for field in fields {
         mac.update(&(field.len() as u64).to_be_bytes());
         mac.update(field.as_bytes());
     }
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// What [`verify`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verified {
-    /// Every chain links up under the key, from its start to its head.
-    Intact { rows: usize },
-    /// The first row (by `seq`) whose link does not hold, or the chain whose rows stop
-    /// short of its head (rows removed at the end).
-    Broken {
-        seq: Option<i64>,
-        chain: i64,
-        reason: &'static str,
-    },
+/// The columns of an [`AuditRow`].
+const ROW_COLUMNS: &str = "seq, at, actor, action, outcome, card_guid, user_uuid, \
+                           client_addr, detail, chain, chain_seq, prev_mac, mac";
+
+/// One batch of a check: at most `limit` rows of a chain after row `after`, up to row
+/// `upto`, in order (the `(chain, chain_seq)` index serves it).
+pub(super) async fn rows_after(
+    pool: &AnyPool,
+    chain: i64,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>, StoreError> {
+    Ok(sqlx::query_as::<_, AuditRow>(&format!(
+        "SELECT {ROW_COLUMNS} FROM audit_log \
+         WHERE chain = $1 AND chain_seq > $2 AND chain_seq <= $3 \
+         ORDER BY chain_seq LIMIT $4"
+    ))
+    .bind(chain)
+    .bind(after)
+    .bind(upto)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
 }
 
-/// Walks every chain under the key.
-pub async fn verify(pool: &AnyPool, key: &AuditKey) -> Result<Verified, StoreError> {
-    let rows = sqlx::query_as::<_, AuditRow>(
-        "SELECT seq, at, actor, action, outcome, card_guid, user_uuid, client_addr, detail, \
-         chain, chain_seq, prev_mac, mac FROM audit_log ORDER BY chain, chain_seq",
+/// The rows at these places (chain, chain_seq), by chain.
+pub(super) async fn rows_at(
+    pool: &AnyPool,
+    places: &[(i64, i64)],
+) -> Result<BTreeMap<i64, AuditRow>, StoreError> {
+    if places.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let wanted: Vec<String> = (0..places.len())
+        .map(|i| format!("(chain = ${} AND chain_seq = ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM audit_log WHERE {}",
+        wanted.join(" OR ")
+    );
+    let mut query = sqlx::query_as::<_, AuditRow>(&sql);
+    for (chain, chain_seq) in places {
+        query = query.bind(chain).bind(chain_seq);
+    }
+    let rows = query.fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|row| (row.chain, row)).collect())
+}
+
+/// A row (`seq`, `chain`) in none of the chains, which no walk would reach.
+pub(super) async fn stray_row(pool: &AnyPool) -> Result<Option<(i64, i64)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Stray {
+        seq: i64,
+        chain: i64,
+    }
+    let stray = sqlx::query_as::<_, Stray>(
+        "SELECT seq, chain FROM audit_log WHERE chain < 0 OR chain >= $1 LIMIT 1",
     )
-    .fetch_all(pool)
+    .bind(CHAINS)
+    .fetch_optional(pool)
     .await?;
-    let heads = sqlx::query_as::<_, ChainHead>(
-        "SELECT chain, chain_seq, mac FROM audit_chain_heads ORDER BY chain",
-    )
-    .fetch_all(pool)
-    .await?;
-    let count = rows.len();
-    let mut broken: Vec<(i64, i64, &'static str)> = Vec::new();
-    let mut tips: std::collections::BTreeMap<i64, (i64, String)> = Default::default();
-    for row in rows {
-        let (last_seq, last_mac) = tips
-            .get(&row.chain)
-            .cloned()
-            .unwrap_or((0, GENESIS.to_owned()));
-        let entry = AuditEntry {
-            actor: row.actor,
-            action: row.action,
-            outcome: row.outcome,
-            card_guid: row.card_guid,
-            user_uuid: row.user_uuid,
-            client_addr: row.client_addr,
-            detail: row.detail,
-        };
-        let reason = if row.chain_seq != last_seq + 1 {
-            Some("a row before it is missing")
-        } else if row.prev_mac != last_mac {
-            Some("it does not link to the row before it")
-        } else if link_mac(key, &last_mac, row.chain, row.chain_seq, row.at, &entry) != row.mac
-            || chain_of(&entry.actor) != row.chain
-        {
-            Some("its contents do not match its MAC")
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            broken.push((row.seq, row.chain, reason));
-        }
-        tips.insert(row.chain, (row.chain_seq, row.mac));
-    }
-    if let Some((seq, chain, reason)) = broken.into_iter().min_by_key(|b| b.0) {
-        return Ok(Verified::Broken {
-            seq: Some(seq),
-            chain,
-            reason,
-        });
-    }
-    for head in heads {
-        let (last_seq, last_mac) = tips.remove(&head.chain).unwrap_or((0, GENESIS.to_owned()));
-        if last_seq != head.chain_seq || last_mac != head.mac {
-            return Ok(Verified::Broken {
-                seq: None,
-                chain: head.chain,
-                reason: "its rows stop short of the chain's head",
-            });
-        }
-    }
-    Ok(Verified::Intact { rows: count })
+    Ok(stray.map(|s| (s.seq, s.chain)))
+}
+
+/// Every chain's head, by chain.
+pub(super) async fn heads(pool: &AnyPool) -> Result<BTreeMap<i64, ChainHead>, StoreError> {
+    let heads =
+        sqlx::query_as::<_, ChainHead>("SELECT chain, chain_seq, mac FROM audit_chain_heads")
+            .fetch_all(pool)
+            .await?;
+    Ok(heads.into_iter().map(|h| (h.chain, h)).collect())
 }

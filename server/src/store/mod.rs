@@ -7,6 +7,8 @@
 pub mod answers;
 pub mod attempts;
 pub mod audit;
+pub mod audit_check;
+mod audit_checkpoints;
 pub mod audit_search;
 pub mod cards;
 pub mod certificates;

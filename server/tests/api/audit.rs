@@ -7,7 +7,7 @@ use crate::both;
 use crate::helpers::*;
 
 /// Some audited history: a whole unlock and a refused stranger.
-async fn history(app: &TestApp) -> TestCard {
+pub async fn history(app: &TestApp) -> TestCard {
     let card = app.enroll(true).await;
     let (id, code) = app.up_to_code(&card).await;
     app.finish_unlock(&card, &id, &code, "hist1").await;
@@ -18,14 +18,20 @@ async fn history(app: &TestApp) -> TestCard {
 }
 
 /// What the owner of the database can always do: switch the guards off.
-async fn bypass_guards(app: &TestApp, db: Db) {
+pub async fn bypass_guards(app: &TestApp, db: Db) {
     let pool = &app.state.store.pool;
     let statements: &[&str] = match db {
         Db::Sqlite => &[
             "DROP TRIGGER audit_log_no_update",
             "DROP TRIGGER audit_log_no_delete",
+            "DROP TRIGGER audit_chain_heads_forward_only",
+            "DROP TRIGGER audit_checkpoints_forward_only",
         ],
-        Db::Postgres => &["ALTER TABLE audit_log DISABLE TRIGGER USER"],
+        Db::Postgres => &[
+            "ALTER TABLE audit_log DISABLE TRIGGER USER",
+            "ALTER TABLE audit_chain_heads DISABLE TRIGGER USER",
+            "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER",
+        ],
     };
     for statement in statements {
         sqlx::query(statement).execute(pool).await.unwrap();
@@ -203,12 +209,19 @@ async fn ra_4_the_postgres_service_role_cannot_change_the_audit_trail() {
     let card = app.enroll(true).await;
     let (id, code) = app.up_to_code(&card).await;
     app.finish_unlock(&card, &id, &code, "role1").await;
+    // The background check moves the checkpoints as this role.
+    let (checked, _) = app.state.check_audit_trail().await.unwrap();
+    assert!(matches!(
+        checked,
+        server::store::audit_check::Checked::UpTo { unchecked: 0, .. }
+    ));
     let mut conn = sqlx::PgConnection::connect(&as_role).await.unwrap();
     for statement in [
         "UPDATE audit_log SET outcome = 'ok'",
         "DELETE FROM audit_log",
         "TRUNCATE audit_log",
         "ALTER TABLE audit_log DISABLE TRIGGER USER",
+        "DELETE FROM audit_checkpoints",
     ] {
         let error = sqlx::query(statement).execute(&mut conn).await.unwrap_err();
         let message = error.to_string();

@@ -6,6 +6,8 @@
 
 mod at_rest;
 mod audit;
+mod audit_checks;
+mod audit_load;
 mod auth;
 mod channel;
 mod contact;
