@@ -32,7 +32,7 @@ const DAY: i64 = 86_400;
 /// a page's work stays a few milliseconds however far behind the check is.
 pub const PAGE_CHECK: u64 = 1_000;
 /// How long a page waits for a background check under way before reporting without it.
-const PAGE_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+const PAGE_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The store's filter for what the RA asked (every value was parsed as the query was read;
 /// a malformed one never gets here: `bad_filter`).

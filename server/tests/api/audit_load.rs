@@ -242,8 +242,10 @@ async fn ra_4_a_million_event_trail_answers_its_first_page_at_once_and_checks_in
         memory_rise(async { tokio::join!(async { background.await.unwrap() }, meanwhile) }).await;
     let walked = started.elapsed();
     let ((checked, reads), (page, meanwhile)) = (checked, during);
+    // Each of its reads may wait behind one batch's read: a few milliseconds in a release
+    // build, tens in this debug one on a busy machine.
     assert!(
-        meanwhile < Duration::from_secs(1),
+        meanwhile < Duration::from_secs(2),
         "a page meanwhile: {meanwhile:?}"
     );
     assert!(
