@@ -82,14 +82,6 @@ fn is_websocket_upgrade(request: &Request) -> bool {
             .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
-}
-
 fn preflight(request_headers: &HeaderMap, origin: HeaderValue) -> Response {
     let method_ok = request_headers
         .get(header::ACCESS_CONTROL_REQUEST_METHOD)
@@ -163,7 +155,7 @@ pub async fn guard(
         if !header_ok {
             return with_cors(BridgeError::MissingBridgeHeader.into_response(), origin);
         }
-        if !is_json(request.headers()) {
+        if !https_serve::is_json(request.headers()) {
             return with_cors(BridgeError::UnsupportedMediaType.into_response(), origin);
         }
     }

@@ -2,7 +2,8 @@
 //! given a certificate (ALL-3: every browser, Safari's engine included, needs the page on
 //! HTTPS) and the card bridge's (BRG-7). One TLS handshake per connection, at most 10 s;
 //! HTTP/1.1 with upgrades (the bridge's WebSocket); the peer's address as axum's
-//! `ConnectInfo`, as `axum::serve` gives it on plain HTTP.
+//! `ConnectInfo`, as `axum::serve` gives it on plain HTTP. Also the JSON content-type
+//! check both servers make ([`is_json`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -69,6 +70,16 @@ impl Default for Limits {
 
 /// How long a client may take to send a request's headers, and a TLS handshake.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// ALL-6 / BRG-2: the request says its body is JSON (`application/json`, any parameters
+/// after it) — the one check the server and the card bridge both make.
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
 
 /// Serves `router` on `listener` over TLS until the process stops.
 pub async fn serve(

@@ -101,7 +101,7 @@ where
     type Rejection = BridgeError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(request.headers()) {
+        if !https_serve::is_json(request.headers()) {
             return Err(BridgeError::UnsupportedMediaType);
         }
         let body = match Bytes::from_request(request, state).await {
@@ -118,14 +118,6 @@ where
             Err(rejection) => Err(BridgeError::BadRequest(rejection.body_text())),
         }
     }
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// Zeroes a request body we alone hold (a shared buffer is left to its other owner);

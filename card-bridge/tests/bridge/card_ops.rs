@@ -69,12 +69,9 @@ async fn card_6_signs_a_challenge_with_9e_while_the_pin_is_blocked() {
 async fn brg_5_card_6_the_card_signs_for_the_calling_origin_never_raw_bytes() {
     let bridge = start_simulated(true).await;
     let challenge = [7u8; 32];
+    let body = json!({ "challenge": hex::encode(challenge) });
     let response: serde_json::Value = bridge
-        .client
-        .post(bridge.url(PATH_SIGN_CHALLENGE))
-        .header("origin", OTHER_ORIGIN)
-        .header(api_types::bridge::BRIDGE_HEADER, "1")
-        .json(&json!({ "challenge": hex::encode(challenge) }))
+        .post_from(OTHER_ORIGIN, PATH_SIGN_CHALLENGE, &body)
         .send()
         .await
         .unwrap()

@@ -128,11 +128,11 @@ async fn brg_5_a_grant_for_another_origin_is_refused() {
     let ours = bridge.grant(Operation::OpenChannel, Some(&opening));
     let apdus: Vec<String> = opening.iter().map(hex::encode).collect();
     let response = bridge
-        .client
-        .post(bridge.url(PATH_RELAY))
-        .header("origin", OTHER_ORIGIN)
-        .header("x-card-bridge", "1")
-        .json(&json!({ "apdus": apdus, "grant": ours }))
+        .post_from(
+            OTHER_ORIGIN,
+            PATH_RELAY,
+            &json!({ "apdus": apdus, "grant": ours }),
+        )
         .send()
         .await
         .unwrap();

@@ -198,9 +198,19 @@ impl TestBridge {
     }
 
     pub fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        self.post_from(ORIGIN, path, body)
+    }
+
+    /// [`Self::post`] from a page of `origin` (allowed, or not).
+    pub fn post_from(
+        &self,
+        origin: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::RequestBuilder {
         self.client
             .post(self.url(path))
-            .header("origin", ORIGIN)
+            .header("origin", origin)
             .header(BRIDGE_HEADER, "1")
             .json(body)
     }

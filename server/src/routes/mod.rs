@@ -187,7 +187,7 @@ async fn refuse_cross_site(
         }
     } else {
         let headers = request.headers();
-        if !is_json(headers) {
+        if !https_serve::is_json(headers) {
             return Err(AppError::NotJson);
         }
         let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
@@ -209,14 +209,6 @@ fn asked_by_our_page(headers: &HeaderMap, public_origin: &str) -> bool {
         .get(header::ORIGIN)
         .map(|o| o.to_str().unwrap_or_default());
     matches!(site, None | Some("same-origin" | "none")) && origin.is_none_or(|o| o == public_origin)
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// The page may load only our own files and talk only to us and the card bridge.
