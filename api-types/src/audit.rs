@@ -89,6 +89,12 @@ actions! {
     RaAuditExport = "ra.audit_export",
     /// RA-4: an RA reviewed a "this wasn't me" report.
     RaReviewReport = "ra.review_report",
+    /// RA-4: an RA read a page of the trail (the filters are in the detail).
+    RaViewTrail = "ra.view_trail",
+    /// RA-4: an RA opened the queue of "this wasn't me" reports.
+    RaViewReports = "ra.view_reports",
+    /// RA-4: an RA opened the dashboard of accounts at risk.
+    RaViewDashboard = "ra.view_dashboard",
     /// CERT-1: a card issued its keys and certificates.
     CardIssue = "card.issue",
     /// CARD-3 / ALL-7: the operator rotated the key-encryption key.

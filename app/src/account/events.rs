@@ -36,6 +36,8 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::RaRole => "Your RA team changed your role",
         A::RaAuditExport => "Your RA team exported security events",
         A::RaReviewReport => "Your RA team looked into your report",
+        A::RaViewTrail => "Your RA team looked at your security events",
+        A::RaViewReports | A::RaViewDashboard => "Your RA team looked at its work list",
         A::CardIssue => "Your card was issued its keys and certificates",
         A::KekRotate => "The service's keys were renewed",
     }

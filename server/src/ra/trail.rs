@@ -23,6 +23,9 @@ use crate::store::{not_me, ra, StoreError};
 use crate::{AppError, AppState};
 
 const EXPORT: AuditAction = AuditAction::RaAuditExport;
+const VIEW_TRAIL: AuditAction = AuditAction::RaViewTrail;
+const VIEW_REPORTS: AuditAction = AuditAction::RaViewReports;
+const VIEW_DASHBOARD: AuditAction = AuditAction::RaViewDashboard;
 /// Rows per database read of an export.
 const CSV_BATCH: i64 = 500;
 /// Entries per dashboard list.
@@ -119,7 +122,10 @@ impl AppState {
         filter: Filter,
         client: &Client,
     ) -> Result<AuditPage, AppError> {
-        self.ra_actor(secret, client, Needs::Agent).await?;
+        let ra = self.ra_actor(secret, client, Needs::Agent).await?;
+        let viewed = Outcome::new(VIEW_TRAIL, filter_subject(&filter))
+            .by(ra.name())
+            .detail(format!("{filter:?}"));
         let chain = match filter.before {
             Some(_) => None,
             None => Some(chain_state(self.page_check().await?)),
@@ -127,10 +133,12 @@ impl AppState {
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let per_page = i64::from(EVENTS_PER_PAGE);
         let events = audit_search::page(&mut conn, &filter, per_page).await?;
+        drop(conn);
         let next_before = match events.last() {
             Some(last) if events.len() as i64 == per_page => Some(last.seq),
             _ => None,
         };
+        self.record_view(viewed, client).await?;
         Ok(AuditPage {
             events: events
                 .into_iter()
@@ -180,11 +188,7 @@ impl AppState {
     ) -> Result<(), AppError> {
         let ra = self.ra_actor(secret, client, Needs::Agent).await?;
         let (now, tx) = self.open().await?;
-        let subject = match &filter.user {
-            Some(uuid) => Subject::user(uuid),
-            None => Subject::anonymous(),
-        };
-        let outcome = Outcome::new(EXPORT, subject)
+        let outcome = Outcome::new(EXPORT, filter_subject(filter))
             .by(ra.name())
             .detail(format!("{filter:?}"))
             .ok("ok", ());
@@ -196,11 +200,20 @@ impl AppState {
         secret: Option<&FlowSecret>,
         client: &Client,
     ) -> Result<ReportList, AppError> {
-        self.ra_actor(secret, client, Needs::Agent).await?;
+        let ra = self.ra_actor(secret, client, Needs::Agent).await?;
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
-        Ok(ReportList {
-            reports: open_reports(&mut conn, 200).await?,
-        })
+        let reports = open_reports(&mut conn, 200).await?;
+        drop(conn);
+        let viewed = Outcome::new(VIEW_REPORTS, Subject::anonymous()).by(ra.name());
+        self.record_view(viewed, client).await?;
+        Ok(ReportList { reports })
+    }
+
+    /// RA-4: what an RA read is in the trail, written once the read has been made (so a
+    /// page never lists its own reading) and before anything is returned.
+    async fn record_view(&self, viewed: Outcome<()>, client: &Client) -> Result<(), AppError> {
+        let (now, tx) = self.open().await?;
+        self.finish(tx, now, client, viewed.ok("ok", ())).await
     }
 
     pub async fn ra_dashboard(
@@ -208,12 +221,16 @@ impl AppState {
         secret: Option<&FlowSecret>,
         client: &Client,
     ) -> Result<Dashboard, AppError> {
-        self.ra_actor(secret, client, Needs::Agent).await?;
+        let ra = self.ra_actor(secret, client, Needs::Agent).await?;
         let now = self.clock.now();
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let unverified = ra::unregistered(&mut conn, LISTED).await?;
         let expiring = ra::expiring(&mut conn, now, now + 30 * DAY, LISTED).await?;
         let lockouts = ra::repeat_lockouts(&mut conn, now - 30 * DAY, 2, LISTED).await?;
+        let open_reports = open_reports(&mut conn, LISTED).await?;
+        drop(conn);
+        let viewed = Outcome::new(VIEW_DASHBOARD, Subject::anonymous()).by(ra.name());
+        self.record_view(viewed, client).await?;
         Ok(Dashboard {
             unverified_email: unverified
                 .into_iter()
@@ -243,8 +260,16 @@ impl AppState {
                     })
                 })
                 .collect::<Result<_, AppError>>()?,
-            open_reports: open_reports(&mut conn, LISTED).await?,
+            open_reports,
         })
+    }
+}
+
+/// A search about one user is recorded against them (they see it on "My card").
+fn filter_subject(filter: &Filter) -> Subject {
+    match &filter.user {
+        Some(uuid) => Subject::user(uuid),
+        None => Subject::anonymous(),
     }
 }
 

@@ -2,7 +2,8 @@
 //! with its chains verified; and the same filters as a streamed CSV export.
 
 use api_types::ra::{
-    ActionFilter, Audit, AuditCsv, AuditFilter, ChainState, OutcomeWord, Role, UserUuid,
+    ActionFilter, Audit, AuditCsv, AuditFilter, ChainState, OutcomeWord, Reports, Role, UserUuid,
+    ViewDashboard,
 };
 use api_types::{Endpoint, ErrorCode};
 use server::Clock;
@@ -221,3 +222,70 @@ async fn ra_4_a_large_trail_exports_as_streamed_csv(db: Db) {
     assert_eq!(exports.events[0].actor, format!("ra:{}", agent.uuid));
 }
 both!(ra_4_a_large_trail_exports_as_streamed_csv);
+
+// RA-4 (issue 17): reading the trail, the reports queue and the dashboard is itself in
+// the trail — who read what, with the filters — and a page never lists its own reading.
+async fn ra_4_reading_the_trail_the_queue_and_the_dashboard_is_audited(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (agent, cookie) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let john = app.enroll(true).await;
+    let about_john = AuditFilter {
+        user: UserUuid::parse(&john.uuid).ok(),
+        ..AuditFilter::default()
+    };
+    let first = as_ra::<Audit>(&app, &cookie, &(), &about_john)
+        .await
+        .unwrap();
+    assert!(first
+        .events
+        .iter()
+        .all(|e| e.action.as_str() != "ra.view_trail"));
+    let second = as_ra::<Audit>(&app, &cookie, &(), &about_john)
+        .await
+        .unwrap();
+    let read = &second.events[0];
+    assert_eq!(read.action.as_str(), "ra.view_trail");
+    assert_eq!(read.actor, format!("ra:{}", agent.uuid));
+    assert_eq!(read.user_uuid.as_deref(), Some(john.uuid.as_str()));
+    assert!(read.detail.contains(&john.uuid), "{}", read.detail);
+    as_ra::<Reports>(&app, &cookie, &(), &()).await.unwrap();
+    as_ra::<ViewDashboard>(&app, &cookie, &(), &())
+        .await
+        .unwrap();
+    let readings = || async {
+        let ra_area = AuditFilter {
+            action: ActionFilter::parse("ra.").ok(),
+            ..AuditFilter::default()
+        };
+        let page = as_ra::<Audit>(&app, &cookie, &(), &ra_area).await.unwrap();
+        page.events
+            .into_iter()
+            .filter(|e| e.action.as_str().starts_with("ra.view_"))
+            .collect::<Vec<_>>()
+    };
+    let read = readings().await;
+    let actions: Vec<&str> = read.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "ra.view_dashboard",
+            "ra.view_reports",
+            "ra.view_trail",
+            "ra.view_trail"
+        ]
+    );
+    assert!(read
+        .iter()
+        .all(|e| e.actor == format!("ra:{}", agent.uuid) && e.outcome == "ok"));
+    // A refused reader leaves a refusal (`ra.access`), never a reading.
+    let staff = app.enroll_unlocked().await;
+    let (_, staff_cookie) = crate::auth::login(&app, &staff).await.unwrap();
+    let refused = as_ra::<ViewDashboard>(&app, &staff_cookie, &(), &()).await;
+    assert_eq!(refused.unwrap_err(), ErrorCode::RaRoleRequired);
+    let read = readings().await;
+    let dashboards = read
+        .iter()
+        .filter(|e| e.action.as_str() == "ra.view_dashboard");
+    assert_eq!(dashboards.count(), 1);
+}
+both!(ra_4_reading_the_trail_the_queue_and_the_dashboard_is_audited);
