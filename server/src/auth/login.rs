@@ -112,8 +112,12 @@ fn decide_start(
         challenge: Challenge::from_bytes(challenge.challenge),
         expires_at: challenge.expires_at,
     };
+    // A challenge handed to whoever names a card proves nothing and changes nothing the
+    // holder has: the sign-in that answers it is the event. Auditing it let anyone who
+    // knows a GUID write a row per request into a trail that is never trimmed.
     Outcome::new(START, Subject::card_of(guid, &card.user_uuid))
         .write(Write::NewLoginChallenge(challenge))
+        .unaudited_if_ok()
         .ok("ok", response)
 }
 

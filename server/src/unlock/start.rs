@@ -72,8 +72,11 @@ fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcom
         challenge: Challenge::from_bytes(attempt.challenge),
         expires_at: now + CHALLENGE_TTL,
     };
+    // Naming a card proves nothing: the card's proof that follows is the first event
+    // (ALL-5: a flood of starts must not grow the trail).
     Outcome::new(ACTION, Subject::attempt(&attempt))
         .write(Write::NewAttempt(attempt))
+        .unaudited_if_ok()
         .ok(
             "ok",
             Started {

@@ -122,6 +122,38 @@ async fn all_5_a_cards_guid_alone_cannot_lock_its_holder_out(db: Db) {
 }
 both!(all_5_a_cards_guid_alone_cannot_lock_its_holder_out);
 
+// ALL-5 / RA-4 (issue 17, found against the demo): a challenge asked for with a known
+// card's GUID proves nothing, so it is no event — a hundred login starts and unlock
+// starts naming John's card, from one address or many, leave the trail as it was; the
+// sign-in that answers a challenge is the event.
+async fn all_5_challenges_asked_for_a_known_card_leave_the_trail_as_it_was(db: Db) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let card = app.enroll_unlocked().await;
+    let before = app.count("audit_log").await;
+    for n in 1..=50 {
+        let stranger = format!("198.51.100.{}", n % 5);
+        let login = LoginStartRequest {
+            card_guid: card.guid,
+        };
+        from::<LoginStart>(&app, &stranger, &(), &login)
+            .await
+            .unwrap();
+        let unlock = StartRequest {
+            card_guid: card.guid,
+        };
+        from::<Start>(&app, &stranger, &(), &unlock).await.unwrap();
+    }
+    assert_eq!(app.count("audit_log").await, before);
+    login(&app, &card).await.unwrap();
+    let events = app.audit_events(&card).await;
+    let sign_ins = events.iter().filter(|(action, _)| action == "auth.login");
+    assert_eq!(sign_ins.count(), 1, "{events:?}");
+}
+both!(all_5_challenges_asked_for_a_known_card_leave_the_trail_as_it_was);
+
 // ALL-5: X-Forwarded-For names the client only when the peer is a trusted proxy, and an
 // IPv6 client is counted per /64, however many addresses it draws from it.
 async fn all_5_forwarded_for_only_from_trusted_proxies_and_ipv6_per_64(db: Db) {

@@ -249,7 +249,6 @@ async fn unl_8_unknown_cards_and_unregistered_users_go_to_the_ra(db: Db) {
         app.audit_events(&card).await,
         [
             ("card.issue".to_owned(), "ok".to_owned()),
-            ("unlock.start".to_owned(), "ok".to_owned()),
             ("unlock.card_proof".to_owned(), "not_registered".to_owned())
         ]
     );
