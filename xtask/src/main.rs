@@ -7,6 +7,7 @@ mod e2e;
 mod local_tls;
 mod procs;
 mod setup;
+mod spa_bench;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,7 +56,9 @@ fn main() -> Result<()> {
                  \n  test   run every test (what CI runs)\
                  \n  e2e    only the browser tests (Chromium, Firefox ESR, WebKitGTK)\
                  \n  bench  measure the unlock's answers step against the argon2id bound\
-                 \n         (release build; ARGS after it go to unlock-bench, see --help)"
+                 \n         (release build; ARGS after it go to unlock-bench, see --help)\
+                 \n  bench spa  the SPA's bytes per page and its time to a usable unlock\
+                 \n         page on a slow link, against a Leptos hello-world"
             );
             bail!("unknown command")
         }
@@ -221,14 +224,16 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     server_env(&mut seed, root, &run_dir, web);
     run(&mut seed)?;
 
-    services.push(Service::start(
+    let john = Service::start(
         "virtual-card",
         Command::new(bin(root, "virtual-card"))
             .args(["insert", "--state"])
             .arg(cards.join("john-rigby.json"))
             .args(["--vpcd", VPCD_ADDR]),
         &run_dir,
-    )?);
+    )?;
+    let johns_card = john.pid();
+    services.push(john.removable());
     let mut bridge = Command::new(bin(root, "card-bridge"));
     bridge
         .args(["--port", &BRIDGE_PORT.to_string(), "--reader", VPCD_READER])
@@ -263,9 +268,11 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
          \x20      (through pcscd + vpcd; the card bridge listens on {})\n\
          Answers to his security questions were printed above by seed-demo.\n\
          Mail   read the emailed unlock code at http://127.0.0.1:{MAILDEV_WEB_PORT}/\n\
-         RA     {origin}/ra with an RA's card in the reader (PIN 1234):\n\
-         \x20      target/debug/virtual-card insert --state {cards}/ravi-patel.json (agent)\n\
-         \x20      or {cards}/grace-okafor.json (manager), after stopping John's card\n\
+         Swap   take John's card out: kill {johns_card}; then plug in another in a second\n\
+         \x20      terminal (Ctrl-C there takes it out):\n\
+         \x20      target/debug/virtual-card insert --state {cards}/jane-doe.json\n\
+         RA     {origin}/ra with an RA's card in the reader (PIN 1234): ravi-patel.json\n\
+         \x20      (agent) or grace-okafor.json (manager), from the same folder\n\
          Logs   {}\n\
          Stop   Ctrl-C\n\
          ======================================================================",
@@ -308,7 +315,10 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         return Ok(());
     }
     build(root)?;
+    // Issue 18: the unlock page's size is a decision, checked like a test.
+    let budget = spa_bench::check_budget(root);
     e2e::e2e_with(root, &run_dir, &mut services)?;
+    budget?;
     println!("all suites passed in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -24,6 +24,8 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 pub struct Service {
     name: String,
     child: Child,
+    /// A card: taking it out is part of the demo, not a failure.
+    removable: bool,
 }
 
 impl Service {
@@ -45,7 +47,18 @@ impl Service {
         Ok(Self {
             name: name.to_owned(),
             child,
+            removable: false,
         })
+    }
+
+    /// A service whose ending the demo reports and carries on after (a card taken out).
+    pub fn removable(mut self) -> Self {
+        self.removable = true;
+        self
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     fn exited(&mut self) -> Option<std::process::ExitStatus> {
@@ -171,13 +184,21 @@ pub fn wait_for_ctrl_c(services: &mut [Service]) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    let mut taken_out = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         for service in services.iter_mut() {
-            if let Some(status) = service.exited() {
-                bail!(
-                    "{} stopped unexpectedly ({status}); see its log",
-                    service.name
-                );
+            match service.exited() {
+                Some(status) if !service.removable => {
+                    bail!(
+                        "{} stopped unexpectedly ({status}); see its log",
+                        service.name
+                    );
+                }
+                Some(_) if !taken_out.contains(&service.name) => {
+                    eprintln!("xtask: {} taken out of the reader", service.name);
+                    taken_out.push(service.name.clone());
+                }
+                _ => {}
             }
         }
         std::thread::sleep(Duration::from_millis(300));
