@@ -179,6 +179,18 @@ fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, web: Web) {
     }
 }
 
+/// John Rigby's virtual card (seeded locked) in vpcd's first reader.
+fn johns_card_inserted(root: &Path, cards: &Path, run_dir: &Path) -> Result<Service> {
+    Service::start(
+        "virtual-card",
+        Command::new(bin(root, "virtual-card"))
+            .args(["insert", "--state"])
+            .arg(cards.join("john-rigby.json"))
+            .args(["--vpcd", VPCD_ADDR]),
+        run_dir,
+    )
+}
+
 /// The public key the bridge pins (BRG-5), from the server's own grant key.
 fn grant_public_key(root: &Path, run_dir: &Path, web: Web) -> Result<String> {
     let mut cmd = Command::new(bin(root, "smartcard-server"));
@@ -224,14 +236,7 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     server_env(&mut seed, root, &run_dir, web);
     run(&mut seed)?;
 
-    let john = Service::start(
-        "virtual-card",
-        Command::new(bin(root, "virtual-card"))
-            .args(["insert", "--state"])
-            .arg(cards.join("john-rigby.json"))
-            .args(["--vpcd", VPCD_ADDR]),
-        &run_dir,
-    )?;
+    let john = johns_card_inserted(root, &cards, &run_dir)?;
     let johns_card = john.pid();
     services.push(john.removable());
     let mut bridge = Command::new(bin(root, "card-bridge"));

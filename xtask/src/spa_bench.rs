@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::procs::{run, wait_for_port, Service};
-use crate::{bin, dist, grant_public_key, server_env, start_platform, Web, VPCD_ADDR, VPCD_READER};
+use crate::{bin, dist, grant_public_key, server_env, start_platform, Web, VPCD_READER};
 
 /// Each audience's page: its name in the report and the HTML page the server sends for it.
 pub const ENTRIES: &[(&str, &str)] = &[
@@ -183,14 +183,7 @@ fn time_unlock_page(root: &Path, baseline: &Path) -> Result<(f64, f64)> {
     seed.arg("--cards-dir").arg(&cards);
     server_env(&mut seed, root, &run_dir, web);
     run(&mut seed)?;
-    services.push(Service::start(
-        "virtual-card",
-        Command::new(bin(root, "virtual-card"))
-            .args(["insert", "--state"])
-            .arg(cards.join("john-rigby.json"))
-            .args(["--vpcd", VPCD_ADDR]),
-        &run_dir,
-    )?);
+    services.push(crate::johns_card_inserted(root, &cards, &run_dir)?);
     let mut bridge = Command::new(bin(root, "card-bridge"));
     bridge
         .args(["--port", &BRIDGE_PORT.to_string(), "--reader", VPCD_READER])
