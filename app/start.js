@@ -1,4 +1,4 @@
-// Loads the WASM app; kept out of index.html so a strict Content-Security-Policy needs no
-// inline script.
-import init from '/app.js';
+// Loads one entry's WASM (app/build.sh writes start-{entry}.js for each); kept out of
+// the page so a strict Content-Security-Policy needs no inline script.
+import init from '/{entry}.js';
 init();

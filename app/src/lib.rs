@@ -1,8 +1,14 @@
-//! The Smartcard Self-Service page (Leptos, client-side rendered, WASM): every screen of
-//! the unlock flow, talking to the server (same origin, [`api`]) and to the card bridge
-//! on 127.0.0.1 (a different origin, reached with CORS and a custom header, [`bridge`]).
-//! Errors are shown in plain language with their stable reason code ([`errors`]). The
-//! Registration Authority's console lives under `/ra` (RA-1…RA-4, [`ra`]).
+//! The Smartcard Self-Service pages (Leptos, client-side rendered, WASM), talking to the
+//! server (same origin, [`api`]) and to the card bridge on 127.0.0.1 (a different origin,
+//! reached with CORS and a custom header, [`bridge`]). Errors are shown in plain language
+//! with their stable reason code ([`errors`]).
+//!
+//! Issue 18: one WASM per audience (`src/bin/`), each starting here with only its own
+//! pages ([`start_unlock`], [`start_account`], [`start_ra`]), so what one audience's page
+//! never draws is never in its download: the unlock ([`unlock`]); sign-in, My card,
+//! registration, "this wasn't me" and Check my setup ([`account`], [`setup_check`]); and
+//! the Registration Authority's console under `/ra` (RA-1…RA-6, [`ra`]). Which page a
+//! path is comes from [`api_types::pages`], the table the server serves by too.
 
 mod account;
 pub mod api;
@@ -11,6 +17,7 @@ mod card_check;
 mod contact;
 pub mod errors;
 pub mod local_network;
+mod location;
 mod ra;
 mod setup_check;
 mod submit;
@@ -18,80 +25,106 @@ mod unlock;
 mod widgets;
 
 use leptos::prelude::*;
-use leptos_router::components::{FlatRoutes, Route, Router};
-use leptos_router::path;
 use wasm_bindgen::JsCast;
 
+use api_types::pages::Page;
 use api_types::unlock::{Config, PublicConfig};
 use errors::{Problem, ProblemSummary};
 
-#[wasm_bindgen::prelude::wasm_bindgen(start)]
-pub fn start() {
-    leptos::mount::mount_to_body(App);
+/// The organisation's settings, loaded once per page load; the RA console reads them too
+/// (the bridge that follows the RA's card, RA-5).
+type Settings = LocalResource<Result<PublicConfig, Problem>>;
+
+/// What an entry draws for a page of its own; none for a page that is another's.
+type Pages = fn(&Page, Settings) -> Option<AnyView>;
+
+/// The unlock page (and "not found" for any path we don't know).
+pub fn start_unlock() {
+    start(unlock_pages);
 }
 
-#[component]
-fn App() -> impl IntoView {
-    let config = LocalResource::new(|| api::call::<Config>(&(), &()));
-    // The RA console reads it too: the bridge that follows the RA's card (RA-5).
-    provide_context(config);
-    // The pages that need the organisation's settings appear once they have loaded.
-    let unlock = move || with_config(config, |config| view! { <unlock::Unlock config=config/> });
-    let sign_in = move || with_config(config, |config| view! { <account::SignIn config=config/> });
-    let my_card = move || with_config(config, |config| view! { <account::MyCard config=config/> });
-    let register = move || {
-        with_config(
-            config,
-            |config| view! { <account::Register config=config/> },
-        )
-    };
-    let check_setup = move || {
-        with_config(
-            config,
-            |config| view! { <setup_check::SetupCheck config=config/> },
-        )
-    };
-    view! {
-        <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
-        <header class="nhsuk-header" role="banner">
-            <div class="nhsuk-header__container nhsuk-width-container">
-                <div class="nhsuk-header__service">
-                    <a class="nhsuk-header__service-logo" href="/" aria-label="Smartcard Self-Service homepage">
-                        <span class="nhsuk-header__service-name app-service-name">
-                            "Smartcard Self-Service"
-                        </span>
-                    </a>
-                </div>
-            </div>
-        </header>
-        <div class="nhsuk-width-container">
-            <main class="nhsuk-main-wrapper" id="maincontent" role="main">
-                <Router>
-                    <FlatRoutes fallback=NotFound>
-                        <Route path=path!("/") view=move || unlock/>
-                        <Route path=path!("/unlock") view=move || unlock/>
-                        <Route path=path!("/login") view=move || sign_in/>
-                        <Route path=path!("/my-card") view=move || my_card/>
-                        <Route path=path!("/register") view=move || register/>
-                        <Route path=path!("/not-me") view=account::NotMePage/>
-                        <Route path=path!("/check-setup") view=move || check_setup/>
-                        <Route path=path!("/ra") view=ra::HomePage/>
-                        <Route path=path!("/ra/users/:uuid") view=ra::UserPage/>
-                        <Route path=path!("/ra/audit") view=ra::AuditPage/>
-                        <Route path=path!("/ra/reports") view=ra::ReportsPage/>
-                    </FlatRoutes>
-                </Router>
-            </main>
-        </div>
+/// A cardholder's pages besides the unlock.
+pub fn start_account() {
+    start(account_pages);
+}
+
+/// The RA console.
+pub fn start_ra() {
+    start(ra_pages);
+}
+
+/// Every page in one WASM: only for `trunk serve` while working on the SPA (never built
+/// by app/build.sh, never served by the server).
+pub fn start_all() {
+    start(|page, settings| {
+        unlock_pages(page, settings)
+            .or_else(|| account_pages(page, settings))
+            .or_else(|| ra_pages(page, settings))
+    });
+}
+
+fn unlock_pages(page: &Page, settings: Settings) -> Option<AnyView> {
+    match page {
+        Page::Unlock => Some(with_config(settings, |config| {
+            view! { <unlock::Unlock config=config/> }.into_any()
+        })),
+        _ => None,
     }
+}
+
+fn account_pages(page: &Page, settings: Settings) -> Option<AnyView> {
+    let page: fn(PublicConfig) -> AnyView = match page {
+        Page::SignIn => |config| view! { <account::SignIn config=config/> }.into_any(),
+        Page::MyCard => |config| view! { <account::MyCard config=config/> }.into_any(),
+        Page::Register => |config| view! { <account::Register config=config/> }.into_any(),
+        Page::CheckSetup => |config| view! { <setup_check::SetupCheck config=config/> }.into_any(),
+        Page::NotMe => return Some(view! { <account::NotMePage/> }.into_any()),
+        _ => return None,
+    };
+    Some(with_config(settings, page))
+}
+
+fn ra_pages(page: &Page, _: Settings) -> Option<AnyView> {
+    Some(match page {
+        Page::RaHome => view! { <ra::HomePage/> }.into_any(),
+        Page::RaUser(_) => view! { <ra::UserPage/> }.into_any(),
+        Page::RaAudit => view! { <ra::AuditPage/> }.into_any(),
+        Page::RaReports => view! { <ra::ReportsPage/> }.into_any(),
+        _ => return None,
+    })
+}
+
+/// Mounts the page the address names, inside the service's header.
+fn start(pages: Pages) {
+    leptos::mount::mount_to_body(move || {
+        let settings: Settings = LocalResource::new(|| api::call::<Config>(&(), &()));
+        provide_context(settings);
+        let page = Page::from_path(&location::path())
+            .and_then(|page| pages(&page, settings))
+            .unwrap_or_else(|| view! { <NotFound/> }.into_any());
+        view! {
+            <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
+            <header class="nhsuk-header" role="banner">
+                <div class="nhsuk-header__container nhsuk-width-container">
+                    <div class="nhsuk-header__service">
+                        <a class="nhsuk-header__service-logo" href="/" aria-label="Smartcard Self-Service homepage">
+                            <span class="nhsuk-header__service-name app-service-name">
+                                "Smartcard Self-Service"
+                            </span>
+                        </a>
+                    </div>
+                </div>
+            </header>
+            <div class="nhsuk-width-container">
+                <main class="nhsuk-main-wrapper" id="maincontent" role="main">{page}</main>
+            </div>
+        }
+    });
 }
 
 /// `page` once the settings have loaded; a config that cannot be read is a page of its
 /// own. The view is rendered once per route.
-fn with_config<V: IntoView + 'static>(
-    config: LocalResource<Result<PublicConfig, Problem>>,
-    page: fn(PublicConfig) -> V,
-) -> impl IntoView {
+fn with_config(config: Settings, page: fn(PublicConfig) -> AnyView) -> AnyView {
     view! {
         <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
             <ErrorBoundary fallback=unavailable>
@@ -99,6 +132,7 @@ fn with_config<V: IntoView + 'static>(
             </ErrorBoundary>
         </Suspense>
     }
+    .into_any()
 }
 
 /// Moves keyboard and screen-reader focus to the new screen's heading.

@@ -8,7 +8,6 @@ use api_types::unlock::PublicConfig;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
@@ -57,7 +56,7 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
     // BRG-6: one try left; the user must say to use it.
     let last_try = RwSignal::new(false);
     let problem = RwSignal::new(None::<Problem>);
-    let next = use_query_map().get_untracked().get("next");
+    let next = crate::location::query("next");
     let refresh_bridge = bridge.clone();
     let tries_bridge = bridge.clone();
     let action = Action::new_local(move |(passcode, confirm): &(CardPasscode, bool)| {

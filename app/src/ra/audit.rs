@@ -15,7 +15,6 @@ use api_types::Endpoint;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::{console, events_table, nav};
 use crate::api;
@@ -174,9 +173,7 @@ fn Audit() -> impl IntoView {
         next_before: RwSignal::new(None),
         chain: RwSignal::new(None),
     };
-    let prefill = use_query_map()
-        .with_untracked(|q| q.get("user"))
-        .unwrap_or_default();
+    let prefill = crate::location::query("user").unwrap_or_default();
     let typed: [RwSignal<String>; 7] = std::array::from_fn(|i| {
         RwSignal::new(if i == 0 {
             prefill.clone()

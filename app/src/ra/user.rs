@@ -5,10 +5,10 @@
 //! again after every action.
 
 use api_types::auth::SessionInfo;
+use api_types::pages::Page;
 use api_types::ra::{CardRecord, Locks, Role, UserRecord, UserUuid, ViewUser};
 use api_types::time::utc_date;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use super::{actions, console, events_table, loading, nav, not_loaded, role_name, Desk};
 use crate::api;
@@ -23,10 +23,12 @@ pub fn UserPage() -> impl IntoView {
 /// The user the address names; a malformed UUID is nobody.
 #[component]
 fn ByUuid(me: SessionInfo) -> impl IntoView {
-    let params = use_params_map();
-    let uuid = move || params.with(|p| p.get("uuid")).unwrap_or_default();
-    move || match UserUuid::parse(&uuid()) {
-        Ok(uuid) => view! { <User me=me.clone() uuid=uuid/> }.into_any(),
+    let uuid = match Page::from_path(&crate::location::path()) {
+        Some(Page::RaUser(uuid)) => uuid,
+        _ => String::new(),
+    };
+    match UserUuid::parse(&uuid) {
+        Ok(uuid) => view! { <User me=me uuid=uuid/> }.into_any(),
         Err(_) => view! {
             {nav("")}
             <h1 tabindex="-1">"User not found"</h1>

@@ -14,6 +14,7 @@ use api_types::auth::{
     ChangeContact, LoginFinish, LoginStart, Logout, Me, NotMe, ProveCardAgain, Session,
 };
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
+use api_types::pages::entry_for;
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, Reopen, Reports, ReviewReport,
     SearchUsers, StopSelfService, ViewDashboard, ViewUser,
@@ -256,8 +257,9 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// The SPA: files as they are (pre-compressed when present), `index.html` for app routes,
-/// but a real 404 for a missing asset (a path with an extension).
+/// The SPA: files as they are (pre-compressed when present), for a page's path the HTML
+/// of the entry that draws it (issue 18: one WASM per audience, `api_types::pages`), but
+/// a real 404 for a missing asset (a path with an extension).
 fn spa(dir: PathBuf) -> Router {
     let index = dir.join("index.html");
     let files = ServeDir::new(&dir)
@@ -276,9 +278,15 @@ fn spa(dir: PathBuf) -> Router {
                         return StatusCode::NOT_FOUND.into_response();
                     };
                     let last = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    if last.contains('.') && !dir.join(&path).is_file() {
-                        return StatusCode::NOT_FOUND.into_response();
+                    if last.contains('.') {
+                        if !dir.join(&path).is_file() {
+                            return StatusCode::NOT_FOUND.into_response();
+                        }
+                        return next.run(request).await;
                     }
+                    let page = entry_for(request.uri().path()).html();
+                    let mut request = request;
+                    *request.uri_mut() = format!("/{page}").parse().unwrap_or_default();
                     next.run(request).await
                 }
             },

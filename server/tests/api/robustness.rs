@@ -110,7 +110,7 @@ async fn ra_4_a_step_on_an_unknown_attempt_is_tallied_then_rolled_into_the_trail
 both!(ra_4_a_step_on_an_unknown_attempt_is_tallied_then_rolled_into_the_trail);
 
 #[tokio::test]
-async fn all_2_serves_the_spa_with_real_404s_for_missing_assets() {
+async fn all_2_serves_each_audiences_page_with_real_404s_for_missing_assets() {
     let dir = std::env::temp_dir().join(format!("scss-spa-{}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<html>spa</html>").unwrap();
@@ -141,6 +141,32 @@ async fn all_2_serves_the_spa_with_real_404s_for_missing_assets() {
         assert!(permissions.contains(feature), "{permissions}");
     }
     assert_eq!(page.text().await.unwrap(), "<html>spa</html>");
+    // Issue 18: each audience's paths get its own entry's page, and so its own WASM: the
+    // unlock page never loads the RA console.
+    std::fs::write(dir.join("account.html"), "<html>account</html>").unwrap();
+    std::fs::write(dir.join("ra.html"), "<html>ra</html>").unwrap();
+    for (path, page) in [
+        ("/", "spa"),
+        ("/unlock", "spa"),
+        ("/nowhere", "spa"),
+        ("/login?next=/ra", "account"),
+        ("/my-card", "account"),
+        ("/register", "account"),
+        ("/not-me", "account"),
+        ("/check-setup", "account"),
+        ("/ra", "ra"),
+        ("/ra/users/555555555501", "ra"),
+        ("/ra/audit?user=555555555501", "ra"),
+        ("/ra/reports", "ra"),
+    ] {
+        let served = get(path).await.unwrap();
+        assert_eq!(served.status(), 200, "{path}");
+        assert_eq!(
+            served.text().await.unwrap(),
+            format!("<html>{page}</html>"),
+            "{path}"
+        );
+    }
     assert_eq!(get("/app.js").await.unwrap().status(), 200);
     assert_eq!(get("/nope.js").await.unwrap().status(), 404);
     let wrong_method = get(Start::ROUTE).await.unwrap();

@@ -7,8 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-#[wasm_bindgen::prelude::wasm_bindgen(start)]
-pub fn start() {
+fn main() {
     leptos::mount::mount_to_body(App);
 }
 
