@@ -16,8 +16,27 @@ for entry in unlock account ra; do
   sed "s/{entry}/$entry/g" app/page.html > "$out/$page"
   sed "s/{entry}/$entry/g" app/start.js > "$out/start-$entry.js"
 done
+# One stylesheet: the NHS.UK frontend's rules that our pages' sources name (purgecss),
+# then ours. Its @font-face rules point at assets.nhs.uk: with SCSS_FONTS_DIR (a folder
+# holding the deployment's licensed Frutiger .woff2/.woff files) they point at our own
+# /assets/fonts/ instead; without it they go, and the font stack falls back to Arial with
+# no lookup at all (issue 18: no request leaves our origin and the bridge).
 frontend=style/node_modules/nhsuk-frontend/dist/nhsuk
-cp "$frontend/nhsuk-frontend.min.css" style/app.css "$out/style/"
+style/node_modules/.bin/purgecss --css "$frontend/nhsuk-frontend.min.css" style/app.css \
+  --content 'app/src/**/*.rs' app/page.html --output "$out/style"
+cat "$out/style/nhsuk-frontend.min.css" "$out/style/app.css" > "$out/style/site.css"
+rm "$out/style/nhsuk-frontend.min.css" "$out/style/app.css"
+if [ -n "${SCSS_FONTS_DIR:-}" ]; then
+  mkdir -p "$out/assets/fonts"
+  cp "$SCSS_FONTS_DIR"/*.woff2 "$SCSS_FONTS_DIR"/*.woff "$out/assets/fonts/"
+  sed -i 's#https://assets.nhs.uk/fonts/#/assets/fonts/#g' "$out/style/site.css"
+else
+  perl -0pi -e 's/\@font-face\s*\{[^}]*\}//g' "$out/style/site.css"
+fi
+if grep -q 'https\?://' "$out/style/site.css"; then
+  echo "app/build.sh: the stylesheet still names another host" >&2
+  exit 1
+fi
 cp -r "$frontend/assets/images" "$out/assets/"
 bash app/compress.sh "$out"
 for entry in unlock account ra; do
