@@ -348,20 +348,22 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                         })}
                         {form}
                         <h2>"Recent security events"</h2>
-                        <table class="nhsuk-table" id="my-events">
-                            <thead class="nhsuk-table__head"><tr>
-                                <th scope="col">"Date and time"</th><th scope="col">"What happened"</th><th scope="col">"Outcome"</th>
-                            </tr></thead>
-                            <tbody>
-                                {me.events.into_iter().map(|e| view! {
-                                    <tr>
-                                        <td>{utc_date_time(e.at)}" UTC"</td>
-                                        <td>{event_words(e.action)}</td>
-                                        <td>{outcome_words(&e.outcome)}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="app-table-scroll" role="region" aria-label="Recent security events" tabindex="0">
+                            <table class="nhsuk-table" id="my-events">
+                                <thead class="nhsuk-table__head"><tr>
+                                    <th scope="col">"Date and time"</th><th scope="col">"What happened"</th><th scope="col">"Outcome"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {me.events.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td>{utc_date_time(e.at)}" UTC"</td>
+                                            <td>{event_words(e.action)}</td>
+                                            <td>{outcome_words(&e.outcome)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                         {move || sign_out.value().get().and_then(Result::err).map(|p| view! { <ProblemSummary problem=p/> })}
                         <button type="button" id="sign-out-button" class="nhsuk-button nhsuk-button--secondary"
                             on:click=move |_| { sign_out.dispatch_local(()); }>

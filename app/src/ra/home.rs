@@ -111,22 +111,25 @@ fn results(
         return view! { <p id="ra-no-results">{format!("No users match \u{201c}{q}\u{201d}.")}</p> }
             .into_any();
     }
+    let region = caption.clone();
     view! {
-        <table class="nhsuk-table" id="ra-results">
-            <caption class="nhsuk-table__caption">{caption}</caption>
-            {table_head(["Name", "UUID", "Email", "Registered", "Self-service"])}
-            <tbody class="nhsuk-table__body">
-                {list.users.into_iter().map(|user| view! {
-                    <tr class="nhsuk-table__row">
-                        <td class="nhsuk-table__cell">{user_link(&user.uuid, user.display_name)}</td>
-                        <td class="nhsuk-table__cell">{user.uuid.as_str().to_owned()}</td>
-                        <td class="nhsuk-table__cell">{user.email}</td>
-                        <td class="nhsuk-table__cell">{if user.registered { "Yes" } else { "No" }}</td>
-                        <td class="nhsuk-table__cell">{if user.self_service_closed { "Closed" } else { "Open" }}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="app-table-scroll" role="region" aria-label=region tabindex="0">
+            <table class="nhsuk-table" id="ra-results">
+                <caption class="nhsuk-table__caption">{caption}</caption>
+                {table_head(["Name", "UUID", "Email", "Registered", "Self-service"])}
+                <tbody class="nhsuk-table__body">
+                    {list.users.into_iter().map(|user| view! {
+                        <tr class="nhsuk-table__row">
+                            <td class="nhsuk-table__cell">{user_link(&user.uuid, user.display_name)}</td>
+                            <td class="nhsuk-table__cell">{user.uuid.as_str().to_owned()}</td>
+                            <td class="nhsuk-table__cell">{user.email}</td>
+                            <td class="nhsuk-table__cell">{if user.registered { "Yes" } else { "No" }}</td>
+                            <td class="nhsuk-table__cell">{if user.self_service_closed { "Closed" } else { "Open" }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
         <div class="nhsuk-button-group">
             {(page > 0).then(|| view! {
                 <button type="button" id="ra-previous" class="nhsuk-button nhsuk-button--secondary"

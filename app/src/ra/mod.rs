@@ -169,30 +169,33 @@ fn events_table(
         .chain(subjects.then_some(["User", "Card"]).into_iter().flatten())
         .chain(["Client address", "Detail"]);
     let cell = |text: String| view! { <td class="nhsuk-table__cell">{text}</td> };
+    let region = caption.clone();
     view! {
-        <table class="nhsuk-table" id=id>
-            <caption class="nhsuk-table__caption">{caption}</caption>
-            {table_head(heads)}
-            <tbody class="nhsuk-table__body">
-                {events.into_iter().map(|e| view! {
-                    <tr class="nhsuk-table__row" data-seq=e.seq.to_string()>
-                        {cell(minute(e.at))}
-                        {cell(e.actor)}
-                        {cell(e.action.as_str().to_owned())}
-                        {cell(e.outcome)}
-                        {subjects.then(|| view! {
-                            <td class="nhsuk-table__cell">
-                                {e.user_uuid.and_then(|text| UserUuid::parse(&text).ok())
-                                    .map(|uuid| user_link(&uuid, uuid.as_str().to_owned()))}
-                            </td>
-                            {cell(e.card_guid.unwrap_or_default())}
-                        })}
-                        {cell(e.client_addr.unwrap_or_default())}
-                        {cell(e.detail)}
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="app-table-scroll" role="region" aria-label=region tabindex="0">
+            <table class="nhsuk-table" id=id>
+                <caption class="nhsuk-table__caption">{caption}</caption>
+                {table_head(heads)}
+                <tbody class="nhsuk-table__body">
+                    {events.into_iter().map(|e| view! {
+                        <tr class="nhsuk-table__row" data-seq=e.seq.to_string()>
+                            {cell(minute(e.at))}
+                            {cell(e.actor)}
+                            {cell(e.action.as_str().to_owned())}
+                            {cell(e.outcome)}
+                            {subjects.then(|| view! {
+                                <td class="nhsuk-table__cell">
+                                    {e.user_uuid.and_then(|text| UserUuid::parse(&text).ok())
+                                        .map(|uuid| user_link(&uuid, uuid.as_str().to_owned()))}
+                                </td>
+                                {cell(e.card_guid.unwrap_or_default())}
+                            })}
+                            {cell(e.client_addr.unwrap_or_default())}
+                            {cell(e.detail)}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

@@ -57,26 +57,28 @@ fn Reports() -> impl IntoView {
 
 fn table(desk: Desk, reports: Vec<Report>) -> impl IntoView {
     view! {
-        <table class="nhsuk-table" id="reports">
-            <caption class="nhsuk-table__caption">"Open reports"</caption>
-            {table_head(["User", "Notice", "Reported (UTC)", "Review"])}
-            <tbody class="nhsuk-table__body">
-                {reports.into_iter().enumerate().map(|(row, report)| {
-                    let id = report.id.as_str().to_owned();
-                    let user = user_link(&report.user.uuid, report.user.display_name.clone());
-                    let notice = notice_name(&report.notice);
-                    let at = minute(report.reported_at);
-                    view! {
-                        <tr class="nhsuk-table__row" data-report-id=id>
-                            <td class="nhsuk-table__cell">{user}</td>
-                            <td class="nhsuk-table__cell">{notice}</td>
-                            <td class="nhsuk-table__cell">{at}</td>
-                            <td class="nhsuk-table__cell">{review_form(desk, row, report)}</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="app-table-scroll" role="region" aria-label="Open reports" tabindex="0">
+            <table class="nhsuk-table" id="reports">
+                <caption class="nhsuk-table__caption">"Open reports"</caption>
+                {table_head(["User", "Notice", "Reported (UTC)", "Review"])}
+                <tbody class="nhsuk-table__body">
+                    {reports.into_iter().enumerate().map(|(row, report)| {
+                        let id = report.id.as_str().to_owned();
+                        let user = user_link(&report.user.uuid, report.user.display_name.clone());
+                        let notice = notice_name(&report.notice);
+                        let at = minute(report.reported_at);
+                        view! {
+                            <tr class="nhsuk-table__row" data-report-id=id>
+                                <td class="nhsuk-table__cell">{user}</td>
+                                <td class="nhsuk-table__cell">{notice}</td>
+                                <td class="nhsuk-table__cell">{at}</td>
+                                <td class="nhsuk-table__cell">{review_form(desk, row, report)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

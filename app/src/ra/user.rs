@@ -146,27 +146,29 @@ fn page(desk: Desk, manager: bool, uuid: UserUuid, record: UserRecord) -> impl I
 fn cards_table(cards: Vec<CardRecord>) -> impl IntoView {
     let cell = |text: String| view! { <td class="nhsuk-table__cell">{text}</td> };
     view! {
-        <table class="nhsuk-table" id="ra-cards">
-            <caption class="nhsuk-table__caption">"Smartcards"</caption>
-            {table_head(["GUID", "Issued", "Certificate expires", "Passcode tries left, as last seen"])}
-            <tbody class="nhsuk-table__body">
-                {cards.into_iter().map(|card| {
-                    let tries = match (card.pin_tries_left, card.pin_tries_seen_at) {
-                        (Some(n), Some(at)) => format!("{n} (seen {} UTC)", minute(at)),
-                        (Some(n), None) => n.to_string(),
-                        (None, _) => "Not known".to_owned(),
-                    };
-                    view! {
-                        <tr class="nhsuk-table__row">
-                            {cell(card.guid.to_hex())}
-                            {cell(utc_date(card.issued_at))}
-                            {cell(card.certificate_expires_at.map(utc_date).unwrap_or_else(|| "No certificate".into()))}
-                            {cell(tries)}
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="app-table-scroll" role="region" aria-label="Smartcards" tabindex="0">
+            <table class="nhsuk-table" id="ra-cards">
+                <caption class="nhsuk-table__caption">"Smartcards"</caption>
+                {table_head(["GUID", "Issued", "Certificate expires", "Passcode tries left, as last seen"])}
+                <tbody class="nhsuk-table__body">
+                    {cards.into_iter().map(|card| {
+                        let tries = match (card.pin_tries_left, card.pin_tries_seen_at) {
+                            (Some(n), Some(at)) => format!("{n} (seen {} UTC)", minute(at)),
+                            (Some(n), None) => n.to_string(),
+                            (None, _) => "Not known".to_owned(),
+                        };
+                        view! {
+                            <tr class="nhsuk-table__row">
+                                {cell(card.guid.to_hex())}
+                                {cell(utc_date(card.issued_at))}
+                                {cell(card.certificate_expires_at.map(utc_date).unwrap_or_else(|| "No certificate".into()))}
+                                {cell(tries)}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
