@@ -132,7 +132,8 @@ fn page_bytes(dir: &Path, html: &str) -> Result<PageBytes> {
     Ok(bytes)
 }
 
-/// What `<link rel=stylesheet|modulepreload|preload href>` and `<script src>` name.
+/// What `<link rel=stylesheet|modulepreload|preload href>` and `<script src>` name, the
+/// API aside.
 fn loaded_paths(page: &str) -> Vec<String> {
     let mut paths = Vec::new();
     for tag in page.split('<').skip(1) {
@@ -148,7 +149,11 @@ fn loaded_paths(page: &str) -> Vec<String> {
             "href=\""
         };
         if let (true, Some((_, rest))) = (loads, tag.split_once(attribute)) {
-            paths.push(rest.split('"').next().unwrap_or_default().to_owned());
+            let path = rest.split('"').next().unwrap_or_default();
+            // The API's answers (the preloaded settings) are no file of the build.
+            if !path.starts_with("/api/") {
+                paths.push(path.to_owned());
+            }
         }
     }
     paths
@@ -243,10 +248,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_page_loads_its_styles_scripts_and_preloads_but_not_its_icon() {
+    fn a_page_loads_its_styles_scripts_and_preloads_but_not_its_icon_nor_the_api() {
         let page = r#"<link rel="icon" href="/favicon.svg"><link rel="stylesheet" href="/style/a.css">
             <link rel="modulepreload" href="/app.js"><link rel="preload" href="/app_bg.wasm" as="fetch">
-            <script type="module" src="/start.js"></script>"#;
+            <link rel="preload" href="/api/config" as="fetch"><script type="module" src="/start.js"></script>"#;
         assert_eq!(
             loaded_paths(page),
             ["/style/a.css", "/app.js", "/app_bg.wasm", "/start.js"]
