@@ -6,61 +6,79 @@
 
 use api_types::endpoint::{Endpoint, Method};
 use api_types::ApiError;
-use gloo_net::http::{Request, Response};
+use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
 
 use crate::errors::Problem;
 
-/// Reads a JSON answer: the body on success, the [`ApiError`] body otherwise.
-/// `unreachable` names the problem when there is no readable answer at all.
-pub(crate) async fn answer<T: DeserializeOwned>(
-    response: Response,
-    unreachable: fn() -> Problem,
-) -> Result<T, Problem> {
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .map(String::into_boxed_str);
-    let problem = |problem: Problem| Problem {
-        request_id: request_id.clone(),
-        ..problem
-    };
-    if response.ok() {
-        return response
-            .json::<T>()
-            .await
-            .map_err(|_| problem(unreachable()));
-    }
-    match response.json::<ApiError>().await {
-        Ok(error) => Err(problem(error.into())),
-        Err(_) => Err(problem(unreachable())),
-    }
+/// A successful answer's body, and its request id for the helpdesk.
+struct Answer {
+    request_id: Option<Box<str>>,
+    body: String,
 }
 
-/// Sends a built request and reads its answer.
-pub(crate) async fn send<T: DeserializeOwned>(
+/// Sends a built request and reads its answer's body: the body of a success, or the
+/// [`ApiError`] (or `unreachable`) of a failure. Not generic, so the WASM carries it once
+/// rather than once per response type (issue 18: 12.7 KB brotli).
+async fn fetch(
     request: Result<Request, gloo_net::Error>,
     unreachable: fn() -> Problem,
-) -> Result<T, Problem> {
+) -> Result<Answer, Problem> {
     let response = request
         .map_err(|_| unreachable())?
         .send()
         .await
         .map_err(|_| unreachable())?;
-    answer(response, unreachable).await
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .map(String::into_boxed_str);
+    let ok = response.ok();
+    let problem = |problem: Problem| Problem {
+        request_id: request_id.clone(),
+        ..problem
+    };
+    match response.text().await {
+        Ok(body) if ok => Ok(Answer {
+            request_id: request_id.clone(),
+            body,
+        }),
+        Ok(body) => Err(match serde_json::from_str::<ApiError>(&body) {
+            Ok(error) => problem(error.into()),
+            Err(_) => problem(unreachable()),
+        }),
+        Err(_) => Err(problem(unreachable())),
+    }
+}
+
+/// Sends a built request and reads its JSON answer.
+pub(crate) async fn send<T: DeserializeOwned>(
+    request: Result<Request, gloo_net::Error>,
+    unreachable: fn() -> Problem,
+) -> Result<T, Problem> {
+    let answer = fetch(request, unreachable).await?;
+    serde_json::from_str(&answer.body).map_err(|_| Problem {
+        request_id: answer.request_id,
+        ..unreachable()
+    })
 }
 
 /// Calls endpoint `E`, e.g. `call::<Answers>(&attempt_id, &request)` or
 /// `call::<Config>(&(), &())`: a `GET` with the request as its query, or a `POST` of the
-/// request as JSON; the typed answer.
-pub async fn call<E: Endpoint>(
+/// request as JSON; the typed answer. The request is built before the future (so the
+/// future holds no borrowed parameters and only [`send`]'s small generic part).
+pub fn call<E: Endpoint>(
     params: &E::Params,
     request: &E::Request,
-) -> Result<E::Response, Problem> {
-    let target = E::target(params, request).map_err(|_| Problem::network())?;
-    let built = match E::METHOD {
-        Method::Get => Request::get(&target).build(),
-        Method::Post => Request::post(&target).json(request),
+) -> impl std::future::Future<Output = Result<E::Response, Problem>> + use<E> {
+    let built = match E::target(params, request) {
+        Ok(target) => match E::METHOD {
+            Method::Get => Request::get(&target).build(),
+            Method::Post => Request::post(&target).json(request),
+        },
+        Err(_) => Err(gloo_net::Error::GlooError(
+            "no address for this request".into(),
+        )),
     };
-    send(built, Problem::network).await
+    send(built, Problem::network)
 }

@@ -72,18 +72,23 @@ impl Bridge {
             .header(BRIDGE_HEADER, BRIDGE_HEADER_VALUE)
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Problem> {
+    // Built before the future, which then holds only the request (not `self`, the path
+    // or the body): the WASM's copy per answer type stays small (issue 18).
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> impl std::future::Future<Output = Result<T, Problem>> + use<T> {
         let request = Self::with_headers(Request::get(&format!("{}{path}", self.base))).build();
-        send(request, Problem::bridge_unreachable).await
+        send(request, Problem::bridge_unreachable)
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(
+    pub fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
-    ) -> Result<T, Problem> {
+    ) -> impl std::future::Future<Output = Result<T, Problem>> + use<B, T> {
         let request = Self::with_headers(Request::post(&format!("{}{path}", self.base))).json(body);
-        send(request, Problem::bridge_unreachable).await
+        send(request, Problem::bridge_unreachable)
     }
 }
 

@@ -218,7 +218,7 @@ fn content_security_policy(bridge_url: &str) -> HeaderValue {
     let bridge_ws = bridge.replacen("http", "ws", 1);
     let policy = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self'; font-src 'self' https://assets.nhs.uk; \
+         img-src 'self'; font-src 'self'; \
          connect-src 'self' {bridge} {bridge_ws}; frame-ancestors 'none'; base-uri 'none'; \
          form-action 'self'; object-src 'none'"
     );
