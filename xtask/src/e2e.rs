@@ -14,8 +14,8 @@ use anyhow::{bail, Result};
 use crate::local_tls::{self, LocalTls};
 use crate::procs::{run, wait_for_port, Service};
 use crate::{
-    bin, grant_public_key, server_env, start_platform, Web, E2E_BRIDGE_PORT, E2E_SERVER_PORT,
-    MAILDEV_WEB_PORT, VPCD_ADDR, VPCD_READER,
+    bin, grant_public_key, seed_demo, server_command, server_env, start_platform, Web,
+    E2E_BRIDGE_PORT, E2E_SERVER_PORT, MAILDEV_WEB_PORT, VPCD_ADDR, VPCD_READER,
 };
 
 pub fn e2e(root: &Path) -> Result<()> {
@@ -39,13 +39,8 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
     };
 
     let cards = run_dir.join("cards");
-    let mut seed = Command::new(bin(root, "seed-demo"));
-    seed.arg("--cards-dir").arg(&cards);
-    server_env(&mut seed, root, run_dir, web);
-    run(&mut seed)?;
-    let mut server = Command::new(bin(root, "smartcard-server"));
-    server.arg("serve");
-    server_env(&mut server, root, run_dir, web);
+    seed_demo(root, run_dir, web, &cards)?;
+    let mut server = server_command(root, run_dir, web);
     // Every browser test calls from 127.0.0.1, mostly with John's card, within a few
     // minutes: the default limits (ALL-5, proven by the API tests) would refuse the later
     // engines' unlocks.

@@ -179,6 +179,41 @@ fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, web: Web) {
     }
 }
 
+/// The demo users and their virtual cards (in `cards`), with the server's settings.
+fn seed_demo(root: &Path, run_dir: &Path, web: Web, cards: &Path) -> Result<()> {
+    let mut seed = Command::new(bin(root, "seed-demo"));
+    seed.arg("--cards-dir").arg(cards);
+    server_env(&mut seed, root, run_dir, web);
+    run(&mut seed)
+}
+
+/// `smartcard-server serve` with this run's settings.
+fn server_command(root: &Path, run_dir: &Path, web: Web) -> Command {
+    let mut server = Command::new(bin(root, "smartcard-server"));
+    server.arg("serve");
+    server_env(&mut server, root, run_dir, web);
+    server
+}
+
+/// The card bridge on `web`'s bridge port, reading vpcd's first reader, for `web`'s page
+/// and pinning the server's grant key (on HTTPS when `web` is).
+fn card_bridge_command(root: &Path, run_dir: &Path, web: Web) -> Result<Command> {
+    let mut bridge = Command::new(bin(root, "card-bridge"));
+    bridge
+        .args([
+            "--port",
+            &web.bridge_port.to_string(),
+            "--reader",
+            VPCD_READER,
+        ])
+        .args(["--allow-origin", &web.origin()])
+        .args(["--server-key", &grant_public_key(root, run_dir, web)?]);
+    if let Some(tls) = web.tls {
+        bridge.arg("--tls-dir").arg(tls.dir());
+    }
+    Ok(bridge)
+}
+
 /// John Rigby's virtual card (seeded locked) in vpcd's first reader.
 fn johns_card_inserted(root: &Path, cards: &Path, run_dir: &Path) -> Result<Service> {
     Service::start(
@@ -231,28 +266,16 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
         tls: tls.as_ref(),
     };
 
-    let mut seed = Command::new(bin(root, "seed-demo"));
-    seed.arg("--cards-dir").arg(&cards);
-    server_env(&mut seed, root, &run_dir, web);
-    run(&mut seed)?;
+    seed_demo(root, &run_dir, web, &cards)?;
 
     let john = johns_card_inserted(root, &cards, &run_dir)?;
     let johns_card = john.pid();
     services.push(john.removable());
-    let mut bridge = Command::new(bin(root, "card-bridge"));
-    bridge
-        .args(["--port", &BRIDGE_PORT.to_string(), "--reader", VPCD_READER])
-        .args(["--allow-origin", &web.origin()])
-        // `trunk serve` (README, "Working on the SPA") serves the page from :8081.
-        .args(["--allow-origin", "http://127.0.0.1:8081"])
-        .args(["--server-key", &grant_public_key(root, &run_dir, web)?]);
-    if let Some(tls) = &tls {
-        bridge.arg("--tls-dir").arg(tls.dir());
-    }
+    let mut bridge = card_bridge_command(root, &run_dir, web)?;
+    // `trunk serve` (README, "Working on the SPA") serves the page from :8081.
+    bridge.args(["--allow-origin", "http://127.0.0.1:8081"]);
     services.push(Service::start("card-bridge", &mut bridge, &run_dir)?);
-    let mut server = Command::new(bin(root, "smartcard-server"));
-    server.arg("serve");
-    server_env(&mut server, root, &run_dir, web);
+    let mut server = server_command(root, &run_dir, web);
     services.push(Service::start("server", &mut server, &run_dir)?);
     wait_for_port(SERVER_PORT, Duration::from_secs(30))?;
     wait_for_port(BRIDGE_PORT, Duration::from_secs(30))?;

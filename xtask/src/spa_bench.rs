@@ -13,7 +13,9 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::procs::{run, wait_for_port, Service};
-use crate::{bin, dist, grant_public_key, server_env, start_platform, Web, VPCD_READER};
+use crate::{
+    card_bridge_command, dist, johns_card_inserted, seed_demo, server_command, start_platform, Web,
+};
 
 /// Each audience's page: its name in the report and the HTML page the server sends for it.
 pub const ENTRIES: &[(&str, &str)] = &[
@@ -188,20 +190,11 @@ fn time_unlock_page(root: &Path, baseline: &Path) -> Result<(f64, f64)> {
         tls: None,
     };
     let cards = run_dir.join("cards");
-    let mut seed = Command::new(bin(root, "seed-demo"));
-    seed.arg("--cards-dir").arg(&cards);
-    server_env(&mut seed, root, &run_dir, web);
-    run(&mut seed)?;
-    services.push(crate::johns_card_inserted(root, &cards, &run_dir)?);
-    let mut bridge = Command::new(bin(root, "card-bridge"));
-    bridge
-        .args(["--port", &BRIDGE_PORT.to_string(), "--reader", VPCD_READER])
-        .args(["--allow-origin", &web.origin()])
-        .args(["--server-key", &grant_public_key(root, &run_dir, web)?]);
+    seed_demo(root, &run_dir, web, &cards)?;
+    services.push(johns_card_inserted(root, &cards, &run_dir)?);
+    let mut bridge = card_bridge_command(root, &run_dir, web)?;
     services.push(Service::start("card-bridge", &mut bridge, &run_dir)?);
-    let mut server = Command::new(bin(root, "smartcard-server"));
-    server.arg("serve");
-    server_env(&mut server, root, &run_dir, web);
+    let mut server = server_command(root, &run_dir, web);
     services.push(Service::start("server", &mut server, &run_dir)?);
     let hello_dir = run_dir.join("hello");
     std::fs::create_dir_all(&hello_dir)?;
@@ -209,9 +202,7 @@ fn time_unlock_page(root: &Path, baseline: &Path) -> Result<(f64, f64)> {
         port: BASELINE_PORT,
         ..web
     };
-    let mut hello = Command::new(bin(root, "smartcard-server"));
-    hello.arg("serve");
-    server_env(&mut hello, root, &hello_dir, hello_web);
+    let mut hello = server_command(root, &hello_dir, hello_web);
     hello.env("SCSS_STATIC_DIR", baseline);
     services.push(Service::start("hello-server", &mut hello, &hello_dir)?);
     for port in [APP_PORT, BASELINE_PORT, BRIDGE_PORT] {

@@ -278,15 +278,13 @@ fn spa(dir: PathBuf) -> Router {
                         return StatusCode::NOT_FOUND.into_response();
                     };
                     let last = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    if last.contains('.') {
-                        if !dir.join(&path).is_file() {
-                            return StatusCode::NOT_FOUND.into_response();
-                        }
-                        return next.run(request).await;
-                    }
-                    let page = entry_for(request.uri().path()).html();
                     let mut request = request;
-                    *request.uri_mut() = format!("/{page}").parse().unwrap_or_default();
+                    if !last.contains('.') {
+                        let page = entry_for(request.uri().path()).html();
+                        *request.uri_mut() = format!("/{page}").parse().unwrap_or_default();
+                    } else if !dir.join(&path).is_file() {
+                        return StatusCode::NOT_FOUND.into_response();
+                    }
                     next.run(request).await
                 }
             },
