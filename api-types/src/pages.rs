@@ -3,6 +3,11 @@
 //! entry draws it: the server sends each entry's HTML under its pages' paths, and the
 //! entry draws the page the path names.
 
+/// The `id` of the `<script type="application/json">` the server writes into every entry's
+/// HTML with the organisation's public settings (`/api/config`'s answer), so the first
+/// screen is drawn without a round trip first.
+pub const SETTINGS_ELEMENT_ID: &str = "scss-settings";
+
 /// One WASM, with its own HTML page, for one audience.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
@@ -16,6 +21,8 @@ pub enum Entry {
 }
 
 impl Entry {
+    pub const ALL: [Entry; 3] = [Entry::Unlock, Entry::Account, Entry::Ra];
+
     /// The HTML file the server sends for this entry's paths.
     pub fn html(self) -> &'static str {
         match self {

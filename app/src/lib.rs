@@ -27,16 +27,17 @@ mod widgets;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use api_types::pages::Page;
+use api_types::pages::{Page, SETTINGS_ELEMENT_ID};
 use api_types::unlock::{Config, PublicConfig};
 use errors::{Problem, ProblemSummary};
 
-/// The organisation's settings, loaded once per page load; the RA console reads them too
-/// (the bridge that follows the RA's card, RA-5).
-type Settings = LocalResource<Result<PublicConfig, Problem>>;
+/// The organisation's settings, as the server wrote them into the page
+/// ([`SETTINGS_ELEMENT_ID`]): read once, before the first screen, with no round trip; the
+/// RA console reads them too (the bridge that follows the RA's card, RA-5).
+type Settings = Result<PublicConfig, Problem>;
 
 /// What an entry draws for a page of its own; none for a page that is another's.
-type Pages = fn(&Page, Settings) -> Option<AnyView>;
+type Pages = fn(&Page, &Settings) -> Option<AnyView>;
 
 /// The unlock page (and "not found" for any path we don't know).
 pub fn start_unlock() {
@@ -54,16 +55,27 @@ pub fn start_ra() {
 }
 
 /// Every page in one WASM: only for `trunk serve` while working on the SPA (never built
-/// by app/build.sh, never served by the server).
+/// by app/build.sh, never served by the server). Trunk's page has no settings in it, so
+/// they are asked of the server first and written in as the server would have.
 pub fn start_all() {
-    start(|page, settings| {
-        unlock_pages(page, settings)
-            .or_else(|| account_pages(page, settings))
-            .or_else(|| ra_pages(page, settings))
+    leptos::task::spawn_local(async {
+        if let Ok(config) = api::call::<Config>(&(), &()).await {
+            let element = document().create_element("script");
+            if let (Ok(element), Ok(json)) = (element, serde_json::to_string(&config)) {
+                element.set_id(SETTINGS_ELEMENT_ID);
+                element.set_text_content(Some(&json));
+                let _ = document().body().map(|body| body.append_child(&element));
+            }
+        }
+        start(|page, settings| {
+            unlock_pages(page, settings)
+                .or_else(|| account_pages(page, settings))
+                .or_else(|| ra_pages(page, settings))
+        });
     });
 }
 
-fn unlock_pages(page: &Page, settings: Settings) -> Option<AnyView> {
+fn unlock_pages(page: &Page, settings: &Settings) -> Option<AnyView> {
     match page {
         Page::Unlock => Some(with_config(settings, |config| {
             view! { <unlock::Unlock config=config/> }.into_any()
@@ -72,7 +84,7 @@ fn unlock_pages(page: &Page, settings: Settings) -> Option<AnyView> {
     }
 }
 
-fn account_pages(page: &Page, settings: Settings) -> Option<AnyView> {
+fn account_pages(page: &Page, settings: &Settings) -> Option<AnyView> {
     let page: fn(PublicConfig) -> AnyView = match page {
         Page::SignIn => |config| view! { <account::SignIn config=config/> }.into_any(),
         Page::MyCard => |config| view! { <account::MyCard config=config/> }.into_any(),
@@ -84,7 +96,7 @@ fn account_pages(page: &Page, settings: Settings) -> Option<AnyView> {
     Some(with_config(settings, page))
 }
 
-fn ra_pages(page: &Page, _: Settings) -> Option<AnyView> {
+fn ra_pages(page: &Page, _: &Settings) -> Option<AnyView> {
     Some(match page {
         Page::RaHome => view! { <ra::HomePage/> }.into_any(),
         Page::RaUser(_) => view! { <ra::UserPage/> }.into_any(),
@@ -97,10 +109,10 @@ fn ra_pages(page: &Page, _: Settings) -> Option<AnyView> {
 /// Mounts the page the address names, inside the service's header.
 fn start(pages: Pages) {
     leptos::mount::mount_to_body(move || {
-        let settings: Settings = LocalResource::new(|| api::call::<Config>(&(), &()));
-        provide_context(settings);
+        let settings = settings_in_page();
+        provide_context(settings.clone());
         let page = Page::from_path(&location::path())
-            .and_then(|page| pages(&page, settings))
+            .and_then(|page| pages(&page, &settings))
             .unwrap_or_else(|| view! { <NotFound/> }.into_any());
         view! {
             <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
@@ -122,17 +134,22 @@ fn start(pages: Pages) {
     });
 }
 
-/// `page` once the settings have loaded; a config that cannot be read is a page of its
-/// own. The view is rendered once per route.
-fn with_config(config: Settings, page: fn(PublicConfig) -> AnyView) -> AnyView {
-    view! {
-        <Suspense fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
-            <ErrorBoundary fallback=unavailable>
-                {move || Suspend::new(async move { config.await.map(page) })}
-            </ErrorBoundary>
-        </Suspense>
+/// The settings the server wrote into the page; missing or unreadable, the server's
+/// answer could not be read.
+fn settings_in_page() -> Settings {
+    document()
+        .get_element_by_id(SETTINGS_ELEMENT_ID)
+        .and_then(|element| element.text_content())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .ok_or_else(Problem::network)
+}
+
+/// `page` with the settings; settings that cannot be read are a page of their own.
+fn with_config(config: &Settings, page: fn(PublicConfig) -> AnyView) -> AnyView {
+    match config {
+        Ok(config) => page(config.clone()),
+        Err(problem) => unavailable(problem.clone()).into_any(),
     }
-    .into_any()
 }
 
 /// Moves keyboard and screen-reader focus to the new screen's heading.
@@ -158,18 +175,11 @@ fn NotFound() -> impl IntoView {
     }
 }
 
-/// The page when the organisation's settings cannot be loaded: the problem from
-/// `<ErrorBoundary>`, in the same words as every other problem.
-fn unavailable(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    let problem = move || {
-        errors
-            .get()
-            .into_iter()
-            .find_map(|(_, error)| error.downcast_ref::<Problem>().cloned())
-            .unwrap_or_else(Problem::network)
-    };
+/// The page when the organisation's settings cannot be read, in the same words as every
+/// other problem.
+fn unavailable(problem: Problem) -> impl IntoView {
     view! {
         <h1>"Smartcard Self-Service is not available"</h1>
-        {move || view! { <ProblemSummary problem=problem()/> }}
+        <ProblemSummary problem=problem/>
     }
 }

@@ -1,5 +1,5 @@
 // `cargo xtask bench spa`: milliseconds from navigation until the page at URL is usable —
-// its heading shown and #start-button enabled (aria-disabled="false") — in Debian's
+// its heading shown and #start-button pressable (aria-disabled="false") — in Debian's
 // Chromium with the network throttled through CDP to 1.6 Mbit/s down, 150 ms round trip,
 // no cache. Prints each run, then "median N".
 // Usage: node bench/spa-time.mjs URL [RUNS]

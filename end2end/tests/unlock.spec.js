@@ -165,6 +165,20 @@ test('BRG: with no card bridge running the page says what to do', async ({ page 
   await expectAccessible(page);
 });
 
+test('UNL-1: Start pressed before the card bridge has said anything still reads the card', async ({ page, baseURL }) => {
+  bridge = await stack.startBridge(baseURL);
+  // Issue 18: the page is usable once drawn. The bridge's events socket opens and stays
+  // silent here, so the page is still looking for the card when Start is pressed.
+  await page.routeWebSocket(/\/v1\/events$/, () => {});
+  await page.goto('/');
+  await expect(page.locator('#card-status')).toContainText('Looking for the card bridge');
+  const start = page.getByRole('button', { name: 'Start' });
+  await expect(start).toHaveAttribute('aria-disabled', 'false');
+  await expectAccessible(page);
+  await start.click();
+  await expect(page.getByText('issued to Mr John Rigby')).toBeVisible();
+});
+
 test('UNL-8: an unregistered user with a locked card is told how to reach the RA', async ({ page, baseURL }) => {
   await card.stop();
   card = await stack.insertCard('jane-doe');

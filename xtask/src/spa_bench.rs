@@ -1,6 +1,6 @@
 //! `cargo xtask bench spa` (issue 18): what each audience's page makes a browser download
 //! before it can render (brotli bytes of its WASM, JS and CSS), and how long the unlock
-//! page takes to be usable (heading shown, Start enabled by the card in the reader) on a
+//! page takes to be usable (heading shown, Start can be pressed) on a
 //! 1.6 Mbit/s, 150 ms link in Chromium — each beside a Leptos CSR router hello-world
 //! (`spa-baseline`) built by the same profile, flags and pipeline in the same run.
 //! A measurement, not a test; `cargo xtask test` only checks the unlock page's bytes
@@ -151,11 +151,7 @@ fn loaded_paths(page: &str) -> Vec<String> {
             "href=\""
         };
         if let (true, Some((_, rest))) = (loads, tag.split_once(attribute)) {
-            let path = rest.split('"').next().unwrap_or_default();
-            // The API's answers (the preloaded settings) are no file of the build.
-            if !path.starts_with("/api/") {
-                paths.push(path.to_owned());
-            }
+            paths.push(rest.split('"').next().unwrap_or_default().to_owned());
         }
     }
     paths
@@ -239,10 +235,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_page_loads_its_styles_scripts_and_preloads_but_not_its_icon_nor_the_api() {
+    fn a_page_loads_its_styles_scripts_and_preloads_but_not_its_icon_nor_its_settings() {
         let page = r#"<link rel="icon" href="/favicon.svg"><link rel="stylesheet" href="/style/a.css">
             <link rel="modulepreload" href="/app.js"><link rel="preload" href="/app_bg.wasm" as="fetch">
-            <link rel="preload" href="/api/config" as="fetch"><script type="module" src="/start.js"></script>"#;
+            <script type="application/json" id="scss-settings">{"bridge_url":"http://127.0.0.1:9981"}</script>
+            <script type="module" src="/start.js"></script>"#;
         assert_eq!(
             loaded_paths(page),
             ["/style/a.css", "/app.js", "/app_bg.wasm", "/start.js"]

@@ -185,15 +185,6 @@ impl From<ApiError> for Problem {
     }
 }
 
-/// `<ErrorBoundary>` holds errors as `std::error::Error`s.
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code.as_str(), self.message)
-    }
-}
-
-impl std::error::Error for Problem {}
-
 /// "You have 2 tries left."
 pub fn tries_left_text(n: u32) -> String {
     format!(

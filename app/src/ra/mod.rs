@@ -45,11 +45,13 @@ fn loading() -> impl IntoView {
 /// One function for every page (not generic): the wasm carries this once.
 fn console(page: fn(SessionInfo) -> AnyView) -> impl IntoView {
     let session = LocalResource::new(|| api::call::<Session>(&(), &()));
-    let config = expect_context::<LocalResource<Result<PublicConfig, Problem>>>();
+    let config = expect_context::<Result<PublicConfig, Problem>>();
     view! {
         <Suspense fallback=loading>
-            {move || Suspend::new(async move {
-                match (session.await, config.await) {
+            {move || Suspend::new({
+                let config = config.clone();
+                async move {
+                match (session.await, config) {
                     (Ok(me), _) if !me.role.is_ra() => no_access().into_any(),
                     (Ok(me), Ok(config)) => {
                         let ra = RaCard::follow(&config, me.card_guid);
@@ -71,6 +73,7 @@ fn console(page: fn(SessionInfo) -> AnyView) -> impl IntoView {
                         <ProblemSummary problem=problem/>
                     }
                     .into_any(),
+                }
                 }
             })}
         </Suspense>

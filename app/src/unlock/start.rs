@@ -85,7 +85,14 @@ pub(super) fn StartPage(flow: Flow) -> impl IntoView {
     let submit = Submit::new(flow, "Talking to your smartcard…", move |_: &()| {
         begin(flow, bridge.clone())
     });
-    let ready = move || matches!(flow.card.get(), CardState::Present(_)) && !submit.pending();
+    // Pressed while the bridge is still being reached, Start asks the card itself
+    // (`begin`), so the page is usable as soon as it is drawn.
+    let ready = move || {
+        matches!(
+            flow.card.get(),
+            CardState::Present(_) | CardState::Connecting
+        ) && !submit.pending()
+    };
     view! {
         {submit.progress_line()}
         <h1 tabindex="-1">"Smartcard Unlock"</h1>
@@ -128,14 +135,16 @@ pub(super) fn StartPage(flow: Flow) -> impl IntoView {
     }
 }
 
-/// Why Start cannot go ahead yet, in the words of the card status.
+/// Why Start cannot go ahead yet, in the words of the card status (none while the bridge
+/// is being reached: Start asks it then).
 fn not_ready(card: &CardState) -> Option<Problem> {
     match card {
         // The explanation and its button are on the screen already.
         CardState::Present(_)
+        | CardState::Connecting
         | CardState::AskLocalNetwork { .. }
         | CardState::LocalNetworkBlocked => None,
-        CardState::Connecting | CardState::BridgeUnreachable => Some(Problem::bridge_unreachable()),
+        CardState::BridgeUnreachable => Some(Problem::bridge_unreachable()),
         CardState::Trouble(problem) => Some(problem.clone()),
         CardState::NoCard => Some(Problem::from_code(ErrorCode::NoCard)),
     }

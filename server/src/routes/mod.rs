@@ -8,13 +8,10 @@
 //! - `extract`: what handlers take from a request (body, query, path value, requester).
 //! - `cookies`: the flow and session cookies.
 
-use std::path::PathBuf;
-
 use api_types::auth::{
     ChangeContact, LoginFinish, LoginStart, Logout, Me, NotMe, ProveCardAgain, Session,
 };
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
-use api_types::pages::entry_for;
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, Reopen, Reports, ReviewReport,
     SearchUsers, StopSelfService, ViewDashboard, ViewUser,
@@ -26,12 +23,10 @@ use api_types::unlock::{
 };
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{AppError, AppState};
@@ -42,6 +37,7 @@ mod extract;
 mod public;
 mod ra;
 mod register;
+mod spa;
 mod unlock;
 
 const BODY_LIMIT: usize = 16 * 1024;
@@ -130,7 +126,7 @@ pub fn router(state: AppState) -> Router {
         .public_origin_is_https()
         .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let app = match state.settings.static_dir.clone() {
-        Some(dir) => api.fallback_service(spa(dir)),
+        Some(dir) => api.fallback_service(spa::spa(dir, &public::public_config(&state.settings))),
         None => api.fallback(|| async { AppError::NotFound }),
     };
     app.layer(SetResponseHeaderLayer::if_not_present(
@@ -223,112 +219,4 @@ fn content_security_policy(bridge_url: &str) -> HeaderValue {
          form-action 'self'; object-src 'none'"
     );
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'"))
-}
-
-/// A request path as a path inside the SPA's folder: percent-decoded, and only plain
-/// names — no `..`, `.`, root, drive prefix or backslash, however encoded.
-fn asset_path(uri_path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(uri_path.trim_start_matches('/'))?;
-    if decoded.contains('\\') || decoded.contains('\0') {
-        return None;
-    }
-    let path = PathBuf::from(&decoded);
-    let plain = path
-        .components()
-        .all(|part| matches!(part, std::path::Component::Normal(_)));
-    (plain && !decoded.starts_with('/')).then_some(path)
-}
-
-/// `%XX` escapes decoded; a broken escape or text that is not UTF-8 is no path at all.
-fn percent_decode(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        if byte == b'%' {
-            let hex = tail.get(..2)?;
-            let value = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
-            bytes.push(value);
-            rest = &tail[2..];
-        } else {
-            bytes.push(byte);
-            rest = tail;
-        }
-    }
-    String::from_utf8(bytes).ok()
-}
-
-/// The SPA: files as they are (pre-compressed when present), for a page's path the HTML
-/// of the entry that draws it (issue 18: one WASM per audience, `api_types::pages`), but
-/// a real 404 for a missing asset (a path with an extension).
-fn spa(dir: PathBuf) -> Router {
-    let index = dir.join("index.html");
-    let files = ServeDir::new(&dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(ServeFile::new(index));
-    Router::new()
-        .fallback_service(files)
-        .layer(axum::middleware::from_fn(
-            move |request: Request, next: Next| {
-                let dir = dir.clone();
-                async move {
-                    // Judged before the filesystem is asked anything, so a probe learns
-                    // nothing about files outside the SPA (a `..` or absolute path is 404).
-                    let Some(path) = asset_path(request.uri().path()) else {
-                        return StatusCode::NOT_FOUND.into_response();
-                    };
-                    let last = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    let mut request = request;
-                    if !last.contains('.') {
-                        let page = entry_for(request.uri().path()).html();
-                        *request.uri_mut() = format!("/{page}").parse().unwrap_or_default();
-                    } else if !dir.join(&path).is_file() {
-                        return StatusCode::NOT_FOUND.into_response();
-                    }
-                    next.run(request).await
-                }
-            },
-        ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn all_2_only_plain_paths_inside_the_spa_reach_the_filesystem() {
-        assert_eq!(
-            asset_path("/app_bg.wasm"),
-            Some(PathBuf::from("app_bg.wasm"))
-        );
-        assert_eq!(
-            asset_path("/snippets/a/b.js"),
-            Some(PathBuf::from("snippets/a/b.js"))
-        );
-        assert_eq!(asset_path("/ra/users"), Some(PathBuf::from("ra/users")));
-        for probe in [
-            "/../../etc/ld.so.conf",
-            "/%2e%2e/%2E%2E/etc/passwd",
-            "/a/../../x.js",
-            "/./x.js",
-            "/%2Fetc%2Fpasswd",
-            "/..%5c..%5cwindows%5cwin.ini",
-            "/x%00.js",
-            "/%zz.js",
-            "/%ff.js",
-        ] {
-            assert_eq!(asset_path(probe), None, "{probe}");
-        }
-    }
-
-    proptest! {
-        // ALL-2: any path is judged without a panic, and what passes never climbs out.
-        #[test]
-        fn all_2_no_path_climbs_out(path in "/[a-z./%0-9A-F\\\\]{0,40}") {
-            if let Some(inside) = asset_path(&path) {
-                prop_assert!(inside.components().all(|c| matches!(c, std::path::Component::Normal(_))));
-            }
-        }
-    }
 }

@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 
 use super::extract::Reply;
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, Settings};
 
 /// The text `ok` (not JSON, see [`api_types::unlock::Health`]).
 pub(super) async fn health() -> &'static str {
@@ -16,12 +16,17 @@ pub(super) async fn health() -> &'static str {
 }
 
 pub(super) async fn config(State(state): State<AppState>) -> Reply<Config> {
-    Ok(Json(PublicConfig {
-        organisation_name: state.settings.organisation_name.clone(),
-        ra_help: state.settings.ra_help.clone(),
-        bridge_url: state.settings.bridge_url.clone(),
-        approved_email_domains: state.settings.approved_email_domains.clone(),
-    }))
+    Ok(Json(public_config(&state.settings)))
+}
+
+/// What the page needs to know of the organisation, here and written into every page.
+pub(super) fn public_config(settings: &Settings) -> PublicConfig {
+    PublicConfig {
+        organisation_name: settings.organisation_name.clone(),
+        ra_help: settings.ra_help.clone(),
+        bridge_url: settings.bridge_url.clone(),
+        approved_email_domains: settings.approved_email_domains.clone(),
+    }
 }
 
 /// The PEM file (not JSON, see [`api_types::unlock::CaCertificate`]).

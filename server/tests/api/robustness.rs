@@ -1,6 +1,7 @@
 //! ALL-2: bad input anywhere gets a clear error, and nothing half-written stays.
 
-use api_types::unlock::{Answer, Answers, AnswersRequest, CardProofRequest, Code, Start};
+use api_types::pages::SETTINGS_ELEMENT_ID;
+use api_types::unlock::{Answer, Answers, AnswersRequest, CardProofRequest, Code, Config, Start};
 use api_types::values::{BoundedVec, CardSignature, SecurityAnswer};
 use api_types::{Endpoint, ErrorCode};
 use serde_json::json;
@@ -113,7 +114,8 @@ both!(ra_4_a_step_on_an_unknown_attempt_is_tallied_then_rolled_into_the_trail);
 async fn all_2_serves_each_audiences_page_with_real_404s_for_missing_assets() {
     let dir = std::env::temp_dir().join(format!("scss-spa-{}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.html"), "<html>spa</html>").unwrap();
+    let html = |page: &str| format!("<html><head></head><body>{page}</body></html>");
+    std::fs::write(dir.join("index.html"), html("spa")).unwrap();
     std::fs::write(dir.join("app.js"), "export default 1").unwrap();
     let db = std::sync::Arc::new(TestApp::spawn(Db::Sqlite).await.db.clone());
     let app = TestApp::on(
@@ -123,6 +125,14 @@ async fn all_2_serves_each_audiences_page_with_real_404s_for_missing_assets() {
     )
     .await;
     let get = |path: &str| app.client.get(app.url(path)).send();
+    // Issue 18: every page carries the organisation's settings, as `/api/config` answers
+    // them, so its first screen needs no round trip.
+    let config = get(Config::ROUTE).await.unwrap().text().await.unwrap();
+    let with_settings = |page: &str| {
+        format!(
+            "<html><head><script type=\"application/json\" id=\"{SETTINGS_ELEMENT_ID}\">{config}</script></head><body>{page}</body></html>"
+        )
+    };
     let page = get("/unlock").await.unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
@@ -140,12 +150,15 @@ async fn all_2_serves_each_audiences_page_with_real_404s_for_missing_assets() {
     for feature in ["camera=()", "microphone=()", "geolocation=()", "usb=()"] {
         assert!(permissions.contains(feature), "{permissions}");
     }
-    assert_eq!(page.text().await.unwrap(), "<html>spa</html>");
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    assert_eq!(page.text().await.unwrap(), with_settings("spa"));
     // Issue 18: each audience's paths get its own entry's page, and so its own WASM: the
     // unlock page never loads the RA console.
-    std::fs::write(dir.join("account.html"), "<html>account</html>").unwrap();
-    std::fs::write(dir.join("ra.html"), "<html>ra</html>").unwrap();
+    std::fs::write(dir.join("account.html"), html("account")).unwrap();
+    std::fs::write(dir.join("ra.html"), html("ra")).unwrap();
     for (path, page) in [
+        ("/index.html", "spa"),
+        ("/account.html", "account"),
         ("/", "spa"),
         ("/unlock", "spa"),
         ("/nowhere", "spa"),
@@ -161,12 +174,19 @@ async fn all_2_serves_each_audiences_page_with_real_404s_for_missing_assets() {
     ] {
         let served = get(path).await.unwrap();
         assert_eq!(served.status(), 200, "{path}");
-        assert_eq!(
-            served.text().await.unwrap(),
-            format!("<html>{page}</html>"),
-            "{path}"
-        );
+        assert_eq!(served.text().await.unwrap(), with_settings(page), "{path}");
     }
+    assert_eq!(
+        app.client
+            .post(app.url("/unlock"))
+            .header("origin", ORIGIN)
+            .json(&1)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        405
+    );
     assert_eq!(get("/app.js").await.unwrap().status(), 200);
     assert_eq!(get("/nope.js").await.unwrap().status(), 404);
     let wrong_method = get(Start::ROUTE).await.unwrap();
