@@ -97,6 +97,16 @@ actions! {
     RaViewDashboard = "ra.view_dashboard",
     /// CERT-1: a card issued its keys and certificates.
     CardIssue = "card.issue",
+    /// CERT-3: a certificate renewal begun, with the passcode entered on the card.
+    RenewStart = "cert.renew_start",
+    /// CERT-3: a renewal's secure channel opened again after a failure.
+    RenewChannel = "cert.renew_channel",
+    /// CERT-3: the card asked to generate its new keys.
+    RenewKeys = "cert.renew_keys",
+    /// CERT-3: certificates issued for the card's new keys, sent to be written.
+    RenewCertificates = "cert.renew_certificates",
+    /// CERT-3 / CERT-5: the card holds its new certificates; the old ones are revoked.
+    Renew = "cert.renew",
     /// CARD-3 / ALL-7: the operator rotated the key-encryption key.
     KekRotate = "kek.rotate",
 }

@@ -81,11 +81,16 @@ pub enum ErrorCode {
     CardProofRequired,
     /// RA-5: only an RA manager acts on an RA's account.
     ManagerRequired,
+    // Certificate renewal (CERT-2…CERT-4).
+    /// CERT-2: the card's certificates are not yet in their renewal window.
+    RenewalNotDue,
+    /// CERT-4: two self-service renewals in a row; the RA renews this time.
+    RenewalByRa,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 58] = [
+    pub const ALL: [ErrorCode; 60] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -144,6 +149,8 @@ impl ErrorCode {
         ErrorCode::NoRaCode,
         ErrorCode::CardProofRequired,
         ErrorCode::ManagerRequired,
+        ErrorCode::RenewalNotDue,
+        ErrorCode::RenewalByRa,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -174,7 +181,8 @@ impl ErrorCode {
             | C::RaRoleRequired
             | C::OwnAccount
             | C::CardProofRequired
-            | C::ManagerRequired => 403,
+            | C::ManagerRequired
+            | C::RenewalByRa => 403,
             C::SelfServiceClosed | C::PinBlocked => 423,
             C::WrongAnswers
             | C::CodeInvalid
@@ -201,7 +209,8 @@ impl ErrorCode {
             | C::GrantReplayed
             | C::LastTryNeedsConfirmation
             | C::ChannelFailed
-            | C::NoRaCode => 409,
+            | C::NoRaCode
+            | C::RenewalNotDue => 409,
             C::UnsupportedMediaType => 415,
             C::PayloadTooLarge => 413,
             C::CardBusy | C::PcscUnavailable => 503,
@@ -259,6 +268,8 @@ impl ErrorCode {
             ErrorCode::GrantWrongAttempt => "grant_wrong_attempt",
             ErrorCode::LastTryNeedsConfirmation => "last_try_needs_confirmation",
             ErrorCode::PinReused => "pin_reused",
+            ErrorCode::RenewalNotDue => "renewal_not_due",
+            ErrorCode::RenewalByRa => "renewal_by_ra",
             ErrorCode::ChannelFailed => "channel_failed",
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::CertificateNotValid => "certificate_not_valid",

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod passcode;
 pub mod ra;
 pub mod register;
+pub mod renewal;
 pub mod time;
 pub mod unlock;
 pub mod values;

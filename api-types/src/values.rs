@@ -114,6 +114,8 @@ row_id! {
     RegistrationId;
     /// The server's id for one login challenge (AUTH-1).
     LoginId;
+    /// The server's id for one certificate renewal (CERT-3).
+    RenewalId;
 }
 
 pub const UNLOCK_CODE_DIGITS: usize = 6;

@@ -10,6 +10,7 @@ pub mod ins;
 pub mod issue;
 pub mod pin;
 pub mod piv;
+pub mod renew;
 pub mod scp03;
 pub mod signed_for;
 pub mod slot;

@@ -6,7 +6,6 @@
 
 use api_types::bridge::{RelayCommands, SignedGrant, SignedRelay};
 use api_types::values::CommandHex;
-use api_types::AttemptId;
 use bridge_grant::{GrantRequest, Operation};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::scp03::{HostHandshake, StaticKeys};
@@ -59,10 +58,11 @@ pub fn parse_answers<'a>(
 }
 
 impl AppState {
-    /// A grant for one bridge operation on this attempt's card, for the configured origin.
+    /// A grant for one bridge operation on this attempt's (or renewal's) card, for the
+    /// configured origin.
     pub(crate) fn grant(
         &self,
-        attempt: &AttemptId,
+        attempt: &str,
         card_guid: [u8; 16],
         operation: Operation,
         apdus: Option<&[Vec<u8>]>,
@@ -71,7 +71,7 @@ impl AppState {
         self.grants.grant(&GrantRequest {
             origin: &self.settings.public_origin,
             card_guid,
-            attempt: attempt.as_str(),
+            attempt,
             operation,
             apdus,
             now,
@@ -82,7 +82,7 @@ impl AppState {
     /// Commands for the bridge to relay, with the grant covering exactly them.
     pub(crate) fn relay(
         &self,
-        attempt: &AttemptId,
+        attempt: &str,
         card_guid: [u8; 16],
         operation: Operation,
         commands: &[CommandApdu],

@@ -94,6 +94,12 @@ pub enum AppError {
     /// RA-5: an agent acting on an RA's account.
     #[error("only an RA manager acts on an RA's account")]
     ManagerRequired,
+    /// CERT-2: the certificates are not yet in their renewal window.
+    #[error("the certificates are not due for renewal")]
+    RenewalNotDue,
+    /// CERT-4: the third renewal in a row is the RA's.
+    #[error("the RA renews the certificates this time")]
+    RenewalByRa,
     /// RA-4: an audit or search filter that does not parse.
     #[error("malformed filter")]
     BadFilter,
@@ -159,6 +165,8 @@ impl AppError {
             E::NoRaCode => ErrorCode::NoRaCode,
             E::CardProofRequired => ErrorCode::CardProofRequired,
             E::ManagerRequired => ErrorCode::ManagerRequired,
+            E::RenewalNotDue => ErrorCode::RenewalNotDue,
+            E::RenewalByRa => ErrorCode::RenewalByRa,
             E::BadFilter => ErrorCode::BadRequest,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal

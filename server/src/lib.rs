@@ -20,6 +20,7 @@ pub mod mail;
 pub mod not_me;
 pub mod ra;
 pub mod register;
+pub mod renewal;
 pub mod rotate;
 pub mod routes;
 pub mod secrets;

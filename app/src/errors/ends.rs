@@ -91,6 +91,8 @@ fn ending(code: ErrorCode) -> Ending {
         | C::OwnAccount
         | C::CardProofRequired
         | C::ManagerRequired
+        | C::RenewalNotDue
+        | C::RenewalByRa
         | C::NoRaCode => E::Stays,
     }
 }

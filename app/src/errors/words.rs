@@ -267,6 +267,11 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
             "There is no code from the RA team waiting for you. Ask the RA team to give you a \
              new code on the phone."
         }
+        C::RenewalNotDue => {
+            "Your smartcard's certificates do not need renewing yet. You can renew them in the \
+             30 days before they expire."
+        }
+        C::RenewalByRa => "Your Registration Authority renews your certificates this time.",
     }
 }
 

@@ -17,6 +17,7 @@ use crate::store::certificates::{self, NewCardCertificate};
 use crate::store::not_me::{self, NotMeLink};
 use crate::store::phone_codes::{self, PhoneCode};
 use crate::store::registrations::{self, HashedAnswer, Registration};
+use crate::store::renewals::{self, Renewal};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, UnlockCounters};
 use crate::store::{cards, outbox, ra, Tx};
@@ -118,6 +119,22 @@ pub(crate) enum Write {
     PinTriesSeen {
         card: CardGuid,
         tries: i64,
+    },
+    /// CERT-3: a renewal begun.
+    NewRenewal(Renewal),
+    /// A renewal moved one step.
+    Renewal(Renewal),
+    /// CERT-5: a slot's certificates other than `kept_serial`, revoked for `reason`.
+    RevokeReplaced {
+        card: CardGuid,
+        slot: KeySlot,
+        kept_serial: String,
+        reason: &'static str,
+    },
+    /// CERT-4: the card's self-service renewals since the RA last renewed it.
+    RenewalsInARow {
+        card: CardGuid,
+        count: i64,
     },
 }
 
@@ -236,6 +253,17 @@ impl AppState {
                 }
                 Write::PinTriesSeen { card, tries } => {
                     ra::set_pin_tries(&mut tx, card, *tries, now).await?
+                }
+                Write::NewRenewal(renewal) => renewals::insert(&mut tx, renewal).await?,
+                Write::Renewal(renewal) => renewals::save(&mut tx, renewal).await?,
+                Write::RevokeReplaced {
+                    card,
+                    slot,
+                    kept_serial,
+                    reason,
+                } => renewals::revoke_slot(&mut tx, card, *slot, kept_serial, reason, now).await?,
+                Write::RenewalsInARow { card, count } => {
+                    renewals::set_renewals_in_a_row(&mut tx, card, *count).await?
                 }
                 Write::Mail(mail) => {
                     outbox::queue(&mut tx, now, mail).await?;

@@ -17,6 +17,9 @@ use api_types::ra::{
     SearchUsers, StopSelfService, ViewDashboard, ViewUser,
 };
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
+use api_types::renewal::{
+    RenewalCertificates, RenewalChannel, RenewalComplete, RenewalKeys, RenewalStart,
+};
 use api_types::unlock::{
     Answers, CaCertificate, CardProof, Channel, Code, Complete, Config, Health, RaCode, Resume,
     Script, Start,
@@ -37,6 +40,7 @@ mod extract;
 mod public;
 mod ra;
 mod register;
+mod renewal;
 mod spa;
 mod unlock;
 
@@ -98,6 +102,11 @@ fn api() -> Router<AppState> {
         .serve(Reports, ra::reports)
         .serve(ReviewReport, ra::review)
         .serve(ViewDashboard, ra::dashboard)
+        .serve(RenewalStart, renewal::start)
+        .serve(RenewalChannel, renewal::channel)
+        .serve(RenewalKeys, renewal::keys)
+        .serve(RenewalCertificates, renewal::certificates)
+        .serve(RenewalComplete, renewal::complete)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -7,7 +7,7 @@ use card_protocol::pin::Puk;
 use card_protocol::scp03::StaticKeys;
 
 use super::users::NewUser;
-use super::{answers, attempts, cards, phone_codes, users, Store};
+use super::{answers, attempts, cards, phone_codes, renewals, users, Store};
 use crate::secrets::{AnswerHasher, Kek, SealPurpose};
 use crate::AppError;
 
@@ -45,6 +45,7 @@ pub async fn enroll(
     answers::delete_for_user(&mut tx, uuid).await?;
     attempts::delete_for_user(&mut tx, uuid).await?;
     phone_codes::delete_for_user(&mut tx, uuid).await?;
+    renewals::delete_for_user(&mut tx, &enrolment.card_guid, uuid).await?;
     cards::delete(&mut tx, &enrolment.card_guid, uuid).await?;
     users::delete(&mut tx, uuid).await?;
     let user = NewUser {

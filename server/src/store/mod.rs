@@ -19,6 +19,7 @@ pub mod phone_codes;
 pub mod ra;
 pub mod rate_limits;
 pub mod registrations;
+pub mod renewals;
 pub mod sessions;
 pub mod users;
 

@@ -39,7 +39,7 @@ impl AppState {
                     state.host_challenge,
                 )?);
                 let guid = *attempt.card_guid.as_bytes();
-                let relay = self.relay(id, guid, Operation::OpenChannel, &opening, now)?;
+                let relay = self.relay(id.as_str(), guid, Operation::OpenChannel, &opening, now)?;
                 let response = ChannelOpen {
                     card_guid: attempt.card_guid,
                     relay,

@@ -120,13 +120,19 @@ impl AppState {
         };
         let guid_bytes = *guid.as_bytes();
         let relay = self.relay(
-            &attempt.id,
+            attempt.id.as_str(),
             guid_bytes,
             Operation::SealedScript,
             &script,
             now,
         )?;
-        let change_pin = self.grant(&attempt.id, guid_bytes, Operation::ChangePin, None, now);
+        let change_pin = self.grant(
+            attempt.id.as_str(),
+            guid_bytes,
+            Operation::ChangePin,
+            None,
+            now,
+        );
         Ok(Built {
             sent: SealedSent {
                 card_answer: card_answer.to_bytes(),

@@ -735,6 +735,13 @@ impl TestCard {
         Self::run(&mut piv, &opening.relay)
     }
 
+    /// What the bridge does with any opening's relay: select PIV, then relay it.
+    pub fn open_relay(&self, relay: &SignedRelay) -> Vec<ResponseHex> {
+        let mut piv = PivClient::new(self.card.clone());
+        piv.select().unwrap();
+        Self::run(&mut piv, relay)
+    }
+
     /// What the bridge does with a sealed script: relay it, adding nothing.
     pub fn relay(&self, relay: &SignedRelay) -> Vec<ResponseHex> {
         Self::run(&mut PivClient::new(self.card.clone()), relay)

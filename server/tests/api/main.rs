@@ -20,6 +20,7 @@ mod not_me;
 mod ra;
 mod races;
 mod register;
+mod renewal;
 mod robustness;
 mod sealed;
 mod security;

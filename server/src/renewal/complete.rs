@@ -1,0 +1,183 @@
+//! CERT-3 / CERT-4 / CERT-5: the card reports. Only its own answers, MACed for this
+//! renewal's channel, can say it holds the new certificates; then, in one transaction,
+//! they become the card's, the ones they replace are revoked, the renewals in a row are
+//! counted, and the session ends — the user signs in again with the new certificate.
+//! Answers that say anything else use the channel up and change nothing: the old
+//! certificates stay in force, and the page opens a new channel for the same renewal.
+
+use api_types::audit::AuditAction;
+use api_types::renewal::{CardAnswers, RenewalDone};
+use api_types::values::RenewalId;
+use card_protocol::renew;
+use card_protocol::KeySlot;
+
+use super::rules::check_open;
+use super::Channel;
+use crate::ca::Issued;
+use crate::card_channel::parse_answers;
+use crate::flow::{Client, Outcome, Subject, Write};
+use crate::secrets::FlowSecret;
+use crate::store::renewals::{self, Renewal, RenewalChannel, RenewalState};
+use crate::{AppError, AppState};
+
+const ACTION: AuditAction = AuditAction::Renew;
+
+/// CERT-5: why the certificates a renewal replaced were revoked.
+const SUPERSEDED: &str = "superseded";
+
+impl AppState {
+    pub async fn renewal_complete(
+        &self,
+        id: &RenewalId,
+        secret: Option<&FlowSecret>,
+        request: CardAnswers,
+        client: &Client,
+    ) -> Result<RenewalDone, AppError> {
+        let (now, mut tx, session, found) = self.renewal_step(ACTION, id, secret, client).await?;
+        let outcome = match found {
+            Ok((renewal, card)) => {
+                let judged = renewal
+                    .channel
+                    .as_ref()
+                    .filter(|channel| !channel.issued.is_empty())
+                    .map(|channel| -> Result<(), AppError> {
+                        let mut answers: Vec<Vec<u8>> =
+                            channel.key_answers.iter().map(|a| a.0.clone()).collect();
+                        answers.extend(
+                            request
+                                .card_answers
+                                .as_slice()
+                                .iter()
+                                .map(|a| a.as_bytes().to_vec()),
+                        );
+                        let answers = parse_answers(answers.iter().map(Vec::as_slice))?;
+                        let kept = Channel::parse(channel)?;
+                        renew::all_written(kept.kept(self, &card, channel)?, &answers)
+                            .map_err(|_| AppError::CardUpdateFailed)
+                    });
+                let in_a_row = renewals::renewals_in_a_row(&mut tx, &renewal.card_guid).await?;
+                decide(
+                    Given {
+                        renewal,
+                        judged,
+                        in_a_row,
+                        session_hash: session.secret_hash,
+                    },
+                    now,
+                )
+            }
+            Err(refused) => refused,
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+}
+
+/// What the step read and judged.
+struct Given {
+    renewal: Renewal,
+    /// The card's answers judged; none when nothing was sent to be written.
+    judged: Option<Result<(), AppError>>,
+    in_a_row: i64,
+    session_hash: Vec<u8>,
+}
+
+fn decide(given: Given, now: i64) -> Outcome<RenewalDone> {
+    let Given {
+        renewal,
+        judged,
+        in_a_row,
+        session_hash,
+    } = given;
+    let outcome = Outcome::new(
+        ACTION,
+        Subject::card_of(renewal.card_guid, &renewal.user_uuid),
+    );
+    if let Err(refused) = check_open(&renewal, now) {
+        return outcome.refuse(refused);
+    }
+    let (Some(judged), Some(channel)) = (judged, renewal.channel.clone()) else {
+        return outcome
+            .detail("no certificates were sent to be written".into())
+            .refuse(AppError::WrongStep);
+    };
+    if let Err(failed) = judged {
+        // The card may hold the new certificates or not: the next channel makes its keys
+        // again, and until then the old ones stay in force.
+        return outcome
+            .write(Write::Renewal(Renewal {
+                channel: None,
+                ..renewal
+            }))
+            .refuse(failed);
+    }
+    match renewed(&renewal, &channel) {
+        Ok((writes, not_after, serials)) => {
+            let mut outcome = outcome.detail(serials);
+            for write in writes {
+                outcome = outcome.write(write);
+            }
+            outcome
+                .write(Write::RenewalsInARow {
+                    card: renewal.card_guid,
+                    count: in_a_row + 1,
+                })
+                .write(Write::Renewal(Renewal {
+                    state: RenewalState::Done,
+                    channel: None,
+                    finished_at: Some(now),
+                    ..renewal
+                }))
+                .write(Write::EndSession(session_hash))
+                .ok("renewed", RenewalDone { not_after })
+        }
+        Err(failed) => outcome.refuse(failed),
+    }
+}
+
+/// The writes that make the issued certificates the card's and revoke what they replace;
+/// the new login certificate's end; the serials for the trail.
+fn renewed(
+    renewal: &Renewal,
+    channel: &RenewalChannel,
+) -> Result<(Vec<Write>, i64, String), AppError> {
+    let card = renewal.card_guid;
+    let mut writes = Vec::new();
+    let mut not_after = None;
+    let mut serials = Vec::new();
+    for pending in &channel.issued {
+        let slot = pending.key_slot()?;
+        if slot == KeySlot::PivAuth {
+            not_after = Some(pending.not_after);
+        }
+        serials.push(format!(
+            "{} certificate {}",
+            slot.as_str().to_uppercase(),
+            pending.serial
+        ));
+        writes.push(Write::CardCertificate {
+            card,
+            slot,
+            issued: Issued {
+                der: pending.der.0.clone(),
+                serial: pending.serial.clone(),
+                not_after: pending.not_after,
+            },
+        });
+        writes.push(Write::RevokeReplaced {
+            card,
+            slot,
+            kept_serial: pending.serial.clone(),
+            reason: SUPERSEDED,
+        });
+    }
+    let card_auth_key = channel
+        .card_auth_key
+        .clone()
+        .ok_or(AppError::Invariant("a renewal without its 9E key"))?;
+    writes.push(Write::CardAuthKey {
+        card,
+        public_key: card_auth_key.0,
+    });
+    let not_after = not_after.ok_or(AppError::Invariant("a renewal without its 9A certificate"))?;
+    Ok((writes, not_after, serials.join(", ")))
+}

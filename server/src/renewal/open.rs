@@ -1,0 +1,164 @@
+//! CERT-3: a renewal begins with the passcode entered on the card (a fresh login
+//! challenge signed by its 9A key) when the rules allow it (CERT-2, CERT-4), and opens a
+//! secure channel to the card; after any failure, the same renewal opens a new one
+//! (CARD-3), which replaces the earlier channel and anything sealed on it.
+
+use std::ops::ControlFlow;
+
+use api_types::audit::AuditAction;
+use api_types::renewal::{RenewalChannelRequest, RenewalOpened, RenewalStartRequest};
+use api_types::values::RenewalId;
+use bridge_grant::Operation;
+use rand::RngCore;
+
+use super::rules::{check_open, login_not_after, may_renew, LIFETIME_SECS};
+use crate::card_channel::{fresh_challenge, handshake};
+use crate::flow::card_again::CardProvenAgain;
+use crate::flow::{Client, Outcome, Subject, Write};
+use crate::secrets::FlowSecret;
+use crate::store::cards::{self, Card};
+use crate::store::renewals::{self, Renewal, RenewalChannel, RenewalState};
+use crate::store::{certificates, corrupt};
+use crate::{AppError, AppState};
+
+const START: AuditAction = AuditAction::RenewStart;
+const REOPEN: AuditAction = AuditAction::RenewChannel;
+
+impl AppState {
+    pub async fn renewal_start(
+        &self,
+        secret: Option<&FlowSecret>,
+        request: RenewalStartRequest,
+        client: &Client,
+    ) -> Result<RenewalOpened, AppError> {
+        let signed = (&request.login_id, &request.signature);
+        let (session, now, mut tx, proof) = self.card_step(START, secret, client, signed).await?;
+        let info = &session.info;
+        let card = cards::find_for_update(&mut tx, self.store.backend, &info.card_guid)
+            .await?
+            .ok_or_else(|| corrupt("cards", "guid"))?;
+        let certificates = certificates::for_card(&mut tx, &info.card_guid).await?;
+        let mut id = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut id);
+        let renewal = Renewal {
+            id: RenewalId::from_bytes(id),
+            card_guid: info.card_guid,
+            user_uuid: info.uuid.clone(),
+            state: RenewalState::Open,
+            channel: None,
+            created_at: now,
+            expires_at: now + LIFETIME_SECS,
+            finished_at: None,
+        };
+        let (renewal, opened) = self.opening(renewal, &card, now)?;
+        let given = Start {
+            subject: Subject::session(info),
+            proof,
+            login_not_after: login_not_after(&certificates),
+            in_a_row: renewals::renewals_in_a_row(&mut tx, &info.card_guid).await?,
+            renewal,
+            opened,
+        };
+        self.finish(tx, now, client, decide_start(given, now)).await
+    }
+
+    pub async fn renewal_channel(
+        &self,
+        id: &RenewalId,
+        secret: Option<&FlowSecret>,
+        _request: RenewalChannelRequest,
+        client: &Client,
+    ) -> Result<RenewalOpened, AppError> {
+        let (now, tx, _, found) = self.renewal_step(REOPEN, id, secret, client).await?;
+        let outcome = match found {
+            Ok((renewal, card)) => {
+                let opened = self.opening(renewal.clone(), &card, now);
+                decide_reopen(renewal, opened, now)
+            }
+            Err(refused) => refused,
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+
+    /// A fresh channel for `renewal`: INITIALIZE UPDATE with a new host challenge, under
+    /// an `open_channel` grant for this renewal; whatever the old channel held is gone.
+    fn opening(
+        &self,
+        renewal: Renewal,
+        card: &Card,
+        now: i64,
+    ) -> Result<(Renewal, RenewalOpened), AppError> {
+        let host_challenge = fresh_challenge();
+        let opening = card_protocol::unlock::opening(&handshake(&self.kek, card, host_challenge)?);
+        let guid = *renewal.card_guid.as_bytes();
+        let relay = self.relay(
+            renewal.id.as_str(),
+            guid,
+            Operation::OpenChannel,
+            &opening,
+            now,
+        )?;
+        let opened = RenewalOpened {
+            renewal_id: renewal.id.clone(),
+            card_guid: renewal.card_guid,
+            relay,
+        };
+        let channel = RenewalChannel {
+            host_challenge,
+            card_answer: None,
+            sent: Vec::new(),
+            key_answers: Vec::new(),
+            issued: Vec::new(),
+            card_auth_key: None,
+        };
+        Ok((
+            Renewal {
+                channel: Some(channel),
+                ..renewal
+            },
+            opened,
+        ))
+    }
+}
+
+/// What the start read and was given.
+struct Start {
+    subject: Subject,
+    proof: CardProvenAgain,
+    login_not_after: Option<i64>,
+    in_a_row: i64,
+    renewal: Renewal,
+    opened: RenewalOpened,
+}
+
+fn decide_start(given: Start, now: i64) -> Outcome<RenewalOpened> {
+    let outcome = match given.proof.gate(Outcome::new(START, given.subject)) {
+        ControlFlow::Continue(outcome) => outcome,
+        ControlFlow::Break(refused) => return refused,
+    };
+    if let Err(refused) = may_renew(given.login_not_after, given.in_a_row, now) {
+        return outcome.refuse(refused);
+    }
+    outcome
+        .detail(format!("renewal {}", given.renewal.id))
+        .write(Write::NewRenewal(given.renewal))
+        .ok("ok", given.opened)
+}
+
+fn decide_reopen(
+    renewal: Renewal,
+    opened: Result<(Renewal, RenewalOpened), AppError>,
+    now: i64,
+) -> Outcome<RenewalOpened> {
+    let outcome = Outcome::new(
+        REOPEN,
+        Subject::card_of(renewal.card_guid, &renewal.user_uuid),
+    );
+    if let Err(refused) = check_open(&renewal, now) {
+        return outcome.refuse(refused);
+    }
+    match opened {
+        Ok((reopened, opened)) => outcome.write(Write::Renewal(reopened)).ok("ok", opened),
+        Err(failed) => outcome.refuse(failed),
+    }
+}

@@ -1,0 +1,247 @@
+//! `renewals` (CERT-3, CERT-4): one certificate renewal on the card, its secure channel's
+//! state, and the certificates issued for the card's new keys until the card confirms
+//! them; and the per-card count of self-service renewals since the RA last renewed it.
+
+use api_types::ra::UserUuid;
+use api_types::values::RenewalId;
+use api_types::CardGuid;
+use card_protocol::KeySlot;
+use sqlx::AnyConnection;
+
+use super::attempts::HexBytes;
+use super::{corrupt, user_uuid, Backend, StoreError};
+
+const TABLE: &str = "renewals";
+
+/// Where a renewal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenewalState {
+    /// Begun; the card still holds (and the server still trusts) the old certificates.
+    Open,
+    /// The card holds the new certificates; the old ones are revoked.
+    Done,
+}
+
+impl RenewalState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Done => "done",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Open, Self::Done]
+            .into_iter()
+            .find(|state| state.as_str() == text)
+    }
+}
+
+/// A renewal's secure channel: what a stateless host keeps between round trips
+/// ([`card_protocol::scp03::HostSession::resume`]), and what the card answered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenewalChannel {
+    #[serde(with = "hex::serde")]
+    pub host_challenge: [u8; 8],
+    /// The card's answer to the opening (INITIALIZE UPDATE), once keys were asked for.
+    #[serde(default)]
+    pub card_answer: Option<HexBytes>,
+    /// Every command sealed and sent on this channel, EXTERNAL AUTHENTICATE first.
+    #[serde(default)]
+    pub sent: Vec<HexBytes>,
+    /// The card's sealed answers to the key generation, once certificates were issued.
+    #[serde(default)]
+    pub key_answers: Vec<HexBytes>,
+    /// The certificates issued for the card's new keys, not yet the card's.
+    #[serde(default)]
+    pub issued: Vec<PendingCertificate>,
+    /// The new 9E public key, SEC1 (CARD-6 checks the card's signatures with it).
+    #[serde(default)]
+    pub card_auth_key: Option<HexBytes>,
+}
+
+/// A certificate issued for a new key and sent to the card, not yet confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingCertificate {
+    pub slot: String,
+    pub serial: String,
+    pub der: HexBytes,
+    pub issued_at: i64,
+    pub not_after: i64,
+}
+
+impl PendingCertificate {
+    pub fn key_slot(&self) -> Result<KeySlot, StoreError> {
+        KeySlot::parse(&self.slot).map_err(|_| corrupt(TABLE, "channel"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewal {
+    pub id: RenewalId,
+    pub card_guid: CardGuid,
+    pub user_uuid: UserUuid,
+    pub state: RenewalState,
+    pub channel: Option<RenewalChannel>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RenewalRow {
+    id: String,
+    card_guid: String,
+    user_uuid: String,
+    state: String,
+    channel: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    finished_at: Option<i64>,
+}
+
+impl TryFrom<RenewalRow> for Renewal {
+    type Error = StoreError;
+
+    fn try_from(row: RenewalRow) -> Result<Self, StoreError> {
+        Ok(Renewal {
+            id: RenewalId::parse(&row.id).map_err(|_| corrupt(TABLE, "id"))?,
+            card_guid: CardGuid::parse(&row.card_guid).map_err(|_| corrupt(TABLE, "card_guid"))?,
+            user_uuid: user_uuid(TABLE, "user_uuid", &row.user_uuid)?,
+            state: RenewalState::parse(&row.state).ok_or_else(|| corrupt(TABLE, "state"))?,
+            channel: row
+                .channel
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .map_err(|_| corrupt(TABLE, "channel"))?,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            finished_at: row.finished_at,
+        })
+    }
+}
+
+/// Loads a renewal and locks it for the rest of the transaction.
+pub async fn find_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &RenewalId,
+) -> Result<Option<Renewal>, StoreError> {
+    let sql = format!(
+        "SELECT id, card_guid, user_uuid, state, channel, created_at, expires_at, \
+         finished_at FROM renewals WHERE id = $1{}",
+        backend.for_update()
+    );
+    sqlx::query_as::<_, RenewalRow>(&sql)
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?
+        .map(Renewal::try_from)
+        .transpose()
+}
+
+pub async fn insert(conn: &mut AnyConnection, renewal: &Renewal) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO renewals (id, card_guid, user_uuid, state, channel, created_at, \
+         expires_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(renewal.id.as_str())
+    .bind(renewal.card_guid.to_hex())
+    .bind(renewal.user_uuid.as_str())
+    .bind(renewal.state.as_str())
+    .bind(channel_json(renewal.channel.as_ref())?)
+    .bind(renewal.created_at)
+    .bind(renewal.expires_at)
+    .bind(renewal.finished_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes every column a step may change.
+pub async fn save(conn: &mut AnyConnection, renewal: &Renewal) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE renewals SET state = $1, channel = $2, expires_at = $3, finished_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(renewal.state.as_str())
+    .bind(channel_json(renewal.channel.as_ref())?)
+    .bind(renewal.expires_at)
+    .bind(renewal.finished_at)
+    .bind(renewal.id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn channel_json(channel: Option<&RenewalChannel>) -> Result<Option<String>, StoreError> {
+    channel
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|_| corrupt(TABLE, "channel"))
+}
+
+/// Re-enrolment: the user's renewals go with their cards (also any of the card's own).
+pub async fn delete_for_user(
+    conn: &mut AnyConnection,
+    card_guid: &CardGuid,
+    user_uuid: &UserUuid,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM renewals WHERE card_guid = $1 OR user_uuid = $2")
+        .bind(card_guid.to_hex())
+        .bind(user_uuid.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// CERT-4: the card's self-service renewals since the RA last renewed or issued it.
+pub async fn renewals_in_a_row(
+    conn: &mut AnyConnection,
+    card_guid: &CardGuid,
+) -> Result<i64, StoreError> {
+    let count: Option<i64> =
+        sqlx::query_scalar("SELECT renewals_in_a_row FROM cards WHERE guid = $1")
+            .bind(card_guid.to_hex())
+            .fetch_optional(conn)
+            .await?;
+    count.ok_or_else(|| corrupt("cards", "guid"))
+}
+
+pub async fn set_renewals_in_a_row(
+    conn: &mut AnyConnection,
+    card_guid: &CardGuid,
+    count: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE cards SET renewals_in_a_row = $1 WHERE guid = $2")
+        .bind(count)
+        .bind(card_guid.to_hex())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// CERT-5: a card's certificate in `slot` that is still in force is revoked, for `reason`.
+pub async fn revoke_slot(
+    conn: &mut AnyConnection,
+    card_guid: &CardGuid,
+    slot: KeySlot,
+    except_serial: &str,
+    reason: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE card_certificates SET revoked_at = $1, revoked_reason = $2 \
+         WHERE card_guid = $3 AND slot = $4 AND serial <> $5 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(card_guid.to_hex())
+    .bind(slot.as_str())
+    .bind(except_serial)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
