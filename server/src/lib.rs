@@ -186,13 +186,15 @@ impl Application {
         let sweeper = self.state.clone();
         tokio::spawn(async move {
             loop {
+                // One interval first: the checks never race a starting instance's first
+                // requests (nor a test that runs them itself).
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
                 if let Err(error) = sweeper.sweep_rate_limits().await {
                     tracing::warn!(%error, "rate limit sweep failed");
                 }
                 if let Err(error) = sweeper.check_audit_trail().await {
                     tracing::warn!(%error, "audit trail check failed");
                 }
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             }
         });
         let trusted_proxies = self.state.settings.trusted_proxies.clone();
