@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the SPA into OUT_DIR: one WASM per audience (app/wasm-pipeline.sh; issue 18),
+# Builds the SPA into OUT_DIR: one WASM per audience (and the renewal its own) (app/wasm-pipeline.sh; issue 18),
 # each with its page (app/page.html: the unlock's is index.html) and start script, the
 # styles, all pre-compressed for the server's ServeDir (app/compress.sh). Which paths get
 # which page: api_types::pages.
@@ -9,7 +9,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 rm -rf "$out"
 mkdir -p "$out/style" "$out/assets"
-for entry in unlock account ra; do
+for entry in unlock account renew ra; do
   bash app/wasm-pipeline.sh app "$entry" "$out"
   page="$entry.html"
   if [ "$entry" = unlock ]; then page=index.html; fi
@@ -39,7 +39,7 @@ if grep -q 'https\?://' "$out/style/site.css"; then
 fi
 cp -r "$frontend/assets/images" "$out/assets/"
 bash app/compress.sh "$out"
-for entry in unlock account ra; do
+for entry in unlock account renew ra; do
   raw=$(stat -c %s "$out/${entry}_bg.wasm")
   br=$( [ -f "$out/${entry}_bg.wasm.br" ] && stat -c %s "$out/${entry}_bg.wasm.br" || echo "n/a")
   echo "app built in $out: ${entry}_bg.wasm $raw bytes raw, $br brotli"

@@ -16,18 +16,22 @@ pub enum Entry {
     /// A cardholder's other pages: sign-in, My card, registration, "this wasn't me" and
     /// Check my setup.
     Account,
+    /// Changes to the card itself, signed in: certificate renewal (CERT-3). Its own WASM,
+    /// so the renewal's sealed steps weigh on no other page.
+    Renew,
     /// The Registration Authority's console.
     Ra,
 }
 
 impl Entry {
-    pub const ALL: [Entry; 3] = [Entry::Unlock, Entry::Account, Entry::Ra];
+    pub const ALL: [Entry; 4] = [Entry::Unlock, Entry::Account, Entry::Renew, Entry::Ra];
 
     /// The HTML file the server sends for this entry's paths.
     pub fn html(self) -> &'static str {
         match self {
             Entry::Unlock => "index.html",
             Entry::Account => "account.html",
+            Entry::Renew => "renew.html",
             Entry::Ra => "ra.html",
         }
     }
@@ -42,6 +46,8 @@ pub enum Page {
     Register,
     NotMe,
     CheckSetup,
+    /// CERT-3: renew the card's certificates.
+    Renew,
     RaHome,
     /// `/ra/users/{uuid}`: the segment as written (the page says when it is no UUID).
     RaUser(String),
@@ -63,6 +69,7 @@ impl Page {
             "/register" => Page::Register,
             "/not-me" => Page::NotMe,
             "/check-setup" => Page::CheckSetup,
+            "/renew" => Page::Renew,
             "/ra" => Page::RaHome,
             "/ra/audit" => Page::RaAudit,
             "/ra/reports" => Page::RaReports,
@@ -82,6 +89,7 @@ impl Page {
             Page::SignIn | Page::MyCard | Page::Register | Page::NotMe | Page::CheckSetup => {
                 Entry::Account
             }
+            Page::Renew => Entry::Renew,
             Page::RaHome | Page::RaUser(_) | Page::RaAudit | Page::RaReports => Entry::Ra,
         }
     }
@@ -108,6 +116,7 @@ mod tests {
             ("/register", Entry::Account),
             ("/not-me", Entry::Account),
             ("/check-setup", Entry::Account),
+            ("/renew", Entry::Renew),
             ("/ra", Entry::Ra),
             ("/ra/", Entry::Ra),
             ("/ra/audit", Entry::Ra),

@@ -4,10 +4,10 @@
 //! with their stable reason code ([`errors`]).
 //!
 //! Issue 18: one WASM per audience (`src/bin/`), each starting here with only its own
-//! pages ([`start_unlock`], [`start_account`], [`start_ra`]), so what one audience's page
+//! pages ([`start_unlock`], [`start_account`], [`start_renew`], [`start_ra`]), so what one audience's page
 //! never draws is never in its download: the unlock ([`unlock`]); sign-in, My card,
-//! registration, "this wasn't me" and Check my setup ([`account`], [`setup_check`]); and
-//! the Registration Authority's console under `/ra` (RA-1…RA-6, [`ra`]). Which page a
+//! registration, "this wasn't me" and Check my setup ([`account`], [`setup_check`]); the
+//! certificate renewal ([`start_renew`]); and the Registration Authority's console under `/ra` (RA-1…RA-6, [`ra`]). Which page a
 //! path is comes from [`api_types::pages`], the table the server serves by too.
 
 mod account;
@@ -49,6 +49,11 @@ pub fn start_account() {
     start(account_pages);
 }
 
+/// The certificate renewal.
+pub fn start_renew() {
+    start(renew_pages);
+}
+
 /// The RA console.
 pub fn start_ra() {
     start(ra_pages);
@@ -70,6 +75,7 @@ pub fn start_all() {
         start(|page, settings| {
             unlock_pages(page, settings)
                 .or_else(|| account_pages(page, settings))
+                .or_else(|| renew_pages(page, settings))
                 .or_else(|| ra_pages(page, settings))
         });
     });
@@ -94,6 +100,15 @@ fn account_pages(page: &Page, settings: &Settings) -> Option<AnyView> {
         _ => return None,
     };
     Some(with_config(settings, page))
+}
+
+fn renew_pages(page: &Page, settings: &Settings) -> Option<AnyView> {
+    match page {
+        Page::Renew => Some(with_config(settings, |config| {
+            view! { <account::Renew config=config/> }.into_any()
+        })),
+        _ => None,
+    }
 }
 
 fn ra_pages(page: &Page, _: &Settings) -> Option<AnyView> {

@@ -10,11 +10,14 @@ use api_types::CardGuid;
 use card_protocol::pin::Puk;
 use rand::rngs::OsRng;
 use serde::Serialize;
+use server::ca::CARD_LIFETIME_DAYS;
 use server::store::answers;
 use server::store::enroll::{enroll, Enrolment};
 use server::store::users::NewUser;
-use server::AppState;
+use server::{AppState, Clock, TestClock};
 use virtual_card::{CreateOptions, VirtualCard};
+
+const DAY: i64 = 24 * 60 * 60;
 
 /// The demo PIN of the cards that are not locked.
 pub const DEMO_PIN: &str = "1234";
@@ -24,6 +27,9 @@ struct DemoUser {
     user: NewUser<'static>,
     answers: &'static [(i64, &'static str)],
     locked: bool,
+    /// CERT-2: the card's certificates end this many days from now (issued through the
+    /// CA with the clock moved back); none: issued today, for three years.
+    certificate_ends_in_days: Option<i64>,
 }
 
 const USERS: &[DemoUser] = &[
@@ -45,6 +51,7 @@ const USERS: &[DemoUser] = &[
             (5, "Rex"),
         ],
         locked: true,
+        certificate_ends_in_days: None,
     },
     DemoUser {
         slug: "jane-doe",
@@ -59,6 +66,7 @@ const USERS: &[DemoUser] = &[
         },
         answers: &[],
         locked: true,
+        certificate_ends_in_days: None,
     },
     DemoUser {
         slug: "ravi-patel",
@@ -73,6 +81,7 @@ const USERS: &[DemoUser] = &[
         },
         answers: &[],
         locked: false,
+        certificate_ends_in_days: None,
     },
     DemoUser {
         slug: "grace-okafor",
@@ -87,8 +96,56 @@ const USERS: &[DemoUser] = &[
         },
         answers: &[],
         locked: false,
+        certificate_ends_in_days: None,
     },
+    // CERT-2 / CERT-3: a reminder a day from now on; renewal forced at sign-in; expired.
+    renewing(
+        "amira-khan",
+        "555555555505",
+        ("Ms", "Amira", "Khan"),
+        "amira.khan@nhs.net",
+        25,
+    ),
+    renewing(
+        "tom-hughes",
+        "555555555506",
+        ("Mr", "Tom", "Hughes"),
+        "tom.hughes@nhs.net",
+        15,
+    ),
+    renewing(
+        "lucy-evans",
+        "555555555507",
+        ("Dr", "Lucy", "Evans"),
+        "lucy.evans@nhs.net",
+        -3,
+    ),
 ];
+
+/// A registered member of staff with an unlocked card whose certificates end in `days`.
+const fn renewing(
+    slug: &'static str,
+    uuid: &'static str,
+    (title, given_name, family_name): (&'static str, &'static str, &'static str),
+    email: &'static str,
+    days: i64,
+) -> DemoUser {
+    DemoUser {
+        slug,
+        user: NewUser {
+            uuid,
+            title,
+            given_name,
+            family_name,
+            email,
+            role: "staff",
+            registered: false,
+        },
+        answers: &[],
+        locked: false,
+        certificate_ends_in_days: Some(days),
+    }
+}
 
 #[derive(Serialize)]
 pub struct SeededUser {
@@ -100,11 +157,20 @@ pub struct SeededUser {
     pub card_file: String,
     pub card_guid: String,
     pub card_locked: bool,
+    /// When the card's login certificate ends, Unix seconds.
+    pub certificate_not_after: i64,
     /// Question text → answer.
     pub answers: std::collections::BTreeMap<String, String>,
 }
 
-pub async fn seed(state: &AppState, cards_dir: &Path) -> anyhow::Result<Vec<SeededUser>> {
+/// Seeds every demo user. `clock` is the state's own: it is moved back while a card whose
+/// certificates should end soon is issued, so the CA issues them as it did back then.
+pub async fn seed(
+    state: &AppState,
+    clock: &TestClock,
+    cards_dir: &Path,
+) -> anyhow::Result<Vec<SeededUser>> {
+    let today = clock.now();
     std::fs::create_dir_all(cards_dir)
         .with_context(|| format!("cannot create {}", cards_dir.display()))?;
     let mut seeded = Vec::new();
@@ -144,10 +210,12 @@ pub async fn seed(state: &AppState, cards_dir: &Path) -> anyhow::Result<Vec<Seed
         .await?;
         // CERT-1: every demo card is issued as a real one would be, through the secure
         // channel (the card saves its new keys and certificates to its file).
-        state
-            .issue_card(card.clone(), &guid)
-            .await
-            .with_context(|| format!("issuing {}", file.display()))?;
+        if let Some(days) = demo.certificate_ends_in_days {
+            clock.set(today + days * DAY - CARD_LIFETIME_DAYS as i64 * DAY);
+        }
+        let issued = state.issue_card(card.clone(), &guid).await;
+        clock.set(today);
+        let issued = issued.with_context(|| format!("issuing {}", file.display()))?;
         let mut conn = state.store.pool.acquire().await?;
         let mut answers = std::collections::BTreeMap::new();
         for (question, answer) in demo.answers {
@@ -164,6 +232,7 @@ pub async fn seed(state: &AppState, cards_dir: &Path) -> anyhow::Result<Vec<Seed
             card_file: file.display().to_string(),
             card_guid: guid.to_hex(),
             card_locked: demo.locked,
+            certificate_not_after: issued.piv_auth.not_after,
             answers,
         });
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use server::{AppState, Settings, SystemClock};
+use server::{AppState, Clock, Settings, SystemClock, TestClock};
 
 #[derive(Parser)]
 #[command(about = "Create the Smartcard Self-Service demo users and their virtual cards")]
@@ -34,8 +34,9 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let settings = Settings::load(args.config.as_deref()).context("loading settings")?;
-    let state = AppState::new(settings, Arc::new(SystemClock)).await?;
-    let users = demo::seed(&state, &args.cards_dir).await?;
+    let clock = Arc::new(TestClock::new(SystemClock.now()));
+    let state = AppState::new(settings, clock.clone()).await?;
+    let users = demo::seed(&state, &clock, &args.cards_dir).await?;
     println!("{}", serde_json::to_string_pretty(&users)?);
     Ok(())
 }

@@ -28,6 +28,7 @@ const PAGES = [
   ['/my-card', 'account', null],
   ['/register', 'account', null],
   ['/check-setup', 'account', 'Check my setup'],
+  ['/renew', 'renew', null],
   ['/ra', 'ra', null],
   ['/ra/audit', 'ra', null],
   ['/nowhere', 'unlock', 'Page not found'],
@@ -62,7 +63,7 @@ test('ALL-3: no page scrolls sideways at 320 CSS px wide, and axe passes on each
   await page.setViewportSize({ width: 320, height: 640 });
   await signIn(page, '1234', '/login?next=/ra');
   await expect(page.locator('#ra-search')).toBeVisible({ timeout: 20_000 });
-  for (const path of ['/', '/check-setup', '/login', '/my-card', '/register', '/ra',
+  for (const path of ['/', '/check-setup', '/login', '/my-card', '/register', '/renew', '/ra',
     '/ra/users/555555555501', '/ra/audit', '/ra/reports', '/nowhere']) {
     await page.goto(path);
     await expect(page.locator('main h1')).toBeVisible();

@@ -301,6 +301,8 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
          \x20      target/debug/virtual-card insert --state {cards}/jane-doe.json\n\
          RA     {origin}/ra with an RA's card in the reader (PIN 1234): ravi-patel.json\n\
          \x20      (agent) or grace-okafor.json (manager), from the same folder\n\
+         Renew  {origin}/renew with tom-hughes.json in the reader (PIN 1234): his certificates\n\
+         \x20      end in 15 days (amira-khan.json: 25 days; lucy-evans.json: 3 days ago)\n\
          Logs   {}\n\
          Stop   Ctrl-C\n\
          ======================================================================",

@@ -9,9 +9,11 @@ mod events;
 mod my_card;
 mod not_me;
 mod register;
+mod renew;
 mod sign_in;
 
 pub use my_card::MyCard;
 pub use not_me::NotMePage;
 pub use register::Register;
+pub use renew::Renew;
 pub use sign_in::SignIn;

@@ -17,8 +17,8 @@ use crate::card_check::{
 };
 use crate::errors::{Flow, Problem, ProblemSummary};
 
-/// Where to go once signed in: `next` when it is a page of this site's RA console (a
-/// path, never another site's address), else My card.
+/// Where to go once signed in: `next` when it is a page of this site's RA console or the
+/// certificate renewal (a path, never another site's address), else My card.
 fn after_sign_in(next: Option<&str>) -> &str {
     let console = |path: &str| {
         path.strip_prefix("/ra")
@@ -27,7 +27,7 @@ fn after_sign_in(next: Option<&str>) -> &str {
             && !path.contains('\\')
     };
     match next {
-        Some(path) if console(path) => path,
+        Some(path) if console(path) || path == "/renew" => path,
         _ => "/my-card",
     }
 }
@@ -134,6 +134,7 @@ mod tests {
             "/ra/users/123456789012"
         );
         assert_eq!(after_sign_in(Some("/ra/audit?user=1")), "/ra/audit?user=1");
+        assert_eq!(after_sign_in(Some("/renew")), "/renew");
         for elsewhere in [
             "//evil.example/ra",
             "https://evil.example/ra",
@@ -141,6 +142,7 @@ mod tests {
             "/ra/\\evil.example",
             "/random",
             "/my-card",
+            "/renew/../x",
             "ra",
             "",
         ] {

@@ -162,7 +162,7 @@ fn at_risk(heading: &'static str, id: &'static str, items: Vec<AnyView>) -> impl
             view! { <p id=id>"None."</p> }.into_any()
         } else {
             view! {
-                <ul class="nhsuk-list nhsuk-list--bullet" id=id>
+                <ul class="nhsuk-list nhsuk-list--bullet app-wrap-anywhere" id=id>
                     {items.into_iter().map(|item| view! { <li>{item}</li> }).collect_view()}
                 </ul>
             }

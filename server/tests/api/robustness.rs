@@ -156,6 +156,7 @@ async fn all_2_serves_each_audiences_page_with_real_404s_for_missing_assets() {
     // unlock page never loads the RA console.
     std::fs::write(dir.join("account.html"), html("account")).unwrap();
     std::fs::write(dir.join("ra.html"), html("ra")).unwrap();
+    std::fs::write(dir.join("renew.html"), html("renew")).unwrap();
     for (path, page) in [
         ("/index.html", "spa"),
         ("/account.html", "account"),
@@ -167,6 +168,7 @@ async fn all_2_serves_each_audiences_page_with_real_404s_for_missing_assets() {
         ("/register", "account"),
         ("/not-me", "account"),
         ("/check-setup", "account"),
+        ("/renew", "renew"),
         ("/ra", "ra"),
         ("/ra/users/555555555501", "ra"),
         ("/ra/audit?user=555555555501", "ra"),
