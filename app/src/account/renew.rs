@@ -27,13 +27,6 @@ use crate::card_check::{
 };
 use crate::errors::{Flow, Problem, ProblemSummary};
 
-/// The renewal page, mounted at `/renew`. Whether the user is signed in, and with which
-/// card, is asked when they press the button (no resource to wait for before the form).
-#[component]
-pub fn Renew(config: PublicConfig) -> impl IntoView {
-    view! { <Renewal config=config/> }
-}
-
 /// What the page says while the card works.
 #[derive(Clone, Copy, PartialEq)]
 enum Stage {
@@ -61,8 +54,10 @@ enum Run {
     Again(RenewalId),
 }
 
+/// The renewal page, mounted at `/renew`. Whether the user is signed in, and with which
+/// card, is asked when they press the button (no resource to wait for before the form).
 #[component]
-fn Renewal(config: PublicConfig) -> impl IntoView {
+pub fn Renew(config: PublicConfig) -> impl IntoView {
     let bridge = Bridge::new(&config.bridge_url);
     let card = RwSignal::new(CardState::Connecting);
     watch_card(&bridge, card);

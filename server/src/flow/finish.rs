@@ -261,7 +261,10 @@ impl AppState {
                     slot,
                     kept_serial,
                     reason,
-                } => renewals::revoke_slot(&mut tx, card, *slot, kept_serial, reason, now).await?,
+                } => {
+                    certificates::revoke_slot(&mut tx, card, *slot, kept_serial, reason, now)
+                        .await?
+                }
                 Write::RenewalsInARow { card, count } => {
                     renewals::set_renewals_in_a_row(&mut tx, card, *count).await?
                 }

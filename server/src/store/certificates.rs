@@ -1,5 +1,5 @@
 //! `certificate_authority` and `card_certificates` (CERT-1): the CA's certificate and
-//! sealed key, and what it issued to each card.
+//! sealed key, what it issued to each card, and its revocations (CERT-5).
 
 use api_types::CardGuid;
 use card_protocol::KeySlot;
@@ -133,6 +133,29 @@ pub async fn for_card(
     .into_iter()
     .map(CardCertificate::try_from)
     .collect()
+}
+
+/// CERT-5: a card's certificate in `slot` that is still in force is revoked, for `reason`.
+pub async fn revoke_slot(
+    conn: &mut AnyConnection,
+    card_guid: &CardGuid,
+    slot: KeySlot,
+    except_serial: &str,
+    reason: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE card_certificates SET revoked_at = $1, revoked_reason = $2 \
+         WHERE card_guid = $3 AND slot = $4 AND serial <> $5 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(card_guid.to_hex())
+    .bind(slot.as_str())
+    .bind(except_serial)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

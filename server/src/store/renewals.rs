@@ -1,6 +1,7 @@
 //! `renewals` (CERT-3, CERT-4): one certificate renewal on the card, its secure channel's
 //! state, and the certificates issued for the card's new keys until the card confirms
 //! them; and the per-card count of self-service renewals since the RA last renewed it.
+//! Revoking what a renewal replaced is `certificates::revoke_slot`'s (CERT-5).
 
 use api_types::ra::UserUuid;
 use api_types::values::RenewalId;
@@ -220,28 +221,5 @@ pub async fn set_renewals_in_a_row(
         .bind(card_guid.to_hex())
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-/// CERT-5: a card's certificate in `slot` that is still in force is revoked, for `reason`.
-pub async fn revoke_slot(
-    conn: &mut AnyConnection,
-    card_guid: &CardGuid,
-    slot: KeySlot,
-    except_serial: &str,
-    reason: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE card_certificates SET revoked_at = $1, revoked_reason = $2 \
-         WHERE card_guid = $3 AND slot = $4 AND serial <> $5 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(card_guid.to_hex())
-    .bind(slot.as_str())
-    .bind(except_serial)
-    .execute(conn)
-    .await?;
     Ok(())
 }
