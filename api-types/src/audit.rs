@@ -93,6 +93,8 @@ actions! {
     RaViewTrail = "ra.view_trail",
     /// RA-4: an RA opened the queue of "this wasn't me" reports.
     RaViewReports = "ra.view_reports",
+    /// CERT-5: an RA revoked the certificates of a card reported lost or stolen.
+    RaRevoke = "ra.revoke",
     /// RA-4: an RA opened the dashboard of accounts at risk.
     RaViewDashboard = "ra.view_dashboard",
     /// CERT-1: a card issued its keys and certificates.
@@ -107,6 +109,8 @@ actions! {
     RenewCertificates = "cert.renew_certificates",
     /// CERT-3 / CERT-5: the card holds its new certificates; the old ones are revoked.
     Renew = "cert.renew",
+    /// CERT-2 / JOB-2: the day's reminder that the card's certificates end soon, queued.
+    RenewReminder = "cert.reminder",
     /// CARD-3 / ALL-7: the operator rotated the key-encryption key.
     KekRotate = "kek.rotate",
 }

@@ -60,6 +60,10 @@ pub struct MyCard {
     pub card_guid: CardGuid,
     /// Unix seconds: when the card's login certificate (9A) expires.
     pub certificate_expires_at: Option<i64>,
+    /// CERT-4: self-service renewals since the RA last renewed the card, and how many
+    /// may be done in a row (none: no limit, POL-4).
+    pub renewals_in_a_row: i64,
+    pub renewals_allowed_in_a_row: Option<i64>,
     /// The most recent security events, newest first.
     pub events: Vec<SecurityEvent>,
 }
@@ -152,6 +156,9 @@ pub struct SessionInfo {
     /// From the server's records (RA-1): the page shows the RA console to RA roles; the
     /// server checks the role on every RA call regardless.
     pub role: crate::ra::Role,
+    /// CERT-2 / POL-4: whether the card's certificates are due for renewal; `forced`
+    /// sends the page to renewal before anything else.
+    pub renewal: crate::policy::RenewalDue,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

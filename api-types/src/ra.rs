@@ -36,6 +36,9 @@ endpoints! {
     /// RA-6: the incident stop — self-service closed, every flow in progress failed, every
     /// session ended, in one action.
     StopSelfService = POST "/api/ra/users/{uuid}/stop" UserUuid, ReasonRequest => Done;
+    /// CERT-5: a card reported lost or stolen — every certificate of the user's cards
+    /// revoked, every flow failed and every session ended; the user is told.
+    RevokeCertificates = POST "/api/ra/users/{uuid}/revoke" UserUuid, ReasonRequest => Done;
     /// RA-3: change a user's email and mobile; both addresses are told.
     ChangeUserContact = POST "/api/ra/users/{uuid}/contact" UserUuid, ContactRequest => Done;
     /// RA-3 / UNL-8: a code for the RA to read out on the phone, shown once.

@@ -58,6 +58,9 @@ endpoints! {
     /// CERT-1: the certificate authority's certificate, PEM — what relying parties and
     /// `openssl verify` check card certificates against. Not JSON: a file to download.
     CaCertificate = GET "/api/ca-certificate", () => NotJson;
+    /// CERT-5: the CA's signed certificate revocation list, DER, with its next-update
+    /// time — what relying parties and `openssl verify -crl_check` read. Not JSON.
+    Crl = GET "/api/crl", () => NotJson;
     /// Liveness, for load balancers and `cargo xtask`: the text `ok`, not JSON.
     Health = GET "/api/health", () => NotJson;
 }
@@ -74,6 +77,8 @@ pub struct PublicConfig {
     /// REG-3: the domains an email address may be on, so the page judges an address the
     /// way the server will before it asks the card for anything.
     pub approved_email_domains: Vec<String>,
+    /// POL-1: whose rules apply; the page uses this profile's words.
+    pub policy: crate::policy::Policy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

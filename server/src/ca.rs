@@ -41,6 +41,8 @@ pub enum CaError {
     Key,
     #[error("a time outside what a certificate can carry")]
     Time,
+    #[error("a stored serial number is not hex")]
+    Serial,
 }
 
 /// A certificate the CA issued.
@@ -280,6 +282,8 @@ pub enum OpenError {
     #[error(transparent)]
     Secrets(#[from] SecretsError),
 }
+
+pub mod crl;
 
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,7 @@ pub mod error;
 mod fixtures;
 pub mod flow;
 pub mod issue;
+pub mod jobs;
 pub mod mail;
 pub mod not_me;
 pub mod ra;
@@ -59,6 +60,9 @@ pub struct AppState {
     /// Held while this process checks the audit chains (RA-4), so the background check
     /// and a page don't walk the same rows at once; a page waits for it only briefly.
     pub audit_checking: Arc<tokio::sync::Mutex<()>>,
+    /// This process among the instances sharing the database (JOB-1: `job_runs` says
+    /// which ran a job last).
+    pub instance: Arc<str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +124,7 @@ impl AppState {
             hasher,
             mail_waker: Arc::new(Notify::new()),
             audit_checking: Arc::default(),
+            instance: hex::encode(secrets::random_bytes::<6>()).into(),
         })
     }
 }
@@ -197,6 +202,7 @@ impl Application {
                 }
             }
         });
+        tokio::spawn(jobs::run_forever(self.state.clone()));
         let trusted_proxies = self.state.settings.trusted_proxies.clone();
         let limits = https_serve::Limits {
             max_connections: self.state.settings.max_connections as usize,

@@ -31,6 +31,9 @@ enum Command {
     /// The audit trail (RA-4).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// JOB-1: what each scheduled job last did, on any instance: when it last ran and
+    /// succeeded, how far behind it is, and its last failure.
+    Jobs,
     /// Print the public key of `grant_key_hex`: what every card bridge pins as its
     /// `--server-key` (BRG-5).
     GrantPublicKey,
@@ -100,6 +103,17 @@ async fn run() -> anyhow::Result<()> {
                     "{} cards changed during the rotation: run rotate-kek again",
                     rotated.changed
                 );
+            }
+        }
+        Command::Jobs => {
+            let state = AppState::new(settings, clock).await?;
+            let now = server::Clock::now(&*state.clock);
+            let runs = server::store::jobs::runs(&state.store.pool).await?;
+            if runs.is_empty() {
+                println!("no scheduled job has run yet");
+            }
+            for run in runs {
+                println!("{}", server::jobs::describe(&run, now));
             }
         }
         Command::Audit(AuditCommand::Verify) => {

@@ -192,6 +192,8 @@ fn server_command(root: &Path, run_dir: &Path, web: Web) -> Command {
     let mut server = Command::new(bin(root, "smartcard-server"));
     server.arg("serve");
     server_env(&mut server, root, run_dir, web);
+    // JOB-1: reminders go out within seconds of a card coming due, not a minute.
+    server.env("SCSS_JOBS_INTERVAL_SECS", "5");
     server
 }
 

@@ -10,6 +10,7 @@ mod my_card;
 mod not_me;
 mod register;
 mod renew;
+mod renewal_due;
 mod sign_in;
 
 pub use my_card::MyCard;

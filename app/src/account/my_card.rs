@@ -14,6 +14,7 @@ use api_types::auth::{
     ChangeContact, ChangeContactRequest, Logout, LogoutRequest, Me, MyCard as Mine, Session,
 };
 use api_types::passcode::CardPasscode;
+use api_types::policy::RenewalDue;
 use api_types::time::{utc_date as date, utc_date_time};
 use api_types::unlock::PublicConfig;
 use api_types::{CardGuid, ErrorCode};
@@ -21,6 +22,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::events::{event_words, outcome_words};
+use super::renewal_due::{renewals_used, RenewalNotice};
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
 use crate::card_check::{
@@ -275,6 +277,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
     let is_ra = move || session.map(|s| s.as_ref().is_ok_and(|s| s.role.is_ra())) == Some(true);
     let bridge = StoredValue::new(Bridge::new(&config.bridge_url));
     let approved = StoredValue::new(config.approved_email_domains.clone());
+    let policy = config.policy;
     // The card's state is the card's to say: tries left, live from the bridge.
     let card = RwSignal::new(CardState::Connecting);
     watch_card(&bridge.get_value(), card);
@@ -303,6 +306,11 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
         <Transition fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let record = current.await;
+                let renewal = session.await.map(|s| s.renewal).unwrap_or(RenewalDue::NotDue);
+                // CERT-2: within the forced window, renewal comes before anything else.
+                if matches!(renewal, RenewalDue::Forced { .. }) {
+                    let _ = window().location().replace("/renew");
+                }
                 let shown = version.get_untracked();
                 match record {
                     Ok(me) => {
@@ -318,6 +326,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                         let form = contact_form(change, &me);
                         view! {
                         <h1 tabindex="-1">"My card"</h1>
+                        <RenewalNotice due=renewal policy=policy/>
                         {move || (saved.get() == Some(shown)).then(|| view! { <ContactSaved/> })}
                         <dl class="nhsuk-summary-list">
                             {row("Name", "my-name", me.display_name)}
@@ -332,6 +341,8 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                             </div>
                             {row("Certificate expires", "my-certificate-expiry",
                                 me.certificate_expires_at.map(date).unwrap_or_else(|| "No current certificate".into()))}
+                            {row("Renewals", "my-renewals",
+                                renewals_used(me.renewals_in_a_row, me.renewals_allowed_in_a_row))}
                             {row("Self-service unlock", "my-registration",
                                 match (me.registered, me.self_service_closed) {
                                     (_, true) => "Closed: contact your Registration Authority".into(),

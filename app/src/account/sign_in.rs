@@ -4,6 +4,7 @@
 
 use api_types::auth::{LoginFinish, LoginFinishRequest};
 use api_types::passcode::CardPasscode;
+use api_types::policy::RenewalDue;
 use api_types::unlock::PublicConfig;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
@@ -17,9 +18,10 @@ use crate::card_check::{
 };
 use crate::errors::{Flow, Problem, ProblemSummary};
 
-/// Where to go once signed in: `next` when it is a page of this site's RA console or the
-/// certificate renewal (a path, never another site's address), else My card.
-fn after_sign_in(next: Option<&str>) -> &str {
+/// Where to go once signed in: renewal first when it is forced (CERT-2); else `next` when
+/// it is a page of this site's RA console or the certificate renewal (a path, never
+/// another site's address), else My card.
+fn after_sign_in(next: Option<&str>, renewal: RenewalDue) -> &str {
     let console = |path: &str| {
         path.strip_prefix("/ra")
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
@@ -27,6 +29,7 @@ fn after_sign_in(next: Option<&str>) -> &str {
             && !path.contains('\\')
     };
     match next {
+        _ if matches!(renewal, RenewalDue::Forced { .. }) => "/renew",
         Some(path) if console(path) || path == "/renew" => path,
         _ => "/my-card",
     }
@@ -36,15 +39,14 @@ async fn sign_in(
     bridge: Bridge,
     passcode: CardPasscode,
     confirm_last_try: bool,
-) -> Result<(), Problem> {
+) -> Result<RenewalDue, Problem> {
     let (login_id, signature) =
         crate::card_check::card_signs(&bridge, &passcode, confirm_last_try, None).await?;
     let finish = LoginFinishRequest {
         login_id,
         signature,
     };
-    api::call::<LoginFinish>(&(), &finish).await?;
-    Ok(())
+    Ok(api::call::<LoginFinish>(&(), &finish).await?.renewal)
 }
 
 #[component]
@@ -63,8 +65,10 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
         sign_in(bridge.clone(), passcode.clone(), *confirm)
     });
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(())) => {
-            let _ = window().location().assign(after_sign_in(next.as_deref()));
+        Some(Ok(renewal)) => {
+            let _ = window()
+                .location()
+                .assign(after_sign_in(next.as_deref(), renewal));
         }
         Some(Err(found)) => {
             refresh_card(refresh_bridge.clone(), card);
@@ -125,16 +129,32 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
 mod tests {
     use super::*;
 
+    const NOT_DUE: RenewalDue = RenewalDue::NotDue;
+
+    #[test]
+    fn cert_2_a_forced_renewal_comes_before_anything_else() {
+        let forced = RenewalDue::Forced { not_after: 1 };
+        for next in [None, Some("/ra"), Some("/renew"), Some("/my-card")] {
+            assert_eq!(after_sign_in(next, forced), "/renew");
+        }
+        let offered = RenewalDue::Offered { not_after: 1 };
+        assert_eq!(after_sign_in(None, offered), "/my-card");
+        assert_eq!(after_sign_in(Some("/ra"), offered), "/ra");
+    }
+
     #[test]
     fn ra_1_sign_in_goes_back_only_to_the_ra_console() {
-        assert_eq!(after_sign_in(None), "/my-card");
-        assert_eq!(after_sign_in(Some("/ra")), "/ra");
+        assert_eq!(after_sign_in(None, NOT_DUE), "/my-card");
+        assert_eq!(after_sign_in(Some("/ra"), NOT_DUE), "/ra");
         assert_eq!(
-            after_sign_in(Some("/ra/users/123456789012")),
+            after_sign_in(Some("/ra/users/123456789012"), NOT_DUE),
             "/ra/users/123456789012"
         );
-        assert_eq!(after_sign_in(Some("/ra/audit?user=1")), "/ra/audit?user=1");
-        assert_eq!(after_sign_in(Some("/renew")), "/renew");
+        assert_eq!(
+            after_sign_in(Some("/ra/audit?user=1"), NOT_DUE),
+            "/ra/audit?user=1"
+        );
+        assert_eq!(after_sign_in(Some("/renew"), NOT_DUE), "/renew");
         for elsewhere in [
             "//evil.example/ra",
             "https://evil.example/ra",
@@ -146,7 +166,11 @@ mod tests {
             "ra",
             "",
         ] {
-            assert_eq!(after_sign_in(Some(elsewhere)), "/my-card", "{elsewhere}");
+            assert_eq!(
+                after_sign_in(Some(elsewhere), NOT_DUE),
+                "/my-card",
+                "{elsewhere}"
+            );
         }
     }
 }

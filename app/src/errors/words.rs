@@ -268,8 +268,8 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
              new code on the phone."
         }
         C::RenewalNotDue => {
-            "Your smartcard's certificates do not need renewing yet. You can renew them in the \
-             30 days before they expire."
+            "Your smartcard's certificates do not need renewing yet. We will email you, and offer \
+             renewal when you sign in, once they do."
         }
         C::RenewalByRa => "Your Registration Authority renews your certificates this time.",
     }

@@ -9,7 +9,7 @@ use std::future::Future;
 
 use api_types::ra::{
     ChangeRole, ChangeUserContact, ContactRequest, IssuePhoneCode, Reason, ReasonRequest, Reopen,
-    Role, RoleRequest, StopSelfService, UserSummary, UserUuid,
+    RevokeCertificates, Role, RoleRequest, StopSelfService, UserSummary, UserUuid,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -67,6 +67,20 @@ const STOP: Form = Form {
     progress: "Stopping self-service…",
     button: "stop-button",
     press: "Stop self-service now",
+};
+
+const REVOKE: Form = Form {
+    heading: "Revoke certificates: card lost or stolen",
+    about: "The card's certificates are revoked and published in the revocation list: the \
+            card can no longer sign in, unlock or renew, anywhere. Any unlock or renewal under \
+            way stops and the user is signed out. A new card must be issued.",
+    reason: "revoke-reason",
+    hint: "revoke-reason-hint",
+    label: "How the loss was reported",
+    progress_id: "revoke-progress",
+    progress: "Revoking the certificates…",
+    button: "revoke-button",
+    press: "Revoke certificates",
 };
 
 const PHONE_CODE: Form = Form {
@@ -141,6 +155,16 @@ pub(super) fn actions(
             post_done::<StopSelfService>(uuid.get_value(), request.clone(), said)
         },
     );
+    let revoke = action_form(
+        desk,
+        REVOKE,
+        ().into_any(),
+        |reason| Ok(ReasonRequest { reason }),
+        move |request: &ReasonRequest| {
+            let said = format!("Certificates revoked for {}.", name.get_value());
+            post_done::<RevokeCertificates>(uuid.get_value(), request.clone(), said)
+        },
+    );
     let phone_code = action_form(
         desk,
         PHONE_CODE,
@@ -204,7 +228,7 @@ pub(super) fn actions(
             },
         )
     });
-    view! { {reopen} {phone_code} {contact} {role} {stop} }
+    view! { {reopen} {phone_code} {contact} {role} {stop} {revoke} }
 }
 
 /// One action's form: heading, what it does, its own inputs, the reason and the button.

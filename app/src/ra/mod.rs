@@ -19,6 +19,7 @@ mod user;
 
 use api_types::auth::{Session, SessionInfo};
 use api_types::endpoint::percent_encode;
+use api_types::policy::RenewalDue;
 use api_types::ra::{AuditRecord, Role, UserUuid};
 use api_types::unlock::PublicConfig;
 use api_types::ErrorCode;
@@ -52,6 +53,11 @@ fn console(page: fn(SessionInfo) -> AnyView) -> impl IntoView {
                 let config = config.clone();
                 async move {
                 match (session.await, config) {
+                    // CERT-2: a forced renewal comes before the console too.
+                    (Ok(me), _) if matches!(me.renewal, RenewalDue::Forced { .. }) => {
+                        let _ = window().location().replace("/renew");
+                        loading().into_any()
+                    }
                     (Ok(me), _) if !me.role.is_ra() => no_access().into_any(),
                     (Ok(me), Ok(config)) => {
                         let ra = RaCard::follow(&config, me.card_guid);

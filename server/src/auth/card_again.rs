@@ -60,6 +60,7 @@ mod tests {
                 expires_at: 9000,
                 idle_timeout_secs: 900,
                 role: Role::RaAgent,
+                renewal: api_types::policy::RenewalDue::NotDue,
             },
             secret_hash: vec![4; 32],
             card_proven_at: 100,

@@ -5,16 +5,18 @@ use api_types::audit::AuditAction;
 use api_types::auth::{
     LoginFinishRequest, LoginId, LoginStartRequest, LoginStartResponse, SessionInfo,
 };
+use api_types::policy::Policy;
 use api_types::values::Challenge;
 use api_types::CardGuid;
 
 use super::LOGIN_CHALLENGE_TTL;
 use crate::flow::card_again::{check_card_signature, CardTrust};
-use crate::flow::session::{session_info, Limits};
+use crate::flow::session::{renewal_due, session_info, Limits};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::cards::{self, Card};
 use crate::store::certificates::{self, CardCertificate};
+use crate::store::renewals::{self, LoginCertificate};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
@@ -67,17 +69,30 @@ impl AppState {
                     None => None,
                 };
                 let certificates = certificates::for_card(&mut tx, &challenge.card_guid).await?;
+                let login = match &card {
+                    Some(card) => Some(renewals::login_certificate(&mut tx, &card.guid).await?),
+                    None => None,
+                };
                 Some(Loaded {
                     challenge,
                     user,
                     certificates,
+                    login,
                 })
             }
             None => None,
         };
         let secret = FlowSecret::generate();
         let limits = self.session_limits();
-        let outcome = decide(loaded, &request, self.card_trust(), &secret, limits, now);
+        let policy = self.settings.policy;
+        let outcome = decide(
+            loaded,
+            &request,
+            self.card_trust(),
+            &secret,
+            (limits, policy),
+            now,
+        );
         let info = self.finish(tx, now, client, outcome).await?;
         Ok(Login { info, secret })
     }
@@ -126,6 +141,8 @@ struct Loaded {
     challenge: LoginChallenge,
     user: Option<User>,
     certificates: Vec<CardCertificate>,
+    /// CERT-2: what decides whether renewal is due (none: no such card).
+    login: Option<LoginCertificate>,
 }
 
 fn decide(
@@ -133,13 +150,14 @@ fn decide(
     request: &LoginFinishRequest,
     trust: CardTrust<'_>,
     secret: &FlowSecret,
-    limits: Limits,
+    (limits, policy): (Limits, Policy),
     now: i64,
 ) -> Outcome<SessionInfo> {
     let Some(Loaded {
         challenge,
         user,
         certificates,
+        login,
     }) = loaded
     else {
         return Outcome::new(FINISH, Subject::anonymous()).refuse(AppError::NotFound);
@@ -169,7 +187,8 @@ fn decide(
         ended_at: None,
         card_proven_at: now,
     };
-    let info = session_info(&user, challenge.card_guid, &session, limits);
+    let renewal = renewal_due(policy, login, now);
+    let info = session_info(&user, challenge.card_guid, &session, (limits, renewal));
     // The PIN just verified: the card has all its tries again (RA-2, "as last seen").
     let tries = i64::from(card_protocol::piv::PIN_TRIES);
     outcome

@@ -7,7 +7,7 @@ use card_protocol::KeySlot;
 use crate::flow::Client;
 use crate::secrets::FlowSecret;
 use crate::store::audit_search::{self, Filter};
-use crate::store::{certificates, users, StoreError};
+use crate::store::{certificates, renewals, users, StoreError};
 use crate::{AppError, AppState};
 
 /// How many events the page lists.
@@ -32,6 +32,7 @@ impl AppState {
             .filter(|c| c.slot == KeySlot::PivAuth && c.revoked_at.is_none() && c.not_after > now)
             .map(|c| c.not_after)
             .max();
+        let login = renewals::login_certificate(&mut conn, &info.card_guid).await?;
         let mine = Filter {
             user: Some(info.uuid.clone()),
             ..Filter::default()
@@ -57,6 +58,8 @@ impl AppState {
             self_service_closed: user.counters.self_service_closed,
             card_guid: info.card_guid,
             certificate_expires_at,
+            renewals_in_a_row: login.renewals_in_a_row,
+            renewals_allowed_in_a_row: self.settings.policy.self_service_renewals_in_a_row(),
             events,
         })
     }

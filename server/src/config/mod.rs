@@ -104,6 +104,10 @@ pub struct Settings {
     pub session_absolute_secs: u32,
     /// REG-3: the domains a registered email may be on (subdomains included).
     pub approved_email_domains: Vec<String>,
+    /// POL-1: `seed-2006` (the default) or `nhs-2023`.
+    pub policy: api_types::policy::Policy,
+    /// JOB-1: seconds between an instance's runs of the scheduled work (reminders).
+    pub jobs_interval_secs: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -126,6 +130,7 @@ impl std::fmt::Debug for Settings {
             .field("audit_key_hex", &"<redacted>")
             .field("code_pepper_hex", &"<redacted>")
             .field("grant_key_hex", &"<redacted>")
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +177,8 @@ impl Default for Settings {
             approved_email_domains: ["nhs.net", "nhs.uk", "gov.uk", "mod.uk"]
                 .map(String::from)
                 .to_vec(),
+            policy: api_types::policy::Policy::default(),
+            jobs_interval_secs: 60,
         }
     }
 }
@@ -270,6 +277,8 @@ impl Settings {
                 .filter(|d| !d.is_empty())
                 .collect();
         }
+        parse_env("POLICY", &mut settings.policy)?;
+        parse_env("JOBS_INTERVAL_SECS", &mut settings.jobs_interval_secs)?;
         parse_env("ARGON2_MEMORY_KIB", &mut settings.argon2_memory_kib)?;
         parse_env("ARGON2_ITERATIONS", &mut settings.argon2_iterations)?;
         if let Some(dir) = env("STATIC_DIR") {
@@ -334,6 +343,12 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "session_*",
                 reason: "idle must be at least 1 s and no longer than absolute".into(),
+            });
+        }
+        if self.jobs_interval_secs == 0 {
+            return Err(ConfigError::Invalid {
+                name: "jobs_interval_secs",
+                reason: "must be at least 1".into(),
             });
         }
         if self.max_code_failures_per_day == 0 {

@@ -131,6 +131,11 @@ pub(crate) enum Write {
         kept_serial: String,
         reason: &'static str,
     },
+    /// CERT-5: every certificate of the user's cards in force, revoked for `reason`.
+    RevokeUserCertificates {
+        user_uuid: UserUuid,
+        reason: &'static str,
+    },
     /// CERT-4: the card's self-service renewals since the RA last renewed it.
     RenewalsInARow {
         card: CardGuid,
@@ -264,6 +269,9 @@ impl AppState {
                 } => {
                     certificates::revoke_slot(&mut tx, card, *slot, kept_serial, reason, now)
                         .await?
+                }
+                Write::RevokeUserCertificates { user_uuid, reason } => {
+                    certificates::revoke_all_for_user(&mut tx, user_uuid, reason, now).await?
                 }
                 Write::RenewalsInARow { card, count } => {
                     renewals::set_renewals_in_a_row(&mut tx, card, *count).await?

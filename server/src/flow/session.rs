@@ -4,10 +4,12 @@
 
 use api_types::audit::AuditAction;
 use api_types::auth::SessionInfo;
+use api_types::policy::{Policy, RenewalDue};
 use api_types::CardGuid;
 
 use super::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
+use crate::store::renewals::{self, LoginCertificate};
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
@@ -56,8 +58,10 @@ impl AppState {
         if session.ended_at.is_some() {
             return Err(AppError::NotSignedIn);
         }
+        let login = renewals::login_certificate(&mut tx, &session.card_guid).await?;
+        let renewal = renewal_due(self.settings.policy, Some(login), now);
         let card_proven_at = session.card_proven_at;
-        let outcome = decide(session, user, self.session_limits(), now);
+        let outcome = decide(session, user, (self.session_limits(), renewal), now);
         let info = self.finish(tx, now, client, outcome).await?;
         Ok(CurrentSession {
             info,
@@ -71,7 +75,12 @@ fn alive(session: &Session, limits: Limits, now: i64) -> bool {
     now < session.expires_at && now - session.last_seen_at < limits.idle
 }
 
-fn decide(session: Session, user: User, limits: Limits, now: i64) -> Outcome<SessionInfo> {
+fn decide(
+    session: Session,
+    user: User,
+    (limits, renewal): (Limits, RenewalDue),
+    now: i64,
+) -> Outcome<SessionInfo> {
     let card_guid = session.card_guid;
     let outcome = Outcome::new(SESSION, Subject::card_of(card_guid, &user.uuid));
     if session.ended_at.is_some() {
@@ -83,7 +92,7 @@ fn decide(session: Session, user: User, limits: Limits, now: i64) -> Outcome<Ses
             .detail("session timed out".into())
             .refuse(AppError::NotSignedIn);
     }
-    let info = session_info(&user, card_guid, &session, limits);
+    let info = session_info(&user, card_guid, &session, (limits, renewal));
     outcome
         .write(Write::TouchSession(session.secret_hash))
         .unaudited_if_ok()
@@ -97,14 +106,23 @@ pub(crate) struct Limits {
     pub(crate) absolute: i64,
 }
 
+/// CERT-2 / POL-4: what is due for the session's card (none: no such card).
+pub(crate) fn renewal_due(policy: Policy, login: Option<LoginCertificate>, now: i64) -> RenewalDue {
+    match login {
+        Some(login) => policy.renewal_due(login.not_after, login.renewals_in_a_row, now),
+        None => RenewalDue::NotDue,
+    }
+}
+
 /// What the page is told of a session.
 pub(crate) fn session_info(
     user: &User,
     card_guid: CardGuid,
     session: &Session,
-    limits: Limits,
+    (limits, renewal): (Limits, RenewalDue),
 ) -> SessionInfo {
     SessionInfo {
+        renewal,
         display_name: user.display_name.clone(),
         uuid: user.uuid.clone(),
         card_guid,
@@ -140,7 +158,12 @@ mod tests {
 
     #[test]
     fn auth_2_a_session_in_use_is_touched_and_not_audited() {
-        let outcome = decide(session(1000), john(), LIMITS, 1000 + 899);
+        let outcome = decide(
+            session(1000),
+            john(),
+            (LIMITS, RenewalDue::NotDue),
+            1000 + 899,
+        );
         assert!(outcome.reply.is_ok());
         assert!(!outcome.audited);
         assert!(matches!(outcome.writes(), [Write::TouchSession(_)]));
@@ -148,7 +171,12 @@ mod tests {
 
     #[test]
     fn auth_2_idle_too_long_ends_the_session_for_good() {
-        let outcome = decide(session(1000), john(), LIMITS, 1000 + 900);
+        let outcome = decide(
+            session(1000),
+            john(),
+            (LIMITS, RenewalDue::NotDue),
+            1000 + 900,
+        );
         assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
         assert!(matches!(outcome.writes(), [Write::EndSession(_)]));
     }
@@ -156,14 +184,14 @@ mod tests {
     #[test]
     fn auth_2_however_busy_a_session_ends_at_its_absolute_end() {
         let end = 1000 + LIMITS.absolute;
-        let outcome = decide(session(end - 1), john(), LIMITS, end);
+        let outcome = decide(session(end - 1), john(), (LIMITS, RenewalDue::NotDue), end);
         assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
         assert!(matches!(outcome.writes(), [Write::EndSession(_)]));
         let ended = Session {
             ended_at: Some(1100),
             ..session(1100)
         };
-        let outcome = decide(ended, john(), LIMITS, 1101);
+        let outcome = decide(ended, john(), (LIMITS, RenewalDue::NotDue), 1101);
         assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
         assert!(outcome.writes().is_empty());
     }

@@ -186,6 +186,7 @@ pub enum RaNotice {
     Contact,
     Role,
     ReportReviewed,
+    Revoked,
 }
 
 pub fn ra_changed(
@@ -213,6 +214,12 @@ pub fn ra_changed(
              account. Unlock codes now go to the address on record."
         }
         RaNotice::Role => "Your Registration Authority changed your role in the RA console.",
+        RaNotice::Revoked => {
+            "Your Registration Authority has revoked the certificates on your smartcard, as it \
+             was reported lost or stolen: it can no longer be used to sign in or for \
+             self-service, and you have been signed out everywhere. Contact them for a new \
+             card."
+        }
         RaNotice::ReportReviewed => {
             "Your Registration Authority has looked into the \"this wasn't me\" report made \
              for your account."
@@ -223,7 +230,7 @@ pub fn ra_changed(
 }
 
 /// Greeting, paragraphs (the code, if any, after the first), sign-off.
-fn compose(
+pub(super) fn compose(
     sender: &Sender<'_>,
     to: &str,
     subject: &str,

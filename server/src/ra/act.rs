@@ -1,5 +1,5 @@
-//! RA-3 / RA-6: what an RA does to an account — reopen self-service, stop it at once (the
-//! incident stop), change contact details, give a code by phone, and (managers only, RA-1) change a role. Each opens through
+//! RA-3 / RA-6 / CERT-5: what an RA does to an account — reopen self-service, stop it at
+//! once (the incident stop), revoke a lost card's certificates, change contact details, give a code by phone, and (managers only, RA-1) change a role. Each opens through
 //! [`AppState::ra_target`] (the RA's role from their record, never their own account, a
 //! reason, the user locked for the step), then one named pure `decide_*`, then one
 //! `finish` writing the change, the user's notice and the audit event under the RA's name
@@ -22,6 +22,7 @@ use crate::{AppError, AppState};
 
 const REOPEN: AuditAction = AuditAction::RaReopen;
 const STOP: AuditAction = AuditAction::RaStop;
+const REVOKE: AuditAction = AuditAction::RaRevoke;
 const CONTACT: AuditAction = AuditAction::RaContact;
 const PHONE_CODE: AuditAction = AuditAction::RaPhoneCode;
 const ROLE: AuditAction = AuditAction::RaRole;
@@ -61,6 +62,26 @@ impl AppState {
             .await?;
         let outcome = match user {
             Ok((outcome, user)) => decide_stop(outcome, &user, self.notify(now)),
+            Err(refused) => refused,
+        };
+        self.finish(tx, now, client, outcome).await
+    }
+
+    /// CERT-5: a card reported lost or stolen — its certificates revoked (it can no
+    /// longer sign in, prove itself to the unlock or renew), and the incident stop.
+    pub async fn ra_revoke(
+        &self,
+        secret: Option<&FlowSecret>,
+        uuid: &UserUuid,
+        reason: &Reason,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let action = (REVOKE, Needs::Agent, Gives::NoAccess);
+        let (_, now, tx, user) = self
+            .ra_target(action, secret, uuid, reason.as_str(), client)
+            .await?;
+        let outcome = match user {
+            Ok((outcome, user)) => decide_revoke(outcome, &user, self.notify(now)),
             Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
@@ -146,6 +167,16 @@ fn decide_reopen(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outco
 fn decide_stop(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outcome<()> {
     let told = tell(outcome, user, (RaNotice::Stopped, None), notify);
     stop_everything(told, user).ok("stopped", ())
+}
+
+fn decide_revoke(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outcome<()> {
+    let told = tell(outcome, user, (RaNotice::Revoked, None), notify);
+    stop_everything(told, user)
+        .write(Write::RevokeUserCertificates {
+            user_uuid: user.uuid.clone(),
+            reason: "lost_or_stolen",
+        })
+        .ok("revoked", ())
 }
 
 fn decide_contact(

@@ -55,7 +55,9 @@ impl AppState {
                         renew::all_written(kept.kept(self, &card, channel)?, &answers)
                             .map_err(|_| AppError::CardUpdateFailed)
                     });
-                let in_a_row = renewals::renewals_in_a_row(&mut tx, &renewal.card_guid).await?;
+                let in_a_row = renewals::login_certificate(&mut tx, &renewal.card_guid)
+                    .await?
+                    .renewals_in_a_row;
                 decide(
                     Given {
                         renewal,

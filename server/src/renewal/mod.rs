@@ -14,6 +14,7 @@
 mod complete;
 mod keys;
 mod open;
+mod remind;
 pub(crate) mod rules;
 
 use api_types::audit::AuditAction;

@@ -6,19 +6,20 @@
 use std::ops::ControlFlow;
 
 use api_types::audit::AuditAction;
+use api_types::policy::Policy;
 use api_types::renewal::{RenewalChannelRequest, RenewalOpened, RenewalStartRequest};
 use api_types::values::RenewalId;
 use bridge_grant::Operation;
 use rand::RngCore;
 
-use super::rules::{check_open, login_not_after, may_renew, LIFETIME_SECS};
+use super::rules::{check_open, may_renew, LIFETIME_SECS};
 use crate::card_channel::{fresh_challenge, handshake};
 use crate::flow::card_again::CardProvenAgain;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::cards::{self, Card};
-use crate::store::renewals::{self, Renewal, RenewalChannel, RenewalState};
-use crate::store::{certificates, corrupt};
+use crate::store::corrupt;
+use crate::store::renewals::{self, LoginCertificate, Renewal, RenewalChannel, RenewalState};
 use crate::{AppError, AppState};
 
 const START: AuditAction = AuditAction::RenewStart;
@@ -37,7 +38,7 @@ impl AppState {
         let card = cards::find_for_update(&mut tx, self.store.backend, &info.card_guid)
             .await?
             .ok_or_else(|| corrupt("cards", "guid"))?;
-        let certificates = certificates::for_card(&mut tx, &info.card_guid).await?;
+        let login = renewals::login_certificate(&mut tx, &info.card_guid).await?;
         let mut id = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut id);
         let renewal = Renewal {
@@ -52,10 +53,10 @@ impl AppState {
         };
         let (renewal, opened) = self.opening(renewal, &card, now)?;
         let given = Start {
+            policy: self.settings.policy,
             subject: Subject::session(info),
             proof,
-            login_not_after: login_not_after(&certificates),
-            in_a_row: renewals::renewals_in_a_row(&mut tx, &info.card_guid).await?,
+            login,
             renewal,
             opened,
         };
@@ -123,10 +124,10 @@ impl AppState {
 
 /// What the start read and was given.
 struct Start {
+    policy: Policy,
     subject: Subject,
     proof: CardProvenAgain,
-    login_not_after: Option<i64>,
-    in_a_row: i64,
+    login: LoginCertificate,
     renewal: Renewal,
     opened: RenewalOpened,
 }
@@ -136,7 +137,7 @@ fn decide_start(given: Start, now: i64) -> Outcome<RenewalOpened> {
         ControlFlow::Continue(outcome) => outcome,
         ControlFlow::Break(refused) => return refused,
     };
-    if let Err(refused) = may_renew(given.login_not_after, given.in_a_row, now) {
+    if let Err(refused) = may_renew(given.policy, given.login, now) {
         return outcome.refuse(refused);
     }
     outcome

@@ -14,15 +14,15 @@ use api_types::auth::{
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, Reopen, Reports, ReviewReport,
-    SearchUsers, StopSelfService, ViewDashboard, ViewUser,
+    RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
 };
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::renewal::{
     RenewalCertificates, RenewalChannel, RenewalComplete, RenewalKeys, RenewalStart,
 };
 use api_types::unlock::{
-    Answers, CaCertificate, CardProof, Channel, Code, Complete, Config, Health, RaCode, Resume,
-    Script, Start,
+    Answers, CaCertificate, CardProof, Channel, Code, Complete, Config, Crl, Health, RaCode,
+    Resume, Script, Start,
 };
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
@@ -69,6 +69,7 @@ fn api() -> Router<AppState> {
         .serve(Health, public::health)
         .serve(Config, public::config)
         .serve(CaCertificate, public::ca_certificate)
+        .serve(Crl, public::crl)
         .serve(Start, unlock::start)
         .serve(Resume, unlock::resume)
         .serve(CardProof, unlock::card_proof)
@@ -94,6 +95,7 @@ fn api() -> Router<AppState> {
         .serve(ViewUser, ra::user)
         .serve(Reopen, ra::reopen)
         .serve(StopSelfService, ra::stop)
+        .serve(RevokeCertificates, ra::revoke)
         .serve(ChangeUserContact, ra::contact)
         .serve(IssuePhoneCode, ra::phone_code)
         .serve(ChangeRole, ra::role)

@@ -5,7 +5,7 @@
 
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, Done, IssuePhoneCode, Reopen, Reports,
-    ReviewReport, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
+    ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
 };
 use axum::body::Body as Streamed;
 use axum::extract::State;
@@ -59,6 +59,19 @@ pub(super) async fn stop(
 ) -> Reply<StopSelfService> {
     state
         .ra_stop(secret.as_ref(), &uuid, &request.reason, &client)
+        .await?;
+    Ok(Json(Done {}))
+}
+
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    SessionCookie(secret): SessionCookie,
+    Param(uuid): Params<RevokeCertificates>,
+    ApiJson(request): Body<RevokeCertificates>,
+) -> Reply<RevokeCertificates> {
+    state
+        .ra_revoke(secret.as_ref(), &uuid, &request.reason, &client)
         .await?;
     Ok(Json(Done {}))
 }

@@ -159,6 +159,7 @@ mod tests {
             ra_help: "Call 0300 & ask".into(),
             bridge_url: "http://127.0.0.1:9981".into(),
             approved_email_domains: vec!["nhs.net".into()],
+            policy: api_types::policy::Policy::Nhs2023,
         };
         let element = settings_element(&config);
         let json = element

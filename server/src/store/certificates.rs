@@ -1,6 +1,7 @@
 //! `certificate_authority` and `card_certificates` (CERT-1): the CA's certificate and
 //! sealed key, what it issued to each card, and its revocations (CERT-5).
 
+use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use card_protocol::KeySlot;
 use sqlx::AnyConnection;
@@ -156,6 +157,50 @@ pub async fn revoke_slot(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// CERT-5: every certificate of the user's cards still in force is revoked, for `reason`
+/// (the RA's, for a card lost or stolen).
+pub async fn revoke_all_for_user(
+    conn: &mut AnyConnection,
+    user: &UserUuid,
+    reason: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE card_certificates SET revoked_at = $1, revoked_reason = $2 \
+         WHERE revoked_at IS NULL AND card_guid IN (SELECT guid FROM cards WHERE user_uuid = $3)",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(user.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A revoked certificate as the CRL names it (CERT-5).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RevokedCertificate {
+    /// The serial number, hex.
+    pub serial: String,
+    pub revoked_at: i64,
+    /// `superseded` (a renewal), `lost_or_stolen` (the RA), or none.
+    pub revoked_reason: Option<String>,
+}
+
+/// CERT-5: the revoked certificates not yet expired at `now`, oldest revocation first.
+pub async fn revoked_in_force(
+    conn: &mut AnyConnection,
+    now: i64,
+) -> Result<Vec<RevokedCertificate>, StoreError> {
+    Ok(sqlx::query_as::<_, RevokedCertificate>(
+        "SELECT serial, revoked_at, revoked_reason FROM card_certificates \
+         WHERE revoked_at IS NOT NULL AND not_after > $1 ORDER BY revoked_at, serial",
+    )
+    .bind(now)
+    .fetch_all(conn)
+    .await?)
 }
 
 #[cfg(test)]

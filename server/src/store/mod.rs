@@ -13,6 +13,7 @@ pub mod audit_search;
 pub mod cards;
 pub mod certificates;
 pub mod enroll;
+pub mod jobs;
 pub mod not_me;
 pub mod outbox;
 pub mod phone_codes;

@@ -199,16 +199,27 @@ pub async fn delete_for_user(
 }
 
 /// CERT-4: the card's self-service renewals since the RA last renewed or issued it.
-pub async fn renewals_in_a_row(
+/// CERT-2 / CERT-4: what decides whether a card's renewal is due — when its login (9A)
+/// certificate in force ends, and its self-service renewals since the RA last renewed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginCertificate {
+    pub not_after: Option<i64>,
+    pub renewals_in_a_row: i64,
+}
+
+pub async fn login_certificate(
     conn: &mut AnyConnection,
     card_guid: &CardGuid,
-) -> Result<i64, StoreError> {
-    let count: Option<i64> =
-        sqlx::query_scalar("SELECT renewals_in_a_row FROM cards WHERE guid = $1")
-            .bind(card_guid.to_hex())
-            .fetch_optional(conn)
-            .await?;
-    count.ok_or_else(|| corrupt("cards", "guid"))
+) -> Result<LoginCertificate, StoreError> {
+    let found: Option<LoginCertificate> = sqlx::query_as(
+        "SELECT (SELECT MAX(k.not_after) FROM card_certificates k WHERE k.card_guid = c.guid \
+         AND k.slot = '9a' AND k.revoked_at IS NULL) AS not_after, c.renewals_in_a_row \
+         FROM cards c WHERE c.guid = $1",
+    )
+    .bind(card_guid.to_hex())
+    .fetch_optional(conn)
+    .await?;
+    found.ok_or_else(|| corrupt("cards", "guid"))
 }
 
 pub async fn set_renewals_in_a_row(

@@ -8,6 +8,7 @@ use api_types::audit::AuditAction;
 use api_types::unlock::{CardProofRequest, CardProofResponse, Question};
 use api_types::values::CardSignature;
 use api_types::AttemptId;
+use card_protocol::KeySlot;
 use card_protocol::SignedFor;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
@@ -16,11 +17,13 @@ use rand::seq::SliceRandom;
 
 use super::rules::{check_step, AttemptState, CHALLENGE_TTL};
 use super::{failed, Client, Guard, Outcome, Subject, Write};
+use crate::ca::CertificateAuthority;
 use crate::flow::lockout::answer_tries_left;
 use crate::secrets::FlowSecret;
 use crate::store::answers::{self, UserQuestion};
 use crate::store::attempts::Attempt;
 use crate::store::cards::{self, Card};
+use crate::store::certificates::{self, CardCertificate};
 use crate::store::users::{self, User};
 use crate::store::StoreError;
 use crate::{AppError, AppState};
@@ -34,6 +37,9 @@ struct Loaded {
     user: User,
     /// The user's questions, in random order.
     questions: Vec<UserQuestion>,
+    /// CERT-5: the card's 9E key has a current certificate from our CA that no one has
+    /// revoked (a card reported lost or stolen has none).
+    card_auth_in_force: bool,
 }
 
 impl AppState {
@@ -57,11 +63,14 @@ impl AppState {
                 let (card, user) = card.zip(user).ok_or(missing)?;
                 let mut questions = answers::questions_of(&mut tx, &user.uuid).await?;
                 questions.shuffle(&mut OsRng);
+                let certificates = certificates::for_card(&mut tx, &card.guid).await?;
+                let card_auth_in_force = card_auth_in_force(&self.ca, &card, &certificates, now);
                 let loaded = Loaded {
                     attempt,
                     card,
                     user,
                     questions,
+                    card_auth_in_force,
                 };
                 let signed = (&request.signature, self.settings.public_origin.as_str());
                 decide(loaded, signed, wanted, now)
@@ -82,6 +91,21 @@ fn genuine(card: &Card, (challenge, origin): (&[u8; 32], &str), signature: &Card
         .is_some_and(|(key, signature)| key.verify_prehash(&digest, &signature).is_ok())
 }
 
+/// The card's 9E key as a current, unrevoked certificate of our CA names it (the CA
+/// checks the certificate itself again).
+fn card_auth_in_force(
+    ca: &CertificateAuthority,
+    card: &Card,
+    certificates: &[CardCertificate],
+    now: i64,
+) -> bool {
+    certificates
+        .iter()
+        .filter(|c| c.slot == KeySlot::CardAuth && c.revoked_at.is_none() && now < c.not_after)
+        .filter_map(|c| ca.current_key(&c.certificate, now))
+        .any(|key| key.to_encoded_point(false).as_bytes() == card.card_auth_public_key.as_slice())
+}
+
 fn decide(
     loaded: Loaded,
     (signature, origin): (&CardSignature, &str),
@@ -93,6 +117,7 @@ fn decide(
         card,
         user,
         mut questions,
+        card_auth_in_force,
     } = loaded;
     let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     let challenge_expires_at = attempt.expires_at.min(attempt.created_at + CHALLENGE_TTL);
@@ -103,6 +128,11 @@ fn decide(
         now,
     ) {
         return outcome.refuse(error);
+    }
+    if !card_auth_in_force {
+        return outcome
+            .write(Write::Attempt(failed(&attempt)))
+            .refuse(AppError::CertificateNotValid);
     }
     if !genuine(&card, (&attempt.challenge, origin), signature) {
         return outcome
@@ -198,6 +228,15 @@ mod tests {
     }
 
     fn prove(user: User, by: &SigningKey, now: i64) -> Outcome<CardProofResponse> {
+        prove_with(user, by, true, now)
+    }
+
+    fn prove_with(
+        user: User,
+        by: &SigningKey,
+        card_auth_in_force: bool,
+        now: i64,
+    ) -> Outcome<CardProofResponse> {
         let attempt = attempt(AttemptState::Started);
         let signature = signed(by, &attempt.challenge);
         let loaded = Loaded {
@@ -205,8 +244,16 @@ mod tests {
             card: card(),
             user,
             questions: questions(),
+            card_auth_in_force,
         };
         decide(loaded, (&signature, ORIGIN), 3, now)
+    }
+
+    #[test]
+    fn cert_5_a_card_whose_certificate_is_revoked_or_ended_proves_nothing() {
+        let outcome = prove_with(john(), &key(), false, 1000);
+        assert!(matches!(outcome.reply, Err(AppError::CertificateNotValid)));
+        assert!(matches!(outcome.writes(), [Write::Attempt(a)] if a.state == AttemptState::Failed));
     }
 
     fn asked(outcome: &Outcome<CardProofResponse>) -> Vec<u32> {

@@ -21,7 +21,7 @@ const DAY: i64 = 24 * 60 * 60;
 /// When the certificates issued at enrolment (at `START`, three years) end.
 const ENDS: i64 = START + 3 * 365 * DAY;
 
-async fn renewal_start(
+pub(crate) async fn renewal_start(
     app: &TestApp,
     card: &TestCard,
     cookie: &str,
@@ -46,7 +46,7 @@ fn answers(answers: Vec<ResponseHex>) -> CardAnswers {
 }
 
 /// The steps after the opening, as the page and the bridge take them.
-async fn finish_on_card(
+pub(crate) async fn finish_on_card(
     app: &TestApp,
     card: &TestCard,
     cookie: &str,
@@ -65,6 +65,17 @@ async fn finish_on_card(
     app.send::<RenewalComplete>(Some(cookie), id, &answers(written))
         .await
         .map(|(_, done)| done)
+}
+
+/// Signs in at `at` and renews the card's certificates; when the new ones end.
+async fn renew_before(app: &TestApp, card: &TestCard, at: i64) -> i64 {
+    app.clock.set(at);
+    let (_, cookie) = login(app, card).await.unwrap();
+    let opened = renewal_start(app, card, &cookie).await.unwrap();
+    finish_on_card(app, card, &cookie, &opened)
+        .await
+        .unwrap()
+        .not_after
 }
 
 async fn reopen(app: &TestApp, cookie: &str, id: &RenewalId) -> RenewalOpened {
@@ -168,13 +179,7 @@ async fn cert_2_cert_4_renewal_is_offered_in_the_last_30_days_and_twice_in_a_row
     assert_eq!(early.code(), ErrorCode::RenewalNotDue);
     let mut ends = ENDS;
     for _ in 0..2 {
-        app.clock.set(ends - 29 * DAY);
-        let (_, cookie) = login(&app, &card).await.unwrap();
-        let opened = renewal_start(&app, &card, &cookie).await.unwrap();
-        ends = finish_on_card(&app, &card, &cookie, &opened)
-            .await
-            .unwrap()
-            .not_after;
+        ends = renew_before(&app, &card, ends - 29 * DAY).await;
     }
     app.clock.set(ends - 5 * DAY);
     let (_, cookie) = login(&app, &card).await.unwrap();
@@ -265,3 +270,64 @@ async fn cert_3_card_3_a_card_pulled_at_any_boundary_is_finished_on_the_next_try
     card_and_server_agree(&app, &probe).await;
 }
 both!(cert_3_card_3_a_card_pulled_at_any_boundary_is_finished_on_the_next_try);
+
+/// POL-1 / POL-4 / CERT-2: what sign-in says is due, and what renewal allows, under each
+/// profile as the clock moves towards the end: seed-2006 offers from 30 days and forces
+/// from 20, twice in a row; nhs-2023 offers from 90, never forces and never counts.
+async fn pol_1_pol_4_cert_2_what_is_due_at_sign_in_follows_the_policy(db: Db) {
+    use api_types::auth::Me;
+    use api_types::policy::{Policy, RenewalDue};
+    use api_types::unlock::Config;
+    for policy in Policy::ALL {
+        let app = TestApp::spawn_with(db, |s| s.policy = policy).await;
+        assert_eq!(app.call::<Config>(&(), &()).await.unwrap().policy, policy);
+        let card = app.enroll_unlocked().await;
+        let due_at = |days: i64| {
+            let app = &app;
+            let card = &card;
+            async move {
+                app.clock.set(ENDS - days * DAY);
+                let (info, cookie) = login(app, card).await.unwrap();
+                let (_, again) = app.send::<Session>(Some(&cookie), &(), &()).await.unwrap();
+                assert_eq!(again.renewal, info.renewal);
+                (info.renewal, cookie)
+            }
+        };
+        let seed = policy == Policy::Seed2006;
+        let (due, cookie) = due_at(60).await;
+        let early = renewal_start(&app, &card, &cookie).await;
+        if seed {
+            assert_eq!(due, RenewalDue::NotDue);
+            assert_eq!(early.unwrap_err().code(), ErrorCode::RenewalNotDue);
+        } else {
+            assert_eq!(due, RenewalDue::Offered { not_after: ENDS });
+            assert!(early.is_ok());
+        }
+        let (due, _) = due_at(25).await;
+        assert_eq!(due, RenewalDue::Offered { not_after: ENDS });
+        let (due, cookie) = due_at(15).await;
+        if seed {
+            assert_eq!(due, RenewalDue::Forced { not_after: ENDS });
+        } else {
+            assert_eq!(due, RenewalDue::Offered { not_after: ENDS });
+        }
+        let (_, me) = app.send::<Me>(Some(&cookie), &(), &()).await.unwrap();
+        assert_eq!(me.renewals_in_a_row, 0);
+        let limit = policy.self_service_renewals_in_a_row();
+        assert_eq!(me.renewals_allowed_in_a_row, limit);
+        // nhs-2023: a third renewal in a row is still the cardholder's own.
+        if !seed {
+            let mut ends = ENDS;
+            for _ in 0..3 {
+                ends = renew_before(&app, &card, ends - 80 * DAY).await;
+            }
+            let (_, cookie) = login(&app, &card).await.unwrap();
+            let (_, me) = app.send::<Me>(Some(&cookie), &(), &()).await.unwrap();
+            assert_eq!(
+                (me.renewals_in_a_row, me.certificate_expires_at),
+                (3, Some(ends))
+            );
+        }
+    }
+}
+both!(pol_1_pol_4_cert_2_what_is_due_at_sign_in_follows_the_policy);
