@@ -93,6 +93,8 @@ actions! {
     RaViewTrail = "ra.view_trail",
     /// RA-4: an RA opened the queue of "this wasn't me" reports.
     RaViewReports = "ra.view_reports",
+    /// RA-3 / CERT-4: an RA began renewing a user's certificates at their desk.
+    RaRenew = "ra.renew",
     /// CERT-5: an RA revoked the certificates of a card reported lost or stolen.
     RaRevoke = "ra.revoke",
     /// RA-4: an RA opened the dashboard of accounts at risk.

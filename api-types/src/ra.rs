@@ -39,6 +39,11 @@ endpoints! {
     /// CERT-5: a card reported lost or stolen — every certificate of the user's cards
     /// revoked, every flow failed and every session ended; the user is told.
     RevokeCertificates = POST "/api/ra/users/{uuid}/revoke" UserUuid, ReasonRequest => Done;
+    /// RA-3 / CERT-4: the RA renews the user's certificates at their desk (the third
+    /// renewal in a row, or an ended certificate), their own card proven in the last 5
+    /// minutes (RA-5), the cardholder's card in the reader: this opens the renewal's
+    /// secure channel; its steps go on at `/api/renewal/{id}/…` under the RA's session.
+    RenewAtDesk = POST "/api/ra/users/{uuid}/renewal" UserUuid, DeskRenewalRequest => crate::renewal::RenewalOpened;
     /// RA-3: change a user's email and mobile; both addresses are told.
     ChangeUserContact = POST "/api/ra/users/{uuid}/contact" UserUuid, ContactRequest => Done;
     /// RA-3 / UNL-8: a code for the RA to read out on the phone, shown once.
@@ -145,6 +150,15 @@ pub struct PhoneCodeState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
+    pub reason: Reason,
+}
+
+/// RA-3 / CERT-4: the card in the reader at the desk, and how the RA verified who the
+/// cardholder is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskRenewalRequest {
+    pub card_guid: crate::CardGuid,
     pub reason: Reason,
 }
 

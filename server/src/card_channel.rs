@@ -1,10 +1,12 @@
 //! The server's end of the secure channel to a card (CARD-3): each card's SCP03 static
 //! keys, sealed with the KEK at enrolment and opened only to start or judge a channel;
 //! and the grants that let the page's bridge relay exactly what the server built
-//! (BRG-5). The unlock's commands and the meaning of the card's answers are
-//! `card_protocol::unlock`'s; this module only fetches keys and signs.
+//! (BRG-5), for the unlock and for a renewal (opened by the cardholder or at the RA
+//! desk). The commands and the meaning of the card's answers are `card_protocol`'s; this
+//! module only fetches keys and signs.
 
 use api_types::bridge::{RelayCommands, SignedGrant, SignedRelay};
+use api_types::renewal::RenewalOpened;
 use api_types::values::CommandHex;
 use bridge_grant::{GrantRequest, Operation};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
@@ -14,6 +16,7 @@ use rand::RngCore;
 use crate::secrets::{Kek, SealPurpose};
 use crate::store::cards::Card;
 use crate::store::corrupt;
+use crate::store::renewals::{Renewal, RenewalChannel};
 use crate::{AppError, AppState};
 
 /// How long a grant lets the bridge act: the page uses it at once.
@@ -98,5 +101,45 @@ impl AppState {
             .map_err(|_| AppError::Invariant("a script the bridge would refuse"))?;
         let grant = self.grant(attempt, card_guid, operation, Some(&bytes), now);
         Ok(SignedRelay { apdus, grant })
+    }
+
+    /// A fresh channel for `renewal`: INITIALIZE UPDATE with a new host challenge, under
+    /// an `open_channel` grant for this renewal; whatever the old channel held is gone.
+    pub(crate) fn renewal_opening(
+        &self,
+        renewal: Renewal,
+        card: &Card,
+        now: i64,
+    ) -> Result<(Renewal, RenewalOpened), AppError> {
+        let host_challenge = fresh_challenge();
+        let opening = card_protocol::unlock::opening(&handshake(&self.kek, card, host_challenge)?);
+        let guid = *renewal.card_guid.as_bytes();
+        let relay = self.relay(
+            renewal.id.as_str(),
+            guid,
+            Operation::OpenChannel,
+            &opening,
+            now,
+        )?;
+        let opened = RenewalOpened {
+            renewal_id: renewal.id.clone(),
+            card_guid: renewal.card_guid,
+            relay,
+        };
+        let channel = RenewalChannel {
+            host_challenge,
+            card_answer: None,
+            sent: Vec::new(),
+            key_answers: Vec::new(),
+            issued: Vec::new(),
+            card_auth_key: None,
+        };
+        Ok((
+            Renewal {
+                channel: Some(channel),
+                ..renewal
+            },
+            opened,
+        ))
     }
 }

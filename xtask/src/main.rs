@@ -3,6 +3,7 @@
 //! fresh machine.
 
 mod bench;
+mod card;
 mod e2e;
 mod local_tls;
 mod procs;
@@ -39,6 +40,7 @@ fn main() -> Result<()> {
             build(&root)
         }
         Some("demo") => demo(&root, &args[1..]),
+        Some("card") => card::card(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench::bench(&root, &args[1..]),
         Some("e2e") => {
@@ -53,6 +55,7 @@ fn main() -> Result<()> {
                  \n  build  build the server, card bridge, virtual card and the SPA\
                  \n  demo   run the whole product with a virtual card and a mail catcher\
                  \n         (--https: the page and the bridge on HTTPS with a CA made here)\
+                 \n  card   NAME: change the card in the running demo's reader (none: take it out)\
                  \n  test   run every test (what CI runs)\
                  \n  e2e    only the browser tests (Chromium, Firefox ESR, WebKitGTK)\
                  \n  bench  measure the unlock's answers step against the argon2id bound\
@@ -270,8 +273,9 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
 
     seed_demo(root, &run_dir, web, &cards)?;
 
+    card::take_out(&run_dir)?;
     let john = johns_card_inserted(root, &cards, &run_dir)?;
-    let johns_card = john.pid();
+    std::fs::write(card::pid_file(&run_dir), john.pid().to_string())?;
     services.push(john.removable());
     let mut bridge = card_bridge_command(root, &run_dir, web)?;
     // `trunk serve` (README, "Working on the SPA") serves the page from :8081.
@@ -298,13 +302,14 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
          \x20      (through pcscd + vpcd; the card bridge listens on {})\n\
          Answers to his security questions were printed above by seed-demo.\n\
          Mail   read the emailed unlock code at http://127.0.0.1:{MAILDEV_WEB_PORT}/\n\
-         Swap   take John's card out: kill {johns_card}; then plug in another in a second\n\
-         \x20      terminal (Ctrl-C there takes it out):\n\
-         \x20      target/debug/virtual-card insert --state {cards}/jane-doe.json\n\
-         RA     {origin}/ra with an RA's card in the reader (PIN 1234): ravi-patel.json\n\
-         \x20      (agent) or grace-okafor.json (manager), from the same folder\n\
-         Renew  {origin}/renew with tom-hughes.json in the reader (PIN 1234): his certificates\n\
-         \x20      end in 15 days (amira-khan.json: 25 days; lucy-evans.json: 3 days ago)\n\
+         Swap   change the card in the reader from a second terminal, the demo running on:\n\
+         \x20      cargo xtask card jane-doe   (or any card in {cards}; `none` takes it out)\n\
+         RA     {origin}/ra with an RA's card in the reader (PIN 1234): ravi-patel\n\
+         \x20      (agent) or grace-okafor (manager)\n\
+         Renew  sign in with tom-hughes (PIN 1234): his certificates end in 15 days, so\n\
+         \x20      renewal comes first; amira-khan (25 days) is offered it and emailed a\n\
+         \x20      reminder within seconds; lucy-evans's ended 3 days ago (the RA's)\n\
+         Revoke the RA console revokes a lost card's certificates; {origin}/api/crl lists them\n\
          Logs   {}\n\
          Stop   Ctrl-C\n\
          ======================================================================",
@@ -313,7 +318,8 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
         cards = run_dir.join("cards").display(),
     );
     let stopped = procs::wait_for_ctrl_c(&mut services);
-    // The services go before their certificate does.
+    // A card put in with `cargo xtask card` goes too; the services before their certificate.
+    let _ = card::take_out(&run_dir);
     drop(services);
     drop(tls);
     stopped

@@ -31,6 +31,7 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::RaViewUser => "Your RA team looked at your account",
         A::RaReopen => "Your RA team reopened self-service unlock",
         A::RaStop => "Your RA team stopped self-service for your account",
+        A::RaRenew => "Your RA team began renewing your card's certificates",
         A::RaRevoke => "Your RA team revoked your card's certificates",
         A::RaContact => "Your RA team changed your contact details",
         A::RaPhoneCode => "Your RA team gave you a code by phone",

@@ -54,8 +54,9 @@ enum Run {
     Again(RenewalId),
 }
 
-/// The renewal page, mounted at `/renew`. Whether the user is signed in, and with which
-/// card, is asked when they press the button (no resource to wait for before the form).
+/// The renewal page, mounted at `/renew`. Whether the user is signed in is asked beside
+/// the form (a reminder's link finds most people signed out: they are offered sign-in at
+/// once), and again, with which card, when they press the button.
 #[component]
 pub fn Renew(config: PublicConfig) -> impl IntoView {
     let bridge = Bridge::new(&config.bridge_url);
@@ -69,6 +70,11 @@ pub fn Renew(config: PublicConfig) -> impl IntoView {
     let begun = RwSignal::new(None::<RenewalId>);
     let done = RwSignal::new(None::<RenewalDone>);
     let signed_out = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        if let Err(found) = api::call::<Session>(&(), &()).await {
+            signed_out.set(found.is(ErrorCode::NotSignedIn));
+        }
+    });
     let (run_bridge, refresh_bridge, tries_bridge) = (bridge.clone(), bridge.clone(), bridge);
     let action =
         Action::new_local(move |run: &Run| renew(run_bridge.clone(), run.clone(), stage, begun));

@@ -12,6 +12,7 @@
 
 mod act;
 mod find;
+mod renew;
 mod review;
 mod trail;
 

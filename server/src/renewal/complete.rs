@@ -94,6 +94,12 @@ fn decide(given: Given, now: i64) -> Outcome<RenewalDone> {
         ACTION,
         Subject::card_of(renewal.card_guid, &renewal.user_uuid),
     );
+    // RA-3 / CERT-4: done at the desk, it is the RA's act and starts the count again; the
+    // RA's own session goes on.
+    let (outcome, count, ends_session) = match &renewal.by_ra {
+        Some(ra) => (outcome.by(format!("ra:{}", ra.as_str())), 0, false),
+        None => (outcome, in_a_row + 1, true),
+    };
     if let Err(refused) = check_open(&renewal, now) {
         return outcome.refuse(refused);
     }
@@ -118,19 +124,21 @@ fn decide(given: Given, now: i64) -> Outcome<RenewalDone> {
             for write in writes {
                 outcome = outcome.write(write);
             }
-            outcome
+            outcome = outcome
                 .write(Write::RenewalsInARow {
                     card: renewal.card_guid,
-                    count: in_a_row + 1,
+                    count,
                 })
                 .write(Write::Renewal(Renewal {
                     state: RenewalState::Done,
                     channel: None,
                     finished_at: Some(now),
                     ..renewal
-                }))
-                .write(Write::EndSession(session_hash))
-                .ok("renewed", RenewalDone { not_after })
+                }));
+            if ends_session {
+                outcome = outcome.write(Write::EndSession(session_hash));
+            }
+            outcome.ok("renewed", RenewalDone { not_after })
         }
         Err(failed) => outcome.refuse(failed),
     }

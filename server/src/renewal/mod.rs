@@ -36,8 +36,9 @@ use crate::{AppError, AppState};
 type RenewalStep<T> = (i64, Tx, CurrentSession, Result<(Renewal, Card), Outcome<T>>);
 
 impl AppState {
-    /// The session behind the cookie, then the renewal `id` if it is this session's own
-    /// (its user and its card); any other id is not found.
+    /// The session behind the cookie, then the renewal `id` if it is this session's own:
+    /// the cardholder's (its user and its card), or one begun at the desk by this RA
+    /// (RA-3); any other id is not found.
     async fn renewal_step<T>(
         &self,
         action: AuditAction,
@@ -49,10 +50,12 @@ impl AppState {
         let info = &session.info;
         let outcome = Outcome::new(action, Subject::session(info));
         let found = renewals::find_for_update(&mut tx, self.store.backend, id).await?;
+        let owns = |renewal: &Renewal| match &renewal.by_ra {
+            None => renewal.user_uuid == info.uuid && renewal.card_guid == info.card_guid,
+            Some(ra) => *ra == info.uuid && info.role.is_ra(),
+        };
         let renewal = match found {
-            Some(renewal)
-                if renewal.user_uuid == info.uuid && renewal.card_guid == info.card_guid =>
-            {
+            Some(renewal) if owns(&renewal) => {
                 let card = cards::find_for_update(&mut tx, self.store.backend, &renewal.card_guid)
                     .await?
                     .ok_or_else(|| corrupt("renewals", "card_guid"))?;

@@ -9,17 +9,15 @@ use api_types::audit::AuditAction;
 use api_types::policy::Policy;
 use api_types::renewal::{RenewalChannelRequest, RenewalOpened, RenewalStartRequest};
 use api_types::values::RenewalId;
-use bridge_grant::Operation;
 use rand::RngCore;
 
 use super::rules::{check_open, may_renew, LIFETIME_SECS};
-use crate::card_channel::{fresh_challenge, handshake};
 use crate::flow::card_again::CardProvenAgain;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
-use crate::store::cards::{self, Card};
+use crate::store::cards;
 use crate::store::corrupt;
-use crate::store::renewals::{self, LoginCertificate, Renewal, RenewalChannel, RenewalState};
+use crate::store::renewals::{self, LoginCertificate, Renewal, RenewalState};
 use crate::{AppError, AppState};
 
 const START: AuditAction = AuditAction::RenewStart;
@@ -50,8 +48,9 @@ impl AppState {
             created_at: now,
             expires_at: now + LIFETIME_SECS,
             finished_at: None,
+            by_ra: None,
         };
-        let (renewal, opened) = self.opening(renewal, &card, now)?;
+        let (renewal, opened) = self.renewal_opening(renewal, &card, now)?;
         let given = Start {
             policy: self.settings.policy,
             subject: Subject::session(info),
@@ -73,52 +72,12 @@ impl AppState {
         let (now, tx, _, found) = self.renewal_step(REOPEN, id, secret, client).await?;
         let outcome = match found {
             Ok((renewal, card)) => {
-                let opened = self.opening(renewal.clone(), &card, now);
+                let opened = self.renewal_opening(renewal.clone(), &card, now);
                 decide_reopen(renewal, opened, now)
             }
             Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
-    }
-
-    /// A fresh channel for `renewal`: INITIALIZE UPDATE with a new host challenge, under
-    /// an `open_channel` grant for this renewal; whatever the old channel held is gone.
-    fn opening(
-        &self,
-        renewal: Renewal,
-        card: &Card,
-        now: i64,
-    ) -> Result<(Renewal, RenewalOpened), AppError> {
-        let host_challenge = fresh_challenge();
-        let opening = card_protocol::unlock::opening(&handshake(&self.kek, card, host_challenge)?);
-        let guid = *renewal.card_guid.as_bytes();
-        let relay = self.relay(
-            renewal.id.as_str(),
-            guid,
-            Operation::OpenChannel,
-            &opening,
-            now,
-        )?;
-        let opened = RenewalOpened {
-            renewal_id: renewal.id.clone(),
-            card_guid: renewal.card_guid,
-            relay,
-        };
-        let channel = RenewalChannel {
-            host_challenge,
-            card_answer: None,
-            sent: Vec::new(),
-            key_answers: Vec::new(),
-            issued: Vec::new(),
-            card_auth_key: None,
-        };
-        Ok((
-            Renewal {
-                channel: Some(channel),
-                ..renewal
-            },
-            opened,
-        ))
     }
 }
 

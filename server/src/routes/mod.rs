@@ -13,8 +13,8 @@ use api_types::auth::{
 };
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
 use api_types::ra::{
-    Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, Reopen, Reports, ReviewReport,
-    RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
+    Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, RenewAtDesk, Reopen, Reports,
+    ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
 };
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::renewal::{
@@ -96,6 +96,7 @@ fn api() -> Router<AppState> {
         .serve(Reopen, ra::reopen)
         .serve(StopSelfService, ra::stop)
         .serve(RevokeCertificates, ra::revoke)
+        .serve(RenewAtDesk, ra::renew_at_desk)
         .serve(ChangeUserContact, ra::contact)
         .serve(IssuePhoneCode, ra::phone_code)
         .serve(ChangeRole, ra::role)

@@ -4,8 +4,9 @@
 //! [`crate::ra`], never here.
 
 use api_types::ra::{
-    Audit, AuditCsv, ChangeRole, ChangeUserContact, Done, IssuePhoneCode, Reopen, Reports,
-    ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
+    Audit, AuditCsv, ChangeRole, ChangeUserContact, Done, IssuePhoneCode, RenewAtDesk, Reopen,
+    Reports, ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard,
+    ViewUser,
 };
 use axum::body::Body as Streamed;
 use axum::extract::State;
@@ -74,6 +75,19 @@ pub(super) async fn revoke(
         .ra_revoke(secret.as_ref(), &uuid, &request.reason, &client)
         .await?;
     Ok(Json(Done {}))
+}
+
+pub(super) async fn renew_at_desk(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    SessionCookie(secret): SessionCookie,
+    Param(uuid): Params<RenewAtDesk>,
+    ApiJson(request): Body<RenewAtDesk>,
+) -> Reply<RenewAtDesk> {
+    let opened = state
+        .ra_renewal_start(secret.as_ref(), &uuid, &request, &client)
+        .await?;
+    Ok(Json(opened))
 }
 
 pub(super) async fn contact(

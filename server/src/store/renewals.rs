@@ -89,6 +89,9 @@ pub struct Renewal {
     pub created_at: i64,
     pub expires_at: i64,
     pub finished_at: Option<i64>,
+    /// RA-3: the RA renewing it at their desk (the third renewal in a row, or an ended
+    /// certificate); none when the cardholder renews.
+    pub by_ra: Option<UserUuid>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -101,6 +104,7 @@ struct RenewalRow {
     created_at: i64,
     expires_at: i64,
     finished_at: Option<i64>,
+    by_ra: Option<String>,
 }
 
 impl TryFrom<RenewalRow> for Renewal {
@@ -120,6 +124,10 @@ impl TryFrom<RenewalRow> for Renewal {
             created_at: row.created_at,
             expires_at: row.expires_at,
             finished_at: row.finished_at,
+            by_ra: row
+                .by_ra
+                .map(|uuid| user_uuid(TABLE, "by_ra", &uuid))
+                .transpose()?,
         })
     }
 }
@@ -132,7 +140,7 @@ pub async fn find_for_update(
 ) -> Result<Option<Renewal>, StoreError> {
     let sql = format!(
         "SELECT id, card_guid, user_uuid, state, channel, created_at, expires_at, \
-         finished_at FROM renewals WHERE id = $1{}",
+         finished_at, by_ra FROM renewals WHERE id = $1{}",
         backend.for_update()
     );
     sqlx::query_as::<_, RenewalRow>(&sql)
@@ -146,7 +154,7 @@ pub async fn find_for_update(
 pub async fn insert(conn: &mut AnyConnection, renewal: &Renewal) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO renewals (id, card_guid, user_uuid, state, channel, created_at, \
-         expires_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         expires_at, finished_at, by_ra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(renewal.id.as_str())
     .bind(renewal.card_guid.to_hex())
@@ -156,6 +164,7 @@ pub async fn insert(conn: &mut AnyConnection, renewal: &Renewal) -> Result<(), S
     .bind(renewal.created_at)
     .bind(renewal.expires_at)
     .bind(renewal.finished_at)
+    .bind(renewal.by_ra.as_ref().map(UserUuid::as_str))
     .execute(conn)
     .await?;
     Ok(())

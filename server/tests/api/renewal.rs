@@ -68,7 +68,7 @@ pub(crate) async fn finish_on_card(
 }
 
 /// Signs in at `at` and renews the card's certificates; when the new ones end.
-async fn renew_before(app: &TestApp, card: &TestCard, at: i64) -> i64 {
+pub(crate) async fn renew_before(app: &TestApp, card: &TestCard, at: i64) -> i64 {
     app.clock.set(at);
     let (_, cookie) = login(app, card).await.unwrap();
     let opened = renewal_start(app, card, &cookie).await.unwrap();

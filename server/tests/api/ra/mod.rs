@@ -7,6 +7,7 @@
 
 mod actions;
 mod audit;
+mod desk_renewal;
 mod find;
 mod reports;
 mod roles;
