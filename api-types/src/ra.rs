@@ -136,6 +136,11 @@ pub struct CardRecord {
     /// unlock), and when.
     pub pin_tries_left: Option<u8>,
     pub pin_tries_seen_at: Option<i64>,
+    /// CERT-4: self-service renewals since the RA last renewed the card.
+    pub renewals_in_a_row: i64,
+    /// CERT-2 / CERT-4 / POL-4: what is due for its certificates (`by_ra`: the RA renews
+    /// them at the desk).
+    pub renewal: crate::policy::RenewalDue,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,7 @@ pub mod errors;
 pub mod local_network;
 mod location;
 mod ra;
+mod renewal_steps;
 mod setup_check;
 mod submit;
 mod unlock;

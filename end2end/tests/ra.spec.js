@@ -176,3 +176,28 @@ test('RA-5: five minutes after signing in, giving access needs the RA passcode a
   await page.locator('#phone-code-button').click();
   await expect(page.locator('#phone-code')).toHaveText(/^\s*\d{6}\s*$/);
 });
+
+test('RA-3 / CERT-4: the RA renews ended certificates at the desk, swapping cards, and the console stays open', async ({ page }) => {
+  await raSignsIn(page);
+  await openUser(page, 'evans', 'Dr Lucy Evans');
+  await expect(page.locator('#ra-cards')).toContainText('the RA renews at the desk');
+  await page.getByLabel('How you checked who they are').fill('Photo ID seen at the desk');
+  await page.getByRole('button', { name: 'Renew at the desk' }).click();
+  const said = page.locator('#desk-renewal-said');
+  await expect(said).toContainText("put Dr Lucy Evans's card in", { timeout: 20_000 });
+  await expectAccessible(page);
+  // The RA's card out, the cardholder's in: the console stays open for it.
+  await swapCard('lucy-evans');
+  await expect(said).toContainText('certificates are renewed, valid until', { timeout: 30_000 });
+  await expect(said).toContainText(String(new Date().getUTCFullYear() + 3));
+  await expect(page.locator('#ra-card-gone')).toHaveCount(0);
+  await swapCard(RA);
+  await expect(said).toHaveCount(0, { timeout: 10_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'Dr Lucy Evans' })).toBeVisible();
+  // Lucy signs in with her renewed certificate.
+  await swapCard('lucy-evans');
+  await expect(page.locator('#ra-card-gone')).toBeVisible({ timeout: 20_000 });
+  await signIn(page, '1234');
+  await expect(page.getByRole('heading', { name: 'My card' })).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator('#my-renewals')).toContainText('0 of 2 self-service renewals used');
+});

@@ -6,15 +6,14 @@
 //! changed. Done, the user signs in again with the new certificate.
 
 use api_types::auth::Session;
-use api_types::bridge::{RelayRequest, RelayResponse, SignedRelay, PATH_RELAY};
 use api_types::passcode::CardPasscode;
 use api_types::renewal::{
-    CardAnswers, RenewalCertificates, RenewalChannel, RenewalChannelRequest, RenewalComplete,
-    RenewalDone, RenewalKeys, RenewalOpened, RenewalStart, RenewalStartRequest,
+    RenewalChannel, RenewalChannelRequest, RenewalDone, RenewalOpened, RenewalStart,
+    RenewalStartRequest,
 };
 use api_types::time::utc_date;
 use api_types::unlock::PublicConfig;
-use api_types::values::{BoundedVec, RenewalId};
+use api_types::values::RenewalId;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -26,26 +25,7 @@ use crate::card_check::{
     PasscodeField, PASSCODE_FIELD,
 };
 use crate::errors::{Flow, Problem, ProblemSummary};
-
-/// What the page says while the card works.
-#[derive(Clone, Copy, PartialEq)]
-enum Stage {
-    Passcode,
-    Channel,
-    Keys,
-    Certificates,
-}
-
-impl Stage {
-    fn words(self) -> &'static str {
-        match self {
-            Stage::Passcode => "Checking your passcode on your smartcard…",
-            Stage::Channel => "Opening a secure channel to your smartcard…",
-            Stage::Keys => "Generating keys on your card…",
-            Stage::Certificates => "Writing certificates to your card…",
-        }
-    }
-}
+use crate::renewal_steps::{self, Stage};
 
 /// How the button runs: with the passcode (a new renewal), or again for the one begun.
 #[derive(Clone)]
@@ -133,7 +113,7 @@ pub fn Renew(config: PublicConfig) -> impl IntoView {
     let form = move || {
         view! {
             <p id="progress" class="app-progress" role="status" aria-live="polite">
-                {move || stage.get().map(Stage::words).unwrap_or_default()}
+                {move || stage.get().map(|s| s.words(false)).unwrap_or_default()}
             </p>
             <h1 tabindex="-1">"Renew your certificates"</h1>
             {move || problem.get().map(|p| view! { <ProblemSummary problem=p/> })}
@@ -180,17 +160,6 @@ pub fn Renew(config: PublicConfig) -> impl IntoView {
     }
 }
 
-/// The card's answers as the server takes them.
-fn answers(relayed: RelayResponse) -> Result<CardAnswers, Problem> {
-    BoundedVec::new(relayed.responses)
-        .map(|card_answers| CardAnswers { card_answers })
-        .map_err(|_| Problem::from_code(ErrorCode::CardError))
-}
-
-async fn relay(bridge: &Bridge, relay: SignedRelay) -> Result<CardAnswers, Problem> {
-    answers(bridge.post(PATH_RELAY, &RelayRequest::from(relay)).await?)
-}
-
 /// The passcode on the card and a new renewal, or a new channel for the one begun; then
 /// the card's keys and certificates, each relayed through the bridge.
 async fn renew(
@@ -225,13 +194,5 @@ async fn renew(
             api::call::<RenewalChannel>(&id, &RenewalChannelRequest {}).await?
         }
     };
-    let id = opened.renewal_id;
-    let opening = relay(&bridge, opened.relay).await?;
-    stage.set(Some(Stage::Keys));
-    let keys = api::call::<RenewalKeys>(&id, &opening).await?;
-    let generated = relay(&bridge, keys.relay).await?;
-    stage.set(Some(Stage::Certificates));
-    let writes = api::call::<RenewalCertificates>(&id, &generated).await?;
-    let written = relay(&bridge, writes.relay).await?;
-    api::call::<RenewalComplete>(&id, &written).await
+    renewal_steps::on_card(&bridge, opened, stage).await
 }

@@ -8,9 +8,11 @@
 use std::future::Future;
 
 use api_types::ra::{
-    ChangeRole, ChangeUserContact, ContactRequest, IssuePhoneCode, Reason, ReasonRequest, Reopen,
-    RevokeCertificates, Role, RoleRequest, StopSelfService, UserSummary, UserUuid,
+    ChangeRole, ChangeUserContact, ContactRequest, DeskRenewalRequest, IssuePhoneCode, Reason,
+    ReasonRequest, RenewAtDesk, Reopen, RevokeCertificates, Role, RoleRequest, StopSelfService,
+    UserSummary, UserUuid,
 };
+use api_types::CardGuid;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -40,7 +42,11 @@ struct Form {
     progress: &'static str,
     button: &'static str,
     press: &'static str,
+    /// What becomes of the reason.
+    told: &'static str,
 }
+
+const TOLD: &str = "It is kept in the audit trail, and the user is told it by email.";
 
 const REOPEN: Form = Form {
     heading: "Reopen self-service",
@@ -53,6 +59,7 @@ const REOPEN: Form = Form {
     progress: "Reopening self-service…",
     button: "reopen-button",
     press: "Reopen self-service",
+    told: TOLD,
 };
 
 const STOP: Form = Form {
@@ -67,6 +74,7 @@ const STOP: Form = Form {
     progress: "Stopping self-service…",
     button: "stop-button",
     press: "Stop self-service now",
+    told: TOLD,
 };
 
 const REVOKE: Form = Form {
@@ -81,6 +89,22 @@ const REVOKE: Form = Form {
     progress: "Revoking the certificates…",
     button: "revoke-button",
     press: "Revoke certificates",
+    told: TOLD,
+};
+
+const DESK_RENEWAL: Form = Form {
+    heading: "Renew certificates at the desk",
+    about: "For the third renewal in a row, or certificates that have ended. Check who the \
+            cardholder is in person first. You confirm it is you with your own card; then \
+            you put their card in your reader and their card makes its new keys.",
+    reason: "desk-renewal-reason",
+    hint: "desk-renewal-reason-hint",
+    label: "How you checked who they are",
+    progress_id: "desk-renewal-progress",
+    progress: "Opening a secure channel…",
+    button: "desk-renewal-button",
+    press: "Renew at the desk",
+    told: "It is kept in the audit trail.",
 };
 
 const PHONE_CODE: Form = Form {
@@ -95,6 +119,7 @@ const PHONE_CODE: Form = Form {
     progress: "Making a code…",
     button: "phone-code-button",
     press: "Give a code by phone",
+    told: TOLD,
 };
 
 const CONTACT: Form = Form {
@@ -108,6 +133,7 @@ const CONTACT: Form = Form {
     progress: "Saving the contact details…",
     button: "contact-button",
     press: "Save contact details",
+    told: TOLD,
 };
 
 const ROLE: Form = Form {
@@ -120,6 +146,7 @@ const ROLE: Form = Form {
     progress: "Changing the role…",
     button: "role-button",
     press: "Change role",
+    told: TOLD,
 };
 
 /// The actions for one user; the role form only for an RA manager.
@@ -128,7 +155,7 @@ pub(super) fn actions(
     manager: bool,
     uuid: UserUuid,
     user: &UserSummary,
-    mobile: Option<String>,
+    (mobile, due_card): (Option<String>, Option<CardGuid>),
     closed: bool,
 ) -> impl IntoView {
     let name = StoredValue::new(user.display_name.clone());
@@ -165,6 +192,27 @@ pub(super) fn actions(
             post_done::<RevokeCertificates>(uuid.get_value(), request.clone(), said)
         },
     );
+    // Taken while the page renders (the console provides it); the action runs later.
+    let ra = use_context::<super::card::RaCard>();
+    let renew = due_card.map(|card_guid| {
+        action_form(
+            desk,
+            DESK_RENEWAL,
+            ().into_any(),
+            move |reason| Ok(DeskRenewalRequest { card_guid, reason }),
+            move |request: &DeskRenewalRequest| {
+                let (uuid, request) = (uuid.get_value(), request.clone());
+                async move {
+                    let opened = api::call::<RenewAtDesk>(&uuid, &request).await?;
+                    let name = name.get_value();
+                    if let Some(ra) = ra {
+                        ra.desk.begin(opened, name.clone());
+                    }
+                    Ok(Did::said(format!("Renewal begun for {name}.")))
+                }
+            },
+        )
+    });
     let phone_code = action_form(
         desk,
         PHONE_CODE,
@@ -228,7 +276,7 @@ pub(super) fn actions(
             },
         )
     });
-    view! { {reopen} {phone_code} {contact} {role} {stop} {revoke} }
+    view! { {renew} {reopen} {phone_code} {contact} {role} {stop} {revoke} }
 }
 
 /// One action's form: heading, what it does, its own inputs, the reason and the button.
@@ -256,7 +304,7 @@ where
         <form on:submit=submit novalidate>
             {inputs}
             <ReasonField desk=desk field=form.reason hint=form.hint label=form.label
-                told="It is kept in the audit trail, and the user is told it by email." text=text/>
+                told=form.told text=text/>
             {send.status_line(form.progress_id)}
             <button type="submit" id=form.button class="nhsuk-button">{form.press}</button>
         </form>

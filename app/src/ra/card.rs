@@ -12,6 +12,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::desk::{Desk, Did};
+use super::desk_renewal::DeskRenewal;
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
 use crate::card_check::{by_passcode, card_signs, gate_card, passcode_input, refresh_card};
@@ -32,9 +33,13 @@ pub(super) enum Follow {
     Unknown,
 }
 
-pub(super) fn follow(state: &CardState, mine: CardGuid) -> Follow {
+/// `at_desk`: the cardholder's card while the RA renews it at the desk (RA-3): it, or no
+/// card while the two are swapped, keeps the console open; any other card closes it.
+pub(super) fn follow(state: &CardState, mine: CardGuid, at_desk: Option<CardGuid>) -> Follow {
     match state {
         CardState::Present(info) if info.guid == mine => Follow::Here,
+        CardState::Present(info) if Some(info.guid) == at_desk => Follow::Here,
+        CardState::NoCard if at_desk.is_some() => Follow::Unknown,
         CardState::Present(_) | CardState::NoCard => Follow::Gone,
         _ => Follow::Unknown,
     }
@@ -45,12 +50,22 @@ pub(super) fn follow(state: &CardState, mine: CardGuid) -> Follow {
 pub(super) struct RaCard {
     bridge: StoredValue<Bridge>,
     card: RwSignal<CardState>,
-    mine: CardGuid,
+    pub(super) mine: CardGuid,
     /// The card left and the session was ended.
     pub(super) ended: RwSignal<bool>,
+    /// RA-3: a renewal of a cardholder's card at the desk, while it is under way.
+    pub(super) desk: DeskRenewal,
 }
 
 impl RaCard {
+    pub(super) fn bridge(&self) -> Bridge {
+        self.bridge.get_value()
+    }
+
+    pub(super) fn card(&self) -> RwSignal<CardState> {
+        self.card
+    }
+
     /// Follows the card the RA signed in with (`mine`); ends the session when it goes.
     pub(super) fn follow(config: &PublicConfig, mine: CardGuid) -> Self {
         let bridge = Bridge::new(&config.bridge_url);
@@ -61,9 +76,12 @@ impl RaCard {
             card,
             mine,
             ended: RwSignal::new(false),
+            desk: DeskRenewal::new(),
         };
+        ra.desk.follow(ra);
         Effect::new(move |_| {
-            if follow(&card.get(), mine) == Follow::Gone && !ra.ended.get_untracked() {
+            let at_desk = ra.desk.card();
+            if follow(&card.get(), mine, at_desk) == Follow::Gone && !ra.ended.get_untracked() {
                 ra.ended.set(true);
                 leptos::task::spawn_local(async {
                     let _ = api::call::<Logout>(&(), &LogoutRequest {}).await;
@@ -214,11 +232,25 @@ mod tests {
     #[test]
     fn ra_5_the_console_ends_when_the_ras_card_leaves_or_another_takes_its_place() {
         let mine = CardGuid::parse(MINE).unwrap_or_else(|_| unreachable!());
-        assert_eq!(follow(&card(MINE, 3), mine), Follow::Here);
-        assert_eq!(follow(&CardState::NoCard, mine), Follow::Gone);
-        assert_eq!(follow(&card(OTHER, 3), mine), Follow::Gone);
+        assert_eq!(follow(&card(MINE, 3), mine, None), Follow::Here);
+        assert_eq!(follow(&CardState::NoCard, mine, None), Follow::Gone);
+        assert_eq!(follow(&card(OTHER, 3), mine, None), Follow::Gone);
         for unknown in [CardState::Connecting, CardState::BridgeUnreachable] {
-            assert_eq!(follow(&unknown, mine), Follow::Unknown);
+            assert_eq!(follow(&unknown, mine, None), Follow::Unknown);
         }
+    }
+
+    #[test]
+    fn ra_3_at_the_desk_the_cardholders_card_keeps_the_console_open_and_no_other() {
+        let mine = CardGuid::parse(MINE).unwrap_or_else(|_| unreachable!());
+        let theirs = CardGuid::parse(OTHER).unwrap_or_else(|_| unreachable!());
+        let third = CardGuid::from_bytes([9; 16]);
+        assert_eq!(follow(&card(OTHER, 3), mine, Some(theirs)), Follow::Here);
+        assert_eq!(
+            follow(&CardState::NoCard, mine, Some(theirs)),
+            Follow::Unknown
+        );
+        assert_eq!(follow(&card(MINE, 3), mine, Some(theirs)), Follow::Here);
+        assert_eq!(follow(&card(OTHER, 3), mine, Some(third)), Follow::Gone);
     }
 }

@@ -13,6 +13,7 @@ mod actions;
 mod audit;
 mod card;
 mod desk;
+mod desk_renewal;
 mod home;
 mod reports;
 mod user;

@@ -6,10 +6,13 @@
 
 use api_types::auth::SessionInfo;
 use api_types::pages::Page;
+use api_types::policy::RenewalDue;
 use api_types::ra::{CardRecord, Locks, Role, UserRecord, UserUuid, ViewUser};
 use api_types::time::utc_date;
 use leptos::prelude::*;
 
+use super::card::RaCard;
+use super::desk_renewal::DeskRenewalStatus;
 use super::{actions, console, events_table, loading, nav, not_loaded, role_name, Desk};
 use crate::api;
 use crate::widgets::{minute, row, table_head};
@@ -106,6 +109,12 @@ fn page(desk: Desk, manager: bool, uuid: UserUuid, record: UserRecord) -> impl I
         locks.answer_failures, locks.code_failures
     );
     let audit_link = format!("/ra/audit?user={}", uuid.as_str());
+    // RA-3 / CERT-4: the card whose renewal the RA may do at the desk.
+    let due_card = cards
+        .iter()
+        .find(|card| !matches!(card.renewal, RenewalDue::NotDue))
+        .map(|card| card.guid);
+    let desk_status = use_context::<RaCard>().map(|ra| view! { <DeskRenewalStatus ra=ra/> });
     let caption = format!("Security events of {name}, newest first");
     view! {
         <span class="nhsuk-caption-l">"User"</span>
@@ -136,11 +145,23 @@ fn page(desk: Desk, manager: bool, uuid: UserUuid, record: UserRecord) -> impl I
                 </p>
             </div>
         })}
-        {actions::actions(desk, manager, uuid, &summary, mobile, locks.self_service_closed)}
+        {desk_status}
+        {actions::actions(desk, manager, uuid, &summary, (mobile, due_card), locks.self_service_closed)}
         <h2>"Security events"</h2>
         {events_table("ra-events", caption, events, false)}
         <p><a href=audit_link id="ra-user-audit-link">"All events in the audit trail"</a></p>
     }
+}
+
+/// CERT-2 / CERT-4: the renewals used in a row, and what is due.
+fn renewals(in_a_row: i64, due: RenewalDue) -> String {
+    let due = match due {
+        RenewalDue::NotDue => "not due",
+        RenewalDue::Offered { .. } => "self-service renewal offered",
+        RenewalDue::Forced { .. } => "renewal forced at the next sign-in",
+        RenewalDue::ByRa { .. } => "the RA renews at the desk",
+    };
+    format!("{in_a_row} in a row by self-service; {due}")
 }
 
 fn cards_table(cards: Vec<CardRecord>) -> impl IntoView {
@@ -149,7 +170,7 @@ fn cards_table(cards: Vec<CardRecord>) -> impl IntoView {
         <div class="app-table-scroll" role="region" aria-label="Smartcards" tabindex="0">
             <table class="nhsuk-table" id="ra-cards">
                 <caption class="nhsuk-table__caption">"Smartcards"</caption>
-                {table_head(["GUID", "Issued", "Certificate expires", "Passcode tries left, as last seen"])}
+                {table_head(["GUID", "Issued", "Certificate expires", "Renewals", "Passcode tries left, as last seen"])}
                 <tbody class="nhsuk-table__body">
                     {cards.into_iter().map(|card| {
                         let tries = match (card.pin_tries_left, card.pin_tries_seen_at) {
@@ -162,6 +183,7 @@ fn cards_table(cards: Vec<CardRecord>) -> impl IntoView {
                                 {cell(card.guid.to_hex())}
                                 {cell(utc_date(card.issued_at))}
                                 {cell(card.certificate_expires_at.map(utc_date).unwrap_or_else(|| "No certificate".into()))}
+                                {cell(renewals(card.renewals_in_a_row, card.renewal))}
                                 {cell(tries)}
                             </tr>
                         }

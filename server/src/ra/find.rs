@@ -4,6 +4,7 @@
 //! (`ra.view_user`): who looked at whose account is part of the trail.
 
 use api_types::audit::AuditAction;
+use api_types::policy::Policy;
 use api_types::ra::{
     CardRecord, Locks, PhoneCodeState, UserList, UserQuery, UserRecord, UserUuid, EVENTS_PER_PAGE,
     USERS_PER_PAGE,
@@ -102,7 +103,7 @@ impl AppState {
         let outcome = Outcome::new(VIEW, Subject::user(uuid)).by(ra.name());
         let code_limit = i64::from(self.settings.max_code_failures_per_day);
         let outcome = match found {
-            Some(loaded) => match decide_record(loaded, code_limit, now) {
+            Some(loaded) => match decide_record(loaded, (code_limit, self.settings.policy), now) {
                 Ok(record) => outcome.ok("ok", record),
                 Err(corrupt) => outcome.refuse(corrupt),
             },
@@ -124,7 +125,11 @@ struct Loaded {
 
 /// RA-2: the user's record as the RA sees it at `now`: which locks hold, and the phone
 /// code only while it still works.
-fn decide_record(loaded: Loaded, code_limit: i64, now: i64) -> Result<UserRecord, AppError> {
+fn decide_record(
+    loaded: Loaded,
+    (code_limit, policy): (i64, Policy),
+    now: i64,
+) -> Result<UserRecord, AppError> {
     let Loaded {
         listed,
         user,
@@ -159,6 +164,12 @@ fn decide_record(loaded: Loaded, code_limit: i64, now: i64) -> Result<UserRecord
                     certificate_expires_at: card.certificate_expires_at,
                     pin_tries_left: card.pin_tries_left.and_then(|t| u8::try_from(t).ok()),
                     pin_tries_seen_at: card.pin_tries_seen_at,
+                    renewals_in_a_row: card.renewals_in_a_row,
+                    renewal: policy.renewal_due(
+                        card.certificate_expires_at,
+                        card.renewals_in_a_row,
+                        now,
+                    ),
                 })
             })
             .collect::<Result<_, AppError>>()?,

@@ -118,6 +118,7 @@ pub struct CardListing {
     pub pin_tries_seen_at: Option<i64>,
     /// The newest unrevoked login (9A) certificate's end.
     pub certificate_expires_at: Option<i64>,
+    pub renewals_in_a_row: i64,
 }
 
 pub async fn cards_of(
@@ -126,7 +127,7 @@ pub async fn cards_of(
 ) -> Result<Vec<CardListing>, StoreError> {
     Ok(sqlx::query_as::<_, CardListing>(
         "SELECT c.guid, c.created_at, c.pin_tries_left, c.pin_tries_seen_at, \
-         (SELECT MAX(k.not_after) FROM card_certificates k WHERE k.card_guid = c.guid \
+         c.renewals_in_a_row, (SELECT MAX(k.not_after) FROM card_certificates k WHERE k.card_guid = c.guid \
           AND k.slot = '9a' AND k.revoked_at IS NULL) AS certificate_expires_at \
          FROM cards c WHERE c.user_uuid = $1 ORDER BY c.created_at DESC, c.guid",
     )
