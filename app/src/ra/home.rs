@@ -203,7 +203,13 @@ fn lists(board: Dashboard) -> impl IntoView {
         .map(|e| {
             let card = e.card_guid.to_hex();
             let when = utc_date(e.expires_at);
-            view! { {who(&e.user)} {format!(": card {card} expires {when}")} }.into_any()
+            // CERT-2 / RA-3: straight to the renewal at the desk on the user's page.
+            let renewal = format!("/ra/users/{}#desk-renewal", e.user.uuid.as_str());
+            view! {
+                {who(&e.user)} {format!(": card {card} expires {when} — ")}
+                <a href=renewal>"renewal"</a>
+            }
+            .into_any()
         })
         .collect();
     let lockouts = board

@@ -215,6 +215,7 @@ fn notice_name(notice: &str) -> String {
         "unlock" => "Smartcard unlocked".to_owned(),
         "registration" => "Registered for self-service".to_owned(),
         "contact" => "Contact details changed".to_owned(),
+        "renewal" => "Certificates renewed".to_owned(),
         other => other.to_owned(),
     }
 }

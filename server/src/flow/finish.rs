@@ -110,8 +110,8 @@ pub(crate) enum Write {
         card: CardGuid,
         public_key: Vec<u8>,
     },
-    /// RA-6: the incident stop — every unlock and registration the user has in progress
-    /// fails, their live phone code is spent and every session of theirs ends.
+    /// RA-6: the incident stop — every unlock, registration and renewal the user has in
+    /// progress ends, their live phone code is spent and every session of theirs ends.
     StopFlows {
         user_uuid: UserUuid,
     },
@@ -120,7 +120,7 @@ pub(crate) enum Write {
         card: CardGuid,
         tries: i64,
     },
-    /// CERT-3: a renewal begun.
+    /// CERT-3: a renewal begun; any other still open for the card ends.
     NewRenewal(Renewal),
     /// A renewal moved one step.
     Renewal(Renewal),
@@ -255,11 +255,16 @@ impl AppState {
                     registrations::fail_open_for_user(&mut tx, user_uuid).await?;
                     phone_codes::spend(&mut tx, user_uuid, now).await?;
                     sessions::end_all_for_user(&mut tx, user_uuid, now).await?;
+                    renewals::end_open_for_user(&mut tx, user_uuid, now).await?;
                 }
                 Write::PinTriesSeen { card, tries } => {
                     ra::set_pin_tries(&mut tx, card, *tries, now).await?
                 }
-                Write::NewRenewal(renewal) => renewals::insert(&mut tx, renewal).await?,
+                Write::NewRenewal(renewal) => {
+                    renewals::end_others_for_card(&mut tx, &renewal.card_guid, &renewal.id, now)
+                        .await?;
+                    renewals::insert(&mut tx, renewal).await?
+                }
                 Write::Renewal(renewal) => renewals::save(&mut tx, renewal).await?,
                 Write::RevokeReplaced {
                     card,

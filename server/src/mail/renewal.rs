@@ -5,9 +5,10 @@
 use api_types::policy::Policy;
 use api_types::time::utc_date;
 
-use super::templates::{compose, Mail, Sender};
+use super::templates::{compose, not_me, Mail, Sender};
 
 pub const REMINDER_SUBJECT: &str = "Your smartcard's certificates end soon: please renew them";
+pub const RENEWED_SUBJECT: &str = "Your smartcard's certificates have been renewed";
 
 const DAY: i64 = 24 * 60 * 60;
 
@@ -45,6 +46,25 @@ pub fn reminder(
         ),
     ];
     compose(sender, to, REMINDER_SUBJECT, name, &paragraphs, None)
+}
+
+/// CERT-3: the notice that the card's certificates were renewed, with the "this wasn't
+/// me" link every notice carries.
+pub fn renewed(
+    sender: &Sender<'_>,
+    (to, name): (&str, &str),
+    not_after: i64,
+    not_me_link: &str,
+) -> Mail {
+    let paragraphs = [
+        format!(
+            "The certificates on your smartcard were renewed: the card made new keys, and its \
+             new certificates are valid until {}. The old ones no longer work.",
+            utc_date(not_after)
+        ),
+        not_me(sender, not_me_link),
+    ];
+    compose(sender, to, RENEWED_SUBJECT, name, &paragraphs, None)
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub struct Sender<'a> {
 }
 
 /// The "this wasn't me" paragraph of a notice: its single-use link.
-fn not_me(sender: &Sender<'_>, link: &str) -> String {
+pub(super) fn not_me(sender: &Sender<'_>, link: &str) -> String {
     format!(
         "If this wasn't you, tell us at once with this link (it works once): {link} — \
          self-service will then be closed for your account until your Registration \

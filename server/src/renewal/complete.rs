@@ -15,9 +15,14 @@ use super::rules::check_open;
 use super::Channel;
 use crate::ca::Issued;
 use crate::card_channel::parse_answers;
+use crate::flow::notice::NotMeDraw;
 use crate::flow::{Client, Outcome, Subject, Write};
+use crate::mail::renewal as renewal_mail;
+use crate::mail::templates::Sender;
 use crate::secrets::FlowSecret;
+use crate::store::corrupt;
 use crate::store::renewals::{self, Renewal, RenewalChannel, RenewalState};
+use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
 const ACTION: AuditAction = AuditAction::Renew;
@@ -58,6 +63,14 @@ impl AppState {
                 let in_a_row = renewals::login_certificate(&mut tx, &renewal.card_guid)
                     .await?
                     .renewals_in_a_row;
+                let holder = users::find(&mut tx, &renewal.user_uuid)
+                    .await?
+                    .ok_or_else(|| corrupt("renewals", "user_uuid"))?;
+                let notice = Notice {
+                    sender: self.sender(),
+                    not_me: self.not_me_draw(),
+                    holder,
+                };
                 decide(
                     Given {
                         renewal,
@@ -65,6 +78,7 @@ impl AppState {
                         in_a_row,
                         session_hash: session.secret_hash,
                     },
+                    notice,
                     now,
                 )
             }
@@ -72,6 +86,14 @@ impl AppState {
         };
         self.finish(tx, now, client, outcome).await
     }
+}
+
+/// Whom the renewal is told to (CERT-3 is a security event: a renewal nobody asked for
+/// is reported from the mail itself).
+struct Notice<'a> {
+    sender: Sender<'a>,
+    not_me: NotMeDraw<'a>,
+    holder: User,
 }
 
 /// What the step read and judged.
@@ -83,7 +105,7 @@ struct Given {
     session_hash: Vec<u8>,
 }
 
-fn decide(given: Given, now: i64) -> Outcome<RenewalDone> {
+fn decide(given: Given, notice: Notice<'_>, now: i64) -> Outcome<RenewalDone> {
     let Given {
         renewal,
         judged,
@@ -138,7 +160,18 @@ fn decide(given: Given, now: i64) -> Outcome<RenewalDone> {
             if ends_session {
                 outcome = outcome.write(Write::EndSession(session_hash));
             }
-            outcome.ok("renewed", RenewalDone { not_after })
+            let holder = &notice.holder;
+            let (link, url) = notice.not_me.link(&holder.uuid, "renewal", now);
+            let to = (holder.email.as_str(), holder.display_name.as_str());
+            outcome
+                .write(link)
+                .write(Write::Mail(renewal_mail::renewed(
+                    &notice.sender,
+                    to,
+                    not_after,
+                    &url,
+                )))
+                .ok("renewed", RenewalDone { not_after })
         }
         Err(failed) => outcome.refuse(failed),
     }

@@ -26,7 +26,7 @@ pub(crate) fn may_renew(policy: Policy, login: LoginCertificate, now: i64) -> Re
 /// A renewal can take a step while it is open and within its lifetime.
 pub(crate) fn check_open(renewal: &Renewal, now: i64) -> Result<(), AppError> {
     match renewal.state {
-        RenewalState::Done => Err(AppError::AttemptEnded),
+        RenewalState::Done | RenewalState::Ended => Err(AppError::AttemptEnded),
         RenewalState::Open if now >= renewal.expires_at => Err(AppError::AttemptExpired),
         RenewalState::Open => Ok(()),
     }

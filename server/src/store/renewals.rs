@@ -21,6 +21,9 @@ pub enum RenewalState {
     Open,
     /// The card holds the new certificates; the old ones are revoked.
     Done,
+    /// Closed unfinished: replaced by a newer renewal of the card, or stopped by the RA
+    /// (RA-6). The old certificates stay in force.
+    Ended,
 }
 
 impl RenewalState {
@@ -28,11 +31,12 @@ impl RenewalState {
         match self {
             Self::Open => "open",
             Self::Done => "done",
+            Self::Ended => "ended",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Self::Open, Self::Done]
+        [Self::Open, Self::Done, Self::Ended]
             .into_iter()
             .find(|state| state.as_str() == text)
     }
@@ -191,6 +195,43 @@ fn channel_json(channel: Option<&RenewalChannel>) -> Result<Option<String>, Stor
         .map(serde_json::to_string)
         .transpose()
         .map_err(|_| corrupt(TABLE, "channel"))
+}
+
+/// One renewal of a card at a time: the others still open end (its channel and keys are
+/// the card's only while it is the one), so two tabs cannot interleave key generation.
+pub async fn end_others_for_card(
+    conn: &mut AnyConnection,
+    card_guid: &CardGuid,
+    except: &RenewalId,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE renewals SET state = 'ended', channel = NULL, finished_at = $1 \
+         WHERE card_guid = $2 AND id <> $3 AND state = 'open'",
+    )
+    .bind(now)
+    .bind(card_guid.to_hex())
+    .bind(except.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// RA-6: the incident stop ends every renewal of the user's still open.
+pub async fn end_open_for_user(
+    conn: &mut AnyConnection,
+    user_uuid: &UserUuid,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE renewals SET state = 'ended', channel = NULL, finished_at = $1 \
+         WHERE user_uuid = $2 AND state = 'open'",
+    )
+    .bind(now)
+    .bind(user_uuid.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Re-enrolment: the user's renewals go with their cards (also any of the card's own).

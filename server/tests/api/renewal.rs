@@ -331,3 +331,32 @@ async fn pol_1_pol_4_cert_2_what_is_due_at_sign_in_follows_the_policy(db: Db) {
     }
 }
 both!(pol_1_pol_4_cert_2_what_is_due_at_sign_in_follows_the_policy);
+
+/// CERT-3: one renewal of a card at a time — a second (another tab) ends the first, so
+/// the two can never interleave key generation and certificate writes on the card.
+async fn cert_3_a_second_renewal_of_the_card_ends_the_first(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    app.clock.set(ENDS - 10 * DAY);
+    let (_, cookie) = login(&app, &card).await.unwrap();
+    let first = renewal_start(&app, &card, &cookie).await.unwrap();
+    let opening = card.open_relay(&first.relay);
+    let second = renewal_start(&app, &card, &cookie).await.unwrap();
+    let ended = app
+        .send::<RenewalKeys>(Some(&cookie), &first.renewal_id, &answers(opening))
+        .await
+        .unwrap_err();
+    assert_eq!(ended.code(), ErrorCode::AttemptEnded);
+    let done = finish_on_card(&app, &card, &cookie, &second).await.unwrap();
+    assert!(done.not_after > ENDS);
+    card_and_server_agree(&app, &card).await;
+    // A security event: the holder is told, with the link that stops a renewal nobody
+    // asked for.
+    let told = wait_for_mail(&card.email, server::mail::renewal::RENEWED_SUBJECT).await;
+    assert!(
+        told.contains(&api_types::time::utc_date(done.not_after)),
+        "{told}"
+    );
+    assert!(told.contains("/not-me#"), "{told}");
+}
+both!(cert_3_a_second_renewal_of_the_card_ends_the_first);
