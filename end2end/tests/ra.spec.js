@@ -201,3 +201,27 @@ test('RA-3 / CERT-4: the RA renews ended certificates at the desk, swapping card
   await expect(page.getByRole('heading', { name: 'My card' })).toBeVisible({ timeout: 20_000 });
   await expect(page.locator('#my-renewals')).toContainText('0 of 2 self-service renewals used');
 });
+
+test('CERT-5: the RA revokes a lost card\'s certificates; the card signs in nowhere and the CRL lists it', async ({ page }) => {
+  // The CA's list as a relying party fetches it: its type and size.
+  const crl = () => page.evaluate(async () => {
+    const response = await fetch('/api/crl');
+    return { type: response.headers.get('content-type'), bytes: (await response.arrayBuffer()).byteLength };
+  });
+  await raSignsIn(page);
+  const before = await crl();
+  expect(before.type).toBe('application/pkix-crl');
+  await openUser(page, 'doe', 'Ms Jane Doe');
+  await page.getByLabel('How the loss was reported').fill('Reported lost by phone, caller checked');
+  await page.getByRole('button', { name: 'Revoke certificates' }).click();
+  await expect(page.locator('#ra-done')).toContainText('Certificates revoked for Ms Jane Doe', { timeout: 20_000 });
+  await expectAccessible(page);
+  const told = await stack.waitForMail('jane.doe@nhs.net', NOTICE);
+  expect(told.text).toContain('revoked the certificates');
+  // The CA's list grew by her two certificates; her card no longer signs in.
+  expect((await crl()).bytes).toBeGreaterThan(before.bytes);
+  await swapCard('jane-doe');
+  await expect(page.locator('#ra-card-gone')).toBeVisible({ timeout: 20_000 });
+  await signIn(page, '1234');
+  await expect(page.locator('.nhsuk-error-summary')).toContainText('certificate is not valid any more', { timeout: 20_000 });
+});

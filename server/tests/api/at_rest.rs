@@ -116,8 +116,11 @@ async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db)
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // The test enrolls through the library (as seed-demo does) and drives the binary.
-    let state = AppState::new(settings(&test_db.url), Arc::new(TestClock::new(START)))
+    // The test enrolls through the library (as seed-demo does) and drives the binary, which
+    // keeps real time: the card's certificates are issued now, so the binary finds them
+    // current (CERT-5: the unlock's card proof needs a current 9E certificate).
+    let now = server::Clock::now(&server::SystemClock);
+    let state = AppState::new(settings(&test_db.url), Arc::new(TestClock::new(now)))
         .await
         .unwrap();
     let app = TestApp::attach(port, state, test_db.clone()).await;
