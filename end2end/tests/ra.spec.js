@@ -211,16 +211,16 @@ test('CERT-5: the RA revokes a lost card\'s certificates; the card signs in nowh
   await raSignsIn(page);
   const before = await crl();
   expect(before.type).toBe('application/pkix-crl');
-  await openUser(page, 'doe', 'Ms Jane Doe');
+  await openUser(page, 'khan', 'Ms Amira Khan');
   await page.getByLabel('How the loss was reported').fill('Reported lost by phone, caller checked');
   await page.getByRole('button', { name: 'Revoke certificates' }).click();
-  await expect(page.locator('#ra-done')).toContainText('Certificates revoked for Ms Jane Doe', { timeout: 20_000 });
+  await expect(page.locator('#ra-done')).toContainText('Certificates revoked for Ms Amira Khan', { timeout: 20_000 });
   await expectAccessible(page);
-  const told = await stack.waitForMail('jane.doe@nhs.net', NOTICE);
+  const told = await stack.waitForMail('amira.khan@nhs.net', NOTICE);
   expect(told.text).toContain('revoked the certificates');
   // The CA's list grew by her two certificates; her card no longer signs in.
   expect((await crl()).bytes).toBeGreaterThan(before.bytes);
-  await swapCard('jane-doe');
+  await swapCard('amira-khan');
   await expect(page.locator('#ra-card-gone')).toBeVisible({ timeout: 20_000 });
   await signIn(page, '1234');
   await expect(page.locator('.nhsuk-error-summary')).toContainText('certificate is not valid any more', { timeout: 20_000 });
