@@ -37,14 +37,8 @@ impl AppState {
         client: &Client,
     ) -> Result<(), AppError> {
         let action = (REOPEN, Needs::Agent, Gives::Access);
-        let (_, now, tx, user) = self
-            .ra_target(action, secret, uuid, reason.as_str(), client)
-            .await?;
-        let outcome = match user {
-            Ok((outcome, user)) => decide_reopen(outcome, &user, self.notify(now)),
-            Err(refused) => refused,
-        };
-        self.finish(tx, now, client, outcome).await
+        self.ra_for_reason(action, (secret, uuid, reason, client), decide_reopen)
+            .await
     }
 
     /// RA-6, the incident stop: self-service closed, every unlock and registration in
@@ -57,14 +51,8 @@ impl AppState {
         client: &Client,
     ) -> Result<(), AppError> {
         let action = (STOP, Needs::Agent, Gives::NoAccess);
-        let (_, now, tx, user) = self
-            .ra_target(action, secret, uuid, reason.as_str(), client)
-            .await?;
-        let outcome = match user {
-            Ok((outcome, user)) => decide_stop(outcome, &user, self.notify(now)),
-            Err(refused) => refused,
-        };
-        self.finish(tx, now, client, outcome).await
+        self.ra_for_reason(action, (secret, uuid, reason, client), decide_stop)
+            .await
     }
 
     /// CERT-5: a card reported lost or stolen — its certificates revoked (it can no
@@ -77,11 +65,23 @@ impl AppState {
         client: &Client,
     ) -> Result<(), AppError> {
         let action = (REVOKE, Needs::Agent, Gives::NoAccess);
+        self.ra_for_reason(action, (secret, uuid, reason, client), decide_revoke)
+            .await
+    }
+
+    /// An action that needs only a reason: the RA and the user opened, the named pure
+    /// `decide` applied, then `finish`.
+    async fn ra_for_reason(
+        &self,
+        action: (AuditAction, Needs, Gives),
+        (secret, uuid, reason, client): (Option<&FlowSecret>, &UserUuid, &Reason, &Client),
+        decide: fn(Outcome<()>, &User, Notify<'_>) -> Outcome<()>,
+    ) -> Result<(), AppError> {
         let (_, now, tx, user) = self
             .ra_target(action, secret, uuid, reason.as_str(), client)
             .await?;
         let outcome = match user {
-            Ok((outcome, user)) => decide_revoke(outcome, &user, self.notify(now)),
+            Ok((outcome, user)) => decide(outcome, &user, self.notify(now)),
             Err(refused) => refused,
         };
         self.finish(tx, now, client, outcome).await
