@@ -6,18 +6,24 @@
 //! module only fetches keys and signs.
 
 use api_types::bridge::{RelayCommands, SignedGrant, SignedRelay};
+use api_types::ra::UserUuid;
 use api_types::renewal::RenewalOpened;
 use api_types::values::CommandHex;
+use api_types::values::RenewalId;
 use bridge_grant::{GrantRequest, Operation};
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
 use card_protocol::scp03::{HostHandshake, StaticKeys};
 use rand::RngCore;
 
-use crate::secrets::{Kek, SealPurpose};
+use crate::secrets::{random_bytes, Kek, SealPurpose};
 use crate::store::cards::Card;
 use crate::store::corrupt;
-use crate::store::renewals::{Renewal, RenewalChannel};
+use crate::store::renewals::{Renewal, RenewalChannel, RenewalState};
 use crate::{AppError, AppState};
+
+/// How long a renewal may take, from its start to the card's last answer (the
+/// cardholder's own, or one at the RA desk).
+const RENEWAL_LIFETIME_SECS: i64 = 15 * 60;
 
 /// How long a grant lets the bridge act: the page uses it at once.
 const GRANT_LIFETIME_SECS: i64 = 120;
@@ -101,6 +107,28 @@ impl AppState {
             .map_err(|_| AppError::Invariant("a script the bridge would refuse"))?;
         let grant = self.grant(attempt, card_guid, operation, Some(&bytes), now);
         Ok(SignedRelay { apdus, grant })
+    }
+
+    /// A new renewal of `card` (by the RA at their desk, or by its holder) and its first
+    /// channel.
+    pub(crate) fn renewal_begun(
+        &self,
+        card: &Card,
+        by_ra: Option<UserUuid>,
+        now: i64,
+    ) -> Result<(Renewal, RenewalOpened), AppError> {
+        let renewal = Renewal {
+            id: RenewalId::from_bytes(random_bytes()),
+            card_guid: card.guid,
+            user_uuid: card.user_uuid.clone(),
+            state: RenewalState::Open,
+            channel: None,
+            created_at: now,
+            expires_at: now + RENEWAL_LIFETIME_SECS,
+            finished_at: None,
+            by_ra,
+        };
+        self.renewal_opening(renewal, card, now)
     }
 
     /// A fresh channel for `renewal`: INITIALIZE UPDATE with a new host challenge, under

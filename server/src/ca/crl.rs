@@ -13,16 +13,15 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::Version;
 
 use super::{time, CaError, CertificateAuthority};
-use crate::store::certificates::RevokedCertificate as Revoked;
+use crate::store::certificates::{RevokedCertificate as Revoked, LOST_OR_STOLEN, SUPERSEDED};
 
 /// How long a list is good for: relying parties fetch a new one by then.
 pub const CRL_LIFETIME_SECS: i64 = 24 * 60 * 60;
 
 fn reason_code(reason: Option<&str>) -> CrlReason {
     match reason {
-        Some("superseded") => CrlReason::Superseded,
-        Some("lost_or_stolen") => CrlReason::KeyCompromise,
-        Some("cessation") => CrlReason::CessationOfOperation,
+        Some(SUPERSEDED) => CrlReason::Superseded,
+        Some(LOST_OR_STOLEN) => CrlReason::KeyCompromise,
         _ => CrlReason::Unspecified,
     }
 }

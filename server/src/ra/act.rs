@@ -16,8 +16,8 @@ use crate::flow::lockout::stop_everything;
 use crate::flow::{Client, Outcome, Write};
 use crate::mail::templates::RaNotice;
 use crate::secrets::{CodePepper, FlowSecret};
-use crate::store::phone_codes;
 use crate::store::users::{UnlockCounters, User};
+use crate::store::{certificates, phone_codes};
 use crate::{AppError, AppState};
 
 const REOPEN: AuditAction = AuditAction::RaReopen;
@@ -174,7 +174,7 @@ fn decide_revoke(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outco
     stop_everything(told, user)
         .write(Write::RevokeUserCertificates {
             user_uuid: user.uuid.clone(),
-            reason: "lost_or_stolen",
+            reason: certificates::LOST_OR_STOLEN,
         })
         .ok("revoked", ())
 }

@@ -9,18 +9,15 @@ use api_types::audit::AuditAction;
 use api_types::policy::{Policy, RenewalDue};
 use api_types::ra::{DeskRenewalRequest, UserUuid};
 use api_types::renewal::RenewalOpened;
-use api_types::values::RenewalId;
 
 use super::{Gives, Needs};
 use crate::flow::{Client, Outcome, Write};
-use crate::secrets::{random_bytes, FlowSecret};
+use crate::secrets::FlowSecret;
 use crate::store::cards;
-use crate::store::renewals::{self, LoginCertificate, Renewal, RenewalState};
+use crate::store::renewals::{self, LoginCertificate, Renewal};
 use crate::{AppError, AppState};
 
 const RENEW: AuditAction = AuditAction::RaRenew;
-/// As long as the cardholder's own renewal may take.
-const LIFETIME_SECS: i64 = 15 * 60;
 
 impl AppState {
     pub async fn ra_renewal_start(
@@ -40,18 +37,7 @@ impl AppState {
                 match card.filter(|card| card.user_uuid == user.uuid) {
                     Some(card) => {
                         let login = renewals::login_certificate(&mut tx, &card.guid).await?;
-                        let renewal = Renewal {
-                            id: RenewalId::from_bytes(random_bytes()),
-                            card_guid: card.guid,
-                            user_uuid: user.uuid.clone(),
-                            state: RenewalState::Open,
-                            channel: None,
-                            created_at: now,
-                            expires_at: now + LIFETIME_SECS,
-                            finished_at: None,
-                            by_ra: Some(ra.uuid.clone()),
-                        };
-                        let opened = self.renewal_opening(renewal, &card, now);
+                        let opened = self.renewal_begun(&card, Some(ra.uuid.clone()), now);
                         decide(outcome, (self.settings.policy, login), opened, now)
                     }
                     // Another's card in the reader, or none we know.

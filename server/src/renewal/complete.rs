@@ -20,15 +20,13 @@ use crate::flow::{Client, Outcome, Subject, Write};
 use crate::mail::renewal as renewal_mail;
 use crate::mail::templates::Sender;
 use crate::secrets::FlowSecret;
+use crate::store::certificates::SUPERSEDED;
 use crate::store::corrupt;
 use crate::store::renewals::{self, Renewal, RenewalChannel, RenewalState};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
 
 const ACTION: AuditAction = AuditAction::Renew;
-
-/// CERT-5: why the certificates a renewal replaced were revoked.
-const SUPERSEDED: &str = "superseded";
 
 impl AppState {
     pub async fn renewal_complete(

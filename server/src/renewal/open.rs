@@ -9,15 +9,14 @@ use api_types::audit::AuditAction;
 use api_types::policy::Policy;
 use api_types::renewal::{RenewalChannelRequest, RenewalOpened, RenewalStartRequest};
 use api_types::values::RenewalId;
-use rand::RngCore;
 
-use super::rules::{check_open, may_renew, LIFETIME_SECS};
+use super::rules::{check_open, may_renew};
 use crate::flow::card_again::CardProvenAgain;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::cards;
 use crate::store::corrupt;
-use crate::store::renewals::{self, LoginCertificate, Renewal, RenewalState};
+use crate::store::renewals::{self, LoginCertificate, Renewal};
 use crate::{AppError, AppState};
 
 const START: AuditAction = AuditAction::RenewStart;
@@ -37,20 +36,7 @@ impl AppState {
             .await?
             .ok_or_else(|| corrupt("cards", "guid"))?;
         let login = renewals::login_certificate(&mut tx, &info.card_guid).await?;
-        let mut id = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut id);
-        let renewal = Renewal {
-            id: RenewalId::from_bytes(id),
-            card_guid: info.card_guid,
-            user_uuid: info.uuid.clone(),
-            state: RenewalState::Open,
-            channel: None,
-            created_at: now,
-            expires_at: now + LIFETIME_SECS,
-            finished_at: None,
-            by_ra: None,
-        };
-        let (renewal, opened) = self.renewal_opening(renewal, &card, now)?;
+        let (renewal, opened) = self.renewal_begun(&card, None, now)?;
         let given = Start {
             policy: self.settings.policy,
             subject: Subject::session(info),

@@ -11,6 +11,7 @@ use crate::flow::{Outcome, Subject, Write};
 use crate::mail::renewal::reminder;
 use crate::mail::templates::Sender;
 use crate::store::jobs::{self, EndingCertificate};
+use crate::store::StoreError;
 use crate::{AppError, AppState};
 
 /// The claim's kind: one a day per user, whichever card it is for.
@@ -26,9 +27,10 @@ impl AppState {
     pub(crate) async fn send_certificate_reminders(&self, now: i64) -> Result<i64, AppError> {
         let day = now.div_euclid(DAY);
         let window = (now, now + REMINDER_DAYS * DAY);
+        let link = format!("{}/renew", self.settings.public_origin);
         let mut queued = 0;
         loop {
-            let mut conn = self.store.pool.acquire().await.map_err(from_sqlx)?;
+            let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
             let due =
                 jobs::certificates_ending(&mut conn, window, (REMINDER_KIND, day), BATCH).await?;
             drop(conn);
@@ -44,7 +46,6 @@ impl AppState {
                 {
                     continue;
                 }
-                let link = format!("{}/renew", self.settings.public_origin);
                 let reminder = (self.settings.policy, link.as_str(), now);
                 let outcome = decide_reminder(&self.sender(), &ending, reminder);
                 self.finish_offline(tx, now, outcome).await?;
@@ -52,10 +53,6 @@ impl AppState {
             }
         }
     }
-}
-
-fn from_sqlx(error: sqlx::Error) -> AppError {
-    crate::store::StoreError::from(error).into()
 }
 
 /// JOB-2: the reminder's mail and its audit event (the holder sees it on My card).

@@ -6,9 +6,6 @@ use api_types::policy::{Policy, RenewalDue};
 use crate::store::renewals::{LoginCertificate, Renewal, RenewalState};
 use crate::AppError;
 
-/// How long a renewal may take, from its start to the card's last answer.
-pub(crate) const LIFETIME_SECS: i64 = 15 * 60;
-
 /// CERT-2 / CERT-4 / POL-4: whether the cardholder may renew now. An expired certificate
 /// cannot sign in to ask; one with more than the offered window left is not due; the
 /// third renewal in a row (seed-2006) is the RA's.

@@ -179,6 +179,11 @@ pub async fn revoke_all_for_user(
     Ok(())
 }
 
+/// CERT-5: why a certificate was revoked, as `revoked_reason` keeps it: replaced by a
+/// renewal, or its card reported lost or stolen to the RA.
+pub const SUPERSEDED: &str = "superseded";
+pub const LOST_OR_STOLEN: &str = "lost_or_stolen";
+
 /// A revoked certificate as the CRL names it (CERT-5).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RevokedCertificate {
