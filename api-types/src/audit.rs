@@ -105,6 +105,9 @@ actions! {
     RenewStart = "cert.renew_start",
     /// CERT-3: a renewal's secure channel opened again after a failure.
     RenewChannel = "cert.renew_channel",
+    /// CERT-3: a renewal cut off after the card made its keys, finished from a sign-in
+    /// the server could not check: a channel that reads the card's keys.
+    RenewRecover = "cert.renew_recover",
     /// CERT-3: the card asked to generate its new keys.
     RenewKeys = "cert.renew_keys",
     /// CERT-3: certificates issued for the card's new keys, sent to be written.

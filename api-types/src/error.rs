@@ -86,11 +86,14 @@ pub enum ErrorCode {
     RenewalNotDue,
     /// CERT-4: two self-service renewals in a row; the RA renews this time.
     RenewalByRa,
+    /// CERT-3: the card's renewal was cut off after it made its new keys; the page
+    /// finishes it with the card, then signs in again.
+    RenewalUnfinished,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 60] = [
+    pub const ALL: [ErrorCode; 61] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -151,6 +154,7 @@ impl ErrorCode {
         ErrorCode::ManagerRequired,
         ErrorCode::RenewalNotDue,
         ErrorCode::RenewalByRa,
+        ErrorCode::RenewalUnfinished,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -196,7 +200,8 @@ impl ErrorCode {
             | C::CodeTriesExhausted
             | C::GrantExpired
             | C::LoginExpired => 410,
-            C::WrongStep
+            C::RenewalUnfinished
+            | C::WrongStep
             | C::CardUpdateFailed
             | C::AttemptEnded
             | C::AlreadyUnlocked
@@ -270,6 +275,7 @@ impl ErrorCode {
             ErrorCode::PinReused => "pin_reused",
             ErrorCode::RenewalNotDue => "renewal_not_due",
             ErrorCode::RenewalByRa => "renewal_by_ra",
+            ErrorCode::RenewalUnfinished => "renewal_unfinished",
             ErrorCode::ChannelFailed => "channel_failed",
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::CertificateNotValid => "certificate_not_valid",

@@ -14,6 +14,12 @@
 //! Until step 4 the old certificates stay the card's; if anything fails between (card
 //! pulled, bridge stopped, page reloaded), `POST /api/renewal/{id}/channel` opens a new
 //! channel for the same renewal and the card makes its keys again.
+//!
+//! Cut off after the card made its keys and left until the session ended, the card signs
+//! in with a key the server has not certified: sign-in answers `renewal_unfinished` and
+//! keeps that sign-in. `POST /api/renewal/recover` with its login id opens a channel that
+//! reads the card's keys instead of making them; steps 2–4 follow with the login id in
+//! each body (`recovery`) and no session, and the user then signs in again.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +30,9 @@ use crate::values::{BoundedVec, CardGuid, CardSignature, LoginId, RenewalId, Res
 endpoints! {
     /// CERT-3: the passcode entered on the card; a renewal and its channel's opening.
     RenewalStart = POST "/api/renewal", RenewalStartRequest => RenewalOpened;
+    /// CERT-3: a sign-in kept because the card's renewal was cut off; a channel that
+    /// reads the card's keys to finish it.
+    RenewalRecover = POST "/api/renewal/recover", RenewalRecoverRequest => RenewalOpened;
     /// CARD-3: a new channel for a renewal not finished (after any failure).
     RenewalChannel = POST "/api/renewal/{id}/channel" RenewalId, RenewalChannelRequest => RenewalOpened;
     /// CERT-3: the card's answers to the opening; the sealed key generation.
@@ -39,6 +48,14 @@ endpoints! {
 pub struct RenewalStartRequest {
     pub login_id: LoginId,
     pub signature: CardSignature,
+}
+
+/// The sign-in `login/finish` answered `renewal_unfinished`, and the card it was for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenewalRecoverRequest {
+    pub card_guid: CardGuid,
+    pub login_id: LoginId,
 }
 
 /// Asks for a fresh channel opening for a renewal not finished.
@@ -60,6 +77,9 @@ pub struct RenewalOpened {
 #[serde(deny_unknown_fields)]
 pub struct CardAnswers {
     pub card_answers: BoundedVec<ResponseHex, 8>,
+    /// Finishing a cut-off renewal without a session: the kept sign-in's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<LoginId>,
 }
 
 /// Sealed commands for the bridge to relay on the renewal's channel.

@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// An instruction: ISO 7816-4 and PIV (SP 800-73-4 part 2), GlobalPlatform SCP03
-/// (Amendment D), and the two YubiKey extensions `yubico-piv-tool` asks a card for.
+/// (Amendment D), and the YubiKey extensions `yubico-piv-tool` asks a card for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ins {
     /// `A4`: SELECT the PIV application by its AID.
@@ -35,11 +35,13 @@ pub enum Ins {
     GetVersion,
     /// `F8`: YubiKey GET SERIAL.
     GetSerial,
+    /// `F7`: YubiKey GET METADATA of a slot (its algorithm, policy, origin, public key).
+    GetMetadata,
 }
 
 impl Ins {
     /// Every instruction, for round trips and exhaustive tables.
-    pub const ALL: [Ins; 13] = [
+    pub const ALL: [Ins; 14] = [
         Ins::Select,
         Ins::GetData,
         Ins::PutData,
@@ -53,6 +55,7 @@ impl Ins {
         Ins::ExternalAuthenticate,
         Ins::GetVersion,
         Ins::GetSerial,
+        Ins::GetMetadata,
     ];
 
     /// The byte on the wire.
@@ -71,6 +74,7 @@ impl Ins {
             Ins::ExternalAuthenticate => 0x82,
             Ins::GetVersion => 0xFD,
             Ins::GetSerial => 0xF8,
+            Ins::GetMetadata => 0xF7,
         }
     }
 
@@ -95,6 +99,7 @@ impl Ins {
             Ins::ExternalAuthenticate => "EXTERNAL AUTHENTICATE",
             Ins::GetVersion => "GET VERSION",
             Ins::GetSerial => "GET SERIAL",
+            Ins::GetMetadata => "GET METADATA",
         }
     }
 }
@@ -158,6 +163,7 @@ mod tests {
             (Ins::ExternalAuthenticate, 0x82),
             (Ins::GetVersion, 0xFD),
             (Ins::GetSerial, 0xF8),
+            (Ins::GetMetadata, 0xF7),
         ];
         assert_eq!(table.len(), Ins::ALL.len());
         for (ins, byte) in table {

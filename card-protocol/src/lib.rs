@@ -8,6 +8,7 @@ pub mod apdu;
 pub mod client;
 pub mod ins;
 pub mod issue;
+pub mod metadata;
 pub mod pin;
 pub mod piv;
 pub mod renew;

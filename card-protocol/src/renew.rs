@@ -7,12 +7,18 @@
 //!    [`new_keys`] reads the new public keys from the card's MACed answers.
 //! 3. [`certificate_writes`]: PUT DATA of each new certificate, sealed on the same
 //!    session. [`all_written`] judges the card's MACed answers.
+//!
+//! A renewal cut off after the card made its keys but before the server heard them is
+//! finished by a channel that reads the keys instead of making them: [`key_reading`]
+//! (GET METADATA of both slots, sealed) in round trip 2 and [`keys_read`] for its
+//! answers; round trip 3 is the same.
 
 use p256::PublicKey;
 
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::client::PivError;
 use crate::issue::{self, KeySlot};
+use crate::metadata;
 use crate::scp03::{HostHandshake, HostSession, Scp03Error};
 use crate::unlock::LEVEL;
 
@@ -45,10 +51,27 @@ pub fn key_generation(
     handshake: HostHandshake,
     card_answer: &ResponseApdu,
 ) -> Result<Vec<CommandApdu>, RenewError> {
+    for_both_slots(handshake, card_answer, issue::generate_key_pair)
+}
+
+/// Round trip 2 of a channel that finishes an interrupted renewal: as [`key_generation`],
+/// but GET METADATA of both slots, so the card says which keys it holds now.
+pub fn key_reading(
+    handshake: HostHandshake,
+    card_answer: &ResponseApdu,
+) -> Result<Vec<CommandApdu>, RenewError> {
+    for_both_slots(handshake, card_answer, metadata::read_key)
+}
+
+fn for_both_slots(
+    handshake: HostHandshake,
+    card_answer: &ResponseApdu,
+    command: fn(KeySlot) -> CommandApdu,
+) -> Result<Vec<CommandApdu>, RenewError> {
     let (external_authenticate, mut session) = handshake.authenticate(card_answer, LEVEL)?;
     let mut sent = vec![external_authenticate];
     for slot in KeySlot::ALL {
-        sent.push(session.wrap(issue::generate_key_pair(slot))?);
+        sent.push(session.wrap(command(slot))?);
     }
     Ok(sent)
 }
@@ -74,14 +97,25 @@ fn resumed(
 /// The new public keys, in [`KeySlot::ALL`] order, from the card's answers to
 /// [`key_generation`] (as relayed, raw).
 pub fn new_keys(kept: Kept<'_>, answers: &[ResponseApdu]) -> Result<Vec<PublicKey>, RenewError> {
+    keys_in(kept, answers, issue::public_key)
+}
+
+/// The keys the card holds, in [`KeySlot::ALL`] order, from its answers to
+/// [`key_reading`] (as relayed, raw).
+pub fn keys_read(kept: Kept<'_>, answers: &[ResponseApdu]) -> Result<Vec<PublicKey>, RenewError> {
+    keys_in(kept, answers, metadata::public_key)
+}
+
+fn keys_in(
+    kept: Kept<'_>,
+    answers: &[ResponseApdu],
+    key: fn(&ResponseApdu) -> Result<PublicKey, PivError>,
+) -> Result<Vec<PublicKey>, RenewError> {
     if answers.len() != kept.sent.len() {
         return Err(RenewError::Answers);
     }
     let (_, opened) = resumed(kept, answers)?;
-    Ok(opened
-        .iter()
-        .map(issue::public_key)
-        .collect::<Result<Vec<_>, _>>()?)
+    Ok(opened.iter().map(key).collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Round trip 3: PUT DATA of each certificate, sealed on the same session after the key

@@ -70,6 +70,36 @@ test('CERT-2 CERT-3: a card 15 days from expiry is sent to renewal at sign-in, r
   expect(checked.verified).toContain('OK');
 });
 
+test('CERT-3: a renewal cut off after the card made its keys is finished at the next sign-in', async ({ page, context, baseURL }) => {
+  card = await stack.insertCard(TOM);
+  bridge = await stack.startBridge(baseURL);
+  await signIn(page, '1234');
+  await expect(page.getByRole('heading', { name: 'Renew your certificates' })).toBeVisible({ timeout: 20_000 });
+
+  // The connection drops just as the page reports the card's new keys: the card has
+  // made them, the server never heard which.
+  let cut;
+  const reported = new Promise((resolve) => { cut = resolve; });
+  await page.route('**/api/renewal/*/certificates', async (route) => { cut(); await route.abort('connectionreset'); });
+  await page.getByLabel('Smartcard passcode').fill('1234');
+  await page.getByRole('button', { name: 'Renew my certificates' }).click();
+  await reported;
+  await expect(page.locator('.nhsuk-error-summary')).toBeVisible({ timeout: 20_000 });
+  await page.unroute('**/api/renewal/*/certificates');
+
+  // Later, the session gone: sign-in finishes the renewal with the card, then asks again.
+  await context.clearCookies();
+  await signIn(page, '1234');
+  await expect(page.locator('#renewal-finished')).toBeVisible({ timeout: 30_000 });
+  await expectAccessible(page);
+  await page.getByLabel('Smartcard passcode').fill('1234');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'My card' })).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator('#my-certificate-expiry')).toContainText(String(new Date().getUTCFullYear() + 3));
+  const checked = await stack.checkIssuedCard(baseURL, '1234');
+  expect(checked.verified).toContain('OK');
+});
+
 test('CERT-2: a card 25 days from expiry is offered renewal on My card, and may decline it', async ({ page, baseURL }) => {
   const amira = users.find((u) => u.card_file.endsWith(`${AMIRA}.json`));
   expect(amira.certificate_not_after).toBeGreaterThan(Date.now() / 1000 + 24 * DAY);

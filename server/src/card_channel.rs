@@ -127,16 +127,19 @@ impl AppState {
             expires_at: now + RENEWAL_LIFETIME_SECS,
             finished_at: None,
             by_ra,
+            recovery: None,
         };
-        self.renewal_opening(renewal, card, now)
+        self.renewal_opening(renewal, card, false, now)
     }
 
     /// A fresh channel for `renewal`: INITIALIZE UPDATE with a new host challenge, under
     /// an `open_channel` grant for this renewal; whatever the old channel held is gone.
+    /// `reading`: the channel reads the card's keys rather than making new ones.
     pub(crate) fn renewal_opening(
         &self,
         renewal: Renewal,
         card: &Card,
+        reading: bool,
         now: i64,
     ) -> Result<(Renewal, RenewalOpened), AppError> {
         let host_challenge = fresh_challenge();
@@ -161,6 +164,7 @@ impl AppState {
             key_answers: Vec::new(),
             issued: Vec::new(),
             card_auth_key: None,
+            reading,
         };
         Ok((
             Renewal {

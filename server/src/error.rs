@@ -100,6 +100,9 @@ pub enum AppError {
     /// CERT-4: the third renewal in a row is the RA's.
     #[error("the RA renews the certificates this time")]
     RenewalByRa,
+    /// CERT-3: a sign-in the card's unfinished renewal explains; kept to finish it.
+    #[error("the card's renewal is unfinished")]
+    RenewalUnfinished,
     /// RA-4: an audit or search filter that does not parse.
     #[error("malformed filter")]
     BadFilter,
@@ -167,6 +170,7 @@ impl AppError {
             E::ManagerRequired => ErrorCode::ManagerRequired,
             E::RenewalNotDue => ErrorCode::RenewalNotDue,
             E::RenewalByRa => ErrorCode::RenewalByRa,
+            E::RenewalUnfinished => ErrorCode::RenewalUnfinished,
             E::BadFilter => ErrorCode::BadRequest,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal

@@ -90,6 +90,22 @@ pub(crate) fn card() -> Card {
     }
 }
 
+/// John's renewal of his card, open, begun at `0` and with no channel.
+pub(crate) fn renewal() -> crate::store::renewals::Renewal {
+    crate::store::renewals::Renewal {
+        id: api_types::values::RenewalId::from_bytes([4; 16]),
+        card_guid: card().guid,
+        user_uuid: john_uuid(),
+        state: crate::store::renewals::RenewalState::Open,
+        channel: None,
+        created_at: 0,
+        expires_at: 900,
+        finished_at: None,
+        by_ra: None,
+        recovery: None,
+    }
+}
+
 /// Whom an outcome's mail goes to, in order.
 pub(crate) fn mailed_to<T>(outcome: &Outcome<T>) -> Vec<&str> {
     outcome

@@ -311,6 +311,7 @@ impl VirtualCard {
             Some(Ins::GeneralAuthenticate) => Self::general_authenticate,
             Some(Ins::GenerateAsymmetricKeyPair) => Self::generate_key_pair,
             Some(Ins::PutData) => Self::put_data,
+            Some(Ins::GetMetadata) => Self::get_metadata,
             Some(Ins::GetVersion) => |_, _| Ok(YK_VERSION.to_vec()),
             Some(Ins::GetSerial) => |card, _| Ok(card.serial.to_be_bytes().to_vec()),
             None | Some(Ins::GetResponse | Ins::InitializeUpdate | Ins::ExternalAuthenticate) => {

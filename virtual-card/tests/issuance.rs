@@ -9,9 +9,9 @@
 mod support;
 
 use card_protocol::apdu::{CommandApdu, ResponseApdu};
-use card_protocol::issue;
 use card_protocol::piv;
 use card_protocol::KeySlot;
+use card_protocol::{issue, metadata};
 use card_protocol::{Pin, PivClient, StatusWord};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
@@ -112,6 +112,37 @@ fn card_1_generated_public_keys_are_the_keys_the_card_signs_with() {
     let signature = client.sign_with_piv_auth_key(&login).unwrap();
     assert!(verifies(&piv_auth, &login, &signature));
     assert!(!verifies(&card_auth, &login, &signature));
+}
+
+#[test]
+fn cert_3_get_metadata_reads_back_the_keys_generate_made_plain_or_sealed() {
+    let card = card();
+    // Before issuance 9A has no key: the slot is empty, not an error of the command.
+    let mut client = plain(&card);
+    let empty = client
+        .transmit(&metadata::read_key(KeySlot::PivAuth))
+        .unwrap();
+    assert_eq!(empty.sw, StatusWord::REF_DATA_NOT_FOUND);
+    let mut issuer = Issuer::open(&card);
+    let piv_auth = issuer.generate(KeySlot::PivAuth);
+    let card_auth = issuer.generate(KeySlot::CardAuth);
+    let keys = [(KeySlot::PivAuth, piv_auth), (KeySlot::CardAuth, card_auth)];
+    for (slot, key) in keys {
+        let sealed = issuer.send(metadata::read_key(slot)).unwrap();
+        assert_eq!(metadata::public_key(&sealed).unwrap(), key, "{slot:?}");
+    }
+    // The session over, anyone may read them: a public key is public.
+    let mut client = plain(&card);
+    for (slot, key) in keys {
+        let answer = client.transmit(&metadata::read_key(slot)).unwrap();
+        assert_eq!(metadata::public_key(&answer).unwrap(), key, "{slot:?}");
+    }
+    // Any other reference (the PIN, the management key) is not a key this card reports.
+    let pin = CommandApdu::new(0, card_protocol::Ins::GetMetadata, 0, piv::KEY_REF_PIN);
+    assert_eq!(
+        plain(&card).transmit(&pin).unwrap().sw,
+        StatusWord::REF_DATA_NOT_FOUND
+    );
 }
 
 #[test]

@@ -41,7 +41,7 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::RaViewTrail => "Your RA team looked at your security events",
         A::RaViewReports | A::RaViewDashboard => "Your RA team looked at its work list",
         A::CardIssue => "Your card was issued its keys and certificates",
-        A::RenewStart | A::RenewChannel | A::RenewKeys | A::RenewCertificates => {
+        A::RenewStart | A::RenewChannel | A::RenewRecover | A::RenewKeys | A::RenewCertificates => {
             "You began renewing your card's certificates"
         }
         A::Renew => "Your card's certificates were renewed",

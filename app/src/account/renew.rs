@@ -194,5 +194,5 @@ async fn renew(
             api::call::<RenewalChannel>(&id, &RenewalChannelRequest {}).await?
         }
     };
-    renewal_steps::on_card(&bridge, opened, stage).await
+    renewal_steps::on_card(&bridge, opened, stage, None).await
 }

@@ -1,10 +1,14 @@
 //! Sign in with your smartcard (AUTH-1): the card's tries left, the passcode, the warning
 //! before the last try (BRG-6), and a locked card sent to unlock. Then My card, or the RA
-//! console page that sent the user here (`?next=/ra…`, RA-1).
+//! console page that sent the user here (`?next=/ra…`, RA-1). A card whose renewal was
+//! cut off after it made its new keys is finished here, and the user signs in again
+//! (CERT-3).
 
 use api_types::auth::{LoginFinish, LoginFinishRequest};
+use api_types::bridge::{BridgeStatus, PATH_STATUS};
 use api_types::passcode::CardPasscode;
 use api_types::policy::RenewalDue;
+use api_types::renewal::{RenewalRecover, RenewalRecoverRequest};
 use api_types::unlock::PublicConfig;
 use api_types::ErrorCode;
 use leptos::ev::SubmitEvent;
@@ -17,6 +21,7 @@ use crate::card_check::{
     PASSCODE_FIELD,
 };
 use crate::errors::{Flow, Problem, ProblemSummary};
+use crate::renewal_steps::{self, Stage};
 
 /// Where to go once signed in: renewal first when it is forced (CERT-2); else `next` when
 /// it is a page of this site's RA console or the certificate renewal (a path, never
@@ -35,18 +40,47 @@ fn after_sign_in(next: Option<&str>, renewal: RenewalDue) -> &str {
     }
 }
 
+/// What a sign-in came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignedIn {
+    /// Signed in; renewal is due or not.
+    Due(RenewalDue),
+    /// The card's cut-off renewal is finished: sign in again with the new certificate.
+    RenewalFinished,
+}
+
 async fn sign_in(
     bridge: Bridge,
     passcode: CardPasscode,
     confirm_last_try: bool,
-) -> Result<RenewalDue, Problem> {
+    stage: RwSignal<Option<Stage>>,
+) -> Result<SignedIn, Problem> {
+    let status: BridgeStatus = bridge.get(PATH_STATUS).await?;
+    let card_guid = status
+        .card
+        .ok_or_else(|| Problem::from_code(ErrorCode::NoCard))?
+        .guid;
     let (login_id, signature) =
-        crate::card_check::card_signs(&bridge, &passcode, confirm_last_try, None).await?;
+        crate::card_check::card_signs(&bridge, &passcode, confirm_last_try, Some(card_guid))
+            .await?;
     let finish = LoginFinishRequest {
-        login_id,
+        login_id: login_id.clone(),
         signature,
     };
-    Ok(api::call::<LoginFinish>(&(), &finish).await?.renewal)
+    match api::call::<LoginFinish>(&(), &finish).await {
+        Ok(info) => Ok(SignedIn::Due(info.renewal)),
+        Err(found) if found.is(ErrorCode::RenewalUnfinished) => {
+            stage.set(Some(Stage::Reading));
+            let request = RenewalRecoverRequest {
+                card_guid,
+                login_id: login_id.clone(),
+            };
+            let opened = api::call::<RenewalRecover>(&(), &request).await?;
+            renewal_steps::on_card(&bridge, opened, stage, Some(login_id)).await?;
+            Ok(SignedIn::RenewalFinished)
+        }
+        Err(found) => Err(found),
+    }
 }
 
 #[component]
@@ -58,19 +92,27 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
     // BRG-6: one try left; the user must say to use it.
     let last_try = RwSignal::new(false);
     let problem = RwSignal::new(None::<Problem>);
+    let stage = RwSignal::new(None::<Stage>);
+    let renewed = RwSignal::new(false);
     let next = crate::location::query("next");
     let refresh_bridge = bridge.clone();
     let tries_bridge = bridge.clone();
     let action = Action::new_local(move |(passcode, confirm): &(CardPasscode, bool)| {
-        sign_in(bridge.clone(), passcode.clone(), *confirm)
+        stage.set(None);
+        sign_in(bridge.clone(), passcode.clone(), *confirm, stage)
     });
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(renewal)) => {
+        Some(Ok(SignedIn::Due(renewal))) => {
             let _ = window()
                 .location()
                 .assign(after_sign_in(next.as_deref(), renewal));
         }
+        Some(Ok(SignedIn::RenewalFinished)) => {
+            stage.set(None);
+            renewed.set(true);
+        }
         Some(Err(found)) => {
+            stage.set(None);
             refresh_card(refresh_bridge.clone(), card);
             last_try.set(found.is(ErrorCode::LastTryNeedsConfirmation));
             problem.set(Some(by_passcode(
@@ -86,6 +128,7 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
             return;
         }
         problem.set(None);
+        renewed.set(false);
         match gate(
             PASSCODE_FIELD,
             &pin.get_untracked(),
@@ -106,9 +149,21 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
     };
     view! {
         <p id="progress" class="app-progress" role="status" aria-live="polite">
-            {move || if action.pending().get() { "Checking your passcode on your smartcard…" } else { "" }}
+            {move || match (action.pending().get(), stage.get()) {
+                (true, Some(stage)) => stage.words(false),
+                (true, None) => "Checking your passcode on your smartcard…",
+                (false, _) => "",
+            }}
         </p>
         <h1 tabindex="-1">"Sign in with your smartcard"</h1>
+        {move || renewed.get().then(|| view! {
+            <div id="renewal-finished" class="nhsuk-inset-text">
+                <p>
+                    "Your smartcard's certificate renewal is finished. Sign in again with your \
+                     passcode to use the new certificate."
+                </p>
+            </div>
+        })}
         {move || problem.get().map(|p| view! { <ProblemSummary problem=p/> })}
         <CardTries bridge=tries_bridge card=card/>
         <form on:submit=submit novalidate>

@@ -93,6 +93,7 @@ fn ending(code: ErrorCode) -> Ending {
         | C::ManagerRequired
         | C::RenewalNotDue
         | C::RenewalByRa
+        | C::RenewalUnfinished
         | C::NoRaCode => E::Stays,
     }
 }

@@ -272,6 +272,10 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
              renewal when you sign in, once they do."
         }
         C::RenewalByRa => "Your Registration Authority renews your certificates this time.",
+        C::RenewalUnfinished => {
+            "Your smartcard's certificate renewal did not finish. Leave your card in the reader \
+             and sign in again to finish it."
+        }
     }
 }
 

@@ -70,7 +70,7 @@ impl DeskRenewal {
                 self.stage.set(Some(Stage::Channel));
                 let bridge = ra.bridge();
                 leptos::task::spawn_local(async move {
-                    match renewal_steps::on_card(&bridge, opened, self.stage).await {
+                    match renewal_steps::on_card(&bridge, opened, self.stage, None).await {
                         Ok(done) => self.renewed_until.set(Some(done.not_after)),
                         Err(problem) => self.problem.set(Some(problem)),
                     }

@@ -1,5 +1,7 @@
 //! AUTH-1: `login/start` (a challenge for the card) and `login/finish` (its 9A signature
-//! → a session).
+//! → a session). A signature the card's certificates do not check, from a card with a
+//! renewal still open, is kept with that renewal: the card may hold the renewal's new
+//! keys, and the page can finish it (CERT-3, `renewal::recover`).
 
 use api_types::audit::AuditAction;
 use api_types::auth::{
@@ -14,9 +16,10 @@ use crate::flow::card_again::{check_card_signature, CardTrust};
 use crate::flow::session::{renewal_due, session_info, Limits};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
+use crate::store::attempts::HexBytes;
 use crate::store::cards::{self, Card};
 use crate::store::certificates::{self, CardCertificate};
-use crate::store::renewals::{self, LoginCertificate};
+use crate::store::renewals::{self, LoginCertificate, RecoveryClaim, Renewal};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, User};
 use crate::{AppError, AppState};
@@ -69,15 +72,24 @@ impl AppState {
                     None => None,
                 };
                 let certificates = certificates::for_card(&mut tx, &challenge.card_guid).await?;
-                let login = match &card {
-                    Some(card) => Some(renewals::login_certificate(&mut tx, &card.guid).await?),
-                    None => None,
+                let (login, unfinished) = match &card {
+                    Some(card) => (
+                        Some(renewals::login_certificate(&mut tx, &card.guid).await?),
+                        renewals::open_self_service_for_update(
+                            &mut tx,
+                            self.store.backend,
+                            &card.guid,
+                        )
+                        .await?,
+                    ),
+                    None => (None, None),
                 };
                 Some(Loaded {
                     challenge,
                     user,
                     certificates,
                     login,
+                    unfinished,
                 })
             }
             None => None,
@@ -143,6 +155,8 @@ struct Loaded {
     certificates: Vec<CardCertificate>,
     /// CERT-2: what decides whether renewal is due (none: no such card).
     login: Option<LoginCertificate>,
+    /// CERT-3: the card's own renewal still open, if any.
+    unfinished: Option<Renewal>,
 }
 
 fn decide(
@@ -158,6 +172,7 @@ fn decide(
         user,
         certificates,
         login,
+        unfinished,
     }) = loaded
     else {
         return Outcome::new(FINISH, Subject::anonymous()).refuse(AppError::NotFound);
@@ -172,10 +187,10 @@ fn decide(
     let Some(user) = user else {
         return outcome.refuse(AppError::UnknownCard);
     };
-    if let Err(refused) =
-        check_card_signature(&challenge, &certificates, trust, &request.signature, now)
-    {
-        return outcome.refuse(refused);
+    match check_card_signature(&challenge, &certificates, trust, &request.signature, now) {
+        Ok(()) => {}
+        Err(AppError::LoginExpired) => return outcome.refuse(AppError::LoginExpired),
+        Err(refused) => return unchecked(outcome, unfinished, &challenge, request, refused, now),
     }
     let session = Session {
         secret_hash: secret.hash(),
@@ -198,6 +213,35 @@ fn decide(
             tries,
         })
         .ok("ok", info)
+}
+
+/// CERT-3: a signature the certificates do not check, from a card whose renewal is open,
+/// may be its new 9A key's: kept with the renewal (the latest replaces any earlier) for
+/// the page to finish it. Otherwise, the refusal as it was.
+fn unchecked(
+    outcome: Outcome<SessionInfo>,
+    unfinished: Option<Renewal>,
+    challenge: &LoginChallenge,
+    request: &LoginFinishRequest,
+    refused: AppError,
+    now: i64,
+) -> Outcome<SessionInfo> {
+    let Some(renewal) = unfinished else {
+        return outcome.refuse(refused);
+    };
+    let claim = RecoveryClaim {
+        login_id: challenge.id.clone(),
+        challenge: challenge.challenge,
+        signature: HexBytes(request.signature.as_bytes().to_vec()),
+        claimed_at: now,
+    };
+    outcome
+        .detail(format!("renewal {} unfinished: {refused}", renewal.id))
+        .write(Write::Renewal(Renewal {
+            recovery: Some(claim),
+            ..renewal
+        }))
+        .refuse(AppError::RenewalUnfinished)
 }
 
 #[cfg(test)]

@@ -153,15 +153,30 @@ pub(crate) fn check_card_signature(
         return Err(AppError::LoginExpired);
     }
     let key = login_key(certificates, trust.ca, now).ok_or(AppError::CertificateNotValid)?;
-    let digest = SignedFor::Login.digest(trust.origin, &challenge.challenge);
-    let signed = Signature::from_der(signature.as_bytes())
-        .ok()
-        .is_some_and(|signature| key.verify_prehash(&digest, &signature).is_ok());
-    if signed {
+    if signed_login(
+        &key,
+        trust.origin,
+        &challenge.challenge,
+        signature.as_bytes(),
+    ) {
         Ok(())
     } else {
         Err(AppError::CardNotGenuine)
     }
+}
+
+/// Whether `der_signature` is `key`'s over the login `challenge` as the bridge signs it
+/// for `origin` (the key trusted however the caller trusts it).
+pub(crate) fn signed_login(
+    key: &VerifyingKey,
+    origin: &str,
+    challenge: &[u8; 32],
+    der_signature: &[u8],
+) -> bool {
+    let digest = SignedFor::Login.digest(origin, challenge);
+    Signature::from_der(der_signature)
+        .ok()
+        .is_some_and(|signature| key.verify_prehash(&digest, &signature).is_ok())
 }
 
 #[cfg(test)]

@@ -13,11 +13,11 @@ use crate::ca::Issued;
 use crate::mail::templates::{Mail, Sender};
 use crate::store::attempts::{self, Attempt};
 use crate::store::audit;
-use crate::store::certificates::{self, NewCardCertificate};
+use crate::store::certificates::{self, NewCardCertificate, SUPERSEDED};
 use crate::store::not_me::{self, NotMeLink};
 use crate::store::phone_codes::{self, PhoneCode};
 use crate::store::registrations::{self, HashedAnswer, Registration};
-use crate::store::renewals::{self, Renewal};
+use crate::store::renewals::{self, PendingCertificate, Renewal};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, UnlockCounters};
 use crate::store::{cards, outbox, ra, Tx};
@@ -130,6 +130,12 @@ pub(crate) enum Write {
         slot: KeySlot,
         kept_serial: String,
         reason: &'static str,
+    },
+    /// CERT-5: certificates a renewal's channel sent to the card, dropped unconfirmed
+    /// when the channel was: recorded revoked (superseded), so the CRL names them.
+    AbandonedCertificates {
+        card: CardGuid,
+        issued: Vec<PendingCertificate>,
     },
     /// CERT-5: every certificate of the user's cards in force, revoked for `reason`.
     RevokeUserCertificates {
@@ -274,6 +280,20 @@ impl AppState {
                 } => {
                     certificates::revoke_slot(&mut tx, card, *slot, kept_serial, reason, now)
                         .await?
+                }
+                Write::AbandonedCertificates { card, issued } => {
+                    for pending in issued {
+                        let certificate = NewCardCertificate {
+                            serial: &pending.serial,
+                            card_guid: card,
+                            slot: pending.key_slot()?,
+                            certificate: &pending.der.0,
+                            issued_at: pending.issued_at,
+                            not_after: pending.not_after,
+                        };
+                        certificates::insert_abandoned(&mut tx, &certificate, SUPERSEDED, now)
+                            .await?
+                    }
                 }
                 Write::RevokeUserCertificates { user_uuid, reason } => {
                     certificates::revoke_all_for_user(&mut tx, user_uuid, reason, now).await?

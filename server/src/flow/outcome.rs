@@ -107,6 +107,12 @@ impl<T> Outcome<T> {
         self
     }
 
+    /// Each of `writes`, in order (none: nothing).
+    pub(crate) fn write_all(mut self, writes: impl IntoIterator<Item = Write>) -> Self {
+        self.writes.extend(writes);
+        self
+    }
+
     pub(crate) fn detail(mut self, detail: String) -> Self {
         self.detail = detail;
         self

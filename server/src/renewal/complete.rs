@@ -12,7 +12,7 @@ use card_protocol::renew;
 use card_protocol::KeySlot;
 
 use super::rules::check_open;
-use super::Channel;
+use super::{abandoned, Channel, Driver};
 use crate::ca::Issued;
 use crate::card_channel::parse_answers;
 use crate::flow::notice::NotMeDraw;
@@ -36,7 +36,10 @@ impl AppState {
         request: CardAnswers,
         client: &Client,
     ) -> Result<RenewalDone, AppError> {
-        let (now, mut tx, session, found) = self.renewal_step(ACTION, id, secret, client).await?;
+        let recovery = request.recovery.as_ref();
+        let (now, mut tx, driver, found) = self
+            .renewal_step(ACTION, id, secret, recovery, client)
+            .await?;
         let outcome = match found {
             Ok((renewal, card)) => {
                 let judged = renewal
@@ -74,7 +77,10 @@ impl AppState {
                         renewal,
                         judged,
                         in_a_row,
-                        session_hash: session.secret_hash,
+                        session_hash: match driver {
+                            Driver::Session(session) => Some(session.secret_hash),
+                            Driver::Recovery => None,
+                        },
                     },
                     notice,
                     now,
@@ -100,7 +106,8 @@ struct Given {
     /// The card's answers judged; none when nothing was sent to be written.
     judged: Option<Result<(), AppError>>,
     in_a_row: i64,
-    session_hash: Vec<u8>,
+    /// The session driving it (none: a kept sign-in finishing it, CERT-3).
+    session_hash: Option<Vec<u8>>,
 }
 
 fn decide(given: Given, notice: Notice<'_>, now: i64) -> Outcome<RenewalDone> {
@@ -117,8 +124,8 @@ fn decide(given: Given, notice: Notice<'_>, now: i64) -> Outcome<RenewalDone> {
     // RA-3 / CERT-4: done at the desk, it is the RA's act and starts the count again; the
     // RA's own session goes on.
     let (outcome, count, ends_session) = match &renewal.by_ra {
-        Some(ra) => (outcome.by(format!("ra:{}", ra.as_str())), 0, false),
-        None => (outcome, in_a_row + 1, true),
+        Some(ra) => (outcome.by(format!("ra:{}", ra.as_str())), 0, None),
+        None => (outcome, in_a_row + 1, session_hash),
     };
     if let Err(refused) = check_open(&renewal, now) {
         return outcome.refuse(refused);
@@ -132,6 +139,7 @@ fn decide(given: Given, notice: Notice<'_>, now: i64) -> Outcome<RenewalDone> {
         // The card may hold the new certificates or not: the next channel makes its keys
         // again, and until then the old ones stay in force.
         return outcome
+            .write_all(abandoned(&renewal))
             .write(Write::Renewal(Renewal {
                 channel: None,
                 ..renewal
@@ -153,9 +161,10 @@ fn decide(given: Given, notice: Notice<'_>, now: i64) -> Outcome<RenewalDone> {
                     state: RenewalState::Done,
                     channel: None,
                     finished_at: Some(now),
+                    recovery: None,
                     ..renewal
                 }));
-            if ends_session {
+            if let Some(session_hash) = ends_session {
                 outcome = outcome.write(Write::EndSession(session_hash));
             }
             let holder = &notice.holder;

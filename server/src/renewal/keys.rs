@@ -3,6 +3,9 @@
 //! card's MACed answers (the new public keys), a certificate for each — same holder, new
 //! serial — as sealed PUT DATA on the same channel. The certificates are kept with the
 //! renewal, not yet the card's: the old ones stay in force until the card confirms.
+//!
+//! A channel that finishes a cut-off renewal reads the keys instead (GET METADATA), and
+//! certifies them only if the kept sign-in's signature is the reported 9A key's.
 
 use api_types::audit::AuditAction;
 use api_types::renewal::{CardAnswers, RenewalScript};
@@ -10,12 +13,15 @@ use api_types::values::RenewalId;
 use bridge_grant::Operation;
 use card_protocol::renew;
 use card_protocol::KeySlot;
+use p256::ecdsa::VerifyingKey;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::PublicKey;
 
 use super::rules::check_open;
 use super::{hex_all, Channel};
 use crate::ca::Holder;
 use crate::card_channel::{handshake, parse_answers};
+use crate::flow::card_again::signed_login;
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::FlowSecret;
 use crate::store::attempts::HexBytes;
@@ -42,7 +48,10 @@ impl AppState {
         request: CardAnswers,
         client: &Client,
     ) -> Result<RenewalScript, AppError> {
-        let (now, tx, _, found) = self.renewal_step(KEYS, id, secret, client).await?;
+        let recovery = request.recovery.as_ref();
+        let (now, tx, _, found) = self
+            .renewal_step(KEYS, id, secret, recovery, client)
+            .await?;
         let outcome = match found {
             Ok((renewal, card)) => {
                 let built = waiting(&renewal, Round::Keys)
@@ -61,11 +70,14 @@ impl AppState {
         request: CardAnswers,
         client: &Client,
     ) -> Result<RenewalScript, AppError> {
-        let (now, mut tx, session, found) =
-            self.renewal_step(CERTIFICATES, id, secret, client).await?;
+        let recovery = request.recovery.as_ref();
+        let (now, mut tx, _, found) = self
+            .renewal_step(CERTIFICATES, id, secret, recovery, client)
+            .await?;
         let outcome = match found {
             Ok((renewal, card)) => {
-                let user = users::find(&mut tx, &session.info.uuid)
+                // The cardholder's, whoever drives it (the RA at the desk too).
+                let user = users::find(&mut tx, &renewal.user_uuid)
                     .await?
                     .ok_or_else(|| corrupt("renewals", "user_uuid"))?;
                 let holder = Holder {
@@ -83,8 +95,8 @@ impl AppState {
         self.finish(tx, now, client, outcome).await
     }
 
-    /// EXTERNAL AUTHENTICATE and the sealed key generation, on the card's answer to the
-    /// opening; refused if that answer does not authenticate the card.
+    /// EXTERNAL AUTHENTICATE and the sealed key generation (or reading), on the card's
+    /// answer to the opening; refused if that answer does not authenticate the card.
     fn key_generation(
         &self,
         renewal: &Renewal,
@@ -98,8 +110,12 @@ impl AppState {
             return Err(AppError::ChannelFailed);
         };
         let handshake = handshake(&self.kek, card, channel.host_challenge)?;
-        let sent =
-            renew::key_generation(handshake, card_answer).map_err(|_| AppError::ChannelFailed)?;
+        let sent = if channel.reading {
+            renew::key_reading(handshake, card_answer)
+        } else {
+            renew::key_generation(handshake, card_answer)
+        }
+        .map_err(|_| AppError::ChannelFailed)?;
         let script = self.sealed_relay(renewal, &sent, now)?;
         let channel = RenewalChannel {
             card_answer: Some(HexBytes(card_answer.to_bytes())),
@@ -109,8 +125,9 @@ impl AppState {
         Ok((channel, script))
     }
 
-    /// The new keys from the card's MACed answers, a certificate for each, and their
-    /// sealed PUT DATA on the same channel.
+    /// The new keys from the card's MACed answers (read back: only if the kept sign-in is
+    /// the 9A key's), a certificate for each, and their sealed PUT DATA on the same
+    /// channel.
     fn certificate_writes(
         &self,
         renewal: &Renewal,
@@ -122,8 +139,15 @@ impl AppState {
     ) -> Result<(RenewalChannel, RenewalScript), AppError> {
         let answers = parse_answers(request.card_answers.as_slice().iter().map(|a| a.as_bytes()))?;
         let kept = Channel::parse(channel)?;
-        let keys = renew::new_keys(kept.kept(self, card, channel)?, &answers)
-            .map_err(|_| AppError::CardUpdateFailed)?;
+        let keys = if channel.reading {
+            let keys = renew::keys_read(kept.kept(self, card, channel)?, &answers)
+                .map_err(|_| AppError::CardUpdateFailed)?;
+            self.check_recovery_claim(renewal, &keys)?;
+            keys
+        } else {
+            renew::new_keys(kept.kept(self, card, channel)?, &answers)
+                .map_err(|_| AppError::CardUpdateFailed)?
+        };
         let mut issued = Vec::new();
         for (slot, key) in KeySlot::ALL.into_iter().zip(&keys) {
             let certificate = self
@@ -161,6 +185,24 @@ impl AppState {
             ..channel.clone()
         };
         Ok((channel, script))
+    }
+
+    /// CERT-3: the kept sign-in was signed by the 9A key the card reports — the passcode
+    /// was entered on this card for it.
+    fn check_recovery_claim(&self, renewal: &Renewal, keys: &[PublicKey]) -> Result<(), AppError> {
+        let claim = renewal.recovery.as_ref().ok_or(AppError::CardNotGenuine)?;
+        let login_key = KeySlot::ALL
+            .into_iter()
+            .zip(keys)
+            .find(|(slot, _)| *slot == KeySlot::PivAuth)
+            .map(|(_, key)| VerifyingKey::from(key))
+            .ok_or(AppError::CardNotGenuine)?;
+        let origin = &self.settings.public_origin;
+        if signed_login(&login_key, origin, &claim.challenge, &claim.signature.0) {
+            Ok(())
+        } else {
+            Err(AppError::CardNotGenuine)
+        }
     }
 
     fn sealed_relay(

@@ -10,6 +10,7 @@ use api_types::policy::Policy;
 use api_types::renewal::{RenewalChannelRequest, RenewalOpened, RenewalStartRequest};
 use api_types::values::RenewalId;
 
+use super::abandoned;
 use super::rules::{check_open, may_renew};
 use crate::flow::card_again::CardProvenAgain;
 use crate::flow::{Client, Outcome, Subject, Write};
@@ -55,10 +56,10 @@ impl AppState {
         _request: RenewalChannelRequest,
         client: &Client,
     ) -> Result<RenewalOpened, AppError> {
-        let (now, tx, _, found) = self.renewal_step(REOPEN, id, secret, client).await?;
+        let (now, tx, _, found) = self.renewal_step(REOPEN, id, secret, None, client).await?;
         let outcome = match found {
             Ok((renewal, card)) => {
-                let opened = self.renewal_opening(renewal.clone(), &card, now);
+                let opened = self.renewal_opening(renewal.clone(), &card, false, now);
                 decide_reopen(renewal, opened, now)
             }
             Err(refused) => refused,
@@ -104,7 +105,10 @@ fn decide_reopen(
         return outcome.refuse(refused);
     }
     match opened {
-        Ok((reopened, opened)) => outcome.write(Write::Renewal(reopened)).ok("ok", opened),
+        Ok((reopened, opened)) => outcome
+            .write_all(abandoned(&renewal))
+            .write(Write::Renewal(reopened))
+            .ok("ok", opened),
         Err(failed) => outcome.refuse(failed),
     }
 }

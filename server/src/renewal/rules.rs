@@ -1,10 +1,16 @@
 //! The renewal's own rules, pure with `now` (CERT-2, CERT-4): when self-service renewal
 //! is offered, how many in a row it may do, and whether a renewal can take a step.
 
+use api_types::auth::LoginId;
 use api_types::policy::{Policy, RenewalDue};
+use subtle::ConstantTimeEq;
 
 use crate::store::renewals::{LoginCertificate, Renewal, RenewalState};
 use crate::AppError;
+
+/// CERT-3: how long a sign-in kept to finish a renewal may drive it (the page does so at
+/// once; the card answers in seconds).
+pub(crate) const RECOVERY_WINDOW_SECS: i64 = 10 * 60;
 
 /// CERT-2 / CERT-4 / POL-4: whether the cardholder may renew now. An expired certificate
 /// cannot sign in to ask; one with more than the offered window left is not due; the
@@ -20,13 +26,33 @@ pub(crate) fn may_renew(policy: Policy, login: LoginCertificate, now: i64) -> Re
     }
 }
 
-/// A renewal can take a step while it is open and within its lifetime.
+/// A renewal can take a step while it is open and within its lifetime, or a sign-in
+/// kept to finish it is recent: a card cut off half-way is finished however late.
 pub(crate) fn check_open(renewal: &Renewal, now: i64) -> Result<(), AppError> {
     match renewal.state {
         RenewalState::Done | RenewalState::Ended => Err(AppError::AttemptEnded),
-        RenewalState::Open if now >= renewal.expires_at => Err(AppError::AttemptExpired),
-        RenewalState::Open => Ok(()),
+        RenewalState::Open if now < renewal.expires_at || recovery_recent(renewal, now) => Ok(()),
+        RenewalState::Open => Err(AppError::AttemptExpired),
     }
+}
+
+fn recovery_recent(renewal: &Renewal, now: i64) -> bool {
+    renewal
+        .recovery
+        .as_ref()
+        .is_some_and(|claim| now < claim.claimed_at + RECOVERY_WINDOW_SECS)
+}
+
+/// CERT-3: whether the page presenting `login_id` may drive the renewal without a
+/// session: the cardholder's own, open, and its kept sign-in is that one and recent.
+pub(crate) fn recovery_by(renewal: &Renewal, login_id: &LoginId, now: i64) -> bool {
+    renewal.by_ra.is_none()
+        && renewal.state == RenewalState::Open
+        && recovery_recent(renewal, now)
+        && renewal.recovery.as_ref().is_some_and(|claim| {
+            let kept = claim.login_id.as_str().as_bytes();
+            bool::from(kept.ct_eq(login_id.as_str().as_bytes()))
+        })
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use api_types::ra::{
 };
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::renewal::{
-    RenewalCertificates, RenewalChannel, RenewalComplete, RenewalKeys, RenewalStart,
+    RenewalCertificates, RenewalChannel, RenewalComplete, RenewalKeys, RenewalRecover, RenewalStart,
 };
 use api_types::unlock::{
     Answers, CaCertificate, CardProof, Channel, Code, Complete, Config, Crl, Health, RaCode,
@@ -106,6 +106,7 @@ fn api() -> Router<AppState> {
         .serve(ReviewReport, ra::review)
         .serve(ViewDashboard, ra::dashboard)
         .serve(RenewalStart, renewal::start)
+        .serve(RenewalRecover, renewal::recover)
         .serve(RenewalChannel, renewal::channel)
         .serve(RenewalKeys, renewal::keys)
         .serve(RenewalCertificates, renewal::certificates)

@@ -2,7 +2,7 @@
 //! path, JSON bodies. Each handler calls one step in [`crate::renewal`].
 
 use api_types::renewal::{
-    RenewalCertificates, RenewalChannel, RenewalComplete, RenewalKeys, RenewalStart,
+    RenewalCertificates, RenewalChannel, RenewalComplete, RenewalKeys, RenewalRecover, RenewalStart,
 };
 use axum::extract::State;
 use axum::Json;
@@ -22,6 +22,15 @@ pub(super) async fn start(
             .renewal_start(secret.as_ref(), request, &client)
             .await?,
     ))
+}
+
+/// No session: the body names the sign-in kept to finish a cut-off renewal.
+pub(super) async fn recover(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    ApiJson(request): Body<RenewalRecover>,
+) -> Reply<RenewalRecover> {
+    Ok(Json(state.renewal_recover(request, &client).await?))
 }
 
 /// The steps of an existing renewal, each served alike: its id from the path, the

@@ -82,6 +82,32 @@ pub async fn insert_card_certificate(
     Ok(())
 }
 
+/// CERT-5: a certificate issued for a renewal and sent to the card, but dropped before
+/// the card confirmed it: recorded already revoked, so the CRL names it whatever the card
+/// kept.
+pub async fn insert_abandoned(
+    conn: &mut AnyConnection,
+    new: &NewCardCertificate<'_>,
+    reason: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO card_certificates (serial, card_guid, slot, certificate, issued_at, \
+         not_after, revoked_at, revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new.serial)
+    .bind(new.card_guid.to_hex())
+    .bind(new.slot.as_str())
+    .bind(new.certificate.to_vec())
+    .bind(new.issued_at)
+    .bind(new.not_after)
+    .bind(now)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A certificate issued to a card.
 #[derive(Debug, Clone)]
 pub struct CardCertificate {

@@ -3,6 +3,7 @@
 //! them; and the per-card count of self-service renewals since the RA last renewed it.
 //! Revoking what a renewal replaced is `certificates::revoke_slot`'s (CERT-5).
 
+use api_types::auth::LoginId;
 use api_types::ra::UserUuid;
 use api_types::values::RenewalId;
 use api_types::CardGuid;
@@ -13,6 +14,8 @@ use super::attempts::HexBytes;
 use super::{corrupt, user_uuid, Backend, StoreError};
 
 const TABLE: &str = "renewals";
+const COLUMNS: &str = "id, card_guid, user_uuid, state, channel, created_at, expires_at, \
+                       finished_at, by_ra, recovery";
 
 /// Where a renewal stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +67,24 @@ pub struct RenewalChannel {
     /// The new 9E public key, SEC1 (CARD-6 checks the card's signatures with it).
     #[serde(default)]
     pub card_auth_key: Option<HexBytes>,
+    /// This channel reads the keys the card holds (GET METADATA) instead of making new
+    /// ones: it finishes a renewal cut off after the card made them.
+    #[serde(default)]
+    pub reading: bool,
+}
+
+/// A sign-in the server could not check because the card's 9A key is (it seems) the
+/// renewal's new one: its challenge and signature, checked against the key the card
+/// reports on a sealed channel, prove the passcode was entered on this card (CERT-3).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryClaim {
+    /// The login whose id the page presents to drive the recovery.
+    pub login_id: LoginId,
+    #[serde(with = "hex::serde")]
+    pub challenge: [u8; 32],
+    pub signature: HexBytes,
+    pub claimed_at: i64,
 }
 
 /// A certificate issued for a new key and sent to the card, not yet confirmed.
@@ -96,6 +117,8 @@ pub struct Renewal {
     /// RA-3: the RA renewing it at their desk (the third renewal in a row, or an ended
     /// certificate); none when the cardholder renews.
     pub by_ra: Option<UserUuid>,
+    /// CERT-3: the latest sign-in that may finish it (see [`RecoveryClaim`]).
+    pub recovery: Option<RecoveryClaim>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -109,6 +132,7 @@ struct RenewalRow {
     expires_at: i64,
     finished_at: Option<i64>,
     by_ra: Option<String>,
+    recovery: Option<String>,
 }
 
 impl TryFrom<RenewalRow> for Renewal {
@@ -132,6 +156,11 @@ impl TryFrom<RenewalRow> for Renewal {
                 .by_ra
                 .map(|uuid| user_uuid(TABLE, "by_ra", &uuid))
                 .transpose()?,
+            recovery: row
+                .recovery
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .map_err(|_| corrupt(TABLE, "recovery"))?,
         })
     }
 }
@@ -143,12 +172,31 @@ pub async fn find_for_update(
     id: &RenewalId,
 ) -> Result<Option<Renewal>, StoreError> {
     let sql = format!(
-        "SELECT id, card_guid, user_uuid, state, channel, created_at, expires_at, \
-         finished_at, by_ra FROM renewals WHERE id = $1{}",
+        "SELECT {COLUMNS} FROM renewals WHERE id = $1{}",
         backend.for_update()
     );
     sqlx::query_as::<_, RenewalRow>(&sql)
         .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?
+        .map(Renewal::try_from)
+        .transpose()
+}
+
+/// CERT-3: the card's own renewal still open (there is at most one), locked; none when
+/// the RA is renewing it at their desk.
+pub async fn open_self_service_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    card_guid: &CardGuid,
+) -> Result<Option<Renewal>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM renewals WHERE card_guid = $1 AND state = 'open' \
+         AND by_ra IS NULL ORDER BY created_at DESC LIMIT 1{}",
+        backend.for_update()
+    );
+    sqlx::query_as::<_, RenewalRow>(&sql)
+        .bind(card_guid.to_hex())
         .fetch_optional(conn)
         .await?
         .map(Renewal::try_from)
@@ -177,13 +225,21 @@ pub async fn insert(conn: &mut AnyConnection, renewal: &Renewal) -> Result<(), S
 /// Writes every column a step may change.
 pub async fn save(conn: &mut AnyConnection, renewal: &Renewal) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE renewals SET state = $1, channel = $2, expires_at = $3, finished_at = $4 \
-         WHERE id = $5",
+        "UPDATE renewals SET state = $1, channel = $2, expires_at = $3, finished_at = $4, \
+         recovery = $5 WHERE id = $6",
     )
     .bind(renewal.state.as_str())
     .bind(channel_json(renewal.channel.as_ref())?)
     .bind(renewal.expires_at)
     .bind(renewal.finished_at)
+    .bind(
+        renewal
+            .recovery
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|_| corrupt(TABLE, "recovery"))?,
+    )
     .bind(renewal.id.as_str())
     .execute(conn)
     .await?;
@@ -248,7 +304,6 @@ pub async fn delete_for_user(
     Ok(())
 }
 
-/// CERT-4: the card's self-service renewals since the RA last renewed or issued it.
 /// CERT-2 / CERT-4: what decides whether a card's renewal is due — when its login (9A)
 /// certificate in force ends, and its self-service renewals since the RA last renewed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]

@@ -23,6 +23,7 @@ mod races;
 mod register;
 mod reminders;
 mod renewal;
+mod renewal_recovery;
 mod robustness;
 mod sealed;
 mod security;

@@ -17,9 +17,9 @@ use crate::auth::{card_signs, login};
 use crate::both;
 use crate::helpers::*;
 
-const DAY: i64 = 24 * 60 * 60;
+pub(crate) const DAY: i64 = 24 * 60 * 60;
 /// When the certificates issued at enrolment (at `START`, three years) end.
-const ENDS: i64 = START + 3 * 365 * DAY;
+pub(crate) const ENDS: i64 = START + 3 * 365 * DAY;
 
 pub(crate) async fn renewal_start(
     app: &TestApp,
@@ -41,6 +41,7 @@ pub(crate) async fn renewal_start(
 
 fn answers(answers: Vec<ResponseHex>) -> CardAnswers {
     CardAnswers {
+        recovery: None,
         card_answers: BoundedVec::new(answers).unwrap(),
     }
 }
@@ -94,7 +95,7 @@ fn on_card(card: &TestCard, slot: KeySlot) -> Vec<u8> {
 }
 
 /// The card's certificates as stored, newest first: (slot, serial, revoked_at, DER).
-async fn certificates(
+pub(crate) async fn certificates(
     app: &TestApp,
     card: &TestCard,
 ) -> Vec<(String, String, Option<i64>, Vec<u8>)> {
@@ -109,7 +110,7 @@ async fn certificates(
 }
 
 /// The card holds exactly the certificates in force, one per slot, and signs in.
-async fn card_and_server_agree(app: &TestApp, card: &TestCard) {
+pub(crate) async fn card_and_server_agree(app: &TestApp, card: &TestCard) {
     let stored = certificates(app, card).await;
     for slot in KeySlot::ALL {
         let in_force: Vec<_> = stored

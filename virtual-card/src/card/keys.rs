@@ -17,11 +17,13 @@
 //! - GENERAL AUTHENTICATE signs a 32-byte digest (ECDSA P-256, prehashed): with 9E
 //!   always (CARD-6), with 9A only once the PIN is verified in this card session
 //!   (`6982` otherwise; AUTH-1). A slot with no key yet is `6A88`.
+//! - YubiKey GET METADATA (`00 F7 00 9A|9E`) answers the slot's public key, plain or
+//!   sealed: a renewal cut off after GENERATE reads the new keys back with it (CERT-3).
 
 use super::{Reply, VirtualCard};
 use crate::state::{CardError, CardState};
 use card_protocol::apdu::CommandApdu;
-use card_protocol::issue;
+use card_protocol::{issue, metadata};
 use card_protocol::{piv, tlv, Ins, KeySlot, StatusWord};
 use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::ecdsa::{Signature, SigningKey};
@@ -162,6 +164,24 @@ impl VirtualCard {
         self.keys.set_key(slot, key);
         self.commit()?;
         Ok(issue::encode_public_key(&public))
+    }
+
+    /// YubiKey GET METADATA of a key slot, plain or sealed (a public key is public):
+    /// `6A88` for an empty slot or any other reference.
+    pub(super) fn get_metadata(&mut self, cmd: &CommandApdu) -> Reply {
+        if cmd.p1 != 0 {
+            return Err(StatusWord::INCORRECT_P1P2);
+        }
+        let slot = KeySlot::from_key_ref(cmd.p2).ok_or(StatusWord::REF_DATA_NOT_FOUND)?;
+        let key = self.keys.key(slot).ok_or(StatusWord::REF_DATA_NOT_FOUND)?;
+        let pin_policy = match slot {
+            KeySlot::PivAuth => metadata::PIN_ONCE,
+            KeySlot::CardAuth => metadata::PIN_NEVER,
+        };
+        Ok(metadata::encode(
+            &p256::PublicKey::from(key.verifying_key()),
+            pin_policy,
+        ))
     }
 
     /// PUT DATA of a certificate object; `53 00` deletes it. Saved before the answer.

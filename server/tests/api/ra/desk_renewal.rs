@@ -7,6 +7,9 @@ use api_types::auth::Me;
 use api_types::ra::{DeskRenewalRequest, RenewAtDesk, Role};
 use api_types::renewal::{RenewalChannel, RenewalChannelRequest};
 use api_types::ErrorCode;
+use card_protocol::{KeySlot, PivClient};
+use x509_cert::der::Decode;
+use x509_cert::Certificate;
 
 use super::{as_ra, because, card_again, signed_in, trail, uuid};
 use crate::auth::login;
@@ -60,6 +63,17 @@ async fn ra_3_cert_4_the_third_renewal_is_the_ra_desks_and_starts_the_count_agai
     // The RA's session does, with the cardholder's card in the reader.
     let done = finish_on_card(&app, &card, &ra, &opened).await.unwrap();
     assert!(done.not_after > ends + 2 * 365 * DAY);
+    // The certificate names the cardholder, not the RA who drove it.
+    let mut piv = PivClient::new(card.card.clone());
+    piv.select().unwrap();
+    let der = piv.read_certificate(KeySlot::PivAuth).unwrap().unwrap();
+    let subject = Certificate::from_der(&der)
+        .unwrap()
+        .tbs_certificate
+        .subject
+        .to_string();
+    assert!(subject.contains(uuid(&card).as_str()), "{subject}");
+    assert!(!subject.contains(uuid(&ra_card).as_str()), "{subject}");
     assert!(
         crate::auth::session(&app, Some(&ra)).await.is_ok(),
         "the RA goes on"
