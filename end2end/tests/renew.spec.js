@@ -46,6 +46,7 @@ test('CERT-2 CERT-3: a card 15 days from expiry is sent to renewal at sign-in, r
   await signIn(page, '1234');
   await expect(page.getByRole('heading', { name: 'Renew your certificates' })).toBeVisible({ timeout: 20_000 });
   await expect(page).toHaveURL(/\/renew$/);
+  await expect(page.locator('#renewal-due')).toContainText('renew them before anything else');
   await expect(page.locator('#card-status')).toContainText('Smartcard detected');
   await expectAccessible(page);
   await page.getByLabel('Smartcard passcode').fill('1234');

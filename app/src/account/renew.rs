@@ -50,9 +50,13 @@ pub fn Renew(config: PublicConfig) -> impl IntoView {
     let begun = RwSignal::new(None::<RenewalId>);
     let done = RwSignal::new(None::<RenewalDone>);
     let signed_out = RwSignal::new(false);
+    // CERT-2: why the user is here (a forced renewal was sent here from sign-in).
+    let due = RwSignal::new(None::<(&'static str, String)>);
+    let policy = config.policy;
     leptos::task::spawn_local(async move {
-        if let Err(found) = api::call::<Session>(&(), &()).await {
-            signed_out.set(found.is(ErrorCode::NotSignedIn));
+        match api::call::<Session>(&(), &()).await {
+            Ok(info) => due.set(super::renewal_due::notice(info.renewal, policy)),
+            Err(found) => signed_out.set(found.is(ErrorCode::NotSignedIn)),
         }
     });
     let (run_bridge, refresh_bridge, tries_bridge) = (bridge.clone(), bridge.clone(), bridge);
@@ -117,6 +121,12 @@ pub fn Renew(config: PublicConfig) -> impl IntoView {
             </p>
             <h1 tabindex="-1">"Renew your certificates"</h1>
             {move || problem.get().map(|p| view! { <ProblemSummary problem=p/> })}
+            {move || due.get().map(|(heading, text)| view! {
+                <div id="renewal-due" class="nhsuk-inset-text">
+                    <h2 class="nhsuk-heading-s">{heading}</h2>
+                    <p>{text}</p>
+                </div>
+            })}
             <p>
                 "Your smartcard makes new keys and stores new certificates for them. Keep it in \
                  the reader until this page says it is done. Then sign in again."
