@@ -261,14 +261,16 @@ impl AppState {
                     registrations::fail_open_for_user(&mut tx, user_uuid).await?;
                     phone_codes::spend(&mut tx, user_uuid, now).await?;
                     sessions::end_all_for_user(&mut tx, user_uuid, now).await?;
-                    renewals::end_open_for_user(&mut tx, user_uuid, now).await?;
+                    let dropped = renewals::end_open_for_user(&mut tx, user_uuid, now).await?;
+                    record_abandoned(&mut tx, &dropped, now).await?;
                 }
                 Write::PinTriesSeen { card, tries } => {
                     ra::set_pin_tries(&mut tx, card, *tries, now).await?
                 }
                 Write::NewRenewal(renewal) => {
-                    renewals::end_others_for_card(&mut tx, &renewal.card_guid, &renewal.id, now)
-                        .await?;
+                    let (card, id) = (&renewal.card_guid, &renewal.id);
+                    let dropped = renewals::end_others_for_card(&mut tx, card, id, now).await?;
+                    record_abandoned(&mut tx, &dropped, now).await?;
                     renewals::insert(&mut tx, renewal).await?
                 }
                 Write::Renewal(renewal) => renewals::save(&mut tx, renewal).await?,
@@ -282,18 +284,8 @@ impl AppState {
                         .await?
                 }
                 Write::AbandonedCertificates { card, issued } => {
-                    for pending in issued {
-                        let certificate = NewCardCertificate {
-                            serial: &pending.serial,
-                            card_guid: card,
-                            slot: pending.key_slot()?,
-                            certificate: &pending.der.0,
-                            issued_at: pending.issued_at,
-                            not_after: pending.not_after,
-                        };
-                        certificates::insert_abandoned(&mut tx, &certificate, SUPERSEDED, now)
-                            .await?
-                    }
+                    let dropped: Vec<_> = issued.iter().map(|p| (*card, p.clone())).collect();
+                    record_abandoned(&mut tx, &dropped, now).await?
                 }
                 Write::RevokeUserCertificates { user_uuid, reason } => {
                     certificates::revoke_all_for_user(&mut tx, user_uuid, reason, now).await?
@@ -336,4 +328,25 @@ impl AppState {
         }
         reply
     }
+}
+
+/// CERT-5: certificates sent to a card by a renewal's channel and dropped unconfirmed,
+/// recorded revoked (superseded): whatever the card kept, the CRL names them.
+async fn record_abandoned(
+    tx: &mut Tx,
+    dropped: &[(CardGuid, PendingCertificate)],
+    now: i64,
+) -> Result<(), AppError> {
+    for (card, pending) in dropped {
+        let certificate = NewCardCertificate {
+            serial: &pending.serial,
+            card_guid: card,
+            slot: pending.key_slot()?,
+            certificate: &pending.der.0,
+            issued_at: pending.issued_at,
+            not_after: pending.not_after,
+        };
+        certificates::insert_abandoned(tx, &certificate, SUPERSEDED, now).await?;
+    }
+    Ok(())
 }

@@ -253,14 +253,41 @@ fn channel_json(channel: Option<&RenewalChannel>) -> Result<Option<String>, Stor
         .map_err(|_| corrupt(TABLE, "channel"))
 }
 
+/// The certificates the open renewals' channels sent to the card, unconfirmed: ending
+/// them drops the channels, and CERT-5 has the caller record these revoked.
+async fn pending_in_open(
+    conn: &mut AnyConnection,
+    filter: &str,
+    bound: &str,
+) -> Result<Vec<(CardGuid, PendingCertificate)>, StoreError> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT card_guid, channel FROM renewals WHERE state = 'open' AND {filter}"
+    ))
+    .bind(bound)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut pending = Vec::new();
+    for (card_guid, channel) in rows {
+        let card = CardGuid::parse(&card_guid).map_err(|_| corrupt(TABLE, "card_guid"))?;
+        if let Some(json) = channel {
+            let channel: RenewalChannel =
+                serde_json::from_str(&json).map_err(|_| corrupt(TABLE, "channel"))?;
+            pending.extend(channel.issued.into_iter().map(|issued| (card, issued)));
+        }
+    }
+    Ok(pending)
+}
+
 /// One renewal of a card at a time: the others still open end (its channel and keys are
 /// the card's only while it is the one), so two tabs cannot interleave key generation.
+/// Returns what their channels had sent to the card unconfirmed.
 pub async fn end_others_for_card(
     conn: &mut AnyConnection,
     card_guid: &CardGuid,
     except: &RenewalId,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Vec<(CardGuid, PendingCertificate)>, StoreError> {
+    let pending = pending_in_open(conn, "card_guid = $1", &card_guid.to_hex()).await?;
     sqlx::query(
         "UPDATE renewals SET state = 'ended', channel = NULL, finished_at = $1 \
          WHERE card_guid = $2 AND id <> $3 AND state = 'open'",
@@ -270,15 +297,18 @@ pub async fn end_others_for_card(
     .bind(except.as_str())
     .execute(conn)
     .await?;
-    Ok(())
+    // The new renewal has no channel with certificates yet: all of these are the others'.
+    Ok(pending)
 }
 
-/// RA-6: the incident stop ends every renewal of the user's still open.
+/// RA-6: the incident stop ends every renewal of the user's still open; returns what
+/// their channels had sent to the card unconfirmed.
 pub async fn end_open_for_user(
     conn: &mut AnyConnection,
     user_uuid: &UserUuid,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Vec<(CardGuid, PendingCertificate)>, StoreError> {
+    let pending = pending_in_open(conn, "user_uuid = $1", user_uuid.as_str()).await?;
     sqlx::query(
         "UPDATE renewals SET state = 'ended', channel = NULL, finished_at = $1 \
          WHERE user_uuid = $2 AND state = 'open'",
@@ -287,7 +317,7 @@ pub async fn end_open_for_user(
     .bind(user_uuid.as_str())
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(pending)
 }
 
 /// Re-enrolment: the user's renewals go with their cards (also any of the card's own).

@@ -19,7 +19,8 @@ use crate::auth::login;
 use crate::both;
 use crate::helpers::*;
 use crate::ra::{as_ra, reason, signed_in, uuid};
-use crate::renewal::{finish_on_card, renewal_start};
+use crate::renewal::{finish_on_card, on_card, renewal_start};
+use crate::renewal_recovery::cut_off;
 
 const DAY: i64 = 24 * 60 * 60;
 
@@ -205,3 +206,24 @@ async fn cert_5_a_renewal_lists_what_it_replaced_as_superseded(db: Db) {
     assert!(!verified && said.contains("certificate revoked"), "{said}");
 }
 both!(cert_5_a_renewal_lists_what_it_replaced_as_superseded);
+
+async fn cert_5_a_card_revoked_mid_renewal_has_the_certificates_it_was_sent_listed_too(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    // The card took its new certificates; the page never said so, and then it was lost.
+    cut_off(&app, &card, 2, None).await;
+    let (_, ra_cookie) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let on_the_card = on_card(&card, KeySlot::PivAuth);
+    assert!(in_force(&app, &card)
+        .await
+        .iter()
+        .all(|(_, _, der)| der != &on_the_card));
+    as_ra::<RevokeCertificates>(&app, &ra_cookie, &uuid(&card), &reason())
+        .await
+        .unwrap();
+    // What the card holds is a certificate the CA issued for its live key: the list
+    // names it, and openssl refuses it.
+    let (verified, said) = openssl_verify(&app, &on_the_card, &crl(&app).await).await;
+    assert!(!verified && said.contains("certificate revoked"), "{said}");
+}
+both!(cert_5_a_card_revoked_mid_renewal_has_the_certificates_it_was_sent_listed_too);

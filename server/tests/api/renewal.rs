@@ -88,7 +88,7 @@ async fn reopen(app: &TestApp, cookie: &str, id: &RenewalId) -> RenewalOpened {
 }
 
 /// The card's certificate in `slot`, as any PIV middleware reads it.
-fn on_card(card: &TestCard, slot: KeySlot) -> Vec<u8> {
+pub(crate) fn on_card(card: &TestCard, slot: KeySlot) -> Vec<u8> {
     let mut piv = PivClient::new(card.card.clone());
     piv.select().unwrap();
     piv.read_certificate(slot).unwrap().unwrap()

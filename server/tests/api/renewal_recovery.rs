@@ -79,7 +79,7 @@ async fn recover(
 /// Starts a renewal at `ENDS - 10 days` and has the card take `relays` of its three relays
 /// (the opening, the keys, the certificates) whole, the next one cut after `after`
 /// commands (none when `after` is `None`: the last relay ran and the page said nothing).
-async fn cut_off(app: &TestApp, card: &TestCard, relays: usize, after: Option<usize>) {
+pub(crate) async fn cut_off(app: &TestApp, card: &TestCard, relays: usize, after: Option<usize>) {
     app.clock.set(ENDS - 10 * DAY);
     let (_, cookie) = login(app, card).await.unwrap();
     let opened = renewal_start(app, card, &cookie).await.unwrap();
