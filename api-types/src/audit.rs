@@ -108,6 +108,10 @@ actions! {
     /// CERT-3: a renewal cut off after the card made its keys, finished from a sign-in
     /// the server could not check: a channel that reads the card's keys.
     RenewRecover = "cert.renew_recover",
+    /// PASS-2: an Update of the passcodes, the current one entered on the card.
+    PasscodesUpdate = "passcodes.update",
+    /// PASS-2: the card took its new passcode; the Update's server-side part is set.
+    PasscodesFinish = "passcodes.finish",
     /// CERT-3: the card asked to generate its new keys.
     RenewKeys = "cert.renew_keys",
     /// CERT-3: certificates issued for the card's new keys, sent to be written.

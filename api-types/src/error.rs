@@ -89,11 +89,18 @@ pub enum ErrorCode {
     /// CERT-3: the card's renewal was cut off after it made its new keys; the page
     /// finishes it with the card, then signs in again.
     RenewalUnfinished,
+    // Manage Passcodes (PASS-1…PASS-3).
+    /// PASS-3: the new Account Recovery Passcode is one of its last five.
+    AccountRecoveryPasscodeReused,
+    /// PASS-3: the new Verification Passcode is one of its last five.
+    VerificationPasscodeReused,
+    /// PASS-2: an Update that changes nothing.
+    NothingToUpdate,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 61] = [
+    pub const ALL: [ErrorCode; 64] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -155,6 +162,9 @@ impl ErrorCode {
         ErrorCode::RenewalNotDue,
         ErrorCode::RenewalByRa,
         ErrorCode::RenewalUnfinished,
+        ErrorCode::AccountRecoveryPasscodeReused,
+        ErrorCode::VerificationPasscodeReused,
+        ErrorCode::NothingToUpdate,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -194,7 +204,10 @@ impl ErrorCode {
             | C::InvalidPasscode
             | C::PinReused
             | C::QuestionsInvalid
-            | C::EmailNotApproved => 422,
+            | C::EmailNotApproved
+            | C::AccountRecoveryPasscodeReused
+            | C::VerificationPasscodeReused
+            | C::NothingToUpdate => 422,
             C::AttemptExpired
             | C::CodeExpired
             | C::CodeTriesExhausted
@@ -276,6 +289,9 @@ impl ErrorCode {
             ErrorCode::RenewalNotDue => "renewal_not_due",
             ErrorCode::RenewalByRa => "renewal_by_ra",
             ErrorCode::RenewalUnfinished => "renewal_unfinished",
+            ErrorCode::AccountRecoveryPasscodeReused => "account_recovery_passcode_reused",
+            ErrorCode::VerificationPasscodeReused => "verification_passcode_reused",
+            ErrorCode::NothingToUpdate => "nothing_to_update",
             ErrorCode::ChannelFailed => "channel_failed",
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::CertificateNotValid => "certificate_not_valid",

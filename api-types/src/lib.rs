@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod error;
 pub mod pages;
 pub mod passcode;
+pub mod passcodes;
 pub mod policy;
 pub mod ra;
 pub mod register;

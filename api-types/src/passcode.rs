@@ -3,75 +3,90 @@
 //! page and the bridge refuse a bad passcode before the card is touched — the bridge's
 //! request bodies hold a [`CardPasscode`], so serde refuses a bad one at the boundary.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 pub const CARD_PASSCODE_MIN: usize = 4;
 pub const CARD_PASSCODE_MAX: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PasscodeError {
-    #[error("The passcode must be between 4 and 8 characters long.")]
-    WrongLength,
+    #[error("The passcode must be between {min} and {max} characters long.")]
+    WrongLength { min: usize, max: usize },
     #[error("The passcode can only use standard keyboard characters.")]
     NotKeyboardCharacters,
     #[error("The two passcodes do not match.")]
     Mismatch,
 }
 
-/// A syntactically valid card passcode. It must never end up in a log: `Debug` does not
-/// print it, and it is wiped when dropped (BRG-6). It travels only from the page to the
-/// card bridge on this computer (CARD-3), as a JSON string; the string it is read from is
-/// wiped once parsed.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct CardPasscode(String);
+/// A passcode of `$min`–`$max` standard keyboard characters (printable ASCII, space
+/// included). It must never end up in a log: `Debug` does not print it, and it is wiped
+/// when dropped (BRG-6); the string it is read from is wiped once parsed.
+macro_rules! keyboard_passcode {
+    ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+        pub struct $name(String);
 
-impl std::fmt::Debug for CardPasscode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CardPasscode(****)")
-    }
-}
-
-impl CardPasscode {
-    pub fn parse(candidate: &str) -> Result<Self, PasscodeError> {
-        if !candidate.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
-            return Err(PasscodeError::NotKeyboardCharacters);
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(****)"))
+            }
         }
-        if !(CARD_PASSCODE_MIN..=CARD_PASSCODE_MAX).contains(&candidate.len()) {
-            return Err(PasscodeError::WrongLength);
+
+        impl $name {
+            pub fn parse(candidate: &str) -> Result<Self, $crate::passcode::PasscodeError> {
+                use $crate::passcode::PasscodeError;
+                if !candidate.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+                    return Err(PasscodeError::NotKeyboardCharacters);
+                }
+                if !($min..=$max).contains(&candidate.len()) {
+                    return Err(PasscodeError::WrongLength { min: $min, max: $max });
+                }
+                Ok(Self(candidate.to_owned()))
+            }
+
+            /// Typed twice, and both must match.
+            pub fn parse_confirmed(
+                first: &str,
+                second: &str,
+            ) -> Result<Self, $crate::passcode::PasscodeError> {
+                let passcode = Self::parse(first)?;
+                if first != second {
+                    return Err($crate::passcode::PasscodeError::Mismatch);
+                }
+                Ok(passcode)
+            }
+
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
         }
-        Ok(Self(candidate.to_owned()))
-    }
 
-    /// UNL-6: typed twice, and both must match.
-    pub fn parse_confirmed(first: &str, second: &str) -> Result<Self, PasscodeError> {
-        let passcode = Self::parse(first)?;
-        if first != second {
-            return Err(PasscodeError::Mismatch);
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
         }
-        Ok(passcode)
-    }
 
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+        /// Through `parse`, as `try_from = "String"` would, but the string read is wiped
+        /// whether or not it parses.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = zeroize::Zeroizing::new(String::deserialize(deserializer)?);
+                Self::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
 }
+pub(crate) use keyboard_passcode;
 
-impl Serialize for CardPasscode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-/// Through [`CardPasscode::parse`], as `try_from = "String"` would, but the string read
-/// is wiped whether or not it parses.
-impl<'de> Deserialize<'de> for CardPasscode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = Zeroizing::new(String::deserialize(deserializer)?);
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+keyboard_passcode!(
+    /// A syntactically valid card passcode. It travels only from the page to the card
+    /// bridge on this computer (CARD-3), as a JSON string.
+    CardPasscode,
+    CARD_PASSCODE_MIN,
+    CARD_PASSCODE_MAX
+);
 
 #[cfg(test)]
 mod tests {
@@ -85,7 +100,11 @@ mod tests {
         assert!(CardPasscode::parse("a b!~8*(").is_ok());
         assert_eq!(
             CardPasscode::parse("123456789"),
-            Err(PasscodeError::WrongLength)
+            Err(PasscodeError::WrongLength { min: 4, max: 8 })
+        );
+        assert_eq!(
+            PasscodeError::WrongLength { min: 4, max: 8 }.to_string(),
+            "The passcode must be between 4 and 8 characters long."
         );
         assert_eq!(
             CardPasscode::parse("12é4"),
@@ -114,6 +133,7 @@ mod tests {
 
     #[test]
     fn brg_6_a_passcode_can_be_wiped() {
+        use zeroize::Zeroize;
         let mut p = CardPasscode::parse("s3cret").unwrap();
         p.zeroize();
         assert_eq!(p.expose(), "");

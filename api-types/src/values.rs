@@ -116,6 +116,8 @@ row_id! {
     LoginId;
     /// The server's id for one certificate renewal (CERT-3).
     RenewalId;
+    /// The server's id for one Update of the passcodes waiting for the card (PASS-2).
+    PasscodeUpdateId;
 }
 
 pub const UNLOCK_CODE_DIGITS: usize = 6;

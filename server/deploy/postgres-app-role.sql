@@ -7,7 +7,7 @@ CREATE ROLE scss_app LOGIN PASSWORD :app_password;
 GRANT SELECT, INSERT, UPDATE, DELETE ON users, cards, security_questions,
     security_answers, unlock_attempts, outbox, rate_limits, card_certificates,
     login_challenges, sessions, registrations, not_me_links, ra_phone_codes, renewals,
-    reminders, job_runs
+    reminders, job_runs, account_passcodes, passcode_history, passcode_updates
     TO scss_app;
 -- CERT-1: the CA is made at first start and its key re-sealed by rotate-kek; never removed.
 GRANT SELECT, INSERT, UPDATE ON certificate_authority TO scss_app;

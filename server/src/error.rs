@@ -103,6 +103,12 @@ pub enum AppError {
     /// CERT-3: a sign-in the card's unfinished renewal explains; kept to finish it.
     #[error("the card's renewal is unfinished")]
     RenewalUnfinished,
+    /// PASS-3: a new server-side passcode is one of its last five.
+    #[error("the passcode was used recently")]
+    PasscodeReused(api_types::passcodes::PasscodeKind),
+    /// PASS-2: nothing chosen.
+    #[error("the update changes nothing")]
+    NothingToUpdate,
     /// RA-4: an audit or search filter that does not parse.
     #[error("malformed filter")]
     BadFilter,
@@ -171,6 +177,13 @@ impl AppError {
             E::RenewalNotDue => ErrorCode::RenewalNotDue,
             E::RenewalByRa => ErrorCode::RenewalByRa,
             E::RenewalUnfinished => ErrorCode::RenewalUnfinished,
+            E::PasscodeReused(api_types::passcodes::PasscodeKind::AccountRecovery) => {
+                ErrorCode::AccountRecoveryPasscodeReused
+            }
+            E::PasscodeReused(api_types::passcodes::PasscodeKind::Verification) => {
+                ErrorCode::VerificationPasscodeReused
+            }
+            E::NothingToUpdate => ErrorCode::NothingToUpdate,
             E::BadFilter => ErrorCode::BadRequest,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal

@@ -19,6 +19,7 @@ pub mod issue;
 pub mod jobs;
 pub mod mail;
 pub mod not_me;
+pub mod passcodes;
 pub mod ra;
 pub mod register;
 pub mod renewal;
@@ -39,7 +40,7 @@ use bridge_grant::GrantSigner;
 pub use clock::{Clock, SystemClock, TestClock};
 pub use config::Settings;
 pub use error::AppError;
-use secrets::{AnswerHasher, AuditKey, CodePepper, Kek};
+use secrets::{AnswerHasher, AuditKey, CodePepper, Kek, PasscodeHasher};
 use store::{Store, StoreError};
 
 /// Everything a request needs. Cheap to clone.
@@ -56,6 +57,8 @@ pub struct AppState {
     /// Issues the certificates of the keys cards generate (CERT-1).
     pub ca: Arc<ca::CertificateAuthority>,
     pub hasher: AnswerHasher,
+    /// PASS-1 / PASS-3: the server-side passcodes' hashes and history.
+    pub passcodes: PasscodeHasher,
     pub mail_waker: Arc<Notify>,
     /// Held while this process checks the audit chains (RA-4), so the background check
     /// and a page don't walk the same rows at once; a page waits for it only briefly.
@@ -111,6 +114,7 @@ impl AppState {
         })?;
         let cost = (settings.argon2_memory_kib, settings.argon2_iterations);
         let hasher = AnswerHasher::new(cost.0, cost.1, &pepper_key)?;
+        let passcodes = PasscodeHasher::new(cost.0, cost.1, &pepper_key)?;
         let ca = ca::open_or_create(&store, &kek, &settings.organisation_name, clock.now()).await?;
         Ok(Self {
             store,
@@ -122,6 +126,7 @@ impl AppState {
             grants: Arc::new(grants),
             ca: Arc::new(ca),
             hasher,
+            passcodes,
             mail_waker: Arc::new(Notify::new()),
             audit_checking: Arc::default(),
             instance: hex::encode(secrets::random_bytes::<6>()).into(),

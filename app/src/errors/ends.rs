@@ -94,6 +94,9 @@ fn ending(code: ErrorCode) -> Ending {
         | C::RenewalNotDue
         | C::RenewalByRa
         | C::RenewalUnfinished
+        | C::AccountRecoveryPasscodeReused
+        | C::VerificationPasscodeReused
+        | C::NothingToUpdate
         | C::NoRaCode => E::Stays,
     }
 }

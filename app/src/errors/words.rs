@@ -272,6 +272,13 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
              renewal when you sign in, once they do."
         }
         C::RenewalByRa => "Your Registration Authority renews your certificates this time.",
+        C::AccountRecoveryPasscodeReused => {
+            "You have used this Account Recovery Passcode in your last five. Choose another."
+        }
+        C::VerificationPasscodeReused => {
+            "You have used this Verification Passcode in your last five. Choose another."
+        }
+        C::NothingToUpdate => "Enter a new passcode, or tick \"Blank passcode\", to update.",
         C::RenewalUnfinished => {
             "Your smartcard's certificate renewal did not finish. Leave your card in the reader \
              and sign in again to finish it."

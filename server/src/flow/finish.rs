@@ -4,6 +4,7 @@
 use api_types::auth::LoginId;
 use api_types::contact::{EmailAddress, UkMobile};
 use api_types::ra::UserUuid;
+use api_types::values::PasscodeUpdateId;
 use api_types::CardGuid;
 use card_protocol::KeySlot;
 
@@ -15,6 +16,7 @@ use crate::store::attempts::{self, Attempt};
 use crate::store::audit;
 use crate::store::certificates::{self, NewCardCertificate, SUPERSEDED};
 use crate::store::not_me::{self, NotMeLink};
+use crate::store::passcodes::{self, HashedChange, HashedChanges, PasscodeUpdate};
 use crate::store::phone_codes::{self, PhoneCode};
 use crate::store::registrations::{self, HashedAnswer, Registration};
 use crate::store::renewals::{self, PendingCertificate, Renewal};
@@ -131,6 +133,15 @@ pub(crate) enum Write {
         kept_serial: String,
         reason: &'static str,
     },
+    /// PASS-2 / PASS-4: an Update's server-side changes set, and the passcodes' date.
+    Passcodes {
+        user_uuid: UserUuid,
+        changes: HashedChanges,
+    },
+    /// PASS-2: an Update kept aside until the card takes its new passcode.
+    NewPasscodeUpdate(PasscodeUpdate),
+    /// PASS-2: that Update is done (once).
+    PasscodeUpdateFinished(PasscodeUpdateId),
     /// CERT-5: certificates a renewal's channel sent to the card, dropped unconfirmed
     /// when the channel was: recorded revoked (superseded), so the CRL names them.
     AbandonedCertificates {
@@ -282,6 +293,26 @@ impl AppState {
                 } => {
                     certificates::revoke_slot(&mut tx, card, *slot, kept_serial, reason, now)
                         .await?
+                }
+                Write::Passcodes { user_uuid, changes } => {
+                    for (kind, change) in changes.each() {
+                        match change {
+                            HashedChange::Keep => {}
+                            HashedChange::Blank => {
+                                passcodes::remove(&mut tx, user_uuid, kind).await?
+                            }
+                            HashedChange::Set(new) => {
+                                passcodes::set(&mut tx, user_uuid, kind, new, now).await?
+                            }
+                        }
+                    }
+                    passcodes::set_last_set(&mut tx, user_uuid, now).await?
+                }
+                Write::NewPasscodeUpdate(update) => {
+                    passcodes::insert_update(&mut tx, update).await?
+                }
+                Write::PasscodeUpdateFinished(id) => {
+                    passcodes::finish_update(&mut tx, id, now).await?
                 }
                 Write::AbandonedCertificates { card, issued } => {
                     let dropped: Vec<_> = issued.iter().map(|p| (*card, p.clone())).collect();

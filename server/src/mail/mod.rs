@@ -3,6 +3,7 @@
 //! (lettre) after commit, retrying with back-off. Woken after each commit, with a slow
 //! sweep as a safety net. The words of every message are in [`templates`].
 
+pub mod passcodes;
 pub mod renewal;
 pub mod templates;
 

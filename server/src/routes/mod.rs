@@ -12,6 +12,7 @@ use api_types::auth::{
     ChangeContact, LoginFinish, LoginStart, Logout, Me, NotMe, ProveCardAgain, Session,
 };
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
+use api_types::passcodes::{FinishPasscodeUpdate, UpdatePasscodes, ViewPasscodes};
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, RenewAtDesk, Reopen, Reports,
     ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
@@ -37,6 +38,7 @@ use crate::{AppError, AppState};
 mod auth;
 mod cookies;
 mod extract;
+mod passcodes;
 mod public;
 mod ra;
 mod register;
@@ -105,6 +107,9 @@ fn api() -> Router<AppState> {
         .serve(Reports, ra::reports)
         .serve(ReviewReport, ra::review)
         .serve(ViewDashboard, ra::dashboard)
+        .serve(ViewPasscodes, passcodes::view)
+        .serve(UpdatePasscodes, passcodes::update)
+        .serve(FinishPasscodeUpdate, passcodes::finish)
         .serve(RenewalStart, renewal::start)
         .serve(RenewalRecover, renewal::recover)
         .serve(RenewalChannel, renewal::channel)

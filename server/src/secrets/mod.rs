@@ -6,9 +6,11 @@
 
 mod answers;
 mod kek;
+mod passcodes;
 
 pub use answers::{normalise_answer, AnswerHasher};
 pub use kek::{Kek, SealPurpose};
+pub use passcodes::PasscodeHasher;
 
 use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;

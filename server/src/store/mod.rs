@@ -16,6 +16,7 @@ pub mod enroll;
 pub mod jobs;
 pub mod not_me;
 pub mod outbox;
+pub mod passcodes;
 pub mod phone_codes;
 pub mod ra;
 pub mod rate_limits;
