@@ -16,8 +16,9 @@ pub enum Entry {
     /// A cardholder's other pages: sign-in, My card, registration, "this wasn't me" and
     /// Check my setup.
     Account,
-    /// Changes to the card itself, signed in: certificate renewal (CERT-3). Its own WASM,
-    /// so the renewal's sealed steps weigh on no other page.
+    /// Changes to the card itself, signed in: certificate renewal (CERT-3) and Manage
+    /// Passcodes (PASS-2). Its own WASM, so the renewal's sealed steps weigh on no other
+    /// page.
     Renew,
     /// The Registration Authority's console.
     Ra,
@@ -48,6 +49,8 @@ pub enum Page {
     CheckSetup,
     /// CERT-3: renew the card's certificates.
     Renew,
+    /// PASS-2: Manage Passcodes.
+    Passcodes,
     RaHome,
     /// `/ra/users/{uuid}`: the segment as written (the page says when it is no UUID).
     RaUser(String),
@@ -70,6 +73,7 @@ impl Page {
             "/not-me" => Page::NotMe,
             "/check-setup" => Page::CheckSetup,
             "/renew" => Page::Renew,
+            "/passcodes" => Page::Passcodes,
             "/ra" => Page::RaHome,
             "/ra/audit" => Page::RaAudit,
             "/ra/reports" => Page::RaReports,
@@ -89,7 +93,7 @@ impl Page {
             Page::SignIn | Page::MyCard | Page::Register | Page::NotMe | Page::CheckSetup => {
                 Entry::Account
             }
-            Page::Renew => Entry::Renew,
+            Page::Renew | Page::Passcodes => Entry::Renew,
             Page::RaHome | Page::RaUser(_) | Page::RaAudit | Page::RaReports => Entry::Ra,
         }
     }
@@ -117,6 +121,7 @@ mod tests {
             ("/not-me", Entry::Account),
             ("/check-setup", Entry::Account),
             ("/renew", Entry::Renew),
+            ("/passcodes", Entry::Renew),
             ("/ra", Entry::Ra),
             ("/ra/", Entry::Ra),
             ("/ra/audit", Entry::Ra),

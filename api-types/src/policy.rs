@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::passcode::CardPasscode;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Policy {
     /// Every SPEC rule as written (seeds 000–004).
@@ -40,6 +42,30 @@ impl Policy {
         match self {
             Self::Seed2006 => Some(20),
             Self::Nhs2023 => None,
+        }
+    }
+
+    /// CARD-2 / POL-2: whether a new card passcode follows the profile — any 4–8 keyboard
+    /// characters under `seed-2006` (the card's own rule), 6–8 digits under `nhs-2023`. A
+    /// card's existing passcode keeps working until it is changed.
+    pub fn allows_new_card_passcode(self, passcode: &CardPasscode) -> bool {
+        let text = passcode.expose();
+        match self {
+            Self::Seed2006 => true,
+            Self::Nhs2023 => {
+                (6..=8).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+            }
+        }
+    }
+
+    /// POL-2: the rule for a new card passcode, in the page's words.
+    pub fn new_card_passcode_rule(self) -> &'static str {
+        match self {
+            Self::Seed2006 => {
+                "The passcode must be between 4 and 8 characters long. You can use any \
+                 standard keyboard characters."
+            }
+            Self::Nhs2023 => "The passcode must be 6, 7 or 8 digits.",
         }
     }
 
@@ -112,6 +138,22 @@ impl std::str::FromStr for Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pol_2_new_card_passcodes_follow_the_profile() {
+        let allows = |policy: Policy, text: &str| {
+            CardPasscode::parse(text).is_ok_and(|p| policy.allows_new_card_passcode(&p))
+        };
+        for text in ["abcd", "Ab3!", "12345678", "1234"] {
+            assert!(allows(Policy::Seed2006, text), "{text}");
+        }
+        for text in ["123456", "1234567", "12345678"] {
+            assert!(allows(Policy::Nhs2023, text), "{text}");
+        }
+        for text in ["12345", "1234", "abcdef", "12345a", "123 456"] {
+            assert!(!allows(Policy::Nhs2023, text), "{text}");
+        }
+    }
 
     #[test]
     fn pol_1_names_on_the_wire_and_in_settings_agree() {

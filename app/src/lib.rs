@@ -108,6 +108,9 @@ fn renew_pages(page: &Page, settings: &Settings) -> Option<AnyView> {
         Page::Renew => Some(with_config(settings, |config| {
             view! { <account::Renew config=config/> }.into_any()
         })),
+        Page::Passcodes => Some(with_config(settings, |config| {
+            view! { <account::ManagePasscodes config=config/> }.into_any()
+        })),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@
 mod events;
 mod my_card;
 mod not_me;
+mod passcodes;
 mod register;
 mod renew;
 mod renewal_due;
@@ -15,6 +16,7 @@ mod sign_in;
 
 pub use my_card::MyCard;
 pub use not_me::NotMePage;
+pub use passcodes::ManagePasscodes;
 pub use register::Register;
 pub use renew::Renew;
 pub use sign_in::SignIn;

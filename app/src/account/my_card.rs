@@ -352,6 +352,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                         </dl>
                         {local_network}
                         <p><a href="/renew" id="renew-link">"Renew your certificates"</a></p>
+                        <p><a href="/passcodes" id="passcodes-link">"Manage Passcodes"</a></p>
                         <p><a href="/register" id="register-link">
                             {if me.registered { "Change your security questions" } else { "Register for self-service unlock" }}
                         </a></p>

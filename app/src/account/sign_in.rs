@@ -35,7 +35,7 @@ fn after_sign_in(next: Option<&str>, renewal: RenewalDue) -> &str {
     };
     match next {
         _ if matches!(renewal, RenewalDue::Forced { .. }) => "/renew",
-        Some(path) if console(path) || path == "/renew" => path,
+        Some(path) if console(path) || path == "/renew" || path == "/passcodes" => path,
         _ => "/my-card",
     }
 }
@@ -210,6 +210,7 @@ mod tests {
             "/ra/audit?user=1"
         );
         assert_eq!(after_sign_in(Some("/renew"), NOT_DUE), "/renew");
+        assert_eq!(after_sign_in(Some("/passcodes"), NOT_DUE), "/passcodes");
         for elsewhere in [
             "//evil.example/ra",
             "https://evil.example/ra",

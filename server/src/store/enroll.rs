@@ -7,7 +7,7 @@ use card_protocol::pin::Puk;
 use card_protocol::scp03::StaticKeys;
 
 use super::users::NewUser;
-use super::{answers, attempts, cards, jobs, phone_codes, renewals, users, Store};
+use super::{answers, attempts, cards, jobs, passcodes, phone_codes, renewals, users, Store};
 use crate::secrets::{AnswerHasher, Kek, SealPurpose};
 use crate::AppError;
 
@@ -48,6 +48,7 @@ pub async fn enroll(
     renewals::delete_for_user(&mut tx, &enrolment.card_guid, uuid).await?;
     // A new card: its reminders start afresh.
     jobs::delete_reminders_for_user(&mut tx, uuid).await?;
+    passcodes::delete_for_user(&mut tx, uuid).await?;
     cards::delete(&mut tx, &enrolment.card_guid, uuid).await?;
     users::delete(&mut tx, uuid).await?;
     let user = NewUser {

@@ -263,3 +263,14 @@ pub async fn finish_update(
         .await?;
     Ok(())
 }
+
+/// Enrolment afresh: the user's server-side passcodes, their history and any Update go.
+pub async fn delete_for_user(conn: &mut AnyConnection, user: &UserUuid) -> Result<(), StoreError> {
+    for table in ["account_passcodes", "passcode_history", "passcode_updates"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_uuid = $1"))
+            .bind(user.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
