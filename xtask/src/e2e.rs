@@ -118,7 +118,11 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
         run(Command::new("xvfb-run")
             .args(["-a", "--server-args=-screen 0 1280x1024x24"])
             .args(["node", "--test", "--test-concurrency=1"])
-            .args(["webdriver/unlock.test.js", "webdriver/renew.test.js"])
+            .args([
+                "webdriver/unlock.test.js",
+                "webdriver/renew.test.js",
+                "webdriver/passcodes.test.js",
+            ])
             .current_dir(&end2end)
             .envs(test_env))
     };
