@@ -159,6 +159,9 @@ pub struct SessionInfo {
     /// CERT-2 / POL-4: whether the card's certificates are due for renewal; `forced`
     /// sends the page to renewal before anything else.
     pub renewal: crate::policy::RenewalDue,
+    /// PASS-4: whether the passcodes are due; `expired` sends the page to Manage
+    /// Passcodes before anything else.
+    pub passcodes: crate::passcodes::PasscodesDue,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

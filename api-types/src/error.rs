@@ -96,11 +96,14 @@ pub enum ErrorCode {
     VerificationPasscodeReused,
     /// PASS-2: an Update that changes nothing.
     NothingToUpdate,
+    /// PASS-4: the passcodes expired and were not changed in time: locked for sign-in
+    /// and self-service until the RA unlocks it.
+    PasscodesLocked,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 64] = [
+    pub const ALL: [ErrorCode; 65] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -165,6 +168,7 @@ impl ErrorCode {
         ErrorCode::AccountRecoveryPasscodeReused,
         ErrorCode::VerificationPasscodeReused,
         ErrorCode::NothingToUpdate,
+        ErrorCode::PasscodesLocked,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -197,7 +201,7 @@ impl ErrorCode {
             | C::CardProofRequired
             | C::ManagerRequired
             | C::RenewalByRa => 403,
-            C::SelfServiceClosed | C::PinBlocked => 423,
+            C::SelfServiceClosed | C::PinBlocked | C::PasscodesLocked => 423,
             C::WrongAnswers
             | C::CodeInvalid
             | C::WrongPin
@@ -292,6 +296,7 @@ impl ErrorCode {
             ErrorCode::AccountRecoveryPasscodeReused => "account_recovery_passcode_reused",
             ErrorCode::VerificationPasscodeReused => "verification_passcode_reused",
             ErrorCode::NothingToUpdate => "nothing_to_update",
+            ErrorCode::PasscodesLocked => "passcodes_locked",
             ErrorCode::ChannelFailed => "channel_failed",
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::CertificateNotValid => "certificate_not_valid",

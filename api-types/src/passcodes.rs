@@ -121,6 +121,100 @@ pub struct PasscodesView {
     pub last_set_at: Option<i64>,
 }
 
+const DAY: i64 = 24 * 60 * 60;
+
+/// PASS-4: how the passcodes age — the same under both profiles, each period from the
+/// configuration. `lifetime_days` 0 turns expiry off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasscodeExpiry {
+    /// Days after the passcodes were last set that they expire (seeds: 365).
+    pub lifetime_days: i64,
+    /// Days before expiry that the daily reminder and the sign-in prompt start (14).
+    pub reminder_days: i64,
+    /// Days after expiry, unchanged, that the account locks for sign-in and
+    /// self-service until the RA unlocks it (21).
+    pub lock_after_days: i64,
+}
+
+impl Default for PasscodeExpiry {
+    fn default() -> Self {
+        Self {
+            lifetime_days: 365,
+            reminder_days: 14,
+            lock_after_days: 21,
+        }
+    }
+}
+
+/// PASS-4: what is due for a user's passcodes, as the server decides it (sign-in, the
+/// reminders) and the page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "due", deny_unknown_fields)]
+pub enum PasscodesDue {
+    NotDue,
+    /// In the days before expiry: a reminder a day, a prompt the user may decline.
+    Reminder {
+        expires_at: i64,
+    },
+    /// Expired: sign-in leads to Manage Passcodes before anything else.
+    Expired {
+        expires_at: i64,
+        locks_at: i64,
+    },
+    /// Locked for sign-in and self-service; only the RA unlocks it (RA-3).
+    Locked {
+        expires_at: i64,
+    },
+}
+
+/// PASS-4: the dates that matter for the passcodes (My card's timeline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasscodeDates {
+    pub reminders_from: i64,
+    pub expires_at: i64,
+    pub locks_at: i64,
+}
+
+impl PasscodeExpiry {
+    /// The dates for passcodes last set at `set_at`; an RA unlock at `ra_unlocked_at`
+    /// gives the user the lock period again from then. None: expiry is off, or the
+    /// passcodes have no date.
+    pub fn dates(&self, set_at: Option<i64>, ra_unlocked_at: Option<i64>) -> Option<PasscodeDates> {
+        let set_at = set_at.filter(|_| self.lifetime_days > 0)?;
+        let expires_at = set_at + self.lifetime_days * DAY;
+        let grace_from = ra_unlocked_at.map_or(expires_at, |at| at.max(expires_at));
+        Some(PasscodeDates {
+            reminders_from: expires_at - self.reminder_days * DAY,
+            expires_at,
+            locks_at: grace_from + self.lock_after_days * DAY,
+        })
+    }
+
+    pub fn due(&self, set_at: Option<i64>, ra_unlocked_at: Option<i64>, now: i64) -> PasscodesDue {
+        let Some(dates) = self.dates(set_at, ra_unlocked_at) else {
+            return PasscodesDue::NotDue;
+        };
+        let PasscodeDates {
+            reminders_from,
+            expires_at,
+            locks_at,
+        } = dates;
+        if now >= locks_at {
+            PasscodesDue::Locked { expires_at }
+        } else if now >= expires_at {
+            PasscodesDue::Expired {
+                expires_at,
+                locks_at,
+            }
+        } else if now >= reminders_from {
+            PasscodesDue::Reminder { expires_at }
+        } else {
+            PasscodesDue::NotDue
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +267,70 @@ mod tests {
         assert!(
             serde_json::from_value::<PasscodeChange>(serde_json::json!({"set": "short"})).is_err()
         );
+    }
+
+    const NOW: i64 = 1_900_000_000;
+
+    #[test]
+    fn pass_4_reminders_14_days_before_forced_at_365_locked_21_days_after() {
+        let rule = PasscodeExpiry::default();
+        let set = Some(NOW);
+        let at = |days: i64, secs: i64| NOW + days * DAY + secs;
+        let expires_at = at(365, 0);
+        assert_eq!(rule.due(set, None, at(351, -1)), PasscodesDue::NotDue);
+        assert_eq!(
+            rule.due(set, None, at(351, 0)),
+            PasscodesDue::Reminder { expires_at }
+        );
+        assert_eq!(
+            rule.due(set, None, at(365, -1)),
+            PasscodesDue::Reminder { expires_at }
+        );
+        let expired = PasscodesDue::Expired {
+            expires_at,
+            locks_at: at(386, 0),
+        };
+        assert_eq!(rule.due(set, None, at(365, 0)), expired);
+        assert_eq!(rule.due(set, None, at(386, -1)), expired);
+        assert_eq!(
+            rule.due(set, None, at(386, 0)),
+            PasscodesDue::Locked { expires_at }
+        );
+        // The same passcodes, the clock moved a day at a time.
+        let days: Vec<PasscodesDue> = (349..=387).map(|d| rule.due(set, None, at(d, 0))).collect();
+        let reminders = days
+            .iter()
+            .filter(|d| matches!(d, PasscodesDue::Reminder { .. }));
+        assert_eq!(reminders.count(), 14);
+        let expired_days = days
+            .iter()
+            .filter(|d| matches!(d, PasscodesDue::Expired { .. }));
+        assert_eq!(expired_days.count(), 21);
+    }
+
+    #[test]
+    fn pass_4_an_ra_unlock_gives_the_lock_period_again_and_off_means_never() {
+        let rule = PasscodeExpiry::default();
+        let unlocked = NOW + 400 * DAY;
+        assert_eq!(
+            rule.due(Some(NOW), Some(unlocked), unlocked),
+            PasscodesDue::Expired {
+                expires_at: NOW + 365 * DAY,
+                locks_at: unlocked + 21 * DAY
+            }
+        );
+        // An unlock before expiry changes nothing.
+        let early = rule.dates(Some(NOW), Some(NOW + DAY)).unwrap();
+        assert_eq!(early.locks_at, NOW + 386 * DAY);
+        let off = PasscodeExpiry {
+            lifetime_days: 0,
+            ..rule
+        };
+        assert_eq!(
+            off.due(Some(NOW), None, NOW + 1000 * DAY),
+            PasscodesDue::NotDue
+        );
+        assert_eq!(rule.due(None, None, NOW), PasscodesDue::NotDue);
     }
 
     proptest! {

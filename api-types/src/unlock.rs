@@ -79,6 +79,8 @@ pub struct PublicConfig {
     pub approved_email_domains: Vec<String>,
     /// POL-1: whose rules apply; the page uses this profile's words.
     pub policy: crate::policy::Policy,
+    /// PASS-4: how the passcodes age, for the page's timeline.
+    pub passcode_expiry: crate::passcodes::PasscodeExpiry,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

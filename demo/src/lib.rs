@@ -30,6 +30,9 @@ struct DemoUser {
     /// CERT-2: the card's certificates end this many days from now (issued through the
     /// CA with the clock moved back); none: issued today, for three years.
     certificate_ends_in_days: Option<i64>,
+    /// PASS-4: the passcodes were set this many days ago (enrolled with the clock moved
+    /// back); none: today.
+    passcodes_set_days_ago: Option<i64>,
 }
 
 const USERS: &[DemoUser] = &[
@@ -52,6 +55,7 @@ const USERS: &[DemoUser] = &[
         ],
         locked: true,
         certificate_ends_in_days: None,
+        passcodes_set_days_ago: None,
     },
     DemoUser {
         slug: "jane-doe",
@@ -67,6 +71,7 @@ const USERS: &[DemoUser] = &[
         answers: &[],
         locked: true,
         certificate_ends_in_days: None,
+        passcodes_set_days_ago: None,
     },
     DemoUser {
         slug: "ravi-patel",
@@ -82,6 +87,7 @@ const USERS: &[DemoUser] = &[
         answers: &[],
         locked: false,
         certificate_ends_in_days: None,
+        passcodes_set_days_ago: None,
     },
     DemoUser {
         slug: "grace-okafor",
@@ -97,6 +103,7 @@ const USERS: &[DemoUser] = &[
         answers: &[],
         locked: false,
         certificate_ends_in_days: None,
+        passcodes_set_days_ago: None,
     },
     // CERT-2 / CERT-3: a reminder a day from now on; renewal forced at sign-in; expired.
     renewing(
@@ -119,6 +126,29 @@ const USERS: &[DemoUser] = &[
         ("Dr", "Lucy", "Evans"),
         "lucy.evans@nhs.net",
         -3,
+    ),
+    // PASS-4: passcodes 10 days from expiry (reminded, may decline), expired 5 days ago
+    // (sign-in leads to Manage Passcodes), expired 25 days ago (locked: the RA's).
+    aging(
+        "priya-shah",
+        "555555555508",
+        ("Ms", "Priya", "Shah"),
+        "priya.shah@nhs.net",
+        355,
+    ),
+    aging(
+        "sam-wood",
+        "555555555509",
+        ("Mr", "Sam", "Wood"),
+        "sam.wood@nhs.net",
+        370,
+    ),
+    aging(
+        "helen-price",
+        "555555555510",
+        ("Mrs", "Helen", "Price"),
+        "helen.price@nhs.net",
+        390,
     ),
 ];
 
@@ -144,6 +174,23 @@ const fn renewing(
         answers: &[],
         locked: false,
         certificate_ends_in_days: Some(days),
+        passcodes_set_days_ago: None,
+    }
+}
+
+/// A registered member of staff with an unlocked card whose passcodes were set `days`
+/// ago (PASS-4).
+const fn aging(
+    slug: &'static str,
+    uuid: &'static str,
+    (title, given_name, family_name): (&'static str, &'static str, &'static str),
+    email: &'static str,
+    days: i64,
+) -> DemoUser {
+    DemoUser {
+        certificate_ends_in_days: None,
+        passcodes_set_days_ago: Some(days),
+        ..renewing(slug, uuid, (title, given_name, family_name), email, 0)
     }
 }
 
@@ -191,7 +238,10 @@ pub async fn seed(
         let guid = CardGuid::from_bytes(card.guid());
         let channel_keys = card.scp03_keys();
         let card = virtual_card::SharedCard::new(card);
-        enroll(
+        if let Some(days) = demo.passcodes_set_days_ago {
+            clock.set(today - days * DAY);
+        }
+        let enrolled = enroll(
             &state.store,
             &state.kek,
             &state.hasher,
@@ -207,7 +257,9 @@ pub async fn seed(
                 channel_key_version: virtual_card::SCP03_KEY_VERSION,
             },
         )
-        .await?;
+        .await;
+        clock.set(today);
+        enrolled?;
         // CERT-1: every demo card is issued as a real one would be, through the secure
         // channel (the card saves its new keys and certificates to its file).
         if let Some(days) = demo.certificate_ends_in_days {

@@ -109,6 +109,9 @@ pub enum AppError {
     /// PASS-2: nothing chosen.
     #[error("the update changes nothing")]
     NothingToUpdate,
+    /// PASS-4: expired and unchanged past the lock period.
+    #[error("locked: the passcodes expired")]
+    PasscodesLocked,
     /// RA-4: an audit or search filter that does not parse.
     #[error("malformed filter")]
     BadFilter,
@@ -184,6 +187,7 @@ impl AppError {
                 ErrorCode::VerificationPasscodeReused
             }
             E::NothingToUpdate => ErrorCode::NothingToUpdate,
+            E::PasscodesLocked => ErrorCode::PasscodesLocked,
             E::BadFilter => ErrorCode::BadRequest,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal

@@ -38,6 +38,8 @@ pub(crate) fn john() -> User {
         question_ids: vec![],
         mobile: None,
         role: api_types::ra::Role::Staff,
+        passcodes_set_at: None,
+        passcodes_unlocked_at: None,
     }
 }
 

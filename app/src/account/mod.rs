@@ -9,6 +9,7 @@ mod events;
 mod my_card;
 mod not_me;
 mod passcodes;
+mod passcodes_due;
 mod register;
 mod renew;
 mod renewal_due;

@@ -14,6 +14,7 @@ use api_types::auth::{
     ChangeContact, ChangeContactRequest, Logout, LogoutRequest, Me, MyCard as Mine, Session,
 };
 use api_types::passcode::CardPasscode;
+use api_types::passcodes::PasscodesDue;
 use api_types::policy::RenewalDue;
 use api_types::time::{utc_date as date, utc_date_time};
 use api_types::unlock::PublicConfig;
@@ -22,6 +23,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::events::{event_words, outcome_words};
+use super::passcodes_due::PasscodesNotice;
 use super::renewal_due::{renewals_used, RenewalNotice};
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
@@ -306,10 +308,15 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
         <Transition fallback=|| view! { <p aria-live="polite">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let record = current.await;
-                let renewal = session.await.map(|s| s.renewal).unwrap_or(RenewalDue::NotDue);
-                // CERT-2: within the forced window, renewal comes before anything else.
+                let (renewal, passcodes) = session
+                    .await
+                    .map(|s| (s.renewal, s.passcodes))
+                    .unwrap_or((RenewalDue::NotDue, PasscodesDue::NotDue));
+                // CERT-2 / PASS-4: a forced renewal, then expired passcodes, before anything.
                 if matches!(renewal, RenewalDue::Forced { .. }) {
                     let _ = window().location().replace("/renew");
+                } else if matches!(passcodes, PasscodesDue::Expired { .. }) {
+                    let _ = window().location().replace("/passcodes");
                 }
                 let shown = version.get_untracked();
                 match record {
@@ -327,6 +334,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                         view! {
                         <h1 tabindex="-1">"My card"</h1>
                         <RenewalNotice due=renewal policy=policy/>
+                        <PasscodesNotice due=passcodes/>
                         {move || (saved.get() == Some(shown)).then(|| view! { <ContactSaved/> })}
                         <dl class="nhsuk-summary-list">
                             {row("Name", "my-name", me.display_name)}

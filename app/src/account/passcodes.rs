@@ -11,7 +11,8 @@ use api_types::bridge::{ChangePinRequest, ChangePinResponse, PATH_CHANGE_PIN};
 use api_types::passcode::{CardPasscode, PasscodeError};
 use api_types::passcodes::{
     AccountPasscode, FinishPasscodeUpdate, PasscodeChange, PasscodeUpdateFinish,
-    PasscodeUpdateRequest, PasscodeUpdateStarted, PasscodesView, UpdatePasscodes, ViewPasscodes,
+    PasscodeUpdateRequest, PasscodeUpdateStarted, PasscodesDue, PasscodesView, UpdatePasscodes,
+    ViewPasscodes,
 };
 use api_types::policy::Policy;
 use api_types::time::utc_date;
@@ -20,6 +21,7 @@ use api_types::{CardGuid, ErrorCode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::passcodes_due::PasscodesNotice;
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
 use crate::card_check::{
@@ -208,11 +210,13 @@ pub fn ManagePasscodes(config: PublicConfig) -> impl IntoView {
     let policy = config.policy;
     let status = RwSignal::new(None::<PasscodesView>);
     let session_card = RwSignal::new(None::<CardGuid>);
+    let due = RwSignal::new(PasscodesDue::NotDue);
     let signed_out = RwSignal::new(false);
     leptos::task::spawn_local(async move {
         match api::call::<Session>(&(), &()).await {
             Ok(info) => {
                 session_card.set(Some(info.card_guid));
+                due.set(info.passcodes);
                 status.set(api::call::<ViewPasscodes>(&(), &()).await.ok());
             }
             Err(found) => signed_out.set(found.is(ErrorCode::NotSignedIn)),
@@ -256,6 +260,7 @@ pub fn ManagePasscodes(config: PublicConfig) -> impl IntoView {
     Effect::new(move |_| match action.value().get() {
         Some(Ok(view)) => {
             status.set(Some(view));
+            due.set(PasscodesDue::NotDue);
             clear();
             updated.set(true);
         }
@@ -314,6 +319,7 @@ pub fn ManagePasscodes(config: PublicConfig) -> impl IntoView {
         </p>
         <h1 tabindex="-1">"Manage Passcodes"</h1>
         {move || problem.get().map(|p| view! { <ProblemSummary problem=p/> })}
+        {move || view! { <PasscodesNotice due=due.get() here=true/> }}
         {move || updated.get().then(|| view! {
             <div class="nhsuk-inset-text" id="passcodes-updated" role="status">
                 <p>"Your passcodes have been updated successfully."</p>

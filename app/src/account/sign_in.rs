@@ -7,6 +7,7 @@
 use api_types::auth::{LoginFinish, LoginFinishRequest};
 use api_types::bridge::{BridgeStatus, PATH_STATUS};
 use api_types::passcode::CardPasscode;
+use api_types::passcodes::PasscodesDue;
 use api_types::policy::RenewalDue;
 use api_types::renewal::{RenewalRecover, RenewalRecoverRequest};
 use api_types::unlock::PublicConfig;
@@ -23,10 +24,11 @@ use crate::card_check::{
 use crate::errors::{Flow, Problem, ProblemSummary};
 use crate::renewal_steps::{self, Stage};
 
-/// Where to go once signed in: renewal first when it is forced (CERT-2); else `next` when
-/// it is a page of this site's RA console or the certificate renewal (a path, never
-/// another site's address), else My card.
-fn after_sign_in(next: Option<&str>, renewal: RenewalDue) -> &str {
+/// Where to go once signed in: renewal first when it is forced (CERT-2), then Manage
+/// Passcodes when they expired (PASS-4); else `next` when it is a page of this site's RA
+/// console, the renewal or Manage Passcodes (a path, never another site's address), else
+/// My card.
+fn after_sign_in(next: Option<&str>, (renewal, passcodes): (RenewalDue, PasscodesDue)) -> &str {
     let console = |path: &str| {
         path.strip_prefix("/ra")
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
@@ -35,6 +37,7 @@ fn after_sign_in(next: Option<&str>, renewal: RenewalDue) -> &str {
     };
     match next {
         _ if matches!(renewal, RenewalDue::Forced { .. }) => "/renew",
+        _ if matches!(passcodes, PasscodesDue::Expired { .. }) => "/passcodes",
         Some(path) if console(path) || path == "/renew" || path == "/passcodes" => path,
         _ => "/my-card",
     }
@@ -43,8 +46,8 @@ fn after_sign_in(next: Option<&str>, renewal: RenewalDue) -> &str {
 /// What a sign-in came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SignedIn {
-    /// Signed in; renewal is due or not.
-    Due(RenewalDue),
+    /// Signed in; renewal and the passcodes are due or not.
+    Due(RenewalDue, PasscodesDue),
     /// The card's cut-off renewal is finished: sign in again with the new certificate.
     RenewalFinished,
 }
@@ -68,7 +71,7 @@ async fn sign_in(
         signature,
     };
     match api::call::<LoginFinish>(&(), &finish).await {
-        Ok(info) => Ok(SignedIn::Due(info.renewal)),
+        Ok(info) => Ok(SignedIn::Due(info.renewal, info.passcodes)),
         Err(found) if found.is(ErrorCode::RenewalUnfinished) => {
             stage.set(Some(Stage::Reading));
             let request = RenewalRecoverRequest {
@@ -102,10 +105,10 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
         sign_in(bridge.clone(), passcode.clone(), *confirm, stage)
     });
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(SignedIn::Due(renewal))) => {
+        Some(Ok(SignedIn::Due(renewal, passcodes))) => {
             let _ = window()
                 .location()
-                .assign(after_sign_in(next.as_deref(), renewal));
+                .assign(after_sign_in(next.as_deref(), (renewal, passcodes)));
         }
         Some(Ok(SignedIn::RenewalFinished)) => {
             stage.set(None);
@@ -184,17 +187,35 @@ pub fn SignIn(config: PublicConfig) -> impl IntoView {
 mod tests {
     use super::*;
 
-    const NOT_DUE: RenewalDue = RenewalDue::NotDue;
+    const NOT_DUE: (RenewalDue, PasscodesDue) = (RenewalDue::NotDue, PasscodesDue::NotDue);
 
     #[test]
     fn cert_2_a_forced_renewal_comes_before_anything_else() {
-        let forced = RenewalDue::Forced { not_after: 1 };
+        let forced = (RenewalDue::Forced { not_after: 1 }, PasscodesDue::NotDue);
         for next in [None, Some("/ra"), Some("/renew"), Some("/my-card")] {
             assert_eq!(after_sign_in(next, forced), "/renew");
         }
-        let offered = RenewalDue::Offered { not_after: 1 };
+        let offered = (RenewalDue::Offered { not_after: 1 }, PasscodesDue::NotDue);
         assert_eq!(after_sign_in(None, offered), "/my-card");
         assert_eq!(after_sign_in(Some("/ra"), offered), "/ra");
+    }
+
+    #[test]
+    fn pass_4_expired_passcodes_come_before_anything_but_a_forced_renewal() {
+        let expired = PasscodesDue::Expired {
+            expires_at: 1,
+            locks_at: 2,
+        };
+        for next in [None, Some("/ra"), Some("/renew"), Some("/my-card")] {
+            assert_eq!(
+                after_sign_in(next, (RenewalDue::NotDue, expired)),
+                "/passcodes"
+            );
+        }
+        let both = (RenewalDue::Forced { not_after: 1 }, expired);
+        assert_eq!(after_sign_in(None, both), "/renew");
+        let reminded = (RenewalDue::NotDue, PasscodesDue::Reminder { expires_at: 1 });
+        assert_eq!(after_sign_in(None, reminded), "/my-card");
     }
 
     #[test]

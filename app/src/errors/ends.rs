@@ -97,6 +97,7 @@ fn ending(code: ErrorCode) -> Ending {
         | C::AccountRecoveryPasscodeReused
         | C::VerificationPasscodeReused
         | C::NothingToUpdate
+        | C::PasscodesLocked
         | C::NoRaCode => E::Stays,
     }
 }

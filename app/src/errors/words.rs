@@ -278,6 +278,10 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
         C::VerificationPasscodeReused => {
             "You have used this Verification Passcode in your last five. Choose another."
         }
+        C::PasscodesLocked => {
+            "Your account is locked because your passcodes expired and were not changed in \
+             time. Contact your Registration Authority to unlock it."
+        }
         C::NothingToUpdate => "Enter a new passcode, or tick \"Blank passcode\", to update.",
         C::RenewalUnfinished => {
             "Your smartcard's certificate renewal did not finish. Leave your card in the reader \

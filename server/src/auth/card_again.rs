@@ -61,6 +61,7 @@ mod tests {
                 idle_timeout_secs: 900,
                 role: Role::RaAgent,
                 renewal: api_types::policy::RenewalDue::NotDue,
+                passcodes: api_types::passcodes::PasscodesDue::NotDue,
             },
             secret_hash: vec![4; 32],
             card_proven_at: 100,

@@ -7,13 +7,14 @@ use api_types::audit::AuditAction;
 use api_types::auth::{
     LoginFinishRequest, LoginId, LoginStartRequest, LoginStartResponse, SessionInfo,
 };
+use api_types::passcodes::{PasscodeExpiry, PasscodesDue};
 use api_types::policy::Policy;
 use api_types::values::Challenge;
 use api_types::CardGuid;
 
 use super::LOGIN_CHALLENGE_TTL;
 use crate::flow::card_again::{check_card_signature, CardTrust};
-use crate::flow::session::{renewal_due, session_info, Limits};
+use crate::flow::session::{passcodes_due, renewal_due, session_info, Limits};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::attempts::HexBytes;
@@ -96,13 +97,13 @@ impl AppState {
         };
         let secret = FlowSecret::generate();
         let limits = self.session_limits();
-        let policy = self.settings.policy;
+        let rules = (self.settings.policy, self.settings.passcode_expiry);
         let outcome = decide(
             loaded,
             &request,
             self.card_trust(),
             &secret,
-            (limits, policy),
+            (limits, rules),
             now,
         );
         let info = self.finish(tx, now, client, outcome).await?;
@@ -164,7 +165,7 @@ fn decide(
     request: &LoginFinishRequest,
     trust: CardTrust<'_>,
     secret: &FlowSecret,
-    (limits, policy): (Limits, Policy),
+    (limits, (policy, expiry)): (Limits, (Policy, PasscodeExpiry)),
     now: i64,
 ) -> Outcome<SessionInfo> {
     let Some(Loaded {
@@ -203,7 +204,13 @@ fn decide(
         card_proven_at: now,
     };
     let renewal = renewal_due(policy, login, now);
-    let info = session_info(&user, challenge.card_guid, &session, (limits, renewal));
+    let passcodes = passcodes_due(expiry, &user, now);
+    // PASS-4: expired and unchanged past the lock period: only the RA unlocks it.
+    if matches!(passcodes, PasscodesDue::Locked { .. }) {
+        return outcome.refuse(AppError::PasscodesLocked);
+    }
+    let due = (renewal, passcodes);
+    let info = session_info(&user, challenge.card_guid, &session, (limits, due));
     // The PIN just verified: the card has all its tries again (RA-2, "as last seen").
     let tries = i64::from(card_protocol::piv::PIN_TRIES);
     outcome

@@ -108,6 +108,9 @@ pub struct Settings {
     pub policy: api_types::policy::Policy,
     /// JOB-1: seconds between an instance's runs of the scheduled work (reminders).
     pub jobs_interval_secs: u32,
+    /// PASS-4: the passcodes' lifetime, reminder and lock periods, in days
+    /// (`passcode_lifetime_days` 0: they never expire).
+    pub passcode_expiry: api_types::passcodes::PasscodeExpiry,
 }
 
 impl std::fmt::Debug for Settings {
@@ -131,6 +134,7 @@ impl std::fmt::Debug for Settings {
             .field("code_pepper_hex", &"<redacted>")
             .field("grant_key_hex", &"<redacted>")
             .field("policy", &self.policy)
+            .field("passcode_expiry", &self.passcode_expiry)
             .finish_non_exhaustive()
     }
 }
@@ -179,6 +183,7 @@ impl Default for Settings {
                 .to_vec(),
             policy: api_types::policy::Policy::default(),
             jobs_interval_secs: 60,
+            passcode_expiry: api_types::passcodes::PasscodeExpiry::default(),
         }
     }
 }
@@ -279,6 +284,10 @@ impl Settings {
         }
         parse_env("POLICY", &mut settings.policy)?;
         parse_env("JOBS_INTERVAL_SECS", &mut settings.jobs_interval_secs)?;
+        let expiry = &mut settings.passcode_expiry;
+        parse_env("PASSCODE_LIFETIME_DAYS", &mut expiry.lifetime_days)?;
+        parse_env("PASSCODE_REMINDER_DAYS", &mut expiry.reminder_days)?;
+        parse_env("PASSCODE_LOCK_AFTER_DAYS", &mut expiry.lock_after_days)?;
         parse_env("ARGON2_MEMORY_KIB", &mut settings.argon2_memory_kib)?;
         parse_env("ARGON2_ITERATIONS", &mut settings.argon2_iterations)?;
         if let Some(dir) = env("STATIC_DIR") {
@@ -343,6 +352,20 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "session_*",
                 reason: "idle must be at least 1 s and no longer than absolute".into(),
+            });
+        }
+        let expiry = self.passcode_expiry;
+        let periods = [
+            expiry.lifetime_days,
+            expiry.reminder_days,
+            expiry.lock_after_days,
+        ];
+        if periods.iter().any(|days| *days < 0)
+            || (expiry.lifetime_days > 0 && expiry.reminder_days >= expiry.lifetime_days)
+        {
+            return Err(ConfigError::Invalid {
+                name: "passcode_*_days",
+                reason: "no period may be negative, and reminders start within the lifetime".into(),
             });
         }
         if self.jobs_interval_secs == 0 {

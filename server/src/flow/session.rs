@@ -4,6 +4,7 @@
 
 use api_types::audit::AuditAction;
 use api_types::auth::SessionInfo;
+use api_types::passcodes::{PasscodeExpiry, PasscodesDue};
 use api_types::policy::{Policy, RenewalDue};
 use api_types::CardGuid;
 
@@ -60,8 +61,10 @@ impl AppState {
         }
         let login = renewals::login_certificate(&mut tx, &session.card_guid).await?;
         let renewal = renewal_due(self.settings.policy, Some(login), now);
+        let passcodes = passcodes_due(self.settings.passcode_expiry, &user, now);
         let card_proven_at = session.card_proven_at;
-        let outcome = decide(session, user, (self.session_limits(), renewal), now);
+        let due = (renewal, passcodes);
+        let outcome = decide(session, user, (self.session_limits(), due), now);
         let info = self.finish(tx, now, client, outcome).await?;
         Ok(CurrentSession {
             info,
@@ -78,7 +81,7 @@ fn alive(session: &Session, limits: Limits, now: i64) -> bool {
 fn decide(
     session: Session,
     user: User,
-    (limits, renewal): (Limits, RenewalDue),
+    (limits, due): (Limits, (RenewalDue, PasscodesDue)),
     now: i64,
 ) -> Outcome<SessionInfo> {
     let card_guid = session.card_guid;
@@ -92,7 +95,13 @@ fn decide(
             .detail("session timed out".into())
             .refuse(AppError::NotSignedIn);
     }
-    let info = session_info(&user, card_guid, &session, (limits, renewal));
+    // PASS-4: locked while signed in: the session goes with it.
+    if matches!(due.1, PasscodesDue::Locked { .. }) {
+        return outcome
+            .write(Write::EndSession(session.secret_hash))
+            .refuse(AppError::PasscodesLocked);
+    }
+    let info = session_info(&user, card_guid, &session, (limits, due));
     outcome
         .write(Write::TouchSession(session.secret_hash))
         .unaudited_if_ok()
@@ -114,15 +123,21 @@ pub(crate) fn renewal_due(policy: Policy, login: Option<LoginCertificate>, now: 
     }
 }
 
+/// PASS-4: what is due for the user's passcodes.
+pub(crate) fn passcodes_due(expiry: PasscodeExpiry, user: &User, now: i64) -> PasscodesDue {
+    expiry.due(user.passcodes_set_at, user.passcodes_unlocked_at, now)
+}
+
 /// What the page is told of a session.
 pub(crate) fn session_info(
     user: &User,
     card_guid: CardGuid,
     session: &Session,
-    (limits, renewal): (Limits, RenewalDue),
+    (limits, (renewal, passcodes)): (Limits, (RenewalDue, PasscodesDue)),
 ) -> SessionInfo {
     SessionInfo {
         renewal,
+        passcodes,
         display_name: user.display_name.clone(),
         uuid: user.uuid.clone(),
         card_guid,
@@ -136,6 +151,8 @@ pub(crate) fn session_info(
 mod tests {
     use super::*;
     use crate::fixtures::john;
+
+    const NOT_DUE: (RenewalDue, PasscodesDue) = (RenewalDue::NotDue, PasscodesDue::NotDue);
 
     const LIMITS: Limits = Limits {
         idle: 900,
@@ -158,12 +175,7 @@ mod tests {
 
     #[test]
     fn auth_2_a_session_in_use_is_touched_and_not_audited() {
-        let outcome = decide(
-            session(1000),
-            john(),
-            (LIMITS, RenewalDue::NotDue),
-            1000 + 899,
-        );
+        let outcome = decide(session(1000), john(), (LIMITS, NOT_DUE), 1000 + 899);
         assert!(outcome.reply.is_ok());
         assert!(!outcome.audited);
         assert!(matches!(outcome.writes(), [Write::TouchSession(_)]));
@@ -171,12 +183,7 @@ mod tests {
 
     #[test]
     fn auth_2_idle_too_long_ends_the_session_for_good() {
-        let outcome = decide(
-            session(1000),
-            john(),
-            (LIMITS, RenewalDue::NotDue),
-            1000 + 900,
-        );
+        let outcome = decide(session(1000), john(), (LIMITS, NOT_DUE), 1000 + 900);
         assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
         assert!(matches!(outcome.writes(), [Write::EndSession(_)]));
     }
@@ -184,14 +191,14 @@ mod tests {
     #[test]
     fn auth_2_however_busy_a_session_ends_at_its_absolute_end() {
         let end = 1000 + LIMITS.absolute;
-        let outcome = decide(session(end - 1), john(), (LIMITS, RenewalDue::NotDue), end);
+        let outcome = decide(session(end - 1), john(), (LIMITS, NOT_DUE), end);
         assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
         assert!(matches!(outcome.writes(), [Write::EndSession(_)]));
         let ended = Session {
             ended_at: Some(1100),
             ..session(1100)
         };
-        let outcome = decide(ended, john(), (LIMITS, RenewalDue::NotDue), 1101);
+        let outcome = decide(ended, john(), (LIMITS, NOT_DUE), 1101);
         assert!(matches!(outcome.reply, Err(AppError::NotSignedIn)));
         assert!(outcome.writes().is_empty());
     }

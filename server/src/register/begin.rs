@@ -123,6 +123,8 @@ mod tests {
                 question_ids: vec![],
                 mobile: None,
                 role: api_types::ra::Role::Staff,
+                passcodes_set_at: None,
+                passcodes_unlocked_at: None,
             }),
             questions: vec![(1, "Mother's maiden name".into()), (2, "First car".into())],
             session_hash: vec![7; 32],

@@ -29,6 +29,7 @@ pub(super) fn public_config(settings: &Settings) -> PublicConfig {
         bridge_url: settings.bridge_url.clone(),
         approved_email_domains: settings.approved_email_domains.clone(),
         policy: settings.policy,
+        passcode_expiry: settings.passcode_expiry,
     }
 }
 

@@ -160,6 +160,7 @@ mod tests {
             bridge_url: "http://127.0.0.1:9981".into(),
             approved_email_domains: vec!["nhs.net".into()],
             policy: api_types::policy::Policy::Nhs2023,
+            passcode_expiry: Default::default(),
         };
         let element = settings_element(&config);
         let json = element

@@ -56,6 +56,8 @@ pub async fn enroll(
         ..enrolment.user.clone()
     };
     users::insert(&mut tx, &user).await?;
+    // PASS-4: the passcodes are set at enrolment (the card's own among them).
+    passcodes::set_last_set(&mut tx, uuid, now).await?;
     for (question, hash) in &hashed {
         answers::insert(&mut tx, uuid, *question, hash).await?;
     }

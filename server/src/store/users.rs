@@ -21,6 +21,10 @@ pub struct User {
     pub mobile: Option<String>,
     /// RA-1: from the record, never from a client.
     pub role: Role,
+    /// PASS-4: when the passcodes were last set, and when the RA last unlocked the
+    /// account after they expired.
+    pub passcodes_set_at: Option<i64>,
+    pub passcodes_unlocked_at: Option<i64>,
 }
 
 /// The self-service limits for one user, shared by all attempts and instances.
@@ -48,6 +52,8 @@ struct UserRow {
     unlock_question_ids: String,
     mobile: Option<String>,
     role: String,
+    passcodes_set_at: Option<i64>,
+    passcodes_unlocked_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -70,13 +76,16 @@ impl TryFrom<UserRow> for User {
                 .ok_or_else(|| corrupt("users", "unlock_question_ids"))?,
             mobile: row.mobile,
             role: Role::parse(&row.role).ok_or_else(|| corrupt("users", "role"))?,
+            passcodes_set_at: row.passcodes_set_at,
+            passcodes_unlocked_at: row.passcodes_unlocked_at,
         })
     }
 }
 
 const SELECT: &str = "SELECT uuid, title, given_name, family_name, email, registered, \
      unlock_failures, self_service_closed, code_failures, code_window_started_at, \
-     unlock_question_ids, mobile, role FROM users WHERE uuid = $1";
+     unlock_question_ids, mobile, role, passcodes_set_at, passcodes_unlocked_at \
+     FROM users WHERE uuid = $1";
 
 async fn select(
     conn: &mut AnyConnection,

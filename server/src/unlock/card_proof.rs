@@ -5,6 +5,7 @@
 //! attempt kept only for a phone code from the RA (RA-3, `ra_code`).
 
 use api_types::audit::AuditAction;
+use api_types::passcodes::PasscodesDue;
 use api_types::unlock::{CardProofRequest, CardProofResponse, Question};
 use api_types::values::CardSignature;
 use api_types::AttemptId;
@@ -19,6 +20,7 @@ use super::rules::{check_step, AttemptState, CHALLENGE_TTL};
 use super::{failed, Client, Guard, Outcome, Subject, Write};
 use crate::ca::CertificateAuthority;
 use crate::flow::lockout::answer_tries_left;
+use crate::flow::session::passcodes_due;
 use crate::secrets::FlowSecret;
 use crate::store::answers::{self, UserQuestion};
 use crate::store::attempts::Attempt;
@@ -40,6 +42,8 @@ struct Loaded {
     /// CERT-5: the card's 9E key has a current certificate from our CA that no one has
     /// revoked (a card reported lost or stolen has none).
     card_auth_in_force: bool,
+    /// PASS-4: the passcodes expired and were not changed in time: the RA's to unlock.
+    passcodes_locked: bool,
 }
 
 impl AppState {
@@ -65,7 +69,10 @@ impl AppState {
                 questions.shuffle(&mut OsRng);
                 let certificates = certificates::for_card(&mut tx, &card.guid).await?;
                 let card_auth_in_force = card_auth_in_force(&self.ca, &card, &certificates, now);
+                let passcodes = passcodes_due(self.settings.passcode_expiry, &user, now);
+                let passcodes_locked = matches!(passcodes, PasscodesDue::Locked { .. });
                 let loaded = Loaded {
+                    passcodes_locked,
                     attempt,
                     card,
                     user,
@@ -118,6 +125,7 @@ fn decide(
         user,
         mut questions,
         card_auth_in_force,
+        passcodes_locked,
     } = loaded;
     let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     let challenge_expires_at = attempt.expires_at.min(attempt.created_at + CHALLENGE_TTL);
@@ -143,6 +151,8 @@ fn decide(
         Some(AppError::NotRegistered)
     } else if user.counters.self_service_closed {
         Some(AppError::SelfServiceClosed)
+    } else if passcodes_locked {
+        Some(AppError::PasscodesLocked)
     } else {
         None
     };
@@ -245,6 +255,7 @@ mod tests {
             user,
             questions: questions(),
             card_auth_in_force,
+            passcodes_locked: false,
         };
         decide(loaded, (&signature, ORIGIN), 3, now)
     }

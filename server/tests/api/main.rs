@@ -18,6 +18,7 @@ mod issue;
 mod kek;
 mod limits;
 mod not_me;
+mod passcode_expiry;
 mod passcodes;
 mod ra;
 mod races;

@@ -50,6 +50,8 @@ fn user() -> User {
         question_ids: vec![],
         mobile: None,
         role: api_types::ra::Role::Staff,
+        passcodes_set_at: None,
+        passcodes_unlocked_at: None,
     }
 }
 

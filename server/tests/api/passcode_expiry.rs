@@ -1,0 +1,106 @@
+//! PASS-4: the passcodes age from the day they were set (enrolment, or an Update): a
+//! reminder at sign-in in the 14 days before they expire, a change before anything else
+//! once expired, and 21 days after that, unchanged, the account locks for sign-in and
+//! self-service (a session open then ends). An Update starts the year again.
+
+use api_types::auth::SessionInfo;
+use api_types::auth::{LoginStart, LoginStartRequest};
+use api_types::passcodes::{
+    AccountPasscode, PasscodeChange, PasscodeExpiry, PasscodeUpdateRequest, PasscodesDue,
+    UpdatePasscodes,
+};
+use api_types::ErrorCode;
+
+use crate::auth::{card_signs, login, session};
+use crate::both;
+use crate::helpers::*;
+
+const DAY: i64 = 24 * 60 * 60;
+
+async fn expiring(db: Db) -> TestApp {
+    TestApp::spawn_with(db, |s| s.passcode_expiry = PasscodeExpiry::default()).await
+}
+
+/// What sign-in at `START + days` says of the passcodes.
+async fn due_at(app: &TestApp, card: &TestCard, days: i64) -> Result<PasscodesDue, ErrorCode> {
+    app.clock.set(START + days * DAY);
+    login(app, card)
+        .await
+        .map(|(info, _): (SessionInfo, String)| info.passcodes)
+        .map_err(|refused| refused.code())
+}
+
+async fn pass_4_reminded_then_forced_then_locked_as_the_clock_moves(db: Db) {
+    let app = expiring(db).await;
+    let card = app.enroll_unlocked().await;
+    let expires_at = START + 365 * DAY;
+    assert_eq!(due_at(&app, &card, 350).await, Ok(PasscodesDue::NotDue));
+    assert_eq!(
+        due_at(&app, &card, 351).await,
+        Ok(PasscodesDue::Reminder { expires_at })
+    );
+    assert_eq!(
+        due_at(&app, &card, 365).await,
+        Ok(PasscodesDue::Expired {
+            expires_at,
+            locks_at: START + 386 * DAY
+        })
+    );
+    // Signed in just before the lock: the session ends with it.
+    app.clock.set(START + 386 * DAY - 60);
+    let (_, cookie) = login(&app, &card).await.unwrap();
+    app.clock.advance(60);
+    assert_eq!(
+        session(&app, Some(&cookie)).await.unwrap_err(),
+        ErrorCode::PasscodesLocked
+    );
+    assert_eq!(
+        session(&app, Some(&cookie)).await.unwrap_err(),
+        ErrorCode::NotSignedIn
+    );
+    assert_eq!(
+        due_at(&app, &card, 386).await,
+        Err(ErrorCode::PasscodesLocked)
+    );
+    // Self-service too: the unlock stops at the card's proof.
+    let (_, proof) = app.start_and_prove(&card).await;
+    assert_eq!(proof.unwrap_err().code(), ErrorCode::PasscodesLocked);
+    let events = app.audit_events(&card).await;
+    assert!(
+        events
+            .iter()
+            .any(|(action, outcome)| action == "auth.login" && outcome == "passcodes_locked"),
+        "{events:?}"
+    );
+}
+both!(pass_4_reminded_then_forced_then_locked_as_the_clock_moves);
+
+async fn pass_4_an_update_once_expired_starts_the_year_again(db: Db) {
+    let app = expiring(db).await;
+    let card = app.enroll_unlocked().await;
+    app.clock.set(START + 370 * DAY);
+    let (info, cookie) = login(&app, &card).await.unwrap();
+    assert!(matches!(info.passcodes, PasscodesDue::Expired { .. }));
+    let start = LoginStartRequest {
+        card_guid: card.guid,
+    };
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await.unwrap();
+    let request = PasscodeUpdateRequest {
+        signature: card_signs(&card, started.challenge.as_bytes()),
+        login_id: started.login_id,
+        account_recovery: PasscodeChange::Keep,
+        verification: PasscodeChange::Set(AccountPasscode::parse("Verify pass 1").unwrap()),
+        new_card_passcode: false,
+    };
+    app.send::<UpdatePasscodes>(Some(&cookie), &(), &request)
+        .await
+        .unwrap();
+    assert_eq!(due_at(&app, &card, 370).await, Ok(PasscodesDue::NotDue));
+    assert_eq!(
+        due_at(&app, &card, 370 + 351).await,
+        Ok(PasscodesDue::Reminder {
+            expires_at: START + (370 + 365) * DAY
+        })
+    );
+}
+both!(pass_4_an_update_once_expired_starts_the_year_again);
