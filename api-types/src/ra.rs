@@ -39,6 +39,9 @@ endpoints! {
     /// CERT-5: a card reported lost or stolen — every certificate of the user's cards
     /// revoked, every flow failed and every session ended; the user is told.
     RevokeCertificates = POST "/api/ra/users/{uuid}/revoke" UserUuid, ReasonRequest => Done;
+    /// PASS-4 / RA-3: unlock an account locked because its passcodes expired unchanged;
+    /// the user must change them at their next sign-in, and has the lock period again.
+    UnlockPasscodes = POST "/api/ra/users/{uuid}/passcodes-unlock" UserUuid, ReasonRequest => Done;
     /// RA-3 / CERT-4: the RA renews the user's certificates at their desk (the third
     /// renewal in a row, or an ended certificate), their own card proven in the last 5
     /// minutes (RA-5), the cardholder's card in the reader: this opens the renewal's
@@ -123,6 +126,8 @@ pub struct Locks {
     pub open_reports: u32,
     pub answer_failures: u32,
     pub code_failures: u32,
+    /// PASS-4: the passcodes expired and were not changed in time.
+    pub passcodes_locked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,6 +33,7 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::RaStop => "Your RA team stopped self-service for your account",
         A::RaRenew => "Your RA team began renewing your card's certificates",
         A::RaRevoke => "Your RA team revoked your card's certificates",
+        A::RaPasscodesUnlock => "Your RA team unlocked your account after your passcodes expired",
         A::RaContact => "Your RA team changed your contact details",
         A::RaPhoneCode => "Your RA team gave you a code by phone",
         A::RaRole => "Your RA team changed your role",

@@ -10,7 +10,7 @@ use std::future::Future;
 use api_types::ra::{
     ChangeRole, ChangeUserContact, ContactRequest, DeskRenewalRequest, IssuePhoneCode, Reason,
     ReasonRequest, RenewAtDesk, Reopen, RevokeCertificates, Role, RoleRequest, StopSelfService,
-    UserSummary, UserUuid,
+    UnlockPasscodes, UserSummary, UserUuid,
 };
 use api_types::CardGuid;
 use leptos::ev::SubmitEvent;
@@ -59,6 +59,21 @@ const REOPEN: Form = Form {
     progress: "Reopening self-service…",
     button: "reopen-button",
     press: "Reopen self-service",
+    told: TOLD,
+};
+
+const PASSCODES_UNLOCK: Form = Form {
+    heading: "Unlock: passcodes expired",
+    about: "The user's passcodes expired and were not changed within the time allowed, so \
+            the account is locked. Once you have checked who they are, unlock it: they must \
+            change their passcodes when they next sign in.",
+    reason: "passcodes-unlock-reason",
+    hint: "passcodes-unlock-reason-hint",
+    label: "Reason for unlocking the account",
+    progress_id: "passcodes-unlock-progress",
+    progress: "Unlocking the account…",
+    button: "passcodes-unlock-button",
+    press: "Unlock the account",
     told: TOLD,
 };
 
@@ -156,7 +171,7 @@ pub(super) fn actions(
     uuid: UserUuid,
     user: &UserSummary,
     (mobile, due_card): (Option<String>, Option<CardGuid>),
-    closed: bool,
+    (closed, passcodes_locked): (bool, bool),
 ) -> impl IntoView {
     let name = StoredValue::new(user.display_name.clone());
     let uuid = StoredValue::new(uuid);
@@ -169,6 +184,18 @@ pub(super) fn actions(
             move |request: &ReasonRequest| {
                 let said = format!("Self-service reopened for {}.", name.get_value());
                 post_done::<Reopen>(uuid.get_value(), request.clone(), said)
+            },
+        )
+    });
+    let passcodes_unlock = passcodes_locked.then(|| {
+        action_form(
+            desk,
+            PASSCODES_UNLOCK,
+            ().into_any(),
+            |reason| Ok(ReasonRequest { reason }),
+            move |request: &ReasonRequest| {
+                let said = format!("Account unlocked for {}.", name.get_value());
+                post_done::<UnlockPasscodes>(uuid.get_value(), request.clone(), said)
             },
         )
     });
@@ -276,7 +303,7 @@ pub(super) fn actions(
             },
         )
     });
-    view! { {renew} {reopen} {phone_code} {contact} {role} {stop} {revoke} }
+    view! { {renew} {passcodes_unlock} {reopen} {phone_code} {contact} {role} {stop} {revoke} }
 }
 
 /// One action's form: heading, what it does, its own inputs, the reason and the button.

@@ -128,6 +128,11 @@ fn page(desk: Desk, manager: bool, uuid: UserUuid, record: UserRecord) -> impl I
             {row("Registered for self-service", "ra-user-registered",
                 if summary.registered { "Yes" } else { "No" }.to_owned())}
             {row("Self-service unlock", "ra-user-self-service", self_service(&locks))}
+            {row("Passcodes", "ra-user-passcodes", if locks.passcodes_locked {
+                "Locked: expired and not changed in time".to_owned()
+            } else {
+                "In date, or within the time to change them".to_owned()
+            })}
             {row("Failed tries", "ra-user-failures", failures)}
         </dl>
         {cards_table(cards)}
@@ -146,7 +151,7 @@ fn page(desk: Desk, manager: bool, uuid: UserUuid, record: UserRecord) -> impl I
             </div>
         })}
         {desk_status}
-        {actions::actions(desk, manager, uuid, &summary, (mobile, due_card), locks.self_service_closed)}
+        {actions::actions(desk, manager, uuid, &summary, (mobile, due_card), (locks.self_service_closed, locks.passcodes_locked))}
         <h2>"Security events"</h2>
         {events_table("ra-events", caption, events, false)}
         <p><a href=audit_link id="ra-user-audit-link">"All events in the audit trail"</a></p>
@@ -207,6 +212,7 @@ mod tests {
             open_reports: 0,
             answer_failures: 1,
             code_failures: 0,
+            passcodes_locked: false,
         };
         assert_eq!(self_service(&open), "Open");
         let closed = Locks {

@@ -138,6 +138,8 @@ pub(crate) enum Write {
         user_uuid: UserUuid,
         changes: HashedChanges,
     },
+    /// PASS-4: the RA unlocked an account its expired passcodes locked.
+    PasscodesUnlocked(UserUuid),
     /// PASS-2: an Update kept aside until the card takes its new passcode.
     NewPasscodeUpdate(PasscodeUpdate),
     /// PASS-2: that Update is done (once).
@@ -307,6 +309,9 @@ impl AppState {
                         }
                     }
                     passcodes::set_last_set(&mut tx, user_uuid, now).await?
+                }
+                Write::PasscodesUnlocked(user_uuid) => {
+                    passcodes::set_unlocked(&mut tx, user_uuid, now).await?
                 }
                 Write::NewPasscodeUpdate(update) => {
                     passcodes::insert_update(&mut tx, update).await?

@@ -187,6 +187,7 @@ pub enum RaNotice {
     Role,
     ReportReviewed,
     Revoked,
+    PasscodesUnlocked,
 }
 
 pub fn ra_changed(
@@ -214,6 +215,10 @@ pub fn ra_changed(
              account. Unlock codes now go to the address on record."
         }
         RaNotice::Role => "Your Registration Authority changed your role in the RA console.",
+        RaNotice::PasscodesUnlocked => {
+            "Your Registration Authority has unlocked your account, which was locked because \
+             your passcodes expired. Change them on Manage Passcodes when you next sign in."
+        }
         RaNotice::Revoked => {
             "Your Registration Authority has revoked the certificates on your smartcard, as it \
              was reported lost or stolen: it can no longer be used to sign in or for \

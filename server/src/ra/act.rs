@@ -23,6 +23,7 @@ use crate::{AppError, AppState};
 const REOPEN: AuditAction = AuditAction::RaReopen;
 const STOP: AuditAction = AuditAction::RaStop;
 const REVOKE: AuditAction = AuditAction::RaRevoke;
+const PASSCODES_UNLOCK: AuditAction = AuditAction::RaPasscodesUnlock;
 const CONTACT: AuditAction = AuditAction::RaContact;
 const PHONE_CODE: AuditAction = AuditAction::RaPhoneCode;
 const ROLE: AuditAction = AuditAction::RaRole;
@@ -67,6 +68,24 @@ impl AppState {
         let action = (REVOKE, Needs::Agent, Gives::NoAccess);
         self.ra_for_reason(action, (secret, uuid, reason, client), decide_revoke)
             .await
+    }
+
+    /// PASS-4: an account locked by expired passcodes signs in again — straight to
+    /// Manage Passcodes, with the lock period again from now.
+    pub async fn ra_passcodes_unlock(
+        &self,
+        secret: Option<&FlowSecret>,
+        uuid: &UserUuid,
+        reason: &Reason,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let action = (PASSCODES_UNLOCK, Needs::Agent, Gives::Access);
+        self.ra_for_reason(
+            action,
+            (secret, uuid, reason, client),
+            decide_passcodes_unlock,
+        )
+        .await
     }
 
     /// An action that needs only a reason: the RA and the user opened, the named pure
@@ -162,6 +181,12 @@ fn decide_reopen(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outco
             question_ids: Vec::new(),
         })
         .ok("reopened", ())
+}
+
+fn decide_passcodes_unlock(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outcome<()> {
+    tell(outcome, user, (RaNotice::PasscodesUnlocked, None), notify)
+        .write(Write::PasscodesUnlocked(user.uuid.clone()))
+        .ok("unlocked", ())
 }
 
 fn decide_stop(outcome: Outcome<()>, user: &User, notify: Notify<'_>) -> Outcome<()> {

@@ -4,6 +4,7 @@
 //! (`ra.view_user`): who looked at whose account is part of the trail.
 
 use api_types::audit::AuditAction;
+use api_types::passcodes::{PasscodeExpiry, PasscodesDue};
 use api_types::policy::Policy;
 use api_types::ra::{
     CardRecord, Locks, PhoneCodeState, UserList, UserQuery, UserRecord, UserUuid, EVENTS_PER_PAGE,
@@ -14,6 +15,7 @@ use api_types::CardGuid;
 use super::{summary, Needs};
 use crate::flow::codes::{CodeKind, HeldCode};
 use crate::flow::lockout::MAX_ANSWER_FAILURES;
+use crate::flow::session::passcodes_due;
 use crate::flow::{Client, Outcome, Subject};
 use crate::secrets::FlowSecret;
 use crate::store::audit_search::{self, Event, Filter};
@@ -103,7 +105,15 @@ impl AppState {
         let outcome = Outcome::new(VIEW, Subject::user(uuid)).by(ra.name());
         let code_limit = i64::from(self.settings.max_code_failures_per_day);
         let outcome = match found {
-            Some(loaded) => match decide_record(loaded, (code_limit, self.settings.policy), now) {
+            Some(loaded) => match decide_record(
+                loaded,
+                (
+                    code_limit,
+                    self.settings.policy,
+                    self.settings.passcode_expiry,
+                ),
+                now,
+            ) {
                 Ok(record) => outcome.ok("ok", record),
                 Err(corrupt) => outcome.refuse(corrupt),
             },
@@ -127,7 +137,7 @@ struct Loaded {
 /// code only while it still works.
 fn decide_record(
     loaded: Loaded,
-    (code_limit, policy): (i64, Policy),
+    (code_limit, policy, expiry): (i64, Policy, PasscodeExpiry),
     now: i64,
 ) -> Result<UserRecord, AppError> {
     let Loaded {
@@ -140,6 +150,10 @@ fn decide_record(
     } = loaded;
     let counters = user.counters;
     let closed = counters.self_service_closed;
+    let passcodes_locked = matches!(
+        passcodes_due(expiry, &user, now),
+        PasscodesDue::Locked { .. }
+    );
     let kind = CodeKind::RaPhone;
     Ok(UserRecord {
         summary: summary(listed)?,
@@ -151,6 +165,7 @@ fn decide_record(
             open_reports: u32::try_from(open_reports).unwrap_or(u32::MAX),
             answer_failures: u32::try_from(counters.answer_failures).unwrap_or(0),
             code_failures: u32::try_from(counters.code_failures).unwrap_or(0),
+            passcodes_locked,
         },
         cards: cards
             .into_iter()

@@ -15,7 +15,8 @@ use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
 use api_types::passcodes::{FinishPasscodeUpdate, UpdatePasscodes, ViewPasscodes};
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, RenewAtDesk, Reopen, Reports,
-    ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard, ViewUser,
+    ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, UnlockPasscodes, ViewDashboard,
+    ViewUser,
 };
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::renewal::{
@@ -98,6 +99,7 @@ fn api() -> Router<AppState> {
         .serve(Reopen, ra::reopen)
         .serve(StopSelfService, ra::stop)
         .serve(RevokeCertificates, ra::revoke)
+        .serve(UnlockPasscodes, ra::passcodes_unlock)
         .serve(RenewAtDesk, ra::renew_at_desk)
         .serve(ChangeUserContact, ra::contact)
         .serve(IssuePhoneCode, ra::phone_code)

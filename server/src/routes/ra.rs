@@ -5,8 +5,8 @@
 
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, Done, IssuePhoneCode, RenewAtDesk, Reopen,
-    Reports, ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, ViewDashboard,
-    ViewUser,
+    Reports, ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, UnlockPasscodes,
+    ViewDashboard, ViewUser,
 };
 use axum::body::Body as Streamed;
 use axum::extract::State;
@@ -73,6 +73,19 @@ pub(super) async fn revoke(
 ) -> Reply<RevokeCertificates> {
     state
         .ra_revoke(secret.as_ref(), &uuid, &request.reason, &client)
+        .await?;
+    Ok(Json(Done {}))
+}
+
+pub(super) async fn passcodes_unlock(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    SessionCookie(secret): SessionCookie,
+    Param(uuid): Params<UnlockPasscodes>,
+    ApiJson(request): Body<UnlockPasscodes>,
+) -> Reply<UnlockPasscodes> {
+    state
+        .ra_passcodes_unlock(secret.as_ref(), &uuid, &request.reason, &client)
         .await?;
     Ok(Json(Done {}))
 }

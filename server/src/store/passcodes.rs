@@ -199,6 +199,20 @@ pub async fn set_last_set(
     Ok(())
 }
 
+/// PASS-4: the RA unlocked the account now.
+pub async fn set_unlocked(
+    conn: &mut AnyConnection,
+    user: &UserUuid,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET passcodes_unlocked_at = $1 WHERE uuid = $2")
+        .bind(now)
+        .bind(user.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// PASS-4: when the user's passcodes were last set.
 pub async fn last_set(
     conn: &mut AnyConnection,

@@ -9,11 +9,15 @@ use api_types::passcodes::{
     AccountPasscode, PasscodeChange, PasscodeExpiry, PasscodeUpdateRequest, PasscodesDue,
     UpdatePasscodes,
 };
+use api_types::ra::{Role, UnlockPasscodes, ViewUser};
 use api_types::ErrorCode;
+use server::mail::templates::RA_CHANGED_SUBJECT;
+use server::Clock;
 
 use crate::auth::{card_signs, login, session};
 use crate::both;
 use crate::helpers::*;
+use crate::ra::{as_ra, reason, signed_in, uuid};
 
 const DAY: i64 = 24 * 60 * 60;
 
@@ -104,3 +108,49 @@ async fn pass_4_an_update_once_expired_starts_the_year_again(db: Db) {
     );
 }
 both!(pass_4_an_update_once_expired_starts_the_year_again);
+
+async fn pass_4_ra_3_only_the_ra_unlocks_a_locked_account_and_the_user_changes_them_next(db: Db) {
+    let app = expiring(db).await;
+    let card = app.enroll_unlocked().await;
+    app.clock.set(START + 390 * DAY);
+    assert_eq!(
+        due_at(&app, &card, 390).await,
+        Err(ErrorCode::PasscodesLocked)
+    );
+    // The RA (their own passcodes set today) sees the lock, and unlocks it with their
+    // card proven in the last 5 minutes (RA-5).
+    let (_, ra) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let record = as_ra::<ViewUser>(&app, &ra, &uuid(&card), &())
+        .await
+        .unwrap();
+    assert!(record.locks.passcodes_locked);
+    app.clock.advance(5 * 60);
+    let stale = as_ra::<UnlockPasscodes>(&app, &ra, &uuid(&card), &reason()).await;
+    assert_eq!(stale.unwrap_err(), ErrorCode::CardProofRequired);
+    let (_, ra) = signed_in(&app, Role::RaAgent, ("Bea", "Agent")).await;
+    as_ra::<UnlockPasscodes>(&app, &ra, &uuid(&card), &reason())
+        .await
+        .unwrap();
+    let record = as_ra::<ViewUser>(&app, &ra, &uuid(&card), &())
+        .await
+        .unwrap();
+    assert!(!record.locks.passcodes_locked);
+    let text = wait_for_mail(&card.email, RA_CHANGED_SUBJECT).await;
+    assert!(text.contains("unlocked your account"), "{text}");
+    // Signed in again, straight to Manage Passcodes, with the lock period from now.
+    let now = app.clock.now();
+    let (info, _) = login(&app, &card).await.unwrap();
+    assert_eq!(
+        info.passcodes,
+        PasscodesDue::Expired {
+            expires_at: START + 365 * DAY,
+            locks_at: now + 21 * DAY
+        }
+    );
+    app.clock.set(now + 21 * DAY);
+    assert_eq!(
+        login(&app, &card).await.unwrap_err().code(),
+        ErrorCode::PasscodesLocked
+    );
+}
+both!(pass_4_ra_3_only_the_ra_unlocks_a_locked_account_and_the_user_changes_them_next);
