@@ -114,6 +114,8 @@ actions! {
     PasscodesUpdate = "passcodes.update",
     /// PASS-2: the card took its new passcode; the Update's server-side part is set.
     PasscodesFinish = "passcodes.finish",
+    /// PASS-4 / JOB-2: the daily reminder that the passcodes expire soon.
+    PasscodesReminder = "passcodes.reminder",
     /// CERT-3: the card asked to generate its new keys.
     RenewKeys = "cert.renew_keys",
     /// CERT-3: certificates issued for the card's new keys, sent to be written.

@@ -11,15 +11,39 @@ use crate::{AppError, AppState};
 
 /// CERT-2: the daily certificate reminders.
 pub const CERTIFICATE_REMINDERS: &str = "certificate_reminders";
+/// PASS-4: the daily passcode reminders.
+pub const PASSCODE_REMINDERS: &str = "passcode_reminders";
 
 impl AppState {
     /// One run of every job at the clock's now; what each queued. Safe on any number of
-    /// instances at once.
+    /// instances at once; one job's failure does not keep the next from running.
     pub async fn run_jobs(&self) -> Result<Vec<(&'static str, i64)>, AppError> {
         let now = self.clock.now();
-        let job = CERTIFICATE_REMINDERS;
+        let certificates = self
+            .run_job(
+                CERTIFICATE_REMINDERS,
+                now,
+                self.send_certificate_reminders(now),
+            )
+            .await;
+        let passcodes = self
+            .run_job(PASSCODE_REMINDERS, now, self.send_passcode_reminders(now))
+            .await;
+        Ok(vec![
+            (CERTIFICATE_REMINDERS, certificates?),
+            (PASSCODE_REMINDERS, passcodes?),
+        ])
+    }
+
+    /// One job's run, recorded in `job_runs` as it starts and ends.
+    async fn run_job(
+        &self,
+        job: &'static str,
+        now: i64,
+        work: impl std::future::Future<Output = Result<i64, AppError>>,
+    ) -> Result<i64, AppError> {
         jobs::run_started(&self.store.pool, job, &self.instance, now).await?;
-        let result = self.send_certificate_reminders(now).await;
+        let result = work.await;
         // A store error's text names the table and the failure, never a value.
         let failure = result
             .as_ref()
@@ -31,7 +55,7 @@ impl AppState {
         };
         let finished = self.clock.now();
         jobs::run_finished(&self.store.pool, (job, &self.instance), finished, recorded).await?;
-        Ok(vec![(job, result?)])
+        result
     }
 }
 

@@ -48,6 +48,7 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::Renew => "Your card's certificates were renewed",
         A::RenewReminder => "We emailed you that your card's certificates end soon",
         A::PasscodesUpdate | A::PasscodesFinish => "You changed your passcodes",
+        A::PasscodesReminder => "We emailed you that your passcodes expire soon",
         A::KekRotate => "The service's keys were renewed",
     }
 }

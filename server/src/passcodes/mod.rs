@@ -9,6 +9,7 @@
 //! every passcode as it was.
 
 mod card_took;
+mod remind;
 mod rules;
 mod update;
 

@@ -1,6 +1,6 @@
 //! `reminders` and `job_runs` (JOB-1): the once-a-day claim that stands between a
-//! reminder and a second copy of it, the certificates a reminder is due for, and what
-//! each scheduled job last did, for operators.
+//! reminder and a second copy of it, the certificates and passcodes a reminder is due
+//! for, and what each scheduled job last did, for operators.
 
 use api_types::ra::UserUuid;
 use api_types::CardGuid;
@@ -104,6 +104,64 @@ pub async fn certificates_ending(
                 .map_err(|_| super::corrupt("cards", "guid"))?,
             not_after: row.not_after,
             renewals_in_a_row: row.renewals_in_a_row,
+        })
+    })
+    .collect()
+}
+
+/// A user whose passcodes expire soon (PASS-4), and whom to tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringPasscodes {
+    pub user_uuid: UserUuid,
+    pub display_name: String,
+    pub email: String,
+    pub set_at: i64,
+    pub ra_unlocked_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExpiringRow {
+    uuid: String,
+    title: String,
+    given_name: String,
+    family_name: String,
+    email: String,
+    passcodes_set_at: i64,
+    passcodes_unlocked_at: Option<i64>,
+}
+
+/// Users whose passcodes were set in `(after, until]`, with an email address and no
+/// `kind` reminder claimed for `day`; oldest first.
+pub async fn passcodes_set_between(
+    conn: &mut AnyConnection,
+    (after, until): (i64, i64),
+    (kind, day): (&str, i64),
+    limit: i64,
+) -> Result<Vec<ExpiringPasscodes>, StoreError> {
+    sqlx::query_as::<_, ExpiringRow>(
+        "SELECT u.uuid, u.title, u.given_name, u.family_name, u.email, u.passcodes_set_at, \
+         u.passcodes_unlocked_at FROM users u \
+         WHERE u.passcodes_set_at > $1 AND u.passcodes_set_at <= $2 AND u.email <> '' \
+         AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.user_uuid = u.uuid \
+         AND r.kind = $3 AND r.day = $4) \
+         ORDER BY u.passcodes_set_at, u.uuid LIMIT $5",
+    )
+    .bind(after)
+    .bind(until)
+    .bind(kind)
+    .bind(day)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let name = format!("{} {} {}", row.title, row.given_name, row.family_name);
+        Ok(ExpiringPasscodes {
+            user_uuid: user_uuid("users", "uuid", &row.uuid)?,
+            display_name: name.trim().to_owned(),
+            email: row.email,
+            set_at: row.passcodes_set_at,
+            ra_unlocked_at: row.passcodes_unlocked_at,
         })
     })
     .collect()

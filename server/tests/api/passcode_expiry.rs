@@ -11,6 +11,7 @@ use api_types::passcodes::{
 };
 use api_types::ra::{Role, UnlockPasscodes, ViewUser};
 use api_types::ErrorCode;
+use server::mail::passcodes::REMINDER_SUBJECT as PASSCODE_REMINDER;
 use server::mail::templates::RA_CHANGED_SUBJECT;
 use server::Clock;
 
@@ -154,3 +155,54 @@ async fn pass_4_ra_3_only_the_ra_unlocks_a_locked_account_and_the_user_changes_t
     );
 }
 both!(pass_4_ra_3_only_the_ra_unlocks_a_locked_account_and_the_user_changes_them_next);
+
+/// Passcode reminders queued for `card`'s holder (sent or not).
+async fn reminders_queued(app: &TestApp, card: &TestCard) -> i64 {
+    let row: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND subject = $2")
+            .bind(&card.email)
+            .bind(PASSCODE_REMINDER)
+            .fetch_one(&app.state.store.pool)
+            .await
+            .unwrap();
+    row.0
+}
+
+async fn pass_4_job_2_a_reminder_a_day_in_the_14_days_before_across_instances(db: Db) {
+    let app = expiring(db).await;
+    let card = app.enroll_unlocked().await;
+    let second = app.restart().await;
+    let run = |app: &TestApp| {
+        let state = app.state.clone();
+        async move { state.run_jobs().await.unwrap() }
+    };
+    app.clock.set(START + 351 * DAY - 1);
+    tokio::join!(run(&app), run(&second));
+    assert_eq!(reminders_queued(&app, &card).await, 0);
+    app.clock.set(START + 351 * DAY);
+    tokio::join!(run(&app), run(&second));
+    tokio::join!(run(&app), run(&second));
+    assert_eq!(reminders_queued(&app, &card).await, 1);
+    let text = wait_for_mail(&card.email, PASSCODE_REMINDER).await;
+    let date = api_types::time::utc_date;
+    for said in [
+        date(START + 365 * DAY),
+        date(START + 386 * DAY),
+        format!("{ORIGIN}/passcodes"),
+    ] {
+        assert!(text.contains(&said), "{said}: {text}");
+    }
+    app.clock.set(START + 352 * DAY);
+    tokio::join!(run(&app), run(&second));
+    assert_eq!(reminders_queued(&app, &card).await, 2);
+    // Expired: no more mail (sign-in says it now).
+    app.clock.set(START + 365 * DAY);
+    run(&app).await;
+    assert_eq!(reminders_queued(&app, &card).await, 2);
+    let events = app.audit_events(&card).await;
+    let reminded = events
+        .iter()
+        .filter(|(action, _)| action == "passcodes.reminder");
+    assert_eq!(reminded.count(), 2, "{events:?}");
+}
+both!(pass_4_job_2_a_reminder_a_day_in_the_14_days_before_across_instances);
