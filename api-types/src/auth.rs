@@ -64,6 +64,10 @@ pub struct MyCard {
     /// may be done in a row (none: no limit, POL-4).
     pub renewals_in_a_row: i64,
     pub renewals_allowed_in_a_row: Option<i64>,
+    /// PASS-4: when the passcodes were last set, and when the RA last unlocked the
+    /// account after they expired (the timeline's dates follow from these).
+    pub passcodes_set_at: Option<i64>,
+    pub passcodes_unlocked_at: Option<i64>,
     /// The most recent security events, newest first.
     pub events: Vec<SecurityEvent>,
 }

@@ -96,27 +96,46 @@ pub enum RenewalDue {
     ByRa { not_after: i64 },
 }
 
+/// CERT-2 / POL-4: the dates that matter for a login certificate (My card's timeline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenewalDates {
+    /// Renewal offered (and reminders mailed) from then.
+    pub offered_from: i64,
+    /// Sign-in leads to renewal from then; none under `nhs-2023`.
+    pub forced_from: Option<i64>,
+    /// The certificate ends: only the RA renews it after.
+    pub not_after: i64,
+}
+
 impl Policy {
+    /// The dates for a login certificate ending at `not_after`.
+    pub fn renewal_dates(self, not_after: i64) -> RenewalDates {
+        RenewalDates {
+            offered_from: not_after - self.renewal_offered_days() * DAY,
+            forced_from: self
+                .renewal_forced_days()
+                .map(|days| not_after - days * DAY),
+            not_after,
+        }
+    }
+
     /// What is due for a login certificate ending at `not_after` (none: no certificate),
     /// on a card renewed `in_a_row` times by self-service since the RA last did it.
     pub fn renewal_due(self, not_after: Option<i64>, in_a_row: i64, now: i64) -> RenewalDue {
         let Some(not_after) = not_after else {
             return RenewalDue::NotDue;
         };
-        let left = not_after - now;
+        let dates = self.renewal_dates(not_after);
         let over_count = self
             .self_service_renewals_in_a_row()
             .is_some_and(|limit| in_a_row >= limit);
-        if left <= 0 {
+        if now >= not_after {
             RenewalDue::ByRa { not_after }
-        } else if left > self.renewal_offered_days() * DAY {
+        } else if now < dates.offered_from {
             RenewalDue::NotDue
         } else if over_count {
             RenewalDue::ByRa { not_after }
-        } else if self
-            .renewal_forced_days()
-            .is_some_and(|days| left <= days * DAY)
-        {
+        } else if dates.forced_from.is_some_and(|from| now >= from) {
             RenewalDue::Forced { not_after }
         } else {
             RenewalDue::Offered { not_after }

@@ -79,3 +79,34 @@ test('PASS-1 PASS-2 PASS-3: all three passcodes in one Update, then a reused one
   await page.reload();
   await expect(page.locator('#status-recovery')).toHaveText('Set', { timeout: 20_000 });
 });
+
+test('PASS-4: reminded 10 days before, sent to Manage Passcodes once expired, locked 21 days on; My card shows the dates', async ({ page, baseURL }) => {
+  bridge = await stack.startBridge(baseURL);
+  // 10 days from expiry: a reminder on My card, and the timeline says what is coming.
+  card = await stack.insertCard('priya-shah');
+  await signIn(page, '1234');
+  await expect(page.getByRole('heading', { name: 'My card' })).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator('#passcodes-notice')).toContainText('Your passcodes expire soon');
+  const timeline = page.locator('#my-timeline');
+  await expect(timeline).toContainText('Passcodes expire: sign-in asks you to change them first');
+  await expect(timeline).toContainText('your account locks until your RA unlocks it');
+  await expect(timeline).toContainText('Certificates end');
+  await expectAccessible(page);
+  await page.locator('#passcodes-notice-later').click();
+  await expect(page.locator('#passcodes-notice')).toHaveCount(0);
+  await card.stop();
+
+  // Expired 5 days ago: sign-in leads to Manage Passcodes before anything else.
+  await page.context().clearCookies();
+  card = await stack.insertCard('sam-wood');
+  await signIn(page, '1234');
+  await expect(page.getByRole('heading', { name: 'Manage Passcodes' })).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator('#passcodes-notice')).toContainText('Change your passcodes now');
+  await card.stop();
+
+  // Expired 25 days ago: locked; only the RA unlocks it.
+  await page.context().clearCookies();
+  card = await stack.insertCard('helen-price');
+  await signIn(page, '1234');
+  await expect(page.locator('.nhsuk-error-summary')).toContainText('Contact your Registration Authority to unlock it', { timeout: 20_000 });
+});

@@ -14,6 +14,7 @@ mod register;
 mod renew;
 mod renewal_due;
 mod sign_in;
+mod timeline;
 
 pub use my_card::MyCard;
 pub use not_me::NotMePage;

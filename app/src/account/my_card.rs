@@ -25,6 +25,7 @@ use leptos::prelude::*;
 use super::events::{event_words, outcome_words};
 use super::passcodes_due::PasscodesNotice;
 use super::renewal_due::{renewals_used, RenewalNotice};
+use super::timeline::{milestones, Timeline};
 use crate::api;
 use crate::bridge::{watch_card, Bridge, CardState};
 use crate::card_check::{
@@ -280,6 +281,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
     let bridge = StoredValue::new(Bridge::new(&config.bridge_url));
     let approved = StoredValue::new(config.approved_email_domains.clone());
     let policy = config.policy;
+    let expiry = config.passcode_expiry;
     // The card's state is the card's to say: tries left, live from the bridge.
     let card = RwSignal::new(CardState::Connecting);
     watch_card(&bridge.get_value(), card);
@@ -331,6 +333,8 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                             approved,
                         };
                         let form = contact_form(change, &me);
+                        let now = (js_sys::Date::now() / 1000.0) as i64;
+                        let timeline = milestones(&me, (policy, expiry), now);
                         view! {
                         <h1 tabindex="-1">"My card"</h1>
                         <RenewalNotice due=renewal policy=policy/>
@@ -368,6 +372,7 @@ pub fn MyCard(config: PublicConfig) -> impl IntoView {
                             <p><a href="/ra" id="ra-console-link">"RA console"</a></p>
                         })}
                         {form}
+                        <Timeline milestones=timeline/>
                         <h2>"Recent security events"</h2>
                         <div class="app-table-scroll" role="region" aria-label="Recent security events" tabindex="0">
                             <table class="nhsuk-table" id="my-events">

@@ -60,6 +60,8 @@ impl AppState {
             certificate_expires_at,
             renewals_in_a_row: login.renewals_in_a_row,
             renewals_allowed_in_a_row: self.settings.policy.self_service_renewals_in_a_row(),
+            passcodes_set_at: user.passcodes_set_at,
+            passcodes_unlocked_at: user.passcodes_unlocked_at,
             events,
         })
     }

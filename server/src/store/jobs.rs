@@ -95,10 +95,9 @@ pub async fn certificates_ending(
     .await?
     .into_iter()
     .map(|row| {
-        let name = format!("{} {} {}", row.title, row.given_name, row.family_name);
         Ok(EndingCertificate {
             user_uuid: user_uuid("users", "uuid", &row.uuid)?,
-            display_name: name.trim().to_owned(),
+            display_name: super::display_name(&row.title, &row.given_name, &row.family_name),
             email: row.email,
             card_guid: CardGuid::parse(&row.card_guid)
                 .map_err(|_| super::corrupt("cards", "guid"))?,
@@ -155,10 +154,9 @@ pub async fn passcodes_set_between(
     .await?
     .into_iter()
     .map(|row| {
-        let name = format!("{} {} {}", row.title, row.given_name, row.family_name);
         Ok(ExpiringPasscodes {
             user_uuid: user_uuid("users", "uuid", &row.uuid)?,
-            display_name: name.trim().to_owned(),
+            display_name: super::display_name(&row.title, &row.given_name, &row.family_name),
             email: row.email,
             set_at: row.passcodes_set_at,
             ra_unlocked_at: row.passcodes_unlocked_at,

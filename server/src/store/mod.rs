@@ -169,6 +169,13 @@ pub(crate) fn corrupt(table: &'static str, column: &'static str) -> StoreError {
     StoreError::Corrupt { table, column }
 }
 
+/// A user's name as every page and mail shows it: title, given and family name.
+fn display_name(title: &str, given_name: &str, family_name: &str) -> String {
+    format!("{title} {given_name} {family_name}")
+        .trim()
+        .to_owned()
+}
+
 /// A stored user UUID, parsed once where the row is read.
 fn user_uuid(
     table: &'static str,

@@ -60,10 +60,9 @@ impl TryFrom<UserRow> for User {
     type Error = StoreError;
 
     fn try_from(row: UserRow) -> Result<Self, StoreError> {
-        let name = format!("{} {} {}", row.title, row.given_name, row.family_name);
         Ok(User {
             uuid: user_uuid("users", "uuid", &row.uuid)?,
-            display_name: name.trim().to_owned(),
+            display_name: super::display_name(&row.title, &row.given_name, &row.family_name),
             email: row.email,
             registered: flag(row.registered),
             counters: UnlockCounters {
