@@ -116,6 +116,8 @@ actions! {
     PasscodesFinish = "passcodes.finish",
     /// PASS-4 / JOB-2: the daily reminder that the passcodes expire soon.
     PasscodesReminder = "passcodes.reminder",
+    /// PASS-5: a helpdesk agent checked a caller's Verification Passcode.
+    HelpdeskCheck = "helpdesk.check",
     /// CERT-3: the card asked to generate its new keys.
     RenewKeys = "cert.renew_keys",
     /// CERT-3: certificates issued for the card's new keys, sent to be written.

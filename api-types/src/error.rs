@@ -99,11 +99,16 @@ pub enum ErrorCode {
     /// PASS-4: the passcodes expired and were not changed in time: locked for sign-in
     /// and self-service until the RA unlocks it.
     PasscodesLocked,
+    /// PASS-5: only a helpdesk agent checks a caller's Verification Passcode.
+    HelpdeskRoleRequired,
+    /// PASS-5: too many wrong Verification Passcodes for this caller: no more checks
+    /// until they set a new one.
+    VerificationLocked,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 65] = [
+    pub const ALL: [ErrorCode; 67] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -169,6 +174,8 @@ impl ErrorCode {
         ErrorCode::VerificationPasscodeReused,
         ErrorCode::NothingToUpdate,
         ErrorCode::PasscodesLocked,
+        ErrorCode::HelpdeskRoleRequired,
+        ErrorCode::VerificationLocked,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -200,8 +207,11 @@ impl ErrorCode {
             | C::OwnAccount
             | C::CardProofRequired
             | C::ManagerRequired
-            | C::RenewalByRa => 403,
-            C::SelfServiceClosed | C::PinBlocked | C::PasscodesLocked => 423,
+            | C::RenewalByRa
+            | C::HelpdeskRoleRequired => 403,
+            C::SelfServiceClosed | C::PinBlocked | C::PasscodesLocked | C::VerificationLocked => {
+                423
+            }
             C::WrongAnswers
             | C::CodeInvalid
             | C::WrongPin
@@ -297,6 +307,8 @@ impl ErrorCode {
             ErrorCode::VerificationPasscodeReused => "verification_passcode_reused",
             ErrorCode::NothingToUpdate => "nothing_to_update",
             ErrorCode::PasscodesLocked => "passcodes_locked",
+            ErrorCode::HelpdeskRoleRequired => "helpdesk_role_required",
+            ErrorCode::VerificationLocked => "verification_locked",
             ErrorCode::ChannelFailed => "channel_failed",
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::CertificateNotValid => "certificate_not_valid",

@@ -10,6 +10,7 @@ pub mod bridge;
 pub mod contact;
 pub mod endpoint;
 pub mod error;
+pub mod helpdesk;
 pub mod pages;
 pub mod passcode;
 pub mod passcodes;

@@ -112,6 +112,12 @@ pub enum AppError {
     /// PASS-4: expired and unchanged past the lock period.
     #[error("locked: the passcodes expired")]
     PasscodesLocked,
+    /// PASS-5: not a helpdesk agent.
+    #[error("the helpdesk role is required")]
+    HelpdeskRoleRequired,
+    /// PASS-5: too many wrong Verification Passcodes for this caller.
+    #[error("the verification check is locked")]
+    VerificationLocked,
     /// RA-4: an audit or search filter that does not parse.
     #[error("malformed filter")]
     BadFilter,
@@ -188,6 +194,8 @@ impl AppError {
             }
             E::NothingToUpdate => ErrorCode::NothingToUpdate,
             E::PasscodesLocked => ErrorCode::PasscodesLocked,
+            E::HelpdeskRoleRequired => ErrorCode::HelpdeskRoleRequired,
+            E::VerificationLocked => ErrorCode::VerificationLocked,
             E::BadFilter => ErrorCode::BadRequest,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal

@@ -15,6 +15,7 @@ pub mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod flow;
+pub mod helpdesk;
 pub mod issue;
 pub mod jobs;
 pub mod mail;

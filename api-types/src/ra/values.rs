@@ -14,6 +14,8 @@ pub enum Role {
     Staff,
     RaAgent,
     RaManager,
+    /// PASS-5: checks a caller's Verification Passcode, and nothing else.
+    Helpdesk,
 }
 
 impl Role {
@@ -22,6 +24,7 @@ impl Role {
             Role::Staff => "staff",
             Role::RaAgent => "ra_agent",
             Role::RaManager => "ra_manager",
+            Role::Helpdesk => "helpdesk",
         }
     }
 
@@ -30,6 +33,7 @@ impl Role {
             "staff" => Role::Staff,
             "ra_agent" => Role::RaAgent,
             "ra_manager" => Role::RaManager,
+            "helpdesk" => Role::Helpdesk,
             _ => return None,
         })
     }

@@ -49,6 +49,7 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::RenewReminder => "We emailed you that your card's certificates end soon",
         A::PasscodesUpdate | A::PasscodesFinish => "You changed your passcodes",
         A::PasscodesReminder => "We emailed you that your passcodes expire soon",
+        A::HelpdeskCheck => "A helpdesk checked your Verification Passcode on a call",
         A::KekRotate => "The service's keys were renewed",
     }
 }

@@ -98,6 +98,8 @@ fn ending(code: ErrorCode) -> Ending {
         | C::VerificationPasscodeReused
         | C::NothingToUpdate
         | C::PasscodesLocked
+        | C::HelpdeskRoleRequired
+        | C::VerificationLocked
         | C::NoRaCode => E::Stays,
     }
 }

@@ -278,6 +278,11 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
         C::VerificationPasscodeReused => {
             "You have used this Verification Passcode in your last five. Choose another."
         }
+        C::HelpdeskRoleRequired => "Only a helpdesk agent can check a caller's passcode.",
+        C::VerificationLocked => {
+            "Too many wrong Verification Passcodes for this caller. They must set a new one on \
+             Manage Passcodes before it can be checked again."
+        }
         C::PasscodesLocked => {
             "Your account is locked because your passcodes expired and were not changed in \
              time. Contact your Registration Authority to unlock it."

@@ -364,7 +364,7 @@ fn role_select(chosen: RwSignal<Role>) -> impl IntoView {
                     }
                 }
             >
-                {[Role::Staff, Role::RaAgent, Role::RaManager].into_iter().map(|role| view! {
+                {[Role::Staff, Role::Helpdesk, Role::RaAgent, Role::RaManager].into_iter().map(|role| view! {
                     <option value=role.as_str() selected=move || chosen.get_untracked() == role>
                         {role_name(role)}
                     </option>

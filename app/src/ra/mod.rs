@@ -163,6 +163,7 @@ fn role_name(role: Role) -> &'static str {
         Role::Staff => "Staff",
         Role::RaAgent => "RA agent",
         Role::RaManager => "RA manager",
+        Role::Helpdesk => "Helpdesk",
     }
 }
 

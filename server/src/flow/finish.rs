@@ -138,6 +138,11 @@ pub(crate) enum Write {
         user_uuid: UserUuid,
         changes: HashedChanges,
     },
+    /// PASS-5: a helpdesk check's result: the caller's wrong checks in a row.
+    VerificationChecked {
+        user_uuid: UserUuid,
+        failures: i64,
+    },
     /// PASS-4: the RA unlocked an account its expired passcodes locked.
     PasscodesUnlocked(UserUuid),
     /// PASS-2: an Update kept aside until the card takes its new passcode.
@@ -310,6 +315,10 @@ impl AppState {
                     }
                     passcodes::set_last_set(&mut tx, user_uuid, now).await?
                 }
+                Write::VerificationChecked {
+                    user_uuid,
+                    failures,
+                } => passcodes::set_check_failures(&mut tx, user_uuid, *failures).await?,
                 Write::PasscodesUnlocked(user_uuid) => {
                     passcodes::set_unlocked(&mut tx, user_uuid, now).await?
                 }

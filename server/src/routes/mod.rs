@@ -12,6 +12,7 @@ use api_types::auth::{
     ChangeContact, LoginFinish, LoginStart, Logout, Me, NotMe, ProveCardAgain, Session,
 };
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
+use api_types::helpdesk::HelpdeskCheck;
 use api_types::passcodes::{FinishPasscodeUpdate, UpdatePasscodes, ViewPasscodes};
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, RenewAtDesk, Reopen, Reports,
@@ -112,6 +113,7 @@ fn api() -> Router<AppState> {
         .serve(ViewPasscodes, passcodes::view)
         .serve(UpdatePasscodes, passcodes::update)
         .serve(FinishPasscodeUpdate, passcodes::finish)
+        .serve(HelpdeskCheck, passcodes::helpdesk_check)
         .serve(RenewalStart, renewal::start)
         .serve(RenewalRecover, renewal::recover)
         .serve(RenewalChannel, renewal::channel)

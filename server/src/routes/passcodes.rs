@@ -1,6 +1,8 @@
-//! HTTP edge of Manage Passcodes (PASS-1, PASS-2): the session cookie, the Update's id in
-//! the path, JSON bodies. Each handler calls one step in [`crate::passcodes`].
+//! HTTP edge of Manage Passcodes (PASS-1, PASS-2) and the helpdesk check (PASS-5): the
+//! session cookie, the Update's id in the path, JSON bodies. Each handler calls one step
+//! in [`crate::passcodes`] or [`crate::helpdesk`].
 
+use api_types::helpdesk::HelpdeskCheck;
 use api_types::passcodes::{FinishPasscodeUpdate, UpdatePasscodes, ViewPasscodes};
 use axum::extract::State;
 use axum::Json;
@@ -40,6 +42,19 @@ pub(super) async fn finish(
     Ok(Json(
         state
             .finish_passcode_update(&id, secret.as_ref(), request, &client)
+            .await?,
+    ))
+}
+
+pub(super) async fn helpdesk_check(
+    State(state): State<AppState>,
+    Requester(client): Requester,
+    SessionCookie(secret): SessionCookie,
+    ApiJson(request): Body<HelpdeskCheck>,
+) -> Reply<HelpdeskCheck> {
+    Ok(Json(
+        state
+            .helpdesk_check(secret.as_ref(), request, &client)
             .await?,
     ))
 }

@@ -20,6 +20,9 @@ pub struct PasscodeHasher {
     params: Params,
     pepper: Zeroizing<[u8; 32]>,
     history_key: Zeroizing<[u8; 32]>,
+    /// A hash of nothing anyone chose, verified against when there is no passcode, so an
+    /// unknown user takes the time a known one does (PASS-5).
+    dummy: String,
 }
 
 fn derive(key: &[u8; 32], label: &[u8]) -> Result<Zeroizing<[u8; 32]>, SecretsError> {
@@ -32,12 +35,22 @@ fn derive(key: &[u8; 32], label: &[u8]) -> Result<Zeroizing<[u8; 32]>, SecretsEr
 impl PasscodeHasher {
     /// `key`: the code pepper, from which both of this hasher's keys are derived.
     pub fn new(memory_kib: u32, iterations: u32, key: &[u8; 32]) -> Result<Self, SecretsError> {
-        Ok(Self {
+        let mut hasher = Self {
             params: Params::new(memory_kib, iterations, 1, None)
                 .map_err(SecretsError::Argon2Params)?,
             pepper: derive(key, b"smartcard-self-service/v1/passcode-pepper")?,
             history_key: derive(key, b"smartcard-self-service/v1/passcode-history")?,
-        })
+            dummy: String::new(),
+        };
+        let unguessable = hex::encode(super::random_bytes::<16>());
+        hasher.dummy = hasher.hash(&unguessable)?;
+        Ok(hasher)
+    }
+
+    /// Whether `passcode` is `stored`'s; with none stored, the same work and no.
+    pub fn verify_or_dummy(&self, passcode: &str, stored: Option<&str>) -> bool {
+        let matched = self.verify(passcode, stored.unwrap_or(&self.dummy));
+        matched && stored.is_some()
     }
 
     fn argon2(&self) -> Result<Argon2<'_>, SecretsError> {

@@ -288,3 +288,38 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user: &UserUuid) -> Resul
     }
     Ok(())
 }
+
+/// PASS-5: the user's Verification Passcode hash and its wrong checks in a row, locked
+/// for the rest of the transaction; none when they have none.
+pub async fn verification_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    user: &UserUuid,
+) -> Result<Option<(String, i64)>, StoreError> {
+    let sql = format!(
+        "SELECT hash, check_failures FROM account_passcodes WHERE user_uuid = $1 \
+         AND kind = 'verification'{}",
+        backend.for_update()
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(user.as_str())
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// PASS-5: the wrong checks in a row of the user's Verification Passcode.
+pub async fn set_check_failures(
+    conn: &mut AnyConnection,
+    user: &UserUuid,
+    failures: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE account_passcodes SET check_failures = $1 WHERE user_uuid = $2 \
+         AND kind = 'verification'",
+    )
+    .bind(failures)
+    .bind(user.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -48,7 +48,7 @@ async fn update_signed(
         .map(|(_, started)| started)
 }
 
-async fn update(
+pub(crate) async fn update(
     app: &TestApp,
     card: &TestCard,
     cookie: &str,
