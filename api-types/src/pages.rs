@@ -56,6 +56,8 @@ pub enum Page {
     RaUser(String),
     RaAudit,
     RaReports,
+    /// PASS-5: the helpdesk check (staff console bundle).
+    RaHelpdesk,
 }
 
 impl Page {
@@ -77,6 +79,7 @@ impl Page {
             "/ra" => Page::RaHome,
             "/ra/audit" => Page::RaAudit,
             "/ra/reports" => Page::RaReports,
+            "/ra/helpdesk" => Page::RaHelpdesk,
             _ => {
                 let uuid = path.strip_prefix("/ra/users/")?;
                 if uuid.is_empty() || uuid.contains('/') {
@@ -94,7 +97,9 @@ impl Page {
                 Entry::Account
             }
             Page::Renew | Page::Passcodes => Entry::Renew,
-            Page::RaHome | Page::RaUser(_) | Page::RaAudit | Page::RaReports => Entry::Ra,
+            Page::RaHome | Page::RaUser(_) | Page::RaAudit | Page::RaReports | Page::RaHelpdesk => {
+                Entry::Ra
+            }
         }
     }
 }
@@ -126,6 +131,7 @@ mod tests {
             ("/ra/", Entry::Ra),
             ("/ra/audit", Entry::Ra),
             ("/ra/reports", Entry::Ra),
+            ("/ra/helpdesk", Entry::Ra),
             ("/ra/users/555555555501", Entry::Ra),
             ("/ra/users/not-a-uuid", Entry::Ra),
             ("/nowhere", Entry::Unlock),

@@ -121,6 +121,7 @@ fn ra_pages(page: &Page, _: &Settings) -> Option<AnyView> {
         Page::RaUser(_) => view! { <ra::UserPage/> }.into_any(),
         Page::RaAudit => view! { <ra::AuditPage/> }.into_any(),
         Page::RaReports => view! { <ra::ReportsPage/> }.into_any(),
+        Page::RaHelpdesk => view! { <ra::HelpdeskPage/> }.into_any(),
         _ => return None,
     })
 }

@@ -11,9 +11,9 @@ use card_protocol::pin::Puk;
 use rand::rngs::OsRng;
 use serde::Serialize;
 use server::ca::CARD_LIFETIME_DAYS;
-use server::store::answers;
 use server::store::enroll::{enroll, Enrolment};
 use server::store::users::NewUser;
+use server::store::{answers, passcodes};
 use server::{AppState, Clock, TestClock};
 use virtual_card::{CreateOptions, VirtualCard};
 
@@ -33,6 +33,8 @@ struct DemoUser {
     /// PASS-4: the passcodes were set this many days ago (enrolled with the clock moved
     /// back); none: today.
     passcodes_set_days_ago: Option<i64>,
+    /// PASS-5: a Verification Passcode for the helpdesk to check.
+    verification_passcode: Option<&'static str>,
 }
 
 const USERS: &[DemoUser] = &[
@@ -56,6 +58,7 @@ const USERS: &[DemoUser] = &[
         locked: true,
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
+        verification_passcode: None,
     },
     DemoUser {
         slug: "jane-doe",
@@ -72,6 +75,7 @@ const USERS: &[DemoUser] = &[
         locked: true,
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
+        verification_passcode: None,
     },
     DemoUser {
         slug: "ravi-patel",
@@ -88,6 +92,7 @@ const USERS: &[DemoUser] = &[
         locked: false,
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
+        verification_passcode: None,
     },
     DemoUser {
         slug: "grace-okafor",
@@ -104,6 +109,7 @@ const USERS: &[DemoUser] = &[
         locked: false,
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
+        verification_passcode: None,
     },
     // CERT-2 / CERT-3: a reminder a day from now on; renewal forced at sign-in; expired.
     renewing(
@@ -127,6 +133,24 @@ const USERS: &[DemoUser] = &[
         "lucy.evans@nhs.net",
         -3,
     ),
+    // PASS-5: a helpdesk agent, who checks callers' Verification Passcodes.
+    DemoUser {
+        slug: "hana-ito",
+        user: NewUser {
+            uuid: "555555555511",
+            title: "Ms",
+            given_name: "Hana",
+            family_name: "Ito",
+            email: "hana.ito@nhs.net",
+            role: "helpdesk",
+            registered: false,
+        },
+        answers: &[],
+        locked: false,
+        certificate_ends_in_days: None,
+        passcodes_set_days_ago: None,
+        verification_passcode: None,
+    },
     // PASS-4: passcodes 10 days from expiry (reminded, may decline), expired 5 days ago
     // (sign-in leads to Manage Passcodes), expired 25 days ago (locked: the RA's).
     aging(
@@ -175,6 +199,7 @@ const fn renewing(
         locked: false,
         certificate_ends_in_days: Some(days),
         passcodes_set_days_ago: None,
+        verification_passcode: None,
     }
 }
 
@@ -190,8 +215,27 @@ const fn aging(
     DemoUser {
         certificate_ends_in_days: None,
         passcodes_set_days_ago: Some(days),
+        // PASS-5: what the helpdesk demo checks.
+        verification_passcode: Some("Verify pass 1"),
         ..renewing(slug, uuid, (title, given_name, family_name), email, 0)
     }
+}
+
+/// PASS-5: the user's Verification Passcode, hashed as an Update would.
+async fn set_verification(state: &AppState, uuid: &str, passcode: &str) -> anyhow::Result<()> {
+    let user = api_types::ra::UserUuid::parse(uuid).context("a demo UUID")?;
+    let kind = api_types::passcodes::PasscodeKind::Verification;
+    let new = passcodes::NewPasscode {
+        hash: state.passcodes.hash(passcode)?,
+        keyed: server::store::attempts::HexBytes(state.passcodes.keyed(
+            uuid,
+            kind.as_str(),
+            passcode,
+        )?),
+    };
+    let mut conn = state.store.pool.acquire().await?;
+    passcodes::set(&mut conn, &user, kind, &new, state.clock.now()).await?;
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -260,6 +304,9 @@ pub async fn seed(
         .await;
         clock.set(today);
         enrolled?;
+        if let Some(passcode) = demo.verification_passcode {
+            set_verification(state, demo.user.uuid, passcode).await?;
+        }
         // CERT-1: every demo card is issued as a real one would be, through the secure
         // channel (the card saves its new keys and certificates to its file).
         if let Some(days) = demo.certificate_ends_in_days {

@@ -110,3 +110,25 @@ test('PASS-4: reminded 10 days before, sent to Manage Passcodes once expired, lo
   await signIn(page, '1234');
   await expect(page.locator('.nhsuk-error-summary')).toContainText('Contact your Registration Authority to unlock it', { timeout: 20_000 });
 });
+
+test('PASS-5: a helpdesk agent checks a caller and learns yes or no only', async ({ page, baseURL }) => {
+  bridge = await stack.startBridge(baseURL);
+  card = await stack.insertCard('hana-ito');
+  await signIn(page, '1234', '/login?next=/ra/helpdesk');
+  await expect(page.getByRole('heading', { name: "Check a caller's Verification Passcode" })).toBeVisible({ timeout: 20_000 });
+  await expectAccessible(page);
+  const check = async (uuid, said) => {
+    await page.locator('#caller-uuid').fill(uuid);
+    await page.locator('#caller-passcode').fill(said);
+    await page.getByRole('button', { name: 'Check' }).click();
+  };
+  await check('555555555508', 'Verify pass 1');
+  await expect(page.locator('#helpdesk-answer')).toContainText('Yes', { timeout: 20_000 });
+  await expect(page.locator('#caller-passcode')).toHaveValue('');
+  await check('555555555508', 'Verify pass 2');
+  await expect(page.locator('#helpdesk-answer')).toContainText('does not match', { timeout: 20_000 });
+  // An unknown caller is the same no.
+  await check('999999999999', 'Verify pass 1');
+  await expect(page.locator('#helpdesk-answer')).toContainText('does not match', { timeout: 20_000 });
+  await expectAccessible(page);
+});

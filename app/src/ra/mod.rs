@@ -14,6 +14,7 @@ mod audit;
 mod card;
 mod desk;
 mod desk_renewal;
+mod helpdesk;
 mod home;
 mod reports;
 mod user;
@@ -34,6 +35,7 @@ use self::card::RaCard;
 use self::desk::{post_done, reason, Desk, Did, ReasonField};
 
 pub use audit::AuditPage;
+pub use helpdesk::HelpdeskPage;
 pub use home::HomePage;
 pub use reports::ReportsPage;
 pub use user::UserPage;
