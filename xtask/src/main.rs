@@ -310,6 +310,10 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
          \x20      renewal comes first; amira-khan (25 days) is offered it and emailed a\n\
          \x20      reminder within seconds; lucy-evans's ended 3 days ago (the RA's)\n\
          Revoke the RA console revokes a lost card's certificates; {origin}/api/crl lists them\n\
+         Codes  {origin}/passcodes (My card links it): all three passcodes in one Update;\n\
+         \x20      priya-shah's expire in 10 days, sam-wood's expired (changed first),\n\
+         \x20      helen-price's locked (the RA unlocks); hana-ito checks callers at\n\
+         \x20      {origin}/ra/helpdesk (priya-shah's Verification Passcode: Verify pass 1)\n\
          Logs   {}\n\
          Stop   Ctrl-C\n\
          ======================================================================",
