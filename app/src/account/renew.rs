@@ -121,11 +121,9 @@ pub fn Renew(config: PublicConfig) -> impl IntoView {
             </p>
             <h1 tabindex="-1">"Renew your certificates"</h1>
             {move || problem.get().map(|p| view! { <ProblemSummary problem=p/> })}
-            {move || due.get().map(|(heading, text)| view! {
-                <div id="renewal-due" class="nhsuk-inset-text">
-                    <h2 class="nhsuk-heading-s">{heading}</h2>
-                    <p>{text}</p>
-                </div>
+            // The page's own heading says what to do; the notice says when and why.
+            {move || due.get().map(|(_, text)| view! {
+                <div id="renewal-due" class="nhsuk-inset-text"><p>{text}</p></div>
             })}
             <p>
                 "Your smartcard makes new keys and stores new certificates for them. Keep it in \
