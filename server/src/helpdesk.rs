@@ -35,7 +35,8 @@ impl AppState {
         let caller = request.uuid.clone();
         let subject = || Subject::user(&caller);
         if session.info.role == Role::Helpdesk {
-            let agents = (Scope::User(&agent), (PER_AGENT_PER_HOUR, HOUR));
+            // The agent's budget apart from their session's own count (`Scope::User`).
+            let agents = (Scope::Ra(&agent), (PER_AGENT_PER_HOUR, HOUR));
             self.count_within(ACTION, agents, subject(), client).await?;
             let callers = (Scope::User(&caller), (PER_CALLER_PER_HOUR, HOUR));
             self.count_within(ACTION, callers, subject(), client)

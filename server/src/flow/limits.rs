@@ -28,7 +28,8 @@ use sqlx::AnyConnection;
 pub(crate) enum Scope<'a> {
     Client(&'a Client),
     User(&'a api_types::ra::UserUuid),
-    /// An RA's own calls to the console (searches and reads included).
+    /// A console agent's own calls — an RA's (searches and reads included), or a
+    /// helpdesk agent's checks.
     Ra(&'a api_types::ra::UserUuid),
     /// Codes a user has had mailed (counted apart from their requests).
     MailedFor(&'a api_types::ra::UserUuid),

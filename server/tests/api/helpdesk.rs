@@ -81,3 +81,43 @@ async fn pass_5_yes_or_no_only_for_a_helpdesk_agent_and_locked_after_wrong_ones(
     assert!(checks.contains(&"verification_locked"), "{checks:?}");
 }
 both!(pass_5_yes_or_no_only_for_a_helpdesk_agent_and_locked_after_wrong_ones);
+
+async fn pass_5_checks_are_limited_per_caller_and_per_agent(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let caller = app.enroll_unlocked().await;
+    set_verification(&app, &caller, "Verify pass 1").await;
+    let (_, agent) = signed_in(&app, Role::Helpdesk, ("Hana", "Helpdesk")).await;
+    let (_, other_agent) = signed_in(&app, Role::Helpdesk, ("Ivo", "Helpdesk")).await;
+    // Ten checks of one caller an hour, whoever asks (right ones, so none lock it).
+    for _ in 0..10 {
+        let answer =
+            as_ra::<HelpdeskCheck>(&app, &agent, &(), &ask(&uuid(&caller), "Verify pass 1")).await;
+        assert_eq!(answer, Ok(HelpdeskAnswer { matches: true }));
+    }
+    let limited = as_ra::<HelpdeskCheck>(
+        &app,
+        &other_agent,
+        &(),
+        &ask(&uuid(&caller), "Verify pass 1"),
+    )
+    .await;
+    assert_eq!(limited, Err(ErrorCode::RateLimited));
+    // Sixty an hour per agent, whoever they ask about.
+    let (_, busy) = signed_in(&app, Role::Helpdesk, ("Jo", "Helpdesk")).await;
+    for n in 0..60 {
+        let someone = UserUuid::parse(&format!("9{n:011}")).unwrap();
+        let answer =
+            as_ra::<HelpdeskCheck>(&app, &busy, &(), &ask(&someone, "Verify pass 1")).await;
+        assert_eq!(answer, Ok(HelpdeskAnswer { matches: false }), "{n}");
+    }
+    let someone = UserUuid::parse("988888888888").unwrap();
+    let limited = as_ra::<HelpdeskCheck>(&app, &busy, &(), &ask(&someone, "Verify pass 1")).await;
+    assert_eq!(limited, Err(ErrorCode::RateLimited));
+    // An hour on, the caller may be checked again (by an agent signed in afresh).
+    app.clock.advance(60 * 60);
+    let (_, agent) = signed_in(&app, Role::Helpdesk, ("Kim", "Helpdesk")).await;
+    let answer =
+        as_ra::<HelpdeskCheck>(&app, &agent, &(), &ask(&uuid(&caller), "Verify pass 1")).await;
+    assert_eq!(answer, Ok(HelpdeskAnswer { matches: true }));
+}
+both!(pass_5_checks_are_limited_per_caller_and_per_agent);

@@ -269,3 +269,69 @@ async fn pass_2_without_the_cards_passcode_or_a_session_nothing_changes(db: Db) 
     assert!(stored(&app, &card).await.is_empty());
 }
 both!(pass_2_without_the_cards_passcode_or_a_session_nothing_changes);
+
+async fn pass_2_every_combination_of_one_update_ends_as_chosen(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let choices = ["keep", "blank", "set"];
+    let mut n = 0;
+    for recovery in choices {
+        for verification in choices {
+            for card_too in [false, true] {
+                n += 1;
+                let card = app.enroll_unlocked().await;
+                let (_, cookie) = login(&app, &card).await.unwrap();
+                // Both set first, so a blank has something to remove.
+                let both = (set("Recovery pass 0"), set("Verify pass 0"), false);
+                update(&app, &card, &cookie, both).await.unwrap();
+                let change = |choice: &str, value: String| match choice {
+                    "keep" => PasscodeChange::Keep,
+                    "blank" => PasscodeChange::Blank,
+                    _ => set(&value),
+                };
+                let chosen = (
+                    change(recovery, format!("Recovery pass {n}")),
+                    change(verification, format!("Verify pass {n}")),
+                    card_too,
+                );
+                let nothing = recovery == "keep" && verification == "keep" && !card_too;
+                let started = update(&app, &card, &cookie, chosen).await;
+                if nothing {
+                    assert_eq!(started.unwrap_err().code(), ErrorCode::NothingToUpdate);
+                    continue;
+                }
+                let label = format!("{recovery}/{verification}/{card_too}");
+                let view = match started.unwrap() {
+                    PasscodeUpdateStarted::Updated(view) => {
+                        assert!(!card_too, "{label}");
+                        view
+                    }
+                    PasscodeUpdateStarted::CardNext { update_id, .. } => {
+                        assert!(card_too, "{label}");
+                        card_changes_pin(&card, "5678").unwrap();
+                        app.send::<FinishPasscodeUpdate>(
+                            Some(&cookie),
+                            &update_id,
+                            &PasscodeUpdateFinish {},
+                        )
+                        .await
+                        .unwrap()
+                        .1
+                    }
+                };
+                assert_eq!(view.account_recovery_set, recovery != "blank", "{label}");
+                assert_eq!(view.verification_set, verification != "blank", "{label}");
+                let kinds: Vec<String> = stored(&app, &card)
+                    .await
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect();
+                assert_eq!(
+                    kinds.len(),
+                    view.account_recovery_set as usize + view.verification_set as usize,
+                    "{label}"
+                );
+            }
+        }
+    }
+}
+both!(pass_2_every_combination_of_one_update_ends_as_chosen);
