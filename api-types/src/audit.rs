@@ -37,6 +37,10 @@ actions! {
     UnlockCardProof = "unlock.card_proof",
     /// UNL-3 / UNL-4: the security answers.
     UnlockAnswers = "unlock.answers",
+    /// SCSC-1 / SCSC-4: the Account Recovery details.
+    UnlockRecovery = "unlock.recovery",
+    /// SCSC-2 / POL-3: a one-time code sent by email or text.
+    UnlockSendCode = "unlock.send_code",
     /// UNL-5: the emailed code.
     UnlockCode = "unlock.code",
     /// RA-3: the code an RA gave by phone.

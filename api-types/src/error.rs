@@ -104,11 +104,24 @@ pub enum ErrorCode {
     /// PASS-5: too many wrong Verification Passcodes for this caller: no more checks
     /// until they set a new one.
     VerificationLocked,
+    // One-time-passcode unlocks (SCSC-1…SCSC-4, POL-3).
+    /// SCSC-4: the UUID, family name or Account Recovery Passcode is wrong, or the card
+    /// is not that user's — one answer for all of them.
+    RecoveryNotRecognised,
+    /// SCSC-4: too many wrong Account Recovery details: the SCSC route is closed until
+    /// the RA reopens self-service.
+    RecoveryClosed,
+    /// POL-1: this way of unlocking is not offered under the service's policy.
+    RouteNotOffered,
+    /// POL-3: no approved email address and no mobile on the profile for a code.
+    NoDeliveryChannel,
+    /// SCSC-2 / POL-3: the code can't be sent that way (none on the profile).
+    DeliveryNotOffered,
 }
 
 impl ErrorCode {
     /// Every code, once each (a test checks the count against the exhaustive matches).
-    pub const ALL: [ErrorCode; 67] = [
+    pub const ALL: [ErrorCode; 72] = [
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -176,6 +189,11 @@ impl ErrorCode {
         ErrorCode::PasscodesLocked,
         ErrorCode::HelpdeskRoleRequired,
         ErrorCode::VerificationLocked,
+        ErrorCode::RecoveryNotRecognised,
+        ErrorCode::RecoveryClosed,
+        ErrorCode::RouteNotOffered,
+        ErrorCode::NoDeliveryChannel,
+        ErrorCode::DeliveryNotOffered,
     ];
 
     /// The HTTP status every refusal with this code is sent with, by the server and the
@@ -208,10 +226,14 @@ impl ErrorCode {
             | C::CardProofRequired
             | C::ManagerRequired
             | C::RenewalByRa
-            | C::HelpdeskRoleRequired => 403,
-            C::SelfServiceClosed | C::PinBlocked | C::PasscodesLocked | C::VerificationLocked => {
-                423
-            }
+            | C::HelpdeskRoleRequired
+            | C::RouteNotOffered
+            | C::NoDeliveryChannel => 403,
+            C::SelfServiceClosed
+            | C::PinBlocked
+            | C::PasscodesLocked
+            | C::VerificationLocked
+            | C::RecoveryClosed => 423,
             C::WrongAnswers
             | C::CodeInvalid
             | C::WrongPin
@@ -221,7 +243,9 @@ impl ErrorCode {
             | C::EmailNotApproved
             | C::AccountRecoveryPasscodeReused
             | C::VerificationPasscodeReused
-            | C::NothingToUpdate => 422,
+            | C::NothingToUpdate
+            | C::RecoveryNotRecognised
+            | C::DeliveryNotOffered => 422,
             C::AttemptExpired
             | C::CodeExpired
             | C::CodeTriesExhausted
@@ -309,6 +333,11 @@ impl ErrorCode {
             ErrorCode::PasscodesLocked => "passcodes_locked",
             ErrorCode::HelpdeskRoleRequired => "helpdesk_role_required",
             ErrorCode::VerificationLocked => "verification_locked",
+            ErrorCode::RecoveryNotRecognised => "recovery_not_recognised",
+            ErrorCode::RecoveryClosed => "recovery_closed",
+            ErrorCode::RouteNotOffered => "route_not_offered",
+            ErrorCode::NoDeliveryChannel => "no_delivery_channel",
+            ErrorCode::DeliveryNotOffered => "delivery_not_offered",
             ErrorCode::ChannelFailed => "channel_failed",
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::CertificateNotValid => "certificate_not_valid",

@@ -16,6 +16,7 @@ pub mod passcode;
 pub mod passcodes;
 pub mod policy;
 pub mod ra;
+pub mod recovery;
 pub mod register;
 pub mod renewal;
 pub mod time;

@@ -15,6 +15,8 @@
 //!    The bridge then changes the one-time PIN to the new passcode, and the page says so
 //!    with `POST /api/unlock/{id}/complete` again (`pin_changed`) → unlocked.
 //!
+//! [`crate::recovery`] has the routes that send a one-time code without the questions.
+//!
 //! If anything fails after the code was accepted (card pulled, bridge stopped, page
 //! reloaded), the page starts again at step 5 for the same attempt: no second emailed
 //! code.
@@ -24,9 +26,9 @@ use serde::{Deserialize, Serialize};
 use crate::endpoint::NotJson;
 use crate::endpoints;
 use crate::passcode::CardPasscode;
+use crate::recovery::{DeliveryOption, TypedCode, UnlockRoute};
 use crate::values::{
     AttemptId, BoundedVec, CardGuid, CardSignature, Challenge, ResponseHex, SecurityAnswer,
-    UnlockCode,
 };
 
 endpoints! {
@@ -88,6 +90,9 @@ pub struct PublicConfig {
 pub struct StartRequest {
     /// The card's GUID from its CHUID.
     pub card_guid: CardGuid,
+    /// Which way the unlock goes (POL-1): the questions unless the page asks otherwise.
+    #[serde(default)]
+    pub route: UnlockRoute,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,8 +133,13 @@ pub struct CardProofResponse {
     pub holder_name: String,
     /// 2–4 of the user's 4 questions, chosen at random (UNL-3).
     pub questions: Vec<Question>,
-    /// Wrong-answer submissions left before self-service closes (UNL-4).
+    /// Wrong-answer submissions left before self-service closes (UNL-4); on the SCSC
+    /// route, wrong Account Recovery details left (SCSC-4).
     pub attempts_left: u32,
+    /// POL-3: the ways the code may be sent (the `nhs_2023` route only; the SCSC route
+    /// lists them once the holder is recognised).
+    #[serde(default)]
+    pub options: Vec<DeliveryOption>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,7 +175,7 @@ pub struct AnswersResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
-    pub code: UnlockCode,
+    pub code: TypedCode,
 }
 
 /// The code was right: the card update may begin.

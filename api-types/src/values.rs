@@ -32,6 +32,12 @@ pub enum ValueError {
     AttemptId,
     #[error("must be {UNLOCK_CODE_DIGITS} digits")]
     UnlockCode,
+    #[error("must be 12 letters and digits")]
+    OneTimePasscode,
+    #[error("must be a 6-digit code or a 12-character One Time Passcode")]
+    TypedCode,
+    #[error("must be 1 to 100 characters")]
+    FamilyName,
     #[error("must be at most {SECURITY_ANSWER_MAX_CHARS} characters")]
     AnswerTooLong,
     #[error("must have at most {max} entries")]

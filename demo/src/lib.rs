@@ -35,6 +35,10 @@ struct DemoUser {
     passcodes_set_days_ago: Option<i64>,
     /// PASS-5: a Verification Passcode for the helpdesk to check.
     verification_passcode: Option<&'static str>,
+    /// SCSC-1: an Account Recovery Passcode, for the Smartcard Service Centre's unlock.
+    recovery_passcode: Option<&'static str>,
+    /// SCSC-2 / POL-3: a mobile on the profile, for the code by text.
+    mobile: Option<&'static str>,
 }
 
 const USERS: &[DemoUser] = &[
@@ -59,6 +63,8 @@ const USERS: &[DemoUser] = &[
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
         verification_passcode: None,
+        recovery_passcode: Some("Recovery pass 1"),
+        mobile: Some("+447700900123"),
     },
     DemoUser {
         slug: "jane-doe",
@@ -76,6 +82,9 @@ const USERS: &[DemoUser] = &[
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
         verification_passcode: None,
+        // SCSC: not registered for the questions, but the Service Centre can unlock her.
+        recovery_passcode: Some("Recovery pass 2"),
+        mobile: Some("+447700900456"),
     },
     DemoUser {
         slug: "ravi-patel",
@@ -93,6 +102,8 @@ const USERS: &[DemoUser] = &[
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
         verification_passcode: None,
+        recovery_passcode: None,
+        mobile: None,
     },
     DemoUser {
         slug: "grace-okafor",
@@ -110,6 +121,8 @@ const USERS: &[DemoUser] = &[
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
         verification_passcode: None,
+        recovery_passcode: None,
+        mobile: None,
     },
     // CERT-2 / CERT-3: a reminder a day from now on; renewal forced at sign-in; expired.
     renewing(
@@ -150,6 +163,8 @@ const USERS: &[DemoUser] = &[
         certificate_ends_in_days: None,
         passcodes_set_days_ago: None,
         verification_passcode: None,
+        recovery_passcode: None,
+        mobile: None,
     },
     // PASS-4: passcodes 10 days from expiry (reminded, may decline), expired 5 days ago
     // (sign-in leads to Manage Passcodes), expired 25 days ago (locked: the RA's).
@@ -200,6 +215,8 @@ const fn renewing(
         certificate_ends_in_days: Some(days),
         passcodes_set_days_ago: None,
         verification_passcode: None,
+        recovery_passcode: None,
+        mobile: None,
     }
 }
 
@@ -221,10 +238,14 @@ const fn aging(
     }
 }
 
-/// PASS-5: the user's Verification Passcode, hashed as an Update would.
-async fn set_verification(state: &AppState, uuid: &str, passcode: &str) -> anyhow::Result<()> {
+/// PASS-5 / SCSC-1: a server-side passcode of the user's, hashed as an Update would.
+async fn set_passcode(
+    state: &AppState,
+    uuid: &str,
+    kind: api_types::passcodes::PasscodeKind,
+    passcode: &str,
+) -> anyhow::Result<()> {
     let user = api_types::ra::UserUuid::parse(uuid).context("a demo UUID")?;
-    let kind = api_types::passcodes::PasscodeKind::Verification;
     let new = passcodes::NewPasscode {
         hash: state.passcodes.hash(passcode)?,
         keyed: server::store::attempts::HexBytes(state.passcodes.keyed(
@@ -252,6 +273,10 @@ pub struct SeededUser {
     pub certificate_not_after: i64,
     /// Question text → answer.
     pub answers: std::collections::BTreeMap<String, String>,
+    /// SCSC-1: the Account Recovery Passcode, if the user has one.
+    pub recovery_passcode: Option<String>,
+    /// SCSC-2: the mobile on the profile (E.164), if any.
+    pub mobile: Option<String>,
 }
 
 /// Seeds every demo user. `clock` is the state's own: it is moved back while a card whose
@@ -304,8 +329,24 @@ pub async fn seed(
         .await;
         clock.set(today);
         enrolled?;
+        use api_types::passcodes::PasscodeKind;
         if let Some(passcode) = demo.verification_passcode {
-            set_verification(state, demo.user.uuid, passcode).await?;
+            set_passcode(state, demo.user.uuid, PasscodeKind::Verification, passcode).await?;
+        }
+        if let Some(passcode) = demo.recovery_passcode {
+            set_passcode(
+                state,
+                demo.user.uuid,
+                PasscodeKind::AccountRecovery,
+                passcode,
+            )
+            .await?;
+        }
+        if demo.mobile.is_some() {
+            let uuid = api_types::ra::UserUuid::parse(demo.user.uuid).context("a demo UUID")?;
+            let mut conn = state.store.pool.acquire().await?;
+            let email = demo.user.email;
+            server::store::users::set_contact(&mut conn, &uuid, email, demo.mobile).await?;
         }
         // CERT-1: every demo card is issued as a real one would be, through the secure
         // channel (the card saves its new keys and certificates to its file).
@@ -333,6 +374,8 @@ pub async fn seed(
             card_locked: demo.locked,
             certificate_not_after: issued.piv_auth.not_after,
             answers,
+            recovery_passcode: demo.recovery_passcode.map(String::from),
+            mobile: demo.mobile.map(String::from),
         });
     }
     Ok(seeded)

@@ -118,6 +118,22 @@ pub enum AppError {
     /// PASS-5: too many wrong Verification Passcodes for this caller.
     #[error("the verification check is locked")]
     VerificationLocked,
+    /// SCSC-4: one answer for a wrong UUID, name or Account Recovery Passcode, or a card
+    /// that is not that user's.
+    #[error("the account recovery details were not recognised")]
+    RecoveryNotRecognised { tries_left: u32 },
+    /// SCSC-4 / RA-6: the SCSC route is closed for this user.
+    #[error("account recovery is closed")]
+    RecoveryClosed,
+    /// POL-1: not a route this policy offers.
+    #[error("this way of unlocking is not offered")]
+    RouteNotOffered,
+    /// POL-3: nowhere to send a code.
+    #[error("no approved email address or mobile number for a code")]
+    NoDeliveryChannel,
+    /// SCSC-2 / POL-3: not a way this user's code can go.
+    #[error("the code can't be sent that way")]
+    DeliveryNotOffered,
     /// RA-4: an audit or search filter that does not parse.
     #[error("malformed filter")]
     BadFilter,
@@ -196,6 +212,11 @@ impl AppError {
             E::PasscodesLocked => ErrorCode::PasscodesLocked,
             E::HelpdeskRoleRequired => ErrorCode::HelpdeskRoleRequired,
             E::VerificationLocked => ErrorCode::VerificationLocked,
+            E::RecoveryNotRecognised { .. } => ErrorCode::RecoveryNotRecognised,
+            E::RecoveryClosed => ErrorCode::RecoveryClosed,
+            E::RouteNotOffered => ErrorCode::RouteNotOffered,
+            E::NoDeliveryChannel => ErrorCode::NoDeliveryChannel,
+            E::DeliveryNotOffered => ErrorCode::DeliveryNotOffered,
             E::BadFilter => ErrorCode::BadRequest,
             E::Store(_) | E::Secrets(_) | E::CardSecret(_) | E::Task(_) | E::Invariant(_) => {
                 ErrorCode::Internal
@@ -217,9 +238,9 @@ impl AppError {
         };
         let error = ApiError::new(code, message);
         match self {
-            AppError::WrongAnswers { tries_left } | AppError::CodeInvalid { tries_left } => {
-                error.with_tries_left(*tries_left)
-            }
+            AppError::WrongAnswers { tries_left }
+            | AppError::CodeInvalid { tries_left }
+            | AppError::RecoveryNotRecognised { tries_left } => error.with_tries_left(*tries_left),
             _ => error,
         }
     }

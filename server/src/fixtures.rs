@@ -37,6 +37,7 @@ pub(crate) fn john() -> User {
         counters: UnlockCounters::default(),
         question_ids: vec![],
         mobile: None,
+        family_name: "Rigby".into(),
         role: api_types::ra::Role::Staff,
         passcodes_set_at: None,
         passcodes_unlocked_at: None,
@@ -64,6 +65,8 @@ pub(crate) fn attempt(state: crate::store::attempts::AttemptState) -> Attempt {
         completed_at: None,
         flow_hash: None,
         channel: None,
+        route: api_types::recovery::UnlockRoute::Questions,
+        delivery: None,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod issue;
 pub mod jobs;
 pub mod mail;
 pub mod not_me;
+pub mod notify;
 pub mod passcodes;
 pub mod ra;
 pub mod register;
@@ -192,6 +193,10 @@ impl Application {
             self.state.mail_waker.clone(),
             transport,
             from,
+        )
+        .with_texts(
+            notify::NotifyClient::from_settings(settings)
+                .map_err(|e| std::io::Error::other(format!("notify: {e}")))?,
         );
         tokio::spawn(worker.run());
         let sweeper = self.state.clone();

@@ -11,6 +11,8 @@ pub(super) fn event_words(action: AuditAction) -> &'static str {
         A::UnlockResume => "An unlock carried on after the page was reloaded",
         A::UnlockCardProof => "Your card proved itself for an unlock",
         A::UnlockAnswers => "Security questions answered",
+        A::UnlockRecovery => "Account Recovery details entered",
+        A::UnlockSendCode => "A One Time Passcode was sent",
         A::UnlockCode => "Unlock code entered",
         A::UnlockRaCode => "Code from the RA team entered",
         A::UnlockChannel | A::UnlockScript => "Your card was updated securely",

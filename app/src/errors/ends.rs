@@ -42,8 +42,9 @@ fn ending(code: ErrorCode) -> Ending {
         | C::CodeExpired
         | C::CodeTriesExhausted
         | C::WrongStep
+        | C::RouteNotOffered
         | C::NotFound => E::Spent,
-        C::SelfServiceClosed => E::Closed,
+        C::SelfServiceClosed | C::RecoveryClosed | C::NoDeliveryChannel => E::Closed,
         C::NotRegistered => E::NotRegistered,
         C::UnknownCard | C::CardNotGenuine | C::CardRefusedUpdate | C::CertificateNotValid => {
             E::CardUnusable
@@ -100,6 +101,8 @@ fn ending(code: ErrorCode) -> Ending {
         | C::PasscodesLocked
         | C::HelpdeskRoleRequired
         | C::VerificationLocked
+        | C::RecoveryNotRecognised
+        | C::DeliveryNotOffered
         | C::NoRaCode => E::Stays,
     }
 }

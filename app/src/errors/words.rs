@@ -292,6 +292,23 @@ pub(super) fn general(code: ProblemCode) -> &'static str {
             "Your smartcard's certificate renewal did not finish. Leave your card in the reader \
              and sign in again to finish it."
         }
+        C::RecoveryNotRecognised => {
+            "The details you entered do not match our records. Check your User's Unique \
+             Identifier, Family Name and Account Recovery Passcode, and try again."
+        }
+        C::RecoveryClosed => {
+            "Too many wrong Account Recovery details, so unlocking with them is closed for your \
+             account. Please contact your Registration Authority."
+        }
+        C::RouteNotOffered => {
+            "This way of unlocking a smartcard is not offered here. Please start again."
+        }
+        C::NoDeliveryChannel => {
+            "We have no approved email address or mobile number to send you a One Time Passcode, \
+             so your smartcard cannot be unlocked here. Please contact your Registration \
+             Authority."
+        }
+        C::DeliveryNotOffered => "We cannot send a code that way. Please choose another way.",
     }
 }
 

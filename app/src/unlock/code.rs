@@ -39,7 +39,7 @@ pub(super) fn CodePage(flow: Flow, attempt_id: AttemptId, email_hint: String) ->
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         send.dispatch(|| match UnlockCode::parse(&code.get_untracked()) {
-            Ok(code) => Ok(CodeRequest { code }),
+            Ok(code) => Ok(CodeRequest { code: code.into() }),
             Err(_) => Err(Problem::from_code(ErrorCode::CodeInvalid).on_field("unlock-code")),
         });
     };

@@ -2,18 +2,26 @@
 //! card in the reader, whose card it is and the security questions, the emailed code,
 //! the new passcode (set on the card through the bridge, never sent to the server), and
 //! the result. A code the RA team read out on the phone can stand in for the answers and
-//! the emailed code (RA-3), also for a closed (UNL-4) or unregistered (UNL-8) user. The
-//! flow's state lives in memory only (never localStorage): a reload starts again, and the
-//! server's attempt expires on its own.
+//! the emailed code (RA-3), also for a closed (UNL-4) or unregistered (UNL-8) user.
+//! The routes without the questions go through their own middle screens: the Smartcard
+//! Service Centre's Account Recovery details (SCSC-1, [`recovery`]) and, for both it and
+//! the NHS's 2023 route (POL-3), the choice of email or text ([`delivery`]) and the
+//! one-time code ([`one_time`]). The flow's state lives in memory only (never
+//! localStorage): a reload starts again, and the server's attempt expires on its own.
 
 mod code;
+mod delivery;
 mod done;
+mod one_time;
 mod passcode;
 mod questions;
 mod ra_code;
+mod recovery;
 mod start;
 mod stopped;
 
+use api_types::policy::Policy;
+use api_types::recovery::{CodeSent, DeliveryOption, UnlockRoute};
 use api_types::unlock::{PublicConfig, Question};
 use api_types::{AttemptId, ErrorCode};
 use leptos::prelude::*;
@@ -26,7 +34,9 @@ use crate::submit::{Screens, Submit};
 /// Where the user is in the flow.
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
-    Start,
+    /// The start page of a route (POL-1: the profile's own, or the SCSC's under
+    /// `seed-2006`).
+    Start(UnlockRoute),
     Questions {
         attempt_id: AttemptId,
         holder_name: String,
@@ -35,6 +45,26 @@ enum Step {
     Code {
         attempt_id: AttemptId,
         email_hint: String,
+    },
+    /// SCSC-1: whose card it is, and the Account Recovery details.
+    Recovery {
+        attempt_id: AttemptId,
+        holder_name: String,
+        attempts_left: u32,
+    },
+    /// SCSC-2 / POL-3: Email or SMS.
+    Delivery {
+        attempt_id: AttemptId,
+        route: UnlockRoute,
+        /// The NHS's 2023 route names the holder here (UNL-2); the SCSC's did already.
+        holder_name: Option<String>,
+        options: Vec<DeliveryOption>,
+    },
+    /// SCSC-2 / POL-3: the code that was sent.
+    OneTimeCode {
+        attempt_id: AttemptId,
+        route: UnlockRoute,
+        sent: CodeSent,
     },
     /// The code was right: the user chooses the new passcode, then the card is updated.
     NewPasscode {
@@ -56,16 +86,60 @@ enum Step {
 struct Flow {
     bridge: StoredValue<Bridge>,
     ra_help: StoredValue<String>,
+    /// POL-1: which routes the start page offers, and the new passcode's rule (POL-2).
+    policy: Policy,
     step: RwSignal<Step>,
     /// A problem the user can fix on the current screen.
     problem: RwSignal<Option<Problem>>,
     card: RwSignal<CardState>,
 }
 
+/// The flow, with one screen's own words for the problems with what it asks for: those
+/// the words keep (`Ok`) stay beside the input; the rest (`Err`) the flow shows as ever.
+#[derive(Clone, Copy)]
+struct Worded {
+    flow: Flow,
+    words: fn(Problem) -> Result<Problem, Problem>,
+}
+
+impl Screens for Worded {
+    type Step = Step;
+
+    fn problem(&self) -> RwSignal<Option<Problem>> {
+        self.flow.problem
+    }
+
+    fn advance(&self, step: Step) {
+        self.flow.advance(step);
+    }
+
+    fn fail(&self, problem: Problem) {
+        match (self.words)(problem) {
+            Ok(by_the_input) => self.flow.problem.set(Some(by_the_input)),
+            Err(other) => self.flow.fail(other),
+        }
+    }
+}
+
 /// UNL-4 / UNL-8: the refusals of the card proof after which the server keeps the attempt
 /// for a code from the RA team (RA-3).
 fn waits_for_ra_code(problem: &Problem) -> bool {
-    problem.is(ErrorCode::SelfServiceClosed) || problem.is(ErrorCode::NotRegistered)
+    [
+        ErrorCode::SelfServiceClosed,
+        ErrorCode::NotRegistered,
+        ErrorCode::RecoveryClosed,
+        ErrorCode::NoDeliveryChannel,
+    ]
+    .into_iter()
+    .any(|code| problem.is(code))
+}
+
+/// POL-1: the route an unlock starts on unless the user asks for the SCSC's.
+fn first_route(policy: Policy) -> UnlockRoute {
+    match policy {
+        Policy::Seed2006 => UnlockRoute::Questions,
+        Policy::Nhs2023 => UnlockRoute::Nhs2023,
+    }
 }
 
 impl Flow {
@@ -123,7 +197,8 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
     let flow = Flow {
         bridge: StoredValue::new(bridge.clone()),
         ra_help: StoredValue::new(config.ra_help),
-        step: RwSignal::new(Step::Start),
+        policy: config.policy,
+        step: RwSignal::new(Step::Start(first_route(config.policy))),
         problem: RwSignal::new(None),
         card: RwSignal::new(CardState::Connecting),
     };
@@ -137,7 +212,7 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
     view! {
         {move || flow.problem.get().map(|problem| view! { <ProblemSummary problem=problem/> })}
         {move || match flow.step.get() {
-            Step::Start => view! { <start::StartPage flow=flow/> }.into_any(),
+            Step::Start(route) => view! { <start::StartPage flow=flow route=route/> }.into_any(),
             Step::Questions { attempt_id, holder_name, questions } => view! {
                 <questions::QuestionsPage
                     flow=flow
@@ -151,6 +226,29 @@ pub fn Unlock(config: PublicConfig) -> impl IntoView {
                 view! { <code::CodePage flow=flow attempt_id=attempt_id email_hint=email_hint/> }
                     .into_any()
             }
+            Step::Recovery { attempt_id, holder_name, attempts_left } => view! {
+                <recovery::RecoveryPage
+                    flow=flow
+                    attempt_id=attempt_id
+                    holder_name=holder_name
+                    attempts_left=attempts_left
+                />
+            }
+            .into_any(),
+            Step::Delivery { attempt_id, route, holder_name, options } => view! {
+                <delivery::DeliveryPage
+                    flow=flow
+                    attempt_id=attempt_id
+                    route=route
+                    holder_name=holder_name
+                    options=options
+                />
+            }
+            .into_any(),
+            Step::OneTimeCode { attempt_id, route, sent } => view! {
+                <one_time::OneTimeCodePage flow=flow attempt_id=attempt_id route=route sent=sent/>
+            }
+            .into_any(),
             Step::NewPasscode { attempt_id } => {
                 view! { <passcode::PasscodePage flow=flow attempt_id=attempt_id/> }.into_any()
             }
@@ -208,6 +306,8 @@ mod tests {
         let waits = |code| waits_for_ra_code(&Problem::from_code(code));
         assert!(waits(ErrorCode::SelfServiceClosed));
         assert!(waits(ErrorCode::NotRegistered));
+        assert!(waits(ErrorCode::RecoveryClosed));
+        assert!(waits(ErrorCode::NoDeliveryChannel));
         assert!(!waits(ErrorCode::CardNotGenuine));
         assert!(!waits(ErrorCode::UnknownCard));
         for code in [

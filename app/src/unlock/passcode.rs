@@ -45,18 +45,25 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
         ev.prevent_default();
         update.dispatch(|| {
             // UNL-6 / CARD-2: checked here, before anything reaches the card.
-            CardPasscode::parse_confirmed(&first.get_untracked(), &second.get_untracked()).map_err(
-                |error| {
-                    let field = if error == PasscodeError::Mismatch {
-                        "confirm-passcode"
-                    } else {
-                        "new-passcode"
-                    };
-                    Problem::from_code(ErrorCode::InvalidPasscode)
-                        .with_message(&error.to_string())
-                        .on_field(field)
-                },
-            )
+            let passcode =
+                CardPasscode::parse_confirmed(&first.get_untracked(), &second.get_untracked())
+                    .map_err(|error| {
+                        let field = if error == PasscodeError::Mismatch {
+                            "confirm-passcode"
+                        } else {
+                            "new-passcode"
+                        };
+                        Problem::from_code(ErrorCode::InvalidPasscode)
+                            .with_message(&error.to_string())
+                            .on_field(field)
+                    })?;
+            // POL-2: under `nhs-2023`, 6–8 digits.
+            if !flow.policy.allows_new_card_passcode(&passcode) {
+                return Err(Problem::from_code(ErrorCode::InvalidPasscode)
+                    .with_message(flow.policy.new_card_passcode_rule())
+                    .on_field("new-passcode"));
+            }
+            Ok(passcode)
         });
     };
     view! {
@@ -68,11 +75,7 @@ pub(super) fn PasscodePage(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
         </p>
         <form on:submit=submit novalidate>
             {Field::new("new-passcode", "New passcode")
-                .hint(
-                    "new-passcode-hint",
-                    "The passcode must be between 4 and 8 characters long. You can use any \
-                     standard keyboard characters.",
-                )
+                .hint("new-passcode-hint", flow.policy.new_card_passcode_rule())
                 .password("new-password")
                 .view(flow.problem, first)}
             {Field::new("confirm-passcode", "Confirm passcode")

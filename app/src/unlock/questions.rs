@@ -18,6 +18,24 @@ use crate::widgets::{warning_callout, Field};
 /// The answers' inputs, in the order the questions are asked.
 const ANSWER_FIELDS: [&str; ANSWERS_NEEDED] = ["answer-0", "answer-1", "answer-2", "answer-3"];
 
+/// UNL-2: whose card it is, and the warning against unlocking anyone else's — on every
+/// route, once the card has proved itself.
+pub(super) fn holder_warning(holder_name: &str) -> impl IntoView {
+    view! {
+        <p>
+            {format!(
+                "You are attempting to unlock a Smartcard issued to {holder_name}. If this is not you please do not proceed."
+            )}
+        </p>
+        {warning_callout("Warning", view! {
+            <p>
+                "You should not attempt to unlock another staff member's card; this could result in \
+                 disciplinary action."
+            </p>
+        })}
+    }
+}
+
 #[component]
 pub(super) fn QuestionsPage(
     flow: Flow,
@@ -71,17 +89,7 @@ pub(super) fn QuestionsPage(
     view! {
         {send.progress_line()}
         <h1 tabindex="-1">"Confirm your identity"</h1>
-        <p>
-            {format!(
-                "You are attempting to unlock a Smartcard issued to {holder_name}. If this is not you please do not proceed."
-            )}
-        </p>
-        {warning_callout("Warning", view! {
-            <p>
-                "You should not attempt to unlock another staff member's card; this could result in \
-                 disciplinary action."
-            </p>
-        })}
+        {holder_warning(&holder_name)}
         <p>
             "To confirm your identity please answer the following security questions. These are \
              questions that you provided when you registered for the Smartcard Unlock Service."

@@ -11,36 +11,12 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::code::send_code;
-use super::{Flow, Step};
+use super::{Flow, Worded};
 use crate::errors::{self, Problem};
-use crate::submit::Screens;
 use crate::widgets::Field;
 
 /// The code input's id.
 const RA_CODE_FIELD: &str = "ra-code";
-
-/// The flow, with the RA code's own words for its problems.
-#[derive(Clone, Copy)]
-struct ByPhone(Flow);
-
-impl Screens for ByPhone {
-    type Step = Step;
-
-    fn problem(&self) -> RwSignal<Option<Problem>> {
-        self.0.problem
-    }
-
-    fn advance(&self, step: Step) {
-        self.0.advance(step);
-    }
-
-    fn fail(&self, problem: Problem) {
-        match in_ra_code_words(problem) {
-            Ok(by_the_input) => self.0.problem.set(Some(by_the_input)),
-            Err(other) => self.0.fail(other),
-        }
-    }
-}
 
 /// A problem with the code itself, in words about the RA team's code and beside its input
 /// (`Ok`); any other problem as the flow shows it (`Err`).
@@ -68,11 +44,15 @@ fn in_ra_code_words(problem: Problem) -> Result<Problem, Problem> {
 #[component]
 pub(super) fn RaCodeForm(flow: Flow, attempt_id: AttemptId) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let send = send_code::<RaCode, _>(ByPhone(flow), "Checking the code…", attempt_id);
+    let by_phone = Worded {
+        flow,
+        words: in_ra_code_words,
+    };
+    let send = send_code::<RaCode, _>(by_phone, "Checking the code…", attempt_id);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         send.dispatch(|| match UnlockCode::parse(&code.get_untracked()) {
-            Ok(code) => Ok(CodeRequest { code }),
+            Ok(code) => Ok(CodeRequest { code: code.into() }),
             Err(_) => Err(Problem::from_code(ErrorCode::CodeInvalid)
                 .with_message("Enter the 6-digit code the RA team gave you.")
                 .on_field(RA_CODE_FIELD)),

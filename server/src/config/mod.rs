@@ -5,12 +5,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod keys;
+mod notify;
 mod origin;
 mod smtp;
 
 use origin::{is_loopback_origin, is_origin};
 
 pub use keys::VersionedKey;
+pub(crate) use notify::uuid_shaped;
 pub use smtp::SmtpTls;
 
 use secrecy::SecretString;
@@ -56,6 +58,14 @@ pub struct Settings {
     pub smtp_username: Option<String>,
     pub smtp_password: SecretString,
     pub mail_from: String,
+    /// SMS-1: GOV.UK Notify's API (`https://api.notifications.service.gov.uk`, or the
+    /// local stand-in); empty: no text messages, so SMS is never offered.
+    pub notify_base_url: String,
+    /// Notify's API key, `{key name}-{service id}-{secret}`. A secret.
+    pub notify_api_key: SecretString,
+    /// The Notify template (a UUID) of the one-time passcode text, whose placeholders are
+    /// `((code))`, `((minutes))` and `((not_me_url))` (README).
+    pub notify_sms_template_id: String,
     /// Key-encryption key for per-card PUKs (32 bytes, hex). Required.
     pub kek_hex: SecretString,
     /// The version number of `kek_hex`, written into every value it seals.
@@ -127,6 +137,8 @@ impl std::fmt::Debug for Settings {
             .field("smtp_tls", &self.smtp_tls)
             .field("smtp_username", &self.smtp_username)
             .field("smtp_password", &"<redacted>")
+            .field("notify_base_url", &self.notify_base_url)
+            .field("notify_api_key", &"<redacted>")
             .field("kek_hex", &"<redacted>")
             .field("kek_version", &self.kek_version)
             .field("previous_keks", &"<redacted>")
@@ -154,6 +166,9 @@ impl Default for Settings {
             smtp_username: None,
             smtp_password: SecretString::from(""),
             mail_from: "Smartcard Service Centre <smartcard.servicecentre@nhs.net>".into(),
+            notify_base_url: String::new(),
+            notify_api_key: SecretString::from(""),
+            notify_sms_template_id: String::new(),
             kek_hex: SecretString::from(""),
             kek_version: 1,
             previous_keks: SecretString::from(""),
@@ -239,6 +254,12 @@ impl Settings {
         }
         secret_env("SMTP_PASSWORD", &mut settings.smtp_password);
         parse_env("MAIL_FROM", &mut settings.mail_from)?;
+        parse_env("NOTIFY_BASE_URL", &mut settings.notify_base_url)?;
+        secret_env("NOTIFY_API_KEY", &mut settings.notify_api_key);
+        parse_env(
+            "NOTIFY_SMS_TEMPLATE_ID",
+            &mut settings.notify_sms_template_id,
+        )?;
         secret_env("KEK_HEX", &mut settings.kek_hex);
         parse_env("KEK_VERSION", &mut settings.kek_version)?;
         secret_env("PREVIOUS_KEKS", &mut settings.previous_keks);
@@ -396,6 +417,7 @@ impl Settings {
             });
         }
         self.validate_smtp()?;
+        self.validate_notify()?;
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Invalid {
                 name: "mail_from",

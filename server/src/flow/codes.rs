@@ -1,12 +1,14 @@
-//! ALL-1: every one-time code the service issues — the emailed unlock code (UNL-5), the
-//! registration code (REG-4), the RA's phone code (RA-3), and the next flows' — is six
-//! digits, kept only as an HMAC under the pepper with its own salt (ALL-7), and judged by
-//! one rule, [`judge_code`]: used, expired, out of tries, right, or wrong with the tries
-//! left. What differs between kinds is data ([`CodeKind::policy`]), not code.
+//! ALL-1: every one-time code the service issues — the emailed unlock code (UNL-5, POL-3),
+//! the registration code (REG-4), the RA's phone code (RA-3), all six digits, and the
+//! SCSC's 12-character One Time Passcode (SCSC-2) — is kept only as an HMAC under the
+//! pepper with its own salt (ALL-7), and judged by one rule, [`judge_code`]: used,
+//! expired, out of tries, right, or wrong with the tries left. What differs between kinds
+//! is data ([`CodeKind::policy`]), not code.
 
+use api_types::recovery::{OneTimePasscode, TypedCode};
 use api_types::UnlockCode;
 
-use crate::secrets::{new_unlock_code, random_bytes, CodePepper};
+use crate::secrets::{new_one_time_passcode, new_unlock_code, random_bytes, CodePepper};
 use crate::store::attempts::StoredCode;
 use crate::store::phone_codes::PhoneCode;
 use crate::AppError;
@@ -20,6 +22,8 @@ pub(crate) enum CodeKind {
     Registration,
     /// RA-3: read out by an RA on the phone.
     RaPhone,
+    /// SCSC-2: the One Time Passcode, by email or SMS.
+    Recovery,
 }
 
 /// How long a code of one kind lives, and how many wrong tries kill it.
@@ -40,30 +44,75 @@ impl CodeKind {
                 ttl: 10 * 60,
                 max_failures: 3,
             },
+            // "You must do this within ten minutes of requesting the Passcode" (seed 000).
+            CodeKind::Recovery => CodePolicy {
+                ttl: 10 * 60,
+                max_failures: 5,
+            },
         }
     }
 }
 
+/// A code's text, whichever kind of code it is.
+pub(crate) trait CodeText {
+    fn text(&self) -> &str;
+}
+
+impl CodeText for UnlockCode {
+    fn text(&self) -> &str {
+        self.expose()
+    }
+}
+
+impl CodeText for OneTimePasscode {
+    fn text(&self) -> &str {
+        self.expose()
+    }
+}
+
+impl CodeText for TypedCode {
+    fn text(&self) -> &str {
+        self.expose()
+    }
+}
+
 /// A new code and its salt, drawn at the edge of a step so its `decide` stays pure.
-pub(crate) struct FreshCode {
-    pub(crate) code: UnlockCode,
+pub(crate) struct FreshCode<C = UnlockCode> {
+    pub(crate) code: C,
     pub(crate) salt: [u8; 16],
 }
 
-impl FreshCode {
+impl FreshCode<UnlockCode> {
     pub(crate) fn draw() -> Self {
         Self {
             code: new_unlock_code(),
             salt: random_bytes(),
         }
     }
+}
 
+impl FreshCode<OneTimePasscode> {
+    /// SCSC-2: a One Time Passcode.
+    pub(crate) fn draw_passcode() -> Self {
+        Self {
+            code: new_one_time_passcode(),
+            salt: random_bytes(),
+        }
+    }
+}
+
+impl<C: CodeText> FreshCode<C> {
     /// What the store keeps of it: the keyed hash, the salt and when it ends.
     pub(crate) fn stored(&self, kind: CodeKind, pepper: &CodePepper, now: i64) -> StoredCode {
+        self.stored_until(pepper, now + kind.policy().ttl)
+    }
+
+    /// The same, ending at a set time (POL-3: 15 minutes from the unlock's start).
+    pub(crate) fn stored_until(&self, pepper: &CodePepper, expires_at: i64) -> StoredCode {
         StoredCode {
-            hash: pepper.hash(&self.salt, &self.code),
+            hash: pepper.hash(&self.salt, self.code.text()),
             salt: self.salt.to_vec(),
-            expires_at: now + kind.policy().ttl,
+            expires_at,
         }
     }
 }
@@ -150,7 +199,7 @@ impl CodeVerdict {
 pub(crate) fn judge_code(
     kind: CodeKind,
     held: HeldCode<'_>,
-    typed: &UnlockCode,
+    typed: &impl CodeText,
     pepper: &CodePepper,
     now: i64,
 ) -> CodeVerdict {
@@ -161,7 +210,7 @@ pub(crate) fn judge_code(
         CodeVerdict::Expired
     } else if held.failures >= max_failures {
         CodeVerdict::Exhausted
-    } else if pepper.matches(held.salt, typed, held.hash) {
+    } else if pepper.matches(held.salt, typed.text(), held.hash) {
         CodeVerdict::Right
     } else {
         let failures = held.failures + 1;
@@ -189,7 +238,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const KINDS: [CodeKind; 3] = [CodeKind::Unlock, CodeKind::Registration, CodeKind::RaPhone];
+    const KINDS: [CodeKind; 4] = [
+        CodeKind::Unlock,
+        CodeKind::Registration,
+        CodeKind::RaPhone,
+        CodeKind::Recovery,
+    ];
 
     fn pepper() -> CodePepper {
         CodePepper::new(&[9; 32]).unwrap()
@@ -301,7 +355,7 @@ mod tests {
         assert_ne!(kept.hash, fresh.code.expose().as_bytes());
         assert_eq!(kept.salt, fresh.salt.to_vec());
         let other = CodePepper::new(&[8; 32]).unwrap();
-        assert!(!other.matches(&kept.salt, &fresh.code, &kept.hash));
+        assert!(!other.matches(&kept.salt, fresh.code.expose(), &kept.hash));
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! ([`EmailAddress`], [`UkMobile`]), the same the page checks with.
 
 use api_types::contact::{ContactError, EmailAddress, UkMobile};
+use api_types::recovery::{Delivery, DeliveryOption};
 
+use super::codes::mask_email;
+use crate::store::users::User;
 use crate::AppError;
 
 impl From<ContactError> for AppError {
@@ -26,9 +29,68 @@ pub(crate) fn parse_contact(
     Ok((email, UkMobile::parse_optional(mobile)?))
 }
 
+/// SCSC-2 / POL-3: where a one-time code may go for `user` — their email if it is on the
+/// approved domains, their mobile if they keep one and texts can be sent (SMS-1) — each
+/// with where it goes, masked.
+pub(crate) fn delivery_options(
+    user: &User,
+    approved: &[String],
+    texts: bool,
+) -> Vec<DeliveryOption> {
+    let email = EmailAddress::parse_approved(&user.email, approved)
+        .ok()
+        .map(|email| DeliveryOption {
+            delivery: Delivery::Email,
+            hint: mask_email(email.as_str()),
+        });
+    let mobile = user
+        .mobile
+        .as_deref()
+        .filter(|_| texts)
+        .and_then(|mobile| UkMobile::parse(mobile).ok())
+        .map(|mobile| DeliveryOption {
+            delivery: Delivery::Sms,
+            hint: mask_mobile(&mobile),
+        });
+    email.into_iter().chain(mobile).collect()
+}
+
+/// `07*** ***123` for `+447700900123`.
+pub(crate) fn mask_mobile(mobile: &UkMobile) -> String {
+    let digits = mobile.as_str();
+    let last = digits.get(digits.len().saturating_sub(3)..).unwrap_or("");
+    format!("07*** ***{last}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scsc_2_codes_go_to_an_approved_email_and_a_mobile_when_texts_can_be_sent() {
+        let approved = ["nhs.net".to_owned()];
+        let user = User {
+            mobile: Some("+447700900123".into()),
+            ..crate::fixtures::john()
+        };
+        let both = delivery_options(&user, &approved, true);
+        assert_eq!(
+            both.iter()
+                .map(|o| (o.delivery, o.hint.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (Delivery::Email, "j***@nhs.net"),
+                (Delivery::Sms, "07*** ***123")
+            ]
+        );
+        assert_eq!(delivery_options(&user, &approved, false).len(), 1);
+        let elsewhere = User {
+            email: "john@gmail.com".into(),
+            mobile: None,
+            ..crate::fixtures::john()
+        };
+        assert!(delivery_options(&elsewhere, &approved, true).is_empty());
+    }
 
     #[test]
     fn reg_5_the_email_is_judged_before_the_mobile_and_each_refusal_keeps_its_code() {

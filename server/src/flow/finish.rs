@@ -12,6 +12,7 @@ use super::limits::{rate_limited, Kept};
 use super::{Client, Outcome};
 use crate::ca::Issued;
 use crate::mail::templates::{Mail, Sender};
+use crate::mail::texts::Text;
 use crate::store::attempts::{self, Attempt};
 use crate::store::audit;
 use crate::store::certificates::{self, NewCardCertificate, SUPERSEDED};
@@ -55,6 +56,8 @@ pub(crate) enum Write {
     /// The card kept its PUK.
     DropPendingPuk(CardGuid),
     Mail(Mail),
+    /// SMS-1: a text message, queued with the mail.
+    Text(Text),
     /// AUTH-1: a fresh login challenge.
     NewLoginChallenge(LoginChallenge),
     /// AUTH-1: a login challenge is used up, whatever the signature said.
@@ -340,6 +343,10 @@ impl AppState {
                 }
                 Write::Mail(mail) => {
                     outbox::queue(&mut tx, now, mail).await?;
+                    mailed = true;
+                }
+                Write::Text(text) => {
+                    outbox::queue_text(&mut tx, now, text).await?;
                     mailed = true;
                 }
             }

@@ -17,6 +17,7 @@ pub(crate) const CODE_FAILURE_WINDOW: i64 = 24 * 3600;
 pub(crate) fn stop_everything<T>(outcome: Outcome<T>, user: &User) -> Outcome<T> {
     let closed = UnlockCounters {
         self_service_closed: true,
+        stopped: true,
         ..user.counters
     };
     outcome
@@ -70,9 +71,44 @@ pub(crate) fn count_code_failure(before: UnlockCounters, limit: i64, now: i64) -
 /// and abandoning an attempt neither costs nor resets anything.
 pub(crate) fn count_unlock_success(before: UnlockCounters) -> UnlockCounters {
     if before.self_service_closed {
-        return before;
+        // SCSC-4: an SCSC unlock past the questions' three strikes forgives its own
+        // failures; the questions stay closed until the RA reopens them.
+        return UnlockCounters {
+            recovery_failures: 0,
+            ..before
+        };
     }
     UnlockCounters::default()
+}
+
+/// SCSC-4: wrong Account Recovery details before the SCSC route closes.
+pub(crate) const MAX_RECOVERY_FAILURES: i64 = 5;
+
+/// SCSC-4 / RA-6: the SCSC route stays open past the questions' three strikes (it is the
+/// way back for someone who forgot their answers), but not after an incident stop, nor
+/// once its own failures reach the limit.
+pub(crate) fn recovery_open(counters: UnlockCounters) -> bool {
+    !counters.stopped && counters.recovery_failures < MAX_RECOVERY_FAILURES
+}
+
+/// SCSC-4 after wrong Account Recovery details: one more failure. Like UNL-4's, they
+/// never expire; only a finished unlock or the RA forgives them.
+pub(crate) fn count_recovery_failure(before: UnlockCounters) -> UnlockCounters {
+    if !recovery_open(before) {
+        return before;
+    }
+    UnlockCounters {
+        recovery_failures: before.recovery_failures + 1,
+        ..before
+    }
+}
+
+/// Wrong Account Recovery details left before the SCSC route closes.
+pub(crate) fn recovery_tries_left(counters: UnlockCounters) -> u32 {
+    if counters.stopped {
+        return 0;
+    }
+    u32::try_from(MAX_RECOVERY_FAILURES - counters.recovery_failures).unwrap_or(0)
 }
 
 /// Wrong-answer submissions left before self-service closes.
@@ -128,6 +164,45 @@ mod tests {
         before.code_failures = 3;
         before.code_window_started_at = 50;
         assert_eq!(count_unlock_success(before), UnlockCounters::default());
+    }
+
+    #[test]
+    fn scsc_4_five_wrong_recoveries_close_the_route_and_the_questions_strikes_do_not() {
+        let mut counters = counters(3, true);
+        assert!(recovery_open(counters));
+        for left in (0..MAX_RECOVERY_FAILURES).rev() {
+            counters = count_recovery_failure(counters);
+            assert_eq!(i64::from(recovery_tries_left(counters)), left);
+        }
+        assert!(!recovery_open(counters));
+        assert_eq!(count_recovery_failure(counters), counters);
+        // An unlock by the route forgives its own failures only.
+        let mut two = count_recovery_failure(count_recovery_failure(UnlockCounters::default()));
+        two.self_service_closed = true;
+        let after = count_unlock_success(two);
+        assert_eq!(
+            (after.recovery_failures, after.self_service_closed),
+            (0, true)
+        );
+    }
+
+    #[test]
+    fn ra_6_an_incident_stop_closes_the_scsc_route_too() {
+        let user = crate::fixtures::john();
+        let outcome = stop_everything(
+            Outcome::<()>::new(
+                api_types::audit::AuditAction::NotMe,
+                crate::flow::Subject::user(&user.uuid),
+            ),
+            &user,
+        );
+        let stopped = outcome.writes().iter().find_map(|w| match w {
+            Write::UnlockCounters { after, .. } => Some(*after),
+            _ => None,
+        });
+        let stopped = stopped.unwrap_or_default();
+        assert!(stopped.self_service_closed && !recovery_open(stopped));
+        assert_eq!(recovery_tries_left(stopped), 0);
     }
 
     #[test]

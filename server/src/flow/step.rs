@@ -7,13 +7,14 @@
 
 use api_types::audit::AuditAction;
 use api_types::auth::LoginId;
+use api_types::recovery::UnlockRoute;
 use api_types::values::CardSignature;
 use api_types::AttemptId;
 
 use super::card_again::CardProvenAgain;
 use super::{Client, CurrentSession, Outcome, Scope, Subject};
 use crate::secrets::FlowSecret;
-use crate::store::attempts::{self, Attempt};
+use crate::store::attempts::{self, Attempt, AttemptState};
 use crate::store::{StoreError, Tx};
 use crate::{AppError, AppState};
 
@@ -136,6 +137,22 @@ impl AppState {
             None => Err(Outcome::new(action, Subject::anonymous()).refuse(AppError::NotFound)),
         };
         Ok((now, tx, attempt))
+    }
+
+    /// The attempt a slow check (argon2id) may work for: this browser's, at `state` on
+    /// `route`, with the user's budget of failures not yet spent (ALL-5) — none otherwise,
+    /// so a request that can't move the attempt costs no hashing.
+    pub(crate) async fn attempt_to_check(
+        &self,
+        action: AuditAction,
+        (id, flow): (&AttemptId, Option<&FlowSecret>),
+        (state, route): (AttemptState, UnlockRoute),
+    ) -> Result<Option<Attempt>, AppError> {
+        let Some(attempt) = self.held_attempt(id, flow).await? else {
+            return Ok(None);
+        };
+        self.gate(action, Scope::User(&attempt.user_uuid)).await?;
+        Ok(Some(attempt).filter(|a| a.state == state && a.route == route))
     }
 
     /// The attempt, read without a lock, if this browser holds it: for the checks made

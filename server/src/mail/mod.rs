@@ -1,11 +1,15 @@
 //! Sends the outbox: rows are written in the same transaction as the state change that
-//! caused them ([`crate::store::outbox`]), and this worker delivers them over SMTP
-//! (lettre) after commit, retrying with back-off. Woken after each commit, with a slow
-//! sweep as a safety net. The words of every message are in [`templates`].
+//! caused them ([`crate::store::outbox`]), and this worker delivers them after commit —
+//! mail over SMTP (lettre), texts through GOV.UK Notify ([`crate::notify`], SMS-1) —
+//! retrying with back-off, giving up at once on what Notify refuses outright. Woken after
+//! each commit, with a slow sweep as a safety net. The words of every mail are in
+//! [`templates`]; a text's are in its Notify template ([`texts`]).
 
 pub mod passcodes;
+pub mod recovery;
 pub mod renewal;
 pub mod templates;
+pub mod texts;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +23,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::{Settings, SmtpTls};
+use crate::notify::{NotifyClient, SendError};
 use crate::store::outbox::{self, QueuedMail};
 use crate::store::StoreError;
 
@@ -28,6 +33,8 @@ pub struct MailWorker {
     pub waker: Arc<Notify>,
     pub transport: AsyncSmtpTransport<Tokio1Executor>,
     pub from: Mailbox,
+    /// SMS-1: none when texts are off (SMS is then never offered).
+    pub notify: Option<NotifyClient>,
 }
 
 const SWEEP: Duration = Duration::from_secs(5);
@@ -51,7 +58,13 @@ impl MailWorker {
             waker,
             transport,
             from,
+            notify: None,
         }
+    }
+
+    /// The same worker, sending texts through `notify` too.
+    pub fn with_texts(self, notify: Option<NotifyClient>) -> Self {
+        Self { notify, ..self }
     }
 
     /// The SMTP transport the settings ask for (ALL-7): TLS with credentials to a real
@@ -115,11 +128,20 @@ impl MailWorker {
                 continue;
             }
             let attempts = mail.attempts + 1;
-            match self.send(&mail).await {
+            let sent = match mail.channel.as_str() {
+                "sms" => self.send_text(&mail).await,
+                _ => self.send(&mail).await.map_err(SendError::Retry),
+            };
+            match sent {
                 Ok(()) => {
                     outbox::mark_sent(&self.pool, &mail.id, self.clock.now(), attempts).await?
                 }
-                Err(error) => {
+                Err(SendError::Permanent(error)) => {
+                    tracing::error!(%error, outbox_id = %mail.id, "message refused; not retried");
+                    let now = self.clock.now();
+                    outbox::mark_dropped(&self.pool, &mail.id, now, &error).await?;
+                }
+                Err(SendError::Retry(error)) => {
                     if attempts >= MAX_SEND_ATTEMPTS {
                         tracing::error!(%error, outbox_id = %mail.id, "mail given up");
                         let now = self.clock.now();
@@ -134,6 +156,19 @@ impl MailWorker {
             }
         }
         Ok(())
+    }
+
+    /// SMS-1: a queued text, through Notify; its outbox id is the reference.
+    async fn send_text(&self, text: &QueuedMail) -> Result<(), SendError> {
+        let Some(notify) = &self.notify else {
+            return Err(SendError::Permanent("texts are not configured".into()));
+        };
+        let personalisation: serde_json::Value = serde_json::from_str(&text.body)
+            .map_err(|_| SendError::Permanent("personalisation is not JSON".into()))?;
+        notify
+            .send_sms(&text.recipient, &personalisation, &text.id)
+            .await
+            .map(|_| ())
     }
 
     async fn send(&self, mail: &QueuedMail) -> Result<(), String> {

@@ -122,6 +122,7 @@ mod tests {
                 counters: UnlockCounters::default(),
                 question_ids: vec![],
                 mobile: None,
+                family_name: "Rigby".into(),
                 role: api_types::ra::Role::Staff,
                 passcodes_set_at: None,
                 passcodes_unlocked_at: None,

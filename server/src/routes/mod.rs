@@ -19,6 +19,7 @@ use api_types::ra::{
     ReviewReport, RevokeCertificates, SearchUsers, StopSelfService, UnlockPasscodes, ViewDashboard,
     ViewUser,
 };
+use api_types::recovery::{Recovery, SendCode};
 use api_types::register::{RegisterBegin, RegisterConfirm, RegisterDetails, RegisterResend};
 use api_types::renewal::{
     RenewalCertificates, RenewalChannel, RenewalComplete, RenewalKeys, RenewalRecover, RenewalStart,
@@ -78,6 +79,8 @@ fn api() -> Router<AppState> {
         .serve(Resume, unlock::resume)
         .serve(CardProof, unlock::card_proof)
         .serve(Answers, unlock::answers)
+        .serve(Recovery, unlock::recovery)
+        .serve(SendCode, unlock::send_code)
         .serve(Code, unlock::code)
         .serve(RaCode, unlock::ra_code)
         .serve(Channel, unlock::channel)

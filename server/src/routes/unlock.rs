@@ -2,6 +2,7 @@
 //! start and sent back with every step, the attempt's id in the path, JSON bodies. Each
 //! handler calls one step in [`crate::unlock`].
 
+use api_types::recovery::{Recovery, SendCode};
 use api_types::unlock::{
     Answers, CardProof, Channel, Code, Complete, RaCode, Resume, Script, Start,
 };
@@ -59,6 +60,8 @@ macro_rules! attempt_steps {
 attempt_steps!(
     card_proof: CardProof,
     answers: Answers,
+    recovery: Recovery,
+    send_code: SendCode,
     code: Code,
     ra_code: RaCode,
     channel: Channel,

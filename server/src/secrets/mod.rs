@@ -18,6 +18,7 @@ use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use api_types::recovery::{OneTimePasscode, ONE_TIME_PASSCODE_ALPHABET};
 use api_types::UnlockCode;
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +115,13 @@ pub fn new_unlock_code() -> UnlockCode {
     UnlockCode::from_draw(OsRng.gen_range(0..1_000_000u32))
 }
 
+/// SCSC-2: a 12-character One Time Passcode, each character uniform over its alphabet
+/// (about 59 bits).
+pub fn new_one_time_passcode() -> OneTimePasscode {
+    let alphabet = u8::try_from(ONE_TIME_PASSCODE_ALPHABET.len()).unwrap_or(u8::MAX);
+    OneTimePasscode::from_draws(std::array::from_fn(|_| OsRng.gen_range(0..alphabet)))
+}
+
 /// ALL-1 / ALL-7: the pepper codes are hashed with (HMAC-SHA256), from configuration and
 /// never in the database, so a stolen database can't be searched through the 10^6 codes.
 #[derive(Clone)]
@@ -126,16 +134,17 @@ impl CodePepper {
             .map_err(|_| SecretsError::CodePepper)
     }
 
-    pub fn hash(&self, salt: &[u8], code: &UnlockCode) -> Vec<u8> {
+    /// Any one-time code's text: the 6-digit codes and the SCSC's One Time Passcode.
+    pub fn hash(&self, salt: &[u8], code: &str) -> Vec<u8> {
         let mut mac = self.0.clone();
         mac.update(&(salt.len() as u64).to_be_bytes());
         mac.update(salt);
-        mac.update(code.expose().as_bytes());
+        mac.update(code.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
 
     /// Constant-time comparison with a stored hash.
-    pub fn matches(&self, salt: &[u8], code: &UnlockCode, stored_hash: &[u8]) -> bool {
+    pub fn matches(&self, salt: &[u8], code: &str, stored_hash: &[u8]) -> bool {
         self.hash(salt, code).ct_eq(stored_hash).into()
     }
 }
@@ -159,14 +168,13 @@ mod tests {
             assert!(code.expose().bytes().all(|b| b.is_ascii_digit()));
         }
         let salt = random_bytes::<16>();
-        let code = |text: &str| UnlockCode::parse(text).unwrap();
         let pepper = CodePepper::new(&[7; 32]).unwrap();
-        let stored = pepper.hash(&salt, &code("123456"));
-        assert!(pepper.matches(&salt, &code("123456"), &stored));
-        assert!(!pepper.matches(&salt, &code("123457"), &stored));
+        let stored = pepper.hash(&salt, "123456");
+        assert!(pepper.matches(&salt, "123456", &stored));
+        assert!(!pepper.matches(&salt, "123457", &stored));
         // Keyed: without the pepper the hash can't be recomputed.
         let other = CodePepper::new(&[8; 32]).unwrap();
-        assert!(!other.matches(&salt, &code("123456"), &stored));
+        assert!(!other.matches(&salt, "123456", &stored));
     }
 
     #[test]

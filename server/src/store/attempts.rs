@@ -1,6 +1,7 @@
 //! `unlock_attempts`: one row per unlock, moved one step per call (UNL-1…UNL-7).
 
 use api_types::ra::UserUuid;
+use api_types::recovery::{Delivery, UnlockRoute};
 use api_types::{AttemptId, CardGuid};
 use sqlx::AnyConnection;
 
@@ -25,6 +26,10 @@ pub struct Attempt {
     pub flow_hash: Option<Vec<u8>>,
     /// The secure channel to the card between the page's round trips (CARD-3).
     pub channel: Option<ChannelState>,
+    /// POL-1: the questions, the SCSC route or the NHS's 2023 route.
+    pub route: UnlockRoute,
+    /// SCSC-2 / POL-3: how the one-time code was sent, once it was.
+    pub delivery: Option<Delivery>,
 }
 
 /// What the server keeps of a secure channel it opened: its host challenge, then the
@@ -62,6 +67,9 @@ pub enum AttemptState {
     /// RA-3: the card proved itself but self-service may not go on (not registered,
     /// closed): only a phone code from the RA can.
     RaOnly,
+    /// SCSC-1 / POL-3: the holder is known (their Account Recovery details, or the card
+    /// alone under `nhs-2023`); the code's way is to be chosen.
+    Identified,
     CodeSent,
     CodeVerified,
     Completed,
@@ -74,6 +82,7 @@ impl AttemptState {
             AttemptState::Started => "started",
             AttemptState::CardProven => "card_proven",
             AttemptState::RaOnly => "ra_only",
+            AttemptState::Identified => "identified",
             AttemptState::CodeSent => "code_sent",
             AttemptState::CodeVerified => "code_verified",
             AttemptState::Completed => "completed",
@@ -86,6 +95,7 @@ impl AttemptState {
             "started" => AttemptState::Started,
             "card_proven" => AttemptState::CardProven,
             "ra_only" => AttemptState::RaOnly,
+            "identified" => AttemptState::Identified,
             "code_sent" => AttemptState::CodeSent,
             "code_verified" => AttemptState::CodeVerified,
             "completed" => AttemptState::Completed,
@@ -121,6 +131,8 @@ struct AttemptRow {
     completed_at: Option<i64>,
     flow_secret_hash: Option<Vec<u8>>,
     channel_state: Option<String>,
+    route: String,
+    delivery: Option<String>,
 }
 
 const TABLE: &str = "unlock_attempts";
@@ -160,13 +172,21 @@ impl TryFrom<AttemptRow> for Attempt {
                 .map(|json| serde_json::from_str(&json))
                 .transpose()
                 .map_err(|_| corrupt(TABLE, "channel_state"))?,
+            route: UnlockRoute::parse(&row.route).ok_or_else(|| corrupt(TABLE, "route"))?,
+            delivery: match row.delivery.as_deref() {
+                None => None,
+                Some("email") => Some(Delivery::Email),
+                Some("sms") => Some(Delivery::Sms),
+                Some(_) => return Err(corrupt(TABLE, "delivery")),
+            },
         })
     }
 }
 
 const SELECT: &str = "SELECT id, card_guid, user_uuid, state, challenge, created_at, \
      expires_at, question_ids, code_hash, code_salt, code_expires_at, code_failures, \
-     card_updated, completed_at, flow_secret_hash, channel_state FROM unlock_attempts \
+     card_updated, completed_at, flow_secret_hash, channel_state, route, delivery \
+     FROM unlock_attempts \
      WHERE id = $1";
 
 async fn select(
@@ -213,7 +233,7 @@ pub async fn find(conn: &mut AnyConnection, id: &AttemptId) -> Result<Option<Att
 pub async fn insert(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO unlock_attempts (id, card_guid, user_uuid, state, challenge, created_at, \
-         expires_at, flow_secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         expires_at, flow_secret_hash, route) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(attempt.id.as_str())
     .bind(attempt.card_guid.to_hex())
@@ -223,6 +243,7 @@ pub async fn insert(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), S
     .bind(attempt.created_at)
     .bind(attempt.expires_at)
     .bind(attempt.flow_hash.clone())
+    .bind(attempt.route.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -234,7 +255,8 @@ pub async fn save(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), Sto
     sqlx::query(
         "UPDATE unlock_attempts SET state = $1, expires_at = $2, question_ids = $3, \
          code_hash = $4, code_salt = $5, code_expires_at = $6, code_failures = $7, \
-         card_updated = $8, completed_at = $9, channel_state = $10 WHERE id = $11",
+         card_updated = $8, completed_at = $9, channel_state = $10, delivery = $11 \
+         WHERE id = $12",
     )
     .bind(attempt.state.as_str())
     .bind(attempt.expires_at)
@@ -246,6 +268,7 @@ pub async fn save(conn: &mut AnyConnection, attempt: &Attempt) -> Result<(), Sto
     .bind(i64::from(attempt.card_updated))
     .bind(attempt.completed_at)
     .bind(channel_json(attempt.channel.as_ref())?)
+    .bind(attempt.delivery.map(Delivery::as_str))
     .bind(attempt.id.as_str())
     .execute(conn)
     .await?;

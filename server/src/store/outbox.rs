@@ -1,5 +1,5 @@
-//! `outbox`: mail written in the same transaction as the state change that caused it,
-//! sent after commit by the mail worker; rows are claimed with a lease before sending so
+//! `outbox`: mail and text messages (SMS-1), written in the same transaction as the state
+//! change that caused them, sent after commit by the mail worker; rows are claimed with a lease before sending so
 //! that several instances sharing a database send each one once. A message is wiped once
 //! sent or dropped, so no code stays at rest in clear (ALL-7).
 
@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
 use crate::mail::templates::Mail;
+use crate::mail::texts::Text;
 use crate::secrets::random_bytes;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,6 +19,31 @@ pub struct QueuedMail {
     pub html_body: Option<String>,
     pub attempts: i64,
     pub expires_at: Option<i64>,
+    /// `email`, or `sms`: then `body` is the template's personalisation, as JSON.
+    pub channel: String,
+}
+
+/// The subject a queued text is listed under (it has none of its own).
+pub const TEXT_SUBJECT: &str = "one_time_passcode";
+
+/// SMS-1: a text, queued like mail; its personalisation waits as JSON in `body`.
+pub async fn queue_text(conn: &mut AnyConnection, now: i64, text: &Text) -> Result<(), StoreError> {
+    let body = serde_json::to_string(&text.personalisation)
+        .map_err(|_| super::corrupt("outbox", "body"))?;
+    sqlx::query(
+        "INSERT INTO outbox (id, recipient, subject, body, created_at, next_attempt_at, \
+         expires_at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7, 'sms')",
+    )
+    .bind(hex::encode(random_bytes::<16>()))
+    .bind(&text.to)
+    .bind(TEXT_SUBJECT)
+    .bind(body)
+    .bind(now)
+    .bind(now)
+    .bind(text.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn queue(conn: &mut AnyConnection, now: i64, mail: &Mail) -> Result<(), StoreError> {
@@ -41,7 +67,8 @@ pub async fn queue(conn: &mut AnyConnection, now: i64, mail: &Mail) -> Result<()
 /// Unsent rows due at `now`, oldest first. Another instance may be reading them too.
 pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
     Ok(sqlx::query_as::<_, QueuedMail>(
-        "SELECT id, recipient, subject, body, html_body, attempts, expires_at FROM outbox \
+        "SELECT id, recipient, subject, body, html_body, attempts, expires_at, channel \
+         FROM outbox \
          WHERE sent_at IS NULL AND dropped_at IS NULL AND next_attempt_at <= $1 \
          ORDER BY created_at LIMIT $2",
     )

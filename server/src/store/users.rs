@@ -19,6 +19,8 @@ pub struct User {
     /// The questions every attempt asks until an unlock succeeds; empty until chosen.
     pub question_ids: Vec<i64>,
     pub mobile: Option<String>,
+    /// SCSC-1: what the holder types is checked against this.
+    pub family_name: String,
     /// RA-1: from the record, never from a client.
     pub role: Role,
     /// PASS-4: when the passcodes were last set, and when the RA last unlocked the
@@ -35,6 +37,10 @@ pub struct UnlockCounters {
     pub code_failures: i64,
     pub code_window_started_at: i64,
     pub self_service_closed: bool,
+    /// SCSC-4: wrong Account Recovery details since the last unlock or reopening.
+    pub recovery_failures: i64,
+    /// RA-6: closed by an incident stop — every route, not only the questions.
+    pub stopped: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -49,6 +55,8 @@ struct UserRow {
     self_service_closed: i64,
     code_failures: i64,
     code_window_started_at: i64,
+    recovery_failures: i64,
+    incident_stopped: i64,
     unlock_question_ids: String,
     mobile: Option<String>,
     role: String,
@@ -70,10 +78,13 @@ impl TryFrom<UserRow> for User {
                 code_failures: row.code_failures,
                 code_window_started_at: row.code_window_started_at,
                 self_service_closed: flag(row.self_service_closed),
+                recovery_failures: row.recovery_failures,
+                stopped: flag(row.incident_stopped),
             },
             question_ids: super::parse_ids(&row.unlock_question_ids)
                 .ok_or_else(|| corrupt("users", "unlock_question_ids"))?,
             mobile: row.mobile,
+            family_name: row.family_name,
             role: Role::parse(&row.role).ok_or_else(|| corrupt("users", "role"))?,
             passcodes_set_at: row.passcodes_set_at,
             passcodes_unlocked_at: row.passcodes_unlocked_at,
@@ -83,7 +94,7 @@ impl TryFrom<UserRow> for User {
 
 const SELECT: &str = "SELECT uuid, title, given_name, family_name, email, registered, \
      unlock_failures, self_service_closed, code_failures, code_window_started_at, \
-     unlock_question_ids, mobile, role, passcodes_set_at, passcodes_unlocked_at \
+     recovery_failures, incident_stopped, unlock_question_ids, mobile, role, passcodes_set_at, passcodes_unlocked_at \
      FROM users WHERE uuid = $1";
 
 async fn select(
@@ -123,19 +134,25 @@ pub async fn swap_unlock_counters(
 ) -> Result<(), StoreError> {
     let swapped = sqlx::query(
         "UPDATE users SET unlock_failures = $1, code_failures = $2, \
-         code_window_started_at = $3, self_service_closed = $4 \
-         WHERE uuid = $5 AND unlock_failures = $6 AND code_failures = $7 \
-         AND code_window_started_at = $8 AND self_service_closed = $9 RETURNING uuid",
+         code_window_started_at = $3, self_service_closed = $4, recovery_failures = $5, \
+         incident_stopped = $6 \
+         WHERE uuid = $7 AND unlock_failures = $8 AND code_failures = $9 \
+         AND code_window_started_at = $10 AND self_service_closed = $11 \
+         AND recovery_failures = $12 AND incident_stopped = $13 RETURNING uuid",
     )
     .bind(after.answer_failures)
     .bind(after.code_failures)
     .bind(after.code_window_started_at)
     .bind(i64::from(after.self_service_closed))
+    .bind(after.recovery_failures)
+    .bind(i64::from(after.stopped))
     .bind(uuid.as_str())
     .bind(before.answer_failures)
     .bind(before.code_failures)
     .bind(before.code_window_started_at)
     .bind(i64::from(before.self_service_closed))
+    .bind(before.recovery_failures)
+    .bind(i64::from(before.stopped))
     .fetch_optional(conn)
     .await?;
     match swapped {

@@ -7,6 +7,7 @@
 //! racing step can neither be counted twice nor get a code for an account it closed.
 
 use api_types::audit::AuditAction;
+use api_types::recovery::UnlockRoute;
 use api_types::unlock::{AnswersRequest, AnswersResponse};
 use api_types::AttemptId;
 
@@ -15,7 +16,6 @@ use super::{failed, refuse_closed, Client, Outcome, Subject, Write};
 use crate::flow::codes::{mask_email, CodeKind, FreshCode};
 use crate::flow::lockout::{answer_tries_left, count_answer_failure, MAX_ANSWER_FAILURES};
 use crate::flow::notice::NotMeDraw;
-use crate::flow::Scope;
 use crate::mail::templates::{self, Sender};
 use crate::secrets::{CodePepper, FlowSecret};
 use crate::store::attempts::Attempt;
@@ -73,15 +73,10 @@ impl AppState {
         flow: Option<&FlowSecret>,
         request: &AnswersRequest,
     ) -> Result<Checked, AppError> {
-        // No argon2 work for a request that can't move this attempt, and none once the
-        // user's failures have spent their budget (ALL-5).
-        let Some(attempt) = self.held_attempt(id, flow).await? else {
+        let waiting = (AttemptState::CardProven, UnlockRoute::Questions);
+        let Some(attempt) = self.attempt_to_check(ACTION, (id, flow), waiting).await? else {
             return Ok(Checked::Skipped);
         };
-        self.gate(ACTION, Scope::User(&attempt.user_uuid)).await?;
-        if attempt.state != AttemptState::CardProven {
-            return Ok(Checked::Skipped);
-        }
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let mut asked = attempt.question_ids.clone();
         let mut given: Vec<i64> = request
@@ -160,6 +155,10 @@ fn decide(
         now,
     ) {
         return outcome.refuse(error);
+    }
+    // The questions are one route's (POL-1): an attempt on another has none to answer.
+    if attempt.route != UnlockRoute::Questions {
+        return outcome.refuse(AppError::WrongStep);
     }
     let all_right = match checked {
         Checked::NotTheQuestionsAsked => {

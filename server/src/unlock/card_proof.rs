@@ -1,11 +1,13 @@
 //! CARD-6 / UNL-2 / UNL-3 / UNL-8: the card proves it is genuine by signing the challenge
-//! with its 9E key; then whose card it is, and 2–4 of the user's questions at random —
+//! with its 9E key; then whose card it is, and — on the questions' route; the others go
+//! on in [`super::proven`] — 2–4 of the user's questions at random —
 //! chosen once and then fixed for the user until an unlock succeeds, so starting again
 //! never re-rolls them. Unregistered users and closed accounts are stopped here, their
 //! attempt kept only for a phone code from the RA (RA-3, `ra_code`).
 
 use api_types::audit::AuditAction;
 use api_types::passcodes::PasscodesDue;
+use api_types::recovery::{DeliveryOption, UnlockRoute};
 use api_types::unlock::{CardProofRequest, CardProofResponse, Question};
 use api_types::values::CardSignature;
 use api_types::AttemptId;
@@ -17,8 +19,9 @@ use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
 
 use super::rules::{check_step, AttemptState, CHALLENGE_TTL};
-use super::{failed, Client, Guard, Outcome, Subject, Write};
+use super::{failed, proven, Client, Guard, Outcome, Subject, Write};
 use crate::ca::CertificateAuthority;
+use crate::flow::contact::delivery_options;
 use crate::flow::lockout::answer_tries_left;
 use crate::flow::session::passcodes_due;
 use crate::secrets::FlowSecret;
@@ -44,6 +47,9 @@ struct Loaded {
     card_auth_in_force: bool,
     /// PASS-4: the passcodes expired and were not changed in time: the RA's to unlock.
     passcodes_locked: bool,
+    /// POL-3: the login certificate is current; where a code may go.
+    login_certificate_current: bool,
+    options: Vec<DeliveryOption>,
 }
 
 impl AppState {
@@ -71,7 +77,14 @@ impl AppState {
                 let card_auth_in_force = card_auth_in_force(&self.ca, &card, &certificates, now);
                 let passcodes = passcodes_due(self.settings.passcode_expiry, &user, now);
                 let passcodes_locked = matches!(passcodes, PasscodesDue::Locked { .. });
+                let login_certificate_current = certificates.iter().any(|c| {
+                    c.slot == KeySlot::PivAuth && c.revoked_at.is_none() && now < c.not_after
+                });
+                let approved = &self.settings.approved_email_domains;
+                let options = delivery_options(&user, approved, self.settings.texts_enabled());
                 let loaded = Loaded {
+                    login_certificate_current,
+                    options,
                     passcodes_locked,
                     attempt,
                     card,
@@ -126,6 +139,8 @@ fn decide(
         mut questions,
         card_auth_in_force,
         passcodes_locked,
+        login_certificate_current,
+        options,
     } = loaded;
     let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
     let challenge_expires_at = attempt.expires_at.min(attempt.created_at + CHALLENGE_TTL);
@@ -146,6 +161,18 @@ fn decide(
         return outcome
             .write(Write::Attempt(failed(&attempt)))
             .refuse(AppError::CardNotGenuine);
+    }
+    match attempt.route {
+        UnlockRoute::Questions => {}
+        UnlockRoute::Scsc => return proven::scsc(outcome, attempt, &user, passcodes_locked),
+        UnlockRoute::Nhs2023 => {
+            let standing = proven::Standing {
+                login_certificate_current,
+                passcodes_locked,
+                options,
+            };
+            return proven::nhs_2023(outcome, attempt, &user, standing);
+        }
     }
     let refusal = if !user.registered || questions.len() < wanted {
         Some(AppError::NotRegistered)
@@ -195,6 +222,7 @@ fn decide(
             })
             .collect(),
         attempts_left: answer_tries_left(user.counters),
+        options: Vec::new(),
     };
     outcome.write(Write::Attempt(proven)).ok("ok", response)
 }
@@ -256,6 +284,8 @@ mod tests {
             questions: questions(),
             card_auth_in_force,
             passcodes_locked: false,
+            login_certificate_current: true,
+            options: Vec::new(),
         };
         decide(loaded, (&signature, ORIGIN), 3, now)
     }

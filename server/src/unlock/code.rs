@@ -1,16 +1,19 @@
-//! UNL-5 / ALL-1: the emailed code — 15 minutes, single use, limited tries: 5 per code,
-//! and a per-user count across attempts (default 5 a day) that closes self-service like
-//! UNL-4, so starting again never buys fresh tries. A right code lets the card update
-//! begin (`channel`, CARD-3).
+//! UNL-5 / POL-3 / SCSC-2 / ALL-1: the one-time code — the emailed 6-digit code (UNL-5,
+//! and POL-3's by email or SMS: 15 minutes), or the SCSC's One Time Passcode (10 minutes);
+//! single use, 5 tries per code. The 6-digit codes also count per user across attempts
+//! (default 5 a day), closing self-service like UNL-4, so starting again never buys fresh
+//! tries; a One Time Passcode needs the Account Recovery details again for each new one
+//! (SCSC-4 counts those). A right code lets the card update begin (`channel`, CARD-3).
 
 use api_types::audit::AuditAction;
+use api_types::recovery::{TypedCode, UnlockRoute};
 use api_types::unlock::{CodeAccepted, CodeRequest};
-use api_types::{AttemptId, UnlockCode};
+use api_types::AttemptId;
 
 use super::rules::{check_step, AttemptState, CARD_UPDATE_TTL};
 use super::{failed, refuse_closed, Client, Guard, Outcome, Subject, Write};
 use crate::flow::codes::{judge_code, CodeKind, CodeVerdict, HeldCode};
-use crate::flow::lockout::count_code_failure;
+use crate::flow::lockout::{count_code_failure, recovery_open};
 use crate::secrets::CodePepper;
 use crate::secrets::FlowSecret;
 use crate::store::attempts::Attempt;
@@ -49,7 +52,7 @@ impl AppState {
 
 /// What the step read, and the code the user typed.
 struct Given<'a> {
-    code: &'a UnlockCode,
+    code: &'a TypedCode,
     user: &'a User,
     pepper: &'a CodePepper,
 }
@@ -62,8 +65,13 @@ fn decide(
 ) -> Outcome<CodeAccepted> {
     let Given { code, user, pepper } = given;
     let outcome = Outcome::new(ACTION, Subject::attempt(&attempt));
-    // Closed by another attempt meanwhile (UNL-4, UNL-5): this code is dead too.
-    if user.counters.self_service_closed {
+    let scsc = attempt.route == UnlockRoute::Scsc;
+    // Closed by another attempt meanwhile (UNL-4, UNL-5, SCSC-4, RA-6): this code is dead.
+    if scsc && !recovery_open(user.counters) {
+        return refuse_closed(outcome, &attempt, AttemptState::CodeSent)
+            .refuse(AppError::RecoveryClosed);
+    }
+    if !scsc && user.counters.self_service_closed {
         return refuse_closed(outcome, &attempt, AttemptState::CodeSent);
     }
     if let Err(error) = check_step(
@@ -78,9 +86,30 @@ fn decide(
         return outcome.refuse(AppError::Invariant("code sent without a code"));
     };
     let held = HeldCode::of(stored, attempt.code_failures);
-    let verdict = judge_code(CodeKind::Unlock, held, code, pepper, now);
+    let kind = if scsc {
+        CodeKind::Recovery
+    } else {
+        CodeKind::Unlock
+    };
+    let verdict = judge_code(kind, held, code, pepper, now);
     match verdict {
         CodeVerdict::Right => {}
+        CodeVerdict::Wrong {
+            failures,
+            tries_left,
+        } if scsc => {
+            let counted = Attempt {
+                code_failures: failures,
+                state: if tries_left <= 0 {
+                    AttemptState::Failed
+                } else {
+                    attempt.state
+                },
+                ..attempt
+            };
+            let error = verdict.refusal().unwrap_or(AppError::CodeTriesExhausted);
+            return outcome.write(Write::Attempt(counted)).refuse(error);
+        }
         CodeVerdict::Wrong {
             failures,
             tries_left,
@@ -166,7 +195,7 @@ mod tests {
     /// An attempt whose code "975310" was sent at 1000, with `failures` wrong tries.
     fn sent(failures: i64) -> Attempt {
         let fresh = FreshCode {
-            code: UnlockCode::parse("975310").unwrap(),
+            code: api_types::UnlockCode::parse("975310").unwrap(),
             salt: [2; 16],
         };
         Attempt {
@@ -178,7 +207,7 @@ mod tests {
 
     fn type_code(attempt: Attempt, user: &User, typed: &str, now: i64) -> Outcome<CodeAccepted> {
         let pepper = pepper();
-        let code = UnlockCode::parse(typed).unwrap();
+        let code = TypedCode::parse(typed).unwrap();
         let given = Given {
             code: &code,
             user,
@@ -264,5 +293,53 @@ mod tests {
         let outcome = type_code(used, &john(), "975310", 1100);
         assert!(matches!(outcome.reply, Err(AppError::CodeAlreadyUsed)));
         assert!(outcome.writes().is_empty());
+    }
+
+    /// An SCSC attempt whose One Time Passcode was sent at 1000.
+    fn passcode_sent(failures: i64) -> Attempt {
+        let fresh = FreshCode {
+            code: api_types::recovery::OneTimePasscode::parse("ABCDEFGH2345").unwrap(),
+            salt: [3; 16],
+        };
+        Attempt {
+            route: UnlockRoute::Scsc,
+            code: Some(fresh.stored(CodeKind::Recovery, &pepper(), 1000)),
+            code_failures: failures,
+            ..attempt(AttemptState::CodeSent)
+        }
+    }
+
+    #[test]
+    fn scsc_2_the_one_time_passcode_lasts_ten_minutes_in_any_case_and_once() {
+        let right = type_code(passcode_sent(0), &john(), "abcd-efgh-2345", 1000 + 599);
+        assert_eq!(written_attempt(&right).state, AttemptState::CodeVerified);
+        let late = type_code(passcode_sent(0), &john(), "ABCDEFGH2345", 1000 + 600);
+        assert!(matches!(late.reply, Err(AppError::CodeExpired)));
+        // A 6-digit code is simply wrong here, and counts only against this code.
+        let wrong = type_code(passcode_sent(3), &john(), "975310", 1100);
+        assert!(matches!(
+            wrong.reply,
+            Err(AppError::CodeInvalid { tries_left: 1 })
+        ));
+        assert!(!wrong
+            .writes()
+            .iter()
+            .any(|w| matches!(w, Write::UnlockCounters { .. })));
+        let last = type_code(passcode_sent(4), &john(), "ZZZZZZZZZZZZ", 1100);
+        assert!(matches!(last.reply, Err(AppError::CodeTriesExhausted)));
+        assert_eq!(written_attempt(&last).state, AttemptState::Failed);
+    }
+
+    #[test]
+    fn scsc_4_the_questions_strikes_leave_the_scsc_code_alive_but_a_stop_kills_it() {
+        let mut struck = john();
+        struck.counters.self_service_closed = true;
+        struck.counters.answer_failures = 3;
+        let outcome = type_code(passcode_sent(0), &struck, "ABCDEFGH2345", 1100);
+        assert!(outcome.reply.is_ok());
+        struck.counters.stopped = true;
+        let outcome = type_code(passcode_sent(0), &struck, "ABCDEFGH2345", 1100);
+        assert!(matches!(outcome.reply, Err(AppError::RecoveryClosed)));
+        assert_eq!(written_attempt(&outcome).state, AttemptState::Failed);
     }
 }

@@ -1,4 +1,5 @@
-//! The self-service unlock (UNL-1…UNL-8) as a persisted state machine: each call moves
+//! The self-service unlock (UNL-1…UNL-8; and its routes without the questions, SCSC-1…
+//! SCSC-4 and POL-3: [`recovery`], [`send_code`]) as a persisted state machine: each call moves
 //! one `unlock_attempts` row one step, so any instance can serve any step and a crash
 //! loses nothing. Every step reads the same way — opened by the kernel's
 //! [`AppState::attempt_step`] (rate limits, the attempt this browser holds) → load → a
@@ -16,10 +17,13 @@ mod card_proof;
 mod channel;
 mod code;
 mod complete;
+mod proven;
 mod ra_code;
+mod recovery;
 mod resume;
 pub mod rules;
 mod script;
+mod send_code;
 mod start;
 
 pub use start::Started;

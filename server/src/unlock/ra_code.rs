@@ -6,11 +6,11 @@
 
 use api_types::audit::AuditAction;
 use api_types::unlock::{CodeAccepted, CodeRequest};
-use api_types::{AttemptId, UnlockCode};
+use api_types::AttemptId;
 
 use super::rules::{check_step, AttemptState, CARD_UPDATE_TTL};
 use super::{Client, Guard, Outcome, Subject, Write};
-use crate::flow::codes::{judge_code, CodeKind, CodeVerdict, HeldCode};
+use crate::flow::codes::{judge_code, CodeKind, CodeText, CodeVerdict, HeldCode};
 use crate::secrets::{CodePepper, FlowSecret};
 use crate::store::attempts::Attempt;
 use crate::store::phone_codes::{self, PhoneCode};
@@ -45,7 +45,7 @@ impl AppState {
 fn decide(
     attempt: Attempt,
     stored: Option<PhoneCode>,
-    typed: &UnlockCode,
+    typed: &impl CodeText,
     pepper: &CodePepper,
     now: i64,
 ) -> Outcome<CodeAccepted> {
@@ -113,11 +113,12 @@ mod tests {
     use super::*;
     use crate::fixtures::{attempt, john_uuid, uuid};
     use crate::secrets::CodePepper;
+    use api_types::UnlockCode;
 
     fn issued(pepper: &CodePepper, code: &UnlockCode) -> PhoneCode {
         PhoneCode {
             user_uuid: john_uuid(),
-            code_hash: pepper.hash(&[7; 16], code),
+            code_hash: pepper.hash(&[7; 16], code.expose()),
             code_salt: vec![7; 16],
             issued_by: uuid("999999999901"),
             issued_at: 1000,

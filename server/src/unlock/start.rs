@@ -1,8 +1,12 @@
-//! UNL-1: the card names itself by its CHUID GUID; the server opens an attempt and
-//! answers with a challenge for the card's 9E key (CARD-6), and the flow secret that the
-//! handler sets as this browser's cookie for the attempt (ALL-6).
+//! UNL-1: the card names itself by its CHUID GUID; the server opens an attempt on the
+//! route the page asked for, if the policy offers it (POL-1: the questions or the SCSC's
+//! under `seed-2006`, the NHS's 2023 route under `nhs-2023`), and answers with a
+//! challenge for the card's 9E key (CARD-6), and the flow secret that the handler sets as
+//! this browser's cookie for the attempt (ALL-6).
 
 use api_types::audit::AuditAction;
+use api_types::policy::Policy;
+use api_types::recovery::UnlockRoute;
 use api_types::unlock::{StartRequest, StartResponse};
 use api_types::values::Challenge;
 use api_types::{AttemptId, CardGuid};
@@ -35,7 +39,8 @@ impl AppState {
             challenge: random_bytes(),
             flow: FlowSecret::generate(),
         };
-        let outcome = decide(request.card_guid, card.as_ref(), fresh, now);
+        let asked = (request.route, self.settings.policy);
+        let outcome = decide(request.card_guid, card.as_ref(), asked, fresh, now);
         self.finish(tx, now, client, outcome).await
     }
 }
@@ -47,7 +52,16 @@ struct Fresh {
     flow: FlowSecret,
 }
 
-fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcome<Started> {
+fn decide(
+    guid: CardGuid,
+    card: Option<&Card>,
+    (route, policy): (UnlockRoute, Policy),
+    fresh: Fresh,
+    now: i64,
+) -> Outcome<Started> {
+    if !route.offered_under(policy) {
+        return Outcome::new(ACTION, Subject::card(guid)).refuse(AppError::RouteNotOffered);
+    }
     let Some(card) = card else {
         return Outcome::new(ACTION, Subject::card(guid)).refuse(AppError::UnknownCard);
     };
@@ -66,6 +80,8 @@ fn decide(guid: CardGuid, card: Option<&Card>, fresh: Fresh, now: i64) -> Outcom
         completed_at: None,
         flow_hash: Some(fresh.flow.hash()),
         channel: None,
+        route,
+        delivery: None,
     };
     let response = StartResponse {
         attempt_id: attempt.id.clone(),
@@ -101,7 +117,8 @@ mod tests {
 
     #[test]
     fn unl_1_an_unknown_card_writes_nothing_but_its_refusal() {
-        let outcome = decide(CardGuid::from_bytes([9; 16]), None, fresh(), 1000);
+        let asked = (UnlockRoute::Questions, Policy::Seed2006);
+        let outcome = decide(CardGuid::from_bytes([9; 16]), None, asked, fresh(), 1000);
         assert!(matches!(outcome.reply, Err(AppError::UnknownCard)));
         assert!(outcome.writes().is_empty());
     }
@@ -109,7 +126,14 @@ mod tests {
     #[test]
     fn unl_1_a_known_card_opens_an_attempt_whose_challenge_expires_first() {
         let card = crate::fixtures::card();
-        let outcome = decide(CardGuid::from_bytes([9; 16]), Some(&card), fresh(), 1000);
+        let asked = (UnlockRoute::Questions, Policy::Seed2006);
+        let outcome = decide(
+            CardGuid::from_bytes([9; 16]),
+            Some(&card),
+            asked,
+            fresh(),
+            1000,
+        );
         let started = outcome.reply.as_ref().unwrap();
         assert_eq!(started.response.expires_at, 1000 + CHALLENGE_TTL);
         let flow_hash = started.flow.hash();
@@ -119,5 +143,26 @@ mod tests {
                 && a.user_uuid.as_str() == "555555555501"
                 && a.flow_hash.as_ref() == Some(&flow_hash)
         ));
+    }
+
+    #[test]
+    fn pol_1_each_profile_opens_only_its_own_routes() {
+        let card = crate::fixtures::card();
+        let guid = CardGuid::from_bytes([9; 16]);
+        for (route, policy, offered) in [
+            (UnlockRoute::Scsc, Policy::Seed2006, true),
+            (UnlockRoute::Nhs2023, Policy::Seed2006, false),
+            (UnlockRoute::Questions, Policy::Nhs2023, false),
+            (UnlockRoute::Scsc, Policy::Nhs2023, false),
+            (UnlockRoute::Nhs2023, Policy::Nhs2023, true),
+        ] {
+            let outcome = decide(guid, Some(&card), (route, policy), fresh(), 1000);
+            if offered {
+                assert!(matches!(outcome.writes(), [Write::NewAttempt(a)] if a.route == route));
+            } else {
+                assert!(matches!(outcome.reply, Err(AppError::RouteNotOffered)));
+                assert!(outcome.writes().is_empty());
+            }
+        }
     }
 }

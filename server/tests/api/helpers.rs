@@ -9,6 +9,7 @@ use api_types::bridge::SignedRelay;
 use api_types::endpoint::{Endpoint, Method};
 use api_types::passcodes::PasscodeExpiry;
 use api_types::ra::UserUuid;
+use api_types::recovery::UnlockRoute;
 use api_types::unlock::{
     Answer, Answers, AnswersRequest, CardProof, CardProofRequest, CardProofResponse, Channel,
     ChannelOpen, ChannelRequest, Code, CodeRequest, Complete, CompleteRequest, Script,
@@ -398,7 +399,15 @@ impl TestApp {
 
     /// UNL-1: start with a card's GUID; the flow cookie is kept for the attempt's steps.
     pub async fn start(&self, guid: CardGuid) -> Reply<Start> {
-        let request = StartRequest { card_guid: guid };
+        self.start_on(guid, UnlockRoute::Questions).await
+    }
+
+    /// UNL-1 on a route of the page's choosing (POL-1).
+    pub async fn start_on(&self, guid: CardGuid, route: UnlockRoute) -> Reply<Start> {
+        let request = StartRequest {
+            card_guid: guid,
+            route,
+        };
         let (headers, started) = self.send::<Start>(None, &(), &request).await?;
         let set_cookie = headers["set-cookie"].to_str().unwrap();
         for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
@@ -588,8 +597,13 @@ impl TestApp {
     }
 
     pub async fn code(&self, id: &AttemptId, code: &UnlockCode) -> Reply<Code> {
-        self.step::<Code>(id, &CodeRequest { code: code.clone() })
-            .await
+        self.step::<Code>(
+            id,
+            &CodeRequest {
+                code: code.clone().into(),
+            },
+        )
+        .await
     }
 
     pub async fn channel(&self, id: &AttemptId) -> Reply<Channel> {
@@ -764,6 +778,13 @@ impl TestCard {
     }
 
     /// What the bridge does next, locally: one-time PIN → the user's new passcode.
+    /// The card takes `pin` (UNL-7: unlocked, with the passcode set).
+    pub fn verify_pin(&self, pin: &str) {
+        let mut piv = PivClient::new(self.card.clone());
+        piv.select().unwrap();
+        piv.verify_pin(&Pin::parse(pin).unwrap()).unwrap();
+    }
+
     pub fn change_pin(&self, sealed: &SealedScript, new_pin: &str) {
         let mut piv = PivClient::new(self.card.clone());
         piv.select().unwrap();

@@ -13,12 +13,19 @@ use crate::both;
 use crate::helpers::*;
 
 async fn start_from(app: &TestApp, guid: CardGuid, forwarded_for: &str) -> StatusCode {
-    app.request::<Start>(None, &(), &StartRequest { card_guid: guid })
-        .header("x-forwarded-for", forwarded_for)
-        .send()
-        .await
-        .unwrap()
-        .status()
+    app.request::<Start>(
+        None,
+        &(),
+        &StartRequest {
+            card_guid: guid,
+            route: Default::default(),
+        },
+    )
+    .header("x-forwarded-for", forwarded_for)
+    .send()
+    .await
+    .unwrap()
+    .status()
 }
 
 // ALL-5: per client address: over the limit the answer is 429 with Retry-After and the
@@ -36,6 +43,7 @@ async fn all_5_start_is_limited_per_client_and_recovers_after_the_window(db: Db)
     let second = app.restart().await;
     let request = StartRequest {
         card_guid: card.guid,
+        route: Default::default(),
     };
     let response = second
         .request::<Start>(None, &(), &request)
@@ -98,6 +106,7 @@ async fn all_5_a_cards_guid_alone_cannot_lock_its_holder_out(db: Db) {
             .unwrap();
         let unlock = StartRequest {
             card_guid: card.guid,
+            route: Default::default(),
         };
         from::<Start>(&app, &stranger, &(), &unlock).await.unwrap();
         // A signature the card never made: the first few are recorded, the rest only
@@ -143,6 +152,7 @@ async fn all_5_challenges_asked_for_a_known_card_leave_the_trail_as_it_was(db: D
             .unwrap();
         let unlock = StartRequest {
             card_guid: card.guid,
+            route: Default::default(),
         };
         from::<Start>(&app, &stranger, &(), &unlock).await.unwrap();
     }
@@ -203,7 +213,7 @@ async fn all_5_a_refusal_flood_leaves_one_audit_event_per_step_and_reason(db: Db
     }
     assert_eq!(limited, 180);
     let code = CodeRequest {
-        code: UnlockCode::parse("123456").unwrap(),
+        code: UnlockCode::parse("123456").unwrap().into(),
     };
     let mut codes_refused = Vec::new();
     for _ in 0..60 {

@@ -28,6 +28,7 @@ mod reminders;
 mod renewal;
 mod renewal_recovery;
 mod robustness;
+mod scsc;
 mod sealed;
 mod security;
 mod trace;

@@ -105,6 +105,7 @@ async fn all_6_cross_site_requests_are_refused_and_write_nothing(db: Db) {
     // The bodies as strings: each case sends them under its own content type.
     let start = serde_json::to_string(&StartRequest {
         card_guid: card.guid,
+        route: Default::default(),
     })
     .unwrap();
     let form = format!("card_guid={}", card.guid.to_hex());
@@ -194,6 +195,7 @@ async fn all_6_an_https_origin_gets_a_host_prefixed_secure_cookie() {
     let card = app.enroll(true).await;
     let start = StartRequest {
         card_guid: card.guid,
+        route: Default::default(),
     };
     let response = app
         .request_from::<Start>("https://selfservice.example.nhs.uk", None, &(), &start)

@@ -182,7 +182,13 @@ async fn ops_3_the_log_finds_a_request_by_its_id_and_holds_no_secret(db: Db) {
     let flow_secret = cookie.split_once('=').unwrap().1.to_owned();
     let step_id = format!("ops3-{}", rand::random::<u64>());
     let response = app
-        .request::<Code>(Some(&cookie), &id, &CodeRequest { code: code.clone() })
+        .request::<Code>(
+            Some(&cookie),
+            &id,
+            &CodeRequest {
+                code: code.clone().into(),
+            },
+        )
         .header(REQUEST_ID, &step_id)
         .send()
         .await
@@ -200,6 +206,7 @@ async fn ops_3_the_log_finds_a_request_by_its_id_and_holds_no_secret(db: Db) {
     let failed_id = format!("ops3-failed-{}", rand::random::<u64>());
     let start = StartRequest {
         card_guid: card.guid,
+        route: Default::default(),
     };
     let failed = app
         .request::<Start>(None, &(), &start)

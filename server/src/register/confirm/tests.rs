@@ -49,6 +49,7 @@ fn user() -> User {
         counters: UnlockCounters::default(),
         question_ids: vec![],
         mobile: None,
+        family_name: "Rigby".into(),
         role: api_types::ra::Role::Staff,
         passcodes_set_at: None,
         passcodes_unlocked_at: None,

@@ -86,10 +86,15 @@ both!(ra_3_unl_4_reopening_a_locked_account_restores_self_service);
 
 /// The unlock with a phone code in place of the questions, up to the card update.
 async fn ra_code(app: &TestApp, id: &AttemptId, code: &UnlockCode) -> Result<(), ErrorCode> {
-    app.step::<RaCode>(id, &CodeRequest { code: code.clone() })
-        .await
-        .map(|_| ())
-        .map_err(|refused| refused.code())
+    app.step::<RaCode>(
+        id,
+        &CodeRequest {
+            code: code.clone().into(),
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|refused| refused.code())
 }
 
 async fn ra_3_unl_8_a_phone_code_unlocks_once_within_ten_minutes_with_the_users_own_card(db: Db) {
