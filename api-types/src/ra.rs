@@ -128,6 +128,9 @@ pub struct Locks {
     pub code_failures: u32,
     /// PASS-4: the passcodes expired and were not changed in time.
     pub passcodes_locked: bool,
+    /// SCSC-4: five wrong Account Recovery details closed the Smartcard Service Centre's
+    /// route (reopening self-service opens it again).
+    pub recovery_locked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -73,9 +73,16 @@ fn User(me: SessionInfo, uuid: UserUuid) -> impl IntoView {
 /// RA-2: why self-service is closed, in words.
 fn self_service(locks: &Locks) -> String {
     if !locks.self_service_closed {
-        return "Open".to_owned();
+        return if locks.recovery_locked {
+            "Open, but not the Account Recovery route: 5 wrong Account Recovery details".to_owned()
+        } else {
+            "Open".to_owned()
+        };
     }
     let mut why = Vec::new();
+    if locks.recovery_locked {
+        why.push("5 wrong Account Recovery details".to_owned());
+    }
     if locks.questions_locked {
         why.push("3 wrong answers to the security questions".to_owned());
     }
@@ -151,7 +158,7 @@ fn page(desk: Desk, manager: bool, uuid: UserUuid, record: UserRecord) -> impl I
             </div>
         })}
         {desk_status}
-        {actions::actions(desk, manager, uuid, &summary, (mobile, due_card), (locks.self_service_closed, locks.passcodes_locked))}
+        {actions::actions(desk, manager, uuid, &summary, (mobile, due_card), (locks.self_service_closed || locks.recovery_locked, locks.passcodes_locked))}
         <h2>"Security events"</h2>
         {events_table("ra-events", caption, events, false)}
         <p><a href=audit_link id="ra-user-audit-link">"All events in the audit trail"</a></p>
@@ -213,6 +220,7 @@ mod tests {
             answer_failures: 1,
             code_failures: 0,
             passcodes_locked: false,
+            recovery_locked: false,
         };
         assert_eq!(self_service(&open), "Open");
         let closed = Locks {

@@ -14,7 +14,7 @@ use api_types::CardGuid;
 
 use super::{summary, Needs};
 use crate::flow::codes::{CodeKind, HeldCode};
-use crate::flow::lockout::MAX_ANSWER_FAILURES;
+use crate::flow::lockout::{recovery_open, MAX_ANSWER_FAILURES};
 use crate::flow::session::passcodes_due;
 use crate::flow::{Client, Outcome, Subject};
 use crate::secrets::FlowSecret;
@@ -166,6 +166,7 @@ fn decide_record(
             answer_failures: u32::try_from(counters.answer_failures).unwrap_or(0),
             code_failures: u32::try_from(counters.code_failures).unwrap_or(0),
             passcodes_locked,
+            recovery_locked: !recovery_open(counters),
         },
         cards: cards
             .into_iter()

@@ -22,6 +22,8 @@ use server::Clock;
 
 use crate::both;
 use crate::helpers::*;
+use crate::ra;
+use api_types::ra::{Reopen, Role, ViewUser};
 
 pub const RECOVERY: &str = "Recovery pass 1";
 pub const SUBJECT: &str = "Your Smartcard One Time Passcode";
@@ -243,7 +245,7 @@ async fn scsc_1_an_scsc_attempt_has_no_questions_to_answer_its_way_past_the_deta
 }
 both!(scsc_1_an_scsc_attempt_has_no_questions_to_answer_its_way_past_the_details);
 
-async fn scsc_4_five_wrong_details_close_the_route_and_starting_again_buys_nothing(db: Db) {
+async fn scsc_4_five_wrong_details_close_the_route_until_the_ra_reopens_it(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll(true).await;
     give_recovery(&app, &card, RECOVERY, None).await;
@@ -267,8 +269,20 @@ async fn scsc_4_five_wrong_details_close_the_route_and_starting_again_buys_nothi
         .unwrap_err();
     assert_ne!(after.code(), ErrorCode::RecoveryNotRecognised);
     assert_eq!(app.counters(&card).await.recovery_failures, 5);
+    // The RA sees why, and reopening self-service opens the route again.
+    let (_, cookie) = ra::signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let holder = ra::uuid(&card);
+    let record = ra::as_ra::<ViewUser>(&app, &cookie, &holder, &())
+        .await
+        .unwrap();
+    assert!(record.locks.recovery_locked && !record.locks.self_service_closed);
+    ra::as_ra::<Reopen>(&app, &cookie, &holder, &ra::reason())
+        .await
+        .unwrap();
+    let id = scsc_proven(&app, &card).await;
+    recover(&app, &id, &right).await.unwrap();
 }
-both!(scsc_4_five_wrong_details_close_the_route_and_starting_again_buys_nothing);
+both!(scsc_4_five_wrong_details_close_the_route_until_the_ra_reopens_it);
 
 async fn scsc_2_a_one_time_passcode_works_once_for_ten_minutes_and_only_with_its_card(db: Db) {
     let app = TestApp::spawn(db).await;
