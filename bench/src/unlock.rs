@@ -171,6 +171,7 @@ async fn post<E: Endpoint>(
 async fn prepare_one(client: &reqwest::Client, base: &str, user: BenchUser) -> Result<Prepared> {
     let start = StartRequest {
         card_guid: user.guid,
+        route: Default::default(),
     };
     let (headers, started) = post::<Start>(client, base, &(), (&user.addr, None), &start).await?;
     // The flow cookie, if this server sets one: `name=value` before the attributes.
