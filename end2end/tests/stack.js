@@ -146,6 +146,23 @@ async function waitForMail(to, subject, limitMs = 20_000) {
   throw new Error(`no "${subject}" email to ${to} within ${limitMs} ms`);
 }
 
+/** SMS-2: the texts the Notify stand-in received for `to` (E.164), newest last. */
+async function texts(to) {
+  const url = `${env('E2E_NOTIFY_URL')}/_standin/messages?type=sms&to=${encodeURIComponent(to)}`;
+  return (await fetch(url)).json();
+}
+
+/** The newest text to `to` received after `after` were there already. */
+async function waitForText(to, after = 0, limitMs = 20_000) {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const received = await texts(to);
+    if (received.length > after) return received[received.length - 1];
+    await sleep(250);
+  }
+  throw new Error(`no text to ${to} within ${limitMs} ms`);
+}
+
 /**
  * Verify a PIN on the inserted card with a standard PIV client (yubico-piv-tool) through
  * pcscd, exactly as middleware on a workstation would. Throws if the card refuses it.
@@ -244,4 +261,4 @@ async function checkIssuedCard(baseURL, pin) {
   return { listed, verified, signed, reader };
 }
 
-module.exports = { Proc, ageCardProofs, checkIssuedCard, allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };
+module.exports = { texts, waitForText, Proc, ageCardProofs, checkIssuedCard, allMail, verifyPinWithPivTool, reseed, insertCard, startBridge, showCard, clearMail, waitForMail, waitForPort, sleep, env, cardSecrets, recordTraffic, runFiles };

@@ -15,7 +15,8 @@ use crate::local_tls::{self, LocalTls};
 use crate::procs::{run, wait_for_port, Service};
 use crate::{
     bin, grant_public_key, seed_demo, server_command, server_env, start_platform, Web,
-    E2E_BRIDGE_PORT, E2E_SERVER_PORT, MAILDEV_WEB_PORT, VPCD_ADDR, VPCD_READER,
+    E2E_BRIDGE_PORT, E2E_NHS_2023_PORT, E2E_SERVER_PORT, MAILDEV_WEB_PORT, NOTIFY_PORT, VPCD_ADDR,
+    VPCD_READER,
 };
 
 pub fn e2e(root: &Path) -> Result<()> {
@@ -48,7 +49,20 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
         .env("SCSS_RATE_LIMIT_PER_CLIENT", "2000")
         .env("SCSS_RATE_LIMIT_PER_CARD", "200");
     services.push(Service::start("server", &mut server, run_dir)?);
+    // POL-3: the NHS's 2023 unlock, from a second server of the same service (its
+    // database, keys and mail) run under `nhs-2023`.
+    let nhs_2023 = Web {
+        port: E2E_NHS_2023_PORT,
+        ..web
+    };
+    let mut second = server_command(root, run_dir, nhs_2023);
+    second
+        .env("SCSS_POLICY", "nhs-2023")
+        .env("SCSS_RATE_LIMIT_PER_CLIENT", "2000")
+        .env("SCSS_RATE_LIMIT_PER_CARD", "200");
+    services.push(Service::start("server-nhs-2023", &mut second, run_dir)?);
     wait_for_port(E2E_SERVER_PORT, Duration::from_secs(30))?;
+    wait_for_port(E2E_NHS_2023_PORT, Duration::from_secs(30))?;
 
     // The tests reseed through seed-demo, so they get the server's settings too.
     let mut probe = Command::new("true");
@@ -67,6 +81,8 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
             // Node's own fetch (mail catcher aside) reaches the HTTPS server too.
             ("NODE_EXTRA_CA_CERTS", path(&tls.ca_file())),
             ("E2E_BASE_URL", web.origin()),
+            ("E2E_NHS2023_URL", nhs_2023.origin()),
+            ("E2E_NOTIFY_URL", format!("http://127.0.0.1:{NOTIFY_PORT}")),
             ("E2E_BRIDGE_PORT", E2E_BRIDGE_PORT.to_string()),
             ("E2E_BRIDGE_TLS_DIR", path(tls.dir())),
             (
@@ -122,6 +138,7 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
                 "webdriver/unlock.test.js",
                 "webdriver/renew.test.js",
                 "webdriver/passcodes.test.js",
+                "webdriver/scsc.test.js",
             ])
             .current_dir(&end2end)
             .envs(test_env))

@@ -23,8 +23,16 @@ const SERVER_PORT: u16 = 8080;
 const BRIDGE_PORT: u16 = 9981;
 const E2E_SERVER_PORT: u16 = 18080;
 const E2E_BRIDGE_PORT: u16 = 19981;
+/// POL-3: the browser tests' second server, under `nhs-2023`.
+const E2E_NHS_2023_PORT: u16 = 18082;
 const SMTP_PORT: u16 = 1025;
 const MAILDEV_WEB_PORT: u16 = 1080;
+/// SMS-2: the GOV.UK Notify stand-in, its demo API key and the one-time passcode
+/// template of `deploy/notify/templates.toml`.
+const NOTIFY_PORT: u16 = 9982;
+const NOTIFY_DEMO_KEY: &str =
+    "demo-5f0c2a6e-8d41-4b7a-9c3e-2a1d6b8f4e70-0b9e7d35-6a2c-4f18-b3d4-9e5a7c1f2d68";
+const NOTIFY_SMS_TEMPLATE_ID: &str = "4a3b9a10-6d1e-4c5e-9d7a-2f1b8c3e5a01";
 /// vpcd's first slot: "Virtual PCD 00 00" (see /etc/reader.conf.d/vpcd).
 const VPCD_ADDR: &str = "127.0.0.1:35963";
 const VPCD_READER: &str = "Virtual PCD 00 00";
@@ -96,6 +104,8 @@ fn build(root: &Path) -> Result<()> {
         "virtual-card",
         "--bin",
         "seed-demo",
+        "--bin",
+        "notify-standin",
     ]))?;
     run(Command::new("bash")
         .arg("app/build.sh")
@@ -104,7 +114,8 @@ fn build(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Everything the demo and the browser tests share: pcscd, the mail catcher.
+/// Everything the demo and the browser tests share: pcscd, the mail catcher, the text
+/// message stand-in.
 fn start_platform(root: &Path, run_dir: &Path) -> Result<Vec<Service>> {
     let mut services = Vec::new();
     if let Some(pcscd) = procs::ensure_pcscd(run_dir)? {
@@ -127,6 +138,19 @@ fn start_platform(root: &Path, run_dir: &Path) -> Result<Vec<Service>> {
         )?;
         wait_for_port(MAILDEV_WEB_PORT, Duration::from_secs(20))?;
         services.push(maildev);
+    }
+    if !procs::port_open(NOTIFY_PORT) {
+        let notify = Service::start(
+            "notify-standin",
+            Command::new(bin(root, "notify-standin"))
+                .args(["--listen", &format!("127.0.0.1:{NOTIFY_PORT}")])
+                .args(["--api-key", NOTIFY_DEMO_KEY])
+                .arg("--templates")
+                .arg(root.join("deploy/notify/templates.toml")),
+            run_dir,
+        )?;
+        wait_for_port(NOTIFY_PORT, Duration::from_secs(20))?;
+        services.push(notify);
     }
     Ok(services)
 }
@@ -171,6 +195,12 @@ fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, web: Web) {
         .env("SCSS_STATIC_DIR", dist(root))
         .env("SCSS_SMTP_HOST", "127.0.0.1")
         .env("SCSS_SMTP_PORT", SMTP_PORT.to_string())
+        .env(
+            "SCSS_NOTIFY_BASE_URL",
+            format!("http://127.0.0.1:{NOTIFY_PORT}"),
+        )
+        .env("SCSS_NOTIFY_API_KEY", NOTIFY_DEMO_KEY)
+        .env("SCSS_NOTIFY_SMS_TEMPLATE_ID", NOTIFY_SMS_TEMPLATE_ID)
         .env("SCSS_BRIDGE_URL", web.bridge_url())
         .env("SCSS_KEK_HEX", procs::demo_kek(run_dir))
         .env("SCSS_AUDIT_KEY_HEX", procs::demo_audit_key(run_dir))
@@ -302,6 +332,9 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
          \x20      (through pcscd + vpcd; the card bridge listens on {})\n\
          Answers to his security questions were printed above by seed-demo.\n\
          Mail   read the emailed unlock code at http://127.0.0.1:{MAILDEV_WEB_PORT}/\n\
+         Texts  texts (GOV.UK Notify's API, to a stand-in) at http://127.0.0.1:{NOTIFY_PORT}/\n\
+         SCSC   \"Unlock with your Account Recovery Passcode\": John is 555555555501, Rigby,\n\
+         \x20      Recovery pass 1 (mobile 07700 900123); Jane 555555555502, Doe, Recovery pass 2\n\
          Swap   change the card in the reader from a second terminal, the demo running on:\n\
          \x20      cargo xtask card jane-doe   (or any card in {cards}; `none` takes it out)\n\
          RA     {origin}/ra with an RA's card in the reader (PIN 1234): ravi-patel\n\
@@ -353,6 +386,9 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
             format!("http://127.0.0.1:{MAILDEV_WEB_PORT}"),
         )
         .env("MAILDEV_SMTP_PORT", SMTP_PORT.to_string()))?;
+    // SMS-2: the Notify stand-in held to its OpenAPI contract by schemathesis.
+    run(Command::new("cargo").args(["build", "--bin", "notify-standin"]))?;
+    run(Command::new("bash").arg(root.join("notify-standin/contract/run.sh")))?;
     if args.iter().any(|a| a == "--no-e2e") {
         return Ok(());
     }

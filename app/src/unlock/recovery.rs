@@ -97,7 +97,12 @@ pub(super) fn RecoveryPage(
                 )
                 .password("current-password")
                 .view(flow.problem, passcode)}
-            <p class="nhsuk-body-s">{tries_left_text(attempts_left)}</p>
+            <p class="nhsuk-body-s" id="recovery-tries">
+                {move || {
+                    let problem = flow.problem.get();
+                    tries_left_text(problem.and_then(|p| p.tries_left).unwrap_or(attempts_left))
+                }}
+            </p>
             <button type="submit" id="ok-button" class="nhsuk-button">"OK"</button>
         </form>
     }

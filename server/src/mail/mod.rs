@@ -122,7 +122,9 @@ impl MailWorker {
             if !outbox::claim(&self.pool, &mail.id, now, now + CLAIM_LEASE).await? {
                 continue;
             }
-            // ALL-7: a code that no longer works is not sent at all.
+            // ALL-7: a code that no longer works is not sent at all — judged by the clock
+            // now, not at the sweep's start (earlier sends may have taken a while).
+            let now = self.clock.now();
             if mail.expires_at.is_some_and(|expires_at| now >= expires_at) {
                 outbox::mark_dropped(&self.pool, &mail.id, now, "expired before sending").await?;
                 continue;

@@ -31,5 +31,6 @@ mod robustness;
 mod scsc;
 mod sealed;
 mod security;
+mod texts;
 mod trace;
 mod unlock;
