@@ -5,6 +5,7 @@
 mod bench;
 mod card;
 mod e2e;
+mod fuzz;
 mod local_tls;
 mod procs;
 mod setup;
@@ -51,6 +52,7 @@ fn main() -> Result<()> {
         Some("card") => card::card(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench::bench(&root, &args[1..]),
+        Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
         Some("e2e") => {
             setup::all(&root)?;
             build(&root)?;
@@ -58,7 +60,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup|build|demo|test|e2e|bench>\n\
+                "usage: cargo xtask <setup|build|demo|test|e2e|bench|fuzz>\n\
                  \n  setup  install system packages, npm packages and tools\
                  \n  build  build the server, card bridge, virtual card and the SPA\
                  \n  demo   run the whole product with a virtual card and a mail catcher\
@@ -66,6 +68,7 @@ fn main() -> Result<()> {
                  \n  card   NAME: change the card in the running demo's reader (none: take it out)\
                  \n  test   run every test (what CI runs)\
                  \n  e2e    only the browser tests (Chromium, Firefox ESR, WebKitGTK)\
+                 \n  fuzz   [SECONDS] each fuzz target under libFuzzer (nightly; default 600)\
                  \n  bench  measure the unlock's answers step against the argon2id bound\
                  \n         (release build; ARGS after it go to unlock-bench, see --help)\
                  \n  bench spa  the SPA's bytes per page and its time to a usable unlock\
@@ -140,6 +143,8 @@ fn start_platform(root: &Path, run_dir: &Path) -> Result<Vec<Service>> {
         services.push(maildev);
     }
     if !procs::port_open(NOTIFY_PORT) {
+        // The test run starts the platform before anything else is built.
+        run(Command::new("cargo").args(["build", "--bin", "notify-standin"]))?;
         let notify = Service::start(
             "notify-standin",
             Command::new(bin(root, "notify-standin"))
@@ -386,8 +391,7 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
             format!("http://127.0.0.1:{MAILDEV_WEB_PORT}"),
         )
         .env("MAILDEV_SMTP_PORT", SMTP_PORT.to_string()))?;
-    // SMS-2: the Notify stand-in held to its OpenAPI contract by schemathesis.
-    run(Command::new("cargo").args(["build", "--bin", "notify-standin"]))?;
+    // SMS-2: the Notify stand-in (built by `start_platform`) held to its OpenAPI contract.
     run(Command::new("bash").arg(root.join("notify-standin/contract/run.sh")))?;
     if args.iter().any(|a| a == "--no-e2e") {
         return Ok(());

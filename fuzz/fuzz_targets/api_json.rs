@@ -1,0 +1,3 @@
+#![no_main]
+// The body is fuzz_targets::api_json, shared with the corpus replay test.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_targets::api_json(data));
