@@ -58,6 +58,9 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
     let mut second = server_command(root, run_dir, nhs_2023);
     second
         .env("SCSS_POLICY", "nhs-2023")
+        // The first server runs the reminders (JOB-1): from this one they would carry its
+        // own origin and the 2023 profile's words, and win the day's claim at random.
+        .env("SCSS_JOBS_INTERVAL_SECS", "86400")
         .env("SCSS_RATE_LIMIT_PER_CLIENT", "2000")
         .env("SCSS_RATE_LIMIT_PER_CARD", "200");
     services.push(Service::start("server-nhs-2023", &mut second, run_dir)?);
