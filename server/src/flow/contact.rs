@@ -55,6 +55,18 @@ pub(crate) fn delivery_options(
     email.into_iter().chain(mobile).collect()
 }
 
+impl crate::AppState {
+    /// [`delivery_options`] under this service's approved domains and texts.
+    pub(crate) fn delivery_options_of(&self, user: &User) -> Vec<DeliveryOption> {
+        let settings = &self.settings;
+        delivery_options(
+            user,
+            &settings.approved_email_domains,
+            settings.texts_enabled(),
+        )
+    }
+}
+
 /// `07*** ***123` for `+447700900123`.
 pub(crate) fn mask_mobile(mobile: &UkMobile) -> String {
     let digits = mobile.as_str();

@@ -21,7 +21,6 @@ use rand::seq::SliceRandom;
 use super::rules::{check_step, AttemptState, CHALLENGE_TTL};
 use super::{failed, proven, Client, Guard, Outcome, Subject, Write};
 use crate::ca::CertificateAuthority;
-use crate::flow::contact::delivery_options;
 use crate::flow::lockout::answer_tries_left;
 use crate::flow::session::passcodes_due;
 use crate::secrets::FlowSecret;
@@ -80,8 +79,7 @@ impl AppState {
                 let login_certificate_current = certificates.iter().any(|c| {
                     c.slot == KeySlot::PivAuth && c.revoked_at.is_none() && now < c.not_after
                 });
-                let approved = &self.settings.approved_email_domains;
-                let options = delivery_options(&user, approved, self.settings.texts_enabled());
+                let options = self.delivery_options_of(&user);
                 let loaded = Loaded {
                     login_certificate_current,
                     options,

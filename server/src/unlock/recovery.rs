@@ -17,7 +17,6 @@ use subtle::ConstantTimeEq;
 
 use super::rules::{check_step, AttemptState};
 use super::{failed, Client, Outcome, Subject, Write};
-use crate::flow::contact::delivery_options;
 use crate::flow::lockout::{
     count_recovery_failure, recovery_open, recovery_tries_left, MAX_RECOVERY_FAILURES,
 };
@@ -52,8 +51,7 @@ impl AppState {
         let outcome = match attempt {
             Ok(attempt) => {
                 let user = self.lock_user(&mut tx, &attempt).await?;
-                let approved = &self.settings.approved_email_domains;
-                let options = delivery_options(&user, approved, self.settings.texts_enabled());
+                let options = self.delivery_options_of(&user);
                 decide(attempt, checked, (&user, options), now)
             }
             Err(refused) => refused,

@@ -15,7 +15,6 @@ use api_types::{AttemptId, UnlockCode};
 use super::rules::{check_step, AttemptState};
 use super::{refuse_closed, Client, Guard, Outcome, Subject, Write};
 use crate::flow::codes::{CodeKind, CodeText, FreshCode};
-use crate::flow::contact::delivery_options;
 use crate::flow::lockout::recovery_open;
 use crate::flow::notice::NotMeDraw;
 use crate::mail::templates::Sender;
@@ -39,10 +38,9 @@ impl AppState {
         let outcome = match attempt {
             Ok(attempt) => {
                 let user = self.lock_user(&mut tx, &attempt).await?;
-                let approved = &self.settings.approved_email_domains;
                 let given = Given {
                     user: &user,
-                    options: delivery_options(&user, approved, self.settings.texts_enabled()),
+                    options: self.delivery_options_of(&user),
                     fresh: (FreshCode::draw_passcode(), FreshCode::draw()),
                     pepper: &self.code_pepper,
                     sender: &self.sender(),
