@@ -11,6 +11,7 @@ pub mod contact;
 pub mod endpoint;
 pub mod error;
 pub mod helpdesk;
+pub mod ops;
 pub mod pages;
 pub mod passcode;
 pub mod passcodes;

@@ -99,14 +99,56 @@ pub async fn serve_with(
     tls: Option<Arc<ServerConfig>>,
     limits: Limits,
 ) -> std::io::Result<()> {
+    serve_until(
+        listener,
+        router,
+        tls,
+        limits,
+        std::future::pending(),
+        Duration::ZERO,
+    )
+    .await;
+    Ok(())
+}
+
+/// How a drain ended (OPS-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drained {
+    /// Every connection finished its request in flight and closed.
+    Finished,
+    /// The grace period ran out with this many connections still open.
+    TimedOut { open: usize },
+}
+
+/// As [`serve_with`], until `stop` resolves: then the listener closes (new connections
+/// are refused, so a load balancer retries them elsewhere), idle connections close, and a
+/// connection with a request in flight closes once that request is answered — waiting at
+/// most `grace` for the last of them.
+pub async fn serve_until(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<Arc<ServerConfig>>,
+    limits: Limits,
+    stop: impl std::future::Future<Output = ()>,
+    grace: Duration,
+) -> Drained {
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let (draining, drain) = tokio::sync::watch::channel(false);
+    tokio::pin!(stop);
     loop {
-        // Never closed, so this never fails; waiting here leaves the rest in the backlog.
-        let Ok(permit) = open.clone().acquire_owned().await else {
-            return Ok(());
+        let (permit, accepted) = tokio::select! {
+            () = &mut stop => break,
+            // Never closed, so this never fails; waiting here leaves the rest in the backlog.
+            permit = open.clone().acquire_owned() => match permit {
+                Ok(permit) => tokio::select! {
+                    () = &mut stop => break,
+                    accepted = listener.accept() => (permit, accepted),
+                },
+                Err(_) => break,
+            },
         };
-        let (stream, peer) = match listener.accept().await {
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: wait, don't spin or stop.
@@ -115,7 +157,7 @@ pub async fn serve_with(
                 continue;
             }
         };
-        let (acceptor, router) = (acceptor.clone(), router.clone());
+        let (acceptor, router, drain) = (acceptor.clone(), router.clone(), drain.clone());
         tokio::spawn(async move {
             let _open = permit;
             let router = router.layer(axum::Extension(ConnectInfo::<SocketAddr>(peer)));
@@ -124,26 +166,50 @@ pub async fn serve_with(
                     let handshake =
                         tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream));
                     if let Ok(Ok(tls)) = handshake.await {
-                        serve_connection(tls, router).await;
+                        serve_connection(tls, router, drain).await;
                     }
                 }
-                None => serve_connection(stream, router).await,
+                None => serve_connection(stream, router, drain).await,
             }
         });
     }
+    drop(listener);
+    let _ = draining.send(true);
+    let everyone = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let finished = tokio::time::timeout(grace, open.acquire_many(everyone))
+        .await
+        .is_ok();
+    if finished {
+        Drained::Finished
+    } else {
+        Drained::TimedOut {
+            open: limits.max_connections - open.available_permits(),
+        }
+    }
 }
 
-async fn serve_connection<I>(io: I, router: axum::Router)
-where
+async fn serve_connection<I>(
+    io: I,
+    router: axum::Router,
+    mut drain: tokio::sync::watch::Receiver<bool>,
+) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper_util::service::TowerToHyperService::new(router);
-    let served = hyper::server::conn::http1::Builder::new()
+    let connection = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(hyper_util::rt::TokioIo::new(io), service)
-        .with_upgrades()
-        .await;
+        .with_upgrades();
+    tokio::pin!(connection);
+    let served = tokio::select! {
+        served = connection.as_mut() => served,
+        () = async { drop(drain.wait_for(|draining| *draining).await) } => {
+            // The request in flight, if any, is answered; then the connection closes.
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
     if let Err(error) = served {
         tracing::debug!(%error, "connection ended");
     }

@@ -260,7 +260,11 @@ impl IntoResponse for AppError {
             // (and every source's) names the failure, never a secret (ALL-7).
             tracing::error!(error = %crate::trace::Causes(&self), "request failed");
         }
-        let mut response = (status, axum::Json(self.to_api_error())).into_response();
+        let body = self.to_api_error();
+        // OPS-2: the outcome a flow's metrics count, without reading the body back.
+        let code = body.code;
+        let mut response = (status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(code);
         if let AppError::RateLimited { retry_after } = self {
             response
                 .headers_mut()

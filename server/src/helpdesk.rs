@@ -48,10 +48,8 @@ impl AppState {
         let hasher = self.passcodes.clone();
         let said = request.verification_passcode.clone();
         let hash = stored.as_ref().map(|(hash, _)| hash.clone());
-        let matches = tokio::task::spawn_blocking(move || {
-            hasher.verify_or_dummy(said.expose(), hash.as_deref())
-        })
-        .await?;
+        let matches =
+            crate::kdf::run(move || hasher.verify_or_dummy(said.expose(), hash.as_deref())).await?;
         let given = Given {
             agent: (agent, session.info.role),
             caller,

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::ops::shutdown::Stopping;
 use crate::store::jobs;
 use crate::{AppError, AppState};
 
@@ -87,10 +88,11 @@ pub fn describe(run: &jobs::JobRun, now: i64) -> String {
 
 /// The instance's scheduler: one interval first (a starting instance serves its first
 /// requests before anything else), then every interval until the process stops.
-pub(crate) async fn run_forever(state: AppState) {
+pub(crate) async fn run_forever(state: AppState, mut stopping: Stopping) {
     let interval = Duration::from_secs(u64::from(state.settings.jobs_interval_secs));
-    loop {
-        tokio::time::sleep(interval).await;
+    // A run under way when the stop comes is finished: its claims and mail are written
+    // in the same transactions, so it is the wait that is cut short, not the work.
+    while !stopping.sleep(interval).await {
         match state.run_jobs().await {
             Ok(runs) => {
                 for (job, queued) in runs.into_iter().filter(|(_, queued)| *queued > 0) {

@@ -18,9 +18,11 @@ pub mod flow;
 pub mod helpdesk;
 pub mod issue;
 pub mod jobs;
+pub mod kdf;
 pub mod mail;
 pub mod not_me;
 pub mod notify;
+pub mod ops;
 pub mod passcodes;
 pub mod ra;
 pub mod register;
@@ -68,6 +70,8 @@ pub struct AppState {
     /// This process among the instances sharing the database (JOB-1: `job_runs` says
     /// which ran a job last).
     pub instance: Arc<str>,
+    /// OPS-5: told to stop, finishing what is in flight.
+    pub draining: ops::Draining,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +136,7 @@ impl AppState {
             mail_waker: Arc::new(Notify::new()),
             audit_checking: Arc::default(),
             instance: hex::encode(secrets::random_bytes::<6>()).into(),
+            draining: ops::Draining::default(),
         })
     }
 }
@@ -139,6 +144,8 @@ impl AppState {
 /// A bound, ready-to-run server (zero2prod's shape: port 0 in tests).
 pub struct Application {
     listener: TcpListener,
+    /// OPS-2: where `/metrics` is served, when the settings name an address.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     port: u16,
     /// HTTPS, when the settings name a certificate and key.
@@ -154,16 +161,20 @@ impl Application {
             }
             _ => None,
         };
+        let metrics_addr = settings.metrics_listen;
         let state = AppState::new(settings, clock).await?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr, source })?
-            .port();
+        let listener = bind(addr).await?;
+        let port = local_port(&listener, addr)?;
+        let metrics_listener = match metrics_addr {
+            Some(addr) => {
+                ops::metrics::recorder();
+                Some(bind(addr).await?)
+            }
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             port,
             tls,
@@ -174,12 +185,83 @@ impl Application {
         self.port
     }
 
+    /// The port `/metrics` is served on, if any.
+    pub fn metrics_port(&self) -> Option<u16> {
+        let listener = self.metrics_listener.as_ref()?;
+        listener.local_addr().ok().map(|addr| addr.port())
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
-    /// Serves requests and sends mail until the process stops.
+    /// Serves requests and sends mail until SIGTERM (or Ctrl-C), then drains (OPS-5).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(ops::shutdown::terminate_requested()).await
+    }
+
+    /// Serves until `stop` resolves; then takes no new connections, answers the requests
+    /// in flight, and lets the workers finish what they hold — within the settings'
+    /// `shutdown_grace_secs` in all.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let settings = self.state.settings.clone();
+        let grace = settings.shutdown_grace();
+        let (switch, stopping) = ops::shutdown::switch();
+        let workers = self.spawn_workers(&stopping)?;
+        if let Some(listener) = self.metrics_listener {
+            let metrics = ops::metrics::router(self.state.clone());
+            let mut stopping = stopping.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, metrics)
+                    .with_graceful_shutdown(async move { stopping.raised().await })
+                    .await;
+                if let Err(error) = served {
+                    tracing::warn!(%error, "the metrics listener stopped");
+                }
+            });
+        }
+        let limits = https_serve::Limits {
+            max_connections: settings.max_connections as usize,
+        };
+        let router = routes::router(self.state.clone())
+            .layer(axum::middleware::from_fn(ops::metrics::count_requests));
+        let router = trace::requests(router, &settings.trusted_proxies);
+        let draining = self.state.draining.clone();
+        let told = async move {
+            stop.await;
+            draining.set();
+            tracing::info!("told to stop: draining requests in flight");
+        };
+        let started = tokio::time::Instant::now();
+        let drained =
+            https_serve::serve_until(self.listener, router, self.tls, limits, told, grace).await;
+        switch.stop();
+        let left = grace
+            .saturating_sub(started.elapsed())
+            .max(MIN_WORKER_GRACE);
+        let workers_done = tokio::time::timeout(left, futures_util::future::join_all(workers));
+        match (drained, workers_done.await.is_ok()) {
+            (https_serve::Drained::Finished, true) => tracing::info!("stopped cleanly"),
+            (drained, workers) => {
+                tracing::warn!(
+                    ?drained,
+                    workers_finished = workers,
+                    "stopped at the deadline"
+                )
+            }
+        }
+        Ok(())
+    }
+
+    /// The mail and text worker, the sweeps and the scheduled jobs (JOB-1), each told
+    /// of the stop.
+    fn spawn_workers(
+        &self,
+        stopping: &ops::shutdown::Stopping,
+    ) -> std::io::Result<Vec<tokio::task::JoinHandle<()>>> {
         let settings = &self.state.settings;
         let from = settings
             .mail_from
@@ -198,13 +280,15 @@ impl Application {
             notify::NotifyClient::from_settings(settings)
                 .map_err(|e| std::io::Error::other(format!("notify: {e}")))?,
         );
-        tokio::spawn(worker.run());
         let sweeper = self.state.clone();
-        tokio::spawn(async move {
-            loop {
-                // One interval first: the checks never race a starting instance's first
-                // requests (nor a test that runs them itself).
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        let mut sweeps_stopping = stopping.clone();
+        let sweeps = async move {
+            // One interval first: the checks never race a starting instance's first
+            // requests (nor a test that runs them itself).
+            while !sweeps_stopping
+                .sleep(std::time::Duration::from_secs(60))
+                .await
+            {
                 if let Err(error) = sweeper.sweep_rate_limits().await {
                     tracing::warn!(%error, "rate limit sweep failed");
                 }
@@ -212,14 +296,27 @@ impl Application {
                     tracing::warn!(%error, "audit trail check failed");
                 }
             }
-        });
-        tokio::spawn(jobs::run_forever(self.state.clone()));
-        let trusted_proxies = self.state.settings.trusted_proxies.clone();
-        let limits = https_serve::Limits {
-            max_connections: self.state.settings.max_connections as usize,
         };
-        let router = trace::requests(routes::router(self.state), &trusted_proxies);
-        // HTTPS or plain HTTP, one server: headers within 10 s, so many connections open.
-        https_serve::serve_with(self.listener, router, self.tls, limits).await
+        Ok(vec![
+            tokio::spawn(worker.run(stopping.clone())),
+            tokio::spawn(sweeps),
+            tokio::spawn(jobs::run_forever(self.state.clone(), stopping.clone())),
+        ])
     }
+}
+
+/// However late the drain ends, the workers get this long to put down what they hold.
+const MIN_WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+fn local_port(listener: &TcpListener, addr: SocketAddr) -> Result<u16, StartError> {
+    Ok(listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?
+        .port())
 }

@@ -10,7 +10,13 @@ use server::store::audit::{self, Verified};
 use server::{AppState, Application, Settings, SystemClock};
 
 #[derive(Parser)]
-#[command(about = "Smartcard Self-Service server")]
+#[command(
+    about = "Smartcard Self-Service server",
+    after_help = "Settings come from, last wins: the built-in defaults; the TOML file named \
+                  by --config or SCSS_CONFIG; then one SCSS_<NAME> environment variable per \
+                  setting (database_url is SCSS_DATABASE_URL). deploy/smartcard-server.toml \
+                  lists every setting with its default and meaning. RUST_LOG filters the log."
+)]
 struct Args {
     /// TOML settings file; SCSS_* environment variables override it.
     #[arg(long, global = true, env = "SCSS_CONFIG")]
@@ -60,14 +66,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| server::trace::DEFAULT_LOG_FILTER.into()),
-        )
-        .init();
     let args = Args::parse();
     let settings = Settings::load(args.config.as_deref()).context("loading settings")?;
+    server::ops::init_logs(settings.log_format);
     let clock = Arc::new(SystemClock);
     match args.command {
         Command::GrantPublicKey => {

@@ -6,13 +6,17 @@ use std::path::{Path, PathBuf};
 
 mod keys;
 mod notify;
+mod ops;
 mod origin;
+#[cfg(test)]
+mod sample;
 mod smtp;
 
 use origin::{is_loopback_origin, is_origin};
 
 pub use keys::VersionedKey;
 pub(crate) use notify::uuid_shaped;
+pub use ops::LogFormat;
 pub use smtp::SmtpTls;
 
 use secrecy::SecretString;
@@ -121,6 +125,14 @@ pub struct Settings {
     /// PASS-4: the passcodes' lifetime, reminder and lock periods, in days
     /// (`passcode_lifetime_days` 0: they never expire).
     pub passcode_expiry: api_types::passcodes::PasscodeExpiry,
+    /// OPS-3: `text` (the default) or `json`, one object per line.
+    pub log_format: LogFormat,
+    /// OPS-2: where `/metrics` is served, apart from the API (the operator's network
+    /// only); unset: no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// OPS-5: on SIGTERM, how long requests in flight and the workers' work in hand may
+    /// take to finish before the process exits anyway.
+    pub shutdown_grace_secs: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -147,6 +159,8 @@ impl std::fmt::Debug for Settings {
             .field("grant_key_hex", &"<redacted>")
             .field("policy", &self.policy)
             .field("passcode_expiry", &self.passcode_expiry)
+            .field("log_format", &self.log_format)
+            .field("metrics_listen", &self.metrics_listen)
             .finish_non_exhaustive()
     }
 }
@@ -199,11 +213,14 @@ impl Default for Settings {
             policy: api_types::policy::Policy::default(),
             jobs_interval_secs: 60,
             passcode_expiry: api_types::passcodes::PasscodeExpiry::default(),
+            log_format: LogFormat::Text,
+            metrics_listen: ops::default_metrics_listen(),
+            shutdown_grace_secs: 20,
         }
     }
 }
 
-fn env(name: &str) -> Option<String> {
+pub(super) fn env(name: &str) -> Option<String> {
     std::env::var(format!("SCSS_{name}")).ok()
 }
 
@@ -214,7 +231,10 @@ fn secret_env(name: &'static str, target: &mut SecretString) {
     }
 }
 
-fn parse_env<T: std::str::FromStr>(name: &'static str, target: &mut T) -> Result<(), ConfigError>
+pub(super) fn parse_env<T: std::str::FromStr>(
+    name: &'static str,
+    target: &mut T,
+) -> Result<(), ConfigError>
 where
     T::Err: std::fmt::Display,
 {
@@ -314,8 +334,15 @@ impl Settings {
         if let Some(dir) = env("STATIC_DIR") {
             settings.static_dir = Some(PathBuf::from(dir));
         }
-        settings.tls_cert_file = env("TLS_CERT_FILE").map(PathBuf::from);
-        settings.tls_key_file = env("TLS_KEY_FILE").map(PathBuf::from);
+        // Only when set: the file's certificate must not be forgotten for want of an
+        // environment variable.
+        if let Some(file) = env("TLS_CERT_FILE") {
+            settings.tls_cert_file = Some(PathBuf::from(file));
+        }
+        if let Some(file) = env("TLS_KEY_FILE") {
+            settings.tls_key_file = Some(PathBuf::from(file));
+        }
+        settings.load_ops_env()?;
         settings.validate()?;
         Ok(settings)
     }
@@ -418,6 +445,7 @@ impl Settings {
         }
         self.validate_smtp()?;
         self.validate_notify()?;
+        self.validate_ops()?;
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Invalid {
                 name: "mail_from",

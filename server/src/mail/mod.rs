@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::config::{Settings, SmtpTls};
 use crate::notify::{NotifyClient, SendError};
+use crate::ops::shutdown::Stopping;
 use crate::store::outbox::{self, QueuedMail};
 use crate::store::StoreError;
 
@@ -35,6 +36,8 @@ pub struct MailWorker {
     pub from: Mailbox,
     /// SMS-1: none when texts are off (SMS is then never offered).
     pub notify: Option<NotifyClient>,
+    /// OPS-5: checked between messages.
+    stopping: Stopping,
 }
 
 const SWEEP: Duration = Duration::from_secs(5);
@@ -59,6 +62,7 @@ impl MailWorker {
             transport,
             from,
             notify: None,
+            stopping: Stopping::never(),
         }
     }
 
@@ -92,14 +96,21 @@ impl MailWorker {
         Ok(builder.build())
     }
 
-    pub async fn run(self) {
+    /// Sends what is due, then waits to be woken (or for the next sweep), until told to
+    /// stop (OPS-5): then it finishes the message in hand and returns; the rest wait in
+    /// the outbox for another instance, or this one's restart.
+    pub async fn run(mut self, mut stopping: Stopping) {
+        self.stopping = stopping.clone();
         loop {
             if let Err(e) = self.send_due().await {
                 tracing::warn!(error = %e, "mail outbox sweep failed");
             }
             tokio::select! {
                 _ = self.waker.notified() => {}
-                _ = tokio::time::sleep(SWEEP) => {}
+                stop = stopping.sleep(SWEEP) => if stop { return },
+            }
+            if stopping.requested() {
+                return;
             }
         }
     }
@@ -116,6 +127,9 @@ impl MailWorker {
     /// Sends the rows this worker manages to claim, and records each outcome.
     async fn deliver(&self, now: i64, due: Vec<QueuedMail>) -> Result<(), StoreError> {
         for mail in due {
+            if self.stopping.requested() {
+                break;
+            }
             // Claim the row with a lease before sending, so that when several instances
             // share one database only one of them sends it (no duplicate unlock codes).
             // If this instance dies mid-send, another retries once the lease runs out.

@@ -98,7 +98,7 @@ impl AppState {
             ),
             (PasscodeKind::Verification, request.verification.clone()),
         ];
-        let [account_recovery, verification] = tokio::task::spawn_blocking(move || {
+        let [account_recovery, verification] = crate::kdf::run(move || {
             chosen.map(|(kind, change)| -> Result<HashedChange, SecretsError> {
                 Ok(match change {
                     PasscodeChange::Keep => HashedChange::Keep,

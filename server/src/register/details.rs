@@ -71,7 +71,7 @@ impl AppState {
             .iter()
             .map(|a| (i64::from(a.question_id), a.answer.expose().to_owned()))
             .collect();
-        let hashed = tokio::task::spawn_blocking(move || {
+        let hashed = crate::kdf::run(move || {
             plain
                 .iter()
                 .map(|(question_id, answer)| {

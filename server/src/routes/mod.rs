@@ -127,6 +127,7 @@ fn api() -> Router<AppState> {
 
 pub fn router(state: AppState) -> Router {
     let api = api()
+        .merge(crate::ops::probes())
         // Any other path under the API is a JSON 404, never the SPA's page.
         .route(
             &format!("{API_PREFIX}{{*rest}}"),

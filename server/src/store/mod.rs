@@ -123,28 +123,13 @@ impl Store {
             })
             .connect(url)
             .await?;
-        let migrator = match backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-        };
         match migrations {
             Migrations::Run => {
-                migrator.run(&pool).await?;
+                migrator(backend).run(&pool).await?;
                 users::fill_name_keys(&pool).await?;
             }
             Migrations::Check => {
-                #[derive(sqlx::FromRow)]
-                struct Applied {
-                    version: Option<i64>,
-                }
-                let applied = sqlx::query_as::<_, Applied>(
-                    "SELECT MAX(version) AS version FROM _sqlx_migrations WHERE success",
-                )
-                .fetch_one(&pool)
-                .await?
-                .version
-                .unwrap_or(0);
-                let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+                let (applied, latest) = schema_versions(&pool, backend).await?;
                 if applied < latest {
                     return Err(StoreError::SchemaBehind { applied, latest });
                 }
@@ -162,6 +147,35 @@ impl Store {
             Backend::Postgres => self.pool.begin().await?,
         })
     }
+}
+
+fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+/// The newest migration applied to the database, and the newest this build knows (OPS-4:
+/// an instance whose schema is behind is not ready).
+pub async fn schema_versions(pool: &AnyPool, backend: Backend) -> Result<(i64, i64), StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Applied {
+        version: Option<i64>,
+    }
+    let applied = sqlx::query_as::<_, Applied>(
+        "SELECT MAX(version) AS version FROM _sqlx_migrations WHERE success",
+    )
+    .fetch_one(pool)
+    .await?
+    .version
+    .unwrap_or(0);
+    let latest = migrator(backend)
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0);
+    Ok((applied, latest))
 }
 
 /// A stored value that does not parse: the row is corrupt, whichever module read it.

@@ -184,3 +184,21 @@ pub async fn unsent_count(pool: &AnyPool) -> Result<i64, StoreError> {
     .await?
     .unsent)
 }
+
+/// What waits unsent on one channel (`email` or `sms`): OPS-2's depth and age, OPS-4's
+/// "stuck".
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Backlog {
+    pub channel: String,
+    pub unsent: i64,
+    pub oldest_created_at: Option<i64>,
+}
+
+pub async fn backlog(pool: &AnyPool) -> Result<Vec<Backlog>, StoreError> {
+    Ok(sqlx::query_as::<_, Backlog>(
+        "SELECT channel, COUNT(*) AS unsent, MIN(created_at) AS oldest_created_at \
+         FROM outbox WHERE sent_at IS NULL AND dropped_at IS NULL GROUP BY channel",
+    )
+    .fetch_all(pool)
+    .await?)
+}

@@ -105,7 +105,7 @@ impl AppState {
             })
             .collect();
         let hasher = self.hasher.clone();
-        let all_right = tokio::task::spawn_blocking(move || {
+        let all_right = crate::kdf::run(move || {
             pairs
                 .iter()
                 .map(|(answer, hash)| hash.as_ref().is_some_and(|h| hasher.verify(answer, h)))

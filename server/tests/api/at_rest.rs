@@ -3,33 +3,16 @@
 //! every byte of the SQLite file) nor the log holds the unlock code, the one-time PIN,
 //! either PUK or the new passcode, in clear or as hex.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use server::config::LogFormat;
 use server::{AppState, TestClock};
 use sqlx::{Connection, Row};
 
 use crate::both;
 use crate::helpers::*;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::process::ServerProcess;
 
 /// What a reader must not find: each secret as text and as hex.
 fn patterns(secrets: &[Vec<u8>]) -> Vec<(String, Vec<u8>)> {
@@ -86,36 +69,30 @@ async fn postgres_dump(url: &str) -> Vec<u8> {
 }
 
 async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db) {
+    full_unlock_leaves_no_secret(db, LogFormat::Text).await;
+}
+both!(all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log);
+
+/// OPS-3 and ALL-7: the JSON log says each request's id, route, status, latency and
+/// client on one line, and no more of a secret than the text log does.
+async fn ops_3_the_json_log_has_a_line_per_request_and_no_secret(db: Db) {
+    full_unlock_leaves_no_secret(db, LogFormat::Json).await;
+}
+both!(ops_3_the_json_log_has_a_line_per_request_and_no_secret);
+
+async fn full_unlock_leaves_no_secret(db: Db, log_format: LogFormat) {
     let test_db = Arc::new(TestDb::new(db).await);
     let log_path = std::env::temp_dir().join(format!("scss-log-{}.txt", rand::random::<u64>()));
-    let port = free_port();
-    let maildev_smtp = std::env::var("MAILDEV_SMTP_PORT").unwrap_or_else(|_| "1025".into());
-    let log = std::fs::File::create(&log_path).unwrap();
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_smartcard-server"))
-            .arg("serve")
-            .env("SCSS_LISTEN", format!("127.0.0.1:{port}"))
-            .env("SCSS_DATABASE_URL", &test_db.url)
-            .env("SCSS_KEK_HEX", "11".repeat(32))
-            .env("SCSS_AUDIT_KEY_HEX", "22".repeat(32))
-            .env("SCSS_CODE_PEPPER_HEX", "33".repeat(32))
-            .env("SCSS_GRANT_KEY_HEX", "44".repeat(32))
-            .env("SCSS_PUBLIC_ORIGIN", ORIGIN)
-            .env("SCSS_SMTP_PORT", maildev_smtp)
-            .env("SCSS_ARGON2_MEMORY_KIB", "8")
-            .env("SCSS_ARGON2_ITERATIONS", "1")
-            .env("RUST_LOG", "debug")
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap(),
-    );
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let format = match log_format {
+        LogFormat::Text => "text",
+        LogFormat::Json => "json",
+    };
+    let (_server, port) = ServerProcess::start(
+        &test_db.url,
+        &log_path,
+        &[("RUST_LOG", "debug"), ("SCSS_LOG_FORMAT", format)],
+    )
+    .await;
     // The test enrolls through the library (as seed-demo does) and drives the binary, which
     // keeps real time: the card's certificates are issued now, so the binary finds them
     // current (CERT-5: the unlock's card proof needs a current 9E certificate).
@@ -157,6 +134,9 @@ async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db)
     let log = std::fs::read(&log_path).unwrap();
     assert!(log.len() > 1000, "the server logged at debug level");
     assert_absent("the server log", &log, &secrets);
+    if log_format == LogFormat::Json {
+        assert_each_request_logged_as_json(&log);
+    }
     let _ = std::fs::remove_file(&log_path);
     match db {
         Db::Sqlite => {
@@ -171,4 +151,35 @@ async fn all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log(db: Db)
         }
     }
 }
-both!(all_7_a_full_unlock_leaves_no_secret_in_the_database_or_the_log);
+
+/// Every line is one JSON object; each answered request's line carries its span.
+fn assert_each_request_logged_as_json(log: &[u8]) {
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(log)
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let answered: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line["message"] == "answered")
+        .collect();
+    assert!(
+        answered.len() >= 5,
+        "one line per request: {}",
+        answered.len()
+    );
+    for line in answered {
+        let span = &line["span"];
+        assert!(
+            span["request_id"].as_str().is_some_and(|id| id.len() >= 8),
+            "{line}"
+        );
+        assert!(
+            span["route"].as_str().is_some_and(|r| r.starts_with('/')),
+            "{line}"
+        );
+        assert_eq!(span["client"], "127.0.0.1", "{line}");
+        assert!(line["status"].as_u64().is_some(), "{line}");
+        assert!(line["latency_ms"].as_u64().is_some(), "{line}");
+    }
+}

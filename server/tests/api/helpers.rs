@@ -142,6 +142,8 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     pub client: reqwest::Client,
     pub db: Arc<TestDb>,
+    /// OPS-2: where `/metrics` is served, when the settings asked for it.
+    pub metrics_port: Option<u16>,
     /// The flow cookie each attempt was started with, as its browser would keep it.
     flows: Mutex<HashMap<AttemptId, String>>,
 }
@@ -238,6 +240,7 @@ impl TestApp {
             state,
             client: reqwest::Client::new(),
             db,
+            metrics_port: None,
             flows: Mutex::new(HashMap::new()),
         }
     }
@@ -255,6 +258,7 @@ impl TestApp {
     async fn with_settings(db: Arc<TestDb>, clock: Arc<TestClock>, settings: Settings) -> Self {
         let app = Application::build(settings, clock.clone()).await.unwrap();
         let port = app.port();
+        let metrics_port = app.metrics_port();
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
         Self {
@@ -263,6 +267,7 @@ impl TestApp {
             clock,
             client: reqwest::Client::new(),
             db,
+            metrics_port,
             flows: Mutex::new(HashMap::new()),
         }
     }

@@ -1,0 +1,54 @@
+//! Running the server as a service (OPS-2…OPS-5): its health and readiness, its metrics,
+//! its log format, and how it stops.
+
+pub mod health;
+pub mod metrics;
+pub mod shutdown;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::AppState;
+
+/// OPS-5: set once the instance is told to stop; `/readyz` then says 503, so a load
+/// balancer that still holds a connection to it sends no new work.
+#[derive(Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    pub fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// `/healthz` and `/readyz` (OPS-4), beside the API and outside it.
+pub fn probes() -> Router<AppState> {
+    Router::new()
+        .route(api_types::ops::HEALTHZ, get(health::healthz))
+        .route(api_types::ops::READYZ, get(health::readyz))
+}
+
+/// OPS-3: the process's log subscriber — text or one JSON object per line, filtered by
+/// `RUST_LOG` (default [`crate::trace::DEFAULT_LOG_FILTER`]). JSON lines carry the
+/// request's span (request id, method, route, client) beside each event's fields.
+pub fn init_logs(format: crate::config::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| crate::trace::DEFAULT_LOG_FILTER.into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        crate::config::LogFormat::Text => logs.init(),
+        crate::config::LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
