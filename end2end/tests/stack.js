@@ -216,23 +216,25 @@ function recordTraffic(page) {
 
 /**
  * RA-5: as if `seconds` had passed since every session's card last proved itself — the
- * server's own SQLite database, changed as the clock would have (Python's sqlite3).
+ * server's own database (PostgreSQL, shared by the instances), changed as the clock would
+ * have.
  */
 function ageCardProofs(seconds) {
-  const db = path.join(env('E2E_RUN_DIR'), 'smartcard.db');
-  const sql = 'UPDATE sessions SET card_proven_at = card_proven_at - ?';
-  const script = 'import sqlite3, sys\n'
-    + 'with sqlite3.connect(sys.argv[1], timeout=10) as db:\n'
-    + `    db.execute("${sql}", (int(sys.argv[2]),))\n`;
-  execFileSync('python3', ['-c', script, db, String(seconds)]);
+  const sql = `UPDATE sessions SET card_proven_at = card_proven_at - ${Number(seconds)}`;
+  execFileSync('psql', [env('E2E_DATABASE_URL'), '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
 }
 
-/** The server's log and database files of this run (E2E_RUN_DIR), for the leak test. */
+/**
+ * The servers' and load balancer's logs of this run (E2E_RUN_DIR) and every row of the
+ * database they share, for the leak test.
+ */
 function runFiles() {
   const dir = env('E2E_RUN_DIR');
-  return fs.readdirSync(dir)
-    .filter((f) => f.endsWith('.log') || f.startsWith('smartcard.db'))
+  const logs = fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
     .map((f) => ({ name: f, text: fs.readFileSync(path.join(dir, f)).toString('latin1') }));
+  const rows = execFileSync('pg_dump', ['--data-only', env('E2E_DATABASE_OWNER_URL')], { maxBuffer: 256 << 20 });
+  return [...logs, { name: 'the database (pg_dump)', text: rows.toString('latin1') }];
 }
 
 /**

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
+use crate::fleet;
 use crate::local_tls::{self, LocalTls};
 use crate::procs::{run, wait_for_port, Service};
 use crate::{
@@ -18,6 +19,10 @@ use crate::{
     E2E_BRIDGE_PORT, E2E_NHS_2023_PORT, E2E_SERVER_PORT, MAILDEV_WEB_PORT, NOTIFY_PORT, VPCD_ADDR,
     VPCD_READER,
 };
+
+/// OPS-6: the browser tests' PostgreSQL database and how many instances share it.
+const E2E_DATABASE: &str = "scss_e2e";
+const E2E_INSTANCES: u16 = 3;
 
 pub fn e2e(root: &Path) -> Result<()> {
     let run_dir = root.join(".run/e2e");
@@ -33,22 +38,34 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
     let home = run_dir.join("home");
     let firefox_profile = local_tls::firefox_profile(&home)?;
     let tls = LocalTls::install(bin(root, "card-bridge"), &run_dir.join("tls"), &home)?;
+    // OPS-6: the page is served by three instances on PostgreSQL behind HAProxy, which
+    // sends each request to the next one: every flow below crosses instances at each step.
+    let database = fleet::fresh_database(root, E2E_DATABASE)?;
     let web = Web {
         port: E2E_SERVER_PORT,
         bridge_port: E2E_BRIDGE_PORT,
         tls: Some(&tls),
+        database_url: Some(&database),
     };
+    fleet::migrate(root, run_dir, web, E2E_DATABASE)?;
 
     let cards = run_dir.join("cards");
     seed_demo(root, run_dir, web, &cards)?;
-    let mut server = server_command(root, run_dir, web);
     // Every browser test calls from 127.0.0.1, mostly with John's card, within a few
     // minutes: the default limits (ALL-5, proven by the API tests) would refuse the later
     // engines' unlocks.
-    server
-        .env("SCSS_RATE_LIMIT_PER_CLIENT", "2000")
-        .env("SCSS_RATE_LIMIT_PER_CARD", "200");
-    services.push(Service::start("server", &mut server, run_dir)?);
+    let generous_limits = |server: &mut Command| {
+        server
+            .env("SCSS_RATE_LIMIT_PER_CLIENT", "2000")
+            .env("SCSS_RATE_LIMIT_PER_CARD", "200");
+    };
+    services.extend(fleet::start(
+        root,
+        run_dir,
+        web,
+        E2E_INSTANCES,
+        generous_limits,
+    )?);
     // POL-3: the NHS's 2023 unlock, from a second server of the same service (its
     // database, keys and mail) run under `nhs-2023`.
     let nhs_2023 = Web {
@@ -60,11 +77,9 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
         .env("SCSS_POLICY", "nhs-2023")
         // The first server runs the reminders (JOB-1): from this one they would carry its
         // own origin and the 2023 profile's words, and win the day's claim at random.
-        .env("SCSS_JOBS_INTERVAL_SECS", "86400")
-        .env("SCSS_RATE_LIMIT_PER_CLIENT", "2000")
-        .env("SCSS_RATE_LIMIT_PER_CARD", "200");
+        .env("SCSS_JOBS_INTERVAL_SECS", "86400");
+    generous_limits(&mut second);
     services.push(Service::start("server-nhs-2023", &mut second, run_dir)?);
-    wait_for_port(E2E_SERVER_PORT, Duration::from_secs(30))?;
     wait_for_port(E2E_NHS_2023_PORT, Duration::from_secs(30))?;
 
     // The tests reseed through seed-demo, so they get the server's settings too.
@@ -100,6 +115,9 @@ pub fn e2e_with(root: &Path, run_dir: &Path, services: &mut Vec<Service>) -> Res
             ("E2E_VPCD_READER", VPCD_READER.to_owned()),
             ("E2E_CARDS_DIR", path(&cards)),
             ("E2E_RUN_DIR", path(run_dir)),
+            ("E2E_DATABASE_URL", database.clone()),
+            // The leak test reads every row: the owner may; the service role not all.
+            ("E2E_DATABASE_OWNER_URL", fleet::owner_url(E2E_DATABASE)),
             ("E2E_BIN_DIR", path(&root.join("target/debug"))),
             ("E2E_POLICIES_DIR", path(&root.join("deploy/policies"))),
             ("E2E_FIREFOX_PROFILE", path(&firefox_profile)),

@@ -5,6 +5,7 @@
 mod bench;
 mod card;
 mod e2e;
+mod fleet;
 mod fuzz;
 mod local_tls;
 mod procs;
@@ -64,7 +65,8 @@ fn main() -> Result<()> {
                  \n  setup  install system packages, npm packages and tools\
                  \n  build  build the server, card bridge, virtual card and the SPA\
                  \n  demo   run the whole product with a virtual card and a mail catcher\
-                 \n         (--https: the page and the bridge on HTTPS with a CA made here)\
+                 \n         (--https: the page and the bridge on HTTPS with a CA made here;\
+                 \n         --scale N: N instances on PostgreSQL behind HAProxy)\
                  \n  card   NAME: change the card in the running demo's reader (none: take it out)\
                  \n  test   run every test (what CI runs)\
                  \n  e2e    only the browser tests (Chromium, Firefox ESR, WebKitGTK)\
@@ -167,6 +169,9 @@ struct Web<'a> {
     port: u16,
     bridge_port: u16,
     tls: Option<&'a LocalTls>,
+    /// OPS-6: the service role's URL of a PostgreSQL database shared by several
+    /// instances (`fleet`); the run directory's SQLite file when none.
+    database_url: Option<&'a str>,
 }
 
 impl Web<'_> {
@@ -192,9 +197,14 @@ fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, web: Web) {
         .env("SCSS_PUBLIC_ORIGIN", web.origin())
         .env(
             "SCSS_DATABASE_URL",
-            format!(
-                "sqlite://{}?mode=rwc",
-                run_dir.join("smartcard.db").display()
+            web.database_url.map_or_else(
+                || {
+                    format!(
+                        "sqlite://{}?mode=rwc",
+                        run_dir.join("smartcard.db").display()
+                    )
+                },
+                str::to_owned,
             ),
         )
         .env("SCSS_STATIC_DIR", dist(root))
@@ -211,6 +221,10 @@ fn server_env(cmd: &mut Command, root: &Path, run_dir: &Path, web: Web) {
         .env("SCSS_AUDIT_KEY_HEX", procs::demo_audit_key(run_dir))
         .env("SCSS_CODE_PEPPER_HEX", procs::demo_code_pepper(run_dir))
         .env("SCSS_GRANT_KEY_HEX", procs::demo_grant_key(run_dir));
+    if web.database_url.is_some() {
+        // The service role may not change the schema: `fleet::migrate` did, as the owner.
+        cmd.env("SCSS_MIGRATE_ON_START", "false");
+    }
     if let Some(tls) = web.tls {
         cmd.env("SCSS_TLS_CERT_FILE", tls.cert_file())
             .env("SCSS_TLS_KEY_FILE", tls.key_file());
@@ -283,6 +297,15 @@ fn grant_public_key(root: &Path, run_dir: &Path, web: Web) -> Result<String> {
 
 fn demo(root: &Path, args: &[String]) -> Result<()> {
     let https = args.iter().any(|a| a == "--https");
+    // OPS-6: --scale N runs N instances on PostgreSQL behind HAProxy.
+    let scale: u16 = match args.iter().position(|a| a == "--scale") {
+        Some(at) => args
+            .get(at + 1)
+            .and_then(|n| n.parse().ok())
+            .filter(|n| (1..=9).contains(n))
+            .context("--scale takes a number of instances, 1 to 9")?,
+        None => 1,
+    };
     setup::all(root)?;
     build(root)?;
     let run_dir = root.join(".run/demo");
@@ -300,11 +323,20 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     } else {
         None
     };
+    let database = if scale > 1 {
+        Some(fleet::fresh_database(root, "scss_demo")?)
+    } else {
+        None
+    };
     let web = Web {
         port: SERVER_PORT,
         bridge_port: BRIDGE_PORT,
         tls: tls.as_ref(),
+        database_url: database.as_deref(),
     };
+    if database.is_some() {
+        fleet::migrate(root, &run_dir, web, "scss_demo")?;
+    }
 
     seed_demo(root, &run_dir, web, &cards)?;
 
@@ -316,8 +348,19 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     // `trunk serve` (README, "Working on the SPA") serves the page from :8081.
     bridge.args(["--allow-origin", "http://127.0.0.1:8081"]);
     services.push(Service::start("card-bridge", &mut bridge, &run_dir)?);
-    let mut server = server_command(root, &run_dir, web);
-    services.push(Service::start("server", &mut server, &run_dir)?);
+    let instances = if scale > 1 {
+        services.extend(fleet::start(root, &run_dir, web, scale, |_| {})?);
+        format!(
+            "Scale  {scale} instances on PostgreSQL (database scss_demo) behind HAProxy on \
+             :{SERVER_PORT},\n\x20      each request to the next: instances on :{}…, \
+             their /metrics on :9100…\n",
+            fleet::instance_port(web, 0)
+        )
+    } else {
+        let mut server = server_command(root, &run_dir, web);
+        services.push(Service::start("server", &mut server, &run_dir)?);
+        String::new()
+    };
     wait_for_port(SERVER_PORT, Duration::from_secs(30))?;
     wait_for_port(BRIDGE_PORT, Duration::from_secs(30))?;
 
@@ -352,6 +395,7 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
          \x20      priya-shah's expire in 10 days, sam-wood's expired (changed first),\n\
          \x20      helen-price's locked (the RA unlocks); hana-ito checks callers at\n\
          \x20      {origin}/ra/helpdesk (priya-shah's Verification Passcode: Verify pass 1)\n\
+         {instances}\
          Logs   {}\n\
          Stop   Ctrl-C\n\
          ======================================================================",

@@ -28,6 +28,10 @@ const APT_PACKAGES: &[&str] = &[
     "webkit2gtk-driver",
     "xvfb",
     "xauth",
+    // OPS-6: the load balancer in front of several instances, and psql/pg_dump for the
+    // database they share (roles, migrations as the owner, the browser tests' checks).
+    "haproxy",
+    "postgresql-client",
 ];
 
 /// geckodriver, Firefox's WebDriver server, from crates.io.

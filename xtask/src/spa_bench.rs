@@ -198,6 +198,7 @@ fn time_unlock_page(root: &Path, baseline: &Path) -> Result<(f64, f64)> {
         port: APP_PORT,
         bridge_port: BRIDGE_PORT,
         tls: None,
+        database_url: None,
     };
     let cards = run_dir.join("cards");
     seed_demo(root, &run_dir, web, &cards)?;

@@ -8,7 +8,7 @@
 //! - an append locks only its own chain's head row, so audited steps of different cards
 //!   don't queue behind one table lock;
 //! - the database refuses UPDATE and DELETE on the log (triggers, and on PostgreSQL a
-//!   service role without those rights: `server/deploy/postgres-app-role.sql`).
+//!   service role without those rights: `deploy/postgres/grants.sql`).
 
 use hmac::Mac;
 use sha2::{Digest, Sha256};

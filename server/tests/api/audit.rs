@@ -168,37 +168,49 @@ async fn ra_4_the_audit_verify_command_exits_non_zero_naming_the_bad_row() {
     assert!(!wrong_key.status.success());
 }
 
-// RA-4: deployed as server/deploy/postgres-app-role.sql says, the service runs as a role
-// that can add to the audit trail but not change it: a whole unlock works, and that
-// role's UPDATE, DELETE and TRUNCATE on the log are refused by the database's rights
-// (not only by the triggers).
+// RA-4, OPS-6: deployed as deploy/postgres/grants.sql says, the service runs as a role
+// that can add to the audit trail but not change it, nor change the schema: a whole
+// unlock works, every table has its grant, and that role's UPDATE, DELETE and TRUNCATE on
+// the log are refused by the database's rights (not only by the triggers).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ra_4_the_postgres_service_role_cannot_change_the_audit_trail() {
-    use sqlx::Connection;
+    use sqlx::{Connection, Row};
     let owner = TestApp::spawn(Db::Postgres).await; // migrates as the owner
     let role = format!("scss_app_{}", rand::random::<u32>());
-    let script = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/deploy/postgres-app-role.sql"
-    ))
-    .unwrap()
-    .replace("scss_app", &role)
-    .replace(":app_password", "'not-used-with-trust-auth'");
-    let statements: Vec<String> = script
-        .lines()
-        .filter(|line| !line.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
     let db_name = owner.db.url.rsplit('/').next().unwrap().to_owned();
     let mut admin = sqlx::PgConnection::connect(&owner.db.url).await.unwrap();
-    for statement in &statements {
-        sqlx::query(statement).execute(&mut admin).await.unwrap();
-    }
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let granted = std::process::Command::new("psql")
+        .args([owner.db.url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-v"])
+        .arg(format!("app={role}"))
+        .arg("-f")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../deploy/postgres/grants.sql"
+        ))
+        .output()
+        .expect("psql (cargo xtask setup installs postgresql-client)");
+    assert!(
+        granted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&granted.stderr)
+    );
+    // A migration's new table needs its line in grants.sql: one missed fails here.
+    let ungranted: Vec<String> = sqlx::query(
+        "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' \
+         AND NOT has_table_privilege($1, format('%I.%I', schemaname, tablename), 'SELECT')",
+    )
+    .bind(&role)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| row.get("name"))
+    .collect();
+    assert!(ungranted.is_empty(), "not in grants.sql: {ungranted:?}");
     let as_role = format!("postgres://{role}@127.0.0.1:5432/{db_name}");
     let app = owner
         .restart_with(|s| {
@@ -222,6 +234,8 @@ async fn ra_4_the_postgres_service_role_cannot_change_the_audit_trail() {
         "TRUNCATE audit_log",
         "ALTER TABLE audit_log DISABLE TRIGGER USER",
         "DELETE FROM audit_checkpoints",
+        "CREATE TABLE mine (id BIGINT)",
+        "DROP TABLE users",
     ] {
         let error = sqlx::query(statement).execute(&mut conn).await.unwrap_err();
         let message = error.to_string();

@@ -12,6 +12,7 @@ mod auth;
 mod channel;
 mod contact;
 mod crl;
+mod fleet;
 mod helpdesk;
 mod helpers;
 mod https;

@@ -68,6 +68,12 @@ impl ServerProcess {
         assert!(sent.success());
     }
 
+    /// SIGKILL: no drain, no goodbye (a crash, the OOM killer, a pulled plug).
+    pub fn kill_now(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+
     /// Its exit status, if it exits within `limit`.
     pub async fn exited_within(&mut self, limit: Duration) -> Option<ExitStatus> {
         let since = Instant::now();
