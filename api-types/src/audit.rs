@@ -10,6 +10,7 @@ macro_rules! actions {
     ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
         /// What an audit event records: one step of a flow, or an operator's command.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum AuditAction {
             $($(#[$doc])* #[serde(rename = $name)] $variant,)*
         }
@@ -232,6 +233,7 @@ impl From<OutcomeWord> for String {
 
 /// One event of the trail, as the RA console reads it (RA-4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditRecord {
     pub seq: i64,

@@ -41,6 +41,7 @@ pub fn certificate_due_for_renewal(not_after: i64, now: i64) -> bool {
 
 /// `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BridgeStatus {
     pub version: String,
@@ -55,6 +56,7 @@ pub struct BridgeStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReaderInfo {
     pub name: String,
@@ -62,6 +64,7 @@ pub struct ReaderInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CardInfo {
     pub reader: String,
@@ -74,6 +77,7 @@ pub struct CardInfo {
 
 /// Pushed on the `/v1/events` WebSocket as JSON text frames.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CardEvent {
     /// Sent once on connect, then after every change.
@@ -91,6 +95,7 @@ pub enum CardEvent {
 /// `POST /v1/card/sign-challenge`: sign a 32-byte server challenge with the card
 /// authentication key (slot 9E, ECDSA P-256, no PIN needed) — CARD-6.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignChallengeRequest {
     /// 32 bytes, hex. Signed as a prehashed P-256 digest.
@@ -101,6 +106,7 @@ pub struct SignChallengeRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignChallengeResponse {
     pub guid: CardGuid,
@@ -114,6 +120,7 @@ pub struct SignChallengeResponse {
 /// the server key pinned in its configuration. The claims and their checks live in the
 /// `bridge-grant` crate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignedGrant {
     pub claims: String,
@@ -129,6 +136,7 @@ pub type RelayCommands = BoundedVec<CommandHex, MAX_RELAY_COMMANDS, 1>;
 /// APDUs (hex) built by the server for the card, with the grant that lets the bridge
 /// relay exactly these bytes (the grant carries their SHA-256).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignedRelay {
     pub apdus: RelayCommands,
@@ -140,6 +148,7 @@ pub struct SignedRelay {
 /// selects PIV and checks the card's GUID; with a `sealed_script` grant it sends nothing of
 /// its own (a plain command would end the secure channel).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RelayRequest {
     pub apdus: RelayCommands,
@@ -158,6 +167,7 @@ impl From<SignedRelay> for RelayRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RelayResponse {
     /// One response APDU (data + SW, hex) per command that ran.
@@ -169,6 +179,7 @@ pub struct RelayResponse {
 /// the bridge reads the tries left first and will not spend the last one unless
 /// `confirm_last_try` (BRG-6).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePinRequest {
     #[serde(default)]
@@ -192,6 +203,7 @@ impl std::fmt::Debug for ChangePinRequest {
 /// with `confirm_last_try`). The bridge resets the card when it leaves it, so the PIN
 /// does not stay verified for another program.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyPinRequest {
     pub pin: CardPasscode,
@@ -208,6 +220,7 @@ impl std::fmt::Debug for VerifyPinRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyPinResponse {
     pub pin_tries_left: u8,
@@ -218,6 +231,7 @@ pub struct VerifyPinResponse {
 /// login challenge with the PIV authentication key (slot 9A, ECDSA P-256). The bridge
 /// resets the card when it leaves it, so the PIN does not stay verified.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CardLoginRequest {
     /// 32 bytes, hex. Signed as a prehashed P-256 digest.
@@ -240,6 +254,7 @@ impl std::fmt::Debug for CardLoginRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CardLoginResponse {
     pub guid: CardGuid,
@@ -248,6 +263,7 @@ pub struct CardLoginResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePinResponse {
     pub pin_tries_left: u8,

@@ -58,6 +58,12 @@ pub trait Endpoint {
     const METHOD: Method;
     /// The axum route, e.g. `/api/unlock/{id}/code`.
     const ROUTE: &'static str;
+    /// Its declared name (`Start`), the OpenAPI operation's id (OPS-1).
+    const NAME: &'static str;
+    /// Its doc comment's lines, as declared (`doc = " …"`), for the OpenAPI document.
+    const DOCS: &'static [&'static str];
+    /// The status of a success: 200, or 201 where the step creates what it names.
+    const SUCCESS: u16;
     /// What fills the route's `{…}`: `()` when it has none.
     type Params: PathParams;
     /// `POST`: the JSON body. `GET`: the query string's fields (`()` for none).
@@ -181,9 +187,29 @@ pub const fn slots(route: &str) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NotJson {}
 
+/// OPS-1: a name the document recognises; the operation says its media type instead.
+#[cfg(feature = "openapi")]
+impl utoipa::__dev::ComposeSchema for NotJson {
+    fn compose(
+        _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for NotJson {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("NotJson")
+    }
+}
+
 /// Declares endpoints, each in one line under its doc comment:
 /// `Name = METHOD "route" [ParamsType], Request => Response;` where `METHOD` is `GET` or
-/// `POST` and the params type is left out when the route has no `{…}`. Each becomes a
+/// `POST` and the params type is left out when the route has no `{…}`; `@201` before the
+/// name when a success is `201 Created`. Each becomes a
 /// unit struct implementing [`Endpoint`]; the compiler checks that the route is under
 /// [`API_PREFIX`] and that its `{…}` and the params type agree.
 #[macro_export]
@@ -200,7 +226,13 @@ macro_rules! endpoints {
     (@params $params:ty) => {
         $params
     };
-    (@one [$($doc:meta)*] $name:ident $method:ident $route:literal [$params:ty] $request:ty, $response:ty) => {
+    (@status) => {
+        200
+    };
+    (@status $status:literal) => {
+        $status
+    };
+    (@one [$($doc:meta)*] $name:ident [$status:expr] $method:ident $route:literal [$params:ty] $request:ty, $response:ty) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct $name;
@@ -208,6 +240,9 @@ macro_rules! endpoints {
         impl $crate::endpoint::Endpoint for $name {
             const METHOD: $crate::endpoint::Method = $crate::endpoints!(@method $method);
             const ROUTE: &'static str = $route;
+            const NAME: &'static str = stringify!($name);
+            const DOCS: &'static [&'static str] = &[$(stringify!($doc)),*];
+            const SUCCESS: u16 = $status;
             type Params = $params;
             type Request = $request;
             type Response = $response;
@@ -225,11 +260,11 @@ macro_rules! endpoints {
     };
     ($(
         $(#[$doc:meta])*
-        $name:ident = $method:ident $route:literal $($params:ty)?, $request:ty => $response:ty;
+        $(@$status:literal)? $name:ident = $method:ident $route:literal $($params:ty)?, $request:ty => $response:ty;
     )+) => {
         $(
             $crate::endpoints!(
-                @one [$($doc)*] $name $method $route [$crate::endpoints!(@params $($params)?)] $request, $response
+                @one [$($doc)*] $name [$crate::endpoints!(@status $($status)?)] $method $route [$crate::endpoints!(@params $($params)?)] $request, $response
             );
         )+
     };

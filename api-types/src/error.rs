@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Stable error codes. The UI shows plain language per code; logs and support use the code.
 /// Serialized as snake_case strings; never renumber or rename an existing one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // Generic request problems.
@@ -356,6 +357,7 @@ impl ErrorCode {
 /// Error body: `{"code": "...", "message": "...", ...details}`. The page shows its own
 /// words for `code`; `message` is a terse diagnostic for developers and logs, never shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApiError {
     pub code: ErrorCode,

@@ -16,6 +16,7 @@ endpoints! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HelpdeskCheckRequest {
     /// The caller's User's Unique Identifier, as they say it.
@@ -27,6 +28,7 @@ pub struct HelpdeskCheckRequest {
 /// Yes or no only: an unknown caller, one without a Verification Passcode and a wrong
 /// passcode all answer no.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HelpdeskAnswer {
     pub matches: bool,

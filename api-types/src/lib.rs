@@ -11,6 +11,10 @@ pub mod contact;
 pub mod endpoint;
 pub mod error;
 pub mod helpdesk;
+#[cfg(feature = "openapi")]
+pub mod openapi;
+#[cfg(feature = "openapi")]
+mod openapi_schemas;
 pub mod ops;
 pub mod pages;
 pub mod passcode;

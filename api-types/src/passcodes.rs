@@ -32,6 +32,7 @@ endpoints! {
 
 /// The two passcodes the server keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PasscodeKind {
     /// The RA checks it, and the Smartcard Service Centre unlock asks for it (SCSC).
@@ -66,6 +67,7 @@ keyboard_passcode!(
 
 /// What one Update does to a server-side passcode.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PasscodeChange {
     /// Left as it is (the fields were left empty).
@@ -78,6 +80,7 @@ pub enum PasscodeChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasscodeUpdateRequest {
     /// The current Smartcard Passcode, entered on the card: its signature over a fresh
@@ -95,6 +98,7 @@ pub struct PasscodeUpdateRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PasscodeUpdateStarted {
     /// Nothing for the card: everything chosen is set.
@@ -108,12 +112,14 @@ pub enum PasscodeUpdateStarted {
 
 /// The card took its new passcode.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasscodeUpdateFinish {}
 
 /// PASS-1 / PASS-4: which server-side passcodes are set, and when the passcodes were
 /// last set (Unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasscodesView {
     pub account_recovery_set: bool,
@@ -126,6 +132,7 @@ const DAY: i64 = 24 * 60 * 60;
 /// PASS-4: how the passcodes age — the same under both profiles, each period from the
 /// configuration. `lifetime_days` 0 turns expiry off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasscodeExpiry {
     /// Days after the passcodes were last set that they expire (seeds: 365).
@@ -150,6 +157,7 @@ impl Default for PasscodeExpiry {
 /// PASS-4: what is due for a user's passcodes, as the server decides it (sign-in, the
 /// reminders) and the page shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "due", deny_unknown_fields)]
 pub enum PasscodesDue {
     NotDue,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::passcode::CardPasscode;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Policy {
     /// Every SPEC rule as written (seeds 000–004).
     #[default]
@@ -84,6 +85,7 @@ const DAY: i64 = 24 * 60 * 60;
 /// CERT-2 / CERT-4 / POL-4: what is due for a card's login certificate, as the server
 /// decides it and the page shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RenewalDue {
     /// Nothing yet (or no certificate to renew).

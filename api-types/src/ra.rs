@@ -72,6 +72,7 @@ pub const EVENTS_PER_PAGE: u32 = 50;
 
 /// The query of [`SearchUsers`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserQuery {
     /// A 12-digit UUID (exact), or the start of a name.
     pub q: String,
@@ -81,6 +82,7 @@ pub struct UserQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserList {
     pub users: Vec<UserSummary>,
@@ -89,6 +91,7 @@ pub struct UserList {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserSummary {
     pub uuid: UserUuid,
@@ -101,6 +104,7 @@ pub struct UserSummary {
 
 /// RA-2: everything the RA sees about one user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserRecord {
     pub summary: UserSummary,
@@ -115,6 +119,7 @@ pub struct UserRecord {
 
 /// Why self-service is closed, if it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Locks {
     pub self_service_closed: bool,
@@ -134,6 +139,7 @@ pub struct Locks {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CardRecord {
     pub guid: CardGuid,
@@ -152,6 +158,7 @@ pub struct CardRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PhoneCodeState {
     pub issued_at: i64,
@@ -161,6 +168,7 @@ pub struct PhoneCodeState {
 
 /// The body of every RA action that needs only a reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
     pub reason: Reason,
@@ -169,6 +177,7 @@ pub struct ReasonRequest {
 /// RA-3 / CERT-4: the card in the reader at the desk, and how the RA verified who the
 /// cardholder is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeskRenewalRequest {
     pub card_guid: crate::CardGuid,
@@ -176,6 +185,7 @@ pub struct DeskRenewalRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContactRequest {
     pub email: String,
@@ -185,6 +195,7 @@ pub struct ContactRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoleRequest {
     pub role: Role,
@@ -194,6 +205,7 @@ pub struct RoleRequest {
 /// RA-3: a code for the RA to read out on the phone: single use, 10 minutes, a few
 /// tries, and good only in an unlock of this user's own card. Shown once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PhoneCode {
     pub code: UnlockCode,
@@ -203,6 +215,7 @@ pub struct PhoneCode {
 
 /// RA-4: filters of the audit search and its CSV export; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserUuid>,
@@ -215,6 +228,7 @@ pub struct AuditFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeWord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "ip"))]
     pub client: Option<std::net::IpAddr>,
     /// Unix seconds, inclusive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +242,7 @@ pub struct AuditFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditPage {
     pub events: Vec<AuditRecord>,
@@ -241,6 +256,7 @@ pub struct AuditPage {
 /// they have been checked (incrementally, from MACed checkpoints: a page checks a bounded
 /// number of new events, a background check the rest).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "snake_case", tag = "state")]
 pub enum ChainState {
     /// Every chain links up from its start: `rows` events verified; `unchecked` newer
@@ -257,6 +273,7 @@ pub enum ChainState {
 
 /// A "this wasn't me" report in the RA's queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     pub id: ReportId,
@@ -267,6 +284,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReportList {
     pub reports: Vec<Report>,
@@ -274,6 +292,7 @@ pub struct ReportList {
 
 /// Users at risk, each list linking to the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Dashboard {
     /// Never confirmed an email address by a registration code.
@@ -286,6 +305,7 @@ pub struct Dashboard {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Expiring {
     pub user: UserSummary,
@@ -294,6 +314,7 @@ pub struct Expiring {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Lockouts {
     pub user: UserSummary,
@@ -302,5 +323,6 @@ pub struct Lockouts {
 
 /// Empty JSON object answer of actions that only change state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Done {}

@@ -26,6 +26,7 @@ endpoints! {
 
 /// Which way an unlock goes once the card has proved itself (POL-1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnlockRoute {
     /// UNL-3…UNL-5 (`seed-2006`): the security questions, then an emailed code.
@@ -71,6 +72,7 @@ impl UnlockRoute {
 
 /// How a one-time code reaches the user (SCSC-2, POL-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
     /// The registered address, on the approved domains (REG-3).
@@ -90,6 +92,7 @@ impl Delivery {
 
 /// One way a code may be sent, and where, masked (`j***@nhs.net`, `07*** ***123`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryOption {
     pub delivery: Delivery,
@@ -133,6 +136,7 @@ impl From<FamilyName> for String {
 
 /// SCSC-1: what the card's holder types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryRequest {
     /// The User's Unique Identifier, 12 digits.
@@ -143,12 +147,14 @@ pub struct RecoveryRequest {
 
 /// SCSC-2: recognised; the ways the One Time Passcode may be sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryAccepted {
     pub options: Vec<DeliveryOption>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendCodeRequest {
     pub delivery: Delivery,
@@ -156,6 +162,8 @@ pub struct SendCodeRequest {
 
 /// The code is on its way (queued: a text may take a few tries, SMS-1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = OneTimeCodeSent))]
 #[serde(deny_unknown_fields)]
 pub struct CodeSent {
     pub delivery: Delivery,

@@ -36,6 +36,7 @@ endpoints! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBeginRequest {
     /// A login challenge for the session's card…
@@ -45,6 +46,7 @@ pub struct RegisterBeginRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBeginResponse {
     pub registration_id: RegistrationId,
@@ -56,20 +58,27 @@ pub struct RegisterBeginResponse {
     pub approved_domains: Vec<String>,
 }
 
+/// A registration's answers (a name of its own: the schema derive takes no constant
+/// as a generic argument).
+pub type RegisterAnswers = BoundedVec<Answer, ANSWERS_NEEDED>;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterDetailsRequest {
     /// Exactly [`ANSWERS_NEEDED`] different questions.
-    pub answers: BoundedVec<Answer, ANSWERS_NEEDED>,
+    pub answers: RegisterAnswers,
     pub email: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResendRequest {}
 
 /// A registration code was emailed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeSent {
     /// Masked address the code went to, e.g. `j***@nhs.net`.
@@ -79,12 +88,14 @@ pub struct CodeSent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterConfirmRequest {
     pub code: UnlockCode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterConfirmResponse {
     pub registered: bool,

@@ -44,6 +44,7 @@ endpoints! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenewalStartRequest {
     pub login_id: LoginId,
@@ -52,6 +53,7 @@ pub struct RenewalStartRequest {
 
 /// The sign-in `login/finish` answered `renewal_unfinished`, and the card it was for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenewalRecoverRequest {
     pub card_guid: CardGuid,
@@ -60,11 +62,13 @@ pub struct RenewalRecoverRequest {
 
 /// Asks for a fresh channel opening for a renewal not finished.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenewalChannelRequest {}
 
 /// A renewal's secure channel, opening: the commands for the bridge to relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenewalOpened {
     pub renewal_id: RenewalId,
@@ -74,6 +78,7 @@ pub struct RenewalOpened {
 
 /// The bridge's `RelayResponse.responses` for the last relay, as returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CardAnswers {
     pub card_answers: BoundedVec<ResponseHex, 8>,
@@ -84,12 +89,14 @@ pub struct CardAnswers {
 
 /// Sealed commands for the bridge to relay on the renewal's channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenewalScript {
     pub relay: SignedRelay,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenewalDone {
     /// When the new login certificate ends, Unix seconds.

@@ -33,7 +33,7 @@ use crate::values::{
 
 endpoints! {
     /// UNL-1: the card names itself; the server answers with a challenge.
-    Start = POST "/api/unlock/start", StartRequest => StartResponse;
+    @201 Start = POST "/api/unlock/start", StartRequest => StartResponse;
     /// CARD-3: after a reload, the attempt this browser's flow cookie holds for this card,
     /// if its code was accepted and the card update is not finished: the page goes on
     /// with it, and no second code is emailed.
@@ -69,6 +69,7 @@ endpoints! {
 
 /// `GET /api/config`: public, organisation-specific settings for the page (ALL-4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PublicConfig {
     pub organisation_name: String,
@@ -86,6 +87,7 @@ pub struct PublicConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
     /// The card's GUID from its CHUID.
@@ -96,6 +98,7 @@ pub struct StartRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartResponse {
     pub attempt_id: AttemptId,
@@ -106,6 +109,7 @@ pub struct StartResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResumeRequest {
     /// The card in the reader: only its own attempt is resumed.
@@ -113,6 +117,7 @@ pub struct ResumeRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResumeResponse {
     /// The attempt, at the card update (its code was accepted).
@@ -120,6 +125,7 @@ pub struct ResumeResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CardProofRequest {
     /// DER ECDSA signature over the challenge.
@@ -127,6 +133,7 @@ pub struct CardProofRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CardProofResponse {
     /// e.g. "Mr John Rigby" (UNL-2).
@@ -143,6 +150,7 @@ pub struct CardProofResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub id: u32,
@@ -150,6 +158,7 @@ pub struct Question {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AnswersRequest {
     /// One per question asked (at most 4, UNL-3).
@@ -157,6 +166,7 @@ pub struct AnswersRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     pub question_id: u32,
@@ -164,6 +174,7 @@ pub struct Answer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AnswersResponse {
     /// Masked registered address the code went to, e.g. `j***@nhs.net`.
@@ -173,6 +184,7 @@ pub struct AnswersResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     pub code: TypedCode,
@@ -180,6 +192,7 @@ pub struct CodeRequest {
 
 /// The code was right: the card update may begin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeAccepted {
     pub card_guid: CardGuid,
@@ -187,12 +200,14 @@ pub struct CodeAccepted {
 
 /// Asks for a fresh channel opening for an attempt whose code was verified.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChannelRequest {}
 
 /// What the page hands the bridge to open the secure channel: SCP03 INITIALIZE UPDATE
 /// with a fresh host challenge, under an `open_channel` grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChannelOpen {
     pub card_guid: CardGuid,
@@ -200,6 +215,7 @@ pub struct ChannelOpen {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScriptRequest {
     /// The bridge's `RelayResponse.responses` for the opening, as returned.
@@ -210,6 +226,7 @@ pub struct ScriptRequest {
 /// RETRY COUNTER and the PUK change, encrypted and MACed for the card), then the local
 /// PIN change from the one-time PIN to the user's new passcode, under its own grant.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SealedScript {
     pub card_guid: CardGuid,
@@ -232,6 +249,7 @@ impl std::fmt::Debug for SealedScript {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CompleteRequest {
     /// The bridge's `RelayResponse.responses` for the sealed script, as returned.
@@ -241,6 +259,7 @@ pub struct CompleteRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CompleteResponse {
     /// The card's own (MACed) answers say its PIN was reset to the one-time PIN.

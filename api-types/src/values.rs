@@ -60,6 +60,22 @@ macro_rules! row_id {
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
+        #[cfg(feature = "openapi")]
+        impl utoipa::__dev::ComposeSchema for $name {
+            fn compose(
+                _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+            ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi_schemas::row_id_schema()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+
         impl $name {
             pub fn parse(text: &str) -> Result<Self, ValueError> {
                 let ok = text.len() == 32

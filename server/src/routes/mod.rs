@@ -13,6 +13,7 @@ use api_types::auth::{
 };
 use api_types::endpoint::{Endpoint, Method as Verb, API_PREFIX};
 use api_types::helpdesk::HelpdeskCheck;
+use api_types::openapi::ApiDocument;
 use api_types::passcodes::{FinishPasscodeUpdate, UpdatePasscodes, ViewPasscodes};
 use api_types::ra::{
     Audit, AuditCsv, ChangeRole, ChangeUserContact, IssuePhoneCode, RenewAtDesk, Reopen, Reports,
@@ -35,12 +36,14 @@ use axum::middleware::Next;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::ToSchema;
 
 use crate::{AppError, AppState};
 
 mod auth;
 mod cookies;
 mod extract;
+mod openapi;
 mod passcodes;
 mod public;
 mod ra;
@@ -51,83 +54,101 @@ mod unlock;
 
 const BODY_LIMIT: usize = 16 * 1024;
 
-/// A router that takes endpoints as `api-types` declares them.
-trait Serve {
-    /// Serves endpoint `E` with `handler` at `E::ROUTE` for `E::METHOD`: the route and the
-    /// method come from the one declaration the SPA and the tests use too.
-    fn serve<E: Endpoint, H: Handler<T, AppState>, T: 'static>(self, _: E, handler: H) -> Self;
+/// The API as it is built: the router, and the OpenAPI document of what it routes (OPS-1).
+struct Api {
+    router: Router<AppState>,
+    document: ApiDocument,
 }
 
-impl Serve for Router<AppState> {
-    fn serve<E: Endpoint, H: Handler<T, AppState>, T: 'static>(self, _: E, handler: H) -> Self {
+impl Api {
+    /// Serves endpoint `E` with `handler` at `E::ROUTE` for `E::METHOD` — the route and the
+    /// method come from the one declaration the SPA and the tests use too — and describes
+    /// it in the document from that same declaration.
+    fn serve<E, H, T>(mut self, _: E, handler: H) -> Self
+    where
+        E: Endpoint,
+        E::Params: ToSchema,
+        E::Request: ToSchema,
+        E::Response: ToSchema,
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
         let method = match E::METHOD {
             Verb::Get => get(handler),
             Verb::Post => post(handler),
         };
-        self.route(E::ROUTE, method)
+        self.router = self.router.route(E::ROUTE, method);
+        self.document.add::<E>();
+        self
     }
 }
 
 /// Every endpoint `api-types` declares, and the handler that serves it.
-fn api() -> Router<AppState> {
-    Router::new()
-        .serve(Health, public::health)
-        .serve(Config, public::config)
-        .serve(CaCertificate, public::ca_certificate)
-        .serve(Crl, public::crl)
-        .serve(Start, unlock::start)
-        .serve(Resume, unlock::resume)
-        .serve(CardProof, unlock::card_proof)
-        .serve(Answers, unlock::answers)
-        .serve(Recovery, unlock::recovery)
-        .serve(SendCode, unlock::send_code)
-        .serve(Code, unlock::code)
-        .serve(RaCode, unlock::ra_code)
-        .serve(Channel, unlock::channel)
-        .serve(Script, unlock::script)
-        .serve(Complete, unlock::complete)
-        .serve(LoginStart, auth::login_start)
-        .serve(LoginFinish, auth::login_finish)
-        .serve(Logout, auth::logout)
-        .serve(Session, auth::session)
-        .serve(NotMe, auth::not_me)
-        .serve(Me, auth::my_card)
-        .serve(ChangeContact, auth::change_contact)
-        .serve(ProveCardAgain, auth::prove_card_again)
-        .serve(RegisterBegin, register::begin)
-        .serve(RegisterDetails, register::details)
-        .serve(RegisterResend, register::resend)
-        .serve(RegisterConfirm, register::confirm)
-        .serve(SearchUsers, ra::users)
-        .serve(ViewUser, ra::user)
-        .serve(Reopen, ra::reopen)
-        .serve(StopSelfService, ra::stop)
-        .serve(RevokeCertificates, ra::revoke)
-        .serve(UnlockPasscodes, ra::passcodes_unlock)
-        .serve(RenewAtDesk, ra::renew_at_desk)
-        .serve(ChangeUserContact, ra::contact)
-        .serve(IssuePhoneCode, ra::phone_code)
-        .serve(ChangeRole, ra::role)
-        .serve(Audit, ra::audit)
-        .serve(AuditCsv, ra::audit_csv)
-        .serve(Reports, ra::reports)
-        .serve(ReviewReport, ra::review)
-        .serve(ViewDashboard, ra::dashboard)
-        .serve(ViewPasscodes, passcodes::view)
-        .serve(UpdatePasscodes, passcodes::update)
-        .serve(FinishPasscodeUpdate, passcodes::finish)
-        .serve(HelpdeskCheck, passcodes::helpdesk_check)
-        .serve(RenewalStart, renewal::start)
-        .serve(RenewalRecover, renewal::recover)
-        .serve(RenewalChannel, renewal::channel)
-        .serve(RenewalKeys, renewal::keys)
-        .serve(RenewalCertificates, renewal::certificates)
-        .serve(RenewalComplete, renewal::complete)
+fn api() -> Api {
+    Api {
+        router: Router::new(),
+        document: ApiDocument::new(),
+    }
+    .serve(Health, public::health)
+    .serve(Config, public::config)
+    .serve(CaCertificate, public::ca_certificate)
+    .serve(Crl, public::crl)
+    .serve(Start, unlock::start)
+    .serve(Resume, unlock::resume)
+    .serve(CardProof, unlock::card_proof)
+    .serve(Answers, unlock::answers)
+    .serve(Recovery, unlock::recovery)
+    .serve(SendCode, unlock::send_code)
+    .serve(Code, unlock::code)
+    .serve(RaCode, unlock::ra_code)
+    .serve(Channel, unlock::channel)
+    .serve(Script, unlock::script)
+    .serve(Complete, unlock::complete)
+    .serve(LoginStart, auth::login_start)
+    .serve(LoginFinish, auth::login_finish)
+    .serve(Logout, auth::logout)
+    .serve(Session, auth::session)
+    .serve(NotMe, auth::not_me)
+    .serve(Me, auth::my_card)
+    .serve(ChangeContact, auth::change_contact)
+    .serve(ProveCardAgain, auth::prove_card_again)
+    .serve(RegisterBegin, register::begin)
+    .serve(RegisterDetails, register::details)
+    .serve(RegisterResend, register::resend)
+    .serve(RegisterConfirm, register::confirm)
+    .serve(SearchUsers, ra::users)
+    .serve(ViewUser, ra::user)
+    .serve(Reopen, ra::reopen)
+    .serve(StopSelfService, ra::stop)
+    .serve(RevokeCertificates, ra::revoke)
+    .serve(UnlockPasscodes, ra::passcodes_unlock)
+    .serve(RenewAtDesk, ra::renew_at_desk)
+    .serve(ChangeUserContact, ra::contact)
+    .serve(IssuePhoneCode, ra::phone_code)
+    .serve(ChangeRole, ra::role)
+    .serve(Audit, ra::audit)
+    .serve(AuditCsv, ra::audit_csv)
+    .serve(Reports, ra::reports)
+    .serve(ReviewReport, ra::review)
+    .serve(ViewDashboard, ra::dashboard)
+    .serve(ViewPasscodes, passcodes::view)
+    .serve(UpdatePasscodes, passcodes::update)
+    .serve(FinishPasscodeUpdate, passcodes::finish)
+    .serve(HelpdeskCheck, passcodes::helpdesk_check)
+    .serve(RenewalStart, renewal::start)
+    .serve(RenewalRecover, renewal::recover)
+    .serve(RenewalChannel, renewal::channel)
+    .serve(RenewalKeys, renewal::keys)
+    .serve(RenewalCertificates, renewal::certificates)
+    .serve(RenewalComplete, renewal::complete)
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = api()
+    let Api { router, document } = api();
+    let document = openapi::document(document);
+    let api = router
         .merge(crate::ops::probes())
+        .route(openapi::PATH, get(move || openapi::serve(document.clone())))
         // Any other path under the API is a JSON 404, never the SPA's page.
         .route(
             &format!("{API_PREFIX}{{*rest}}"),
@@ -245,4 +266,16 @@ fn content_security_policy(bridge_url: &str) -> HeaderValue {
          form-action 'self'; object-src 'none'"
     );
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ops_1_every_type_in_the_document_has_a_name_of_its_own() {
+        let Api { document, .. } = api();
+        assert_eq!(document.operations(), 52);
+        assert!(document.clashes().is_empty(), "{:?}", document.clashes());
+    }
 }

@@ -262,3 +262,92 @@ async fn ops_5_a_request_that_never_ends_is_cut_off_at_the_deadline(db: Db) {
     assert!(log.contains("stopped at the deadline"), "{log}");
 }
 both!(ops_5_a_request_that_never_ends_is_cut_off_at_the_deadline);
+
+/// Every `$ref` in `value`.
+fn refs<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner.as_str()) {
+                    ("$ref", Some(target)) => found.push(target),
+                    _ => refs(inner, found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| refs(item, found)),
+        _ => {}
+    }
+}
+
+async fn ops_1_the_openapi_document_describes_every_endpoint(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let response = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let document: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    let operations: Vec<(&String, &String, &serde_json::Value)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .iter()
+                .map(move |(method, operation)| (path, method, operation))
+        })
+        .collect();
+    assert!(operations.len() >= 53, "{} operations", operations.len());
+    let mut ids: Vec<&str> = operations
+        .iter()
+        .map(|(_, _, op)| op["operationId"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "operation ids are unique");
+
+    let start = &paths[Start::ROUTE]["post"];
+    assert!(start["responses"]["201"].is_object(), "{start}");
+    assert!(
+        start["summary"].as_str().unwrap().starts_with("UNL-1"),
+        "{start}"
+    );
+    let code = &paths["/api/unlock/{id}/code"]["post"];
+    assert_eq!(code["parameters"][0]["in"], "path");
+    assert_eq!(code["parameters"][0]["name"], "id");
+    let limited = &code["responses"]["429"];
+    assert!(limited["headers"]["Retry-After"].is_object(), "{limited}");
+    let users = &paths["/api/ra/users"]["get"];
+    assert!(
+        users["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["in"] == "query"),
+        "{users}"
+    );
+    assert!(paths["/readyz"]["get"]["responses"]["503"].is_object());
+
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    assert!(found.len() > 100);
+    for target in found {
+        let name = target.strip_prefix("#/components/schemas/").unwrap();
+        assert!(schemas.contains_key(name), "{target} is not defined");
+    }
+    let guid = &schemas["StartRequest"]["properties"]["card_guid"];
+    let guid = guid.get("$ref").map_or(guid, |r| {
+        &schemas[r
+            .as_str()
+            .unwrap()
+            .trim_start_matches("#/components/schemas/")]
+    });
+    assert_eq!(guid["pattern"], "^[0-9a-fA-F]{32}$", "{guid}");
+}
+both!(ops_1_the_openapi_document_describes_every_endpoint);
