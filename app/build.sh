@@ -38,6 +38,11 @@ if grep -q 'https\?://' "$out/style/site.css"; then
   exit 1
 fi
 cp -r "$frontend/assets/images" "$out/assets/"
+# OPS-1: the API reference page, Swagger UI from our own files.
+swagger=app/api-docs/node_modules/swagger-ui-dist
+mkdir -p "$out/api-docs"
+cp app/api-docs/index.html app/api-docs/init.js "$swagger/swagger-ui-bundle.js" \
+  "$swagger/swagger-ui.css" "$out/api-docs/"
 bash app/compress.sh "$out"
 for entry in unlock account renew ra; do
   raw=$(stat -c %s "$out/${entry}_bg.wasm")

@@ -20,20 +20,8 @@ if [[ ! -x "$bin" ]]; then
   exit 2
 fi
 
-# Schemathesis 4's command line (3.x's differs): the one on PATH if it is 4.x, else ours.
-st=""
-if command -v schemathesis >/dev/null 2>&1 \
-  && schemathesis --version 2>/dev/null | grep -Eq 'version 4\.'; then
-  st="$(command -v schemathesis)"
-else
-  venv="$root/.tools/venv-schemathesis"
-  if [[ ! -x "$venv/bin/schemathesis" ]]; then
-    echo "contract: installing schemathesis 4 into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet 'schemathesis>=4,<5'
-  fi
-  st="$venv/bin/schemathesis"
-fi
+# Schemathesis 4's command line (3.x's differs), installed on first use.
+st="$("$root/server/contract/schemathesis.sh")"
 echo "contract: $("$st" --version)" >&2
 
 # A key for a made-up service; the stand-in knows it, nothing else does.

@@ -437,6 +437,9 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         .env("MAILDEV_SMTP_PORT", SMTP_PORT.to_string()))?;
     // SMS-2: the Notify stand-in (built by `start_platform`) held to its OpenAPI contract.
     run(Command::new("bash").arg(root.join("notify-standin/contract/run.sh")))?;
+    // OPS-1: the server held to the OpenAPI document it serves (built by the tests above).
+    run(Command::new("cargo").args(["build", "--bin", "smartcard-server"]))?;
+    run(Command::new("bash").arg(root.join("server/contract/run.sh")))?;
     if args.iter().any(|a| a == "--no-e2e") {
         return Ok(());
     }

@@ -40,15 +40,20 @@ const GECKODRIVER_VERSION: &str = "0.37.1";
 pub fn all(root: &Path) -> Result<()> {
     apt()?;
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
-    for dir in ["style", "end2end"] {
+    // app/api-docs: Swagger UI for the API reference page (OPS-1), without install
+    // scripts: swagger-ui-dist's only reports the install to its vendor.
+    for (dir, scripts) in [("style", true), ("end2end", true), ("app/api-docs", false)] {
         if !root
             .join(dir)
             .join("node_modules/.package-lock.json")
             .exists()
         {
-            run(Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(root.join(dir)))?;
+            let mut npm = Command::new("npm");
+            npm.args(["ci", "--no-audit", "--no-fund"]);
+            if !scripts {
+                npm.arg("--ignore-scripts");
+            }
+            run(npm.current_dir(root.join(dir)))?;
         }
     }
     wasm_bindgen_cli(root)?;

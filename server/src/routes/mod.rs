@@ -58,6 +58,9 @@ const BODY_LIMIT: usize = 16 * 1024;
 struct Api {
     router: Router<AppState>,
     document: ApiDocument,
+    /// The routes that take a POST: only a POST to one of them is checked as a state
+    /// change (ALL-6); one to any other route meets 405.
+    posts: Vec<&'static str>,
 }
 
 impl Api {
@@ -75,7 +78,10 @@ impl Api {
     {
         let method = match E::METHOD {
             Verb::Get => get(handler),
-            Verb::Post => post(handler),
+            Verb::Post => {
+                self.posts.push(E::ROUTE);
+                post(handler)
+            }
         };
         self.router = self.router.route(E::ROUTE, method);
         self.document.add::<E>();
@@ -88,6 +94,7 @@ fn api() -> Api {
     Api {
         router: Router::new(),
         document: ApiDocument::new(),
+        posts: Vec::new(),
     }
     .serve(Health, public::health)
     .serve(Config, public::config)
@@ -144,7 +151,15 @@ fn api() -> Api {
 }
 
 pub fn router(state: AppState) -> Router {
-    let Api { router, document } = api();
+    let Api {
+        router,
+        document,
+        posts,
+    } = api();
+    let guard = Guard {
+        state: state.clone(),
+        posts: posts.into(),
+    };
     let document = openapi::document(document);
     let api = router
         .merge(crate::ops::probes())
@@ -156,7 +171,7 @@ pub fn router(state: AppState) -> Router {
         )
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            guard,
             refuse_cross_site,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -214,22 +229,35 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), \
      display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), \
      microphone=(), midi=(), payment=(), serial=(), usb=(), xr-spatial-tracking=()";
 
-/// ALL-6: a state-changing request must be JSON from our own page: a cross-site form or
-/// `text/plain` beacon is refused before any handler runs, and so is any other origin.
+/// ALL-6: a state-changing request (a POST: no other method has a handler, so the rest
+/// meet 405) must be JSON from our own page: a cross-site form or `text/plain` beacon is
+/// refused before any handler runs, and so is any other origin.
 /// An API read is refused too when the browser says another site — even a sibling
 /// subdomain, which SameSite=Strict cookies do not stop — asked for it: reads with a
 /// session write (the session's idle clock, the RA's view of a user in the trail).
+#[derive(Clone)]
+struct Guard {
+    state: AppState,
+    posts: std::sync::Arc<[&'static str]>,
+}
+
 async fn refuse_cross_site(
-    State(state): State<AppState>,
+    State(Guard { state, posts }): State<Guard>,
     request: Request,
     next: Next,
 ) -> Result<axum::response::Response, AppError> {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|matched| matched.as_str());
+    // The JSON 404 for unknown API paths takes any method, so it is checked too.
+    let takes_post = route.is_none_or(|route| route.contains("{*") || posts.contains(&route));
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         let api = request.uri().path().starts_with(API_PREFIX);
         if api && !asked_by_our_page(request.headers(), &state.settings.public_origin) {
             return Err(AppError::ForeignOrigin);
         }
-    } else {
+    } else if *request.method() == Method::POST && takes_post {
         let headers = request.headers();
         if !https_serve::is_json(headers) {
             return Err(AppError::NotJson);
@@ -274,7 +302,10 @@ mod tests {
 
     #[test]
     fn ops_1_every_type_in_the_document_has_a_name_of_its_own() {
-        let Api { document, .. } = api();
+        let Api {
+            document, posts, ..
+        } = api();
+        assert_eq!(posts.len(), 39);
         assert_eq!(document.operations(), 52);
         assert!(document.clashes().is_empty(), "{:?}", document.clashes());
     }

@@ -12,9 +12,13 @@ use api_types::unlock::PublicConfig;
 use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use tower_http::services::ServeDir;
+
+/// Where the API reference page (Swagger UI, OPS-1) lives in the built SPA.
+const API_DOCS_DIR: &str = "api-docs";
+const API_DOCS_PAGE: &str = "/api-docs/index.html";
 
 pub(super) fn spa(dir: PathBuf, config: &PublicConfig) -> Router {
     let settings: Arc<str> = settings_element(config).into();
@@ -31,6 +35,10 @@ pub(super) fn spa(dir: PathBuf, config: &PublicConfig) -> Router {
                         return StatusCode::NOT_FOUND.into_response();
                     };
                     let name = path.to_str().unwrap_or_default();
+                    // OPS-1: the API reference page is a plain file of its own.
+                    if name.trim_end_matches('/') == API_DOCS_DIR {
+                        return Redirect::to(API_DOCS_PAGE).into_response();
+                    }
                     let page = if !name.rsplit('/').next().unwrap_or(name).contains('.') {
                         Some(entry_for(request.uri().path()).html())
                     } else {
