@@ -11,12 +11,7 @@
 //! two. The last line gives each backend's concurrent rate as a share of its bound
 //! (target ≥ 0.80). It reports; it fails only on errors. Not part of CI.
 
-mod argon2;
-mod backend;
-mod cpu;
-mod process;
 mod report;
-mod unlock;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,10 +22,11 @@ use clap::Parser;
 use server::secrets::AnswerHasher;
 use server::{AppState, Settings, SystemClock};
 
-use argon2::Argon2Rate;
-use backend::{Backend, BenchDb};
-use process::{ServerConfig, ServerProcess};
-use unlock::RunResult;
+use bench::argon2::Argon2Rate;
+use bench::backend::{Backend, BenchDb};
+use bench::process::{ServerConfig, ServerProcess};
+use bench::unlock::RunResult;
+use bench::{argon2, cpu, unlock};
 
 #[derive(Parser)]
 #[command(about = "Measures the unlock's answers step against the argon2id bound")]
@@ -229,7 +225,8 @@ async fn measure_on(backend: Backend, db: &BenchDb, bench: &Bench) -> Result<Vec
     // The server's own start-up code builds the store, KEK and hasher from the same
     // settings, so what is enrolled here is what the server reads.
     let state = AppState::new(config.settings()?, Arc::new(SystemClock)).await?;
-    let mut users = unlock::enroll_users(&state, users_needed, cores).await?;
+    let mut users =
+        unlock::enroll_users(&state, users_needed, cores, unlock::Cards::Locked).await?;
     state.store.pool.close().await;
     eprintln!(
         "unlock-bench: {name}: enrolled {users_needed} users in {:.1?}",

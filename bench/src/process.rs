@@ -18,8 +18,11 @@ use crate::backend::random_hex;
 
 /// One server's settings: what the child gets as `SCSS_*` variables, and the same values
 /// as [`Settings`] for the bench's own enrolment (so the KEK and hasher match).
+#[derive(Clone)]
 pub struct ServerConfig {
     pub port: u16,
+    /// Where the page is served from: this server, or the load balancer in front of it.
+    pub public_port: u16,
     /// Nothing listens there: mail is never delivered.
     pub smtp_port: u16,
     pub database_url: String,
@@ -34,8 +37,10 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Fresh ports and keys; every setting not named here is the default.
     pub fn new(database_url: &str, cost: (u32, u32)) -> Result<Self> {
+        let port = free_port()?;
         Ok(Self {
-            port: free_port()?,
+            port,
+            public_port: port,
             smtp_port: free_port()?,
             database_url: database_url.to_owned(),
             cost,
@@ -46,9 +51,18 @@ impl ServerConfig {
         })
     }
 
-    /// The page's origin is the server itself, as in the demo.
+    /// The page's origin: the server itself, as in the demo, or its load balancer.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.public_port)
+    }
+
+    /// The same instance's settings on another port (another instance behind the same
+    /// load balancer).
+    pub fn on_port(&self, port: u16) -> Self {
+        Self {
+            port,
+            ..self.clone()
+        }
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
@@ -102,9 +116,9 @@ pub fn free_port() -> Result<u16> {
 }
 
 impl ServerProcess {
-    /// `smartcard-server serve` with `config`, its output in `<dir>/server.log`.
+    /// `smartcard-server serve` with `config`, its output in `<dir>/server-<port>.log`.
     pub fn start(binary: &Path, config: &ServerConfig, dir: &Path) -> Result<Self> {
-        let log = dir.join("server.log");
+        let log = dir.join(format!("server-{}.log", config.port));
         let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let mut command = Command::new(binary);
         // Only the settings above: nothing inherited may change what is measured.
@@ -123,7 +137,7 @@ impl ServerProcess {
             .with_context(|| format!("starting {}", binary.display()))?;
         Ok(Self {
             child,
-            base_url: config.base_url(),
+            base_url: format!("http://127.0.0.1:{}", config.port),
             log,
         })
     }

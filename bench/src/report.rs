@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::backend::Backend;
 use crate::Run;
+use bench::backend::Backend;
 
 /// A run's bound in answers steps/s: the mean of the argon2id rates measured right
 /// before and right after it, over the verifies per step.

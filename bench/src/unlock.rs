@@ -32,11 +32,11 @@ const ANSWERS: &[(i64, &str)] = &[
 
 /// An enrolled staff member and their card.
 pub struct BenchUser {
-    card: SharedCard,
-    guid: CardGuid,
+    pub card: SharedCard,
+    pub guid: CardGuid,
     /// The user's own address, as the reverse proxy reports it (`X-Forwarded-For`), so
     /// the per-client rate limits (ALL-5) count each user apart, as in production.
-    addr: String,
+    pub addr: String,
 }
 
 /// An attempt at the questions, with the right answers ready to send.
@@ -74,6 +74,7 @@ pub async fn enroll_users(
     state: &AppState,
     count: usize,
     in_flight: usize,
+    cards: Cards,
 ) -> Result<Vec<BenchUser>> {
     let now = state.clock.now();
     let mut users = Vec::with_capacity(count);
@@ -83,7 +84,7 @@ pub async fn enroll_users(
             users.push(joined(tasks.join_next().await)?);
         }
         let state = state.clone();
-        tasks.spawn(async move { enroll_one(&state, now, index).await });
+        tasks.spawn(async move { enroll_one(&state, now, index, cards).await });
     }
     while let Some(done) = tasks.join_next().await {
         users.push(joined(Some(done))?);
@@ -95,13 +96,23 @@ fn joined<T>(done: Option<Result<Result<T>, tokio::task::JoinError>>) -> Result<
     done.ok_or_else(|| anyhow!("no task to join"))??
 }
 
-async fn enroll_one(state: &AppState, now: i64, index: usize) -> Result<BenchUser> {
+/// Whether the users' cards start locked (to unlock) or working (to sign in with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cards {
+    Locked,
+    Working,
+}
+
+/// The PIN of every working bench card.
+pub const PIN: &str = "1234";
+
+async fn enroll_one(state: &AppState, now: i64, index: usize, cards: Cards) -> Result<BenchUser> {
     let puk = Puk::generate(&mut OsRng);
     let card = VirtualCard::create(&CreateOptions {
-        pin: "1234".into(),
+        pin: PIN.into(),
         puk: puk.as_bytes().iter().map(|b| char::from(*b)).collect(),
         guid: None,
-        locked: true,
+        locked: cards == Cards::Locked,
     })
     .context("creating a virtual card")?;
     let guid = CardGuid::from_bytes(card.guid());
@@ -127,8 +138,16 @@ async fn enroll_one(state: &AppState, now: i64, index: usize) -> Result<BenchUse
     enroll(&state.store, &state.kek, &state.hasher, now, &enrolment)
         .await
         .with_context(|| format!("enrolling user {uuid}"))?;
+    let card = SharedCard::new(card);
+    if cards == Cards::Working {
+        // CERT-1: issued as every card is (its 9A key and certificate: AUTH-1 signs with it).
+        state
+            .issue_card(card.clone(), &guid)
+            .await
+            .map_err(|e| anyhow!("issuing card {uuid}: {e}"))?;
+    }
     Ok(BenchUser {
-        card: SharedCard::new(card),
+        card,
         guid,
         addr: format!("10.0.{}.{}", index / 250, index % 250 + 1),
     })

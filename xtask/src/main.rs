@@ -72,7 +72,9 @@ fn main() -> Result<()> {
                  \n  e2e    only the browser tests (Chromium, Firefox ESR, WebKitGTK)\
                  \n  fuzz   [SECONDS] each fuzz target under libFuzzer (nightly; default 600)\
                  \n  bench  measure the unlock's answers step against the argon2id bound\
-                 \n         (release build; ARGS after it go to unlock-bench, see --help)\
+                 \n         (release build; ARGS after it go to unlock-bench, see --help),\
+                 \n         then card sign-ins through two instances against pgbench\
+                 \n  bench signin [ARGS]  only the sign-ins (ARGS to signin-bench)\
                  \n  bench spa  the SPA's bytes per page and its time to a usable unlock\
                  \n         page on a slow link, against a Leptos hello-world"
             );

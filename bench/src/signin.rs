@@ -1,0 +1,508 @@
+//! `signin-bench` (run by `cargo xtask bench signin`): card sign-ins per second through
+//! the real server — release build, PostgreSQL, two instances behind HAProxy (OPS-6) —
+//! against pgbench's TPC-B-like transactions per second on the same PostgreSQL in the
+//! same run (measured before and after, and averaged: a shared VM drifts). Target: a
+//! sign-in costs no more than two simple transactions (ratio ≥ 0.5).
+//!
+//! Each client signs in as its own users, as the page does: `login/start` with the card's
+//! GUID, the card verifies its PIN and signs the challenge with its 9A key (AUTH-1, an
+//! in-process virtual card), `login/finish`. All from one address, as a hospital behind
+//! one NAT (ALL-5 counts failures there, not card-proven successes). Also printed: each
+//! step's p50/p99 and the database transactions and row writes per sign-in. The last
+//! line is `signin X.XX of pgbench`. It reports; it fails only on errors.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use api_types::auth::{LoginFinish, LoginFinishRequest, LoginStart, LoginStartRequest};
+use api_types::values::CardSignature;
+use api_types::Endpoint;
+use bench::backend::{random_hex, Backend, BenchDb, PG_ADMIN};
+use bench::process::{free_port, ServerConfig, ServerProcess};
+use bench::unlock::{enroll_users, BenchUser, Cards, PIN};
+use card_protocol::client::PivClient;
+use card_protocol::pin::Pin;
+use card_protocol::SignedFor;
+use clap::Parser;
+use server::{AppState, SystemClock};
+use sqlx::{Connection, Row};
+use tokio::task::JoinSet;
+
+#[derive(Parser)]
+#[command(about = "Card sign-ins per second through two instances, against pgbench")]
+struct Args {
+    /// Server instances behind HAProxy.
+    #[arg(long, default_value_t = 2)]
+    instances: u16,
+    /// Clients signing in at once (and pgbench's clients).
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Users (and cards), shared out among the clients.
+    #[arg(long, default_value_t = 64)]
+    users: usize,
+    /// Seconds of sign-ins, and of each pgbench run.
+    #[arg(long, default_value_t = 20)]
+    secs: u64,
+    /// The release server binary; by default `smartcard-server` next to this one.
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+}
+
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("signin-bench: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Args::parse())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("signin-bench: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let server_bin = match &args.server_bin {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("this binary has no directory")?
+            .join("smartcard-server"),
+    };
+    let db = BenchDb::create(Backend::Postgres).await?;
+    let measured = measure(&args, &server_bin, &db).await;
+    db.remove().await?;
+    let (signins, pgbench, per_signin) = measured?;
+    println!(
+        "database per sign-in (2 steps): {:.2} SQL statements, {:.2} transactions ({:.2} per \
+         step), {:.2} rows written",
+        per_signin.statements,
+        per_signin.transactions,
+        per_signin.transactions / 2.0,
+        per_signin.rows_written
+    );
+    println!(
+        "pgbench TPC-B-like: {:.0} and {:.0} tps (mean {:.0})",
+        pgbench.0,
+        pgbench.1,
+        (pgbench.0 + pgbench.1) / 2.0
+    );
+    println!(
+        "signin {:.2} of pgbench",
+        signins / ((pgbench.0 + pgbench.1) / 2.0)
+    );
+    Ok(())
+}
+
+/// What the database did per sign-in.
+struct PerSignin {
+    transactions: f64,
+    rows_written: f64,
+    /// SQL statements, BEGIN and COMMIT included, as PostgreSQL logged them.
+    statements: f64,
+}
+
+async fn measure(
+    args: &Args,
+    server_bin: &std::path::Path,
+    db: &BenchDb,
+) -> Result<(f64, (f64, f64), PerSignin)> {
+    let client = reqwest::Client::new();
+    let balancer_port = free_port()?;
+    let mut first = ServerConfig::new(&db.url, (8, 1))?;
+    first.public_port = balancer_port;
+    let mut servers = Vec::new();
+    for n in 0..args.instances {
+        let config = if n == 0 {
+            first.clone()
+        } else {
+            first.on_port(free_port()?)
+        };
+        let mut server = ServerProcess::start(server_bin, &config, db.dir())?;
+        server
+            .wait_healthy(&client, Duration::from_secs(30))
+            .await?;
+        servers.push((config.port, server));
+    }
+    let ports: Vec<u16> = servers.iter().map(|(port, _)| *port).collect();
+    let _balancer = Balancer::start(balancer_port, &ports, db.dir())?;
+    let base = first.base_url();
+    wait_for(&client, &format!("{base}/healthz")).await?;
+
+    let state = AppState::new(first.settings()?, Arc::new(SystemClock)).await?;
+    let users = enroll_users(&state, args.users, 2, Cards::Working).await?;
+    eprintln!(
+        "signin-bench: {} users enrolled; pgbench first",
+        users.len()
+    );
+    let before = pgbench(args.clients, args.secs)?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stats_before = database_stats(&db.url).await?;
+    let run = sign_ins(&base, users, args.clients, Duration::from_secs(args.secs)).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stats_after = database_stats(&db.url).await?;
+    let after = pgbench(args.clients, args.secs)?;
+    let statements = statements_per_signin(server_bin, &first, db, &base).await?;
+    let done = run.done as f64;
+    println!(
+        "sign-ins: {} in {:.1} s through {} instances = {:.0}/s; start p50 {:?} p99 {:?}, \
+         finish p50 {:?} p99 {:?}; refused {}",
+        run.done,
+        run.elapsed.as_secs_f64(),
+        args.instances,
+        done / run.elapsed.as_secs_f64(),
+        percentile(&run.start, 0.5),
+        percentile(&run.start, 0.99),
+        percentile(&run.finish, 0.5),
+        percentile(&run.finish, 0.99),
+        run.refused
+    );
+    if run.done == 0 {
+        bail!("no sign-in succeeded");
+    }
+    let per_signin = PerSignin {
+        transactions: (stats_after.0 - stats_before.0) as f64 / done,
+        rows_written: (stats_after.1 - stats_before.1) as f64 / done,
+        statements,
+    };
+    Ok((
+        done / run.elapsed.as_secs_f64(),
+        (before, after),
+        per_signin,
+    ))
+}
+
+/// PostgreSQL's own log, where `log_statement = 'all'` writes each statement.
+const POSTGRES_LOG: &str = "/var/log/postgresql/postgresql-15-main.log";
+const COUNTED_SIGNINS: usize = 100;
+
+/// Untimed: one more instance, whose new connections PostgreSQL logs statement by
+/// statement (set for this database only), signs users in one after another; the log's
+/// lines for this database say how many statements each sign-in took.
+async fn statements_per_signin(
+    server_bin: &std::path::Path,
+    config: &ServerConfig,
+    db: &BenchDb,
+    origin: &str,
+) -> Result<f64> {
+    let name = db
+        .url
+        .rsplit('/')
+        .next()
+        .context("no database name")?
+        .to_owned();
+    let mut admin = sqlx::PgConnection::connect(PG_ADMIN).await?;
+    sqlx::query(&format!("ALTER DATABASE {name} SET log_statement = 'all'"))
+        .execute(&mut admin)
+        .await?;
+    let counted = async {
+        let client = reqwest::Client::new();
+        let mut counter =
+            ServerProcess::start(server_bin, &config.on_port(free_port()?), db.dir())?;
+        counter
+            .wait_healthy(&client, Duration::from_secs(30))
+            .await?;
+        let state = AppState::new(config.settings()?, Arc::new(SystemClock)).await?;
+        let users = enroll_users(&state, 4, 2, Cards::Working).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let from = std::fs::metadata(POSTGRES_LOG)
+            .with_context(|| format!("reading {POSTGRES_LOG}"))?
+            .len();
+        let mut done = 0;
+        while done < COUNTED_SIGNINS {
+            let until = Instant::now() + Duration::from_millis(1);
+            let one = one_client((&counter.base_url, origin), users_again(&users), until).await?;
+            done += one.done.max(1);
+        }
+        let log = std::fs::read(POSTGRES_LOG)?;
+        let tail = String::from_utf8_lossy(log.get(from as usize..).unwrap_or_default());
+        let ours = format!("@{name} LOG:  ");
+        let statements = tail
+            .lines()
+            .filter_map(|line| line.split_once(&ours).map(|(_, rest)| rest))
+            .filter(|rest| rest.starts_with("execute") || rest.starts_with("statement:"))
+            .count();
+        Ok::<f64, anyhow::Error>(statements as f64 / done as f64)
+    }
+    .await;
+    sqlx::query(&format!("ALTER DATABASE {name} RESET log_statement"))
+        .execute(&mut admin)
+        .await?;
+    counted
+}
+
+/// The same users and cards again (a card is shared, not copied).
+fn users_again(users: &[BenchUser]) -> Vec<BenchUser> {
+    users
+        .iter()
+        .map(|user| BenchUser {
+            card: user.card.clone(),
+            guid: user.guid,
+            addr: String::new(),
+        })
+        .collect()
+}
+
+async fn wait_for(client: &reqwest::Client, url: &str) -> Result<()> {
+    for _ in 0..100 {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("no answer from {url}")
+}
+
+/// Transactions committed or rolled back, and rows written, in the database so far.
+async fn database_stats(url: &str) -> Result<(i64, i64)> {
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let transactions: i64 = sqlx::query(
+        "SELECT (xact_commit + xact_rollback)::BIGINT AS n FROM pg_stat_database \
+         WHERE datname = current_database()",
+    )
+    .fetch_one(&mut conn)
+    .await?
+    .get("n");
+    let written: i64 = sqlx::query(
+        "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0)::BIGINT AS n \
+         FROM pg_stat_user_tables",
+    )
+    .fetch_one(&mut conn)
+    .await?
+    .get("n");
+    Ok((transactions, written))
+}
+
+struct SignIns {
+    done: usize,
+    refused: usize,
+    elapsed: Duration,
+    start: Vec<Duration>,
+    finish: Vec<Duration>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let last = sorted.len().saturating_sub(1);
+    sorted
+        .get(((last as f64) * p).round() as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
+async fn sign_ins(
+    base: &str,
+    users: Vec<BenchUser>,
+    clients: usize,
+    length: Duration,
+) -> Result<SignIns> {
+    let mut shares: Vec<Vec<BenchUser>> = (0..clients).map(|_| Vec::new()).collect();
+    for (index, user) in users.into_iter().enumerate() {
+        shares[index % clients.max(1)].push(user);
+    }
+    let began = Instant::now();
+    let mut tasks = JoinSet::new();
+    for share in shares.into_iter().filter(|share| !share.is_empty()) {
+        let base = base.to_owned();
+        tasks.spawn(async move { one_client((&base, &base), share, began + length).await });
+    }
+    let mut total = SignIns {
+        done: 0,
+        refused: 0,
+        elapsed: Duration::ZERO,
+        start: Vec::new(),
+        finish: Vec::new(),
+    };
+    while let Some(done) = tasks.join_next().await {
+        let client = done??;
+        total.done += client.done;
+        total.refused += client.refused;
+        total.start.extend(client.start);
+        total.finish.extend(client.finish);
+    }
+    total.elapsed = began.elapsed();
+    total.start.sort();
+    total.finish.sort();
+    Ok(total)
+}
+
+/// One client: its users sign in in turn until `until`, at `url` for a page of `origin`.
+async fn one_client(
+    (url, origin): (&str, &str),
+    users: Vec<BenchUser>,
+    until: Instant,
+) -> Result<SignIns> {
+    let client = reqwest::Client::new();
+    let mut result = SignIns {
+        done: 0,
+        refused: 0,
+        elapsed: Duration::ZERO,
+        start: Vec::new(),
+        finish: Vec::new(),
+    };
+    let pin = Pin::parse(PIN).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    for user in users.iter().cycle() {
+        if Instant::now() >= until {
+            break;
+        }
+        let timed = Instant::now();
+        let started = post::<LoginStart>(
+            &client,
+            (url, origin),
+            &LoginStartRequest {
+                card_guid: user.guid,
+            },
+        )
+        .await?;
+        result.start.push(timed.elapsed());
+        let Some(started) = started else {
+            result.refused += 1;
+            continue;
+        };
+        let mut piv = PivClient::new(user.card.clone());
+        piv.select().context("selecting PIV")?;
+        piv.verify_pin(&pin).context("the card's PIN")?;
+        let digest = SignedFor::Login.digest(origin, started.challenge.as_bytes());
+        let signature = piv
+            .sign_with_piv_auth_key(&digest)
+            .context("signing with 9A")?;
+        let finish = LoginFinishRequest {
+            login_id: started.login_id,
+            signature: CardSignature::from_bytes(signature)
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+        };
+        let timed = Instant::now();
+        let finished = post::<LoginFinish>(&client, (url, origin), &finish).await?;
+        result.finish.push(timed.elapsed());
+        match finished {
+            Some(_) => result.done += 1,
+            None => result.refused += 1,
+        }
+    }
+    Ok(result)
+}
+
+/// A POST as the page makes it; `None` when refused with 429 (counted, not an error).
+async fn post<E: Endpoint>(
+    client: &reqwest::Client,
+    (url, origin): (&str, &str),
+    request: &E::Request,
+) -> Result<Option<E::Response>>
+where
+    E::Params: Default,
+{
+    let path = E::path(&E::Params::default());
+    let response = client
+        .post(format!("{url}{path}"))
+        .header("origin", origin)
+        .json(request)
+        .send()
+        .await
+        .with_context(|| format!("POST {path}"))?;
+    let status = response.status();
+    if status.as_u16() == 429 {
+        return Ok(None);
+    }
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        bail!("POST {path}: {status} {body}");
+    }
+    Ok(Some(response.json().await?))
+}
+
+/// pgbench's TPC-B-like run on a database of its own: transactions per second.
+fn pgbench(clients: usize, secs: u64) -> Result<f64> {
+    let name = format!("scss_pgbench_{}", random_hex(4));
+    let admin = PG_ADMIN.to_owned();
+    let url = admin.replace("/test", &format!("/{name}"));
+    let psql = |sql: String| {
+        Command::new("psql")
+            .args([admin.as_str(), "-q", "-c", &sql])
+            .status()
+    };
+    if !psql(format!("CREATE DATABASE {name}"))?.success() {
+        bail!("could not create {name}");
+    }
+    let measured = (|| -> Result<f64> {
+        let init = Command::new("pgbench")
+            .args(["-i", "-q", "-s", "10", &url])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        if !init.success() {
+            bail!("pgbench -i failed");
+        }
+        let clients = clients.to_string();
+        let output = Command::new("pgbench")
+            .args([
+                "-n",
+                "-c",
+                &clients,
+                "-j",
+                "2",
+                "-T",
+                &secs.to_string(),
+                &url,
+            ])
+            .output()?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        text.lines()
+            .find_map(|line| line.strip_prefix("tps = "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|tps| tps.parse().ok())
+            .with_context(|| format!("no tps in pgbench's output: {text}"))
+    })();
+    let _ = psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    measured
+}
+
+/// HAProxy in front of the instances, as `deploy/haproxy/haproxy.cfg` (and xtask's
+/// `fleet`) arrange it: each request to the next instance.
+struct Balancer(Child);
+
+impl Balancer {
+    fn start(port: u16, instances: &[u16], dir: &std::path::Path) -> Result<Self> {
+        let servers: String = instances
+            .iter()
+            .enumerate()
+            .map(|(n, port)| format!("    server i{n} 127.0.0.1:{port}\n"))
+            .collect();
+        let config = dir.join("haproxy.cfg");
+        std::fs::write(
+            &config,
+            format!(
+                "global\n    maxconn 4000\ndefaults\n    mode http\n    timeout connect 2s\n    \
+                 timeout client 30s\n    timeout server 30s\n    retry-on conn-failure\n\
+                 frontend bench\n    bind 127.0.0.1:{port}\n    option forwardfor\n    \
+                 default_backend instances\nbackend instances\n    balance roundrobin\n{servers}"
+            ),
+        )?;
+        let child = Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting haproxy (cargo xtask setup installs it)")?;
+        Ok(Self(child))
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
