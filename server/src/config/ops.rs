@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
-use super::{parse_env, ConfigError, Settings};
+use super::load::{env, parse_env};
+use super::{ConfigError, Settings};
 
 /// OPS-3: text for a person at a terminal, one JSON object per line for a log pipeline.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -34,7 +35,7 @@ const MAX_GRACE_SECS: u32 = 85;
 impl Settings {
     pub(super) fn load_ops_env(&mut self) -> Result<(), ConfigError> {
         parse_env("LOG_FORMAT", &mut self.log_format)?;
-        if let Some(listen) = super::env("METRICS_LISTEN") {
+        if let Some(listen) = env("METRICS_LISTEN") {
             self.metrics_listen = match listen.as_str() {
                 "" => None,
                 address => Some(address.parse().map_err(|e: std::net::AddrParseError| {
