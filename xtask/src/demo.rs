@@ -70,7 +70,15 @@ pub fn demo(root: &Path, args: &[String]) -> Result<()> {
     bridge.args(["--allow-origin", "http://127.0.0.1:8081"]);
     services.push(Service::start("card-bridge", &mut bridge, &run_dir)?);
     let instances = if scale > 1 {
-        services.extend(fleet::start(root, &run_dir, web, scale, |_| {})?);
+        // OPS-6: kill an instance (kill -9 PID) and the others carry the flows on.
+        let fleet = fleet::start(root, &run_dir, web, scale, |_| {})?;
+        services.extend(fleet.into_iter().map(|service| {
+            if service.name().starts_with("server-") {
+                service.removable()
+            } else {
+                service
+            }
+        }));
         format!(
             "Scale  {scale} instances on PostgreSQL (database scss_demo) behind HAProxy on \
              :{SERVER_PORT},\n\x20      each request to the next: instances on :{}…, \

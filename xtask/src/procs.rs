@@ -24,7 +24,9 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 pub struct Service {
     name: String,
     child: Child,
-    /// A card: taking it out is part of the demo, not a failure.
+    /// A card, or one of several instances behind a load balancer: its ending is part of
+    /// the demo (a card taken out, an instance killed to see the others carry on), not a
+    /// failure.
     removable: bool,
 }
 
@@ -51,10 +53,15 @@ impl Service {
         })
     }
 
-    /// A service whose ending the demo reports and carries on after (a card taken out).
+    /// A service whose ending the demo reports and carries on after (a card taken out, an
+    /// instance of several killed).
     pub fn removable(mut self) -> Self {
         self.removable = true;
         self
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     pub fn pid(&self) -> u32 {
@@ -194,8 +201,11 @@ pub fn wait_for_ctrl_c(services: &mut [Service]) -> Result<()> {
                         service.name
                     );
                 }
-                Some(_) if !taken_out.contains(&service.name) => {
-                    eprintln!("xtask: {} taken out of the reader", service.name);
+                Some(status) if !taken_out.contains(&service.name) => {
+                    eprintln!(
+                        "xtask: {} stopped ({status}); the demo carries on",
+                        service.name
+                    );
                     taken_out.push(service.name.clone());
                 }
                 _ => {}
