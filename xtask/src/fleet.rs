@@ -112,6 +112,11 @@ pub fn start(
     Ok(services)
 }
 
+/// deploy/haproxy/haproxy.cfg's health check: out only for what is this instance's own
+/// (draining, database, schema), not for a queue every instance shares.
+const READY: &str =
+    r#"http-check expect rstring "\"draining\":false,\"database\":\"ok\",\"schema\":\"ok\"""#;
+
 /// deploy/haproxy/haproxy.cfg's arrangement, on loopback.
 fn haproxy_config(run_dir: &Path, web: Web, count: u16) -> Result<String> {
     let bind = match web.tls {
@@ -160,7 +165,7 @@ fn haproxy_config(run_dir: &Path, web: Web, count: u16) -> Result<String> {
          backend instances\n\
          \x20   balance roundrobin\n\
          \x20   option httpchk GET /readyz\n\
-         \x20   http-check expect status 200\n\
+         \x20   {READY}\n\
          \x20   default-server check inter 1s fall 2 rise 2\n\
          {servers}"
     ))
