@@ -24,7 +24,7 @@ use server::{AppState, Settings, SystemClock};
 
 use bench::argon2::Argon2Rate;
 use bench::backend::{Backend, BenchDb};
-use bench::process::{ServerConfig, ServerProcess};
+use bench::process::{server_binary, ServerConfig, ServerProcess};
 use bench::unlock::RunResult;
 use bench::{argon2, cpu, unlock};
 
@@ -111,13 +111,7 @@ fn run() -> Result<()> {
         anyhow::bail!("--argon2-secs must be more than 0");
     }
     let began = Instant::now();
-    let server_bin = match &args.server_bin {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("this binary has no directory")?
-            .join("smartcard-server"),
-    };
+    let server_bin = server_binary(args.server_bin.as_deref())?;
     let production = Settings::default();
     let cost = (
         args.argon2_memory_kib

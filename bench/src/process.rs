@@ -109,6 +109,17 @@ pub struct ServerProcess {
     pub log: PathBuf,
 }
 
+/// The release server binary: `explicit`, or `smartcard-server` beside the running bench.
+pub fn server_binary(explicit: Option<&Path>) -> Result<PathBuf> {
+    match explicit {
+        Some(path) => Ok(path.to_owned()),
+        None => Ok(std::env::current_exe()?
+            .parent()
+            .context("this binary has no directory")?
+            .join("smartcard-server")),
+    }
+}
+
 /// A port nothing listens on right now (bound, read, released).
 pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;

@@ -21,7 +21,7 @@ use api_types::auth::{LoginFinish, LoginFinishRequest, LoginStart, LoginStartReq
 use api_types::values::CardSignature;
 use api_types::Endpoint;
 use bench::backend::{random_hex, Backend, BenchDb, PG_ADMIN};
-use bench::process::{free_port, ServerConfig, ServerProcess};
+use bench::process::{free_port, server_binary, ServerConfig, ServerProcess};
 use bench::unlock::{enroll_users, BenchUser, Cards, PIN};
 use card_protocol::client::PivClient;
 use card_protocol::pin::Pin;
@@ -69,13 +69,7 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
-    let server_bin = match &args.server_bin {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("this binary has no directory")?
-            .join("smartcard-server"),
-    };
+    let server_bin = server_binary(args.server_bin.as_deref())?;
     let db = BenchDb::create(Backend::Postgres).await?;
     let measured = measure(&args, &server_bin, &db).await;
     db.remove().await?;
