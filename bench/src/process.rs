@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub database_url: String,
     /// argon2id (memory KiB, iterations).
     pub cost: (u32, u32),
+    /// Where `/metrics` is served (OPS-2), if anywhere.
+    pub metrics_port: Option<u16>,
     kek_hex: String,
     audit_key_hex: String,
     code_pepper_hex: String,
@@ -44,6 +46,7 @@ impl ServerConfig {
             smtp_port: free_port()?,
             database_url: database_url.to_owned(),
             cost,
+            metrics_port: None,
             kek_hex: random_hex(32),
             audit_key_hex: random_hex(32),
             code_pepper_hex: random_hex(32),
@@ -61,11 +64,16 @@ impl ServerConfig {
     pub fn on_port(&self, port: u16) -> Self {
         Self {
             port,
+            // Each instance's metrics need an address of their own.
+            metrics_port: None,
             ..self.clone()
         }
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
+        let metrics = self
+            .metrics_port
+            .map(|port| ("SCSS_METRICS_LISTEN", format!("127.0.0.1:{port}")));
         vec![
             ("SCSS_LISTEN", format!("127.0.0.1:{}", self.port)),
             ("SCSS_PUBLIC_ORIGIN", self.base_url()),
@@ -81,6 +89,9 @@ impl ServerConfig {
             ("SCSS_SMTP_HOST", "127.0.0.1".into()),
             ("SCSS_SMTP_PORT", self.smtp_port.to_string()),
         ]
+        .into_iter()
+        .chain(metrics)
+        .collect()
     }
 
     /// The same settings, for an [`server::AppState`] in the bench.

@@ -12,7 +12,7 @@
 //! line is `signin X.XX of pgbench`. It reports; it fails only on errors.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use api_types::auth::{LoginFinish, LoginFinishRequest, LoginStart, LoginStartReq
 use api_types::values::CardSignature;
 use api_types::Endpoint;
 use bench::backend::{random_hex, Backend, BenchDb, PG_ADMIN};
+use bench::fleet::Fleet;
 use bench::process::{free_port, server_binary, ServerConfig, ServerProcess};
 use bench::unlock::{enroll_users, BenchUser, Cards, PIN};
 use card_protocol::client::PivClient;
@@ -52,20 +53,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("signin-bench: {error}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(Args::parse())) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("signin-bench: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    bench::run_main("signin-bench", run(Args::parse()))
 }
 
 async fn run(args: Args) -> Result<()> {
@@ -108,27 +96,11 @@ async fn measure(
     server_bin: &std::path::Path,
     db: &BenchDb,
 ) -> Result<(f64, (f64, f64), PerSignin)> {
-    let client = reqwest::Client::new();
     let balancer_port = free_port()?;
     let mut first = ServerConfig::new(&db.url, (8, 1))?;
     first.public_port = balancer_port;
-    let mut servers = Vec::new();
-    for n in 0..args.instances {
-        let config = if n == 0 {
-            first.clone()
-        } else {
-            first.on_port(free_port()?)
-        };
-        let mut server = ServerProcess::start(server_bin, &config, db.dir())?;
-        server
-            .wait_healthy(&client, Duration::from_secs(30))
-            .await?;
-        servers.push((config.port, server));
-    }
-    let ports: Vec<u16> = servers.iter().map(|(port, _)| *port).collect();
-    let _balancer = Balancer::start(balancer_port, &ports, db.dir())?;
-    let base = first.base_url();
-    wait_for(&client, &format!("{base}/healthz")).await?;
+    let fleet = Fleet::start(server_bin, &first, args.instances, db.dir()).await?;
+    let base = fleet.origin.clone();
 
     let state = AppState::new(first.settings()?, Arc::new(SystemClock)).await?;
     let users = enroll_users(&state, args.users, 2, Cards::Working).await?;
@@ -239,24 +211,10 @@ fn users_again(users: &[BenchUser]) -> Vec<BenchUser> {
         .map(|user| BenchUser {
             card: user.card.clone(),
             guid: user.guid,
+            email: user.email.clone(),
             addr: String::new(),
         })
         .collect()
-}
-
-async fn wait_for(client: &reqwest::Client, url: &str) -> Result<()> {
-    for _ in 0..100 {
-        if client
-            .get(url)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("no answer from {url}")
 }
 
 /// Transactions committed or rolled back, and rows written, in the database so far.
@@ -459,44 +417,4 @@ fn pgbench(clients: usize, secs: u64) -> Result<f64> {
     })();
     let _ = psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     measured
-}
-
-/// HAProxy in front of the instances, as `deploy/haproxy/haproxy.cfg` (and xtask's
-/// `fleet`) arrange it: each request to the next instance.
-struct Balancer(Child);
-
-impl Balancer {
-    fn start(port: u16, instances: &[u16], dir: &std::path::Path) -> Result<Self> {
-        let servers: String = instances
-            .iter()
-            .enumerate()
-            .map(|(n, port)| format!("    server i{n} 127.0.0.1:{port}\n"))
-            .collect();
-        let config = dir.join("haproxy.cfg");
-        std::fs::write(
-            &config,
-            format!(
-                "global\n    maxconn 4000\ndefaults\n    mode http\n    timeout connect 2s\n    \
-                 timeout client 30s\n    timeout server 30s\n    retry-on conn-failure\n\
-                 frontend bench\n    bind 127.0.0.1:{port}\n    option forwardfor\n    \
-                 default_backend instances\nbackend instances\n    balance roundrobin\n{servers}"
-            ),
-        )?;
-        let child = Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting haproxy (cargo xtask setup installs it)")?;
-        Ok(Self(child))
-    }
-}
-
-impl Drop for Balancer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

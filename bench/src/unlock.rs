@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use api_types::unlock::{
-    Answer, Answers, AnswersRequest, CardProof, CardProofRequest, Question, Start, StartRequest,
+    Answers, AnswersRequest, CardProof, CardProofRequest, Start, StartRequest,
 };
-use api_types::values::{BoundedVec, CardSignature, SecurityAnswer};
+use api_types::values::CardSignature;
 use api_types::{ApiError, AttemptId, CardGuid, Endpoint};
 use card_protocol::client::PivClient;
 use card_protocol::pin::Puk;
@@ -23,7 +23,7 @@ use tokio::task::JoinSet;
 use virtual_card::{CreateOptions, SharedCard, VirtualCard};
 
 /// What every bench user registered, by question id (the demo's answers).
-const ANSWERS: &[(i64, &str)] = &[
+pub const ANSWERS: &[(i64, &str)] = &[
     (1, "Smith"),
     (2, "Birmingham"),
     (3, "Ford Fiesta"),
@@ -34,6 +34,8 @@ const ANSWERS: &[(i64, &str)] = &[
 pub struct BenchUser {
     pub card: SharedCard,
     pub guid: CardGuid,
+    /// Where their mail goes.
+    pub email: String,
     /// The user's own address, as the reverse proxy reports it (`X-Forwarded-For`), so
     /// the per-client rate limits (ALL-5) count each user apart, as in production.
     pub addr: String,
@@ -76,15 +78,40 @@ pub async fn enroll_users(
     in_flight: usize,
     cards: Cards,
 ) -> Result<Vec<BenchUser>> {
+    let group = Group {
+        first: 0,
+        count,
+        cards,
+        registered: true,
+    };
+    enroll_group(state, &group, in_flight).await
+}
+
+/// Users enrolled alike: numbered from `first` (groups enrolled apart must not overlap).
+#[derive(Debug, Clone, Copy)]
+pub struct Group {
+    pub first: usize,
+    pub count: usize,
+    pub cards: Cards,
+    /// Registered for self-service with [`ANSWERS`] (REG-4), or not yet.
+    pub registered: bool,
+}
+
+/// [`enroll_users`] for any [`Group`].
+pub async fn enroll_group(
+    state: &AppState,
+    group: &Group,
+    in_flight: usize,
+) -> Result<Vec<BenchUser>> {
     let now = state.clock.now();
-    let mut users = Vec::with_capacity(count);
+    let mut users = Vec::with_capacity(group.count);
     let mut tasks = JoinSet::new();
-    for index in 0..count {
+    for index in group.first..group.first + group.count {
         if tasks.len() >= in_flight.max(1) {
             users.push(joined(tasks.join_next().await)?);
         }
-        let state = state.clone();
-        tasks.spawn(async move { enroll_one(&state, now, index, cards).await });
+        let (state, group) = (state.clone(), *group);
+        tasks.spawn(async move { enroll_one(&state, now, index, &group).await });
     }
     while let Some(done) = tasks.join_next().await {
         users.push(joined(Some(done))?);
@@ -106,13 +133,14 @@ pub enum Cards {
 /// The PIN of every working bench card.
 pub const PIN: &str = "1234";
 
-async fn enroll_one(state: &AppState, now: i64, index: usize, cards: Cards) -> Result<BenchUser> {
+async fn enroll_one(state: &AppState, now: i64, index: usize, group: &Group) -> Result<BenchUser> {
+    let cards = group.cards;
     let puk = Puk::generate(&mut OsRng);
     let card = VirtualCard::create(&CreateOptions {
         pin: PIN.into(),
         puk: puk.as_bytes().iter().map(|b| char::from(*b)).collect(),
         guid: None,
-        locked: cards == Cards::Locked,
+        locked: false,
     })
     .context("creating a virtual card")?;
     let guid = CardGuid::from_bytes(card.guid());
@@ -126,9 +154,9 @@ async fn enroll_one(state: &AppState, now: i64, index: usize, cards: Cards) -> R
             family_name: "User",
             email: &email,
             role: "staff",
-            registered: true,
+            registered: group.registered,
         },
-        answers: ANSWERS,
+        answers: if group.registered { ANSWERS } else { &[] },
         card_guid: guid,
         card_auth_public_key: card.card_auth_public_key_sec1(),
         puk,
@@ -139,16 +167,19 @@ async fn enroll_one(state: &AppState, now: i64, index: usize, cards: Cards) -> R
         .await
         .with_context(|| format!("enrolling user {uuid}"))?;
     let card = SharedCard::new(card);
-    if cards == Cards::Working {
-        // CERT-1: issued as every card is (its 9A key and certificate: AUTH-1 signs with it).
-        state
-            .issue_card(card.clone(), &guid)
-            .await
-            .map_err(|e| anyhow!("issuing card {uuid}: {e}"))?;
+    // CERT-1: issued as every card is (its keys and certificates: AUTH-1 signs with 9A,
+    // and a card without a valid certificate is not unlocked).
+    state
+        .issue_card(card.clone(), &guid)
+        .await
+        .map_err(|e| anyhow!("issuing card {uuid}: {e}"))?;
+    if cards == Cards::Locked {
+        crate::flows::unlock::lock(&card)?;
     }
     Ok(BenchUser {
         card,
         guid,
+        email,
         addr: format!("10.0.{}.{}", index / 250, index % 250 + 1),
     })
 }
@@ -215,27 +246,8 @@ async fn prepare_one(client: &reqwest::Client, base: &str, user: BenchUser) -> R
         id: started.attempt_id,
         addr: user.addr,
         cookie,
-        request: right_answers(&proven.questions)?,
-    })
-}
-
-/// The right answers as a user types them (case and spaces changed).
-fn right_answers(questions: &[Question]) -> Result<AnswersRequest> {
-    let answers = questions
-        .iter()
-        .map(|q| {
-            let (_, answer) = ANSWERS
-                .iter()
-                .find(|(id, _)| *id == i64::from(q.id))
-                .ok_or_else(|| anyhow!("asked question {} that nobody registered", q.id))?;
-            Ok(Answer {
-                question_id: q.id,
-                answer: SecurityAnswer::parse(&format!(" {} ", answer.to_uppercase()))?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(AnswersRequest {
-        answers: BoundedVec::new(answers)?,
+        request: crate::flows::unlock::right_answers(&proven.questions)
+            .map_err(|failure| anyhow!("{failure}"))?,
     })
 }
 

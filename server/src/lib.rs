@@ -47,9 +47,21 @@ pub use error::AppError;
 use secrets::{AnswerHasher, AuditKey, CodePepper, Kek, PasscodeHasher};
 use store::{Store, StoreError};
 
-/// Everything a request needs. Cheap to clone.
+/// Everything a request needs, shared: every extractor and middleware layer clones the
+/// state per request, so a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
@@ -122,7 +134,7 @@ impl AppState {
         let hasher = AnswerHasher::new(cost.0, cost.1, &pepper_key)?;
         let passcodes = PasscodeHasher::new(cost.0, cost.1, &pepper_key)?;
         let ca = ca::open_or_create(&store, &kek, &settings.organisation_name, clock.now()).await?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             store,
             clock,
             settings: Arc::new(settings),
@@ -137,7 +149,7 @@ impl AppState {
             audit_checking: Arc::default(),
             instance: hex::encode(secrets::random_bytes::<6>()).into(),
             draining: ops::Draining::default(),
-        })
+        })))
     }
 }
 

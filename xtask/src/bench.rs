@@ -1,8 +1,10 @@
 //! `cargo xtask bench [ARGS]`: release-builds the server and the benches, then runs
-//! `unlock-bench` with ARGS passed through (`--help` lists them) and `signin-bench`, whose
-//! last line is `signin X.XX of pgbench`. `cargo xtask bench signin [ARGS]` runs only the
-//! sign-in bench (ARGS to `signin-bench`); `cargo xtask bench spa` measures the SPA
-//! instead ([`crate::spa_bench`]). Measurements, not tests: CI does not run them.
+//! `unlock-bench` with ARGS passed through (`--help` lists them), `overhead-bench` (a
+//! non-KDF endpoint against bare axum), `footprint-bench` (resident memory over 10,000
+//! flows) and last `signin-bench`, whose last line is `signin X.XX of pgbench`.
+//! `cargo xtask bench NAME [ARGS]` runs one of `signin`, `overhead`, `footprint` alone
+//! (ARGS to it); `cargo xtask bench spa` measures the SPA instead
+//! ([`crate::spa_bench`]). Measurements, not tests: CI does not run them.
 
 use std::path::Path;
 use std::process::Command;
@@ -29,12 +31,22 @@ pub fn bench(root: &Path, args: &[String]) -> Result<()> {
         "unlock-bench",
         "--bin",
         "signin-bench",
+        "--bin",
+        "overhead-bench",
+        "--bin",
+        "hello-axum",
+        "--bin",
+        "footprint-bench",
     ]))?;
-    let signin = root.join("target/release/signin-bench");
-    if args.first().map(String::as_str) == Some("signin") {
-        return run(Command::new(signin).args(&args[1..]));
+    let release = root.join("target/release");
+    let one = |name: &str| release.join(format!("{name}-bench"));
+    if let Some(name @ ("signin" | "overhead" | "footprint")) = args.first().map(String::as_str) {
+        return run(Command::new(one(name)).args(&args[1..]));
     }
-    run(Command::new(root.join("target/release/unlock-bench")).args(args))?;
-    // OPS-6 / issue 22: sign-ins through two instances against pgbench, last.
-    run(&mut Command::new(signin))
+    run(Command::new(release.join("unlock-bench")).args(args))?;
+    // Issue 22: the middleware against bare axum, memory over 10,000 flows, and the
+    // sign-ins through two instances against pgbench, last.
+    run(&mut Command::new(one("overhead")))?;
+    run(&mut Command::new(one("footprint")))?;
+    run(&mut Command::new(one("signin")))
 }

@@ -6,6 +6,7 @@ mod bench;
 mod card;
 mod demo;
 mod e2e;
+mod faults;
 mod fleet;
 mod fuzz;
 mod local_tls;
@@ -55,6 +56,7 @@ fn main() -> Result<()> {
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench::bench(&root, &args[1..]),
         Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
+        Some(name @ ("load" | "chaos")) => faults::instrument(&root, name, &args[1..]),
         Some("e2e") => {
             setup::all(&root)?;
             build(&root)?;
@@ -62,7 +64,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup|build|demo|test|e2e|bench|fuzz>\n\
+                "usage: cargo xtask <setup|build|demo|test|e2e|bench|fuzz|load|chaos>\n\
                  \n  setup  install system packages, npm packages and tools\
                  \n  build  build the server, card bridge, virtual card and the SPA\
                  \n  demo   run the whole product with a virtual card and a mail catcher\
@@ -72,10 +74,15 @@ fn main() -> Result<()> {
                  \n  test   run every test (what CI runs)\
                  \n  e2e    only the browser tests (Chromium, Firefox ESR, WebKitGTK)\
                  \n  fuzz   [SECONDS] each fuzz target under libFuzzer (nightly; default 600)\
+                 \n  load   [ARGS] 200 clients' whole flows for 60 s through 3 instances\
+                 \n         (release build; ARGS to the load instrument, see --help)\
+                 \n  chaos  [ARGS] 1,000 flows while an instance is killed every 10 s;\
+                 \n         then audit, outbox, attempts and cards checked\
                  \n  bench  measure the unlock's answers step against the argon2id bound\
                  \n         (release build; ARGS after it go to unlock-bench, see --help),\
-                 \n         then card sign-ins through two instances against pgbench\
-                 \n  bench signin [ARGS]  only the sign-ins (ARGS to signin-bench)\
+                 \n         then the middleware against bare axum, memory over 10,000 flows,\
+                 \n         and card sign-ins through two instances against pgbench\
+                 \n  bench signin|overhead|footprint [ARGS]  one of the issue-22 benches alone\
                  \n  bench spa  the SPA's bytes per page and its time to a usable unlock\
                  \n         page on a slow link, against a Leptos hello-world"
             );
@@ -327,6 +334,8 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     // OPS-1: the server held to the OpenAPI document it serves (built by the tests above).
     run(Command::new("cargo").args(["build", "--bin", "smartcard-server"]))?;
     run(Command::new("bash").arg(root.join("server/contract/run.sh")))?;
+    // Issue 22: short versions of `cargo xtask load` and `chaos`.
+    faults::short(root)?;
     if args.iter().any(|a| a == "--no-e2e") {
         return Ok(());
     }

@@ -42,8 +42,10 @@ pub struct MailWorker {
 
 const SWEEP: Duration = Duration::from_secs(5);
 const BATCH: i64 = 20;
-/// Seconds a worker holds a claimed outbox row before another may retry it.
-const CLAIM_LEASE: i64 = 120;
+/// Seconds a worker holds a claimed outbox row before another may retry it: several
+/// times one send's SMTP timeout, and short, since a code waits it out when its
+/// instance dies mid-send.
+const CLAIM_LEASE: i64 = 60;
 /// Failed sends before a message is given up (about 1.5 hours of back-off).
 const MAX_SEND_ATTEMPTS: i64 = 10;
 
@@ -121,24 +123,27 @@ impl MailWorker {
         let now = self.clock.now();
         outbox::drop_expired(&self.pool, now).await?;
         let due = outbox::due(&self.pool, now, BATCH).await?;
-        self.deliver(now, due).await
+        self.deliver(due).await
     }
 
     /// Sends the rows this worker manages to claim, and records each outcome.
-    async fn deliver(&self, now: i64, due: Vec<QueuedMail>) -> Result<(), StoreError> {
+    async fn deliver(&self, due: Vec<QueuedMail>) -> Result<(), StoreError> {
         for mail in due {
             if self.stopping.requested() {
                 break;
             }
             // Claim the row with a lease before sending, so that when several instances
             // share one database only one of them sends it (no duplicate unlock codes).
-            // If this instance dies mid-send, another retries once the lease runs out.
+            // If this instance dies mid-send, another retries once the lease runs out. The
+            // lease runs from now, not from the sweep's start: earlier sends may have taken
+            // up to their timeout each, and a lease already past would let a second
+            // instance send the same message.
+            let now = self.clock.now();
             if !outbox::claim(&self.pool, &mail.id, now, now + CLAIM_LEASE).await? {
                 continue;
             }
             // ALL-7: a code that no longer works is not sent at all — judged by the clock
             // now, not at the sweep's start (earlier sends may have taken a while).
-            let now = self.clock.now();
             if mail.expires_at.is_some_and(|expires_at| now >= expires_at) {
                 outbox::mark_dropped(&self.pool, &mail.id, now, "expired before sending").await?;
                 continue;
@@ -192,9 +197,13 @@ impl MailWorker {
             .recipient
             .parse()
             .map_err(|e| format!("bad recipient: {e}"))?;
+        // The outbox row's id: a relay or a check after a fault can tell a message sent
+        // twice (OPS-6) from two messages.
+        let message_id = format!("<{}@{}>", mail.id, self.from.email.domain());
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
+            .message_id(Some(message_id))
             .subject(&mail.subject);
         let message = match &mail.html_body {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(
@@ -306,7 +315,7 @@ mod tests {
         let due_a = outbox::due(&pool_a, now, BATCH).await.unwrap();
         let due_b = outbox::due(&b.pool, now, BATCH).await.unwrap();
         assert_eq!((due_a.len(), due_b.len()), (1, 1));
-        let (ra, rb) = tokio::join!(a.deliver(now, due_a), b.deliver(now, due_b));
+        let (ra, rb) = tokio::join!(a.deliver(due_a), b.deliver(due_b));
         ra.unwrap();
         rb.unwrap();
         let mut seen = 0;

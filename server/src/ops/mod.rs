@@ -43,7 +43,10 @@ pub fn init_logs(format: crate::config::LogFormat) {
         .unwrap_or_else(|_| crate::trace::DEFAULT_LOG_FILTER.into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
-        crate::config::LogFormat::Text => logs.init(),
+        // Colours only for a person at a terminal: a log file or journald gets plain text.
+        crate::config::LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
         crate::config::LogFormat::Json => logs
             .json()
             .flatten_event(true)

@@ -202,3 +202,22 @@ pub async fn backlog(pool: &AnyPool) -> Result<Vec<Backlog>, StoreError> {
     .fetch_all(pool)
     .await?)
 }
+
+/// One message's fate, for checking after a fault that each was delivered once (OPS-6).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Fate {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub sent_at: Option<i64>,
+    pub dropped_at: Option<i64>,
+}
+
+pub async fn fates(pool: &AnyPool) -> Result<Vec<Fate>, StoreError> {
+    Ok(sqlx::query_as::<_, Fate>(
+        "SELECT id, channel, recipient, subject, sent_at, dropped_at FROM outbox ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await?)
+}
