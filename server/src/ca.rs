@@ -12,6 +12,7 @@ use der::{Decode, Encode, EncodePem};
 use p256::ecdsa::{DerSignature, SigningKey};
 use rand::rngs::OsRng;
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -67,7 +68,12 @@ pub struct CertificateAuthority {
     key: SigningKey,
     certificate: Certificate,
     der: Vec<u8>,
+    /// SHA-256 of certificates whose signature by this CA verified.
+    verified: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
 }
+
+/// How many verified certificates are remembered (about 2 MB at most).
+const VERIFIED_REMEMBERED: usize = 30_000;
 
 impl std::fmt::Debug for CertificateAuthority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -146,6 +152,7 @@ impl CertificateAuthority {
             key,
             certificate,
             der,
+            verified: Default::default(),
         })
     }
 
@@ -162,6 +169,7 @@ impl CertificateAuthority {
             key,
             certificate,
             der: certificate_der.to_vec(),
+            verified: Default::default(),
         })
     }
 
@@ -182,24 +190,49 @@ impl CertificateAuthority {
     /// The public key of a certificate this CA issued, if it is current at `now`: issuer,
     /// this CA's signature and validity checked (not only taken from our records).
     pub fn current_key(&self, der: &[u8], now: i64) -> Option<p256::ecdsa::VerifyingKey> {
-        use p256::ecdsa::signature::Verifier;
         let cert = Certificate::from_der(der).ok()?;
         let tbs = &cert.tbs_certificate;
         let unix = |t: &Time| i64::try_from(t.to_unix_duration().as_secs()).ok();
         let current =
             unix(&tbs.validity.not_before)? <= now && now < unix(&tbs.validity.not_after)?;
-        let signature = p256::ecdsa::Signature::from_der(cert.signature.raw_bytes()).ok()?;
-        let signed = self
-            .key
-            .verifying_key()
-            .verify(&tbs.to_der().ok()?, &signature)
-            .is_ok();
+        let signed = self.signed_by_us(der, &cert);
         let ours = tbs.issuer == self.certificate.tbs_certificate.subject;
         (ours && signed && current).then_some(())?;
         p256::ecdsa::VerifyingKey::from_sec1_bytes(
             tbs.subject_public_key_info.subject_public_key.raw_bytes(),
         )
         .ok()
+    }
+
+    /// Whether this CA's signature on `cert` (whose DER is `der`) verifies. A signature
+    /// that verified once always will: the certificates that did are remembered by their
+    /// SHA-256, so a sign-in checks one ECDSA signature (the card's), not two.
+    fn signed_by_us(&self, der: &[u8], cert: &Certificate) -> bool {
+        use p256::ecdsa::signature::Verifier;
+        let digest: [u8; 32] = Sha256::digest(der).into();
+        if self
+            .verified
+            .lock()
+            .is_ok_and(|seen| seen.contains(&digest))
+        {
+            return true;
+        }
+        let signed = p256::ecdsa::Signature::from_der(cert.signature.raw_bytes())
+            .ok()
+            .zip(cert.tbs_certificate.to_der().ok())
+            .is_some_and(|(signature, tbs)| {
+                self.key.verifying_key().verify(&tbs, &signature).is_ok()
+            });
+        if signed {
+            if let Ok(mut seen) = self.verified.lock() {
+                // Bounded: forgetting costs only a verify again.
+                if seen.len() >= VERIFIED_REMEMBERED {
+                    seen.clear();
+                }
+                seen.insert(digest);
+            }
+        }
+        signed
     }
 
     /// A certificate for the key a card generated in `slot`, naming its holder (9A) or

@@ -42,8 +42,8 @@ impl AppState {
         client: &Client,
     ) -> Result<LoginStartResponse, AppError> {
         let guid = request.card_guid;
-        self.challenge_room(client).await?;
         let (now, mut tx) = self.open().await?;
+        self.challenge_room(&mut tx, now, client).await?;
         let card = cards::find(&mut tx, &guid).await?;
         let fresh = FreshChallenge {
             id: LoginId::from_bytes(random_bytes()),

@@ -81,3 +81,25 @@ fn all_2_a_name_cannot_add_attributes_to_a_certificate() {
     let root = Certificate::from_der(ca.certificate_der()).unwrap();
     assert_eq!(root.tbs_certificate.subject.0.len(), 2);
 }
+
+#[test]
+fn auth_1_a_certificate_remembered_as_ours_does_not_vouch_for_a_forged_one() {
+    let ca = CertificateAuthority::create("Trust", NOW).unwrap();
+    let other = CertificateAuthority::create("Trust", NOW).unwrap();
+    let public = p256::PublicKey::from(*SigningKey::random(&mut OsRng).verifying_key());
+    let issued = ca
+        .issue(KeySlot::PivAuth, &holder("John Rigby"), &public, NOW)
+        .unwrap();
+    // Checked twice: the second time from what the first remembered.
+    assert!(ca.current_key(&issued.der, NOW).is_some());
+    assert!(ca.current_key(&issued.der, NOW).is_some());
+    // The same holder and key, signed by another CA of the same name: refused.
+    let forged = other
+        .issue(KeySlot::PivAuth, &holder("John Rigby"), &public, NOW)
+        .unwrap();
+    assert!(ca.current_key(&forged.der, NOW).is_none());
+    // Ours, but out of its validity: refused, remembered or not.
+    assert!(ca.current_key(&issued.der, NOW - 1).is_none());
+    let expired = NOW + i64::try_from(CARD_LIFETIME_DAYS * DAY).unwrap();
+    assert!(ca.current_key(&issued.der, expired).is_none());
+}

@@ -187,12 +187,16 @@ impl AppState {
 
     /// AUTH-1: a client address may hold only so many login challenges open at once;
     /// one that is answered (or expires) frees its place, so a hospital's staff signing
-    /// in from one address are never refused for being many.
-    pub(crate) async fn challenge_room(&self, client: &Client) -> Result<(), AppError> {
-        let now = self.clock.now();
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+    /// in from one address are never refused for being many. Read in the step's own
+    /// transaction: one transaction per step.
+    pub(crate) async fn challenge_room(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+        client: &Client,
+    ) -> Result<(), AppError> {
         let (open, first_expiry) =
-            sessions::open_challenges(&mut conn, &client.limit_key(), now).await?;
+            sessions::open_challenges(conn, &client.limit_key(), now).await?;
         if open < i64::from(self.settings.rate_limit_per_client) {
             return Ok(());
         }
