@@ -32,9 +32,9 @@ pub struct Findings {
     pub resent_after_kill: Vec<String>,
 }
 
-/// The mail worker's lease (`server::mail`'s CLAIM_LEASE): a message claimed by an
-/// instance that died is sent again no sooner.
-const CLAIM_LEASE: Duration = Duration::from_secs(60);
+/// The mail worker's lease: a message claimed by an instance that died is sent again no
+/// sooner.
+const CLAIM_LEASE: Duration = Duration::from_secs(server::mail::CLAIM_LEASE.unsigned_abs());
 
 pub async fn check(state: &AppState, sink: &MailSink, clients: &[Client]) -> Result<Findings> {
     let mut findings = Findings::default();

@@ -45,7 +45,7 @@ const BATCH: i64 = 20;
 /// Seconds a worker holds a claimed outbox row before another may retry it: several
 /// times one send's SMTP timeout, and short, since a code waits it out when its
 /// instance dies mid-send.
-const CLAIM_LEASE: i64 = 60;
+pub const CLAIM_LEASE: i64 = 60;
 /// Failed sends before a message is given up (about 1.5 hours of back-off).
 const MAX_SEND_ATTEMPTS: i64 = 10;
 
