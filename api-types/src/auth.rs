@@ -18,29 +18,39 @@ pub use crate::values::LoginId;
 
 endpoints! {
     /// AUTH-1: the card names itself; a fresh single-use challenge for its 9A key.
-    LoginStart = POST "/api/auth/login/start", LoginStartRequest => LoginStartResponse;
+    LoginStart = POST "/api/auth/login/start", LoginStartRequest => LoginStartResponse,
+        refuses [UnknownCard, RateLimited];
     /// AUTH-1 / AUTH-2: the signed challenge; a session cookie and who is signed in.
-    LoginFinish = POST "/api/auth/login/finish", LoginFinishRequest => SessionInfo;
+    LoginFinish = POST "/api/auth/login/finish", LoginFinishRequest => SessionInfo,
+        refuses [NotFound, UnknownCard, LoginExpired, CertificateNotValid, CardNotGenuine,
+            RenewalUnfinished, PasscodesLocked, RateLimited];
     /// AUTH-2: ends the session and clears its cookie.
-    Logout = POST "/api/auth/logout", LogoutRequest => LogoutResponse;
+    Logout = POST "/api/auth/logout", LogoutRequest => LogoutResponse,
+        refuses [NotSignedIn, PasscodesLocked, RateLimited];
     /// AUTH-2: who is signed in on this browser, or `not_signed_in`.
-    Session = GET "/api/auth/session", () => SessionInfo;
+    Session = GET "/api/auth/session", () => SessionInfo,
+        refuses [NotSignedIn, PasscodesLocked, RateLimited];
     /// REG-5: "My card" for the signed-in user.
-    Me = GET "/api/me", () => MyCard;
+    Me = GET "/api/me", () => MyCard, refuses [NotSignedIn, PasscodesLocked, RateLimited];
     /// REG-5: change the email and mobile on "My card". The passcode is entered again and
     /// verified on the card first (a fresh login challenge signed by the session's card),
     /// because the email is where unlock codes go; the old address is told.
-    ChangeContact = POST "/api/me/contact", ChangeContactRequest => MyCard;
+    ChangeContact = POST "/api/me/contact", ChangeContactRequest => MyCard,
+        refuses [NotSignedIn, PasscodesLocked, NotFound, LoginExpired, CertificateNotValid,
+            CardNotGenuine, SelfServiceClosed, EmailNotApproved, RateLimited];
     /// RA-5: the passcode entered again and verified on the session's own card (a fresh
     /// login challenge signed by its 9A key): actions that give someone access are allowed
     /// for 5 minutes after it (or after signing in).
-    ProveCardAgain = POST "/api/auth/card-again", CardAgainRequest => CardProven;
+    ProveCardAgain = POST "/api/auth/card-again", CardAgainRequest => CardProven,
+        refuses [NotSignedIn, PasscodesLocked, NotFound, LoginExpired, CertificateNotValid,
+            CardNotGenuine, RateLimited];
     /// "This wasn't me": the single-use link in every notice email (unlock, registration,
     /// contact change) leads to a page that posts its token here; the report is recorded
     /// for the RA and self-service closes for the user until the RA has reviewed it. The
     /// token travels in the link's fragment (`/not-me#TOKEN`), so it is in no server log
     /// or Referer, and a mail scanner fetching the link reports nothing.
-    NotMe = POST "/api/not-me", NotMeRequest => NotMeResponse;
+    NotMe = POST "/api/not-me", NotMeRequest => NotMeResponse,
+        refuses [NotFound, CodeAlreadyUsed, RateLimited];
 }
 
 /// REG-5: what the signed-in user sees about themselves and their card.

@@ -15,16 +15,17 @@
 //! # use api_types::unlock::{CodeRequest, CodeAccepted, PublicConfig};
 //! endpoints! {
 //!     /// UNL-5: the emailed code.
-//!     Code = POST "/api/unlock/{id}/code" AttemptId, CodeRequest => CodeAccepted;
+//!     Code = POST "/api/unlock/{id}/code" AttemptId, CodeRequest => CodeAccepted,
+//!         refuses [CodeInvalid, CodeExpired, CodeTriesExhausted];
 //!     /// ALL-4: the organisation's public settings.
-//!     Config = GET "/api/config", () => PublicConfig;
+//!     Config = GET "/api/config", () => PublicConfig, refuses [];
 //! }
 //! ```
 //!
-//! Three endpoints answer something other than JSON — the health check's `ok`, the CA
-//! certificate's PEM and the audit trail's CSV export — and say so with [`NotJson`]: they
-//! are declared like the rest (so the router serves them from here too), but read as
-//! text or followed as links, never through a typed call.
+//! Four endpoints answer something other than JSON — the health check's `ok`, the CA
+//! certificate's PEM, its revocation list and the audit trail's CSV export — and say so
+//! with [`NotJson`]: they are declared like the rest (so the router serves them from here
+//! too), but read as text or followed as links, never through a typed call.
 //!
 //! A route has at most one `{…}`; its type fills it ([`Segment`]), `()` when there is
 //! none (then it is left out of the declaration). The compiler checks that the two agree:
@@ -34,12 +35,14 @@
 //! # use api_types::unlock::{CodeRequest, CodeAccepted};
 //! endpoints! {
 //!     /// No type fills `{id}`: refused at compile time.
-//!     Code = POST "/api/unlock/{id}/code", CodeRequest => CodeAccepted;
+//!     Code = POST "/api/unlock/{id}/code", CodeRequest => CodeAccepted, refuses [];
 //! }
 //! ```
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::ErrorCode;
 
 /// Where every endpoint's route starts (checked when it is declared); the server answers
 /// any other path under it with a JSON 404.
@@ -64,12 +67,39 @@ pub trait Endpoint {
     const DOCS: &'static [&'static str];
     /// The status of a success: 200, or 201 where the step creates what it names.
     const SUCCESS: u16;
+    /// The refusals particular to this endpoint; [`Endpoint::refusals`] adds those any
+    /// request of its kind can meet.
+    const REFUSES: &'static [ErrorCode];
     /// What fills the route's `{…}`: `()` when it has none.
     type Params: PathParams;
     /// `POST`: the JSON body. `GET`: the query string's fields (`()` for none).
     type Request: Serialize + DeserializeOwned;
     /// The JSON answer; [`NotJson`] for the few endpoints that answer something else.
     type Response: Serialize + DeserializeOwned;
+
+    /// Every code a refusal of this endpoint can carry (OPS-1): its own, those of any
+    /// request (an internal failure; a read or a change another site asked for), of any
+    /// `POST` (a body that is not the endpoint's JSON, too large, or not JSON at all) and
+    /// of any route with a `{…}` (a value of another shape is not found).
+    fn refusals() -> Vec<ErrorCode> {
+        let mut codes = vec![ErrorCode::Internal, ErrorCode::OriginNotAllowed];
+        if Self::METHOD == Method::Post {
+            codes.extend([
+                ErrorCode::BadRequest,
+                ErrorCode::PayloadTooLarge,
+                ErrorCode::UnsupportedMediaType,
+            ]);
+        }
+        if <Self::Params as PathParams>::SLOTS > 0 {
+            codes.push(ErrorCode::NotFound);
+        }
+        for code in Self::REFUSES {
+            if !codes.contains(code) {
+                codes.push(*code);
+            }
+        }
+        codes
+    }
 
     /// The concrete path, e.g. `/api/unlock/0a0a…/code`.
     fn path(params: &Self::Params) -> String {
@@ -181,9 +211,9 @@ pub const fn slots(route: &str) -> usize {
 }
 
 /// The answer of the few endpoints that do not answer JSON — the health check's `ok`, the
-/// CA certificate's PEM, the audit trail's CSV export. They are read as text or followed
-/// as links (a download), never decoded: no value of this type exists, and decoding one
-/// fails.
+/// CA certificate's PEM and revocation list, the audit trail's CSV export. They are read
+/// as text or followed as links (a download), never decoded: no value of this type exists,
+/// and decoding one fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NotJson {}
 
@@ -207,9 +237,10 @@ impl utoipa::ToSchema for NotJson {
 }
 
 /// Declares endpoints, each in one line under its doc comment:
-/// `Name = METHOD "route" [ParamsType], Request => Response;` where `METHOD` is `GET` or
-/// `POST` and the params type is left out when the route has no `{…}`; `@201` before the
-/// name when a success is `201 Created`. Each becomes a
+/// `Name = METHOD "route" [ParamsType], Request => Response, refuses [Code, …];` where
+/// `METHOD` is `GET` or `POST`, the params type is left out when the route has no `{…}`,
+/// and the codes are the endpoint's own refusals ([`Endpoint::REFUSES`]); `@201` before
+/// the name when a success is `201 Created`. Each becomes a
 /// unit struct implementing [`Endpoint`]; the compiler checks that the route is under
 /// [`API_PREFIX`] and that its `{…}` and the params type agree.
 #[macro_export]
@@ -232,7 +263,7 @@ macro_rules! endpoints {
     (@status $status:literal) => {
         $status
     };
-    (@one [$($doc:meta)*] $name:ident [$status:expr] $method:ident $route:literal [$params:ty] $request:ty, $response:ty) => {
+    (@one [$($doc:meta)*] $name:ident [$status:expr] $method:ident $route:literal [$params:ty] $request:ty, $response:ty [$($code:ident)*]) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct $name;
@@ -243,6 +274,7 @@ macro_rules! endpoints {
             const NAME: &'static str = stringify!($name);
             const DOCS: &'static [&'static str] = &[$(stringify!($doc)),*];
             const SUCCESS: u16 = $status;
+            const REFUSES: &'static [$crate::ErrorCode] = &[$($crate::ErrorCode::$code),*];
             type Params = $params;
             type Request = $request;
             type Response = $response;
@@ -260,11 +292,12 @@ macro_rules! endpoints {
     };
     ($(
         $(#[$doc:meta])*
-        $(@$status:literal)? $name:ident = $method:ident $route:literal $($params:ty)?, $request:ty => $response:ty;
+        $(@$status:literal)? $name:ident = $method:ident $route:literal $($params:ty)?, $request:ty => $response:ty,
+            refuses [$($code:ident),* $(,)?];
     )+) => {
         $(
             $crate::endpoints!(
-                @one [$($doc)*] $name [$crate::endpoints!(@status $($status)?)] $method $route [$crate::endpoints!(@params $($params)?)] $request, $response
+                @one [$($doc)*] $name [$crate::endpoints!(@status $($status)?)] $method $route [$crate::endpoints!(@params $($params)?)] $request, $response [$($code)*]
             );
         )+
     };

@@ -12,7 +12,9 @@ use crate::ra::UserUuid;
 
 endpoints! {
     /// PASS-5: whether the caller's Verification Passcode is the one said: yes or no.
-    HelpdeskCheck = POST "/api/helpdesk/check", HelpdeskCheckRequest => HelpdeskAnswer;
+    HelpdeskCheck = POST "/api/helpdesk/check", HelpdeskCheckRequest => HelpdeskAnswer,
+        refuses [NotSignedIn, PasscodesLocked, HelpdeskRoleRequired, VerificationLocked,
+            RateLimited];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,8 @@ pub mod bridge;
 pub mod contact;
 pub mod endpoint;
 pub mod error;
+#[cfg(feature = "openapi")]
+mod examples;
 pub mod helpdesk;
 #[cfg(feature = "openapi")]
 pub mod openapi;

@@ -1,9 +1,11 @@
 //! OPS-1: the OpenAPI 3.1 document of the whole API, built from the endpoints' own
 //! declarations ([`Endpoint`]): each operation's path, method, path parameter, query or
-//! body, success status and answer come from the one line that also builds the router,
-//! the page's calls and the tests' — so the document cannot describe an API that is not
-//! there. Every refusal is an [`ApiError`] whose `code` is an [`ErrorCode`]; each status
-//! lists the codes it carries.
+//! body, success status, answer and refusals come from the one line that also builds the
+//! router, the page's calls and the tests' — so the document cannot describe an API that
+//! is not there. Every refusal is an [`ApiError`] whose `code` is an [`ErrorCode`]; each
+//! operation lists, by status, the codes it can be refused with ([`Endpoint::refusals`]),
+//! and the API tests fail on any other. Each operation carries an example request and
+//! answer ([`crate::examples`]), checked here to read as the endpoint's types.
 
 use std::collections::BTreeMap;
 
@@ -11,15 +13,17 @@ use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{Schema, Type};
+use utoipa::openapi::schema::{AllOfBuilder, Schema, Type};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, Header, Info, ObjectBuilder, OpenApi, OpenApiBuilder,
     PathsBuilder, Ref, RefOr, Required, ResponseBuilder,
 };
 use utoipa::{PartialSchema, ToSchema};
 
+use serde_json::Value;
+
 use crate::endpoint::{Endpoint, Method};
-use crate::{ApiError, ErrorCode};
+use crate::{examples, ApiError, ErrorCode};
 
 /// The document being built: one operation per endpoint added.
 #[derive(Default)]
@@ -28,6 +32,8 @@ pub struct ApiDocument {
     schemas: BTreeMap<String, RefOr<Schema>>,
     /// Names two different schemas were given: each would describe the other's values.
     clashes: Vec<String>,
+    /// Endpoints whose example is missing or does not read as their type.
+    bad_examples: Vec<String>,
 }
 
 /// What a non-JSON endpoint answers, by its declared name.
@@ -81,6 +87,35 @@ impl ApiDocument {
         &self.clashes
     }
 
+    /// Examples that are missing or would be refused as their endpoint's request or not
+    /// read as its answer (none, or the document teaches a call that fails).
+    pub fn bad_examples(&self) -> &[String] {
+        &self.bad_examples
+    }
+
+    /// `E`'s example request and answer (`None` where it takes or answers nothing), each
+    /// checked by reading it as the type it claims to be.
+    fn examples_of<E>(&mut self) -> (Option<Value>, Option<Value>)
+    where
+        E: Endpoint,
+        E::Response: ToSchema,
+    {
+        let request = examples::request(E::NAME);
+        if serde_json::from_value::<E::Request>(request.clone().unwrap_or(Value::Null)).is_err() {
+            self.bad_examples.push(format!("{} request", E::NAME));
+        }
+        let response = examples::response(E::NAME);
+        let not_json = E::Response::name() == "NotJson";
+        let readable = match &response {
+            Some(answer) => serde_json::from_value::<E::Response>(answer.clone()).is_ok(),
+            None => not_json,
+        };
+        if !readable {
+            self.bad_examples.push(format!("{} response", E::NAME));
+        }
+        (request, response)
+    }
+
     /// Adds endpoint `E` as one operation.
     pub fn add<E>(&mut self)
     where
@@ -111,16 +146,22 @@ impl ApiDocument {
                     .schema(Some(schema)),
             );
         }
+        let (request_example, response_example) = self.examples_of::<E>();
         let method = match E::METHOD {
             Method::Get => {
                 self.referred_to_by::<E::Request>();
                 for (name, schema, required) in query_parameters(E::Request::schema()) {
+                    let example = request_example
+                        .as_ref()
+                        .and_then(|fields| fields.get(&name))
+                        .cloned();
                     operation = operation.parameter(
                         ParameterBuilder::new()
                             .name(name)
                             .parameter_in(ParameterIn::Query)
                             .required(required)
-                            .schema(Some(schema)),
+                            .schema(Some(schema))
+                            .example(example),
                     );
                 }
                 HttpMethod::Get
@@ -131,7 +172,10 @@ impl ApiDocument {
                     RequestBodyBuilder::new()
                         .content(
                             "application/json",
-                            ContentBuilder::new().schema(Some(body)).build(),
+                            ContentBuilder::new()
+                                .schema(Some(body))
+                                .example(request_example)
+                                .build(),
                         )
                         .required(Some(Required::True))
                         .build(),
@@ -146,6 +190,7 @@ impl ApiDocument {
         } else {
             ContentBuilder::new()
                 .schema(Some(self.schema_of::<E::Response>()))
+                .example(response_example)
                 .build()
         };
         let media = if E::Response::name() == "NotJson" {
@@ -159,7 +204,7 @@ impl ApiDocument {
                 .description("Done.")
                 .content(media, answer),
         );
-        for (status, response) in self.refusals() {
+        for (status, response) in self.refusals(&E::refusals()) {
             operation = operation.response(status, response);
         }
         self.paths
@@ -168,24 +213,39 @@ impl ApiDocument {
             .push((method, operation.build()));
     }
 
-    /// One response per status a refusal can have, naming the codes it carries.
-    fn refusals(&mut self) -> Vec<(String, utoipa::openapi::Response)> {
+    /// One response per status `codes` have, each naming the codes it carries and
+    /// holding its body's `code` to them.
+    fn refusals(&mut self, codes: &[ErrorCode]) -> Vec<(String, utoipa::openapi::Response)> {
         let error = self.schema_of::<ApiError>();
-        let mut by_status: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
-        for code in ErrorCode::ALL {
-            by_status
-                .entry(code.http_status())
-                .or_default()
-                .push(code.as_str());
+        let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+        for code in codes {
+            by_status.entry(code.http_status()).or_default().push(*code);
         }
         by_status
             .into_iter()
             .map(|(status, codes)| {
+                let names: Vec<&str> = codes.iter().map(|code| code.as_str()).collect();
+                let body = AllOfBuilder::new().item(error.clone()).item(
+                    ObjectBuilder::new()
+                        .property(
+                            "code",
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(names.clone())),
+                        )
+                        .required("code"),
+                );
+                let example = codes.first().and_then(|code| {
+                    serde_json::to_value(ApiError::new(*code, code.as_str().replace('_', " "))).ok()
+                });
                 let mut response = ResponseBuilder::new()
-                    .description(format!("Refused: `code` is one of {}.", codes.join(", ")))
+                    .description(format!("Refused: `code` is one of {}.", names.join(", ")))
                     .content(
                         "application/json",
-                        ContentBuilder::new().schema(Some(error.clone())).build(),
+                        ContentBuilder::new()
+                            .schema(Some(body))
+                            .example(example)
+                            .build(),
                     );
                 if status == 429 {
                     response = response.header(
@@ -311,6 +371,49 @@ mod tests {
             r#"CARD-3: "resumed""#
         );
         assert_eq!(doc_text(r#"doc = r" UNL-1: starts.""#), "UNL-1: starts.");
+    }
+
+    crate::endpoints! {
+        /// A made-up endpoint with no example.
+        Unexampled = POST "/api/unexampled", crate::unlock::StartRequest
+            => crate::unlock::StartResponse, refuses [UnknownCard, RateLimited];
+    }
+
+    #[test]
+    fn ops_1_an_endpoint_without_an_example_is_named() {
+        let mut document = ApiDocument::new();
+        document.add::<crate::unlock::Start>();
+        assert!(document.bad_examples().is_empty());
+        document.add::<Unexampled>();
+        assert_eq!(
+            document.bad_examples(),
+            ["Unexampled request", "Unexampled response"]
+        );
+    }
+
+    #[test]
+    fn ops_1_an_operation_lists_only_its_own_refusals() {
+        let mut document = ApiDocument::new();
+        document.add::<Unexampled>();
+        let json = serde_json::to_value(document.build("t", "0")).unwrap();
+        let responses = &json["paths"]["/api/unexampled"]["post"]["responses"];
+        let statuses: Vec<&str> = responses
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        // 200 and the refusals of any POST, plus its own: 404 and 429; never 401.
+        assert_eq!(
+            statuses,
+            ["200", "400", "403", "404", "413", "415", "429", "500"]
+        );
+        let codes = &responses["404"]["content"]["application/json"]["schema"]["allOf"][1]
+            ["properties"]["code"]["enum"];
+        assert_eq!(codes, &serde_json::json!(["unknown_card"]));
+        let codes = &responses["400"]["content"]["application/json"]["schema"]["allOf"][1]
+            ["properties"]["code"]["enum"];
+        assert_eq!(codes, &serde_json::json!(["bad_request"]));
     }
 
     #[test]

@@ -23,11 +23,16 @@ pub const ACCOUNT_PASSCODE_MAX: usize = 20;
 
 endpoints! {
     /// PASS-1: which server-side passcodes are set, and when the passcodes were last set.
-    ViewPasscodes = GET "/api/passcodes", () => PasscodesView;
+    ViewPasscodes = GET "/api/passcodes", () => PasscodesView,
+        refuses [NotSignedIn, PasscodesLocked, RateLimited];
     /// PASS-2: one Update: the current passcode on the card, and every change chosen.
-    UpdatePasscodes = POST "/api/passcodes", PasscodeUpdateRequest => PasscodeUpdateStarted;
+    UpdatePasscodes = POST "/api/passcodes", PasscodeUpdateRequest => PasscodeUpdateStarted,
+        refuses [NotSignedIn, PasscodesLocked, NotFound, LoginExpired, CertificateNotValid,
+            CardNotGenuine, SelfServiceClosed, NothingToUpdate, AccountRecoveryPasscodeReused,
+            VerificationPasscodeReused, RateLimited];
     /// PASS-2: the card took its new passcode; the server-side ones kept aside are set.
-    FinishPasscodeUpdate = POST "/api/passcodes/{id}/finish" PasscodeUpdateId, PasscodeUpdateFinish => PasscodesView;
+    FinishPasscodeUpdate = POST "/api/passcodes/{id}/finish" PasscodeUpdateId, PasscodeUpdateFinish => PasscodesView,
+        refuses [NotSignedIn, PasscodesLocked, AttemptEnded, AttemptExpired, RateLimited];
 }
 
 /// The two passcodes the server keeps.

@@ -28,41 +28,65 @@ pub use values::{Reason, ReportId, Role, UserUuid, REASON_MAX_CHARS};
 
 endpoints! {
     /// RA-2: users by UUID (exact) or the start of a name, a page at a time.
-    SearchUsers = GET "/api/ra/users", UserQuery => UserList;
+    SearchUsers = GET "/api/ra/users", UserQuery => UserList,
+        refuses [BadRequest, NotSignedIn, PasscodesLocked, RaRoleRequired, RateLimited];
     /// RA-2: everything the RA sees about one user.
-    ViewUser = GET "/api/ra/users/{uuid}" UserUuid, () => UserRecord;
+    ViewUser = GET "/api/ra/users/{uuid}" UserUuid, () => UserRecord,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, RateLimited];
     /// RA-3 / UNL-4: reopen self-service for a user it was closed for.
-    Reopen = POST "/api/ra/users/{uuid}/reopen" UserUuid, ReasonRequest => Done;
+    Reopen = POST "/api/ra/users/{uuid}/reopen" UserUuid, ReasonRequest => Done,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, ManagerRequired,
+            CardProofRequired, RateLimited];
     /// RA-6: the incident stop — self-service closed, every flow in progress failed, every
     /// session ended, in one action.
-    StopSelfService = POST "/api/ra/users/{uuid}/stop" UserUuid, ReasonRequest => Done;
+    StopSelfService = POST "/api/ra/users/{uuid}/stop" UserUuid, ReasonRequest => Done,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, ManagerRequired,
+            RateLimited];
     /// CERT-5: a card reported lost or stolen — every certificate of the user's cards
     /// revoked, every flow failed and every session ended; the user is told.
-    RevokeCertificates = POST "/api/ra/users/{uuid}/revoke" UserUuid, ReasonRequest => Done;
+    RevokeCertificates = POST "/api/ra/users/{uuid}/revoke" UserUuid, ReasonRequest => Done,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, ManagerRequired,
+            RateLimited];
     /// PASS-4 / RA-3: unlock an account locked because its passcodes expired unchanged;
     /// the user must change them at their next sign-in, and has the lock period again.
-    UnlockPasscodes = POST "/api/ra/users/{uuid}/passcodes-unlock" UserUuid, ReasonRequest => Done;
+    UnlockPasscodes = POST "/api/ra/users/{uuid}/passcodes-unlock" UserUuid, ReasonRequest => Done,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, ManagerRequired,
+            CardProofRequired, RateLimited];
     /// RA-3 / CERT-4: the RA renews the user's certificates at their desk (the third
     /// renewal in a row, or an ended certificate), their own card proven in the last 5
     /// minutes (RA-5), the cardholder's card in the reader: this opens the renewal's
     /// secure channel; its steps go on at `/api/renewal/{id}/…` under the RA's session.
-    RenewAtDesk = POST "/api/ra/users/{uuid}/renewal" UserUuid, DeskRenewalRequest => crate::renewal::RenewalOpened;
+    RenewAtDesk = POST "/api/ra/users/{uuid}/renewal" UserUuid, DeskRenewalRequest => crate::renewal::RenewalOpened,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, ManagerRequired,
+            CardProofRequired, CertificateNotValid, RenewalNotDue, RateLimited];
     /// RA-3: change a user's email and mobile; both addresses are told.
-    ChangeUserContact = POST "/api/ra/users/{uuid}/contact" UserUuid, ContactRequest => Done;
+    ChangeUserContact = POST "/api/ra/users/{uuid}/contact" UserUuid, ContactRequest => Done,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, ManagerRequired,
+            CardProofRequired, EmailNotApproved, RateLimited];
     /// RA-3 / UNL-8: a code for the RA to read out on the phone, shown once.
-    IssuePhoneCode = POST "/api/ra/users/{uuid}/phone-code" UserUuid, ReasonRequest => PhoneCode;
+    IssuePhoneCode = POST "/api/ra/users/{uuid}/phone-code" UserUuid, ReasonRequest => PhoneCode,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, ManagerRequired,
+            CardProofRequired, RateLimited];
     /// RA-1: an RA manager changes a user's role.
-    ChangeRole = POST "/api/ra/users/{uuid}/role" UserUuid, RoleRequest => Done;
+    ChangeRole = POST "/api/ra/users/{uuid}/role" UserUuid, RoleRequest => Done,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, CardProofRequired,
+            RateLimited];
     /// RA-4: the audit trail, filtered, newest first, a page at a time.
-    Audit = GET "/api/ra/audit", AuditFilter => AuditPage;
+    Audit = GET "/api/ra/audit", AuditFilter => AuditPage,
+        refuses [BadRequest, NotSignedIn, PasscodesLocked, RaRoleRequired, RateLimited];
     /// RA-4: the same filters as a CSV download, streamed. Not JSON: the page links to it.
-    AuditCsv = GET "/api/ra/audit.csv", AuditFilter => NotJson;
+    AuditCsv = GET "/api/ra/audit.csv", AuditFilter => NotJson,
+        refuses [BadRequest, NotSignedIn, PasscodesLocked, RaRoleRequired, RateLimited];
     /// RA-4: the open "this wasn't me" reports.
-    Reports = GET "/api/ra/reports", () => ReportList;
+    Reports = GET "/api/ra/reports", () => ReportList,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, RateLimited];
     /// RA-4: a report was looked into; it leaves the queue.
-    ReviewReport = POST "/api/ra/reports/{id}/review" ReportId, ReasonRequest => Done;
+    ReviewReport = POST "/api/ra/reports/{id}/review" ReportId, ReasonRequest => Done,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, OwnAccount, ManagerRequired,
+            RateLimited];
     /// RA-4: users at risk.
-    ViewDashboard = GET "/api/ra/dashboard", () => Dashboard;
+    ViewDashboard = GET "/api/ra/dashboard", () => Dashboard,
+        refuses [NotSignedIn, PasscodesLocked, RaRoleRequired, RateLimited];
 }
 
 /// Users per page of search results.

@@ -19,9 +19,13 @@ use crate::values::{AttemptId, UnlockCode, ValueError};
 
 endpoints! {
     /// SCSC-1 / SCSC-4: who the card's holder says they are; the ways a code may go.
-    Recovery = POST "/api/unlock/{id}/recovery" AttemptId, RecoveryRequest => RecoveryAccepted;
+    Recovery = POST "/api/unlock/{id}/recovery" AttemptId, RecoveryRequest => RecoveryAccepted,
+        refuses [RecoveryClosed, AlreadyUnlocked, AttemptEnded, AttemptExpired, WrongStep,
+            RecoveryNotRecognised, NoDeliveryChannel, RateLimited];
     /// SCSC-2 / POL-3: send the one-time code by email or text message.
-    SendCode = POST "/api/unlock/{id}/send-code" AttemptId, SendCodeRequest => CodeSent;
+    SendCode = POST "/api/unlock/{id}/send-code" AttemptId, SendCodeRequest => CodeSent,
+        refuses [RecoveryClosed, SelfServiceClosed, AlreadyUnlocked, AttemptEnded, AttemptExpired,
+            WrongStep, DeliveryNotOffered, RateLimited];
 }
 
 /// Which way an unlock goes once the card has proved itself (POL-1).

@@ -26,13 +26,21 @@ pub const MAX_EMAIL_LEN: usize = 254;
 
 endpoints! {
     /// REG-1: a fresh card signature for the session's card; the questions and the email.
-    RegisterBegin = POST "/api/register/begin", RegisterBeginRequest => RegisterBeginResponse;
+    RegisterBegin = POST "/api/register/begin", RegisterBeginRequest => RegisterBeginResponse,
+        refuses [NotSignedIn, PasscodesLocked, NotFound, LoginExpired, CertificateNotValid,
+            CardNotGenuine, SelfServiceClosed, RateLimited];
     /// REG-2 / REG-3: four answers and the email; a registration code is emailed.
-    RegisterDetails = POST "/api/register/{id}/details" RegistrationId, RegisterDetailsRequest => CodeSent;
+    RegisterDetails = POST "/api/register/{id}/details" RegistrationId, RegisterDetailsRequest => CodeSent,
+        refuses [NotSignedIn, PasscodesLocked, SelfServiceClosed, WrongStep, AttemptExpired,
+            CodeTriesExhausted, QuestionsInvalid, EmailNotApproved, RateLimited];
     /// REG-3: a new code (the tries already used still count).
-    RegisterResend = POST "/api/register/{id}/resend" RegistrationId, ResendRequest => CodeSent;
+    RegisterResend = POST "/api/register/{id}/resend" RegistrationId, ResendRequest => CodeSent,
+        refuses [NotSignedIn, PasscodesLocked, SelfServiceClosed, WrongStep, AttemptExpired,
+            CodeTriesExhausted, RateLimited];
     /// REG-3 / REG-4: the emailed code; registered, and a notice is emailed.
-    RegisterConfirm = POST "/api/register/{id}/confirm" RegistrationId, RegisterConfirmRequest => RegisterConfirmResponse;
+    RegisterConfirm = POST "/api/register/{id}/confirm" RegistrationId, RegisterConfirmRequest => RegisterConfirmResponse,
+        refuses [NotSignedIn, PasscodesLocked, CodeAlreadyUsed, WrongStep, SelfServiceClosed,
+            CodeInvalid, CodeTriesExhausted, CodeExpired, RateLimited];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

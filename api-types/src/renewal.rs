@@ -29,18 +29,28 @@ use crate::values::{BoundedVec, CardGuid, CardSignature, LoginId, RenewalId, Res
 
 endpoints! {
     /// CERT-3: the passcode entered on the card; a renewal and its channel's opening.
-    RenewalStart = POST "/api/renewal", RenewalStartRequest => RenewalOpened;
+    RenewalStart = POST "/api/renewal", RenewalStartRequest => RenewalOpened,
+        refuses [NotSignedIn, PasscodesLocked, NotFound, LoginExpired, CertificateNotValid,
+            CardNotGenuine, RenewalNotDue, RenewalByRa, RateLimited];
     /// CERT-3: a sign-in kept because the card's renewal was cut off; a channel that
     /// reads the card's keys to finish it.
-    RenewalRecover = POST "/api/renewal/recover", RenewalRecoverRequest => RenewalOpened;
+    RenewalRecover = POST "/api/renewal/recover", RenewalRecoverRequest => RenewalOpened,
+        refuses [NotFound, RateLimited];
     /// CARD-3: a new channel for a renewal not finished (after any failure).
-    RenewalChannel = POST "/api/renewal/{id}/channel" RenewalId, RenewalChannelRequest => RenewalOpened;
+    RenewalChannel = POST "/api/renewal/{id}/channel" RenewalId, RenewalChannelRequest => RenewalOpened,
+        refuses [NotSignedIn, PasscodesLocked, AttemptEnded, AttemptExpired, RateLimited];
     /// CERT-3: the card's answers to the opening; the sealed key generation.
-    RenewalKeys = POST "/api/renewal/{id}/keys" RenewalId, CardAnswers => RenewalScript;
+    RenewalKeys = POST "/api/renewal/{id}/keys" RenewalId, CardAnswers => RenewalScript,
+        refuses [NotSignedIn, PasscodesLocked, AttemptEnded, AttemptExpired, WrongStep,
+            ChannelFailed, RateLimited];
     /// CERT-3: the card's new public keys; their certificates, sealed for the card.
-    RenewalCertificates = POST "/api/renewal/{id}/certificates" RenewalId, CardAnswers => RenewalScript;
+    RenewalCertificates = POST "/api/renewal/{id}/certificates" RenewalId, CardAnswers => RenewalScript,
+        refuses [NotSignedIn, PasscodesLocked, AttemptEnded, AttemptExpired, WrongStep,
+            ChannelFailed, CardUpdateFailed, CardNotGenuine, RateLimited];
     /// CERT-3 / CERT-5: the card wrote the certificates; renewed, the old ones revoked.
-    RenewalComplete = POST "/api/renewal/{id}/complete" RenewalId, CardAnswers => RenewalDone;
+    RenewalComplete = POST "/api/renewal/{id}/complete" RenewalId, CardAnswers => RenewalDone,
+        refuses [NotSignedIn, PasscodesLocked, AttemptEnded, AttemptExpired, WrongStep,
+            ChannelFailed, CardUpdateFailed, RateLimited];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

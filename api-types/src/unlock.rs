@@ -33,38 +33,54 @@ use crate::values::{
 
 endpoints! {
     /// UNL-1: the card names itself; the server answers with a challenge.
-    @201 Start = POST "/api/unlock/start", StartRequest => StartResponse;
+    @201 Start = POST "/api/unlock/start", StartRequest => StartResponse,
+        refuses [RouteNotOffered, UnknownCard, RateLimited];
     /// CARD-3: after a reload, the attempt this browser's flow cookie holds for this card,
     /// if its code was accepted and the card update is not finished: the page goes on
     /// with it, and no second code is emailed.
-    Resume = POST "/api/unlock/resume", ResumeRequest => ResumeResponse;
+    Resume = POST "/api/unlock/resume", ResumeRequest => ResumeResponse,
+        refuses [NotFound, RateLimited];
     /// CARD-6 / UNL-2 / UNL-3: the signed challenge; whose card it is and the questions.
-    CardProof = POST "/api/unlock/{id}/card-proof" AttemptId, CardProofRequest => CardProofResponse;
+    CardProof = POST "/api/unlock/{id}/card-proof" AttemptId, CardProofRequest => CardProofResponse,
+        refuses [AlreadyUnlocked, AttemptEnded, AttemptExpired, WrongStep, CertificateNotValid,
+            CardNotGenuine, NotRegistered, SelfServiceClosed, PasscodesLocked, RecoveryClosed,
+            NoDeliveryChannel, RateLimited];
     /// UNL-3 / UNL-4 / UNL-5: the answers; a code is emailed.
-    Answers = POST "/api/unlock/{id}/answers" AttemptId, AnswersRequest => AnswersResponse;
+    Answers = POST "/api/unlock/{id}/answers" AttemptId, AnswersRequest => AnswersResponse,
+        refuses [SelfServiceClosed, AlreadyUnlocked, AttemptEnded, AttemptExpired, WrongStep,
+            WrongAnswers, RateLimited];
     /// UNL-5: the emailed code; the opening of the secure channel to the card.
-    Code = POST "/api/unlock/{id}/code" AttemptId, CodeRequest => CodeAccepted;
+    Code = POST "/api/unlock/{id}/code" AttemptId, CodeRequest => CodeAccepted,
+        refuses [RecoveryClosed, SelfServiceClosed, AlreadyUnlocked, AttemptEnded, AttemptExpired,
+            CodeAlreadyUsed, WrongStep, CodeInvalid, CodeTriesExhausted, CodeExpired, RateLimited];
     /// RA-3: instead of the questions and the emailed code, a code the RA team read out on
     /// the phone — accepted after the card proved itself, also when self-service is closed
     /// or the user never registered (UNL-4, UNL-8), and only for this card's own user.
-    RaCode = POST "/api/unlock/{id}/ra-code" AttemptId, CodeRequest => CodeAccepted;
+    RaCode = POST "/api/unlock/{id}/ra-code" AttemptId, CodeRequest => CodeAccepted,
+        refuses [AlreadyUnlocked, AttemptEnded, AttemptExpired, WrongStep, NoRaCode, CodeInvalid,
+            CodeTriesExhausted, CodeExpired, RateLimited];
     /// CARD-3: the opening of a secure channel to the card, for an attempt whose code was
     /// verified (again after any failure).
-    Channel = POST "/api/unlock/{id}/channel" AttemptId, ChannelRequest => ChannelOpen;
+    Channel = POST "/api/unlock/{id}/channel" AttemptId, ChannelRequest => ChannelOpen,
+        refuses [AlreadyUnlocked, AttemptEnded, AttemptExpired, WrongStep, RateLimited];
     /// CARD-3: the card's answers to the opening; the sealed unlock script.
-    Script = POST "/api/unlock/{id}/script" AttemptId, ScriptRequest => SealedScript;
+    Script = POST "/api/unlock/{id}/script" AttemptId, ScriptRequest => SealedScript,
+        refuses [AlreadyUnlocked, AttemptEnded, AttemptExpired, WrongStep, ChannelFailed,
+            RateLimited];
     /// UNL-7: what the card answered; unlocked.
-    Complete = POST "/api/unlock/{id}/complete" AttemptId, CompleteRequest => CompleteResponse;
+    Complete = POST "/api/unlock/{id}/complete" AttemptId, CompleteRequest => CompleteResponse,
+        refuses [AlreadyUnlocked, AttemptEnded, AttemptExpired, WrongStep, CardUpdateFailed,
+            CardRefusedUpdate, RateLimited];
     /// ALL-4: the organisation's public settings.
-    Config = GET "/api/config", () => PublicConfig;
+    Config = GET "/api/config", () => PublicConfig, refuses [];
     /// CERT-1: the certificate authority's certificate, PEM — what relying parties and
     /// `openssl verify` check card certificates against. Not JSON: a file to download.
-    CaCertificate = GET "/api/ca-certificate", () => NotJson;
+    CaCertificate = GET "/api/ca-certificate", () => NotJson, refuses [];
     /// CERT-5: the CA's signed certificate revocation list, DER, with its next-update
     /// time — what relying parties and `openssl verify -crl_check` read. Not JSON.
-    Crl = GET "/api/crl", () => NotJson;
+    Crl = GET "/api/crl", () => NotJson, refuses [];
     /// Liveness, for load balancers and `cargo xtask`: the text `ok`, not JSON.
-    Health = GET "/api/health", () => NotJson;
+    Health = GET "/api/health", () => NotJson, refuses [];
 }
 
 /// `GET /api/config`: public, organisation-specific settings for the page (ALL-4).

@@ -309,4 +309,14 @@ mod tests {
         assert_eq!(document.operations(), 52);
         assert!(document.clashes().is_empty(), "{:?}", document.clashes());
     }
+
+    #[test]
+    fn ops_1_every_example_reads_as_its_endpoint_s_types() {
+        let Api { document, .. } = api();
+        assert!(
+            document.bad_examples().is_empty(),
+            "{:?}",
+            document.bad_examples()
+        );
+    }
 }

@@ -355,6 +355,13 @@ impl TestApp {
         } else {
             let error: ApiError = response.json().await.unwrap();
             assert_eq!(status.as_u16(), error.code.http_status(), "{error:?}");
+            // OPS-1: the document lists every code an endpoint is refused with.
+            assert!(
+                E::refusals().contains(&error.code),
+                "{} refused with {:?}, which its declaration does not list",
+                E::NAME,
+                error.code
+            );
             Err(Refused { status, error })
         }
     }
