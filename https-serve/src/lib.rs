@@ -10,10 +10,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::convert::Infallible;
+
 use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
+use tower::{Service, ServiceExt};
 
 pub use rustls::ServerConfig;
 
@@ -160,7 +165,15 @@ pub async fn serve_until(
         let (acceptor, router, drain) = (acceptor.clone(), router.clone(), drain.clone());
         tokio::spawn(async move {
             let _open = permit;
-            let router = router.layer(axum::Extension(ConnectInfo::<SocketAddr>(peer)));
+            // Each request is told its peer on the way in. (`Router::layer` here would
+            // rebuild every route's service for each connection, and box one more layer
+            // that every request clones.)
+            let router = router.map_request(move |mut request: Request<Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(peer));
+                request
+            });
             match acceptor {
                 Some(acceptor) => {
                     let handshake =
@@ -188,12 +201,14 @@ pub async fn serve_until(
     }
 }
 
-async fn serve_connection<I>(
-    io: I,
-    router: axum::Router,
-    mut drain: tokio::sync::watch::Receiver<bool>,
-) where
+async fn serve_connection<I, S>(io: I, router: S, mut drain: tokio::sync::watch::Receiver<bool>)
+where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: Service<Request<Incoming>, Response = axum::response::Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
 {
     let service = hyper_util::service::TowerToHyperService::new(router);
     let connection = hyper::server::conn::http1::Builder::new()

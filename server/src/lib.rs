@@ -238,9 +238,10 @@ impl Application {
         let limits = https_serve::Limits {
             max_connections: settings.max_connections as usize,
         };
-        let router = routes::router(self.state.clone())
-            .layer(axum::middleware::from_fn(ops::metrics::count_requests));
-        let router = trace::requests(router, &settings.trusted_proxies);
+        let router = trace::requests(
+            routes::router(self.state.clone()),
+            &settings.trusted_proxies,
+        );
         let draining = self.state.draining.clone();
         let told = async move {
             stop.await;

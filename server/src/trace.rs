@@ -19,6 +19,7 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Response};
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -52,11 +53,14 @@ pub fn requests(router: Router, trusted_proxies: &[IpAddr]) -> Router {
         .on_body_chunk(())
         .on_eos(())
         .on_failure(());
-    router
-        .layer(trace)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, FreshId))
-        .layer(axum::middleware::map_request(drop_unsafe_request_id))
+    // One layer, not four: `Router::layer` boxes each, and every request clones the box.
+    router.layer(
+        ServiceBuilder::new()
+            .layer(axum::middleware::map_request(drop_unsafe_request_id))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, FreshId))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(trace),
+    )
 }
 
 /// A random UUID from the thread's CSPRNG: unique, but without the system call per

@@ -35,6 +35,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::routing::{get, post};
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::ToSchema;
 
@@ -170,15 +171,19 @@ pub fn router(state: AppState) -> Router {
             axum::routing::any(|| async { AppError::NotFound }),
         )
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn_with_state(
-            guard,
-            refuse_cross_site,
-        ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
+        // One layer of three: `Router::layer` boxes each, and every request clones the box.
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                ))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(axum::middleware::from_fn_with_state(
+                    guard,
+                    refuse_cross_site,
+                )),
+        )
         .with_state(state.clone());
     let csp = content_security_policy(&state.settings.bridge_url);
     // Once on HTTPS, browsers must never come back over plain HTTP (a downgrade would
@@ -191,37 +196,45 @@ pub fn router(state: AppState) -> Router {
         Some(dir) => api.fallback_service(spa::spa(dir, &public::public_config(&state.settings))),
         None => api.fallback(|| async { AppError::NotFound }),
     };
-    app.layer(SetResponseHeaderLayer::if_not_present(
-        header::STRICT_TRANSPORT_SECURITY,
-        move |_: &axum::response::Response| hsts.clone(),
-    ))
-    .layer(SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        csp,
-    ))
-    .layer(SetResponseHeaderLayer::overriding(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    ))
-    .layer(SetResponseHeaderLayer::overriding(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("DENY"),
-    ))
-    .layer(SetResponseHeaderLayer::overriding(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    ))
-    // No window another site opens can reach ours, and the page asks for no device
-    // feature it does not use (local network access, which it does use, keeps its
-    // default of this origin only).
-    .layer(SetResponseHeaderLayer::overriding(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    ))
-    .layer(SetResponseHeaderLayer::overriding(
-        HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static(PERMISSIONS_POLICY),
-    ))
+    // The page's security headers, as one layer (see the API's above).
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                HeaderName::from_static("permissions-policy"),
+                HeaderValue::from_static(PERMISSIONS_POLICY),
+            ))
+            // No window another site opens can reach ours, and the page asks for no
+            // device feature it does not use (local network access, which it does use,
+            // keeps its default of this origin only).
+            .layer(SetResponseHeaderLayer::overriding(
+                HeaderName::from_static("cross-origin-opener-policy"),
+                HeaderValue::from_static("same-origin"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                csp,
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::STRICT_TRANSPORT_SECURITY,
+                move |_: &axum::response::Response| hsts.clone(),
+            ))
+            // OPS-2: after routing, so the route's template is known.
+            .layer(axum::middleware::from_fn(
+                crate::ops::metrics::count_requests,
+            )),
+    )
 }
 
 /// Every powerful feature the page never uses, off for it and anything it might embed.
