@@ -100,9 +100,9 @@ actions! {
     RaViewReports = "ra.view_reports",
     /// RA-3 / CERT-4: an RA began renewing a user's certificates at their desk.
     RaRenew = "ra.renew",
-    /// CERT-5: an RA revoked the certificates of a card reported lost or stolen.
     /// PASS-4 / RA-3: an account locked by expired passcodes, unlocked by the RA.
     RaPasscodesUnlock = "ra.passcodes_unlock",
+    /// CERT-5: an RA revoked the certificates of a card reported lost or stolen.
     RaRevoke = "ra.revoke",
     /// RA-4: an RA opened the dashboard of accounts at risk.
     RaViewDashboard = "ra.view_dashboard",
