@@ -19,6 +19,23 @@ fn third_wrong_answers() -> Value {
     })
 }
 
+/// Sam Wood's open "this wasn't me" report (RA-4), in the RA's queue and dashboard.
+fn sams_report() -> Value {
+    json!({
+        "id": "ee852e06acbe953e04bfc29511245b8b39c6e74e21a90025175579e37078606e",
+        "user": {
+            "uuid": "555555555509",
+            "display_name": "Mr Sam Wood",
+            "email": "sam.wood@nhs.net",
+            "role": "staff",
+            "registered": true,
+            "self_service_closed": true,
+        },
+        "notice": "unlock",
+        "reported_at": 1_795_265_100,
+    })
+}
+
 /// Endpoint `name`'s example success answer; `None` for the few that are not JSON.
 pub fn response(name: &str) -> Option<Value> {
     match name {
@@ -214,19 +231,7 @@ pub fn response(name: &str) -> Option<Value> {
         })),
         "Reports" => Some(json!({
             "reports": [
-                {
-                    "id": "ee852e06acbe953e04bfc29511245b8b39c6e74e21a90025175579e37078606e",
-                    "user": {
-                        "uuid": "555555555509",
-                        "display_name": "Mr Sam Wood",
-                        "email": "sam.wood@nhs.net",
-                        "role": "staff",
-                        "registered": true,
-                        "self_service_closed": true,
-                    },
-                    "notice": "unlock",
-                    "reported_at": 1_795_265_100,
-                },
+                sams_report(),
             ],
         })),
         "ViewDashboard" => Some(json!({
@@ -268,19 +273,7 @@ pub fn response(name: &str) -> Option<Value> {
                 },
             ],
             "open_reports": [
-                {
-                    "id": "ee852e06acbe953e04bfc29511245b8b39c6e74e21a90025175579e37078606e",
-                    "user": {
-                        "uuid": "555555555509",
-                        "display_name": "Mr Sam Wood",
-                        "email": "sam.wood@nhs.net",
-                        "role": "staff",
-                        "registered": true,
-                        "self_service_closed": true,
-                    },
-                    "notice": "unlock",
-                    "reported_at": 1_795_265_100,
-                },
+                sams_report(),
             ],
         })),
         "ViewPasscodes" => Some(json!({
