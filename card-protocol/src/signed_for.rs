@@ -24,15 +24,21 @@ impl SignedFor {
         }
     }
 
-    /// SHA-256 of the label, the origin and the challenge, each length-prefixed so no
-    /// two different triples give the same bytes.
-    pub fn digest(self, origin: &str, challenge: &[u8; 32]) -> [u8; 32] {
-        let mut hash = Sha256::new();
-        for part in [self.label(), origin.as_bytes(), challenge.as_slice()] {
-            hash.update((part.len() as u64).to_be_bytes());
-            hash.update(part);
+    /// The label, the origin and the challenge, each length-prefixed so no two different
+    /// triples give the same bytes: what a verifier that hashes for itself is given.
+    pub fn message(self, origin: &str, challenge: &[u8; 32]) -> Vec<u8> {
+        let parts = [self.label(), origin.as_bytes(), challenge.as_slice()];
+        let mut message = Vec::with_capacity(parts.iter().map(|p| 8 + p.len()).sum());
+        for part in parts {
+            message.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            message.extend_from_slice(part);
         }
-        hash.finalize().into()
+        message
+    }
+
+    /// SHA-256 of [`Self::message`]: what the card signs.
+    pub fn digest(self, origin: &str, challenge: &[u8; 32]) -> [u8; 32] {
+        Sha256::digest(self.message(origin, challenge)).into()
     }
 }
 

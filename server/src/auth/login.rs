@@ -13,13 +13,13 @@ use api_types::values::Challenge;
 use api_types::CardGuid;
 
 use super::LOGIN_CHALLENGE_TTL;
-use crate::flow::card_again::{check_card_signature, CardTrust};
+use crate::flow::card_again::check_card_signature;
 use crate::flow::session::{passcodes_due, renewal_due, session_info, Limits};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::attempts::HexBytes;
 use crate::store::cards::{self, Card};
-use crate::store::certificates::{self, CardCertificate};
+use crate::store::certificates;
 use crate::store::renewals::{self, LoginCertificate, RecoveryClaim, Renewal};
 use crate::store::sessions::{self, LoginChallenge, Session};
 use crate::store::users::{self, User};
@@ -59,37 +59,37 @@ impl AppState {
         client: &Client,
     ) -> Result<Login, AppError> {
         let (now, mut tx) = self.open().await?;
-        let loaded = match sessions::find_challenge_for_update(
-            &mut tx,
-            self.store.backend,
-            &request.login_id,
-        )
-        .await?
-        {
+        let challenge =
+            sessions::find_challenge_for_update(&mut tx, self.store.backend, &request.login_id)
+                .await?;
+        let loaded = match challenge {
             Some(challenge) => {
-                let card = cards::find(&mut tx, &challenge.card_guid).await?;
-                let user = match &card {
-                    Some(card) => users::find(&mut tx, &card.user_uuid).await?,
-                    None => None,
-                };
-                let certificates = certificates::for_card(&mut tx, &challenge.card_guid).await?;
-                let (login, unfinished) = match &card {
-                    Some(card) => (
-                        Some(renewals::login_certificate(&mut tx, &card.guid).await?),
-                        renewals::open_self_service_for_update(
-                            &mut tx,
-                            self.store.backend,
-                            &card.guid,
-                        )
-                        .await?,
-                    ),
-                    None => (None, None),
+                let guid = challenge.card_guid;
+                let holder = users::holder_of_card(&mut tx, &guid).await?;
+                let certificates = certificates::for_card(&mut tx, &guid).await?;
+                let signature = check_card_signature(
+                    &challenge,
+                    &certificates,
+                    self.card_trust(),
+                    &request.signature,
+                    now,
+                );
+                // CERT-3: only a signature the certificates do not check needs the card's
+                // open renewal (read, and locked, only then).
+                let unfinished = match (&holder, &signature) {
+                    (Some(_), Err(refused)) if may_be_a_renewal_s(refused) => {
+                        let backend = self.store.backend;
+                        renewals::open_self_service_for_update(&mut tx, backend, &guid).await?
+                    }
+                    _ => None,
                 };
                 Some(Loaded {
                     challenge,
-                    user,
-                    certificates,
-                    login,
+                    login: holder
+                        .as_ref()
+                        .map(|h| LoginCertificate::of(&certificates, h.renewals_in_a_row)),
+                    user: holder.map(|h| h.user),
+                    signature,
                     unfinished,
                 })
             }
@@ -98,14 +98,7 @@ impl AppState {
         let secret = FlowSecret::generate();
         let limits = self.session_limits();
         let rules = (self.settings.policy, self.settings.passcode_expiry);
-        let outcome = decide(
-            loaded,
-            &request,
-            self.card_trust(),
-            &secret,
-            (limits, rules),
-            now,
-        );
+        let outcome = decide(loaded, &request, &secret, (limits, rules), now);
         let info = self.finish(tx, now, client, outcome).await?;
         Ok(Login { info, secret })
     }
@@ -149,21 +142,26 @@ fn decide_start(
         .ok("ok", response)
 }
 
-/// What `login/finish` read.
+/// What `login/finish` read, and what the card's certificates said of its signature.
 struct Loaded {
     challenge: LoginChallenge,
     user: Option<User>,
-    certificates: Vec<CardCertificate>,
     /// CERT-2: what decides whether renewal is due (none: no such card).
     login: Option<LoginCertificate>,
-    /// CERT-3: the card's own renewal still open, if any.
+    /// AUTH-1: [`check_card_signature`]'s verdict.
+    signature: Result<(), AppError>,
+    /// CERT-3: the card's own renewal still open, if the signature may be its keys'.
     unfinished: Option<Renewal>,
+}
+
+/// CERT-3: a refusal a renewal's new keys could explain (not a spent or stale challenge).
+fn may_be_a_renewal_s(refused: &AppError) -> bool {
+    !matches!(refused, AppError::LoginExpired)
 }
 
 fn decide(
     loaded: Option<Loaded>,
     request: &LoginFinishRequest,
-    trust: CardTrust<'_>,
     secret: &FlowSecret,
     (limits, (policy, expiry)): (Limits, (Policy, PasscodeExpiry)),
     now: i64,
@@ -171,8 +169,8 @@ fn decide(
     let Some(Loaded {
         challenge,
         user,
-        certificates,
         login,
+        signature,
         unfinished,
     }) = loaded
     else {
@@ -188,9 +186,9 @@ fn decide(
     let Some(user) = user else {
         return outcome.refuse(AppError::UnknownCard);
     };
-    match check_card_signature(&challenge, &certificates, trust, &request.signature, now) {
+    match signature {
         Ok(()) => {}
-        Err(AppError::LoginExpired) => return outcome.refuse(AppError::LoginExpired),
+        Err(refused) if !may_be_a_renewal_s(&refused) => return outcome.refuse(refused),
         Err(refused) => return unchecked(outcome, unfinished, &challenge, request, refused, now),
     }
     let session = Session {

@@ -63,7 +63,18 @@ pub fn chain_of(actor: &str) -> i64 {
     i64::from(Sha256::digest(actor.as_bytes())[0]) % CHAINS
 }
 
-/// Appends to the actor's chain, locking only that chain's head.
+/// A link's row: `$9` is its chain and `$12` its MAC.
+macro_rules! insert_link {
+    () => {
+        "INSERT INTO audit_log (at, actor, action, outcome, card_guid, user_uuid, \
+         client_addr, detail, chain, chain_seq, prev_mac, mac) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    };
+}
+
+/// Appends to the actor's chain, locking only that chain's head: the head, read and
+/// locked; then the link written and the head moved on to it — one statement on
+/// PostgreSQL, two on SQLite.
 pub async fn append(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -81,31 +92,38 @@ pub async fn append(
     .await?;
     let chain_seq = head.chain_seq + 1;
     let mac = link_mac(key, &head.mac, chain, chain_seq, at, entry);
-    sqlx::query("UPDATE audit_chain_heads SET chain_seq = $1, mac = $2 WHERE chain = $3")
-        .bind(chain_seq)
-        .bind(&mac)
+    let insert = match backend {
+        // One round trip fewer per audited step (issue 22).
+        Backend::Postgres => concat!(
+            "WITH head AS (UPDATE audit_chain_heads SET chain_seq = $10, mac = $12 \
+             WHERE chain = $9) ",
+            insert_link!()
+        ),
+        Backend::Sqlite => insert_link!(),
+    };
+    sqlx::query(insert)
+        .bind(at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.outcome)
+        .bind(entry.card_guid.as_deref())
+        .bind(entry.user_uuid.as_deref())
+        .bind(entry.client_addr.as_deref())
+        .bind(&entry.detail)
         .bind(chain)
+        .bind(chain_seq)
+        .bind(&head.mac)
+        .bind(&mac)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, outcome, card_guid, user_uuid, \
-         client_addr, detail, chain, chain_seq, prev_mac, mac) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(at)
-    .bind(&entry.actor)
-    .bind(&entry.action)
-    .bind(&entry.outcome)
-    .bind(entry.card_guid.as_deref())
-    .bind(entry.user_uuid.as_deref())
-    .bind(entry.client_addr.as_deref())
-    .bind(&entry.detail)
-    .bind(chain)
-    .bind(chain_seq)
-    .bind(&head.mac)
-    .bind(&mac)
-    .execute(conn)
-    .await?;
+    if backend == Backend::Sqlite {
+        sqlx::query("UPDATE audit_chain_heads SET chain_seq = $1, mac = $2 WHERE chain = $3")
+            .bind(chain_seq)
+            .bind(&mac)
+            .bind(chain)
+            .execute(conn)
+            .await?;
+    }
     Ok(())
 }
 

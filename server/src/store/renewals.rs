@@ -11,6 +11,7 @@ use card_protocol::KeySlot;
 use sqlx::AnyConnection;
 
 use super::attempts::HexBytes;
+use super::certificates::CardCertificate;
 use super::{corrupt, user_uuid, Backend, StoreError};
 
 const TABLE: &str = "renewals";
@@ -342,6 +343,22 @@ pub struct LoginCertificate {
     pub renewals_in_a_row: i64,
 }
 
+impl LoginCertificate {
+    /// What [`login_certificate`] reads, from the card's certificates already loaded and
+    /// its renewals in a row: a sign-in has both, and need not read the card again.
+    pub fn of(certificates: &[CardCertificate], renewals_in_a_row: i64) -> Self {
+        let not_after = certificates
+            .iter()
+            .filter(|c| c.slot == KeySlot::PivAuth && c.revoked_at.is_none())
+            .map(|c| c.not_after)
+            .max();
+        Self {
+            not_after,
+            renewals_in_a_row,
+        }
+    }
+}
+
 pub async fn login_certificate(
     conn: &mut AnyConnection,
     card_guid: &CardGuid,
@@ -368,4 +385,38 @@ pub async fn set_renewals_in_a_row(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn certificate(slot: KeySlot, not_after: i64, revoked_at: Option<i64>) -> CardCertificate {
+        CardCertificate {
+            serial: format!("{slot:?}-{not_after}"),
+            slot,
+            certificate: Vec::new(),
+            issued_at: 0,
+            not_after,
+            revoked_at,
+        }
+    }
+
+    #[test]
+    fn cert_2_the_login_certificate_in_force_is_the_latest_unrevoked_9a() {
+        let certificates = [
+            certificate(KeySlot::PivAuth, 100, None),
+            certificate(KeySlot::PivAuth, 300, Some(50)),
+            certificate(KeySlot::CardAuth, 400, None),
+            certificate(KeySlot::PivAuth, 200, None),
+        ];
+        assert_eq!(
+            LoginCertificate::of(&certificates, 2),
+            LoginCertificate {
+                not_after: Some(200),
+                renewals_in_a_row: 2
+            }
+        );
+        assert_eq!(LoginCertificate::of(&certificates[1..3], 0).not_after, None);
+    }
 }

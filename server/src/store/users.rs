@@ -2,6 +2,7 @@
 //! across attempts (UNL-4 counters, wrong codes per day, the fixed question subset).
 
 use api_types::ra::{Role, UserUuid};
+use api_types::CardGuid;
 use sqlx::{AnyConnection, AnyPool};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -92,10 +93,17 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-const SELECT: &str = "SELECT uuid, title, given_name, family_name, email, registered, \
-     unlock_failures, self_service_closed, code_failures, code_window_started_at, \
-     recovery_failures, incident_stopped, unlock_question_ids, mobile, role, passcodes_set_at, passcodes_unlocked_at \
-     FROM users WHERE uuid = $1";
+/// [`UserRow`]'s columns, none of which `cards` also has (so a join names them bare).
+macro_rules! user_columns {
+    () => {
+        "uuid, title, given_name, family_name, email, registered, unlock_failures, \
+         self_service_closed, code_failures, code_window_started_at, recovery_failures, \
+         incident_stopped, unlock_question_ids, mobile, role, passcodes_set_at, \
+         passcodes_unlocked_at"
+    };
+}
+
+const SELECT: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE uuid = $1");
 
 async fn select(
     conn: &mut AnyConnection,
@@ -112,6 +120,43 @@ async fn select(
 
 pub async fn find(conn: &mut AnyConnection, uuid: &UserUuid) -> Result<Option<User>, StoreError> {
     select(conn, SELECT, uuid).await
+}
+
+/// AUTH-1: a card's holder, and the card's self-service renewals since the RA last
+/// renewed it (CERT-4): one read where a sign-in needs both. None: no such card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardHolder {
+    pub user: User,
+    pub renewals_in_a_row: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CardHolderRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    renewals_in_a_row: i64,
+}
+
+pub async fn holder_of_card(
+    conn: &mut AnyConnection,
+    card_guid: &CardGuid,
+) -> Result<Option<CardHolder>, StoreError> {
+    sqlx::query_as::<_, CardHolderRow>(concat!(
+        "SELECT ",
+        user_columns!(),
+        ", cards.renewals_in_a_row FROM cards JOIN users ON users.uuid = cards.user_uuid \
+         WHERE cards.guid = $1"
+    ))
+    .bind(card_guid.to_hex())
+    .fetch_optional(conn)
+    .await?
+    .map(|row| {
+        Ok(CardHolder {
+            user: User::try_from(row.user)?,
+            renewals_in_a_row: row.renewals_in_a_row,
+        })
+    })
+    .transpose()
 }
 
 /// Loads a user and locks the row for the rest of the transaction, so the UNL-4

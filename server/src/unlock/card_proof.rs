@@ -13,14 +13,14 @@ use api_types::values::CardSignature;
 use api_types::AttemptId;
 use card_protocol::KeySlot;
 use card_protocol::SignedFor;
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use p256::ecdsa::{Signature, VerifyingKey};
+use p256::ecdsa::VerifyingKey;
 use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
 
 use super::rules::{check_step, AttemptState, CHALLENGE_TTL};
 use super::{failed, proven, Client, Guard, Outcome, Subject, Write};
 use crate::ca::CertificateAuthority;
+use crate::flow::card_again::card_signed;
 use crate::flow::lockout::answer_tries_left;
 use crate::flow::session::passcodes_due;
 use crate::secrets::FlowSecret;
@@ -102,11 +102,14 @@ impl AppState {
 /// CARD-6: the 9E key signed this attempt's challenge for a page of our origin (the
 /// digest the bridge computes, issue 17 item 10).
 fn genuine(card: &Card, (challenge, origin): (&[u8; 32], &str), signature: &CardSignature) -> bool {
-    let digest = SignedFor::CardProof.digest(origin, challenge);
-    VerifyingKey::from_sec1_bytes(&card.card_auth_public_key)
-        .ok()
-        .zip(Signature::from_der(signature.as_bytes()).ok())
-        .is_some_and(|(key, signature)| key.verify_prehash(&digest, &signature).is_ok())
+    VerifyingKey::from_sec1_bytes(&card.card_auth_public_key).is_ok_and(|key| {
+        card_signed(
+            &key,
+            SignedFor::CardProof,
+            (origin, challenge),
+            signature.as_bytes(),
+        )
+    })
 }
 
 /// The card's 9E key as a current, unrevoked certificate of our CA names it (the CA
@@ -231,7 +234,7 @@ mod tests {
     use super::*;
     use crate::fixtures::{attempt, john, written_attempt};
     use p256::ecdsa::signature::hazmat::PrehashSigner;
-    use p256::ecdsa::SigningKey;
+    use p256::ecdsa::{Signature, SigningKey};
 
     fn key() -> SigningKey {
         SigningKey::from_slice(&[7; 32]).unwrap()
