@@ -180,16 +180,22 @@ fn decide(
         Some(user) => Subject::card_of(challenge.card_guid, &user.uuid),
         None => Subject::card(challenge.card_guid),
     };
-    // Single use: whatever follows, this challenge is spent.
-    let outcome =
-        Outcome::new(FINISH, subject).write(Write::UseLoginChallenge(challenge.id.clone()));
+    // Single use: whatever follows, this challenge is spent — by a refusal's write, or
+    // with the new session.
+    let outcome = Outcome::new(FINISH, subject);
+    let spent = Write::UseLoginChallenge(challenge.id.clone());
     let Some(user) = user else {
-        return outcome.refuse(AppError::UnknownCard);
+        return outcome.write(spent).refuse(AppError::UnknownCard);
     };
     match signature {
         Ok(()) => {}
-        Err(refused) if !may_be_a_renewal_s(&refused) => return outcome.refuse(refused),
-        Err(refused) => return unchecked(outcome, unfinished, &challenge, request, refused, now),
+        Err(refused) if !may_be_a_renewal_s(&refused) => {
+            return outcome.write(spent).refuse(refused)
+        }
+        Err(refused) => {
+            let outcome = outcome.write(spent);
+            return unchecked(outcome, unfinished, &challenge, request, refused, now);
+        }
     }
     let session = Session {
         secret_hash: secret.hash(),
@@ -205,17 +211,17 @@ fn decide(
     let passcodes = passcodes_due(expiry, &user, now);
     // PASS-4: expired and unchanged past the lock period: only the RA unlocks it.
     if matches!(passcodes, PasscodesDue::Locked { .. }) {
-        return outcome.refuse(AppError::PasscodesLocked);
+        return outcome.write(spent).refuse(AppError::PasscodesLocked);
     }
     let due = (renewal, passcodes);
     let info = session_info(&user, challenge.card_guid, &session, (limits, due));
     // The PIN just verified: the card has all its tries again (RA-2, "as last seen").
-    let tries = i64::from(card_protocol::piv::PIN_TRIES);
+    let pin_tries = i64::from(card_protocol::piv::PIN_TRIES);
     outcome
-        .write(Write::NewSession(session))
-        .write(Write::PinTriesSeen {
-            card: challenge.card_guid,
-            tries,
+        .write(Write::SignedIn {
+            challenge: challenge.id.clone(),
+            session,
+            pin_tries,
         })
         .ok("ok", info)
 }

@@ -62,8 +62,13 @@ pub(crate) enum Write {
     NewLoginChallenge(LoginChallenge),
     /// AUTH-1: a login challenge is used up, whatever the signature said.
     UseLoginChallenge(LoginId),
-    /// AUTH-2: a new session.
-    NewSession(Session),
+    /// AUTH-1 / AUTH-2 / RA-2: a sign-in — its challenge spent, its session, and the
+    /// card's PIN tries as just seen.
+    SignedIn {
+        challenge: LoginId,
+        session: Session,
+        pin_tries: i64,
+    },
     /// AUTH-2: a request was served: the idle clock starts again.
     TouchSession(Vec<u8>),
     /// RA-5: the session's card proved itself again.
@@ -234,7 +239,14 @@ impl AppState {
                     sessions::insert_challenge(&mut tx, challenge, &client_key).await?
                 }
                 Write::UseLoginChallenge(id) => sessions::use_challenge(&mut tx, id, now).await?,
-                Write::NewSession(session) => sessions::insert_session(&mut tx, session).await?,
+                Write::SignedIn {
+                    challenge,
+                    session,
+                    pin_tries,
+                } => {
+                    let backend = self.store.backend;
+                    sessions::sign_in(&mut tx, backend, challenge, session, *pin_tries).await?
+                }
                 Write::TouchSession(hash) => sessions::touch_session(&mut tx, hash, now).await?,
                 Write::CardProven(hash) => sessions::card_proven(&mut tx, hash, now).await?,
                 Write::EndSession(hash) => sessions::end_session(&mut tx, hash, now).await?,

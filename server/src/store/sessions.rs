@@ -170,20 +170,54 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
-pub async fn insert_session(conn: &mut AnyConnection, session: &Session) -> Result<(), StoreError> {
-    sqlx::query(
+/// A new session's row: `$3` is its card and `$4` when it began.
+macro_rules! insert_session {
+    () => {
         "INSERT INTO sessions (secret_hash, user_uuid, card_guid, created_at, last_seen_at, \
-         expires_at, card_proven_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(session.secret_hash.clone())
-    .bind(session.user_uuid.as_str())
-    .bind(session.card_guid.to_hex())
-    .bind(session.created_at)
-    .bind(session.last_seen_at)
-    .bind(session.expires_at)
-    .bind(session.card_proven_at)
-    .execute(conn)
-    .await?;
+         expires_at, card_proven_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    };
+}
+
+/// A sign-in (AUTH-1, AUTH-2): the challenge spent, the session begun, and the card's PIN
+/// tries as just seen (RA-2). One statement on PostgreSQL (a sign-in's round trips are
+/// most of its cost, issue 22), three on SQLite.
+pub async fn sign_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    challenge: &LoginId,
+    session: &Session,
+    pin_tries: i64,
+) -> Result<(), StoreError> {
+    let insert = match backend {
+        Backend::Postgres => concat!(
+            "WITH spent AS (UPDATE login_challenges SET used_at = $4 \
+             WHERE id = $8 AND used_at IS NULL), \
+             seen AS (UPDATE cards SET pin_tries_left = $9, pin_tries_seen_at = $4 \
+             WHERE guid = $3) ",
+            insert_session!()
+        ),
+        Backend::Sqlite => insert_session!(),
+    };
+    let query = sqlx::query(insert)
+        .bind(session.secret_hash.clone())
+        .bind(session.user_uuid.as_str())
+        .bind(session.card_guid.to_hex())
+        .bind(session.created_at)
+        .bind(session.last_seen_at)
+        .bind(session.expires_at)
+        .bind(session.card_proven_at);
+    match backend {
+        Backend::Postgres => {
+            let query = query.bind(challenge.as_str()).bind(pin_tries);
+            query.execute(conn).await?;
+        }
+        Backend::Sqlite => {
+            query.execute(&mut *conn).await?;
+            use_challenge(&mut *conn, challenge, session.created_at).await?;
+            let card = &session.card_guid;
+            super::ra::set_pin_tries(conn, card, pin_tries, session.created_at).await?;
+        }
+    }
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use api_types::ErrorCode;
 use card_protocol::client::PivClient;
 use card_protocol::pin::Pin;
 use reqwest::StatusCode;
+use server::Clock;
 
 use crate::both;
 use crate::helpers::*;
@@ -68,12 +69,32 @@ async fn logout(app: &TestApp, cookie: &str) -> Result<(), ErrorCode> {
 async fn auth_1_a_card_and_its_pin_sign_in_and_logout_ends_the_session(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll_unlocked().await;
+    app.clock.advance(60);
     let (info, cookie) = login(&app, &card).await.unwrap();
     assert_eq!(
         (info.uuid.as_str(), info.card_guid),
         (card.uuid.as_str(), card.guid)
     );
     assert_eq!(info.display_name, "Mr John Rigby");
+    // RA-2: the PIN just verified, the card is recorded with all its tries, as of now
+    // (written with the session: one statement on PostgreSQL).
+    #[derive(sqlx::FromRow)]
+    struct Tries {
+        pin_tries_left: Option<i64>,
+        pin_tries_seen_at: Option<i64>,
+    }
+    let seen = sqlx::query_as::<_, Tries>(
+        "SELECT pin_tries_left, pin_tries_seen_at FROM cards WHERE guid = $1",
+    )
+    .bind(card.guid.to_hex())
+    .fetch_one(&app.state.store.pool)
+    .await
+    .unwrap();
+    let now = app.clock.now();
+    assert_eq!(
+        (seen.pin_tries_left, seen.pin_tries_seen_at),
+        (Some(3), Some(now))
+    );
     // Any instance serves it: it lives in the database.
     let other = app.restart().await;
     assert_eq!(
