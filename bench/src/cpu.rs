@@ -1,6 +1,7 @@
-//! Where the CPU went during a timed run (Linux `/proc`): the server process, the
+//! Where the CPU went during a timed run (Linux `/proc`): the server processes, the
 //! PostgreSQL processes, this bench, everything else, and idle — so a low ratio can be
-//! told apart from a busy machine. Times are in USER_HZ ticks (100 per second on Linux).
+//! told apart from a busy machine, and a step's cost split by who paid it. Times are in
+//! USER_HZ ticks (100 per second on Linux).
 
 /// One reading of the counters.
 #[derive(Debug, Clone, Copy)]
@@ -12,7 +13,8 @@ pub struct Sample {
     bench: u64,
 }
 
-/// Shares of all cores over the run (they add up to about 1) and the server's CPU per step.
+/// Shares of all cores over the run (they add up to about 1), the server's CPU per step,
+/// and all cores' time per step (a share of it is that part's CPU per step).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Usage {
     pub server: f64,
@@ -21,6 +23,14 @@ pub struct Usage {
     pub other: f64,
     pub idle: f64,
     pub server_ms_per_step: f64,
+    pub cores_ms_per_step: f64,
+}
+
+impl Usage {
+    /// CPU time per step of a part whose share of all cores is `share`.
+    pub fn ms_per_step(&self, share: f64) -> f64 {
+        share * self.cores_ms_per_step
+    }
 }
 
 const TICKS_PER_SEC: f64 = 100.0;
@@ -68,13 +78,17 @@ fn postgres_ticks() -> u64 {
         .sum()
 }
 
-/// Reads the counters now; `None` where `/proc` is not there.
-pub fn sample(server_pid: u32) -> Option<Sample> {
+/// Reads the counters now (the servers' summed); `None` where `/proc` is not there.
+pub fn sample(server_pids: &[u32]) -> Option<Sample> {
     let (machine_busy, machine_total) = machine_ticks()?;
+    let mut server = 0;
+    for pid in server_pids {
+        server += process_ticks(&format!("/proc/{pid}/stat"))?.1;
+    }
     Some(Sample {
         machine_busy,
         machine_total,
-        server: process_ticks(&format!("/proc/{server_pid}/stat"))?.1,
+        server,
         postgres: postgres_ticks(),
         bench: process_ticks("/proc/self/stat")?.1,
     })
@@ -98,6 +112,7 @@ impl Sample {
             other: ((busy - ours) / total).max(0.0),
             idle: 1.0 - busy / total,
             server_ms_per_step: server / TICKS_PER_SEC * 1000.0 / steps.max(1) as f64,
+            cores_ms_per_step: total / TICKS_PER_SEC * 1000.0 / steps.max(1) as f64,
         }
     }
 }

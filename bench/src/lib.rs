@@ -11,6 +11,7 @@ pub mod crowd;
 pub mod fleet;
 pub mod flows;
 pub mod mail_sink;
+pub mod pgbench;
 pub mod process;
 pub mod unlock;
 

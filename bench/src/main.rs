@@ -237,10 +237,10 @@ async fn measure_on(backend: Backend, db: &BenchDb, bench: &Bench) -> Result<Vec
         let timed = prepared.split_off(concurrency);
         unlock::answer_all(&client, &server.base_url, prepared, concurrency).await?;
         let before = bound(bench).await?;
-        let usage_from = cpu::sample(server.pid());
+        let usage_from = cpu::sample(&[server.pid()]);
         let result = unlock::answer_all(&client, &server.base_url, timed, concurrency).await?;
         let cpu = usage_from
-            .zip(cpu::sample(server.pid()))
+            .zip(cpu::sample(&[server.pid()]))
             .map(|(from, to)| to.usage_since(&from, steps));
         let after = bound(bench).await?;
         eprintln!(

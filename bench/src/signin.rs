@@ -12,7 +12,6 @@
 //! line is `signin X.XX of pgbench`. It reports; it fails only on errors.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,8 +19,10 @@ use anyhow::{bail, Context, Result};
 use api_types::auth::{LoginFinish, LoginFinishRequest, LoginStart, LoginStartRequest};
 use api_types::values::CardSignature;
 use api_types::Endpoint;
-use bench::backend::{random_hex, Backend, BenchDb, PG_ADMIN};
+use bench::backend::{Backend, BenchDb, PG_ADMIN};
+use bench::cpu;
 use bench::fleet::Fleet;
+use bench::pgbench::{self, Pgbench};
 use bench::process::{free_port, server_binary, ServerConfig, ServerProcess};
 use bench::unlock::{enroll_users, BenchUser, Cards, PIN};
 use card_protocol::client::PivClient;
@@ -62,6 +63,25 @@ async fn run(args: Args) -> Result<()> {
     let measured = measure(&args, &server_bin, &db).await;
     db.remove().await?;
     let (signins, pgbench, per_signin) = measured?;
+    let (before, after) = (&pgbench.0, &pgbench.1);
+    if let (Some(cpu), Some(first), Some(second)) = (
+        per_signin.cpu,
+        before.busy_ms_per_transaction,
+        after.busy_ms_per_transaction,
+    ) {
+        println!(
+            "cpu per sign-in: {:.2} ms busy — servers {:.2}, postgres {:.2}, clients and \
+             their cards {:.2}, balancer and the rest {:.2} (idle {:.0}%); per pgbench \
+             transaction {:.2} ms busy",
+            cpu.ms_per_step(1.0 - cpu.idle),
+            cpu.ms_per_step(cpu.server),
+            cpu.ms_per_step(cpu.postgres),
+            cpu.ms_per_step(cpu.bench),
+            cpu.ms_per_step(cpu.other),
+            cpu.idle * 100.0,
+            (first + second) / 2.0
+        );
+    }
     println!(
         "database per sign-in (2 steps): {:.2} SQL statements, {:.2} transactions ({:.2} per \
          step), {:.2} rows written",
@@ -72,13 +92,13 @@ async fn run(args: Args) -> Result<()> {
     );
     println!(
         "pgbench TPC-B-like: {:.0} and {:.0} tps (mean {:.0})",
-        pgbench.0,
-        pgbench.1,
-        (pgbench.0 + pgbench.1) / 2.0
+        before.tps,
+        after.tps,
+        (before.tps + after.tps) / 2.0
     );
     println!(
         "signin {:.2} of pgbench",
-        signins / ((pgbench.0 + pgbench.1) / 2.0)
+        signins / ((before.tps + after.tps) / 2.0)
     );
     Ok(())
 }
@@ -89,13 +109,15 @@ struct PerSignin {
     rows_written: f64,
     /// SQL statements, BEGIN and COMMIT included, as PostgreSQL logged them.
     statements: f64,
+    /// Where the CPU went while signing in (none without `/proc`).
+    cpu: Option<cpu::Usage>,
 }
 
 async fn measure(
     args: &Args,
     server_bin: &std::path::Path,
     db: &BenchDb,
-) -> Result<(f64, (f64, f64), PerSignin)> {
+) -> Result<(f64, (Pgbench, Pgbench), PerSignin)> {
     let balancer_port = free_port()?;
     let mut first = ServerConfig::new(&db.url, (8, 1))?;
     first.public_port = balancer_port;
@@ -108,13 +130,22 @@ async fn measure(
         "signin-bench: {} users enrolled; pgbench first",
         users.len()
     );
-    let before = pgbench(args.clients, args.secs)?;
+    let length = Duration::from_secs(args.secs);
+    let before = pgbench::run(args.clients, length)?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stats_before = database_stats(&db.url).await?;
-    let run = sign_ins(&base, users, args.clients, Duration::from_secs(args.secs)).await?;
+    let servers: Vec<u32> = fleet
+        .instances
+        .iter()
+        .filter_map(|i| i.process.as_ref())
+        .map(ServerProcess::pid)
+        .collect();
+    let cpu_from = cpu::sample(&servers);
+    let run = sign_ins(&base, users, args.clients, length).await?;
+    let cpu_to = cpu::sample(&servers);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stats_after = database_stats(&db.url).await?;
-    let after = pgbench(args.clients, args.secs)?;
+    let after = pgbench::run(args.clients, length)?;
     let statements = statements_per_signin(server_bin, &first, db, &base).await?;
     let done = run.done as f64;
     println!(
@@ -137,6 +168,9 @@ async fn measure(
         transactions: (stats_after.0 - stats_before.0) as f64 / done,
         rows_written: (stats_after.1 - stats_before.1) as f64 / done,
         statements,
+        cpu: cpu_from
+            .zip(cpu_to)
+            .map(|(from, to)| to.usage_since(&from, run.done)),
     };
     Ok((
         done / run.elapsed.as_secs_f64(),
@@ -371,50 +405,4 @@ where
         bail!("POST {path}: {status} {body}");
     }
     Ok(Some(response.json().await?))
-}
-
-/// pgbench's TPC-B-like run on a database of its own: transactions per second.
-fn pgbench(clients: usize, secs: u64) -> Result<f64> {
-    let name = format!("scss_pgbench_{}", random_hex(4));
-    let admin = PG_ADMIN.to_owned();
-    let url = admin.replace("/test", &format!("/{name}"));
-    let psql = |sql: String| {
-        Command::new("psql")
-            .args([admin.as_str(), "-q", "-c", &sql])
-            .status()
-    };
-    if !psql(format!("CREATE DATABASE {name}"))?.success() {
-        bail!("could not create {name}");
-    }
-    let measured = (|| -> Result<f64> {
-        let init = Command::new("pgbench")
-            .args(["-i", "-q", "-s", "10", &url])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        if !init.success() {
-            bail!("pgbench -i failed");
-        }
-        let clients = clients.to_string();
-        let output = Command::new("pgbench")
-            .args([
-                "-n",
-                "-c",
-                &clients,
-                "-j",
-                "2",
-                "-T",
-                &secs.to_string(),
-                &url,
-            ])
-            .output()?;
-        let text = String::from_utf8_lossy(&output.stdout);
-        text.lines()
-            .find_map(|line| line.strip_prefix("tps = "))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|tps| tps.parse().ok())
-            .with_context(|| format!("no tps in pgbench's output: {text}"))
-    })();
-    let _ = psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    measured
 }
