@@ -9,6 +9,7 @@ use api_types::auth::{
 };
 use api_types::passcodes::{PasscodeExpiry, PasscodesDue};
 use api_types::policy::Policy;
+use api_types::ra::UserUuid;
 use api_types::values::Challenge;
 use api_types::CardGuid;
 
@@ -18,7 +19,6 @@ use crate::flow::session::{passcodes_due, renewal_due, session_info, Limits};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::attempts::HexBytes;
-use crate::store::cards::{self, Card};
 use crate::store::certificates;
 use crate::store::renewals::{self, LoginCertificate, RecoveryClaim, Renewal};
 use crate::store::sessions::{self, LoginChallenge, Session};
@@ -42,15 +42,15 @@ impl AppState {
         client: &Client,
     ) -> Result<LoginStartResponse, AppError> {
         let guid = request.card_guid;
-        let (now, mut tx) = self.open().await?;
-        self.challenge_room(&mut tx, now, client).await?;
-        let card = cards::find(&mut tx, &guid).await?;
+        let (now, mut conn) = self.open_plain().await?;
+        let view = sessions::login_start_view(&mut conn, &client.limit_key(), now, &guid).await?;
+        self.challenge_room((view.open, view.first_expiry), now)?;
         let fresh = FreshChallenge {
             id: LoginId::from_bytes(random_bytes()),
             challenge: random_bytes(),
         };
-        let outcome = decide_start(guid, card.as_ref(), fresh, now);
-        self.finish(tx, now, client, outcome).await
+        let outcome = decide_start(guid, view.holder.as_ref(), fresh, now);
+        self.finish_plain(conn, now, client, outcome).await
     }
 
     pub async fn login_finish(
@@ -113,11 +113,11 @@ struct FreshChallenge {
 /// AUTH-1: a challenge only for a card we know; an unknown card is refused and recorded.
 fn decide_start(
     guid: CardGuid,
-    card: Option<&Card>,
+    holder: Option<&UserUuid>,
     fresh: FreshChallenge,
     now: i64,
 ) -> Outcome<LoginStartResponse> {
-    let Some(card) = card else {
+    let Some(holder) = holder else {
         return Outcome::new(START, Subject::card(guid)).refuse(AppError::UnknownCard);
     };
     let challenge = LoginChallenge {
@@ -136,7 +136,7 @@ fn decide_start(
     // A challenge handed to whoever names a card proves nothing and changes nothing the
     // holder has: the sign-in that answers it is the event. Auditing it let anyone who
     // knows a GUID write a row per request into a trail that is never trimmed.
-    Outcome::new(START, Subject::card_of(guid, &card.user_uuid))
+    Outcome::new(START, Subject::card_of(guid, holder))
         .write(Write::NewLoginChallenge(challenge))
         .unaudited_if_ok()
         .ok("ok", response)
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn auth_1_a_known_card_gets_a_challenge_that_ends_in_two_minutes() {
         let guid = CardGuid::from_bytes([9; 16]);
-        let outcome = decide_start(guid, Some(&card()), fresh(), 1000);
+        let outcome = decide_start(guid, Some(&card().user_uuid), fresh(), 1000);
         let response = outcome.reply.as_ref().unwrap();
         assert_eq!(response.expires_at, 1000 + LOGIN_CHALLENGE_TTL);
         assert!(matches!(outcome.writes(), [Write::NewLoginChallenge(c)]

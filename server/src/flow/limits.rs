@@ -187,16 +187,13 @@ impl AppState {
 
     /// AUTH-1: a client address may hold only so many login challenges open at once;
     /// one that is answered (or expires) frees its place, so a hospital's staff signing
-    /// in from one address are never refused for being many. Read in the step's own
-    /// transaction: one transaction per step.
-    pub(crate) async fn challenge_room(
+    /// in from one address are never refused for being many. `open` and `first_expiry`
+    /// as [`sessions::login_start_view`] read them.
+    pub(crate) fn challenge_room(
         &self,
-        conn: &mut AnyConnection,
+        (open, first_expiry): (i64, Option<i64>),
         now: i64,
-        client: &Client,
     ) -> Result<(), AppError> {
-        let (open, first_expiry) =
-            sessions::open_challenges(conn, &client.limit_key(), now).await?;
         if open < i64::from(self.settings.rate_limit_per_client) {
             return Ok(());
         }

@@ -4,7 +4,9 @@
 //! its [`Write`]s, its mail, its audit event and its reply — and ends in
 //! [`AppState::finish`](crate::AppState::finish), which applies all of it in one
 //! transaction. So every exit, refusals included, leaves its audit row (RA-4), and no
-//! step writes anything any other way.
+//! step writes anything any other way. (A step that locks nothing may open outside a
+//! transaction and end in `finish_plain`: a success that is one statement and no audit
+//! event is written alone; anything more still gets its one transaction.)
 //!
 //! Shared rules live here too, once: who is asking ([`client`], ALL-5), the rate limits
 //! ([`limits`], ALL-5), every one-time code ([`codes`], ALL-1), the counters that close
@@ -25,10 +27,11 @@ pub(crate) mod notice;
 mod outcome;
 pub(crate) mod session;
 pub(crate) mod step;
+mod write;
 
 pub use client::Client;
-pub(crate) use finish::Write;
 pub(crate) use limits::Scope;
 pub(crate) use outcome::{Outcome, Subject};
 pub use session::CurrentSession;
 pub(crate) use step::Guard;
+pub(crate) use write::Write;

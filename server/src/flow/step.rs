@@ -15,7 +15,7 @@ use super::card_again::CardProvenAgain;
 use super::{Client, CurrentSession, Outcome, Scope, Subject};
 use crate::secrets::FlowSecret;
 use crate::store::attempts::{self, Attempt, AttemptState};
-use crate::store::{StoreError, Tx};
+use crate::store::{Conn, StoreError, Tx};
 use crate::{AppError, AppState};
 
 /// A signed-in step, opened: who, when, and the transaction it ends in.
@@ -54,6 +54,14 @@ impl AppState {
     pub(crate) async fn open(&self) -> Result<(i64, Tx), AppError> {
         let now = self.clock.now();
         Ok((now, self.store.begin().await?))
+    }
+
+    /// The time and a connection outside any transaction, for a step whose reads lock
+    /// nothing (what it decides on could change under it even in a transaction, at READ
+    /// COMMITTED). It ends in [`AppState::finish_plain`](crate::AppState::finish_plain).
+    pub(crate) async fn open_plain(&self) -> Result<(i64, Conn), AppError> {
+        let now = self.clock.now();
+        Ok((now, self.store.acquire().await?))
     }
 
     /// A signed-in step: the session behind the cookie (AUTH-2), the user's own rate

@@ -27,10 +27,13 @@ pub mod users;
 
 use api_types::ra::UserUuid;
 use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Transaction};
 
 /// A step's transaction.
 pub type Tx = Transaction<'static, Any>;
+/// A connection outside any transaction (see [`Store::begin_on`]).
+pub type Conn = PoolConnection<Any>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -149,6 +152,23 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+}
+
+impl Store {
+    /// A connection for reads that need no transaction around them.
+    pub async fn acquire(&self) -> Result<Conn, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// [`Self::begin`] on a connection already held.
+    pub async fn begin_on(&self, conn: Conn) -> Result<Tx, StoreError> {
+        let statement = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        // What Pool::begin_with does, on a connection the step already holds.
+        Ok(Transaction::begin(conn, Some(statement.into())).await?)
     }
 }
 

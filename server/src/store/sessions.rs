@@ -97,22 +97,43 @@ pub async fn use_challenge(
     Ok(())
 }
 
-/// The challenges a client address holds open (unused, unexpired), and when the first
-/// of them expires: a read, so a sign-in that finishes costs the address nothing.
-pub async fn open_challenges(
+/// What `login/start` reads (AUTH-1, ALL-5), in one statement: how many challenges the
+/// client address holds open (unused, unexpired) and when the first of them ends — a
+/// read, so a sign-in that finishes costs the address nothing — and the named card's
+/// holder (none: no such card).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginStartView {
+    pub open: i64,
+    pub first_expiry: Option<i64>,
+    pub holder: Option<UserUuid>,
+}
+
+pub async fn login_start_view(
     conn: &mut AnyConnection,
     client_key: &str,
     now: i64,
-) -> Result<(i64, Option<i64>), StoreError> {
+    card_guid: &CardGuid,
+) -> Result<LoginStartView, StoreError> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS open, MIN(expires_at) AS first_expiry FROM login_challenges \
-         WHERE client_key = $1 AND expires_at > $2 AND used_at IS NULL",
+        "SELECT (SELECT COUNT(*) FROM login_challenges WHERE client_key = $1 \
+         AND expires_at > $2 AND used_at IS NULL) AS open, \
+         (SELECT MIN(expires_at) FROM login_challenges WHERE client_key = $1 \
+         AND expires_at > $2 AND used_at IS NULL) AS first_expiry, \
+         (SELECT user_uuid FROM cards WHERE guid = $3) AS holder",
     )
     .bind(client_key)
     .bind(now)
+    .bind(card_guid.to_hex())
     .fetch_one(conn)
     .await?;
-    Ok((row.try_get("open")?, row.try_get("first_expiry")?))
+    let holder: Option<String> = row.try_get("holder")?;
+    Ok(LoginStartView {
+        open: row.try_get("open")?,
+        first_expiry: row.try_get("first_expiry")?,
+        holder: holder
+            .map(|uuid| user_uuid("cards", "user_uuid", &uuid))
+            .transpose()?,
+    })
 }
 
 /// Forgets challenges past their end, used or not, so they cannot pile up.
