@@ -22,7 +22,7 @@ endpoints! {
         refuses [UnknownCard, RateLimited];
     /// AUTH-1 / AUTH-2: the signed challenge; a session cookie and who is signed in.
     LoginFinish = POST "/api/auth/login/finish", LoginFinishRequest => SessionInfo,
-        refuses [NotFound, UnknownCard, LoginExpired, CertificateNotValid, CardNotGenuine,
+        refuses [NotFound, LoginExpired, CertificateNotValid, CardNotGenuine,
             RenewalUnfinished, PasscodesLocked, RateLimited];
     /// AUTH-2: ends the session and clears its cookie.
     Logout = POST "/api/auth/logout", LogoutRequest => LogoutResponse,

@@ -22,7 +22,7 @@ use crate::store::attempts::HexBytes;
 use crate::store::certificates;
 use crate::store::renewals::{self, LoginCertificate, RecoveryClaim, Renewal};
 use crate::store::sessions::{self, LoginChallenge, Session};
-use crate::store::users::{self, User};
+use crate::store::users::User;
 use crate::{AppError, AppState};
 
 const START: AuditAction = AuditAction::LoginStart;
@@ -59,42 +59,37 @@ impl AppState {
         client: &Client,
     ) -> Result<Login, AppError> {
         let (now, mut tx) = self.open().await?;
-        let challenge =
-            sessions::find_challenge_for_update(&mut tx, self.store.backend, &request.login_id)
-                .await?;
-        let loaded = match challenge {
-            Some(challenge) => {
-                let guid = challenge.card_guid;
-                let holder = users::holder_of_card(&mut tx, &guid).await?;
-                let certificates = certificates::for_card(&mut tx, &guid).await?;
-                let signature = check_card_signature(
-                    &challenge,
-                    &certificates,
-                    self.card_trust(),
-                    &request.signature,
-                    now,
-                );
-                // CERT-3: only a signature the certificates do not check needs the card's
-                // open renewal (read, and locked, only then).
-                let unfinished = match (&holder, &signature) {
-                    (Some(_), Err(refused)) if may_be_a_renewal_s(refused) => {
-                        let backend = self.store.backend;
-                        renewals::open_self_service_for_update(&mut tx, backend, &guid).await?
-                    }
-                    _ => None,
-                };
-                Some(Loaded {
-                    challenge,
-                    login: holder
-                        .as_ref()
-                        .map(|h| LoginCertificate::of(&certificates, h.renewals_in_a_row)),
-                    user: holder.map(|h| h.user),
-                    signature,
-                    unfinished,
-                })
-            }
-            None => None,
-        };
+        let backend = self.store.backend;
+        let loaded =
+            match sessions::challenge_for_update(&mut tx, backend, &request.login_id).await? {
+                Some((challenge, holder)) => {
+                    let guid = challenge.card_guid;
+                    let certificates = certificates::for_card(&mut tx, &guid).await?;
+                    let signature = check_card_signature(
+                        &challenge,
+                        &certificates,
+                        self.card_trust(),
+                        &request.signature,
+                        now,
+                    );
+                    // CERT-3: only a signature the certificates do not check needs the card's
+                    // open renewal (read, and locked, only then).
+                    let unfinished = match &signature {
+                        Err(refused) if may_be_a_renewal_s(refused) => {
+                            renewals::open_self_service_for_update(&mut tx, backend, &guid).await?
+                        }
+                        _ => None,
+                    };
+                    Some(Loaded {
+                        challenge,
+                        login: LoginCertificate::of(&certificates, holder.renewals_in_a_row),
+                        user: holder.user,
+                        signature,
+                        unfinished,
+                    })
+                }
+                None => None,
+            };
         let secret = FlowSecret::generate();
         let limits = self.session_limits();
         let rules = (self.settings.policy, self.settings.passcode_expiry);
@@ -145,9 +140,9 @@ fn decide_start(
 /// What `login/finish` read, and what the card's certificates said of its signature.
 struct Loaded {
     challenge: LoginChallenge,
-    user: Option<User>,
-    /// CERT-2: what decides whether renewal is due (none: no such card).
-    login: Option<LoginCertificate>,
+    user: User,
+    /// CERT-2: what decides whether renewal is due.
+    login: LoginCertificate,
     /// AUTH-1: [`check_card_signature`]'s verdict.
     signature: Result<(), AppError>,
     /// CERT-3: the card's own renewal still open, if the signature may be its keys'.
@@ -176,17 +171,11 @@ fn decide(
     else {
         return Outcome::new(FINISH, Subject::anonymous()).refuse(AppError::NotFound);
     };
-    let subject = match &user {
-        Some(user) => Subject::card_of(challenge.card_guid, &user.uuid),
-        None => Subject::card(challenge.card_guid),
-    };
+    let subject = Subject::card_of(challenge.card_guid, &user.uuid);
     // Single use: whatever follows, this challenge is spent — by a refusal's write, or
     // with the new session.
     let outcome = Outcome::new(FINISH, subject);
     let spent = Write::UseLoginChallenge(challenge.id.clone());
-    let Some(user) = user else {
-        return outcome.write(spent).refuse(AppError::UnknownCard);
-    };
     match signature {
         Ok(()) => {}
         Err(refused) if !may_be_a_renewal_s(&refused) => {
@@ -207,7 +196,7 @@ fn decide(
         ended_at: None,
         card_proven_at: now,
     };
-    let renewal = renewal_due(policy, login, now);
+    let renewal = renewal_due(policy, Some(login), now);
     let passcodes = passcodes_due(expiry, &user, now);
     // PASS-4: expired and unchanged past the lock period: only the RA unlocks it.
     if matches!(passcodes, PasscodesDue::Locked { .. }) {

@@ -6,6 +6,7 @@ use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use super::users::{user_columns, CardHolder, UserRow};
 use super::{corrupt, user_uuid, Backend, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +81,50 @@ pub async fn find_challenge_for_update(
         .fetch_optional(conn)
         .await?
         .map(LoginChallenge::try_from)
+        .transpose()
+}
+
+/// AUTH-1: the challenge, locked for the rest of the transaction, with its card's
+/// holder — one statement for what `login/finish` reads first. A challenge whose card
+/// is gone reads as none.
+pub async fn challenge_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &LoginId,
+) -> Result<Option<(LoginChallenge, CardHolder)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        challenge: LoginChallengeRow,
+        #[sqlx(flatten)]
+        user: UserRow,
+        renewals_in_a_row: i64,
+    }
+    let sql = format!(
+        concat!(
+            "SELECT login_challenges.id AS id, login_challenges.card_guid AS card_guid, \
+             login_challenges.challenge AS challenge, \
+             login_challenges.created_at AS created_at, \
+             login_challenges.expires_at AS expires_at, login_challenges.used_at AS used_at, ",
+            user_columns!(),
+            ", cards.renewals_in_a_row AS renewals_in_a_row FROM login_challenges \
+             JOIN cards ON cards.guid = login_challenges.card_guid \
+             JOIN users ON users.uuid = cards.user_uuid WHERE login_challenges.id = $1{}"
+        ),
+        match backend {
+            Backend::Sqlite => "",
+            // The challenge only: the card and its holder are read, not locked.
+            Backend::Postgres => " FOR UPDATE OF login_challenges",
+        }
+    );
+    sqlx::query_as::<_, Row>(&sql)
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?
+        .map(|row| {
+            let holder = CardHolder::from_row(row.user, row.renewals_in_a_row)?;
+            Ok((LoginChallenge::try_from(row.challenge)?, holder))
+        })
         .transpose()
 }
 

@@ -2,7 +2,6 @@
 //! across attempts (UNL-4 counters, wrong codes per day, the fixed question subset).
 
 use api_types::ra::{Role, UserUuid};
-use api_types::CardGuid;
 use sqlx::{AnyConnection, AnyPool};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -45,7 +44,7 @@ pub struct UnlockCounters {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     uuid: String,
     title: String,
     given_name: String,
@@ -93,7 +92,8 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-/// [`UserRow`]'s columns, none of which `cards` also has (so a join names them bare).
+/// [`UserRow`]'s columns, none of which `cards` or `login_challenges` also has (so a
+/// join names them bare).
 macro_rules! user_columns {
     () => {
         "uuid, title, given_name, family_name, email, registered, unlock_failures, \
@@ -102,6 +102,8 @@ macro_rules! user_columns {
          passcodes_unlocked_at"
     };
 }
+
+pub(super) use user_columns;
 
 const SELECT: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE uuid = $1");
 
@@ -123,40 +125,23 @@ pub async fn find(conn: &mut AnyConnection, uuid: &UserUuid) -> Result<Option<Us
 }
 
 /// AUTH-1: a card's holder, and the card's self-service renewals since the RA last
-/// renewed it (CERT-4): one read where a sign-in needs both. None: no such card.
+/// renewed it (CERT-4), read with the sign-in's challenge
+/// ([`super::sessions::challenge_for_update`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardHolder {
     pub user: User,
     pub renewals_in_a_row: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct CardHolderRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    renewals_in_a_row: i64,
-}
-
-pub async fn holder_of_card(
-    conn: &mut AnyConnection,
-    card_guid: &CardGuid,
-) -> Result<Option<CardHolder>, StoreError> {
-    sqlx::query_as::<_, CardHolderRow>(concat!(
-        "SELECT ",
-        user_columns!(),
-        ", cards.renewals_in_a_row FROM cards JOIN users ON users.uuid = cards.user_uuid \
-         WHERE cards.guid = $1"
-    ))
-    .bind(card_guid.to_hex())
-    .fetch_optional(conn)
-    .await?
-    .map(|row| {
-        Ok(CardHolder {
-            user: User::try_from(row.user)?,
-            renewals_in_a_row: row.renewals_in_a_row,
+impl CardHolder {
+    /// From a row that joined the card to its user ([`user_columns!`] and the card's
+    /// `renewals_in_a_row`).
+    pub(super) fn from_row(user: UserRow, renewals_in_a_row: i64) -> Result<Self, StoreError> {
+        Ok(Self {
+            user: User::try_from(user)?,
+            renewals_in_a_row,
         })
-    })
-    .transpose()
+    }
 }
 
 /// Loads a user and locks the row for the rest of the transaction, so the UNL-4
