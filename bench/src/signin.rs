@@ -8,8 +8,9 @@
 //! GUID, the card verifies its PIN and signs the challenge with its 9A key (AUTH-1, an
 //! in-process virtual card), `login/finish`. All from one address, as a hospital behind
 //! one NAT (ALL-5 counts failures there, not card-proven successes). Also printed: each
-//! step's p50/p99 and the database transactions and row writes per sign-in. The last
-//! line is `signin X.XX of pgbench`. It reports; it fails only on errors.
+//! step's p50/p99, each part's CPU per sign-in beside a pgbench transaction's, and the
+//! database statements, transactions (and those that wrote) and row writes per sign-in.
+//! The last line is `signin X.XX of pgbench`. It reports; it fails only on errors.
 
 use std::path::PathBuf;
 use std::sync::Arc;
