@@ -166,11 +166,11 @@ impl ActionFilter {
                 .iter()
                 .find_map(|a| a.as_str().split_once('.').filter(|(x, _)| *x == area))
                 .map(|(area, _)| ActionFilter::Area(area.to_owned()))
-                .ok_or(crate::ValueError::NotHex);
+                .ok_or(crate::ValueError::AuditAction);
         }
         AuditAction::parse(typed)
             .map(ActionFilter::One)
-            .ok_or(crate::ValueError::NotHex)
+            .ok_or(crate::ValueError::AuditAction)
     }
 
     /// As typed in the filter: `unlock.answers`, or `unlock.` for the area.
@@ -209,7 +209,7 @@ impl OutcomeWord {
         if word {
             Ok(Self(typed.to_owned()))
         } else {
-            Err(crate::ValueError::NotHex)
+            Err(crate::ValueError::OutcomeWord)
         }
     }
 
@@ -295,11 +295,20 @@ mod tests {
             "a%",
             "unlock.answers.",
         ] {
-            assert!(ActionFilter::parse(bad).is_err(), "{bad:?}");
+            // Said as what it is, not as hex.
+            assert_eq!(
+                ActionFilter::parse(bad),
+                Err(crate::ValueError::AuditAction),
+                "{bad:?}"
+            );
         }
         assert!(OutcomeWord::parse("wrong_answers").is_ok());
         for bad in ["", "Ok", "a b", "a%", "x'"] {
-            assert!(OutcomeWord::parse(bad).is_err(), "{bad:?}");
+            assert_eq!(
+                OutcomeWord::parse(bad),
+                Err(crate::ValueError::OutcomeWord),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -48,6 +48,12 @@ pub enum ValueError {
     Uuid,
     #[error("must be 3 to 500 characters of text")]
     Reason,
+    /// RA-4's search by action ([`crate::audit::ActionFilter`]).
+    #[error("must be an audit action (like unlock.answers) or an area (like unlock.)")]
+    AuditAction,
+    /// RA-4's search by outcome ([`crate::audit::OutcomeWord`]).
+    #[error("must be 1 to 40 lowercase letters and underscores")]
+    OutcomeWord,
 }
 
 /// A server-made id: 16 random bytes as 32 lowercase hex characters. It names a row; it

@@ -140,7 +140,8 @@ impl ReportId {
         if ok {
             Ok(Self(text.to_owned()))
         } else {
-            Err(ValueError::NotHex)
+            // As the hex parsers say it (lowercase only: it is an id, not typed bytes).
+            Err(ValueError::HexLength { bytes: 32 })
         }
     }
 
