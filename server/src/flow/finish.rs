@@ -72,8 +72,8 @@ impl AppState {
         mut outcome: Outcome<T>,
     ) -> Result<T, AppError> {
         let mut mailed = false;
+        let backend = self.store.backend;
         for write in &outcome.writes {
-            let backend = self.store.backend;
             mailed |= write.apply(&mut tx, backend, now, client).await?;
         }
         let mut reply = std::mem::replace(&mut outcome.reply, Err(AppError::Invariant("taken")));

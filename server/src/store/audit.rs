@@ -73,8 +73,8 @@ macro_rules! insert_link {
 }
 
 /// Appends to the actor's chain, locking only that chain's head: the head, read and
-/// locked; then the link written and the head moved on to it — one statement on
-/// PostgreSQL, two on SQLite.
+/// locked; then the link written and the head moved on to it — two statements in all on
+/// PostgreSQL, three on SQLite.
 pub async fn append(
     conn: &mut AnyConnection,
     backend: Backend,

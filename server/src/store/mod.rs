@@ -148,14 +148,9 @@ impl Store {
     /// transaction that reads and then writes can deadlock with another server process on
     /// the same file.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        self.begin_on(self.acquire().await?).await
     }
-}
 
-impl Store {
     /// A connection for reads that need no transaction around them.
     pub async fn acquire(&self) -> Result<Conn, StoreError> {
         Ok(self.pool.acquire().await?)
