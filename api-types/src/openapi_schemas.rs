@@ -135,11 +135,11 @@ text_schema! {
     };
 }
 
-/// Every row id: 32 lowercase hex characters.
-pub(crate) fn row_id_schema() -> RefOr<Schema> {
+/// Every server-made id: `bytes` bytes as lowercase hex.
+pub(crate) fn row_id_schema(bytes: usize) -> RefOr<Schema> {
     Text {
-        description: "A server-made id: 32 lowercase hex characters.",
-        pattern: pattern("^[0-9a-f]{32}$"),
+        description: "A server-made id: lowercase hex characters.",
+        pattern: Some(format!("^[0-9a-f]{{{}}}$", bytes * 2)),
         ..Text::default()
     }
     .schema()

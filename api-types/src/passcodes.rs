@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn all_7_an_account_passcode_is_never_printed() {
         let request = PasscodeUpdateRequest {
-            login_id: LoginId::from_bytes([1; 16]),
+            login_id: LoginId::from_bytes([1; 56]),
             signature: CardSignature::from_bytes(vec![0x30, 0x00]).unwrap(),
             account_recovery: PasscodeChange::Set(
                 AccountPasscode::parse("s3cret-recovery").unwrap(),

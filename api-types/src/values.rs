@@ -27,9 +27,9 @@ pub enum ValueError {
     HexTooShort { min: usize },
     #[error("must be hex")]
     NotHex,
-    /// Any row id ([`AttemptId`], [`RegistrationId`], [`LoginId`]).
-    #[error("must be 32 lowercase hex characters")]
-    AttemptId,
+    /// Any server-made id ([`AttemptId`], [`RegistrationId`], [`LoginId`] …).
+    #[error("must be {chars} lowercase hex characters")]
+    ServerId { chars: usize },
     #[error("must be {UNLOCK_CODE_DIGITS} digits")]
     UnlockCode,
     #[error("must be 12 letters and digits")]
@@ -56,11 +56,11 @@ pub enum ValueError {
     OutcomeWord,
 }
 
-/// A server-made id: 16 random bytes as 32 lowercase hex characters. It names a row; it
-/// is never a credential (ALL-6: the flow or session cookie is). One type per kind of row,
-/// so an attempt's id can never be passed where a registration's is expected.
+/// A server-made id: `$bytes` bytes as lowercase hex (16 random bytes naming a row, or a
+/// sealed [`LoginId`]). It is never a credential (ALL-6: the flow or session cookie is).
+/// One type per kind, so an attempt's id can never be passed where a registration's is.
 macro_rules! row_id {
-    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident: $bytes:literal;)*) => {$(
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -71,7 +71,7 @@ macro_rules! row_id {
             fn compose(
                 _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
             ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                crate::openapi_schemas::row_id_schema()
+                crate::openapi_schemas::row_id_schema($bytes)
             }
         }
 
@@ -84,16 +84,16 @@ macro_rules! row_id {
 
         impl $name {
             pub fn parse(text: &str) -> Result<Self, ValueError> {
-                let ok = text.len() == 32
+                let ok = text.len() == $bytes * 2
                     && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
                 if ok {
                     Ok(Self(text.to_owned()))
                 } else {
-                    Err(ValueError::AttemptId)
+                    Err(ValueError::ServerId { chars: $bytes * 2 })
                 }
             }
 
-            pub fn from_bytes(bytes: [u8; 16]) -> Self {
+            pub fn from_bytes(bytes: [u8; $bytes]) -> Self {
                 Self(encode_hex(&bytes))
             }
 
@@ -137,16 +137,20 @@ macro_rules! row_id {
 
 row_id! {
     /// The server's id for one unlock attempt (UNL-1).
-    AttemptId;
+    AttemptId: 16;
     /// The server's id for one registration (REG-1).
-    RegistrationId;
-    /// The server's id for one login challenge (AUTH-1).
-    LoginId;
+    RegistrationId: 16;
+    /// One login challenge (AUTH-1), sealed rather than stored: its nonce, card, end and
+    /// the server's MAC over them (`LOGIN_ID_BYTES`).
+    LoginId: 56;
     /// The server's id for one certificate renewal (CERT-3).
-    RenewalId;
+    RenewalId: 16;
     /// The server's id for one Update of the passcodes waiting for the card (PASS-2).
-    PasscodeUpdateId;
+    PasscodeUpdateId: 16;
 }
+
+/// A sealed [`LoginId`]'s length: nonce (16), card GUID (16), end (8), MAC (16).
+pub const LOGIN_ID_BYTES: usize = 56;
 
 pub const UNLOCK_CODE_DIGITS: usize = 6;
 

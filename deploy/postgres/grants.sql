@@ -5,7 +5,7 @@
 -- The role and database come from deploy/postgres/create.sql.
 GRANT SELECT, INSERT, UPDATE, DELETE ON users, cards, security_questions,
     security_answers, unlock_attempts, outbox, rate_limits, card_certificates,
-    login_challenges, sessions, registrations, not_me_links, ra_phone_codes, renewals,
+    spent_logins, sessions, registrations, not_me_links, ra_phone_codes, renewals,
     reminders, job_runs, account_passcodes, passcode_history, passcode_updates,
     refusal_tally
     TO :"app";

@@ -68,6 +68,8 @@ pub struct Shared {
     pub kek: Kek,
     pub audit_key: AuditKey,
     pub code_pepper: CodePepper,
+    /// AUTH-1: seals login challenges, so no instance stores them.
+    pub login_seal: flow::login_challenge::LoginSeal,
     /// Signs the card bridge's grants (BRG-5).
     pub grants: Arc<GrantSigner>,
     /// Issues the certificates of the keys cards generate (CERT-1).
@@ -124,6 +126,7 @@ impl AppState {
         let audit_key = AuditKey::new(&*settings.audit_key()?)?;
         let pepper_key = settings.code_pepper()?;
         let code_pepper = CodePepper::new(&pepper_key)?;
+        let login_seal = flow::login_challenge::LoginSeal::new(&pepper_key)?;
         let grants = GrantSigner::from_bytes(&*settings.grant_key()?).map_err(|_| {
             config::ConfigError::Invalid {
                 name: "grant_key_hex",
@@ -141,6 +144,7 @@ impl AppState {
             kek,
             audit_key,
             code_pepper,
+            login_seal,
             grants: Arc::new(grants),
             ca: Arc::new(ca),
             hasher,

@@ -28,12 +28,12 @@ pub fn request(name: &str) -> Option<Value> {
         })),
         "LoginStart" => Some(json!({"card_guid": JANE_CARD})),
         "LoginFinish" | "ProveCardAgain" | "RegisterBegin" | "RenewalStart" => Some(json!({
-            "login_id": "5f60f1e557d01140843edb79ad539680",
+            "login_id": "3f6ce4b9327a20964410648c8390417b45be7c7268e580cc99c575922189d37157aad3e1741ebbc0410f8c1db371e0722f50f202a862c298",
             "signature": SIGNATURE_9A,
         })),
         "Logout" => Some(json!({})),
         "ChangeContact" => Some(json!({
-            "login_id": "5f60f1e557d01140843edb79ad539680",
+            "login_id": "3f6ce4b9327a20964410648c8390417b45be7c7268e580cc99c575922189d37157aad3e1741ebbc0410f8c1db371e0722f50f202a862c298",
             "signature": SIGNATURE_9A,
             "email": "jane.doe@nhs.net",
             "mobile": "+447700900456",
@@ -91,7 +91,7 @@ pub fn request(name: &str) -> Option<Value> {
             "reason": "User confirmed the unlock was theirs, from a new workstation",
         })),
         "UpdatePasscodes" => Some(json!({
-            "login_id": "5f60f1e557d01140843edb79ad539680",
+            "login_id": "3f6ce4b9327a20964410648c8390417b45be7c7268e580cc99c575922189d37157aad3e1741ebbc0410f8c1db371e0722f50f202a862c298",
             "signature": SIGNATURE_9A,
             "account_recovery": {"set": "Lighthouse 7 keeper"},
             "verification": "keep",
@@ -110,7 +110,7 @@ pub fn request(name: &str) -> Option<Value> {
         "SendCode" => Some(json!({"delivery": "sms"})),
         "RenewalRecover" => Some(json!({
             "card_guid": JANE_CARD,
-            "login_id": "5f60f1e557d01140843edb79ad539680",
+            "login_id": "3f6ce4b9327a20964410648c8390417b45be7c7268e580cc99c575922189d37157aad3e1741ebbc0410f8c1db371e0722f50f202a862c298",
         })),
         "RenewalChannel" => Some(json!({})),
         "RenewalKeys" => Some(json!({"card_answers": [RENEWAL_OPENED]})),

@@ -87,7 +87,7 @@ pub fn response(name: &str) -> Option<Value> {
             "passcode_expiry": {"lifetime_days": 365, "reminder_days": 14, "lock_after_days": 21},
         })),
         "LoginStart" => Some(json!({
-            "login_id": "5f60f1e557d01140843edb79ad539680",
+            "login_id": "3f6ce4b9327a20964410648c8390417b45be7c7268e580cc99c575922189d37157aad3e1741ebbc0410f8c1db371e0722f50f202a862c298",
             "challenge": "a371e6ea67d8001823110bb42247c6a9b1bb9c2170ddaadfa72f73af11b33d45",
             "expires_at": 1_795_438_020,
         })),

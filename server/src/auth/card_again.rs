@@ -47,7 +47,7 @@ fn decide(session: &CurrentSession, proof: CardProvenAgain, now: i64) -> Outcome
 #[cfg(test)]
 mod tests {
     use super::*;
-    use api_types::auth::{LoginId, SessionInfo};
+    use api_types::auth::SessionInfo;
     use api_types::ra::{Role, UserUuid};
     use api_types::CardGuid;
 
@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn ra_5_the_card_proven_again_opens_five_minutes_for_actions_that_give_access() {
-        let proof = CardProvenAgain::proven(LoginId::from_bytes([5; 16]));
+        let proof = CardProvenAgain::proven();
         let outcome = decide(&session(), proof, 2000);
         assert_eq!(outcome.reply.as_ref().map(|p| p.until).ok(), Some(2300));
         assert!(matches!(

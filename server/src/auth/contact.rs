@@ -91,7 +91,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::fixtures::john_uuid;
-    use api_types::auth::LoginId;
     use api_types::CardGuid;
 
     const SENDER: Sender<'static> = Sender {
@@ -130,7 +129,7 @@ mod tests {
     }
 
     fn proven() -> CardProvenAgain {
-        CardProvenAgain::proven(LoginId::from_bytes([1; 16]))
+        CardProvenAgain::proven()
     }
 
     #[test]

@@ -1,28 +1,26 @@
-//! AUTH-1: `login/start` (a challenge for the card) and `login/finish` (its 9A signature
-//! → a session). A signature the card's certificates do not check, from a card with a
+//! AUTH-1: `login/start` (a challenge for the card, sealed: it writes nothing) and
+//! `login/finish` (its 9A signature → a session). A signature the card's certificates do not check, from a card with a
 //! renewal still open, is kept with that renewal: the card may hold the renewal's new
 //! keys, and the page can finish it (CERT-3, `renewal::recover`).
 
 use api_types::audit::AuditAction;
-use api_types::auth::{
-    LoginFinishRequest, LoginId, LoginStartRequest, LoginStartResponse, SessionInfo,
-};
+use api_types::auth::{LoginFinishRequest, LoginStartRequest, LoginStartResponse, SessionInfo};
 use api_types::passcodes::{PasscodeExpiry, PasscodesDue};
 use api_types::policy::Policy;
 use api_types::ra::UserUuid;
 use api_types::values::Challenge;
 use api_types::CardGuid;
 
-use super::LOGIN_CHALLENGE_TTL;
 use crate::flow::card_again::check_card_signature;
+use crate::flow::login_challenge::{LoginChallenge, LoginSeal};
 use crate::flow::session::{passcodes_due, renewal_due, session_info, Limits};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::attempts::HexBytes;
-use crate::store::certificates;
 use crate::store::renewals::{self, LoginCertificate, RecoveryClaim, Renewal};
-use crate::store::sessions::{self, LoginChallenge, Session};
+use crate::store::sessions::Session;
 use crate::store::users::User;
+use crate::store::{certificates, spent_logins};
 use crate::{AppError, AppState};
 
 const START: AuditAction = AuditAction::LoginStart;
@@ -43,13 +41,9 @@ impl AppState {
     ) -> Result<LoginStartResponse, AppError> {
         let guid = request.card_guid;
         let (now, mut conn) = self.open_plain().await?;
-        let view = sessions::login_start_view(&mut conn, &client.limit_key(), now, &guid).await?;
-        self.challenge_room((view.open, view.first_expiry), now)?;
-        let fresh = FreshChallenge {
-            id: LoginId::from_bytes(random_bytes()),
-            challenge: random_bytes(),
-        };
-        let outcome = decide_start(guid, view.holder.as_ref(), fresh, now);
+        let holder = spent_logins::holder_of(&mut conn, &guid).await?;
+        let fresh = (&self.login_seal, random_bytes());
+        let outcome = decide_start(guid, holder.as_ref(), fresh, now);
         self.finish_plain(conn, now, client, outcome).await
     }
 
@@ -60,36 +54,43 @@ impl AppState {
     ) -> Result<Login, AppError> {
         let (now, mut tx) = self.open().await?;
         let backend = self.store.backend;
-        let loaded =
-            match sessions::challenge_for_update(&mut tx, backend, &request.login_id).await? {
-                Some((challenge, holder)) => {
-                    let guid = challenge.card_guid;
-                    let certificates = certificates::for_card(&mut tx, &guid).await?;
-                    let signature = check_card_signature(
-                        &challenge,
-                        &certificates,
-                        self.card_trust(),
-                        &request.signature,
-                        now,
-                    );
-                    // CERT-3: only a signature the certificates do not check needs the card's
-                    // open renewal (read, and locked, only then).
-                    let unfinished = match &signature {
-                        Err(refused) if may_be_a_renewal_s(refused) => {
-                            renewals::open_self_service_for_update(&mut tx, backend, &guid).await?
-                        }
-                        _ => None,
-                    };
-                    Some(Loaded {
-                        challenge,
-                        login: LoginCertificate::of(&certificates, holder.renewals_in_a_row),
-                        user: holder.user,
-                        signature,
-                        unfinished,
-                    })
-                }
-                None => None,
-            };
+        let sealed = self.login_seal.open(&request.login_id);
+        let card = match &sealed {
+            Some(sealed) => {
+                spent_logins::login_card(&mut tx, &sealed.card_guid, &sealed.nonce).await?
+            }
+            None => None,
+        };
+        let loaded = match sealed.zip(card) {
+            Some((challenge, (holder, spent))) => {
+                let challenge = challenge.spent(spent);
+                let guid = challenge.card_guid;
+                let certificates = certificates::for_card(&mut tx, &guid).await?;
+                let signature = check_card_signature(
+                    &challenge,
+                    &certificates,
+                    self.card_trust(),
+                    &request.signature,
+                    now,
+                );
+                // CERT-3: only a signature the certificates do not check needs the card's
+                // open renewal (read, and locked, only then).
+                let unfinished = match &signature {
+                    Err(refused) if may_be_a_renewal_s(refused) => {
+                        renewals::open_self_service_for_update(&mut tx, backend, &guid).await?
+                    }
+                    _ => None,
+                };
+                Some(Loaded {
+                    challenge,
+                    login: LoginCertificate::of(&certificates, holder.renewals_in_a_row),
+                    user: holder.user,
+                    signature,
+                    unfinished,
+                })
+            }
+            None => None,
+        };
         let secret = FlowSecret::generate();
         let limits = self.session_limits();
         let rules = (self.settings.policy, self.settings.passcode_expiry);
@@ -99,40 +100,28 @@ impl AppState {
     }
 }
 
-/// A new challenge's random values, drawn before `decide_start`.
-struct FreshChallenge {
-    id: LoginId,
-    challenge: [u8; 32],
-}
-
 /// AUTH-1: a challenge only for a card we know; an unknown card is refused and recorded.
+/// `fresh` is the seal and a nonce drawn for it.
 fn decide_start(
     guid: CardGuid,
     holder: Option<&UserUuid>,
-    fresh: FreshChallenge,
+    (seal, nonce): (&LoginSeal, [u8; 16]),
     now: i64,
 ) -> Outcome<LoginStartResponse> {
     let Some(holder) = holder else {
         return Outcome::new(START, Subject::card(guid)).refuse(AppError::UnknownCard);
     };
-    let challenge = LoginChallenge {
-        id: fresh.id,
-        card_guid: guid,
-        challenge: fresh.challenge,
-        created_at: now,
-        expires_at: now + LOGIN_CHALLENGE_TTL,
-        used_at: None,
-    };
+    let challenge = seal.seal(nonce, guid, now);
     let response = LoginStartResponse {
-        login_id: challenge.id.clone(),
+        login_id: challenge.id,
         challenge: Challenge::from_bytes(challenge.challenge),
         expires_at: challenge.expires_at,
     };
     // A challenge handed to whoever names a card proves nothing and changes nothing the
     // holder has: the sign-in that answers it is the event. Auditing it let anyone who
-    // knows a GUID write a row per request into a trail that is never trimmed.
+    // knows a GUID write a row per request into a trail that is never trimmed; sealed,
+    // it writes nothing at all (ALL-5: asking for them cannot grow the database).
     Outcome::new(START, Subject::card_of(guid, holder))
-        .write(Write::NewLoginChallenge(challenge))
         .unaudited_if_ok()
         .ok("ok", response)
 }
@@ -175,7 +164,7 @@ fn decide(
     // Single use: whatever follows, this challenge is spent — by a refusal's write, or
     // with the new session.
     let outcome = Outcome::new(FINISH, subject);
-    let spent = Write::UseLoginChallenge(challenge.id.clone());
+    let spent = challenge.spend();
     match signature {
         Ok(()) => {}
         Err(refused) if !may_be_a_renewal_s(&refused) => {
@@ -208,7 +197,7 @@ fn decide(
     let pin_tries = i64::from(card_protocol::piv::PIN_TRIES);
     outcome
         .write(Write::SignedIn {
-            challenge: challenge.id.clone(),
+            challenge: challenge.spending(),
             session,
             pin_tries,
         })
@@ -248,28 +237,29 @@ fn unchecked(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::auth::LOGIN_CHALLENGE_TTL;
     use crate::fixtures::card;
 
-    fn fresh() -> FreshChallenge {
-        FreshChallenge {
-            id: LoginId::from_bytes([1; 16]),
-            challenge: [2; 32],
-        }
+    fn seal() -> LoginSeal {
+        LoginSeal::new(&[1; 32]).unwrap()
     }
 
     #[test]
-    fn auth_1_a_known_card_gets_a_challenge_that_ends_in_two_minutes() {
-        let guid = CardGuid::from_bytes([9; 16]);
-        let outcome = decide_start(guid, Some(&card().user_uuid), fresh(), 1000);
+    fn auth_1_a_known_card_gets_a_sealed_challenge_that_ends_in_two_minutes_and_writes_nothing() {
+        let (guid, seal) = (CardGuid::from_bytes([9; 16]), seal());
+        let outcome = decide_start(guid, Some(&card().user_uuid), (&seal, [2; 16]), 1000);
         let response = outcome.reply.as_ref().unwrap();
         assert_eq!(response.expires_at, 1000 + LOGIN_CHALLENGE_TTL);
-        assert!(matches!(outcome.writes(), [Write::NewLoginChallenge(c)]
-            if c.card_guid == guid && c.challenge == [2; 32] && c.used_at.is_none()));
+        let opened = seal.open(&response.login_id).unwrap();
+        assert_eq!(opened.card_guid, guid);
+        assert_eq!(response.challenge.as_bytes(), &opened.challenge);
+        assert!(outcome.writes().is_empty());
     }
 
     #[test]
     fn auth_1_an_unknown_card_writes_nothing_but_its_refusal() {
-        let outcome = decide_start(CardGuid::from_bytes([9; 16]), None, fresh(), 1000);
+        let seal = seal();
+        let outcome = decide_start(CardGuid::from_bytes([9; 16]), None, (&seal, [2; 16]), 1000);
         assert!(matches!(outcome.reply, Err(AppError::UnknownCard)));
         assert!(outcome.writes().is_empty());
     }

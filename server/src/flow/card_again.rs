@@ -12,11 +12,11 @@ use api_types::CardGuid;
 use card_protocol::{KeySlot, SignedFor};
 use p256::ecdsa::VerifyingKey;
 
+use super::login_challenge::LoginChallenge;
 use super::{Outcome, Write};
 use crate::ca::CertificateAuthority;
 use crate::store::certificates::{self, CardCertificate};
-use crate::store::sessions::{self, LoginChallenge};
-use crate::store::Tx;
+use crate::store::{spent_logins, Tx};
 use crate::{AppError, AppState};
 
 /// Who vouches for a card's signature: our CA's certificate for its key, over the digest
@@ -74,9 +74,11 @@ impl CardProvenAgain {
     }
 
     #[cfg(test)]
-    pub(crate) fn proven(challenge: LoginId) -> Self {
+    pub(crate) fn proven() -> Self {
+        let seal = super::login_challenge::LoginSeal::new(&[1; 32]).unwrap_or_else(|_| panic!());
+        let challenge = seal.seal([5; 16], CardGuid::from_bytes([6; 16]), 1000);
         Self {
-            spent: Some(Write::UseLoginChallenge(challenge)),
+            spent: Some(challenge.spend()),
             verdict: Ok(()),
         }
     }
@@ -93,7 +95,7 @@ impl CardProvenAgain {
 impl AppState {
     /// REG-1 / REG-5: the passcode entered again and verified on the session's own card —
     /// a fresh login challenge for that card, signed by its 9A key. A challenge for
-    /// another card proves nothing and is left alone.
+    /// another card (or one this server did not seal) proves nothing and is left alone.
     pub(crate) async fn card_proven_again(
         &self,
         tx: &mut Tx,
@@ -102,15 +104,15 @@ impl AppState {
         signature: &CardSignature,
         now: i64,
     ) -> Result<CardProvenAgain, AppError> {
-        let challenge =
-            sessions::find_challenge_for_update(tx, self.store.backend, login_id).await?;
-        Ok(match challenge {
+        Ok(match self.login_seal.open(login_id) {
             Some(challenge) if challenge.card_guid == card_guid => {
+                let spent = spent_logins::is_spent(tx, &challenge.nonce).await?;
+                let challenge = challenge.spent(spent);
                 let certs = certificates::for_card(tx, &card_guid).await?;
                 let trust = self.card_trust();
                 let verdict = check_card_signature(&challenge, &certs, trust, signature, now);
                 CardProvenAgain {
-                    spent: Some(Write::UseLoginChallenge(challenge.id)),
+                    spent: Some(challenge.spend()),
                     verdict,
                 }
             }
@@ -148,7 +150,7 @@ pub(crate) fn check_card_signature(
     signature: &CardSignature,
     now: i64,
 ) -> Result<(), AppError> {
-    if challenge.used_at.is_some() || now >= challenge.expires_at {
+    if challenge.spent || now >= challenge.expires_at {
         return Err(AppError::LoginExpired);
     }
     let key = login_key(certificates, trust.ca, now).ok_or(AppError::CertificateNotValid)?;

@@ -28,24 +28,18 @@ impl AppState {
     }
 
     /// [`Self::finish`] for a step opened outside a transaction ([`Self::open_plain`]).
-    /// A success whose one change is one statement and that is no audit event needs no
-    /// transaction of its own (BEGIN and COMMIT were two of a sign-in's round trips to
-    /// the database, issue 22); anything more begins one and ends as [`Self::finish`].
+    /// A success that writes nothing and is no audit event (a known card's login
+    /// challenge, issue 22) needs no transaction; anything more begins one and ends as
+    /// [`Self::finish`].
     pub(crate) async fn finish_plain<T>(
         &self,
-        mut conn: Conn,
+        conn: Conn,
         now: i64,
         client: &Client,
-        mut outcome: Outcome<T>,
+        outcome: Outcome<T>,
     ) -> Result<T, AppError> {
-        match (&outcome.reply, outcome.audited, outcome.writes.as_slice()) {
-            (Ok(_), false, [write]) if write.is_one_statement() => {
-                let backend = self.store.backend;
-                if write.apply(&mut conn, backend, now, Some(client)).await? {
-                    self.mail_waker.notify_one();
-                }
-                std::mem::replace(&mut outcome.reply, Err(AppError::Invariant("taken")))
-            }
+        match outcome.reply {
+            Ok(reply) if !outcome.audited && outcome.writes.is_empty() => Ok(reply),
             _ => {
                 let tx = self.store.begin_on(conn).await?;
                 self.apply(tx, now, Some(client), outcome).await
@@ -74,7 +68,7 @@ impl AppState {
         let mut mailed = false;
         let backend = self.store.backend;
         for write in &outcome.writes {
-            mailed |= write.apply(&mut tx, backend, now, client).await?;
+            mailed |= write.apply(&mut tx, backend, now).await?;
         }
         let mut reply = std::mem::replace(&mut outcome.reply, Err(AppError::Invariant("taken")));
         let kept = match (&reply, client) {

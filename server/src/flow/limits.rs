@@ -12,13 +12,14 @@
 //!   so a flood cannot grow the trail without bound.
 //! - Steps that guess (codes, answers) are closed before they run once the user's budget
 //!   of failures is spent ([`AppState::gate`]) — a read, not a write; steps that open
-//!   something anonymous count every request ([`AppState::count_request`]), or, for
-//!   login challenges, the ones still open ([`AppState::challenge_room`]).
+//!   something anonymous count every request ([`AppState::count_request`]). A known
+//!   card's login challenge is sealed, not stored (`flow::login_challenge`): it writes
+//!   nothing, so there is nothing of it to count or to grow.
 
 use super::{Client, Outcome, Subject};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::rate_limits::{self, Hits};
-use crate::store::{sessions, StoreError};
+use crate::store::{spent_logins, StoreError};
 use crate::{AppError, AppState};
 use api_types::audit::AuditAction;
 use sha2::{Digest, Sha256};
@@ -185,21 +186,6 @@ impl AppState {
         }
     }
 
-    /// AUTH-1: a client address may hold only so many login challenges open at once;
-    /// one that is answered (or expires) frees its place, so a hospital's staff signing
-    /// in from one address are never refused for being many. `open` and `first_expiry`
-    /// as [`sessions::login_start_view`] read them.
-    pub(crate) fn challenge_room(
-        &self,
-        (open, first_expiry): (i64, Option<i64>),
-        now: i64,
-    ) -> Result<(), AppError> {
-        if open < i64::from(self.settings.rate_limit_per_client) {
-            return Ok(());
-        }
-        Err(rate_limited(first_expiry.map_or(1, |at| (at - now).max(1))))
-    }
-
     /// Charges a refusal to the address and, when it is the user's own doing, to the
     /// user; tallies it when it is tied to nobody. In the step's own transaction, so the
     /// charge and the refusal's writes land together.
@@ -267,7 +253,7 @@ impl AppState {
         self.roll_up_refusals().await?;
         let pool = &self.store.pool;
         let counters = rate_limits::sweep(pool, now - self.window()).await?;
-        Ok(counters + sessions::sweep_challenges(pool, now).await?)
+        Ok(counters + spent_logins::sweep(pool, now).await?)
     }
 }
 

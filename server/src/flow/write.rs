@@ -1,15 +1,13 @@
 //! What a step decided to change ([`Write`]), and how one change is applied: by
-//! [`AppState::finish`](crate::AppState::finish), each in the step's transaction, or
-//! alone when it is all a step without a transaction changes.
+//! [`AppState::finish`](crate::AppState::finish), each in the step's transaction.
 
-use api_types::auth::LoginId;
 use api_types::contact::{EmailAddress, UkMobile};
 use api_types::ra::UserUuid;
 use api_types::values::PasscodeUpdateId;
 use api_types::CardGuid;
 use card_protocol::KeySlot;
 
-use super::Client;
+use super::login_challenge::Spent;
 use crate::ca::Issued;
 use crate::mail::templates::Mail;
 use crate::mail::texts::Text;
@@ -20,9 +18,9 @@ use crate::store::passcodes::{self, HashedChange, HashedChanges, PasscodeUpdate}
 use crate::store::phone_codes::{self, PhoneCode};
 use crate::store::registrations::{self, HashedAnswer, Registration};
 use crate::store::renewals::{self, PendingCertificate, Renewal};
-use crate::store::sessions::{self, LoginChallenge, Session};
+use crate::store::sessions::{self, Session};
 use crate::store::users::{self, UnlockCounters};
-use crate::store::{cards, outbox, ra, Backend};
+use crate::store::{cards, outbox, ra, spent_logins, Backend};
 use crate::AppError;
 use sqlx::AnyConnection;
 
@@ -58,14 +56,13 @@ pub(crate) enum Write {
     Mail(Mail),
     /// SMS-1: a text message, queued with the mail.
     Text(Text),
-    /// AUTH-1: a fresh login challenge.
-    NewLoginChallenge(LoginChallenge),
-    /// AUTH-1: a login challenge is used up, whatever the signature said.
-    UseLoginChallenge(LoginId),
-    /// AUTH-1 / AUTH-2 / RA-2: a sign-in — its challenge spent, its session, and the
-    /// card's PIN tries as just seen.
+    /// AUTH-1: a login challenge is used up, whatever the signature said. Refused as
+    /// `login_expired` if another request spent it first.
+    UseLoginChallenge(Spent),
+    /// AUTH-1 / AUTH-2 / RA-2: a sign-in — its challenge spent (as
+    /// [`Write::UseLoginChallenge`]), its session, and the card's PIN tries as just seen.
     SignedIn {
-        challenge: LoginId,
+        challenge: Spent,
         session: Session,
         pin_tries: i64,
     },
@@ -176,11 +173,6 @@ pub(crate) enum Write {
 }
 
 impl Write {
-    /// Whether applying it is a single SQL statement, atomic without a transaction.
-    pub(super) fn is_one_statement(&self) -> bool {
-        matches!(self, Write::NewLoginChallenge(_))
-    }
-
     /// Applies this change; whether it queued mail or a text (whose sender is woken once
     /// the step has committed).
     pub(super) async fn apply(
@@ -188,7 +180,6 @@ impl Write {
         conn: &mut AnyConnection,
         backend: Backend,
         now: i64,
-        client: Option<&Client>,
     ) -> Result<bool, AppError> {
         let mut mailed = false;
         match self {
@@ -210,16 +201,21 @@ impl Write {
                 cards::adopt_pending_puk(&mut *conn, card, sealed).await?;
             }
             Write::DropPendingPuk(card) => cards::drop_pending_puk(&mut *conn, card).await?,
-            Write::NewLoginChallenge(challenge) => {
-                let client_key = client.map(Client::limit_key).unwrap_or_default();
-                sessions::insert_challenge(&mut *conn, challenge, &client_key).await?
+            Write::UseLoginChallenge(Spent { nonce, expires_at }) => {
+                if !spent_logins::spend(&mut *conn, nonce, *expires_at).await? {
+                    return Err(AppError::LoginExpired);
+                }
             }
-            Write::UseLoginChallenge(id) => sessions::use_challenge(&mut *conn, id, now).await?,
             Write::SignedIn {
-                challenge,
+                challenge: Spent { nonce, expires_at },
                 session,
                 pin_tries,
-            } => sessions::sign_in(&mut *conn, backend, challenge, session, *pin_tries).await?,
+            } => {
+                let spent = (nonce.as_str(), *expires_at);
+                if !sessions::sign_in(&mut *conn, backend, spent, session, *pin_tries).await? {
+                    return Err(AppError::LoginExpired);
+                }
+            }
             Write::TouchSession(hash) => sessions::touch_session(&mut *conn, hash, now).await?,
             Write::CardProven(hash) => sessions::card_proven(&mut *conn, hash, now).await?,
             Write::EndSession(hash) => sessions::end_session(&mut *conn, hash, now).await?,

@@ -180,10 +180,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::fixtures::{card, john, mailed_to, SENDER};
-    use api_types::auth::LoginId;
 
     fn proven() -> CardProvenAgain {
-        CardProvenAgain::proven(LoginId::from_bytes([1; 16]))
+        CardProvenAgain::proven()
     }
 
     fn set() -> HashedChange {

@@ -109,7 +109,6 @@ mod tests {
     use super::*;
     use crate::fixtures::john_uuid;
     use crate::store::users::UnlockCounters;
-    use api_types::auth::LoginId;
     use api_types::CardGuid;
 
     fn loaded(user: bool) -> Loaded {
@@ -141,7 +140,7 @@ mod tests {
 
     #[test]
     fn reg_1_the_card_proven_again_opens_a_registration_for_this_session() {
-        let outcome = begin(CardProvenAgain::proven(LoginId::from_bytes([1; 16])), true);
+        let outcome = begin(CardProvenAgain::proven(), true);
         let response = outcome.reply.as_ref().unwrap();
         assert_eq!(response.questions.len(), 2);
         assert_eq!(response.email, "john.rigby@nhs.net");
@@ -164,13 +163,13 @@ mod tests {
             user.counters.self_service_closed = true;
         }
         let subject = Subject::card_of(CardGuid::from_bytes([2; 16]), &john_uuid());
-        let proof = CardProvenAgain::proven(LoginId::from_bytes([1; 16]));
+        let proof = CardProvenAgain::proven();
         let approved = ["nhs.net".to_owned()];
         let id = RegistrationId::from_bytes([5; 16]);
         let stopped = decide((subject, proof), closed, (id, &approved), 1000);
         assert!(matches!(stopped.reply, Err(AppError::SelfServiceClosed)));
         assert!(matches!(stopped.writes(), [Write::UseLoginChallenge(_)]));
-        let gone = begin(CardProvenAgain::proven(LoginId::from_bytes([1; 16])), false);
+        let gone = begin(CardProvenAgain::proven(), false);
         assert!(matches!(gone.reply, Err(AppError::NotSignedIn)));
         assert!(matches!(gone.writes(), [Write::UseLoginChallenge(_)]));
     }

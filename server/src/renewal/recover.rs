@@ -93,7 +93,7 @@ mod tests {
     const NOW: i64 = 1_900_000_000;
 
     fn login(byte: u8) -> LoginId {
-        LoginId::from_bytes([byte; 16])
+        LoginId::from_bytes([byte; 56])
     }
 
     fn claimed(at: i64) -> Renewal {

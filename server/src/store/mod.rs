@@ -23,6 +23,7 @@ pub mod rate_limits;
 pub mod registrations;
 pub mod renewals;
 pub mod sessions;
+pub mod spent_logins;
 pub mod users;
 
 use api_types::ra::UserUuid;

@@ -1,196 +1,11 @@
-//! `login_challenges` and `sessions` (AUTH-1, AUTH-2): single-use challenges for card
-//! login, and server-side sessions found by the hash of their cookie's secret.
+//! `sessions` (AUTH-1, AUTH-2): server-side sessions found by the hash of their cookie's
+//! secret, and the sign-in that begins one.
 
-use api_types::auth::LoginId;
 use api_types::ra::UserUuid;
 use api_types::CardGuid;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::AnyConnection;
 
-use super::users::{user_columns, CardHolder, UserRow};
 use super::{corrupt, user_uuid, Backend, StoreError};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginChallenge {
-    pub id: LoginId,
-    pub card_guid: CardGuid,
-    pub challenge: [u8; 32],
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct LoginChallengeRow {
-    id: String,
-    card_guid: String,
-    challenge: Vec<u8>,
-    created_at: i64,
-    expires_at: i64,
-    used_at: Option<i64>,
-}
-
-impl TryFrom<LoginChallengeRow> for LoginChallenge {
-    type Error = StoreError;
-
-    fn try_from(row: LoginChallengeRow) -> Result<Self, StoreError> {
-        let bad = |column| corrupt("login_challenges", column);
-        Ok(Self {
-            id: LoginId::parse(&row.id).map_err(|_| bad("id"))?,
-            card_guid: CardGuid::parse(&row.card_guid).map_err(|_| bad("card_guid"))?,
-            challenge: row.challenge.try_into().map_err(|_| bad("challenge"))?,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-            used_at: row.used_at,
-        })
-    }
-}
-
-pub async fn insert_challenge(
-    conn: &mut AnyConnection,
-    challenge: &LoginChallenge,
-    client_key: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO login_challenges (id, card_guid, challenge, created_at, expires_at, \
-         client_key) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(challenge.id.as_str())
-    .bind(challenge.card_guid.to_hex())
-    .bind(challenge.challenge.to_vec())
-    .bind(challenge.created_at)
-    .bind(challenge.expires_at)
-    .bind(client_key)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The challenge, locked for the rest of the transaction.
-pub async fn find_challenge_for_update(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    id: &LoginId,
-) -> Result<Option<LoginChallenge>, StoreError> {
-    let sql = format!(
-        "SELECT id, card_guid, challenge, created_at, expires_at, used_at \
-         FROM login_challenges WHERE id = $1{}",
-        backend.for_update()
-    );
-    sqlx::query_as::<_, LoginChallengeRow>(&sql)
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await?
-        .map(LoginChallenge::try_from)
-        .transpose()
-}
-
-/// AUTH-1: the challenge, locked for the rest of the transaction, with its card's
-/// holder — one statement for what `login/finish` reads first. A challenge whose card
-/// is gone reads as none.
-pub async fn challenge_for_update(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    id: &LoginId,
-) -> Result<Option<(LoginChallenge, CardHolder)>, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        challenge: LoginChallengeRow,
-        #[sqlx(flatten)]
-        user: UserRow,
-        renewals_in_a_row: i64,
-    }
-    let sql = format!(
-        concat!(
-            "SELECT login_challenges.id AS id, login_challenges.card_guid AS card_guid, \
-             login_challenges.challenge AS challenge, \
-             login_challenges.created_at AS created_at, \
-             login_challenges.expires_at AS expires_at, login_challenges.used_at AS used_at, ",
-            user_columns!(),
-            ", cards.renewals_in_a_row AS renewals_in_a_row FROM login_challenges \
-             JOIN cards ON cards.guid = login_challenges.card_guid \
-             JOIN users ON users.uuid = cards.user_uuid WHERE login_challenges.id = $1{}"
-        ),
-        match backend {
-            Backend::Sqlite => "",
-            // The challenge only: the card and its holder are read, not locked.
-            Backend::Postgres => " FOR UPDATE OF login_challenges",
-        }
-    );
-    sqlx::query_as::<_, Row>(&sql)
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await?
-        .map(|row| {
-            let holder = CardHolder::from_row(row.user, row.renewals_in_a_row)?;
-            Ok((LoginChallenge::try_from(row.challenge)?, holder))
-        })
-        .transpose()
-}
-
-/// Single use: marks the challenge used.
-pub async fn use_challenge(
-    conn: &mut AnyConnection,
-    id: &LoginId,
-    at: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE login_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-        .bind(at)
-        .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// What `login/start` reads (AUTH-1, ALL-5), in one statement: how many challenges the
-/// client address holds open (unused, unexpired) and when the first of them ends — a
-/// read, so a sign-in that finishes costs the address nothing — and the named card's
-/// holder (none: no such card).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginStartView {
-    pub open: i64,
-    pub first_expiry: Option<i64>,
-    pub holder: Option<UserUuid>,
-}
-
-pub async fn login_start_view(
-    conn: &mut AnyConnection,
-    client_key: &str,
-    now: i64,
-    card_guid: &CardGuid,
-) -> Result<LoginStartView, StoreError> {
-    let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM login_challenges WHERE client_key = $1 \
-         AND expires_at > $2 AND used_at IS NULL) AS open, \
-         (SELECT MIN(expires_at) FROM login_challenges WHERE client_key = $1 \
-         AND expires_at > $2 AND used_at IS NULL) AS first_expiry, \
-         (SELECT user_uuid FROM cards WHERE guid = $3) AS holder",
-    )
-    .bind(client_key)
-    .bind(now)
-    .bind(card_guid.to_hex())
-    .fetch_one(conn)
-    .await?;
-    let holder: Option<String> = row.try_get("holder")?;
-    Ok(LoginStartView {
-        open: row.try_get("open")?,
-        first_expiry: row.try_get("first_expiry")?,
-        holder: holder
-            .map(|uuid| user_uuid("cards", "user_uuid", &uuid))
-            .transpose()?,
-    })
-}
-
-/// Forgets challenges past their end, used or not, so they cannot pile up.
-pub async fn sweep_challenges(pool: &AnyPool, now: i64) -> Result<u64, StoreError> {
-    Ok(
-        sqlx::query("DELETE FROM login_challenges WHERE expires_at <= $1")
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    )
-}
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,33 +51,40 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
-/// A new session's row: `$3` is its card and `$4` when it began.
+/// A new session's row, from `$1`…`$7` in this order (`$3` its card, `$4` when it began).
 macro_rules! insert_session {
     () => {
         "INSERT INTO sessions (secret_hash, user_uuid, card_guid, created_at, last_seen_at, \
-         expires_at, card_proven_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+         expires_at, card_proven_at) "
     };
 }
 
-/// A sign-in (AUTH-1, AUTH-2): the challenge spent, the session begun, and the card's PIN
-/// tries as just seen (RA-2). One statement on PostgreSQL (a sign-in's round trips are
-/// most of its cost, issue 22), three on SQLite.
+/// A sign-in (AUTH-1, AUTH-2): the challenge spent (`spent` is its nonce and end), the
+/// session begun, and the card's PIN tries as just seen (RA-2). One statement on
+/// PostgreSQL (a sign-in's round trips are most of its cost, issue 22), three on SQLite.
+/// False, and nothing written: another request spent the challenge first.
 pub async fn sign_in(
     conn: &mut AnyConnection,
     backend: Backend,
-    challenge: &LoginId,
+    (nonce, expires_at): (&str, i64),
     session: &Session,
     pin_tries: i64,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let insert = match backend {
         Backend::Postgres => concat!(
-            "WITH spent AS (UPDATE login_challenges SET used_at = $4 \
-             WHERE id = $8 AND used_at IS NULL), \
+            "WITH spent AS (INSERT INTO spent_logins (id, expires_at) VALUES ($8, $10) \
+             ON CONFLICT (id) DO NOTHING RETURNING id), \
              seen AS (UPDATE cards SET pin_tries_left = $9, pin_tries_seen_at = $4 \
-             WHERE guid = $3) ",
-            insert_session!()
+             WHERE guid = $3 AND EXISTS (SELECT 1 FROM spent)) ",
+            insert_session!(),
+            "SELECT $1, $2, $3, $4, $5, $6, $7 FROM spent"
         ),
-        Backend::Sqlite => insert_session!(),
+        Backend::Sqlite => {
+            if !super::spent_logins::spend(&mut *conn, nonce, expires_at).await? {
+                return Ok(false);
+            }
+            concat!(insert_session!(), "VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        }
     };
     let query = sqlx::query(insert)
         .bind(session.secret_hash.clone())
@@ -274,17 +96,16 @@ pub async fn sign_in(
         .bind(session.card_proven_at);
     match backend {
         Backend::Postgres => {
-            let query = query.bind(challenge.as_str()).bind(pin_tries);
-            query.execute(conn).await?;
+            let query = query.bind(nonce).bind(pin_tries).bind(expires_at);
+            Ok(query.execute(conn).await?.rows_affected() == 1)
         }
         Backend::Sqlite => {
             query.execute(&mut *conn).await?;
-            use_challenge(&mut *conn, challenge, session.created_at).await?;
             let card = &session.card_guid;
             super::ra::set_pin_tries(conn, card, pin_tries, session.created_at).await?;
+            Ok(true)
         }
     }
-    Ok(())
 }
 
 pub async fn find_session(

@@ -92,8 +92,7 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-/// [`UserRow`]'s columns, none of which `cards` or `login_challenges` also has (so a
-/// join names them bare).
+/// [`UserRow`]'s columns, none of which `cards` also has (so a join names them bare).
 macro_rules! user_columns {
     () => {
         "uuid, title, given_name, family_name, email, registered, unlock_failures, \
@@ -126,7 +125,7 @@ pub async fn find(conn: &mut AnyConnection, uuid: &UserUuid) -> Result<Option<Us
 
 /// AUTH-1: a card's holder, and the card's self-service renewals since the RA last
 /// renewed it (CERT-4), read with the sign-in's challenge
-/// ([`super::sessions::challenge_for_update`]).
+/// ([`super::spent_logins::login_card`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardHolder {
     pub user: User,

@@ -199,6 +199,88 @@ async fn auth_1_a_challenge_works_once_and_not_for_long(db: Db) {
 }
 both!(auth_1_a_challenge_works_once_and_not_for_long);
 
+// AUTH-1 (issue 22): a login id is sealed by the server, not a row. Changed anywhere —
+// to name another card, to end later, or under a made-up MAC — it opens nothing and is
+// refused as not_found, before any card's signature is checked. Another instance sharing
+// the settings opens it, and once answered there it stays spent here.
+async fn auth_1_a_sealed_login_id_changed_anywhere_opens_nothing(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let start = LoginStartRequest {
+        card_guid: card.guid,
+    };
+    let (_, started) = app.send::<LoginStart>(None, &(), &start).await.unwrap();
+    let signature = card_signs(&card, started.challenge.as_bytes());
+    let sealed = started.login_id.as_str().to_owned();
+    // Nonce, card, end and MAC: one hex digit changed in each.
+    for at in [3, 40, 75, 100] {
+        let mut changed = sealed.clone().into_bytes();
+        changed[at] = if changed[at] == b'f' { b'e' } else { b'f' };
+        let login_id =
+            api_types::auth::LoginId::parse(std::str::from_utf8(&changed).unwrap()).unwrap();
+        let forged = LoginFinishRequest {
+            login_id,
+            signature: signature.clone(),
+        };
+        let refused = app
+            .send::<LoginFinish>(None, &(), &forged)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::NotFound, "changed at {at}");
+    }
+    let answer = LoginFinishRequest {
+        login_id: started.login_id,
+        signature,
+    };
+    let other = app.restart().await;
+    other.send::<LoginFinish>(None, &(), &answer).await.unwrap();
+    let replayed = app
+        .send::<LoginFinish>(None, &(), &answer)
+        .await
+        .unwrap_err();
+    assert_eq!(replayed.code(), ErrorCode::LoginExpired);
+    assert_eq!(app.count("sessions").await, 1);
+    // Its spending is swept once the challenge has ended, when it is refused as late.
+    app.clock.advance(120);
+    app.state.sweep_rate_limits().await.unwrap();
+    assert_eq!(app.count("spent_logins").await, 0);
+    let late = app
+        .send::<LoginFinish>(None, &(), &answer)
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), ErrorCode::LoginExpired);
+}
+both!(auth_1_a_sealed_login_id_changed_anywhere_opens_nothing);
+
+// AUTH-1: one signed challenge sent twice at once (a double click, or a replay racing
+// its owner) begins one session; the other is refused as login_expired.
+async fn auth_1_a_challenge_answered_twice_at_once_begins_one_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let start = LoginStartRequest {
+        card_guid: card.guid,
+    };
+    for round in 0..5 {
+        let (_, started) = app.send::<LoginStart>(None, &(), &start).await.unwrap();
+        let answer = LoginFinishRequest {
+            signature: card_signs(&card, started.challenge.as_bytes()),
+            login_id: started.login_id,
+        };
+        let (first, second) = tokio::join!(
+            app.send::<LoginFinish>(None, &(), &answer),
+            app.send::<LoginFinish>(None, &(), &answer)
+        );
+        let refused: Vec<ErrorCode> = [first.err(), second.err()]
+            .into_iter()
+            .flatten()
+            .map(|refused| refused.code())
+            .collect();
+        assert_eq!(refused, [ErrorCode::LoginExpired], "round {round}");
+        assert_eq!(app.count("sessions").await, round + 1);
+    }
+}
+both!(auth_1_a_challenge_answered_twice_at_once_begins_one_session);
+
 async fn auth_1_another_cards_signature_or_an_expired_certificate_is_refused(db: Db) {
     let app = TestApp::spawn(db).await;
     let card = app.enroll_unlocked().await;

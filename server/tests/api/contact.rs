@@ -58,7 +58,7 @@ async fn reg_5_contact_changes_need_the_card_and_tell_the_old_address(db: Db) {
     assert_eq!(refused.code(), ErrorCode::BadRequest);
     // Without a fresh card proof: a challenge that was never issued.
     let request = ChangeContactRequest {
-        login_id: api_types::auth::LoginId::from_bytes([3; 16]),
+        login_id: api_types::auth::LoginId::from_bytes([3; 56]),
         signature: api_types::values::CardSignature::from_bytes(vec![0x30, 0x00]).unwrap(),
         email: new_email.clone(),
         mobile: None,

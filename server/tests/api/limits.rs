@@ -142,6 +142,7 @@ async fn all_5_challenges_asked_for_a_known_card_leave_the_trail_as_it_was(db: D
     .await;
     let card = app.enroll_unlocked().await;
     let before = app.count("audit_log").await;
+    let spent = app.count("spent_logins").await;
     for n in 1..=50 {
         let stranger = format!("198.51.100.{}", n % 5);
         let login = LoginStartRequest {
@@ -157,7 +158,10 @@ async fn all_5_challenges_asked_for_a_known_card_leave_the_trail_as_it_was(db: D
         from::<Start>(&app, &stranger, &(), &unlock).await.unwrap();
     }
     assert_eq!(app.count("audit_log").await, before);
+    // Sealed, a login challenge is no row at all (issue 22): asking cannot grow anything.
+    assert_eq!(app.count("spent_logins").await, spent);
     login(&app, &card).await.unwrap();
+    assert_eq!(app.count("spent_logins").await, spent + 1);
     let events = app.audit_events(&card).await;
     let sign_ins = events.iter().filter(|(action, _)| action == "auth.login");
     assert_eq!(sign_ins.count(), 1, "{events:?}");

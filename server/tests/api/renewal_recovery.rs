@@ -203,7 +203,7 @@ async fn cert_3_only_the_card_with_its_passcode_finishes_a_cut_off_renewal(db: D
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::NotFound);
-    let made_up = recover(&app, &card, &LoginId::from_bytes([7; 16]))
+    let made_up = recover(&app, &card, &LoginId::from_bytes([7; 56]))
         .await
         .unwrap_err();
     assert_eq!(made_up.code(), ErrorCode::NotFound);
