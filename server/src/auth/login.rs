@@ -19,8 +19,8 @@ use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::attempts::HexBytes;
 use crate::store::renewals::{self, LoginCertificate, RecoveryClaim, Renewal};
 use crate::store::sessions::Session;
+use crate::store::spent_logins::{self, LoginCard};
 use crate::store::users::User;
-use crate::store::{certificates, spent_logins};
 use crate::{AppError, AppState};
 
 const START: AuditAction = AuditAction::LoginStart;
@@ -62,10 +62,14 @@ impl AppState {
             None => None,
         };
         let loaded = match sealed.zip(card) {
-            Some((challenge, (holder, spent))) => {
+            Some((challenge, card)) => {
+                let LoginCard {
+                    holder,
+                    certificates,
+                    spent,
+                } = card;
                 let challenge = challenge.spent(spent);
                 let guid = challenge.card_guid;
-                let certificates = certificates::for_card(&mut tx, &guid).await?;
                 let signature = check_card_signature(
                     &challenge,
                     &certificates,
@@ -193,13 +197,12 @@ fn decide(
     }
     let due = (renewal, passcodes);
     let info = session_info(&user, challenge.card_guid, &session, (limits, due));
-    // The PIN just verified: the card has all its tries again (RA-2, "as last seen").
-    let pin_tries = i64::from(card_protocol::piv::PIN_TRIES);
+    // The session is also the PIN just verified: the RA sees the card with all its tries
+    // as of now (RA-2), with no write to the card's row.
     outcome
         .write(Write::SignedIn {
             challenge: challenge.spending(),
             session,
-            pin_tries,
         })
         .ok("ok", info)
 }

@@ -59,12 +59,11 @@ pub(crate) enum Write {
     /// AUTH-1: a login challenge is used up, whatever the signature said. Refused as
     /// `login_expired` if another request spent it first.
     UseLoginChallenge(Spent),
-    /// AUTH-1 / AUTH-2 / RA-2: a sign-in — its challenge spent (as
-    /// [`Write::UseLoginChallenge`]), its session, and the card's PIN tries as just seen.
+    /// AUTH-1 / AUTH-2: a sign-in — its challenge spent (as [`Write::UseLoginChallenge`])
+    /// and its session, which is also the card seen with all its PIN tries (RA-2).
     SignedIn {
         challenge: Spent,
         session: Session,
-        pin_tries: i64,
     },
     /// AUTH-2: a request was served: the idle clock starts again.
     TouchSession(Vec<u8>),
@@ -209,10 +208,9 @@ impl Write {
             Write::SignedIn {
                 challenge: Spent { nonce, expires_at },
                 session,
-                pin_tries,
             } => {
                 let spent = (nonce.as_str(), *expires_at);
-                if !sessions::sign_in(&mut *conn, backend, spent, session, *pin_tries).await? {
+                if !sessions::sign_in(&mut *conn, backend, spent, session).await? {
                     return Err(AppError::LoginExpired);
                 }
             }

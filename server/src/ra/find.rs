@@ -171,6 +171,7 @@ fn decide_record(
         cards: cards
             .into_iter()
             .map(|card| {
+                let pin_tries = pin_tries_as_last_seen(&card);
                 Ok(CardRecord {
                     guid: CardGuid::parse(&card.guid).map_err(|_| StoreError::Corrupt {
                         table: "cards",
@@ -178,8 +179,8 @@ fn decide_record(
                     })?,
                     issued_at: card.created_at,
                     certificate_expires_at: card.certificate_expires_at,
-                    pin_tries_left: card.pin_tries_left.and_then(|t| u8::try_from(t).ok()),
-                    pin_tries_seen_at: card.pin_tries_seen_at,
+                    pin_tries_left: pin_tries.0,
+                    pin_tries_seen_at: pin_tries.1,
                     renewals_in_a_row: card.renewals_in_a_row,
                     renewal: policy.renewal_due(
                         card.certificate_expires_at,
@@ -202,4 +203,63 @@ fn decide_record(
             .map(Event::into_record)
             .collect::<Result<_, _>>()?,
     })
+}
+
+/// RA-2: the card's PIN tries as last seen, and when: what it last reported (an unlock),
+/// or all of them at its latest sign-in, whichever came later (a report of the same
+/// second wins: it may be a wrong PIN typed since).
+fn pin_tries_as_last_seen(card: &CardListing) -> (Option<u8>, Option<i64>) {
+    let reported = (
+        card.pin_tries_left.and_then(|t| u8::try_from(t).ok()),
+        card.pin_tries_seen_at,
+    );
+    match (card.signed_in_at, card.pin_tries_seen_at) {
+        (Some(signed_in), Some(seen)) if signed_in <= seen => reported,
+        (Some(signed_in), _) => (Some(card_protocol::piv::PIN_TRIES), Some(signed_in)),
+        (None, _) => reported,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(reported: Option<(i64, i64)>, signed_in_at: Option<i64>) -> CardListing {
+        CardListing {
+            guid: "09".repeat(16),
+            created_at: 0,
+            pin_tries_left: reported.map(|r| r.0),
+            pin_tries_seen_at: reported.map(|r| r.1),
+            signed_in_at,
+            certificate_expires_at: None,
+            renewals_in_a_row: 0,
+        }
+    }
+
+    #[test]
+    fn ra_2_pin_tries_are_the_latest_of_a_report_and_a_sign_in() {
+        assert_eq!(pin_tries_as_last_seen(&card(None, None)), (None, None));
+        assert_eq!(
+            pin_tries_as_last_seen(&card(None, Some(50))),
+            (Some(3), Some(50))
+        );
+        assert_eq!(
+            pin_tries_as_last_seen(&card(Some((1, 40)), None)),
+            (Some(1), Some(40))
+        );
+        // Signed in since the card reported one try left: all three again.
+        assert_eq!(
+            pin_tries_as_last_seen(&card(Some((1, 40)), Some(50))),
+            (Some(3), Some(50))
+        );
+        // A report after the sign-in (or in the same second) is the newer word.
+        assert_eq!(
+            pin_tries_as_last_seen(&card(Some((0, 60)), Some(50))),
+            (Some(0), Some(60))
+        );
+        assert_eq!(
+            pin_tries_as_last_seen(&card(Some((2, 50)), Some(50))),
+            (Some(2), Some(50))
+        );
+    }
 }

@@ -121,13 +121,13 @@ pub struct CardCertificate {
 
 /// The row as stored; [`CardCertificate`] once its slot has parsed.
 #[derive(sqlx::FromRow)]
-struct CardCertificateRow {
-    serial: String,
-    slot: String,
-    certificate: Vec<u8>,
-    issued_at: i64,
-    not_after: i64,
-    revoked_at: Option<i64>,
+pub(super) struct CardCertificateRow {
+    pub(super) serial: String,
+    pub(super) slot: String,
+    pub(super) certificate: Vec<u8>,
+    pub(super) issued_at: i64,
+    pub(super) not_after: i64,
+    pub(super) revoked_at: Option<i64>,
 }
 
 impl TryFrom<CardCertificateRow> for CardCertificate {

@@ -114,8 +114,11 @@ pub async fn listed(
 pub struct CardListing {
     pub guid: String,
     pub created_at: i64,
+    /// The PIN tries the card was last reported with ([`set_pin_tries`]), and when.
     pub pin_tries_left: Option<i64>,
     pub pin_tries_seen_at: Option<i64>,
+    /// The card's latest sign-in: its PIN verified, so all its tries, then.
+    pub signed_in_at: Option<i64>,
     /// The newest unrevoked login (9A) certificate's end.
     pub certificate_expires_at: Option<i64>,
     pub renewals_in_a_row: i64,
@@ -128,7 +131,9 @@ pub async fn cards_of(
     Ok(sqlx::query_as::<_, CardListing>(
         "SELECT c.guid, c.created_at, c.pin_tries_left, c.pin_tries_seen_at, \
          c.renewals_in_a_row, (SELECT MAX(k.not_after) FROM card_certificates k WHERE k.card_guid = c.guid \
-          AND k.slot = '9a' AND k.revoked_at IS NULL) AS certificate_expires_at \
+          AND k.slot = '9a' AND k.revoked_at IS NULL) AS certificate_expires_at, \
+         (SELECT MAX(s.created_at) FROM sessions s WHERE s.user_uuid = c.user_uuid \
+          AND s.card_guid = c.guid) AS signed_in_at \
          FROM cards c WHERE c.user_uuid = $1 ORDER BY c.created_at DESC, c.guid",
     )
     .bind(uuid.as_str())
@@ -136,7 +141,7 @@ pub async fn cards_of(
     .await?)
 }
 
-/// The passcode tries a card was seen with (a login, an unlock).
+/// The passcode tries a card was seen with (an unlock; a sign-in is its session).
 pub async fn set_pin_tries(
     conn: &mut AnyConnection,
     guid: &CardGuid,

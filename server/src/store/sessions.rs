@@ -59,23 +59,21 @@ macro_rules! insert_session {
     };
 }
 
-/// A sign-in (AUTH-1, AUTH-2): the challenge spent (`spent` is its nonce and end), the
-/// session begun, and the card's PIN tries as just seen (RA-2). One statement on
-/// PostgreSQL (a sign-in's round trips are most of its cost, issue 22), three on SQLite.
-/// False, and nothing written: another request spent the challenge first.
+/// A sign-in (AUTH-1, AUTH-2): the challenge spent (`spent` is its nonce and end) and
+/// the session begun — one statement on PostgreSQL (a sign-in's round trips are most of
+/// its cost, issue 22), two on SQLite. The session is also the card's PIN tries as last
+/// seen (RA-2: [`super::ra::cards_of`]). False, and nothing written: another request
+/// spent the challenge first.
 pub async fn sign_in(
     conn: &mut AnyConnection,
     backend: Backend,
     (nonce, expires_at): (&str, i64),
     session: &Session,
-    pin_tries: i64,
 ) -> Result<bool, StoreError> {
     let insert = match backend {
         Backend::Postgres => concat!(
-            "WITH spent AS (INSERT INTO spent_logins (id, expires_at) VALUES ($8, $10) \
-             ON CONFLICT (id) DO NOTHING RETURNING id), \
-             seen AS (UPDATE cards SET pin_tries_left = $9, pin_tries_seen_at = $4 \
-             WHERE guid = $3 AND EXISTS (SELECT 1 FROM spent)) ",
+            "WITH spent AS (INSERT INTO spent_logins (id, expires_at) VALUES ($8, $9) \
+             ON CONFLICT (id) DO NOTHING RETURNING id) ",
             insert_session!(),
             "SELECT $1, $2, $3, $4, $5, $6, $7 FROM spent"
         ),
@@ -94,18 +92,11 @@ pub async fn sign_in(
         .bind(session.last_seen_at)
         .bind(session.expires_at)
         .bind(session.card_proven_at);
-    match backend {
-        Backend::Postgres => {
-            let query = query.bind(nonce).bind(pin_tries).bind(expires_at);
-            Ok(query.execute(conn).await?.rows_affected() == 1)
-        }
-        Backend::Sqlite => {
-            query.execute(&mut *conn).await?;
-            let card = &session.card_guid;
-            super::ra::set_pin_tries(conn, card, pin_tries, session.created_at).await?;
-            Ok(true)
-        }
-    }
+    let query = match backend {
+        Backend::Postgres => query.bind(nonce).bind(expires_at),
+        Backend::Sqlite => query,
+    };
+    Ok(query.execute(conn).await?.rows_affected() == 1)
 }
 
 pub async fn find_session(

@@ -108,6 +108,37 @@ async fn ra_2_find_by_uuid_and_by_name_prefix_ignoring_case_and_accents(db: Db) 
 }
 both!(ra_2_find_by_uuid_and_by_name_prefix_ignoring_case_and_accents);
 
+// RA-2: a card's PIN tries as last seen — what it last reported (an unlock, a wrong
+// passcode), or all of them at its latest sign-in, whichever is newer.
+async fn ra_2_a_sign_in_shows_the_card_with_all_its_pin_tries_as_of_then(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (_, cookie) = signed_in(&app, Role::RaAgent, ("Ann", "Agent")).await;
+    let john = app.enroll_unlocked().await;
+    let mut conn = app.state.store.pool.acquire().await.unwrap();
+    let reported = server::Clock::now(&*app.clock);
+    server::store::ra::set_pin_tries(&mut conn, &john.guid, 1, reported)
+        .await
+        .unwrap();
+    drop(conn);
+    let tries = |record: api_types::ra::UserRecord| {
+        (
+            record.cards[0].pin_tries_left,
+            record.cards[0].pin_tries_seen_at,
+        )
+    };
+    let record = as_ra::<ViewUser>(&app, &cookie, &uuid(&john), &())
+        .await
+        .unwrap();
+    assert_eq!(tries(record), (Some(1), Some(reported)));
+    app.clock.advance(60);
+    crate::auth::login(&app, &john).await.unwrap();
+    let record = as_ra::<ViewUser>(&app, &cookie, &uuid(&john), &())
+        .await
+        .unwrap();
+    assert_eq!(tries(record), (Some(3), Some(reported + 60)));
+}
+both!(ra_2_a_sign_in_shows_the_card_with_all_its_pin_tries_as_of_then);
+
 // RA-4 / ALL-5 (issue 17, item 11): who searched for whom is in the trail, and an RA's
 // console calls — reads included — count against the RA's own budget, so a stolen
 // session cannot page through every user at will.
