@@ -60,7 +60,7 @@ pub enum ValueError {
 /// sealed [`LoginId`]). It is never a credential (ALL-6: the flow or session cookie is).
 /// One type per kind, so an attempt's id can never be passed where a registration's is.
 macro_rules! row_id {
-    ($($(#[$doc:meta])* $name:ident: $bytes:literal;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident: $bytes:expr;)*) => {$(
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -141,8 +141,8 @@ row_id! {
     /// The server's id for one registration (REG-1).
     RegistrationId: 16;
     /// One login challenge (AUTH-1), sealed rather than stored: its nonce, card, end and
-    /// the server's MAC over them (`LOGIN_ID_BYTES`).
-    LoginId: 56;
+    /// the server's MAC over them.
+    LoginId: LOGIN_ID_BYTES;
     /// The server's id for one certificate renewal (CERT-3).
     RenewalId: 16;
     /// The server's id for one Update of the passcodes waiting for the card (PASS-2).

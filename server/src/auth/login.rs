@@ -1,7 +1,8 @@
 //! AUTH-1: `login/start` (a challenge for the card, sealed: it writes nothing) and
-//! `login/finish` (its 9A signature → a session). A signature the card's certificates do not check, from a card with a
-//! renewal still open, is kept with that renewal: the card may hold the renewal's new
-//! keys, and the page can finish it (CERT-3, `renewal::recover`).
+//! `login/finish` (its 9A signature → a session). A signature the card's certificates do
+//! not check, from a card with a renewal still open, is kept with that renewal: the card
+//! may hold the renewal's new keys, and the page can finish it (CERT-3,
+//! `renewal::recover`).
 
 use api_types::audit::AuditAction;
 use api_types::auth::{LoginFinishRequest, LoginStartRequest, LoginStartResponse, SessionInfo};

@@ -47,14 +47,7 @@ impl LoginSeal {
         let mut id = [0u8; LOGIN_ID_BYTES];
         id[..BODY].copy_from_slice(&body);
         id[BODY..].copy_from_slice(&self.tag(&body));
-        LoginChallenge {
-            id: LoginId::from_bytes(id),
-            nonce: hex::encode(nonce),
-            card_guid: card,
-            challenge: self.challenge(&body),
-            expires_at,
-            spent: false,
-        }
+        self.challenge_of(LoginId::from_bytes(id), &body)
     }
 
     /// The challenge `id` seals, if this server sealed it (its end not yet checked), as
@@ -66,16 +59,23 @@ impl LoginSeal {
         if !bool::from(self.tag(&body).ct_eq(tag)) {
             return None;
         }
-        let card: [u8; 16] = body[NONCE..NONCE + 16].try_into().ok()?;
-        let end: [u8; 8] = body[NONCE + 16..].try_into().ok()?;
-        Some(LoginChallenge {
-            id: id.clone(),
+        Some(self.challenge_of(id.clone(), &body))
+    }
+
+    /// The challenge `body` lays out (nonce, card, end), as not spent.
+    fn challenge_of(&self, id: LoginId, body: &[u8; BODY]) -> LoginChallenge {
+        let mut card = [0u8; 16];
+        card.copy_from_slice(&body[NONCE..NONCE + 16]);
+        let mut end = [0u8; 8];
+        end.copy_from_slice(&body[NONCE + 16..]);
+        LoginChallenge {
+            id,
             nonce: hex::encode(&body[..NONCE]),
             card_guid: CardGuid::from_bytes(card),
-            challenge: self.challenge(&body),
+            challenge: self.challenge(body),
             expires_at: i64::from_be_bytes(end),
             spent: false,
-        })
+        }
     }
 
     fn tag(&self, body: &[u8; BODY]) -> [u8; TAG] {
