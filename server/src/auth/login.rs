@@ -18,6 +18,7 @@ use crate::flow::session::{passcodes_due, renewal_due, session_info, Limits};
 use crate::flow::{Client, Outcome, Subject, Write};
 use crate::secrets::{random_bytes, FlowSecret};
 use crate::store::attempts::HexBytes;
+use crate::store::audit;
 use crate::store::renewals::{self, LoginCertificate, RecoveryClaim, Renewal};
 use crate::store::sessions::Session;
 use crate::store::spent_logins::{self, LoginCard};
@@ -53,54 +54,66 @@ impl AppState {
         request: LoginFinishRequest,
         client: &Client,
     ) -> Result<Login, AppError> {
-        let (now, mut tx) = self.open().await?;
-        let backend = self.store.backend;
+        // Read outside a transaction: a sign-in's one write checks what it relies on
+        // (the challenge unspent, the chain's head unmoved) as it writes.
+        let (now, mut conn) = self.open_plain().await?;
         let sealed = self.login_seal.open(&request.login_id);
         let card = match &sealed {
             Some(sealed) => {
-                spent_logins::login_card(&mut tx, &sealed.card_guid, &sealed.nonce).await?
-            }
-            None => None,
-        };
-        let loaded = match sealed.zip(card) {
-            Some((challenge, card)) => {
-                let LoginCard {
-                    holder,
-                    certificates,
-                    spent,
-                } = card;
-                let challenge = challenge.spent(spent);
-                let guid = challenge.card_guid;
-                let signature = check_card_signature(
-                    &challenge,
-                    &certificates,
-                    self.card_trust(),
-                    &request.signature,
-                    now,
-                );
-                // CERT-3: only a signature the certificates do not check needs the card's
-                // open renewal (read, and locked, only then).
-                let unfinished = match &signature {
-                    Err(refused) if may_be_a_renewal_s(refused) => {
-                        renewals::open_self_service_for_update(&mut tx, backend, &guid).await?
-                    }
-                    _ => None,
-                };
-                Some(Loaded {
-                    challenge,
-                    login: LoginCertificate::of(&certificates, holder.renewals_in_a_row),
-                    user: holder.user,
-                    signature,
-                    unfinished,
-                })
+                let guid = &sealed.card_guid;
+                // The card is its sign-in's actor: the link goes in its chain.
+                let chain = audit::chain_of(&guid.to_hex());
+                spent_logins::login_card(&mut conn, (guid, &sealed.nonce), chain).await?
             }
             None => None,
         };
         let secret = FlowSecret::generate();
-        let limits = self.session_limits();
-        let rules = (self.settings.policy, self.settings.passcode_expiry);
-        let outcome = decide(loaded, &request, &secret, (limits, rules), now);
-        let info = self.finish(tx, now, client, outcome).await?;
+        let rules = (
+            self.session_limits(),
+            (self.settings.policy, self.settings.passcode_expiry),
+        );
+        let Some((challenge, card)) = sealed.zip(card) else {
+            let outcome = decide(None, &request, &secret, rules, now);
+            let info = self.finish_plain(conn, now, client, outcome).await?;
+            return Ok(Login { info, secret });
+        };
+        let LoginCard {
+            holder,
+            certificates,
+            spent,
+            head,
+        } = card;
+        let challenge = challenge.spent(spent);
+        let guid = challenge.card_guid;
+        let signature = check_card_signature(
+            &challenge,
+            &certificates,
+            self.card_trust(),
+            &request.signature,
+            now,
+        );
+        let may_be_a_renewal = matches!(&signature, Err(refused) if may_be_a_renewal_s(refused));
+        let mut loaded = Loaded {
+            challenge,
+            login: LoginCertificate::of(&certificates, holder.renewals_in_a_row),
+            user: holder.user,
+            signature,
+            unfinished: None,
+        };
+        let info = if may_be_a_renewal {
+            // CERT-3: only a signature the certificates do not check needs the card's open
+            // renewal (read, and locked, only then).
+            let mut tx = self.store.begin_on(conn).await?;
+            let backend = self.store.backend;
+            loaded.unfinished =
+                renewals::open_self_service_for_update(&mut tx, backend, &guid).await?;
+            let outcome = decide(Some(loaded), &request, &secret, rules, now);
+            self.finish(tx, now, client, outcome).await?
+        } else {
+            let outcome = decide(Some(loaded), &request, &secret, rules, now);
+            self.finish_sign_in(conn, now, client, outcome, head)
+                .await?
+        };
         Ok(Login { info, secret })
     }
 }

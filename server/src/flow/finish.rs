@@ -2,9 +2,11 @@
 //! mail and its audit event in one transaction (RA-4), and only then gives its reply.
 
 use super::limits::{rate_limited, Kept};
-use super::{Client, Outcome};
+use super::{Client, Outcome, Write};
 use crate::mail::templates::Sender;
-use crate::store::{audit, Conn, Tx};
+use crate::store::audit::{self, ChainHead, Link};
+use crate::store::sessions::{self, SignIn};
+use crate::store::{Backend, Conn, Tx};
 use crate::{AppError, AppState};
 
 impl AppState {
@@ -47,6 +49,54 @@ impl AppState {
         }
     }
 
+    /// [`Self::finish_plain`] for `login/finish`, whose load read its card's audit chain
+    /// head (unlocked). A sign-in (its one write, [`Write::SignedIn`]) goes in with its
+    /// audit link in one statement and no transaction (issue 22: round trips are most of
+    /// its cost) if that head has not moved since; if it has, the challenge is spent
+    /// already and the rest goes in under the head's lock. Anything else (a refusal)
+    /// ends as any step.
+    pub(crate) async fn finish_sign_in<T>(
+        &self,
+        mut conn: Conn,
+        now: i64,
+        client: &Client,
+        outcome: Outcome<T>,
+        head: ChainHead,
+    ) -> Result<T, AppError> {
+        let Outcome { reply, writes, .. } = &outcome;
+        let (Ok(_), [Write::SignedIn { challenge, session }]) = (reply, writes.as_slice()) else {
+            return self.finish_plain(conn, now, client, outcome).await;
+        };
+        let entry = outcome.audit_entry(Some(client), reply);
+        let chain = head.chain();
+        // The card is its sign-in's actor: its events stay in order in its own chain.
+        if !outcome.audited || chain != audit::chain_of(&entry.actor) {
+            return Err(AppError::Invariant(
+                "a sign-in's link is in its card's chain",
+            ));
+        }
+        let backend = self.store.backend;
+        let mut spend = Some((challenge.nonce.as_str(), challenge.expires_at));
+        if backend == Backend::Postgres {
+            let link = Link::after(&self.audit_key, head, now, &entry);
+            match sessions::sign_in(&mut conn, backend, spend, session, &link).await? {
+                SignIn::Begun => return outcome.reply,
+                SignIn::SpentBefore => return Err(AppError::LoginExpired),
+                SignIn::ChainMoved => spend = None,
+            }
+        }
+        let mut tx = self.store.begin_on(conn).await?;
+        let head = audit::locked_head(&mut tx, backend, chain).await?;
+        let link = Link::after(&self.audit_key, head, now, &entry);
+        match sessions::sign_in(&mut tx, backend, spend, session, &link).await? {
+            SignIn::Begun => {}
+            SignIn::SpentBefore => return Err(AppError::LoginExpired),
+            SignIn::ChainMoved => return Err(AppError::Invariant("a locked head moved")),
+        }
+        tx.commit().await.map_err(crate::store::StoreError::from)?;
+        outcome.reply
+    }
+
     /// [`Self::finish`] for the operator's commands (issuing a card, rotating the KEK),
     /// which come from no client address.
     pub(crate) async fn finish_offline<T>(
@@ -66,9 +116,8 @@ impl AppState {
         mut outcome: Outcome<T>,
     ) -> Result<T, AppError> {
         let mut mailed = false;
-        let backend = self.store.backend;
         for write in &outcome.writes {
-            mailed |= write.apply(&mut tx, backend, now).await?;
+            mailed |= write.apply(&mut tx, now).await?;
         }
         let mut reply = std::mem::replace(&mut outcome.reply, Err(AppError::Invariant("taken")));
         let kept = match (&reply, client) {

@@ -20,7 +20,7 @@ use crate::store::registrations::{self, HashedAnswer, Registration};
 use crate::store::renewals::{self, PendingCertificate, Renewal};
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, UnlockCounters};
-use crate::store::{cards, outbox, ra, spent_logins, Backend};
+use crate::store::{cards, outbox, ra, spent_logins};
 use crate::AppError;
 use sqlx::AnyConnection;
 
@@ -60,7 +60,9 @@ pub(crate) enum Write {
     /// `login_expired` if another request spent it first.
     UseLoginChallenge(Spent),
     /// AUTH-1 / AUTH-2: a sign-in — its challenge spent (as [`Write::UseLoginChallenge`])
-    /// and its session, which is also the card seen with all its PIN tries (RA-2).
+    /// and its session, which is also the card seen with all its PIN tries (RA-2). A
+    /// step's one write, with its audit link
+    /// ([`AppState::finish_sign_in`](crate::AppState::finish_sign_in)).
     SignedIn {
         challenge: Spent,
         session: Session,
@@ -174,12 +176,7 @@ pub(crate) enum Write {
 impl Write {
     /// Applies this change; whether it queued mail or a text (whose sender is woken once
     /// the step has committed).
-    pub(super) async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        backend: Backend,
-        now: i64,
-    ) -> Result<bool, AppError> {
+    pub(super) async fn apply(&self, conn: &mut AnyConnection, now: i64) -> Result<bool, AppError> {
         let mut mailed = false;
         match self {
             Write::NewAttempt(attempt) => attempts::insert(&mut *conn, attempt).await?,
@@ -205,15 +202,8 @@ impl Write {
                     return Err(AppError::LoginExpired);
                 }
             }
-            Write::SignedIn {
-                challenge: Spent { nonce, expires_at },
-                session,
-            } => {
-                let spent = (nonce.as_str(), *expires_at);
-                if !sessions::sign_in(&mut *conn, backend, spent, session).await? {
-                    return Err(AppError::LoginExpired);
-                }
-            }
+            // Written with its audit link, by `AppState::finish_sign_in`.
+            Write::SignedIn { .. } => return Err(AppError::Invariant("a sign-in's own finish")),
             Write::TouchSession(hash) => sessions::touch_session(&mut *conn, hash, now).await?,
             Write::CardProven(hash) => sessions::card_proven(&mut *conn, hash, now).await?,
             Write::EndSession(hash) => sessions::end_session(&mut *conn, hash, now).await?,

@@ -6,7 +6,9 @@
 //!   remove a row unnoticed ([`super::audit_check`]: incremental from MACed checkpoints
 //!   for the RA's page, from the start for `audit verify`, both streaming);
 //! - an append locks only its own chain's head row, so audited steps of different cards
-//!   don't queue behind one table lock;
+//!   don't queue behind one table lock; a sign-in's ([`super::sessions::sign_in`]) goes
+//!   in with the session it records, in one statement, only if the head it read is still
+//!   the head;
 //! - the database refuses UPDATE and DELETE on the log (triggers, and on PostgreSQL a
 //!   service role without those rights: `deploy/postgres/grants.sql`).
 
@@ -14,7 +16,8 @@ use hmac::Mac;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AnyConnection, AnyPool};
 
 use super::{Backend, StoreError};
 use crate::secrets::AuditKey;
@@ -50,8 +53,9 @@ pub(super) struct AuditRow {
     pub(super) mac: String,
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct ChainHead {
+/// A chain's last link, as the head row keeps it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ChainHead {
     pub(super) chain: i64,
     pub(super) chain_seq: i64,
     pub(super) mac: String,
@@ -63,14 +67,85 @@ pub fn chain_of(actor: &str) -> i64 {
     i64::from(Sha256::digest(actor.as_bytes())[0]) % CHAINS
 }
 
-/// A link's row: `$9` is its chain and `$12` its MAC.
-macro_rules! insert_link {
+/// A link's columns, for its values `$1`…`$12` ([`link_values!`]).
+macro_rules! link_columns {
     () => {
-        "INSERT INTO audit_log (at, actor, action, outcome, card_guid, user_uuid, \
-         client_addr, detail, chain, chain_seq, prev_mac, mac) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "audit_log (at, actor, action, outcome, card_guid, user_uuid, client_addr, detail, \
+         chain, chain_seq, prev_mac, mac)"
     };
 }
+
+/// A link's values, as [`Link::bind`] binds them: `$9` is its chain, `$10` its place,
+/// `$11` the MAC before it and `$12` its own.
+macro_rules! link_values {
+    () => {
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+    };
+}
+
+/// On PostgreSQL, the chain's head moved on to the link, as a `WITH` item beside the
+/// link's insert: one round trip fewer per audited step (issue 22).
+macro_rules! move_head {
+    () => {
+        "head AS (UPDATE audit_chain_heads SET chain_seq = $10, mac = $12 WHERE chain = $9)"
+    };
+}
+
+pub(super) use {link_columns, link_values};
+
+impl ChainHead {
+    /// Which chain this is the head of.
+    pub fn chain(&self) -> i64 {
+        self.chain
+    }
+}
+
+/// An event as the next link of its chain: its place after the head, and its MAC.
+pub struct Link<'a> {
+    at: i64,
+    entry: &'a AuditEntry,
+    chain: i64,
+    chain_seq: i64,
+    prev_mac: String,
+    mac: String,
+}
+
+impl<'a> Link<'a> {
+    /// `entry`, at `at`, as the link after `head`.
+    pub fn after(key: &AuditKey, head: ChainHead, at: i64, entry: &'a AuditEntry) -> Self {
+        let chain_seq = head.chain_seq + 1;
+        let mac = link_mac(key, &head.mac, head.chain, chain_seq, at, entry);
+        Self {
+            at,
+            entry,
+            chain: head.chain,
+            chain_seq,
+            prev_mac: head.mac,
+            mac,
+        }
+    }
+
+    /// Binds [`link_values!`].
+    pub(super) fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        let entry = self.entry;
+        query
+            .bind(self.at)
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.outcome)
+            .bind(entry.card_guid.as_deref())
+            .bind(entry.user_uuid.as_deref())
+            .bind(entry.client_addr.as_deref())
+            .bind(&entry.detail)
+            .bind(self.chain)
+            .bind(self.chain_seq)
+            .bind(&self.prev_mac)
+            .bind(&self.mac)
+    }
+}
+
+/// A statement on any database, before its parameters are all bound.
+pub(super) type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
 
 /// Appends to the actor's chain, locking only that chain's head: the head, read and
 /// locked; then the link written and the head moved on to it — two statements in all on
@@ -82,45 +157,55 @@ pub async fn append(
     at: i64,
     entry: &AuditEntry,
 ) -> Result<(), StoreError> {
-    let chain = chain_of(&entry.actor);
-    let head = sqlx::query_as::<_, ChainHead>(&format!(
+    let head = locked_head(&mut *conn, backend, chain_of(&entry.actor)).await?;
+    write_link(conn, backend, &Link::after(key, head, at, entry)).await
+}
+
+/// `chain`'s head, locked for the rest of the transaction.
+pub async fn locked_head(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    chain: i64,
+) -> Result<ChainHead, StoreError> {
+    Ok(sqlx::query_as::<_, ChainHead>(&format!(
         "SELECT chain, chain_seq, mac FROM audit_chain_heads WHERE chain = $1{}",
         backend.for_update()
     ))
     .bind(chain)
-    .fetch_one(&mut *conn)
-    .await?;
-    let chain_seq = head.chain_seq + 1;
-    let mac = link_mac(key, &head.mac, chain, chain_seq, at, entry);
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Writes `link` and moves its chain's head on to it.
+pub(super) async fn write_link(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    link: &Link<'_>,
+) -> Result<(), StoreError> {
     let insert = match backend {
-        // One round trip fewer per audited step (issue 22).
         Backend::Postgres => concat!(
-            "WITH head AS (UPDATE audit_chain_heads SET chain_seq = $10, mac = $12 \
-             WHERE chain = $9) ",
-            insert_link!()
+            "WITH ",
+            move_head!(),
+            " INSERT INTO ",
+            link_columns!(),
+            " VALUES (",
+            link_values!(),
+            ")"
         ),
-        Backend::Sqlite => insert_link!(),
+        Backend::Sqlite => concat!(
+            "INSERT INTO ",
+            link_columns!(),
+            " VALUES (",
+            link_values!(),
+            ")"
+        ),
     };
-    sqlx::query(insert)
-        .bind(at)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.outcome)
-        .bind(entry.card_guid.as_deref())
-        .bind(entry.user_uuid.as_deref())
-        .bind(entry.client_addr.as_deref())
-        .bind(&entry.detail)
-        .bind(chain)
-        .bind(chain_seq)
-        .bind(&head.mac)
-        .bind(&mac)
-        .execute(&mut *conn)
-        .await?;
+    link.bind(sqlx::query(insert)).execute(&mut *conn).await?;
     if backend == Backend::Sqlite {
         sqlx::query("UPDATE audit_chain_heads SET chain_seq = $1, mac = $2 WHERE chain = $3")
-            .bind(chain_seq)
-            .bind(&mac)
-            .bind(chain)
+            .bind(link.chain_seq)
+            .bind(&link.mac)
+            .bind(link.chain)
             .execute(conn)
             .await?;
     }

@@ -81,6 +81,15 @@ impl Backend {
             Backend::Postgres => " FOR UPDATE",
         }
     }
+
+    /// [`Self::for_update`] for a row other rows refer to, when the step keeps its key:
+    /// inserting a row that refers to it (a session, its user) then need not wait.
+    fn for_no_key_update(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR NO KEY UPDATE",
+        }
+    }
 }
 
 /// Whether connecting may change the schema.

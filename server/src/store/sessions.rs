@@ -3,8 +3,9 @@
 
 use api_types::ra::UserUuid;
 use api_types::CardGuid;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
+use super::audit::{self, link_columns, link_values, AnyQuery, Link};
 use super::{corrupt, user_uuid, Backend, StoreError};
 
 /// A session as stored.
@@ -51,7 +52,7 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
-/// A new session's row, from `$1`…`$7` in this order (`$3` its card, `$4` when it began).
+/// A new session's row, from seven values in [`bind_session`]'s order.
 macro_rules! insert_session {
     () => {
         "INSERT INTO sessions (secret_hash, user_uuid, card_guid, created_at, last_seen_at, \
@@ -59,44 +60,86 @@ macro_rules! insert_session {
     };
 }
 
-/// A sign-in (AUTH-1, AUTH-2): the challenge spent (`spent` is its nonce and end) and
-/// the session begun — one statement on PostgreSQL (a sign-in's round trips are most of
-/// its cost, issue 22), two on SQLite. The session is also the card's PIN tries as last
-/// seen (RA-2: [`super::ra::cards_of`]). False, and nothing written: another request
-/// spent the challenge first.
-pub async fn sign_in(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    (nonce, expires_at): (&str, i64),
-    session: &Session,
-) -> Result<bool, StoreError> {
-    let insert = match backend {
-        Backend::Postgres => concat!(
-            "WITH spent AS (INSERT INTO spent_logins (id, expires_at) VALUES ($8, $9) \
-             ON CONFLICT (id) DO NOTHING RETURNING id) ",
-            insert_session!(),
-            "SELECT $1, $2, $3, $4, $5, $6, $7 FROM spent"
-        ),
-        Backend::Sqlite => {
-            if !super::spent_logins::spend(&mut *conn, nonce, expires_at).await? {
-                return Ok(false);
-            }
-            concat!(insert_session!(), "VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        }
-    };
-    let query = sqlx::query(insert)
-        .bind(session.secret_hash.clone())
+fn bind_session<'q>(query: AnyQuery<'q>, session: &'q Session) -> AnyQuery<'q> {
+    query
+        .bind(session.secret_hash.as_slice())
         .bind(session.user_uuid.as_str())
         .bind(session.card_guid.to_hex())
         .bind(session.created_at)
         .bind(session.last_seen_at)
         .bind(session.expires_at)
-        .bind(session.card_proven_at);
-    let query = match backend {
-        Backend::Postgres => query.bind(nonce).bind(expires_at),
-        Backend::Sqlite => query,
-    };
-    Ok(query.execute(conn).await?.rows_affected() == 1)
+        .bind(session.card_proven_at)
+}
+
+/// What [`sign_in`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// The session begun, its event written, the challenge spent if it was to be.
+    Begun,
+    /// Another request spent the challenge first: nothing written.
+    SpentBefore,
+    /// Only the challenge spent: the chain's head had moved on from the link's (another
+    /// step of the chain came between), so the link and the session are still to write.
+    ChainMoved,
+}
+
+/// A sign-in (AUTH-1, AUTH-2): the challenge spent (`spend`: its nonce and end, none if
+/// spent already), the session begun, and `link`, its audit event — on PostgreSQL in one
+/// statement, needing no transaction (a sign-in's round trips are most of its cost, issue
+/// 22): the link goes in only if its chain's head is still the one it follows, else only
+/// the challenge is spent ([`SignIn::ChainMoved`]). On SQLite, under the transaction's
+/// lock. The session is also the card's PIN tries as last seen (RA-2:
+/// [`super::ra::cards_of`]).
+pub async fn sign_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    spend: Option<(&str, i64)>,
+    session: &Session,
+    link: &Link<'_>,
+) -> Result<SignIn, StoreError> {
+    if backend == Backend::Sqlite {
+        if let Some((nonce, expires_at)) = spend {
+            if !super::spent_logins::spend(&mut *conn, nonce, expires_at).await? {
+                return Ok(SignIn::SpentBefore);
+            }
+        }
+        let insert = concat!(insert_session!(), "VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        bind_session(sqlx::query(insert), session)
+            .execute(&mut *conn)
+            .await?;
+        audit::write_link(conn, backend, link).await?;
+        return Ok(SignIn::Begun);
+    }
+    // Each part follows the one before: nothing moves the head unless the challenge was
+    // this request's to spend, and no link or session is written unless the head moved.
+    let statement = concat!(
+        "WITH spent AS (INSERT INTO spent_logins (id, expires_at) SELECT $20, $21 WHERE $22 \
+         ON CONFLICT (id) DO NOTHING RETURNING id), \
+         head AS (UPDATE audit_chain_heads SET chain_seq = $10, mac = $12 \
+         WHERE chain = $9 AND mac = $11 AND (EXISTS (SELECT 1 FROM spent) OR NOT $22) \
+         RETURNING chain), \
+         link AS (INSERT INTO ",
+        link_columns!(),
+        " SELECT ",
+        link_values!(),
+        " FROM head), session AS (",
+        insert_session!(),
+        "SELECT $13, $14, $15, $16, $17, $18, $19 FROM head) \
+         SELECT (SELECT COUNT(*) FROM spent) AS spent, (SELECT COUNT(*) FROM head) AS moved"
+    );
+    let (nonce, expires_at) = spend.unwrap_or_default();
+    let row = bind_session(link.bind(sqlx::query(statement)), session)
+        .bind(nonce)
+        .bind(expires_at)
+        .bind(spend.is_some())
+        .fetch_one(conn)
+        .await?;
+    let (spent, moved): (i64, i64) = (row.try_get("spent")?, row.try_get("moved")?);
+    Ok(match (spend.is_some() && spent == 0, moved > 0) {
+        (true, _) => SignIn::SpentBefore,
+        (false, true) => SignIn::Begun,
+        (false, false) => SignIn::ChainMoved,
+    })
 }
 
 pub async fn find_session(

@@ -6,6 +6,7 @@ use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use super::audit::ChainHead;
 use super::certificates::{CardCertificate, CardCertificateRow};
 use super::users::{user_columns, CardHolder, UserRow};
 use super::{user_uuid, StoreError};
@@ -32,20 +33,25 @@ pub struct LoginCard {
     pub certificates: Vec<CardCertificate>,
     /// The challenge was answered already.
     pub spent: bool,
+    /// The head of the audit chain asked for, as read: the sign-in's link goes after it
+    /// if it has not moved meanwhile (`sessions::sign_in`), with no read of its own.
+    pub head: ChainHead,
 }
 
 /// AUTH-1: what `login/finish` reads first, in one statement (a row per certificate): the
-/// challenge's card's holder, its certificates, and whether the challenge was answered
-/// already. None: the card is gone.
+/// challenge's card's holder, its certificates, whether the challenge was answered
+/// already, and `chain`'s head as it is now (not locked). None: the card is gone.
 pub async fn login_card(
     conn: &mut AnyConnection,
-    card_guid: &CardGuid,
-    nonce: &str,
+    (card_guid, nonce): (&CardGuid, &str),
+    chain: i64,
 ) -> Result<Option<LoginCard>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         user: UserRow,
+        #[sqlx(flatten)]
+        head: ChainHead,
         renewals_in_a_row: i64,
         spent: i64,
         serial: Option<String>,
@@ -55,20 +61,25 @@ pub async fn login_card(
         not_after: Option<i64>,
         revoked_at: Option<i64>,
     }
-    let rows = sqlx::query_as::<_, Row>(concat!(
+    let select = concat!(
         "SELECT ",
         user_columns!(),
         ", cards.renewals_in_a_row AS renewals_in_a_row, \
-         (SELECT COUNT(*) FROM spent_logins WHERE id = $2) AS spent, \
-         serial, slot, certificate, issued_at, not_after, revoked_at \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM spent_logins WHERE id = $2) THEN 1 ELSE 0 END \
+         AS BIGINT) AS spent, \
+         serial, slot, certificate, issued_at, not_after, revoked_at, \
+         heads.chain AS chain, heads.chain_seq AS chain_seq, heads.mac AS mac \
          FROM cards JOIN users ON users.uuid = cards.user_uuid \
+         CROSS JOIN audit_chain_heads heads \
          LEFT JOIN card_certificates ON card_certificates.card_guid = cards.guid \
-         WHERE cards.guid = $1 ORDER BY issued_at DESC, serial"
-    ))
-    .bind(card_guid.to_hex())
-    .bind(nonce)
-    .fetch_all(conn)
-    .await?;
+         WHERE cards.guid = $1 AND heads.chain = $3"
+    );
+    let rows = sqlx::query_as::<_, Row>(select)
+        .bind(card_guid.to_hex())
+        .bind(nonce)
+        .bind(chain)
+        .fetch_all(conn)
+        .await?;
     let mut certificates = Vec::with_capacity(rows.len());
     let mut first = None;
     for row in rows {
@@ -89,15 +100,20 @@ pub async fn login_card(
             })?);
         }
         if first.is_none() {
-            first = Some((row.user, row.renewals_in_a_row, row.spent > 0));
+            first = Some((row.user, row.renewals_in_a_row, row.spent > 0, row.head));
         }
     }
+    // Sorted here, not by the statement: a sort is a sizeable part of its cost to
+    // PostgreSQL (issue 22).
+    certificates
+        .sort_by(|a, b| (b.issued_at.cmp(&a.issued_at)).then_with(|| a.serial.cmp(&b.serial)));
     first
-        .map(|(user, renewals_in_a_row, spent)| {
+        .map(|(user, renewals_in_a_row, spent, head)| {
             Ok(LoginCard {
                 holder: CardHolder::from_row(user, renewals_in_a_row)?,
                 certificates,
                 spent,
+                head,
             })
         })
         .transpose()

@@ -144,13 +144,20 @@ impl CardHolder {
 }
 
 /// Loads a user and locks the row for the rest of the transaction, so the UNL-4
-/// counters are read and written by one step at a time.
+/// counters are read and written by one step at a time. The lock leaves the user's key
+/// alone: a sign-in (whose session refers to the user) never waits on it while it holds
+/// its audit chain's head, which such a step locks after this row.
 pub async fn find_for_update(
     conn: &mut AnyConnection,
     backend: Backend,
     uuid: &UserUuid,
 ) -> Result<Option<User>, StoreError> {
-    select(conn, &format!("{SELECT}{}", backend.for_update()), uuid).await
+    select(
+        conn,
+        &format!("{SELECT}{}", backend.for_no_key_update()),
+        uuid,
+    )
+    .await
 }
 
 /// Compare-and-set of the UNL-4 counters: writes `after` only if the row still holds

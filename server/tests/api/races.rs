@@ -1,7 +1,11 @@
-//! UNL-4 under races: right answers racing the wrong answer that closes self-service.
+//! Under races: UNL-4, right answers racing the wrong answer that closes self-service;
+//! AUTH-1, sign-ins racing for their card's audit chain.
 
+use api_types::ra::UserUuid;
 use api_types::ErrorCode;
 use futures_util::future::join_all;
+use server::store::audit::{self, verify, AuditEntry, Link, Verified};
+use server::store::sessions::{self, Session, SignIn};
 
 use crate::both;
 use crate::helpers::*;
@@ -74,3 +78,93 @@ async fn unl_3_a_double_submitted_answer_sends_one_code(db: Db) {
     wait_for_mail(&card.email, "Smartcard Unlock Code").await;
 }
 both!(unl_3_a_double_submitted_answer_sends_one_code);
+
+// AUTH-1 / RA-4: one card signing in many times at once — each sign-in's link races the
+// others' for the card's audit chain, and those that find its head moved finish under
+// its lock — begins every session, with one intact event each.
+async fn auth_1_a_card_signing_in_many_times_at_once_keeps_its_audit_chain_whole(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let card = app.enroll_unlocked().await;
+    let before = app.count("audit_log").await;
+    let signed_in = join_all((0..12).map(|_| crate::auth::login(&app, &card))).await;
+    assert!(signed_in.iter().all(Result::is_ok), "{signed_in:?}");
+    assert_eq!(app.count("sessions").await, 12);
+    let pool = &app.state.store.pool;
+    let rows = app.count("audit_log").await;
+    assert_eq!(rows, before + 12);
+    assert_eq!(
+        verify(pool, &app.state.audit_key).await.unwrap(),
+        Verified::Intact {
+            rows: usize::try_from(rows).unwrap()
+        }
+    );
+}
+both!(auth_1_a_card_signing_in_many_times_at_once_keeps_its_audit_chain_whole);
+
+// AUTH-1 / RA-4, on PostgreSQL, where a sign-in takes no lock: a sign-in whose chain
+// moved after its load read the head spends its challenge and writes nothing else — no
+// session without its event, no link after a stale head — and is finished after the
+// head as it now is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_1_a_sign_in_whose_audit_chain_moved_writes_only_its_spending_postgres() {
+    let app = TestApp::spawn(Db::Postgres).await;
+    let card = app.enroll_unlocked().await;
+    let state = &app.state;
+    let (backend, key) = (state.store.backend, &state.audit_key);
+    let mut conn = state.store.acquire().await.unwrap();
+    let event = |detail: &str| AuditEntry {
+        actor: card.guid.to_hex(),
+        action: "login".into(),
+        outcome: "ok".into(),
+        card_guid: Some(card.guid.to_hex()),
+        user_uuid: Some(card.uuid.clone()),
+        client_addr: None,
+        detail: detail.into(),
+    };
+    let chain = audit::chain_of(&card.guid.to_hex());
+    let stale = audit::locked_head(&mut conn, backend, chain).await.unwrap();
+    // Another step of the card's chain comes between the read and the sign-in.
+    audit::append(&mut conn, backend, key, 1, &event("between"))
+        .await
+        .unwrap();
+    let session = Session {
+        secret_hash: vec![7; 32],
+        user_uuid: UserUuid::parse(&card.uuid).unwrap(),
+        card_guid: card.guid,
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: 100,
+        ended_at: None,
+        card_proven_at: 1,
+    };
+    let entry = event("sign-in");
+    let spend = Some(("a nonce", 100));
+    let (events, spent) = (
+        app.count("audit_log").await,
+        app.count("spent_logins").await,
+    );
+    let after_stale = Link::after(key, stale, 2, &entry);
+    let signed = sessions::sign_in(&mut conn, backend, spend, &session, &after_stale).await;
+    assert_eq!(signed.unwrap(), SignIn::ChainMoved);
+    assert_eq!(app.count("sessions").await, 0);
+    assert_eq!(app.count("audit_log").await, events);
+    assert_eq!(app.count("spent_logins").await, spent + 1);
+    // Spent now: answering it again writes nothing at all.
+    let head = audit::locked_head(&mut conn, backend, chain).await.unwrap();
+    let again = Link::after(key, head, 2, &entry);
+    let signed = sessions::sign_in(&mut conn, backend, spend, &session, &again).await;
+    assert_eq!(signed.unwrap(), SignIn::SpentBefore);
+    assert_eq!(app.count("audit_log").await, events);
+    // Its own spending done, the sign-in goes in after the head as it is now.
+    let signed = sessions::sign_in(&mut conn, backend, None, &session, &again).await;
+    assert_eq!(signed.unwrap(), SignIn::Begun);
+    assert_eq!(app.count("sessions").await, 1);
+    let rows = app.count("audit_log").await;
+    assert_eq!(rows, events + 1);
+    assert_eq!(
+        verify(&state.store.pool, key).await.unwrap(),
+        Verified::Intact {
+            rows: usize::try_from(rows).unwrap()
+        }
+    );
+}
