@@ -16,10 +16,9 @@ use hmac::Mac;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-use sqlx::any::AnyArguments;
-use sqlx::{Any, AnyConnection, AnyPool};
+use sqlx::{AnyConnection, AnyPool};
 
-use super::{Backend, StoreError};
+use super::{AnyQuery, Backend, StoreError};
 use crate::secrets::AuditKey;
 
 pub use super::audit_check::{verify, Verified};
@@ -80,6 +79,19 @@ macro_rules! link_columns {
 macro_rules! link_values {
     () => {
         "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+    };
+}
+
+/// A link's row, from its values ([`Link::bind`]).
+macro_rules! insert_link {
+    () => {
+        concat!(
+            "INSERT INTO ",
+            link_columns!(),
+            " VALUES (",
+            link_values!(),
+            ")"
+        )
     };
 }
 
@@ -144,9 +156,6 @@ impl<'a> Link<'a> {
     }
 }
 
-/// A statement on any database, before its parameters are all bound.
-pub(super) type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
-
 /// Appends to the actor's chain, locking only that chain's head: the head, read and
 /// locked; then the link written and the head moved on to it — two statements in all on
 /// PostgreSQL, three on SQLite.
@@ -183,22 +192,8 @@ pub(super) async fn write_link(
     link: &Link<'_>,
 ) -> Result<(), StoreError> {
     let insert = match backend {
-        Backend::Postgres => concat!(
-            "WITH ",
-            move_head!(),
-            " INSERT INTO ",
-            link_columns!(),
-            " VALUES (",
-            link_values!(),
-            ")"
-        ),
-        Backend::Sqlite => concat!(
-            "INSERT INTO ",
-            link_columns!(),
-            " VALUES (",
-            link_values!(),
-            ")"
-        ),
+        Backend::Postgres => concat!("WITH ", move_head!(), " ", insert_link!()),
+        Backend::Sqlite => insert_link!(),
     };
     link.bind(sqlx::query(insert)).execute(&mut *conn).await?;
     if backend == Backend::Sqlite {

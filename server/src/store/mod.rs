@@ -35,6 +35,8 @@ use sqlx::{Any, AnyPool, Transaction};
 pub type Tx = Transaction<'static, Any>;
 /// A connection outside any transaction (see [`Store::begin_on`]).
 pub type Conn = PoolConnection<Any>;
+/// A statement on either database, before its parameters are all bound.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -5,8 +5,8 @@ use api_types::ra::UserUuid;
 use api_types::CardGuid;
 use sqlx::{AnyConnection, Row};
 
-use super::audit::{self, link_columns, link_values, AnyQuery, Link};
-use super::{corrupt, user_uuid, Backend, StoreError};
+use super::audit::{self, link_columns, link_values, Link};
+use super::{corrupt, user_uuid, AnyQuery, Backend, StoreError};
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
