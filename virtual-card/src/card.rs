@@ -9,6 +9,7 @@ mod chaining;
 mod keys;
 mod persist;
 mod pin;
+mod signing;
 
 use crate::objects::{application_property_template, discovery_object, TAG_DISCOVERY};
 use crate::pin_history::PinHistory;

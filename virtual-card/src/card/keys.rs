@@ -25,8 +25,7 @@ use crate::state::{CardError, CardState};
 use card_protocol::apdu::CommandApdu;
 use card_protocol::{issue, metadata};
 use card_protocol::{piv, tlv, Ins, KeySlot, StatusWord};
-use p256::ecdsa::signature::hazmat::PrehashSigner;
-use p256::ecdsa::{Signature, SigningKey};
+use p256::ecdsa::SigningKey;
 use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
@@ -239,9 +238,8 @@ impl VirtualCard {
             return Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
         }
         let key = self.keys.key(slot).ok_or(StatusWord::REF_DATA_NOT_FOUND)?;
-        let signature: Signature = key
-            .sign_prehash(digest)
-            .map_err(|_| StatusWord::WRONG_DATA)?;
+        let signature =
+            super::signing::sign_prehash(key, digest).map_err(|_| StatusWord::WRONG_DATA)?;
         let der = signature.to_der();
         Ok(tlv::encode(
             piv::TAG_DYN_AUTH,
