@@ -121,6 +121,83 @@ async fn ra_4_audit_verify_names_the_first_edited_or_removed_row(db: Db) {
 }
 both!(ra_4_audit_verify_names_the_first_edited_or_removed_row);
 
+/// Appends `actor`'s event to `chain` as the code before migration 0028 did (into the first
+/// chains, by the actor's first digest byte modulo 16), linked under the audit key.
+async fn append_as_before_0028(app: &TestApp, chain: i64, actor: &str) {
+    use server::store::audit::{link_mac, AuditEntry};
+    #[derive(sqlx::FromRow)]
+    struct Head {
+        chain_seq: i64,
+        mac: String,
+    }
+    let pool = &app.state.store.pool;
+    let head =
+        sqlx::query_as::<_, Head>("SELECT chain_seq, mac FROM audit_chain_heads WHERE chain = $1")
+            .bind(chain)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let entry = AuditEntry {
+        actor: actor.to_owned(),
+        action: "auth.login".into(),
+        outcome: "ok".into(),
+        card_guid: None,
+        user_uuid: None,
+        client_addr: None,
+        detail: String::new(),
+    };
+    let (at, seq) = (1_700_000_000, head.chain_seq + 1);
+    let mac = link_mac(&app.state.audit_key, &head.mac, chain, seq, at, &entry);
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, outcome, detail, chain, chain_seq, \
+         prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(at)
+    .bind(&entry.actor)
+    .bind(&entry.action)
+    .bind(&entry.outcome)
+    .bind(&entry.detail)
+    .bind(chain)
+    .bind(seq)
+    .bind(&head.mac)
+    .bind(&mac)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE audit_chain_heads SET chain_seq = $1, mac = $2 WHERE chain = $3")
+        .bind(seq)
+        .bind(&mac)
+        .bind(chain)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+// RA-4 (issue 22): events written into the first 16 chains before there were 256 more
+// still verify there, beside the new ones; in any other first chain they are found.
+async fn ra_4_events_from_before_the_256_chains_verify_in_their_first_chain(db: Db) {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn(db).await;
+    history(&app).await;
+    let pool = &app.state.store.pool;
+    let actor = "0123456789abcdef0123456789abcdef";
+    let first_chain = i64::from(Sha256::digest(actor)[0]) % 16;
+    append_as_before_0028(&app, first_chain, actor).await;
+    let Verified::Intact { rows } = verify(pool, &app.state.audit_key).await.unwrap() else {
+        panic!("the trail with an event from before 0028 did not verify");
+    };
+    assert_eq!(rows, app.count("audit_log").await as usize);
+
+    let elsewhere = (first_chain + 1) % 16;
+    append_as_before_0028(&app, elsewhere, actor).await;
+    let verified = verify(pool, &app.state.audit_key).await.unwrap();
+    assert!(
+        matches!(verified, Verified::Broken { chain, .. } if chain == elsewhere),
+        "{verified:?}"
+    );
+}
+both!(ra_4_events_from_before_the_256_chains_verify_in_their_first_chain);
+
 // RA-4: `smartcard-server audit verify`, as an operator runs it: exit 0 on an intact
 // trail; non-zero, naming the row, once an event was edited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
