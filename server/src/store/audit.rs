@@ -66,7 +66,8 @@ pub struct ChainHead {
     pub(super) mac: String,
 }
 
-/// The chain an actor's events go to: all of one card's events stay in order in one.
+/// The chain an actor's events go to: all of one card's events since migration 0028 stay
+/// in order in one (those before it, in its first chain: [`FIRST_CHAINS`]).
 /// Public for bulk loads (the million-event load test), as is [`link_mac`].
 pub fn chain_of(actor: &str) -> i64 {
     FIRST_CHAINS + first_byte(actor)

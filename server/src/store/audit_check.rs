@@ -12,7 +12,7 @@
 use sqlx::AnyPool;
 
 use super::audit::{heads, rows_after, rows_at, stray_row, AuditRow, ChainHead, CHAINS, GENESIS};
-use super::audit_checkpoints::{checkpoints, move_checkpoint, Checkpoint};
+use super::audit_checkpoints::{checkpoints, move_checkpoint, move_checkpoints, Checkpoint, Move};
 use super::StoreError;
 use crate::secrets::AuditKey;
 
@@ -228,7 +228,9 @@ async fn starting_points(
 
 /// Checks every chain from its checkpoint on, reading at most `budget` rows in all (none:
 /// only the checkpoints are re-checked), and moves each checkpoint over the rows that held.
-/// Chains checked longest ago go first, so a small budget reaches each in turn.
+/// Chains checked longest ago go first, so a small budget reaches each in turn. Where the
+/// walks end, the checkpoints move in one transaction: one commit, not one per chain (with
+/// hundreds of chains a few events each, the RA's page waited on hundreds of flushes).
 pub async fn advance(
     pool: &AnyPool,
     key: &AuditKey,
@@ -237,6 +239,7 @@ pub async fn advance(
 ) -> Result<(Checked, Reads), StoreError> {
     let (chains, mut faults) = starting_points(pool, key).await?;
     let (mut reads, mut verified, mut unchecked) = (Reads::default(), 0u64, 0u64);
+    let mut moves = Vec::new();
     for Start {
         head,
         checkpoint,
@@ -249,9 +252,10 @@ pub async fn advance(
             continue;
         }
         let left = budget.saturating_sub(reads.rows);
-        let (tip, fault) =
+        let (tip, fault, last_move) =
             advance_chain(pool, key, now, &head, checkpoint, left, &mut reads).await?;
         faults.extend(fault);
+        moves.extend(last_move);
         verified += u64::try_from(tip.chain_seq).unwrap_or(0);
         unchecked += u64::try_from(head.chain_seq - tip.chain_seq).unwrap_or(0);
     }
@@ -262,12 +266,13 @@ pub async fn advance(
             unchecked,
         },
     };
+    move_checkpoints(pool, moves).await?;
     Ok((checked, reads))
 }
 
 /// One chain from its checkpoint towards its head, at most `budget` rows, the checkpoint
-/// moved every [`MOVE_EVERY`] rows and where it stops: how far it verified, and its fault
-/// if it found one.
+/// moved every [`MOVE_EVERY`] rows: how far it verified, its fault if it found one, and
+/// the checkpoint's move to where it stopped, for [`advance`] to make.
 async fn advance_chain(
     pool: &AnyPool,
     key: &AuditKey,
@@ -276,7 +281,7 @@ async fn advance_chain(
     checkpoint: Option<Checkpoint>,
     mut budget: u64,
     reads: &mut Reads,
-) -> Result<(Tip, Option<Fault>), StoreError> {
+) -> Result<(Tip, Option<Fault>, Option<Move>), StoreError> {
     let chain = head.chain;
     let mut at = checkpoint.as_ref().map(|c| c.chain_seq);
     let mut tip = checkpoint.map_or_else(Tip::genesis, |c| c.tip());
@@ -293,20 +298,18 @@ async fn advance_chain(
         }
         let due = tip.chain_seq - at.unwrap_or(0) >= MOVE_EVERY;
         if due && !record(pool, key, now, chain, &mut at, &tip).await? {
-            return Ok((tip, None));
+            return Ok((tip, None, None));
         }
-    }
-    if !record(pool, key, now, chain, &mut at, &tip).await? {
-        return Ok((tip, None));
     }
     if ended && fault.is_none() {
         fault = end_fault(&tip, head).map(|reason| (None, chain, reason));
     }
-    Ok((tip, fault))
+    let last_move = checkpoint_move(key, now, chain, at, &tip);
+    Ok((tip, fault, last_move))
 }
 
-/// Moves the chain's checkpoint from `at` to `tip`, if it isn't there; false if another
-/// check moved it meanwhile (that check reports from there on).
+/// Moves the chain's checkpoint from `at` to `tip` now, if it isn't there; false if
+/// another check moved it meanwhile (that check reports from there on).
 async fn record(
     pool: &AnyPool,
     key: &AuditKey,
@@ -315,15 +318,29 @@ async fn record(
     at: &mut Option<i64>,
     tip: &Tip,
 ) -> Result<bool, StoreError> {
-    if *at == Some(tip.chain_seq) || (at.is_none() && tip.chain_seq == 0) {
+    let Some(Move { from, to }) = checkpoint_move(key, now, chain, *at, tip) else {
         return Ok(true);
-    }
-    let sealed = Checkpoint::sealed(key, chain, tip, now);
-    let moved = move_checkpoint(pool, *at, &sealed).await?;
+    };
+    let moved = move_checkpoint(pool, from, &to).await?;
     if moved {
         *at = Some(tip.chain_seq);
     }
     Ok(moved)
+}
+
+/// The chain's checkpoint from `at` to `tip`, sealed; none if it is there already.
+fn checkpoint_move(
+    key: &AuditKey,
+    now: i64,
+    chain: i64,
+    at: Option<i64>,
+    tip: &Tip,
+) -> Option<Move> {
+    if at == Some(tip.chain_seq) || (at.is_none() && tip.chain_seq == 0) {
+        return None;
+    }
+    let to = Checkpoint::sealed(key, chain, tip, now);
+    Some(Move { from: at, to })
 }
 
 /// Walks every chain from its start to its end, and checks every checkpoint against it.

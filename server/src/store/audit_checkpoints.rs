@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 use super::audit::mac_over;
 use super::audit_check::Tip;
@@ -66,20 +66,53 @@ pub(super) async fn checkpoints(pool: &AnyPool) -> Result<BTreeMap<i64, Checkpoi
     Ok(checkpoints.into_iter().map(|c| (c.chain, c)).collect())
 }
 
-/// Moves a chain's checkpoint from `from` (`None`: it has none yet) to `to`; false if
-/// another check moved it first.
+/// A chain's checkpoint from `from` (`None`: it has none yet) to `to`.
+pub(super) struct Move {
+    pub(super) from: Option<i64>,
+    pub(super) to: Checkpoint,
+}
+
+/// Moves a chain's checkpoint from `from` to `to`; false if another check moved it first.
 pub(super) async fn move_checkpoint(
     pool: &AnyPool,
     from: Option<i64>,
     to: &Checkpoint,
 ) -> Result<bool, StoreError> {
+    let mut conn = pool.acquire().await?;
+    move_on(&mut conn, from, to).await
+}
+
+/// Makes `moves` in one transaction, in the order of their chains (two checks at once
+/// then wait for each other instead of deadlocking); one that another check made first is
+/// left as that check made it.
+pub(super) async fn move_checkpoints(
+    pool: &AnyPool,
+    mut moves: Vec<Move>,
+) -> Result<(), StoreError> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    moves.sort_by_key(|m| m.to.chain);
+    let mut tx = pool.begin().await?;
+    for Move { from, to } in &moves {
+        move_on(&mut tx, *from, to).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn move_on(
+    conn: &mut AnyConnection,
+    from: Option<i64>,
+    to: &Checkpoint,
+) -> Result<bool, StoreError> {
     match from {
-        None => insert_checkpoint(pool, to).await,
-        Some(from) => update_checkpoint(pool, from, to).await,
+        None => insert_checkpoint(conn, to).await,
+        Some(from) => update_checkpoint(conn, from, to).await,
     }
 }
 
-async fn insert_checkpoint(pool: &AnyPool, to: &Checkpoint) -> Result<bool, StoreError> {
+async fn insert_checkpoint(conn: &mut AnyConnection, to: &Checkpoint) -> Result<bool, StoreError> {
     let inserted = sqlx::query(
         "INSERT INTO audit_checkpoints (chain, chain_seq, mac, checked_at, checkpoint_mac) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chain) DO NOTHING",
@@ -89,12 +122,16 @@ async fn insert_checkpoint(pool: &AnyPool, to: &Checkpoint) -> Result<bool, Stor
     .bind(&to.mac)
     .bind(to.checked_at)
     .bind(&to.checkpoint_mac)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
 
-async fn update_checkpoint(pool: &AnyPool, from: i64, to: &Checkpoint) -> Result<bool, StoreError> {
+async fn update_checkpoint(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: &Checkpoint,
+) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "UPDATE audit_checkpoints SET chain_seq = $1, mac = $2, checked_at = $3, \
          checkpoint_mac = $4 WHERE chain = $5 AND chain_seq = $6",
@@ -105,7 +142,7 @@ async fn update_checkpoint(pool: &AnyPool, from: i64, to: &Checkpoint) -> Result
     .bind(&to.checkpoint_mac)
     .bind(to.chain)
     .bind(from)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)
 }
