@@ -203,8 +203,9 @@ pub async fn locked_head(
     .await?)
 }
 
-/// Writes `link` and moves its chain's head on to it.
-pub(super) async fn write_link(
+/// Writes `link` and moves its chain's head on to it. Public for tests that place an
+/// event in a chain of their choosing (the layout before migration 0028).
+pub async fn write_link(
     conn: &mut AnyConnection,
     backend: Backend,
     link: &Link<'_>,

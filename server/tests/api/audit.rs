@@ -124,19 +124,9 @@ both!(ra_4_audit_verify_names_the_first_edited_or_removed_row);
 /// Appends `actor`'s event to `chain` as the code before migration 0028 did (into the first
 /// chains, by the actor's first digest byte modulo 16), linked under the audit key.
 async fn append_as_before_0028(app: &TestApp, chain: i64, actor: &str) {
-    use server::store::audit::{link_mac, AuditEntry};
-    #[derive(sqlx::FromRow)]
-    struct Head {
-        chain_seq: i64,
-        mac: String,
-    }
-    let pool = &app.state.store.pool;
-    let head =
-        sqlx::query_as::<_, Head>("SELECT chain_seq, mac FROM audit_chain_heads WHERE chain = $1")
-            .bind(chain)
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    use server::store::audit::{locked_head, write_link, AuditEntry, Link};
+    let (backend, key) = (app.state.store.backend, &app.state.audit_key);
+    let mut conn = app.state.store.acquire().await.unwrap();
     let entry = AuditEntry {
         actor: actor.to_owned(),
         action: "auth.login".into(),
@@ -146,31 +136,9 @@ async fn append_as_before_0028(app: &TestApp, chain: i64, actor: &str) {
         client_addr: None,
         detail: String::new(),
     };
-    let (at, seq) = (1_700_000_000, head.chain_seq + 1);
-    let mac = link_mac(&app.state.audit_key, &head.mac, chain, seq, at, &entry);
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, outcome, detail, chain, chain_seq, \
-         prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(at)
-    .bind(&entry.actor)
-    .bind(&entry.action)
-    .bind(&entry.outcome)
-    .bind(&entry.detail)
-    .bind(chain)
-    .bind(seq)
-    .bind(&head.mac)
-    .bind(&mac)
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query("UPDATE audit_chain_heads SET chain_seq = $1, mac = $2 WHERE chain = $3")
-        .bind(seq)
-        .bind(&mac)
-        .bind(chain)
-        .execute(pool)
-        .await
-        .unwrap();
+    let head = locked_head(&mut conn, backend, chain).await.unwrap();
+    let link = Link::after(key, head, 1_700_000_000, &entry);
+    write_link(&mut conn, backend, &link).await.unwrap();
 }
 
 // RA-4 (issue 22): events written into the first 16 chains before there were 256 more
